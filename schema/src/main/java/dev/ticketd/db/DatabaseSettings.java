@@ -1,0 +1,52 @@
+package dev.ticketd.db;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a node reaches PostgreSQL. Every timeout is explicit because the JDBC defaults wait forever.
+ * There is deliberately no statement timeout: cancelling a commit that waits for synchronous
+ * replication reports success with only a warning (see {@link Transactions}).
+ *
+ * @param jdbcUrl        a {@code jdbc:postgresql:} URL; may list several hosts
+ * @param user           database role
+ * @param password       its password; never logged (see {@link #toString()})
+ * @param maxPoolSize    connections this node may hold
+ * @param connectTimeout TCP connect and login limit
+ * @param socketTimeout  how long a read may block before the connection is declared dead
+ */
+public record DatabaseSettings(String jdbcUrl, String user, String password, int maxPoolSize,
+                               Duration connectTimeout, Duration socketTimeout) {
+
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_SOCKET_TIMEOUT = Duration.ofSeconds(30);
+
+    public DatabaseSettings {
+        Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+        Objects.requireNonNull(user, "user");
+        password = password == null ? "" : password;
+        if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("not a PostgreSQL JDBC URL (must start with jdbc:postgresql:): " + jdbcUrl);
+        }
+        if (maxPoolSize < 1) {
+            throw new IllegalArgumentException("pool size must be at least 1, was " + maxPoolSize);
+        }
+        if (connectTimeout.isNegative() || connectTimeout.isZero() || socketTimeout.isNegative() || socketTimeout.isZero()) {
+            throw new IllegalArgumentException("database timeouts must be positive");
+        }
+    }
+
+    public static DatabaseSettings of(String jdbcUrl, String user, String password) {
+        return new DatabaseSettings(jdbcUrl, user, password, 10, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SOCKET_TIMEOUT);
+    }
+
+    public DatabaseSettings withMaxPoolSize(int size) {
+        return new DatabaseSettings(jdbcUrl, user, password, size, connectTimeout, socketTimeout);
+    }
+
+    @Override
+    public String toString() {
+        return "DatabaseSettings[jdbcUrl=" + jdbcUrl + ", user=" + user + ", password=***, maxPoolSize=" + maxPoolSize
+                + ", connectTimeout=" + connectTimeout + ", socketTimeout=" + socketTimeout + "]";
+    }
+}

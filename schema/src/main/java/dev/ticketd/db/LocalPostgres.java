@@ -1,0 +1,256 @@
+package dev.ticketd.db;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A throwaway PostgreSQL server on 127.0.0.1 for the demo and the tests (never for production).
+ *
+ * <p>It uses the system's PostgreSQL binaries when there are any ({@code $TICKETD_PG_BIN}, else
+ * the newest {@code /usr/lib/postgresql/N/bin}), else the binaries that the
+ * {@code io.zonky.test.postgres} artifacts ship. PostgreSQL refuses to run as root, so when this
+ * process is root the server runs as {@code postgres} (or {@code nobody}) through {@code setpriv}.
+ * The server trusts local connections as user {@code postgres} and listens on loopback only.
+ *
+ * <p>Lifecycle: {@link #start(Path)} initialises (unless the folder already holds a cluster) and
+ * starts; {@link #close()} stops it with a fast shutdown. Not thread-safe.
+ */
+public final class LocalPostgres implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalPostgres.class);
+    public static final String SUPERUSER = "postgres";
+
+    private final Path baseDir;
+    private final int port;
+    private final Path binDir;          // null when the embedded binaries are used
+    private final List<String> asUser;  // command prefix that drops root, empty otherwise
+    private EmbeddedPostgres embedded;
+    private boolean running;
+
+    private LocalPostgres(Path baseDir, int port, Path binDir, List<String> asUser) {
+        this.baseDir = baseDir;
+        this.port = port;
+        this.binDir = binDir;
+        this.asUser = asUser;
+    }
+
+    /** Starts a server whose files live in {@code baseDir} (created if missing, reused if it holds one). */
+    public static LocalPostgres start(Path baseDir) throws IOException {
+        Files.createDirectories(baseDir);
+        Optional<Path> systemBin = systemBinaries();
+        LocalPostgres pg = new LocalPostgres(baseDir.toAbsolutePath(), freePort(), systemBin.orElse(null),
+                systemBin.isPresent() && isRoot() ? dropRootPrefix() : List.of());
+        pg.startServer();
+        return pg;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** JDBC URL of one database on this server, for user {@link #SUPERUSER} without password. */
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    /** Creates a database unless it exists. The name must be a plain identifier. */
+    public void createDatabase(String name) {
+        if (!name.matches("[a-z_][a-z0-9_]*")) {
+            throw new IllegalArgumentException("not a plain database name: " + name);
+        }
+        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), SUPERUSER, "");
+             Statement st = c.createStatement()) {
+            try (var rs = st.executeQuery("select 1 from pg_database where datname = '" + name + "'")) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+            st.execute("create database " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not create database " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void startServer() throws IOException {
+        if (binDir == null) {
+            log.info("postgres binaries=embedded dir={} port={}", baseDir, port);
+            embedded = EmbeddedPostgres.builder()
+                    .setDataDirectory(baseDir.resolve("data"))
+                    .setCleanDataDirectory(false)
+                    .setPort(port)
+                    .start();
+            running = true;
+            return;
+        }
+        log.info("postgres binaries={} dir={} port={} asUser={}", binDir, baseDir, port, asUser.isEmpty() ? "self" : asUser);
+        Path data = baseDir.resolve("data");
+        Path socketDir = baseDir.resolve("socket");
+        Files.createDirectories(socketDir);
+        if (!asUser.isEmpty()) {
+            chownToServerUser(baseDir);
+        }
+        if (!Files.exists(data.resolve("PG_VERSION"))) {
+            exec("initdb", List.of("-D", data.toString(), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
+                    "--no-locale", "--no-sync"), 120);
+        }
+        String options = "-p " + port + " -k " + socketDir + " -c listen_addresses=127.0.0.1"
+                + " -c fsync=off -c full_page_writes=off -c max_connections=200";
+        exec("pg_ctl", List.of("-D", data.toString(), "-l", baseDir.resolve("postgres.log").toString(),
+                "-w", "-t", "60", "-o", options, "start"), 90);
+        running = true;
+    }
+
+    @Override
+    public void close() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        try {
+            if (embedded != null) {
+                embedded.close();
+            } else {
+                exec("pg_ctl", List.of("-D", baseDir.resolve("data").toString(), "-m", "fast", "-w", "-t", "30", "stop"), 60);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("postgres stop failed dir={}: {}", baseDir, e.toString());
+        }
+    }
+
+    private void exec(String program, List<String> args, int timeoutSeconds) throws IOException {
+        List<String> command = new ArrayList<>(asUser);
+        command.add(binDir.resolve(program).toString());
+        command.addAll(args);
+        Path output = Files.createTempFile("ticketd-pg-", ".out");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(program + " did not finish within " + timeoutSeconds + " s");
+            }
+            if (p.exitValue() != 0) {
+                throw new IOException(program + " failed (exit " + p.exitValue() + "): "
+                        + Files.readString(output, StandardCharsets.UTF_8).strip()
+                        + tailOfServerLog());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + program, e);
+        } finally {
+            Files.deleteIfExists(output);
+        }
+    }
+
+    private String tailOfServerLog() {
+        Path logFile = baseDir.resolve("postgres.log");
+        try {
+            if (Files.exists(logFile)) {
+                List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+                return "\nserver log:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+            }
+        } catch (IOException ignored) {
+            // the log is only extra detail for an error that is being reported anyway
+        }
+        return "";
+    }
+
+    private void chownToServerUser(Path dir) throws IOException {
+        String user = serverUser();
+        // the server user must also be able to traverse every parent folder (true for /tmp)
+        runQuietly(List.of("chown", "-R", user + ":" + primaryGroup(user), dir.toString()));
+    }
+
+    static Optional<Path> systemBinaries() {
+        String override = System.getenv("TICKETD_PG_BIN");
+        if (override != null && !override.isBlank()) {
+            Path bin = Path.of(override);
+            if (!Files.isExecutable(bin.resolve("postgres"))) {
+                throw new IllegalStateException("TICKETD_PG_BIN=" + override + " holds no postgres binary");
+            }
+            return Optional.of(bin);
+        }
+        Path root = Path.of("/usr/lib/postgresql");
+        if (!Files.isDirectory(root)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> versions = Files.list(root)) {
+            return versions
+                    .filter(v -> v.getFileName().toString().matches("\\d+"))
+                    .filter(v -> Integer.parseInt(v.getFileName().toString()) >= 13)
+                    .map(v -> v.resolve("bin"))
+                    .filter(b -> Files.isExecutable(b.resolve("postgres")) && Files.isExecutable(b.resolve("initdb")))
+                    .max(Comparator.comparingInt(b -> Integer.parseInt(b.getParent().getFileName().toString())));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean isRoot() {
+        return "0".equals(capture(List.of("id", "-u")));
+    }
+
+    private static List<String> dropRootPrefix() {
+        String user = serverUser();
+        return List.of("setpriv", "--reuid=" + capture(List.of("id", "-u", user)),
+                "--regid=" + capture(List.of("id", "-g", user)), "--clear-groups", "--");
+    }
+
+    private static String serverUser() {
+        return capture(List.of("id", "-u", "postgres")).isEmpty() ? "nobody" : "postgres";
+    }
+
+    private static String primaryGroup(String user) {
+        return capture(List.of("id", "-g", user));
+    }
+
+    private static String capture(List<String> command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            return p.waitFor() == 0 ? out : "";
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    private static void runQuietly(List<String> command) throws IOException {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (p.waitFor() != 0) {
+                throw new IOException(String.join(" ", command) + " failed: " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
