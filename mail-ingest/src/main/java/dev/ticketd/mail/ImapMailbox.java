@@ -1,0 +1,211 @@
+package dev.ticketd.mail;
+
+import jakarta.mail.FetchProfile;
+import jakarta.mail.Flags;
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.UIDFolder;
+import org.eclipse.angus.mail.iap.Argument;
+import org.eclipse.angus.mail.iap.Response;
+import org.eclipse.angus.mail.imap.IMAPFolder;
+import org.eclipse.angus.mail.imap.IMAPStore;
+import org.eclipse.angus.mail.imap.protocol.BASE64MailboxEncoder;
+import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * One IMAP connection to one mailbox: its INBOX (the queue) and its Processed folder. Jakarta
+ * Mail types stay in here. Every connect, read and write is bounded by the mailbox's I/O timeout.
+ *
+ * <p>Threading: one reader thread uses it; {@link #wakeUp()} and {@link #close()} may be called
+ * from any thread and end a running {@link #waitForNews()} early.
+ */
+final class ImapMailbox implements AutoCloseable {
+
+    /** A message in the INBOX, as listed before its body is fetched. */
+    record Listed(long uid, long size, boolean deleted) {
+    }
+
+    private final MailboxSettings settings;
+    private IMAPStore store;
+    private IMAPFolder inbox;
+    private boolean canMove;
+    private boolean canUidExpunge;
+    private boolean canIdle;
+
+    ImapMailbox(MailboxSettings settings) {
+        this.settings = settings;
+    }
+
+    void open() throws MessagingException {
+        String protocol = settings.imapSecurity() == TransportSecurity.TLS ? "imaps" : "imap";
+        Properties p = new Properties();
+        String timeout = Long.toString(settings.ioTimeout().toMillis());
+        p.setProperty("mail." + protocol + ".connectiontimeout", timeout);
+        p.setProperty("mail." + protocol + ".timeout", timeout);
+        p.setProperty("mail." + protocol + ".writetimeout", timeout);
+        p.setProperty("mail." + protocol + ".peek", "true");         // never set \Seen: we do not use it
+        p.setProperty("mail." + protocol + ".fetchsize", "1048576");
+        p.setProperty("mail." + protocol + ".connectionpoolsize", "1");
+        if (settings.imapSecurity() == TransportSecurity.STARTTLS) {
+            p.setProperty("mail." + protocol + ".starttls.enable", "true");
+            p.setProperty("mail." + protocol + ".starttls.required", "true");
+        }
+        if (settings.imapSecurity() != TransportSecurity.NONE) {
+            p.setProperty("mail." + protocol + ".ssl.checkserveridentity", "true");
+        }
+        Session session = Session.getInstance(p);
+        IMAPStore s = (IMAPStore) session.getStore(protocol);
+        s.connect(settings.imapHost(), settings.imapPort(), settings.imapUser(), settings.imapPassword());
+        store = s;
+        IMAPFolder processed = (IMAPFolder) s.getFolder(settings.processedFolder());
+        if (!processed.exists() && !processed.create(Folder.HOLDS_MESSAGES)) {
+            throw new MessagingException("could not create folder " + settings.processedFolder());
+        }
+        inbox = (IMAPFolder) s.getFolder(settings.inboxFolder());
+        inbox.open(Folder.READ_WRITE);
+        canMove = s.hasCapability("MOVE");
+        canUidExpunge = s.hasCapability("UIDPLUS");
+        canIdle = s.hasCapability("IDLE");
+    }
+
+    long uidValidity() throws MessagingException {
+        return inbox.getUIDValidity();
+    }
+
+    /** Every message now in the INBOX, oldest UID first. */
+    List<Listed> list() throws MessagingException {
+        Message[] messages = inbox.getMessages();
+        FetchProfile fp = new FetchProfile();
+        fp.add(UIDFolder.FetchProfileItem.UID);
+        fp.add(FetchProfile.Item.FLAGS);
+        fp.add(FetchProfile.Item.SIZE);
+        inbox.fetch(messages, fp);
+        List<Listed> listed = new ArrayList<>(messages.length);
+        for (Message m : messages) {
+            if (m.isExpunged()) {
+                continue;
+            }
+            listed.add(new Listed(inbox.getUID(m), m.getSize(), m.isSet(Flags.Flag.DELETED)));
+        }
+        listed.sort((a, b) -> Long.compare(a.uid(), b.uid()));
+        return listed;
+    }
+
+    /** The message's bytes exactly as the server stores them, or null when it is gone. */
+    byte[] fetchRaw(long uid) throws MessagingException, IOException {
+        Message m = inbox.getMessageByUID(uid);
+        if (m == null || m.isExpunged()) {
+            return null;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(1024, m.getSize()));
+        m.writeTo(out);
+        return out.toByteArray();
+    }
+
+    /**
+     * Moves one message by UID to the Processed folder: {@code UID MOVE}, or where MOVE is
+     * missing {@code UID COPY}, {@code \Deleted} and {@code UID EXPUNGE} of exactly that UID.
+     *
+     * @return false when the server can move it only half-way (no MOVE and no UIDPLUS: the mail is
+     *         copied and flagged \Deleted but stays in the INBOX, because a plain EXPUNGE could
+     *         remove other people's deleted mail)
+     */
+    boolean moveToProcessed(long uid) throws MessagingException {
+        String target = BASE64MailboxEncoder.encode(settings.processedFolder());
+        if (canMove) {
+            uidCommand("UID MOVE", uid, target);
+            return true;
+        }
+        uidCommand("UID COPY", uid, target);
+        inbox.doCommand(p -> {
+            Response[] r = p.command("UID STORE " + uid + " +FLAGS.SILENT (\\Deleted)", null);
+            p.notifyResponseHandlers(r);
+            p.handleResult(r[r.length - 1]);
+            return null;
+        });
+        if (!canUidExpunge) {
+            return false;
+        }
+        inbox.doCommand(p -> {
+            Response[] r = p.command("UID EXPUNGE " + uid, null);
+            p.notifyResponseHandlers(r);
+            p.handleResult(r[r.length - 1]);
+            return null;
+        });
+        return true;
+    }
+
+    private void uidCommand(String command, long uid, String encodedTarget) throws MessagingException {
+        inbox.doCommand((IMAPProtocol p) -> {
+            Argument args = new Argument();
+            args.writeAtom(Long.toString(uid));
+            args.writeString(encodedTarget);
+            Response[] r = p.command(command, args);
+            p.notifyResponseHandlers(r);
+            p.handleResult(r[r.length - 1]);
+            return null;
+        });
+    }
+
+    /**
+     * Waits until the server reports a change (IMAP IDLE) or {@link #wakeUp()} is called. Without
+     * IDLE support it returns at once and the caller sleeps for the poll interval.
+     *
+     * @return whether it waited (IDLE is supported)
+     */
+    boolean waitForNews() throws MessagingException {
+        if (!canIdle) {
+            return false;
+        }
+        inbox.idle(true);
+        return true;
+    }
+
+    /** Ends a running {@link #waitForNews()}: any command from another thread aborts IDLE. */
+    void wakeUp() {
+        IMAPFolder f = inbox;
+        if (f == null || !f.isOpen()) {
+            return;
+        }
+        try {
+            f.doCommand(p -> {
+                p.simpleCommand("NOOP", null);
+                return null;
+            });
+        } catch (MessagingException ignored) {
+            // the reader thread sees the broken connection itself and reconnects
+        }
+    }
+
+    boolean isOpen() {
+        return inbox != null && inbox.isOpen() && store != null && store.isConnected();
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (inbox != null && inbox.isOpen()) {
+                inbox.close(false); // false: never expunge on close
+            }
+        } catch (MessagingException | RuntimeException ignored) {
+            // closing a broken connection; the store close below drops the socket anyway
+        }
+        try {
+            if (store != null) {
+                store.close();
+            }
+        } catch (MessagingException | RuntimeException ignored) {
+            // as above
+        }
+        inbox = null;
+        store = null;
+    }
+}

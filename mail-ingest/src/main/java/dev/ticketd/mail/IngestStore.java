@@ -1,0 +1,106 @@
+package dev.ticketd.mail;
+
+import dev.ticketd.db.Database;
+import dev.ticketd.db.Transactions;
+import org.jooq.DSLContext;
+
+import java.util.Optional;
+
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+
+/**
+ * Stores mail exactly once. One transaction per mail: check the epoch, insert the raw message
+ * ({@code ON CONFLICT DO NOTHING} against both unique keys: IMAP coordinates and content key),
+ * and only when that inserted a row, attach it to a ticket. No IMAP I/O happens in here; the
+ * caller moves the mail out of the INBOX only after this returned (a durable commit).
+ */
+public final class IngestStore {
+
+    /** What became of one mail. */
+    public enum Outcome {
+        /** Stored now and attached to a ticket. */
+        TICKETED,
+        /** Stored now, raw, marked as failed to parse; a person will see it. */
+        STORED_UNPARSEABLE,
+        /** Stored before (same coordinates or same content): nothing was created. */
+        ALREADY_STORED
+    }
+
+    /** One mail as read from the server. */
+    public record IncomingMail(String mailboxId, long uidValidity, long uid, byte[] raw) {
+    }
+
+    private final DSLContext reads;
+    private final Transactions transactions;
+    private final MailParser parser;
+    private final TicketsFromMail tickets;
+
+    public IngestStore(Database db, MailParser parser, TicketsFromMail tickets) {
+        this.reads = db.dsl();
+        this.transactions = db.transactions();
+        this.parser = parser;
+        this.tickets = tickets;
+    }
+
+    /** Is a mail with these IMAP coordinates stored? A hint that saves downloading it, never a guard. */
+    public boolean isStored(String mailboxId, long uidValidity, long uid) {
+        return reads.fetchExists(INBOUND_MESSAGE, INBOUND_MESSAGE.MAILBOX_ID.eq(mailboxId)
+                .and(INBOUND_MESSAGE.UIDVALIDITY.eq(uidValidity)).and(INBOUND_MESSAGE.UID.eq(uid)));
+    }
+
+    /**
+     * Re-checks the epoch of a reader about to move a mail that is already stored.
+     *
+     * @throws StaleEpochException when another reader holds the lease
+     */
+    public void confirmLease(String mailboxId, long epoch) {
+        transactions.run(tx -> EpochFence.check(tx, mailboxId, epoch));
+    }
+
+    /**
+     * Stores a mail and everything that follows from it, or nothing.
+     *
+     * @throws StaleEpochException when another reader holds the lease (nothing was written)
+     */
+    public Outcome ingest(IncomingMail mail, long epoch) {
+        String contentKey = ContentKey.of(mail.raw());
+        String rawSha = ContentKey.rawSha256(mail.raw());
+        ParseResult parsed = parser.parse(mail.raw()); // pure work, outside the transaction
+        ParsedMail ok = parsed instanceof ParseResult.Parsed p ? p.mail() : null;
+        String error = parsed instanceof ParseResult.Failed f ? f.reason() : null;
+
+        return transactions.write(tx -> {
+            EpochFence.check(tx, mail.mailboxId(), epoch);
+            Optional<Long> inboundId = tx.insertInto(INBOUND_MESSAGE)
+                    .set(INBOUND_MESSAGE.MAILBOX_ID, mail.mailboxId())
+                    .set(INBOUND_MESSAGE.UIDVALIDITY, mail.uidValidity())
+                    .set(INBOUND_MESSAGE.UID, mail.uid())
+                    .set(INBOUND_MESSAGE.CONTENT_KEY, contentKey)
+                    .set(INBOUND_MESSAGE.RAW_SHA256, rawSha)
+                    .set(INBOUND_MESSAGE.RAW, mail.raw())
+                    .set(INBOUND_MESSAGE.SIZE_BYTES, mail.raw().length)
+                    .set(INBOUND_MESSAGE.MESSAGE_ID, ok == null ? null : ok.messageId().orElse(null))
+                    .set(INBOUND_MESSAGE.FROM_ADDRESS, ok == null ? null : truncate(ok.fromAddress(), 320))
+                    .set(INBOUND_MESSAGE.SUBJECT, ok == null ? null : ok.subject())
+                    .set(INBOUND_MESSAGE.SENT_AT, ok == null ? null : ok.sentAt().orElse(null))
+                    .set(INBOUND_MESSAGE.PARSE_STATUS, ok == null ? "failed" : "parsed")
+                    .set(INBOUND_MESSAGE.PARSE_ERROR, error)
+                    .set(INBOUND_MESSAGE.EPOCH, epoch)
+                    .onConflictDoNothing()
+                    .returning(INBOUND_MESSAGE.ID)
+                    .fetchOptional(INBOUND_MESSAGE.ID);
+            if (inboundId.isEmpty()) {
+                return Outcome.ALREADY_STORED;
+            }
+            if (ok == null) {
+                return Outcome.STORED_UNPARSEABLE;
+            }
+            tickets.attach(tx, mail.mailboxId(), inboundId.get(), ok);
+            return Outcome.TICKETED;
+        });
+    }
+
+    private static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
+    }
+}

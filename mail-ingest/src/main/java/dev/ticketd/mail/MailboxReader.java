@@ -1,0 +1,261 @@
+package dev.ticketd.mail;
+
+import jakarta.mail.MessagingException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Takes in one mailbox's mail for as long as it runs, under one lease epoch.
+ *
+ * <p>The INBOX is the queue: every pass lists every message still in it (cheap: UIDs, flags and
+ * sizes only), so no mail can be stranded behind a cursor. A message whose IMAP coordinates are
+ * already stored is only moved (after re-checking the epoch); any other is downloaded and stored
+ * in one transaction, and moved to the Processed folder only after that transaction committed
+ * durably. A crash between commit and move therefore leaves a stored mail in the INBOX, which the
+ * next pass (of this or any later reader) recognises and moves; the unique keys make a second
+ * insert store nothing.
+ *
+ * <p>Between passes it waits with IMAP IDLE, cut short after the poll interval (the safety poll);
+ * without IDLE it sleeps for the poll interval. A broken connection is reopened with exponential
+ * backoff. A mail that fails on its own is logged and left in the INBOX for the next pass; it never
+ * stops the mails after it. A stale epoch stops the reader for good.
+ *
+ * <p>Lifecycle: {@link #start()} once, {@link #close()} once; both from any thread. The reader
+ * runs on its own thread.
+ */
+public final class MailboxReader implements AutoCloseable {
+
+    public enum State { NEW, RUNNING, STOPPED, FENCED_OUT }
+
+    /** What an operator (and the cluster page) needs to know about a reader. */
+    public record Status(String mailboxId, State state, long epoch, Instant lastPassAt, String lastError,
+                         long stored, long alreadyStored, long unparseable) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(MailboxReader.class);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final int FAILURES_BEFORE_ABORTING_PASS = 3;
+
+    private final MailboxSettings settings;
+    private final IngestStore store;
+    private final long epoch;
+    private final Clock clock;
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final CountDownLatch stopSignal = new CountDownLatch(1);
+    private final AtomicLong stored = new AtomicLong();
+    private final AtomicLong alreadyStored = new AtomicLong();
+    private final AtomicLong unparseable = new AtomicLong();
+    private volatile Instant lastPassAt;
+    private volatile String lastError;
+    private volatile ImapMailbox connection;
+    private ScheduledExecutorService waker;
+    private Thread thread;
+
+    public MailboxReader(MailboxSettings settings, IngestStore store, long epoch, Clock clock) {
+        this.settings = settings;
+        this.store = store;
+        this.epoch = epoch;
+        this.clock = clock;
+    }
+
+    public void start() {
+        if (!state.compareAndSet(State.NEW, State.RUNNING)) {
+            throw new IllegalStateException("reader for mailbox " + settings.id() + " was already started");
+        }
+        waker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "mailbox-waker-" + settings.id()));
+        thread = daemon(this::run, "mailbox-reader-" + settings.id());
+        thread.start();
+        log.info("reader started mailbox={} epoch={} settings={}", settings.id(), epoch, settings);
+    }
+
+    public Status status() {
+        return new Status(settings.id(), state.get(), epoch, lastPassAt, lastError, stored.get(), alreadyStored.get(),
+                unparseable.get());
+    }
+
+    public boolean isRunning() {
+        return state.get() == State.RUNNING;
+    }
+
+    /** Stops promptly: aborts IDLE and any blocking read; a transaction in flight completes or rolls back. */
+    @Override
+    public void close() {
+        State previous = state.getAndUpdate(s -> s == State.FENCED_OUT ? s : State.STOPPED);
+        if (previous == State.NEW) {
+            return;
+        }
+        stopSignal.countDown();
+        ImapMailbox c = connection;
+        if (c != null) {
+            c.close();
+        }
+        if (thread != null && thread != Thread.currentThread()) {
+            try {
+                thread.join(settings.ioTimeout().plusSeconds(5).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (waker != null) {
+            waker.shutdownNow();
+        }
+        log.info("reader stopped mailbox={} epoch={}", settings.id(), epoch);
+    }
+
+    private void run() {
+        Duration backoff = Duration.ofSeconds(1);
+        while (isRunning()) {
+            try {
+                ImapMailbox c = connection;
+                if (c == null || !c.isOpen()) {
+                    closeConnection();
+                    c = new ImapMailbox(settings);
+                    connection = c;
+                    c.open();
+                    log.info("imap connected mailbox={} host={}:{}", settings.id(), settings.imapHost(), settings.imapPort());
+                }
+                pass(c);
+                lastPassAt = clock.instant();
+                lastError = null;
+                backoff = Duration.ofSeconds(1);
+                waitForNews(c);
+            } catch (StaleEpochException e) {
+                fencedOut(e);
+                return;
+            } catch (MessagingException | IOException | RuntimeException e) {
+                if (!isRunning()) {
+                    break;
+                }
+                lastError = e.toString();
+                log.warn("mailbox pass failed mailbox={} retryIn={} error={}", settings.id(), backoff, e.toString());
+                closeConnection();
+                sleep(backoff);
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            }
+        }
+        closeConnection();
+    }
+
+    private void pass(ImapMailbox c) throws MessagingException, IOException {
+        long uidValidity = c.uidValidity();
+        int failuresInARow = 0;
+        for (ImapMailbox.Listed m : c.list()) {
+            if (!isRunning()) {
+                return;
+            }
+            try {
+                takeIn(c, uidValidity, m);
+                failuresInARow = 0;
+            } catch (StaleEpochException | MessagingException | IOException e) {
+                throw e; // the fence, or the IMAP connection: nothing more can be done in this pass
+            } catch (RuntimeException e) {
+                // this mail (or the database) failed; the mail stays in the INBOX for the next pass
+                lastError = e.toString();
+                log.warn("mail not taken in mailbox={} uidvalidity={} uid={} error={}", settings.id(), uidValidity, m.uid(), e.toString());
+                if (++failuresInARow >= FAILURES_BEFORE_ABORTING_PASS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void takeIn(ImapMailbox c, long uidValidity, ImapMailbox.Listed m) throws MessagingException, IOException {
+        boolean known = store.isStored(settings.id(), uidValidity, m.uid());
+        if (known) {
+            if (m.deleted()) {
+                return; // copied and flagged by the no-MOVE path already; only an expunge is missing
+            }
+            store.confirmLease(settings.id(), epoch);
+            move(c, uidValidity, m.uid());
+            alreadyStored.incrementAndGet();
+            return;
+        }
+        if (m.size() > settings.maxMessageBytes()) {
+            log.warn("mail over the size limit left in inbox mailbox={} uid={} size={} limit={}",
+                    settings.id(), m.uid(), m.size(), settings.maxMessageBytes());
+            return;
+        }
+        byte[] raw = c.fetchRaw(m.uid());
+        if (raw == null) {
+            return; // gone meanwhile (moved by someone else)
+        }
+        IngestStore.Outcome outcome = store.ingest(new IngestStore.IncomingMail(settings.id(), uidValidity, m.uid(), raw), epoch);
+        switch (outcome) {
+            case TICKETED -> stored.incrementAndGet();
+            case STORED_UNPARSEABLE -> {
+                unparseable.incrementAndGet();
+                log.warn("mail stored raw but unparseable mailbox={} uid={}", settings.id(), m.uid());
+            }
+            case ALREADY_STORED -> alreadyStored.incrementAndGet();
+        }
+        // only now, after a durable commit, may the mail leave the INBOX
+        move(c, uidValidity, m.uid());
+        log.debug("mail taken in mailbox={} uidvalidity={} uid={} outcome={}", settings.id(), uidValidity, m.uid(), outcome);
+    }
+
+    private void move(ImapMailbox c, long uidValidity, long uid) throws MessagingException {
+        if (!c.moveToProcessed(uid)) {
+            log.warn("server offers neither MOVE nor UIDPLUS: mail copied and flagged \\Deleted but left in inbox mailbox={} uidvalidity={} uid={}",
+                    settings.id(), uidValidity, uid);
+        }
+    }
+
+    private void waitForNews(ImapMailbox c) throws MessagingException {
+        if (!isRunning()) {
+            return;
+        }
+        ScheduledFuture<?> safetyPoll = waker.schedule(c::wakeUp, settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            if (!c.waitForNews()) {
+                sleep(settings.pollInterval());
+            }
+        } finally {
+            safetyPoll.cancel(false);
+        }
+    }
+
+    private void fencedOut(StaleEpochException e) {
+        state.set(State.FENCED_OUT);
+        lastError = e.getMessage();
+        log.error("reader fenced out, stopping mailbox={} epoch={}: {}", settings.id(), epoch, e.getMessage());
+        closeConnection();
+        if (waker != null) {
+            waker.shutdownNow();
+        }
+    }
+
+    private void closeConnection() {
+        ImapMailbox c = connection;
+        connection = null;
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    private void sleep(Duration d) {
+        try {
+            stopSignal.await(d.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            state.compareAndSet(State.RUNNING, State.STOPPED);
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

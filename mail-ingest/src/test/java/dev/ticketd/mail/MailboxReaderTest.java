@@ -1,0 +1,185 @@
+package dev.ticketd.mail;
+
+import dev.ticketd.cluster.MailboxLeases;
+import dev.ticketd.db.Database;
+import dev.ticketd.mail.testing.TestMailServer;
+import dev.ticketd.testing.TestPostgres;
+import dev.ticketd.testing.TestTimeouts;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+import static dev.ticketd.mail.testing.TestMailServer.rfc822;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The reader against a real PostgreSQL and a real IMAP/SMTP server (GreenMail). */
+class MailboxReaderTest {
+
+    private static final String SUPPORT = "support@example.test";
+    private static final String PASSWORD = "secret-support";
+
+    private Database db;
+    private TestMailServer mail;
+    private MailboxLeases leases;
+    private IngestStore store;
+    private final List<MailboxReader> readers = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        db = TestPostgres.freshDatabase();
+        mail = TestMailServer.start();
+        mail.addUser(SUPPORT, PASSWORD);
+        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, SUPPORT)
+                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, mail.imapPort())
+                .set(MAILBOX.IMAP_USER, SUPPORT).set(MAILBOX.SECRET_REF, "support").execute();
+        leases = new MailboxLeases(db.transactions(), Duration.ofSeconds(2));
+        store = new IngestStore(db, new MailParser(), new TicketsFromMail());
+    }
+
+    @AfterEach
+    void tearDown() {
+        readers.forEach(MailboxReader::close);
+        mail.close();
+        db.close();
+    }
+
+    @Test
+    void eachOf200MailsBecomesExactlyOneTicket() {
+        List<byte[]> mails = IntStream.range(0, 200)
+                .mapToObj(i -> mail.textMail("customer" + (i % 37) + "@example.test", SUPPORT, "tag-" + i, "body " + i))
+                .toList();
+        startReader("INBOX");
+        mail.send(SUPPORT, mails);
+
+        awaitInboxEmpty("INBOX", 200, Duration.ofSeconds(60));
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(200);
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(200);
+        assertThat(db.dsl().fetchCount(TICKET_MESSAGE)).isEqualTo(200);
+        assertThat(db.dsl().selectDistinct(TICKET.SUBJECT).from(TICKET).fetch(TICKET.SUBJECT))
+                .containsExactlyInAnyOrderElementsOf(IntStream.range(0, 200).mapToObj(i -> "tag-" + i).toList());
+        assertThat(mail.subjects(SUPPORT, PASSWORD, "Processed")).hasSize(200).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aMailStoredByAReaderThatDiedBeforeMovingItIsMovedByTheNextReaderWithoutADuplicate() {
+        mail.append(SUPPORT, PASSWORD, "INBOX", List.of(
+                mail.textMail("a@example.test", SUPPORT, "first", "1"),
+                mail.textMail("b@example.test", SUPPORT, "second", "2"),
+                mail.textMail("c@example.test", SUPPORT, "third", "3")));
+        long uidValidity = mail.uidValidity(SUPPORT, PASSWORD, "INBOX");
+        long secondUid = mail.uids(SUPPORT, PASSWORD, "INBOX").get(1);
+
+        // the state a crash between commit and MOVE leaves behind: stored in PostgreSQL, still in the INBOX
+        long deadReaderEpoch = leases.acquire("support", "node-that-died");
+        byte[] secondRaw = rawOf("INBOX", secondUid);
+        assertThat(store.ingest(new IngestStore.IncomingMail("support", uidValidity, secondUid, secondRaw), deadReaderEpoch))
+                .isEqualTo(IngestStore.Outcome.TICKETED);
+
+        startReader("INBOX");
+
+        awaitInboxEmpty("INBOX", 3, Duration.ofSeconds(30));
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(3);
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(3);
+        assertThat(mail.subjects(SUPPORT, PASSWORD, "Processed")).containsExactlyInAnyOrder("first", "second", "third");
+    }
+
+    @Test
+    void aChangedUidValidityRereadsTheMailboxWithoutDuplicates() {
+        List<byte[]> firstFive = IntStream.range(0, 5)
+                .mapToObj(i -> mail.textMail("p" + i + "@example.test", SUPPORT, "queued-" + i, "q" + i)).toList();
+        mail.append(SUPPORT, PASSWORD, "Queue", firstFive);
+        long before = mail.uidValidity(SUPPORT, PASSWORD, "Queue");
+        MailboxReader first = startReader("Queue");
+        awaitInboxEmpty("Queue", 5, Duration.ofSeconds(30));
+        first.close();
+
+        // the server lost its state: the folder comes back with a new UIDVALIDITY and the same mail in it
+        mail.recreateFolder(SUPPORT, PASSWORD, "Queue");
+        List<byte[]> again = new ArrayList<>(firstFive);
+        again.add(mail.textMail("new@example.test", SUPPORT, "really-new", "n"));
+        mail.append(SUPPORT, PASSWORD, "Queue", again);
+        assertThat(mail.uidValidity(SUPPORT, PASSWORD, "Queue")).isNotEqualTo(before);
+
+        startReader("Queue");
+        awaitInboxEmpty("Queue", 11, Duration.ofSeconds(30));
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(6);
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(6);
+    }
+
+    @Test
+    void anUnparseableMailIsStoredAndMarkedAndTheMailsAfterItAreStillTakenIn() {
+        mail.append(SUPPORT, PASSWORD, "INBOX", List.of(
+                mail.textMail("a@example.test", SUPPORT, "before", "1"),
+                rfc822("""
+                        To: support@example.test
+                        Subject: nobody sent this
+
+                        no sender at all
+                        """),
+                mail.textMail("c@example.test", SUPPORT, "after", "3")));
+
+        startReader("INBOX");
+
+        awaitInboxEmpty("INBOX", 3, Duration.ofSeconds(30));
+        assertThat(db.dsl().select(TICKET.SUBJECT).from(TICKET).fetch(TICKET.SUBJECT)).containsExactlyInAnyOrder("before", "after");
+        var failed = db.dsl().selectFrom(INBOUND_MESSAGE).where(INBOUND_MESSAGE.PARSE_STATUS.eq("failed")).fetchOne();
+        assertThat(failed).isNotNull();
+        assertThat(failed.getParseError()).isEqualTo("no valid From address");
+        assertThat(new String(failed.getRaw())).contains("no sender at all");
+    }
+
+    @Test
+    void aReaderWithAStaleEpochCommitsNothingAndStops() {
+        long staleEpoch = leases.acquire("support", "old-node");
+        leases.acquire("support", "new-node");
+        mail.append(SUPPORT, PASSWORD, "INBOX", List.of(mail.textMail("a@example.test", SUPPORT, "fenced", "1")));
+
+        MailboxReader stale = new MailboxReader(mail.mailbox("support", SUPPORT, PASSWORD, "INBOX"), store, staleEpoch, Clock.systemUTC());
+        readers.add(stale);
+        stale.start();
+
+        await().atMost(TestTimeouts.seconds(20)).until(() -> stale.status().state() == MailboxReader.State.FENCED_OUT);
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isZero();
+        assertThat(db.dsl().fetchCount(TICKET)).isZero();
+        assertThat(mail.subjects(SUPPORT, PASSWORD, "INBOX")).containsExactly("fenced");
+        assertThatThrownBy(() -> store.ingest(new IngestStore.IncomingMail("support", 1, 1, mail.textMail(
+                "a@example.test", SUPPORT, "direct", "1")), staleEpoch)).isInstanceOf(StaleEpochException.class);
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isZero();
+    }
+
+    private MailboxReader startReader(String inboxFolder) {
+        long epoch = leases.acquire("support", "test-node");
+        MailboxReader reader = new MailboxReader(mail.mailbox("support", SUPPORT, PASSWORD, inboxFolder), store, epoch, Clock.systemUTC());
+        readers.add(reader);
+        reader.start();
+        return reader;
+    }
+
+    private void awaitInboxEmpty(String inboxFolder, int expectedProcessed, Duration atMost) {
+        await().atMost(TestTimeouts.seconds(atMost.toSeconds())).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            assertThat(mail.uids(SUPPORT, PASSWORD, inboxFolder)).isEmpty();
+            assertThat(mail.uids(SUPPORT, PASSWORD, "Processed")).hasSize(expectedProcessed);
+        });
+    }
+
+    private byte[] rawOf(String folder, long uid) {
+        try (ImapMailbox box = new ImapMailbox(mail.mailbox("support", SUPPORT, PASSWORD, folder))) {
+            box.open();
+            return box.fetchRaw(uid);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

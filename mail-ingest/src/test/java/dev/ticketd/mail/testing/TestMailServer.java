@@ -1,0 +1,214 @@
+package dev.ticketd.mail.testing;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import com.icegreen.greenmail.util.ServerSetupTest;
+import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.mail.TransportSecurity;
+import jakarta.mail.FetchProfile;
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import jakarta.mail.Transport;
+import jakarta.mail.UIDFolder;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * A real IMAP + SMTP server (GreenMail) on loopback ports for tests, with a small client to
+ * deliver, append and inspect mail over the real protocols.
+ */
+public final class TestMailServer implements AutoCloseable {
+
+    private final GreenMail greenMail;
+    private final Session session;
+
+    private TestMailServer(GreenMail greenMail) {
+        this.greenMail = greenMail;
+        Properties p = new Properties();
+        p.setProperty("mail.smtp.connectiontimeout", "10000");
+        p.setProperty("mail.smtp.timeout", "10000");
+        p.setProperty("mail.imap.connectiontimeout", "10000");
+        p.setProperty("mail.imap.timeout", "10000");
+        this.session = Session.getInstance(p);
+    }
+
+    public static TestMailServer start() {
+        GreenMail g = new GreenMail(ServerSetup.dynamicPort(ServerSetupTest.SMTP_IMAP));
+        g.start();
+        return new TestMailServer(g);
+    }
+
+    public void addUser(String address, String password) {
+        greenMail.setUser(address, address, password);
+    }
+
+    public int imapPort() {
+        return greenMail.getImap().getPort();
+    }
+
+    public int smtpPort() {
+        return greenMail.getSmtp().getPort();
+    }
+
+    /** Settings for a reader of {@code address}, with a short safety poll for tests. */
+    public MailboxSettings mailbox(String id, String address, String password, String inboxFolder) {
+        return new MailboxSettings(id, address, "127.0.0.1", imapPort(), TransportSecurity.NONE, address, password,
+                inboxFolder, "Processed", Duration.ofMillis(500), Duration.ofSeconds(10),
+                MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES);
+    }
+
+    /** A simple text mail as raw RFC 822 bytes. */
+    public byte[] textMail(String from, String to, String subject, String body) {
+        try {
+            MimeMessage m = new MimeMessage(session);
+            m.setFrom(new InternetAddress(from));
+            m.setRecipient(Message.RecipientType.TO, new InternetAddress(to));
+            m.setSubject(subject, "UTF-8");
+            m.setSentDate(new Date());
+            m.setText(body, "UTF-8");
+            m.saveChanges();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            m.writeTo(out);
+            return out.toByteArray();
+        } catch (MessagingException | IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Sends each raw mail over SMTP (one connection) to {@code to}. */
+    public void send(String to, List<byte[]> raws) {
+        try (Transport t = session.getTransport("smtp")) {
+            t.connect("127.0.0.1", smtpPort(), null, null);
+            for (byte[] raw : raws) {
+                MimeMessage m = new MimeMessage(session, new ByteArrayInputStream(raw));
+                t.sendMessage(m, new InternetAddress[]{new InternetAddress(to)});
+            }
+        } catch (MessagingException e) {
+            throw new IllegalStateException("SMTP delivery failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Appends raw mails to a folder over IMAP (creating it), as a delivery agent would. */
+    public void append(String user, String password, String folder, List<byte[]> raws) {
+        withStore(user, password, store -> {
+            Folder f = store.getFolder(folder);
+            if (!f.exists()) {
+                f.create(Folder.HOLDS_MESSAGES);
+            }
+            List<Message> messages = new ArrayList<>();
+            for (byte[] raw : raws) {
+                messages.add(new MimeMessage(session, new ByteArrayInputStream(raw)));
+            }
+            f.appendMessages(messages.toArray(Message[]::new));
+            return null;
+        });
+    }
+
+    public List<Long> uids(String user, String password, String folder) {
+        return withStore(user, password, store -> {
+            Folder f = store.getFolder(folder);
+            if (!f.exists()) {
+                return List.of();
+            }
+            f.open(Folder.READ_ONLY);
+            try {
+                List<Long> uids = new ArrayList<>();
+                Message[] messages = f.getMessages();
+                FetchProfile fp = new FetchProfile();
+                fp.add(UIDFolder.FetchProfileItem.UID);
+                f.fetch(messages, fp);
+                for (Message m : messages) {
+                    uids.add(((UIDFolder) f).getUID(m));
+                }
+                return uids;
+            } finally {
+                f.close(false);
+            }
+        });
+    }
+
+    public long uidValidity(String user, String password, String folder) {
+        return withStore(user, password, store -> {
+            Folder f = store.getFolder(folder);
+            f.open(Folder.READ_ONLY);
+            try {
+                return ((UIDFolder) f).getUIDValidity();
+            } finally {
+                f.close(false);
+            }
+        });
+    }
+
+    /** Deletes a folder with its mail and creates it empty again: the server gives it a new UIDVALIDITY. */
+    public void recreateFolder(String user, String password, String folder) {
+        withStore(user, password, store -> {
+            Folder f = store.getFolder(folder);
+            if (f.exists()) {
+                f.delete(true);
+            }
+            store.getFolder(folder).create(Folder.HOLDS_MESSAGES);
+            return null;
+        });
+    }
+
+    /** The subjects of the mails in a folder. */
+    public List<String> subjects(String user, String password, String folder) {
+        return withStore(user, password, store -> {
+            Folder f = store.getFolder(folder);
+            if (!f.exists()) {
+                return List.of();
+            }
+            f.open(Folder.READ_ONLY);
+            try {
+                List<String> subjects = new ArrayList<>();
+                Message[] messages = f.getMessages();
+                FetchProfile fp = new FetchProfile();
+                fp.add(FetchProfile.Item.ENVELOPE);
+                f.fetch(messages, fp);
+                for (Message m : messages) {
+                    subjects.add(m.getSubject());
+                }
+                return subjects;
+            } finally {
+                f.close(false);
+            }
+        });
+    }
+
+    private <T> T withStore(String user, String password, StoreWork<T> work) {
+        try (Store store = session.getStore("imap")) {
+            store.connect("127.0.0.1", imapPort(), user, password);
+            return work.apply(store);
+        } catch (MessagingException e) {
+            throw new IllegalStateException("IMAP operation failed: " + e.getMessage(), e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface StoreWork<T> {
+        T apply(Store store) throws MessagingException;
+    }
+
+    @Override
+    public void close() {
+        greenMail.stop();
+    }
+
+    /** Bytes of a literal RFC 822 text written with \n line ends. */
+    public static byte[] rfc822(String text) {
+        return text.replace("\r\n", "\n").replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8);
+    }
+}
