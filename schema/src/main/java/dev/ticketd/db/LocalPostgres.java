@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -176,6 +177,12 @@ public final class LocalPostgres implements AutoCloseable {
     private void chownToServerUser(Path dir) throws IOException {
         String user = serverUser();
         // the server user must also be able to traverse every parent folder (true for /tmp)
+        for (Path parent = dir.getParent(); parent != null; parent = parent.getParent()) {
+            if (!Files.getPosixFilePermissions(parent).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                throw new IOException("PostgreSQL runs as '" + user + "' (it refuses root), and that user cannot enter "
+                        + parent + ": choose a data folder whose parents are world-traversable (e.g. under /tmp) or chmod o+x " + parent);
+            }
+        }
         runQuietly(List.of("chown", "-R", user + ":" + primaryGroup(user), dir.toString()));
     }
 

@@ -1,0 +1,77 @@
+package dev.ticketd.node;
+
+import dev.ticketd.cluster.MailboxLeases;
+import dev.ticketd.db.Database;
+import dev.ticketd.db.Migrations;
+import dev.ticketd.mail.IngestStore;
+import dev.ticketd.mail.MailParser;
+import dev.ticketd.mail.TicketsFromMail;
+import dev.ticketd.node.config.NodeConfig;
+import dev.ticketd.node.intake.MailIntake;
+import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.node.web.WebServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The composition root of one ticket node: builds every part with constructors, starts them in
+ * order (database, migrations, web, mail intake) and closes them in reverse.
+ */
+public final class Node implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+    private final NodeConfig config;
+    private final Clock clock;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private WebServer web;
+
+    public Node(NodeConfig config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+    }
+
+    public void start() {
+        log.info("node starting config={}", config);
+        try {
+            Database db = Database.open(config.database(), "ticketd-" + config.nodeId());
+            started.push(db);
+            int applied = Migrations.migrate(db.dataSource());
+            log.info("schema migrated applied={}", applied);
+
+            web = new WebServer(db, config.web(), clock);
+            web.start();
+            started.push(web);
+
+            MailIntake intake = new MailIntake(new MailboxCatalog(db).enabled(config),
+                    new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
+                    new IngestStore(db, new MailParser(), new TicketsFromMail()), config.nodeId(), clock);
+            intake.start();
+            started.push(intake);
+            log.info("node started node={} httpPort={}", config.nodeId(), web.port());
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    public int httpPort() {
+        return web.port();
+    }
+
+    @Override
+    public void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable part = started.pop();
+            try {
+                part.close();
+            } catch (Exception e) {
+                log.warn("error while stopping {}: {}", part.getClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.ticketd.node.auth;
+
+import dev.ticketd.db.Database;
+import dev.ticketd.db.generated.tables.records.StaffUserRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import static dev.ticketd.db.generated.Tables.API_TOKEN;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
+
+/**
+ * Staff logins and API tokens: used by the CLI ({@code ticketd user add}), the demo and the login
+ * page. Emails are stored trimmed and lower-cased. Passwords and tokens are never logged.
+ */
+public final class StaffAccounts {
+
+    public static final int MIN_PASSWORD_LENGTH = 8;
+    public static final int MIN_TOKEN_LENGTH = 16;
+
+    private static final Logger log = LoggerFactory.getLogger(StaffAccounts.class);
+    private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
+
+    private final Database db;
+    private final PasswordHasher hasher;
+
+    public StaffAccounts(Database db) {
+        this(db, new PasswordHasher());
+    }
+
+    StaffAccounts(Database db, PasswordHasher hasher) {
+        this.db = db;
+        this.hasher = hasher;
+    }
+
+    /** Creates an active staff user and returns its id. */
+    public long createUser(String email, String displayName, String password, Role role) {
+        String normalized = normalizeEmail(email);
+        checkPassword(password);
+        if (role == null) {
+            throw new IllegalArgumentException("role is required (agent or admin)");
+        }
+        String name = displayName == null || displayName.isBlank() ? normalized : displayName.strip();
+        Long id = db.dsl().insertInto(STAFF_USER)
+                .set(STAFF_USER.EMAIL, normalized)
+                .set(STAFF_USER.DISPLAY_NAME, name)
+                .set(STAFF_USER.PASSWORD_HASH, hasher.hash(password))
+                .set(STAFF_USER.ROLE, role.dbValue())
+                .onConflict(STAFF_USER.EMAIL).doNothing()
+                .returning(STAFF_USER.ID)
+                .fetchOptional(STAFF_USER.ID)
+                .orElse(null);
+        if (id == null) {
+            throw new IllegalArgumentException("a staff user with email " + normalized + " already exists");
+        }
+        log.info("staff user created user={} email={} role={}", id, normalized, role.dbValue());
+        return id;
+    }
+
+    public void setPassword(String email, String password) {
+        String normalized = normalizeEmail(email);
+        checkPassword(password);
+        int updated = db.dsl().update(STAFF_USER)
+                .set(STAFF_USER.PASSWORD_HASH, hasher.hash(password))
+                .where(STAFF_USER.EMAIL.eq(normalized))
+                .execute();
+        if (updated == 0) {
+            throw new IllegalArgumentException("no staff user with email " + normalized);
+        }
+        log.info("staff password changed email={}", normalized);
+    }
+
+    /** Stores only the SHA-256 of {@code token}; the caller shows the token to its owner once. */
+    public void createApiToken(String email, String name, String token) {
+        String normalized = normalizeEmail(email);
+        if (token == null || token.length() < MIN_TOKEN_LENGTH) {
+            throw new IllegalArgumentException("an API token must be at least " + MIN_TOKEN_LENGTH + " characters long");
+        }
+        Long userId = db.dsl().select(STAFF_USER.ID).from(STAFF_USER)
+                .where(STAFF_USER.EMAIL.eq(normalized))
+                .fetchOptional(STAFF_USER.ID)
+                .orElseThrow(() -> new IllegalArgumentException("no staff user with email " + normalized));
+        int inserted = db.dsl().insertInto(API_TOKEN)
+                .set(API_TOKEN.TOKEN_SHA256, Secrets.sha256Hex(token))
+                .set(API_TOKEN.USER_ID, userId)
+                .set(API_TOKEN.NAME, name == null ? "" : name.strip())
+                .onConflict(API_TOKEN.TOKEN_SHA256).doNothing()
+                .execute();
+        if (inserted == 0) {
+            throw new IllegalArgumentException("this API token is already in use; choose another");
+        }
+        log.info("api token created email={} name={}", normalized, name);
+    }
+
+    /**
+     * The active user with this email and password, or empty. Unknown emails, wrong passwords and
+     * inactive users look the same to the caller and take about as long, so a login page cannot
+     * be used to find out which emails exist.
+     */
+    public Optional<StaffUser> authenticate(String email, String password) {
+        if (email == null || password == null || password.isEmpty()) {
+            return Optional.empty();
+        }
+        String normalized = email.strip().toLowerCase(Locale.ROOT);
+        StaffUserRecord user = db.dsl().selectFrom(STAFF_USER).where(STAFF_USER.EMAIL.eq(normalized)).fetchOne();
+        if (user == null) {
+            hasher.spendVerificationTime(password);
+            return Optional.empty();
+        }
+        boolean matches = hasher.matches(password, user.getPasswordHash());
+        if (!matches || !Boolean.TRUE.equals(user.getActive())) {
+            return Optional.empty();
+        }
+        return Optional.of(new StaffUser(user.getId(), user.getEmail(), user.getDisplayName(), Role.fromDb(user.getRole())));
+    }
+
+    static String normalizeEmail(String email) {
+        if (email == null || email.isBlank()) {
+            throw new IllegalArgumentException("email is required");
+        }
+        String normalized = email.strip().toLowerCase(Locale.ROOT);
+        if (normalized.length() > 320 || !EMAIL.matcher(normalized).matches()) {
+            throw new IllegalArgumentException("not a valid email address: " + email.strip());
+        }
+        return normalized;
+    }
+
+    private static void checkPassword(String password) {
+        if (password == null || password.length() < MIN_PASSWORD_LENGTH) {
+            throw new IllegalArgumentException("a password must be at least " + MIN_PASSWORD_LENGTH + " characters long");
+        }
+    }
+}

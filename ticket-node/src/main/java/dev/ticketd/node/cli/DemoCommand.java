@@ -1,0 +1,180 @@
+package dev.ticketd.node.cli;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import dev.ticketd.db.Database;
+import dev.ticketd.db.LocalPostgres;
+import dev.ticketd.db.Migrations;
+import dev.ticketd.mail.TransportSecurity;
+import dev.ticketd.node.Node;
+import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.config.ConfigLoader;
+import dev.ticketd.node.config.NodeConfig;
+import dev.ticketd.node.intake.MailboxCatalog;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+
+/**
+ * A newcomer's start: a throwaway PostgreSQL, an in-process IMAP + SMTP server holding the
+ * support mailbox, and one node reading it, all on 127.0.0.1. Ctrl-C stops everything it started.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, subcommands = DemoSendCommand.class,
+        description = "Run a self-contained demo: local PostgreSQL, in-process mail server, one node.")
+public final class DemoCommand implements Callable<Integer> {
+
+    static final String ADMIN_EMAIL = "admin@example.test";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--http-port", defaultValue = "8080", description = "Web UI port (default: ${DEFAULT-VALUE}).")
+    int httpPort;
+
+    @Option(names = "--smtp-port", defaultValue = "3025", description = "In-process SMTP port (default: ${DEFAULT-VALUE}).")
+    int smtpPort;
+
+    @Option(names = "--imap-port", defaultValue = "3143", description = "In-process IMAP port (default: ${DEFAULT-VALUE}).")
+    int imapPort;
+
+    @Option(names = "--admin-password", description = "Password of " + ADMIN_EMAIL + " (default: generated and printed).")
+    String adminPassword;
+
+    @Option(names = "--api-token", description = "Also create this API bearer token for the admin (at least 16 characters).")
+    String apiToken;
+
+    @Option(names = "--data-dir", description = "Keep the demo's database here across runs (default: a temporary folder, deleted at exit).")
+    Path dataDir;
+
+    @Option(names = "--mailbox", defaultValue = "support@example.test", description = "The support address (default: ${DEFAULT-VALUE}).")
+    String mailbox;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Deque<AutoCloseable> running = new ArrayDeque<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Path dir = dataDir != null ? dataDir.toAbsolutePath() : Files.createTempDirectory("ticketd-demo-",
+                // traversable by the unprivileged user that PostgreSQL runs as when this is root
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+        boolean temporary = dataDir == null;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopAll(running);
+            if (temporary) {
+                deleteTree(dir);
+            }
+            stopped.countDown();
+        }, "ticketd-demo-shutdown"));
+
+        out.println("Starting PostgreSQL in " + dir.resolve("postgres") + " ...");
+        out.flush();
+        LocalPostgres pg = LocalPostgres.start(dir.resolve("postgres"));
+        running.push(pg);
+        pg.createDatabase("ticketd");
+
+        String mailPassword = randomSecret();
+        GreenMail mail = new GreenMail(new ServerSetup[]{
+                new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP),
+                new ServerSetup(imapPort, "127.0.0.1", ServerSetup.PROTOCOL_IMAP)});
+        mail.start();
+        running.push(mail::stop);
+        mail.setUser(mailbox, mailbox, mailPassword);
+
+        NodeConfig config = ConfigLoader.fromMap(Map.of(
+                "node.id", "demo",
+                "http.host", "127.0.0.1",
+                "http.port", Integer.toString(httpPort),
+                "db.url", pg.jdbcUrl("ticketd"),
+                "db.user", LocalPostgres.SUPERUSER,
+                "mail.poll-interval", "2s",
+                "secret.demo-mailbox", mailPassword), Map.of());
+
+        String password = adminPassword != null ? adminPassword : randomSecret();
+        prepare(config, password);
+
+        Node node = new Node(config, Clock.systemUTC());
+        node.start();
+        running.push(node);
+
+        out.println();
+        out.println("ticketd demo is running.");
+        out.println("  Web UI:   http://127.0.0.1:" + node.httpPort() + "/");
+        out.println("  Login:    " + ADMIN_EMAIL + " / " + password);
+        if (apiToken != null) {
+            out.println("  API:      curl -H 'Authorization: Bearer " + apiToken + "' http://127.0.0.1:" + node.httpPort() + "/api/v1/tickets");
+        }
+        out.println("  Mailbox:  " + mailbox + " (SMTP 127.0.0.1:" + smtpPort + ", IMAP 127.0.0.1:" + imapPort + ")");
+        out.println("  Send a test mail from another terminal:");
+        out.println("    java -jar ticket-node/target/ticketd.jar demo send --smtp-port " + smtpPort + " --to " + mailbox
+                + " --subject 'Printer on fire'");
+        out.println("  Stop with Ctrl-C.");
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private void prepare(NodeConfig config, String password) {
+        try (Database db = Database.open(config.database(), "ticketd-demo-setup")) {
+            Migrations.migrate(db.dataSource());
+            new MailboxCatalog(db).save(new MailboxCatalog.NewMailbox("demo", mailbox, "127.0.0.1", imapPort,
+                    TransportSecurity.NONE, mailbox, "demo-mailbox", "INBOX", "Processed"));
+            StaffAccounts accounts = new StaffAccounts(db);
+            try {
+                accounts.createUser(ADMIN_EMAIL, "Demo Admin", password, Role.ADMIN);
+            } catch (IllegalArgumentException alreadyThere) {
+                accounts.setPassword(ADMIN_EMAIL, password); // a kept --data-dir from an earlier run
+            }
+            if (apiToken != null) {
+                try {
+                    accounts.createApiToken(ADMIN_EMAIL, "demo", apiToken);
+                } catch (IllegalArgumentException e) {
+                    if (!e.getMessage().contains("already in use")) {
+                        throw e;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void stopAll(Deque<AutoCloseable> running) {
+        while (!running.isEmpty()) {
+            try {
+                running.pop().close();
+            } catch (Exception e) {
+                System.err.println("ticketd demo: error while stopping: " + e);
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp folder left behind is harmless; the processes are stopped
+        }
+    }
+
+    static String randomSecret() {
+        byte[] bytes = new byte[12];
+        new SecureRandom().nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+}

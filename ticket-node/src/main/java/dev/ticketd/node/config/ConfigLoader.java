@@ -1,0 +1,202 @@
+package dev.ticketd.node.config;
+
+import dev.ticketd.db.DatabaseSettings;
+import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.node.web.WebSettings;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a node's configuration: a properties file, then environment overrides, validated into a
+ * {@link NodeConfig}. Every key {@code a.b-c} can be overridden by the environment variable
+ * {@code TICKETD_A_B_C}; mailbox secrets come from {@code secret.REF} or {@code TICKETD_SECRET_REF}.
+ * An unknown key, a missing required key or a bad value fails with a message naming the key.
+ */
+public final class ConfigLoader {
+
+    static final Set<String> KNOWN_KEYS = Set.of(
+            "node.id",
+            "http.host", "http.port", "http.secure-cookies", "http.session-ttl",
+            "db.url", "db.user", "db.password", "db.pool-size", "db.connect-timeout", "db.socket-timeout",
+            "lease.lock-timeout",
+            "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes");
+    private static final String SECRET_PREFIX = "secret.";
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+
+    private ConfigLoader() {
+    }
+
+    public static NodeConfig load(Path file, Map<String, String> environment) {
+        Properties props = new Properties();
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("--config", "no such file: " + file);
+        }
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            props.load(r);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException("--config", "cannot read " + file + ": " + e.getMessage());
+        }
+        Map<String, String> values = new HashMap<>();
+        props.stringPropertyNames().forEach(k -> values.put(k.strip(), props.getProperty(k).strip()));
+        return fromMap(values, environment);
+    }
+
+    /** Builds the configuration from key/value pairs (a parsed file) and the environment. */
+    public static NodeConfig fromMap(Map<String, String> fileValues, Map<String, String> environment) {
+        Map<String, String> values = new HashMap<>(fileValues);
+        Map<String, String> secrets = new HashMap<>();
+        Set<String> unknown = new HashSet<>();
+        for (String key : fileValues.keySet()) {
+            if (key.startsWith(SECRET_PREFIX)) {
+                secrets.put(key.substring(SECRET_PREFIX.length()), fileValues.get(key));
+            } else if (!KNOWN_KEYS.contains(key)) {
+                unknown.add(key);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            String key = unknown.stream().sorted().findFirst().orElseThrow();
+            throw new ConfigException(key, "unknown configuration key (known: " + String.join(", ", KNOWN_KEYS.stream().sorted().toList()) + ")");
+        }
+        for (String key : KNOWN_KEYS) {
+            String fromEnv = environment.get(envName(key));
+            if (fromEnv != null) {
+                values.put(key, fromEnv.strip());
+            }
+        }
+        environment.forEach((name, value) -> {
+            if (name.startsWith("TICKETD_SECRET_") && name.length() > "TICKETD_SECRET_".length()) {
+                secrets.put(name.substring("TICKETD_SECRET_".length()).toLowerCase(Locale.ROOT).replace('_', '-'), value);
+            }
+        });
+
+        Values r = new Values(values);
+        String nodeId = r.optional("node.id").orElseGet(ConfigLoader::hostname);
+        if (!nodeId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,99}")) {
+            throw new ConfigException("node.id", "must be 1-100 letters, digits, '.', '_' or '-', was '" + nodeId + "'");
+        }
+        WebSettings web = r.build("http.port", () -> new WebSettings(
+                r.optional("http.host").orElse("0.0.0.0"),
+                r.integer("http.port", 8080, 0, 65535),
+                r.duration("http.session-ttl", Duration.ofHours(12)),
+                r.bool("http.secure-cookies", false)));
+        DatabaseSettings db = r.build("db.url", () -> new DatabaseSettings(
+                r.required("db.url"),
+                r.required("db.user"),
+                r.optional("db.password").orElse(""),
+                r.integer("db.pool-size", 10, 1, 500),
+                r.duration("db.connect-timeout", DatabaseSettings.DEFAULT_CONNECT_TIMEOUT),
+                r.duration("db.socket-timeout", DatabaseSettings.DEFAULT_SOCKET_TIMEOUT)));
+        NodeConfig.MailDefaults mail = new NodeConfig.MailDefaults(
+                r.duration("mail.poll-interval", MailboxSettings.DEFAULT_POLL_INTERVAL),
+                r.duration("mail.io-timeout", MailboxSettings.DEFAULT_IO_TIMEOUT),
+                r.longValue("mail.max-message-bytes", MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES, 1024, Long.MAX_VALUE));
+        return new NodeConfig(nodeId, web, db, mail, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets);
+    }
+
+    /** {@code db.pool-size} → {@code TICKETD_DB_POOL_SIZE}. */
+    public static String envName(String key) {
+        return "TICKETD_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** Parses {@code 500ms}, {@code 5s}, {@code 2m}, {@code 12h}. */
+    static Duration parseDuration(String key, String value) {
+        Matcher m = DURATION.matcher(value.strip());
+        if (!m.matches()) {
+            throw new ConfigException(key, "not a duration: '" + value + "' (write e.g. 500ms, 5s, 2m, 12h)");
+        }
+        long n = Long.parseLong(m.group(1));
+        Duration d = switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
+        if (d.isZero()) {
+            throw new ConfigException(key, "must be greater than zero");
+        }
+        return d;
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
+        } catch (UnknownHostException e) {
+            throw new ConfigException("node.id", "not set and the host name cannot be read: " + e.getMessage());
+        }
+    }
+
+    /** Typed access to the raw values; every error names its key. */
+    private record Values(Map<String, String> values) {
+
+        Optional<String> optional(String key) {
+            String v = values.get(key);
+            return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v);
+        }
+
+        String required(String key) {
+            return optional(key).orElseThrow(() -> new ConfigException(key, "missing (set it in the file or as " + envName(key) + ")"));
+        }
+
+        int integer(String key, int fallback, int min, int max) {
+            return (int) longValue(key, fallback, min, max);
+        }
+
+        long longValue(String key, long fallback, long min, long max) {
+            String v = optional(key).orElse(null);
+            if (v == null) {
+                return fallback;
+            }
+            try {
+                long n = Long.parseLong(v);
+                if (n < min || n > max) {
+                    throw new ConfigException(key, "must be between " + min + " and " + max + ", was " + n);
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                throw new ConfigException(key, "not a whole number: '" + v + "'");
+            }
+        }
+
+        boolean bool(String key, boolean fallback) {
+            String v = optional(key).orElse(null);
+            if (v == null) {
+                return fallback;
+            }
+            return switch (v.toLowerCase(Locale.ROOT)) {
+                case "true", "yes", "on" -> true;
+                case "false", "no", "off" -> false;
+                default -> throw new ConfigException(key, "not a boolean: '" + v + "' (true or false)");
+            };
+        }
+
+        Duration duration(String key, Duration fallback) {
+            return optional(key).map(v -> parseDuration(key, v)).orElse(fallback);
+        }
+
+        /** Runs a record constructor, turning its validation error into one that names a key. */
+        <T> T build(String key, Supplier<T> constructor) {
+            try {
+                return constructor.get();
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key, e.getMessage());
+            }
+        }
+    }
+}

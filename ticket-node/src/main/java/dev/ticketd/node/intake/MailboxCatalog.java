@@ -1,0 +1,88 @@
+package dev.ticketd.node.intake;
+
+import dev.ticketd.db.Database;
+import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.mail.TransportSecurity;
+import dev.ticketd.node.config.ConfigException;
+import dev.ticketd.node.config.NodeConfig;
+import org.jooq.DSLContext;
+
+import java.util.List;
+import java.util.Locale;
+
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+
+/**
+ * The mailboxes this help desk reads, as stored in PostgreSQL, joined with their secrets from this
+ * node's configuration. Secrets are never stored in the database: a row only names its secret.
+ */
+public final class MailboxCatalog {
+
+    /** A new mailbox as an operator describes it. */
+    public record NewMailbox(String id, String address, String imapHost, int imapPort, TransportSecurity imapSecurity,
+                             String imapUser, String secretRef, String inboxFolder, String processedFolder) {
+        public NewMailbox {
+            if (!id.matches("[a-z0-9][a-z0-9_-]{0,63}")) {
+                throw new IllegalArgumentException("mailbox id must be lower-case letters, digits, '-' or '_' (at most 64), was '" + id + "'");
+            }
+            if (!address.matches("[^@\\s]+@[^@\\s]+")) {
+                throw new IllegalArgumentException("not an email address: '" + address + "'");
+            }
+            if (!secretRef.matches("[a-z0-9][a-z0-9-]{0,99}")) {
+                throw new IllegalArgumentException("secret reference must be lower-case letters, digits or '-', was '" + secretRef + "'");
+            }
+            if (imapPort < 1 || imapPort > 65535) {
+                throw new IllegalArgumentException("IMAP port out of range: " + imapPort);
+            }
+        }
+    }
+
+    private final Database db;
+
+    public MailboxCatalog(Database db) {
+        this.db = db;
+    }
+
+    /** Adds a mailbox, or updates the one with the same id (an operator re-running the command). */
+    public void save(NewMailbox m) {
+        db.transactions().run(tx -> upsert(tx, m));
+    }
+
+    private static void upsert(DSLContext tx, NewMailbox m) {
+        tx.insertInto(MAILBOX)
+                .set(MAILBOX.ID, m.id())
+                .set(MAILBOX.ADDRESS, m.address().toLowerCase(Locale.ROOT))
+                .set(MAILBOX.IMAP_HOST, m.imapHost())
+                .set(MAILBOX.IMAP_PORT, m.imapPort())
+                .set(MAILBOX.IMAP_SECURITY, m.imapSecurity().dbValue())
+                .set(MAILBOX.IMAP_USER, m.imapUser())
+                .set(MAILBOX.SECRET_REF, m.secretRef())
+                .set(MAILBOX.INBOX_FOLDER, m.inboxFolder())
+                .set(MAILBOX.PROCESSED_FOLDER, m.processedFolder())
+                .onConflict(MAILBOX.ID)
+                .doUpdate()
+                .set(MAILBOX.ADDRESS, m.address().toLowerCase(Locale.ROOT))
+                .set(MAILBOX.IMAP_HOST, m.imapHost())
+                .set(MAILBOX.IMAP_PORT, m.imapPort())
+                .set(MAILBOX.IMAP_SECURITY, m.imapSecurity().dbValue())
+                .set(MAILBOX.IMAP_USER, m.imapUser())
+                .set(MAILBOX.SECRET_REF, m.secretRef())
+                .set(MAILBOX.INBOX_FOLDER, m.inboxFolder())
+                .set(MAILBOX.PROCESSED_FOLDER, m.processedFolder())
+                .execute();
+    }
+
+    /** Every enabled mailbox with its secret resolved; a missing secret stops start-up naming its key. */
+    public List<MailboxSettings> enabled(NodeConfig config) {
+        return db.dsl().selectFrom(MAILBOX).where(MAILBOX.ENABLED.isTrue()).orderBy(MAILBOX.ID).fetch(r -> {
+            String password = config.secret(r.getSecretRef()).orElseThrow(() -> new ConfigException(
+                    "secret." + r.getSecretRef(),
+                    "mailbox " + r.getId() + " needs this secret (set it in the file or as TICKETD_SECRET_"
+                            + r.getSecretRef().toUpperCase(Locale.ROOT).replace('-', '_') + ")"));
+            return new MailboxSettings(r.getId(), r.getAddress(), r.getImapHost(), r.getImapPort(),
+                    TransportSecurity.parse(r.getImapSecurity()), r.getImapUser(), password, r.getInboxFolder(),
+                    r.getProcessedFolder(), config.mail().pollInterval(), config.mail().ioTimeout(),
+                    config.mail().maxMessageBytes());
+        });
+    }
+}

@@ -1,0 +1,176 @@
+package dev.ticketd.node.ticket;
+
+import dev.ticketd.db.Database;
+import dev.ticketd.node.auth.StaffUser;
+import org.jooq.DSLContext;
+import org.jooq.JSONB;
+import org.jooq.Record;
+import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+import java.util.UUID;
+
+import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
+import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.OUTBOX;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+
+/**
+ * Staff replies. A reply is created at most once per idempotency key: the message, its outbox
+ * row, the ticket's timestamps and the audit entry commit together or not at all, so a double
+ * submit, a client retry or a retry after a failover returns the reply already stored.
+ */
+public final class ReplyService {
+
+    public static final int MAX_KEY_LENGTH = 100;
+    public static final int MAX_BODY_LENGTH = 100_000;
+
+    /**
+     * @param created    false when the key had already created this message
+     * @param mailQueued whether an outbox row exists for it (false for tickets without a mailbox)
+     */
+    public record ReplyResult(ThreadMessage message, boolean created, boolean mailQueued) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(ReplyService.class);
+
+    private final Database db;
+
+    public ReplyService(Database db) {
+        this.db = db;
+    }
+
+    public ReplyResult reply(long ticketId, StaffUser author, String body, String idempotencyKey) {
+        if (body == null || body.isBlank()) {
+            throw new InvalidRequestException("the reply is empty; write a message before sending");
+        }
+        if (body.length() > MAX_BODY_LENGTH) {
+            throw new InvalidRequestException("the reply is longer than " + MAX_BODY_LENGTH + " characters");
+        }
+        if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
+            throw new InvalidRequestException("an idempotency key of 1 to " + MAX_KEY_LENGTH + " characters is required");
+        }
+        ReplyResult result = db.transactions().write(tx -> replyInTransaction(tx, ticketId, author, body, idempotencyKey));
+        if (result.created()) {
+            log.info("ticket reply stored ticket={} message={} staff={} mailQueued={}",
+                    ticketId, result.message().id(), author.id(), result.mailQueued());
+        }
+        return result;
+    }
+
+    private ReplyResult replyInTransaction(DSLContext tx, long ticketId, StaffUser author, String body, String key) {
+        // Locking the ticket serialises replies to it, so the "latest inbound" and the timestamps agree.
+        Record ticket = tx.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.MAILBOX_ID, CONTACT.EMAIL)
+                .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
+                .where(TICKET.ID.eq(ticketId))
+                .forUpdate().of(TICKET)
+                .fetchOne();
+        if (ticket == null) {
+            throw new NotFoundException("ticket " + ticketId + " does not exist");
+        }
+        Record inserted = tx.insertInto(TICKET_MESSAGE)
+                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
+                .set(TICKET_MESSAGE.KIND, "outbound")
+                .set(TICKET_MESSAGE.AUTHOR_STAFF_ID, author.id())
+                .set(TICKET_MESSAGE.BODY_TEXT, body)
+                .set(TICKET_MESSAGE.IDEMPOTENCY_KEY, key)
+                .onConflict(TICKET_MESSAGE.IDEMPOTENCY_KEY).doNothing()
+                .returning(TICKET_MESSAGE.ID, TICKET_MESSAGE.CREATED_AT)
+                .fetchOne();
+        if (inserted == null) {
+            return existing(tx, ticketId, key);
+        }
+        long messageId = inserted.get(TICKET_MESSAGE.ID);
+        String mailboxId = ticket.get(TICKET.MAILBOX_ID);
+        boolean mailQueued = false;
+        if (mailboxId != null) {
+            String mailboxAddress = tx.select(MAILBOX.ADDRESS).from(MAILBOX).where(MAILBOX.ID.eq(mailboxId))
+                    .fetchOne(MAILBOX.ADDRESS);
+            String inReplyTo = tx.select(INBOUND_MESSAGE.MESSAGE_ID)
+                    .from(TICKET_MESSAGE).join(INBOUND_MESSAGE).on(INBOUND_MESSAGE.ID.eq(TICKET_MESSAGE.INBOUND_MESSAGE_ID))
+                    .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
+                    .and(TICKET_MESSAGE.KIND.eq("inbound"))
+                    .and(INBOUND_MESSAGE.MESSAGE_ID.isNotNull())
+                    .orderBy(TICKET_MESSAGE.CREATED_AT.desc(), TICKET_MESSAGE.ID.desc())
+                    .limit(1)
+                    .fetchOne(INBOUND_MESSAGE.MESSAGE_ID);
+            tx.insertInto(OUTBOX)
+                    .set(OUTBOX.MAILBOX_ID, mailboxId)
+                    .set(OUTBOX.TICKET_ID, ticketId)
+                    .set(OUTBOX.TICKET_MESSAGE_ID, messageId)
+                    .set(OUTBOX.MESSAGE_ID, "<reply." + UUID.randomUUID() + "@" + domainOf(mailboxAddress) + ">")
+                    .set(OUTBOX.TO_ADDRESS, ticket.get(CONTACT.EMAIL))
+                    .set(OUTBOX.SUBJECT, replySubject(ticket.get(TICKET.SUBJECT), ticket.get(TICKET.NUMBER)))
+                    .set(OUTBOX.BODY_TEXT, body)
+                    .set(OUTBOX.IN_REPLY_TO, inReplyTo)
+                    .set(OUTBOX.REFERENCES_HEADER, inReplyTo)
+                    .set(OUTBOX.STATUS, "pending")
+                    .execute();
+            mailQueued = true;
+        }
+        tx.update(TICKET)
+                .set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime())
+                .set(TICKET.LAST_MESSAGE_AT, inserted.get(TICKET_MESSAGE.CREATED_AT))
+                .where(TICKET.ID.eq(ticketId))
+                .execute();
+        String detail = "{\"ticketMessageId\":" + messageId + ",\"mailQueued\":" + mailQueued + "}";
+        tx.insertInto(AUDIT_LOG)
+                .set(AUDIT_LOG.ACTOR, author.email())
+                .set(AUDIT_LOG.ACTION, "ticket.reply")
+                .set(AUDIT_LOG.TICKET_ID, ticketId)
+                .set(AUDIT_LOG.DETAIL, JSONB.valueOf(detail))
+                .execute();
+        ThreadMessage message = new ThreadMessage(messageId, "outbound", author.displayName(), body,
+                inserted.get(TICKET_MESSAGE.CREATED_AT), null);
+        return new ReplyResult(message, true, mailQueued);
+    }
+
+    private static ReplyResult existing(DSLContext tx, long ticketId, String key) {
+        Record row = tx.select(TICKET_MESSAGE.ID, TICKET_MESSAGE.TICKET_ID, TICKET_MESSAGE.KIND, TICKET_MESSAGE.BODY_TEXT,
+                        TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.INBOUND_MESSAGE_ID,
+                        DSL.field(DSL.select(STAFF_USER.DISPLAY_NAME)
+                                .from(STAFF_USER)
+                                .where(STAFF_USER.ID.eq(TICKET_MESSAGE.AUTHOR_STAFF_ID)))
+                                .as("author"),
+                        DSL.field(DSL.exists(DSL.selectOne().from(OUTBOX).where(OUTBOX.TICKET_MESSAGE_ID.eq(TICKET_MESSAGE.ID))))
+                                .as("queued"))
+                .from(TICKET_MESSAGE)
+                .where(TICKET_MESSAGE.IDEMPOTENCY_KEY.eq(key))
+                .fetchOne();
+        if (row == null) {
+            // The conflicting row was deleted between our insert and this read; never expected.
+            throw new IllegalStateException("idempotency key conflicted but no message holds it");
+        }
+        if (row.get(TICKET_MESSAGE.TICKET_ID) != ticketId) {
+            throw new ConflictException("this idempotency key was already used for a reply to another ticket; "
+                    + "use a new key for a new reply");
+        }
+        ThreadMessage message = new ThreadMessage(row.get(TICKET_MESSAGE.ID), row.get(TICKET_MESSAGE.KIND),
+                row.get("author", String.class), row.get(TICKET_MESSAGE.BODY_TEXT), row.get(TICKET_MESSAGE.CREATED_AT),
+                row.get(TICKET_MESSAGE.INBOUND_MESSAGE_ID));
+        return new ReplyResult(message, false, Boolean.TRUE.equals(row.get("queued", Boolean.class)));
+    }
+
+    /** "Re: " plus the subject, carrying the ticket token "[T-1042]" that threads the answer back. */
+    static String replySubject(String subject, String number) {
+        String base = subject == null ? "" : subject.strip();
+        if (!base.contains("[" + number + "]")) {
+            base = base.isEmpty() ? "[" + number + "]" : base + " [" + number + "]";
+        }
+        return base.toLowerCase(Locale.ROOT).startsWith("re:") ? base : "Re: " + base;
+    }
+
+    static String domainOf(String address) {
+        int at = address == null ? -1 : address.lastIndexOf('@');
+        if (at < 0 || at == address.length() - 1) {
+            throw new IllegalStateException("mailbox address has no domain: " + address);
+        }
+        return address.substring(at + 1).strip().replace(">", "");
+    }
+}

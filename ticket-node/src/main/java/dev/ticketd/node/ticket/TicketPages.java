@@ -1,0 +1,109 @@
+package dev.ticketd.node.ticket;
+
+import dev.ticketd.node.web.ErrorMapping;
+import dev.ticketd.node.web.HttpProblem;
+import dev.ticketd.node.web.Pages;
+import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Browser handlers for tickets: validate the request, call the services, render. */
+public final class TicketPages {
+
+    static final int PAGE_SIZE = 100;
+
+    private final TicketQueries queries;
+    private final ReplyService replies;
+
+    public TicketPages(TicketQueries queries, ReplyService replies) {
+        this.queries = queries;
+        this.replies = replies;
+    }
+
+    public void list(Context ctx) {
+        TicketStatus status = TicketStatus.parseFilter(ctx.queryParam("status"));
+        TicketPage page = queries.list(status, PAGE_SIZE, TicketCursor.decode(ctx.queryParam("cursor")));
+        Map<String, Object> model = new HashMap<>();
+        model.put("tickets", page.tickets());
+        model.put("nextCursor", page.nextCursor());
+        model.put("status", status == null ? "" : status.value());
+        model.put("statuses", Arrays.stream(TicketStatus.values()).map(TicketStatus::value).toList());
+        Pages.render(ctx, "tickets.jte", model);
+    }
+
+    public void detail(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String sent = ctx.queryParam("sent");
+        String notice = "mail".equals(sent) ? "Reply saved; it will be emailed to the requester."
+                : "stored".equals(sent) ? "Reply saved. This ticket has no mailbox, so it was not emailed."
+                : null;
+        renderTicket(ctx, 200, queries.detail(id), "", UUID.randomUUID().toString(), null, notice);
+    }
+
+    public void reply(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String body = ctx.formParam("body") == null ? "" : ctx.formParam("body");
+        String key = ctx.formParam("idempotency_key");
+        if (key == null || key.isBlank()) {
+            throw HttpProblem.badRequest("the reply form has no idempotency key; reload the ticket page and send again");
+        }
+        if (body.isBlank()) {
+            renderTicket(ctx, 400, queries.detail(id), body, key, "The reply is empty; write a message before sending.", null);
+            return;
+        }
+        ReplyService.ReplyResult result;
+        try {
+            result = replies.reply(id, Pages.user(ctx), body, key);
+        } catch (InvalidRequestException e) {
+            renderTicket(ctx, 400, queries.detail(id), body, key, e.getMessage(), null);
+            return;
+        } catch (NotFoundException | ConflictException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // The database may be failing over: keep what the agent typed and the same key, so
+            // pressing Send again can never create the reply twice.
+            String errorId = ErrorMapping.logFailure(ctx, e);
+            String message = "Your reply could not be saved (error id " + errorId + "). Your text is kept below; "
+                    + "press Send again in a moment — it will not be sent twice.";
+            TicketDetail ticket;
+            try {
+                ticket = queries.detail(id);
+            } catch (RuntimeException again) {
+                ticket = null;
+            }
+            renderTicket(ctx, 503, ticket, body, key, message, null, id);
+            return;
+        }
+        ctx.redirect("/tickets/" + id + "?sent=" + (result.mailQueued() ? "mail" : "stored"), HttpStatus.SEE_OTHER);
+    }
+
+    public void raw(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        RawMail.send(ctx, id, queries.rawInbound(id));
+    }
+
+    private static void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
+                                     String error, String notice) {
+        renderTicket(ctx, status, ticket, body, key, error, notice, ticket.id());
+    }
+
+    /** {@code ticket} may be null when it could not be loaded; the page then shows only the reply form. */
+    private static void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
+                                     String error, String notice, long ticketId) {
+        Map<String, Object> model = new HashMap<>();
+        model.put("ticket", ticket);
+        model.put("ticketId", ticketId);
+        model.put("messages", ticket == null ? List.of() : ticket.messages());
+        model.put("body", body);
+        model.put("idempotencyKey", key);
+        model.put("error", error);
+        model.put("notice", notice);
+        ctx.status(status);
+        Pages.render(ctx, "ticket.jte", model);
+    }
+}

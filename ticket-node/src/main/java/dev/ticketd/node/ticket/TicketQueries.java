@@ -1,0 +1,105 @@
+package dev.ticketd.node.ticket;
+
+import dev.ticketd.db.Database;
+import dev.ticketd.db.generated.tables.Contact;
+import org.jooq.Condition;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.Record;
+import org.jooq.impl.DSL;
+
+import java.util.List;
+
+import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+
+/** Read side of tickets: the list, one ticket's thread and raw inbound mail. Knows nothing of HTTP. */
+public final class TicketQueries {
+
+    public static final int MAX_LIMIT = 500;
+
+    private final Database db;
+
+    public TicketQueries(Database db) {
+        this.db = db;
+    }
+
+    /** Tickets newest first (created_at desc, id desc), starting after {@code after} when given. */
+    public TicketPage list(TicketStatus status, int limit, TicketCursor after) {
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw new InvalidRequestException("limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
+        }
+        Field<Integer> messageCount = DSL.field(DSL.selectCount().from(TICKET_MESSAGE)
+                .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))).as("message_count");
+        Condition where = DSL.noCondition();
+        if (status != null) {
+            where = where.and(TICKET.STATUS.eq(status.value()));
+        }
+        if (after != null) {
+            where = where.and(DSL.row(TICKET.CREATED_AT, TICKET.ID).lt(after.createdAt(), after.id()));
+        }
+        List<TicketSummary> rows = db.dsl()
+                .select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT)
+                .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
+                .where(where)
+                .orderBy(TICKET.CREATED_AT.desc(), TICKET.ID.desc())
+                .limit(limit + 1)
+                .fetch(r -> new TicketSummary(r.get(TICKET.ID), r.get(TICKET.NUMBER), r.get(TICKET.SUBJECT),
+                        r.get(TICKET.STATUS), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT)));
+        if (rows.size() <= limit) {
+            return new TicketPage(rows, null);
+        }
+        List<TicketSummary> page = List.copyOf(rows.subList(0, limit));
+        TicketSummary last = page.get(limit - 1);
+        return new TicketPage(page, new TicketCursor(last.createdAt(), last.id()).encode());
+    }
+
+    public TicketDetail detail(long ticketId) {
+        DSLContext dsl = db.dsl();
+        Record ticket = dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.MAILBOX_ID,
+                        TICKET.CREATED_AT, CONTACT.EMAIL)
+                .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
+                .where(TICKET.ID.eq(ticketId))
+                .fetchOne();
+        if (ticket == null) {
+            throw new NotFoundException("ticket " + ticketId + " does not exist");
+        }
+        Contact author = CONTACT.as("author");
+        List<ThreadMessage> messages = dsl
+                .select(TICKET_MESSAGE.ID, TICKET_MESSAGE.KIND, TICKET_MESSAGE.BODY_TEXT, TICKET_MESSAGE.CREATED_AT,
+                        TICKET_MESSAGE.INBOUND_MESSAGE_ID, author.EMAIL, author.DISPLAY_NAME, STAFF_USER.DISPLAY_NAME)
+                .from(TICKET_MESSAGE)
+                .leftJoin(author).on(author.ID.eq(TICKET_MESSAGE.AUTHOR_CONTACT_ID))
+                .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET_MESSAGE.AUTHOR_STAFF_ID))
+                .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
+                .orderBy(TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.ID)
+                .fetch(r -> new ThreadMessage(r.get(TICKET_MESSAGE.ID), r.get(TICKET_MESSAGE.KIND),
+                        authorName(r.get(STAFF_USER.DISPLAY_NAME), r.get(author.DISPLAY_NAME), r.get(author.EMAIL)),
+                        r.get(TICKET_MESSAGE.BODY_TEXT), r.get(TICKET_MESSAGE.CREATED_AT),
+                        r.get(TICKET_MESSAGE.INBOUND_MESSAGE_ID)));
+        return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
+                ticket.get(TICKET.STATUS), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
+                ticket.get(TICKET.CREATED_AT), messages);
+    }
+
+    /** The raw RFC 822 bytes of an inbound mail, exactly as stored. */
+    public byte[] rawInbound(long inboundMessageId) {
+        return db.dsl().select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE)
+                .where(INBOUND_MESSAGE.ID.eq(inboundMessageId))
+                .fetchOptional(INBOUND_MESSAGE.RAW)
+                .orElseThrow(() -> new NotFoundException("inbound message " + inboundMessageId + " does not exist"));
+    }
+
+    static String authorName(String staffName, String contactName, String contactEmail) {
+        if (staffName != null) {
+            return staffName;
+        }
+        if (contactEmail == null) {
+            return "unknown";
+        }
+        return contactName == null || contactName.isBlank() ? contactEmail : contactName + " <" + contactEmail + ">";
+    }
+}

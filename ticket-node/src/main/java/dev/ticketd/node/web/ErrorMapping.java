@@ -1,0 +1,87 @@
+package dev.ticketd.node.web;
+
+import dev.ticketd.node.ticket.ConflictException;
+import dev.ticketd.node.ticket.InvalidRequestException;
+import dev.ticketd.node.ticket.NotFoundException;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.validation.ValidationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The one place where exceptions become responses. Every error gets an id that is in the log and
+ * in the response; the user sees a clear message, never a stack trace. Paths under
+ * {@code /api/} and {@code /health/} answer JSON {@code {"error", "errorId"}}, the rest an HTML page.
+ */
+public final class ErrorMapping {
+
+    private static final Logger log = LoggerFactory.getLogger(ErrorMapping.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private ErrorMapping() {
+    }
+
+    static void register(RoutesConfig routes) {
+        routes.exception(HttpProblem.class, (e, ctx) -> respond(ctx, e.status(), e.getMessage(), null));
+        routes.exception(NotFoundException.class, (e, ctx) -> respond(ctx, 404, e.getMessage(), null));
+        routes.exception(InvalidRequestException.class, (e, ctx) -> respond(ctx, 400, e.getMessage(), null));
+        routes.exception(ConflictException.class, (e, ctx) -> respond(ctx, 409, e.getMessage(), null));
+        routes.exception(ValidationException.class, (e, ctx) -> respond(ctx, 400, "invalid value for "
+                + e.getErrors().keySet().stream().collect(Collectors.joining(", ")), null));
+        routes.exception(HttpResponseException.class, (e, ctx) -> respond(ctx, e.getStatus(),
+                e.getStatus() == 404 ? "there is nothing at " + ctx.path() : e.getMessage(), null));
+        routes.exception(Exception.class, (e, ctx) -> respond(ctx, 500,
+                "the server could not complete this request; try again, and tell an administrator if it persists", e));
+    }
+
+    /** A fresh error id: short enough to read out over the phone, random enough not to repeat in a day's log. */
+    public static String newErrorId() {
+        byte[] bytes = new byte[5];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    /** Logs a failure under a new error id and returns the id, for handlers that answer the failure themselves. */
+    public static String logFailure(Context ctx, Exception e) {
+        String errorId = newErrorId();
+        log.error("request failed errorId={} method={} path={}", errorId, ctx.method(), ctx.path(), e);
+        return errorId;
+    }
+
+    static void respond(Context ctx, int status, String message, Exception unexpected) {
+        String errorId;
+        if (unexpected != null) {
+            errorId = logFailure(ctx, unexpected);
+        } else {
+            errorId = newErrorId();
+            log.info("request refused errorId={} status={} method={} path={} reason={}",
+                    errorId, status, ctx.method(), ctx.path(), message);
+        }
+        ctx.status(status);
+        if (wantsJson(ctx)) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("error", message);
+            body.put("errorId", errorId);
+            ctx.json(body);
+        } else {
+            Map<String, Object> model = new LinkedHashMap<>();
+            model.put("status", status);
+            model.put("message", message);
+            model.put("errorId", errorId);
+            Pages.render(ctx, "error.jte", model);
+        }
+    }
+
+    static boolean wantsJson(Context ctx) {
+        String path = ctx.path();
+        return path.startsWith("/api/") || path.startsWith("/health/");
+    }
+}

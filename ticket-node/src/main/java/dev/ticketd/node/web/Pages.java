@@ -1,0 +1,42 @@
+package dev.ticketd.node.web;
+
+import dev.ticketd.node.auth.StaffUser;
+import dev.ticketd.node.auth.WebSessions;
+import io.javalin.http.Context;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Access to the request's authenticated identity (set by {@link AuthFilter}) and page rendering
+ * with the model every page layout needs ({@code user}, {@code csrf}).
+ */
+public final class Pages {
+
+    static final String SESSION_ATTRIBUTE = "ticketd.session";
+    static final String USER_ATTRIBUTE = "ticketd.user";
+
+    private Pages() {
+    }
+
+    /** The logged-in staff member; only call on routes that require login. */
+    public static StaffUser user(Context ctx) {
+        StaffUser user = ctx.attribute(USER_ATTRIBUTE);
+        if (user == null) {
+            throw new IllegalStateException("no authenticated user on " + ctx.path() + "; is the route PUBLIC by mistake?");
+        }
+        return user;
+    }
+
+    static WebSessions.Session session(Context ctx) {
+        return ctx.attribute(SESSION_ATTRIBUTE);
+    }
+
+    public static void render(Context ctx, String template, Map<String, Object> model) {
+        Map<String, Object> full = new HashMap<>(model);
+        WebSessions.Session session = session(ctx);
+        full.putIfAbsent("user", session == null ? null : session.user());
+        full.putIfAbsent("csrf", session == null ? "" : session.csrfToken());
+        ctx.render(template, full);
+    }
+}

@@ -1,0 +1,35 @@
+package dev.ticketd.node.web;
+
+import io.javalin.http.Context;
+
+/** The one small stylesheet; served from code so the CSP can stay at style-src 'self'. */
+final class Stylesheet {
+
+    private static final String CSS = """
+            body { font: 15px/1.45 system-ui, sans-serif; margin: 0; color: #1d2430; background: #f6f7f9; }
+            header { background: #1d2430; color: #fff; padding: .6rem 1.2rem; display: flex; gap: 1rem; align-items: center; }
+            header a { color: #fff; text-decoration: none; font-weight: 600; }
+            header form { margin-left: auto; }
+            main { max-width: 64rem; margin: 1.2rem auto; padding: 0 1rem; }
+            table { border-collapse: collapse; width: 100%; background: #fff; }
+            th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #e3e6ea; }
+            .filters a { margin-right: .6rem; } .filters a.active { font-weight: 700; }
+            .message { background: #fff; border: 1px solid #e3e6ea; border-radius: 4px; margin: .8rem 0; padding: .6rem .9rem; }
+            .message.outbound { border-left: 4px solid #2f6fde; } .message.note { border-left: 4px solid #d9a400; }
+            .message.inbound { border-left: 4px solid #4a9a5b; }
+            .meta { color: #5b6472; font-size: 13px; }
+            pre.body { white-space: pre-wrap; word-wrap: break-word; font: inherit; margin: .4rem 0 0; }
+            textarea { width: 100%; min-height: 8rem; box-sizing: border-box; font: inherit; }
+            .error { background: #fde8e8; border: 1px solid #e0a0a0; padding: .5rem .8rem; }
+            .notice { background: #e8f4fd; border: 1px solid #a0c4e0; padding: .5rem .8rem; }
+            label { display: block; margin: .5rem 0 .2rem; }
+            """;
+
+    private Stylesheet() {
+    }
+
+    static void serve(Context ctx) {
+        ctx.header("Cache-Control", "public, max-age=3600");
+        ctx.contentType("text/css; charset=utf-8").result(CSS);
+    }
+}

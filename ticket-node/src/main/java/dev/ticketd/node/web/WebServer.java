@@ -1,0 +1,100 @@
+package dev.ticketd.node.web;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.ticketd.db.Database;
+import dev.ticketd.node.auth.ApiTokens;
+import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.auth.WebSessions;
+import dev.ticketd.node.health.HealthHandlers;
+import dev.ticketd.node.ticket.ReplyService;
+import dev.ticketd.node.ticket.TicketApi;
+import dev.ticketd.node.ticket.TicketPages;
+import dev.ticketd.node.ticket.TicketQueries;
+import io.javalin.Javalin;
+import io.javalin.json.JavalinJackson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The staff web UI and JSON API of one node. Stateless apart from the database: any node serves
+ * any staff request.
+ *
+ * <p>Lifecycle: the constructor does no I/O; {@link #start()} binds (once); {@link #close()} stops
+ * serving and is idempotent. The {@link Database} belongs to the caller and is not closed here.
+ */
+public final class WebServer implements AutoCloseable {
+
+    private enum State { NEW, STARTED, CLOSED }
+
+    private static final Logger log = LoggerFactory.getLogger(WebServer.class);
+
+    private final WebSettings settings;
+    private final Javalin app;
+    private final HealthHandlers health;
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+
+    public WebServer(Database db, WebSettings settings, Clock clock) {
+        this.settings = settings;
+        this.health = new HealthHandlers(db);
+        WebSessions sessions = new WebSessions(db, clock, settings.sessionTtl());
+        AuthFilter auth = new AuthFilter(sessions, new ApiTokens(db));
+        LoginHandlers login = new LoginHandlers(new StaffAccounts(db), sessions, settings.secureCookies());
+        TicketQueries queries = new TicketQueries(db);
+        ReplyService replies = new ReplyService(db);
+        TicketPages pages = new TicketPages(queries, replies);
+        TicketApi api = new TicketApi(queries, replies);
+        this.app = Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.startup.showOldJavalinVersionWarning = false;
+            config.jetty.host = settings.host();
+            config.jetty.port = settings.port();
+            config.http.maxRequestSize = 1_000_000;
+            config.jsonMapper(new JavalinJackson(objectMapper(), false));
+            config.fileRenderer(new JteRenderer());
+            config.routes.before(SecurityHeaders::apply);
+            config.routes.beforeMatched(auth);
+            ErrorMapping.register(config.routes);
+            Routes.register(config.routes, login, pages, api, health);
+        });
+    }
+
+    /** Binds host and port; throws when the port is taken. */
+    public void start() {
+        if (!state.compareAndSet(State.NEW, State.STARTED)) {
+            throw new IllegalStateException("web server was already started or closed: " + state.get());
+        }
+        app.start();
+        log.info("web server listening host={} port={}", settings.host(), app.port());
+    }
+
+    /** The bound port; only meaningful after {@link #start()}. */
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public void close() {
+        State previous = state.getAndSet(State.CLOSED);
+        if (previous == State.CLOSED) {
+            return;
+        }
+        if (previous == State.STARTED) {
+            app.stop();
+            log.info("web server stopped");
+        }
+        health.close();
+    }
+
+    static ObjectMapper objectMapper() {
+        return new ObjectMapper()
+                .registerModule(new JavaTimeModule())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+}
