@@ -1,0 +1,110 @@
+package dev.ticketd.node.cli;
+
+import dev.ticketd.testing.TestTimeouts;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The packaged jar's demo as a newcomer runs it, in a separate process: a mail sent to its SMTP
+ * port becomes a ticket in the API, and stopping it leaves no process and no folder behind.
+ */
+class DemoIT {
+
+    private static final String TOKEN = "demo-it-token-0123456789";
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private Process demo;
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        if (demo != null && demo.isAlive()) {
+            demo.destroy();
+            if (!demo.waitFor(30, TimeUnit.SECONDS)) {
+                demo.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void aMailSentToTheDemoBecomesATicketAndStoppingItLeavesNothingRunning() throws Exception {
+        int httpPort = freePort();
+        int smtpPort = freePort();
+        int imapPort = freePort();
+        Path log = Files.createTempFile("ticketd-demo-it-", ".log");
+        demo = java("demo", "--http-port", "" + httpPort, "--smtp-port", "" + smtpPort, "--imap-port", "" + imapPort,
+                "--admin-password", "demo-it-password", "--api-token", TOKEN)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+
+        await().atMost(TestTimeouts.seconds(90)).pollInterval(Duration.ofMillis(250))
+                .until(() -> Files.readString(log).contains("ticketd demo is running.") || !demo.isAlive());
+        String started = Files.readString(log);
+        assertThat(demo.isAlive()).as("demo is running; its output:%n%s", started).isTrue();
+        Path dataDir = dataDirOf(started);
+
+        Process send = java("demo", "send", "--smtp-port", "" + smtpPort, "--subject", "Printer on fire",
+                "--from", "ann@example.test").redirectErrorStream(true).start();
+        assertThat(send.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(send.exitValue()).as(new String(send.getInputStream().readAllBytes())).isZero();
+
+        await().atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                assertThat(get(httpPort, "/api/v1/tickets", TOKEN).body())
+                        .contains("\"subject\":\"Printer on fire\"").contains("\"requester\":\"ann@example.test\""));
+        assertThat(get(httpPort, "/api/v1/tickets", null).statusCode()).isEqualTo(401);
+        assertThat(get(httpPort, "/login", null).statusCode()).isEqualTo(200);
+
+        demo.destroy(); // SIGTERM, as Ctrl-C: the same shutdown hooks run
+        assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("demo exits").isTrue();
+        List<ProcessHandle> leftovers = ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains(dataDir.toString())).orElse(false))
+                .toList();
+        assertThat(leftovers).as("processes still using " + dataDir).isEmpty();
+        assertThat(dataDir).doesNotExist();
+    }
+
+    private static Path dataDirOf(String output) {
+        Matcher m = Pattern.compile("Starting PostgreSQL in (\\S+)/postgres").matcher(output);
+        assertThat(m.find()).as("demo names its data folder").isTrue();
+        return Path.of(m.group(1));
+    }
+
+    private HttpResponse<String> get(int port, String path, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    private static ProcessBuilder java(String... args) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Path jar = Path.of("target", "ticketd.jar").toAbsolutePath();
+        List<String> command = new ArrayList<>(List.of(java, "-jar", jar.toString()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.ticketd.node.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+
+    private static Map<String, String> minimal() {
+        Map<String, String> m = new HashMap<>();
+        m.put("node.id", "node-1");
+        m.put("db.url", "jdbc:postgresql://db1:5432,db2:5432/ticketd?targetServerType=primary");
+        m.put("db.user", "ticketd");
+        return m;
+    }
+
+    @Test
+    void aMinimalFileGetsSaneDefaults() {
+        NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of());
+        assertThat(c.nodeId()).isEqualTo("node-1");
+        assertThat(c.web().port()).isEqualTo(8080);
+        assertThat(c.database().maxPoolSize()).isEqualTo(10);
+        assertThat(c.mail().pollInterval()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void theEnvironmentOverridesTheFileAndCarriesSecrets() {
+        NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of(
+                "TICKETD_HTTP_PORT", "9090",
+                "TICKETD_DB_PASSWORD", "hunter22",
+                "TICKETD_MAIL_POLL_INTERVAL", "750ms",
+                "TICKETD_SECRET_SUPPORT_DESK", "imap-pass"));
+        assertThat(c.web().port()).isEqualTo(9090);
+        assertThat(c.database().password()).isEqualTo("hunter22");
+        assertThat(c.mail().pollInterval()).isEqualTo(Duration.ofMillis(750));
+        assertThat(c.secret("support-desk")).contains("imap-pass");
+    }
+
+    @Test
+    void secretsNeverAppearWhenTheConfigurationIsPrinted() {
+        Map<String, String> m = minimal();
+        m.put("db.password", "db-secret-value");
+        m.put("secret.support", "imap-secret-value");
+        String printed = ConfigLoader.fromMap(m, Map.of()).toString();
+        assertThat(printed).doesNotContain("db-secret-value").doesNotContain("imap-secret-value").contains("support");
+    }
+
+    @Test
+    void everyBadValueIsRefusedWithItsKeyNamed() {
+        assertRefused("db.url", null, "db.url: missing");
+        assertRefused("db.url", "mysql://x", "db.url: not a PostgreSQL JDBC URL");
+        assertRefused("http.port", "eighty", "http.port: not a whole number");
+        assertRefused("http.port", "70000", "http.port: must be between 0 and 65535");
+        assertRefused("mail.poll-interval", "soon", "mail.poll-interval: not a duration");
+        assertRefused("http.secure-cookies", "maybe", "http.secure-cookies: not a boolean");
+        assertRefused("node.id", "no spaces please", "node.id: must be");
+        assertRefused("db.pool-size", "0", "db.pool-size: must be between 1 and 500");
+    }
+
+    @Test
+    void anUnknownKeyIsATypoNotSomethingToIgnore() {
+        Map<String, String> m = minimal();
+        m.put("db.passwrod", "x");
+        assertThatThrownBy(() -> ConfigLoader.fromMap(m, Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("db.passwrod: unknown configuration key");
+    }
+
+    @Test
+    void aMissingFileIsNamed(@TempDir Path dir) throws IOException {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.properties"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("no such file");
+        Path file = dir.resolve("node.properties");
+        Files.writeString(file, "node.id=a\ndb.url=jdbc:postgresql://localhost/t\ndb.user=u\n");
+        assertThat(ConfigLoader.load(file, Map.of()).nodeId()).isEqualTo("a");
+    }
+
+    private static void assertRefused(String key, String value, String message) {
+        Map<String, String> m = minimal();
+        if (value == null) {
+            m.remove(key);
+        } else {
+            m.put(key, value);
+        }
+        assertThatThrownBy(() -> ConfigLoader.fromMap(m, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(message)
+                .extracting(e -> ((ConfigException) e).key()).isEqualTo(key);
+    }
+}
