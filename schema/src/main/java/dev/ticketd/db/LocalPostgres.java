@@ -28,8 +28,8 @@ import java.util.stream.Stream;
  *
  * <p>It uses the system's PostgreSQL binaries when there are any ({@code $TICKETD_PG_BIN}, else
  * the newest {@code /usr/lib/postgresql/N/bin}), else the binaries that the
- * {@code io.zonky.test.postgres} artifacts ship. PostgreSQL refuses to run as root, so when this
- * process is root the server runs as {@code postgres} (or {@code nobody}) through {@code setpriv}.
+ * {@code io.zonky.test.postgres} artifacts ship ({@code TICKETD_PG_BIN=embedded} forces those).
+ * PostgreSQL refuses to run as root, so when this process is root the server runs as {@code postgres} (or {@code nobody}) through {@code setpriv}.
  * The server trusts local connections as user {@code postgres} and listens on loopback only.
  *
  * <p>Lifecycle: {@link #start(Path)} initialises (unless the folder already holds a cluster) and
@@ -188,6 +188,9 @@ public final class LocalPostgres implements AutoCloseable {
 
     static Optional<Path> systemBinaries() {
         String override = System.getenv("TICKETD_PG_BIN");
+        if ("embedded".equals(override)) {
+            return Optional.empty();
+        }
         if (override != null && !override.isBlank()) {
             Path bin = Path.of(override);
             if (!Files.isExecutable(bin.resolve("postgres"))) {
