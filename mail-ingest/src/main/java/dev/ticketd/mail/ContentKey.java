@@ -16,7 +16,8 @@ import java.util.TreeMap;
  * adds or rewrites (Received, Return-Path, Delivered-To, DKIM and authentication results).
  *
  * <p>Line endings and trailing white space are normalised and header names folded to lower case,
- * so a relay that rewrites CRLF to LF or re-folds a header does not make a mail look new.
+ * so a relay that rewrites CRLF to LF or re-folds a header does not make a mail look new. A mail
+ * without a Message-ID is identified by its exact bytes as well.
  */
 public final class ContentKey {
 
@@ -63,6 +64,13 @@ public final class ContentKey {
         for (String line : body.split("\n", -1)) {
             sha.update(line.stripTrailing().getBytes(StandardCharsets.ISO_8859_1));
             sha.update((byte) '\n');
+        }
+        if (!headers.containsKey("message-id")) {
+            // Without a Message-ID two different mails (say, two identical alerts within one second)
+            // could share every hashed field; the exact bytes keep them apart. The same copy read
+            // again (after a UIDVALIDITY change) still has the same bytes and the same key.
+            sha.update((byte) 0);
+            sha.update(raw);
         }
         return HexFormat.of().formatHex(sha.digest());
     }

@@ -3,6 +3,9 @@ package dev.ticketd.mail;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Transactions;
 import org.jooq.DSLContext;
+import org.jooq.exception.DataAccessException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Optional;
 
@@ -29,6 +32,8 @@ public final class IngestStore {
     /** One mail as read from the server. */
     public record IncomingMail(String mailboxId, long uidValidity, long uid, byte[] raw) {
     }
+
+    private static final Logger log = LoggerFactory.getLogger(IngestStore.class);
 
     private final DSLContext reads;
     private final Transactions transactions;
@@ -66,38 +71,57 @@ public final class IngestStore {
         String contentKey = ContentKey.of(mail.raw());
         String rawSha = ContentKey.rawSha256(mail.raw());
         ParseResult parsed = parser.parse(mail.raw()); // pure work, outside the transaction
+        try {
+            return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, parsed));
+        } catch (DataAccessException e) {
+            if (!isAboutThisMail(e)) {
+                throw e;
+            }
+            // The database refused something derived from this mail (a value it cannot hold). The
+            // raw bytes can always be stored: keep them, marked, so a person sees the mail.
+            log.warn("mail refused as a ticket, storing it raw mailbox={} uid={} sqlState={}", mail.mailboxId(), mail.uid(), e.sqlState());
+            ParseResult refused = new ParseResult.Failed("could not be stored as a ticket: " + e.sqlState() + " "
+                    + Optional.ofNullable(e.getCause()).map(Throwable::getMessage).orElse(e.getMessage()));
+            return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, refused));
+        }
+    }
+
+    private Outcome store(DSLContext tx, IncomingMail mail, long epoch, String contentKey, String rawSha, ParseResult parsed) {
         ParsedMail ok = parsed instanceof ParseResult.Parsed p ? p.mail() : null;
         String error = parsed instanceof ParseResult.Failed f ? f.reason() : null;
+        EpochFence.check(tx, mail.mailboxId(), epoch);
+        Optional<Long> inboundId = tx.insertInto(INBOUND_MESSAGE)
+                .set(INBOUND_MESSAGE.MAILBOX_ID, mail.mailboxId())
+                .set(INBOUND_MESSAGE.UIDVALIDITY, mail.uidValidity())
+                .set(INBOUND_MESSAGE.UID, mail.uid())
+                .set(INBOUND_MESSAGE.CONTENT_KEY, contentKey)
+                .set(INBOUND_MESSAGE.RAW_SHA256, rawSha)
+                .set(INBOUND_MESSAGE.RAW, mail.raw())
+                .set(INBOUND_MESSAGE.SIZE_BYTES, mail.raw().length)
+                .set(INBOUND_MESSAGE.MESSAGE_ID, ok == null ? null : ok.messageId().map(id -> truncate(id, 998)).orElse(null))
+                .set(INBOUND_MESSAGE.FROM_ADDRESS, ok == null ? null : truncate(ok.fromAddress(), 320))
+                .set(INBOUND_MESSAGE.SUBJECT, ok == null ? null : ok.subject())
+                .set(INBOUND_MESSAGE.SENT_AT, ok == null ? null : ok.sentAt().orElse(null))
+                .set(INBOUND_MESSAGE.PARSE_STATUS, ok == null ? "failed" : "parsed")
+                .set(INBOUND_MESSAGE.PARSE_ERROR, error)
+                .set(INBOUND_MESSAGE.EPOCH, epoch)
+                .onConflictDoNothing()
+                .returning(INBOUND_MESSAGE.ID)
+                .fetchOptional(INBOUND_MESSAGE.ID);
+        if (inboundId.isEmpty()) {
+            return Outcome.ALREADY_STORED;
+        }
+        if (ok == null) {
+            return Outcome.STORED_UNPARSEABLE;
+        }
+        tickets.attach(tx, mail.mailboxId(), inboundId.get(), ok);
+        return Outcome.TICKETED;
+    }
 
-        return transactions.write(tx -> {
-            EpochFence.check(tx, mail.mailboxId(), epoch);
-            Optional<Long> inboundId = tx.insertInto(INBOUND_MESSAGE)
-                    .set(INBOUND_MESSAGE.MAILBOX_ID, mail.mailboxId())
-                    .set(INBOUND_MESSAGE.UIDVALIDITY, mail.uidValidity())
-                    .set(INBOUND_MESSAGE.UID, mail.uid())
-                    .set(INBOUND_MESSAGE.CONTENT_KEY, contentKey)
-                    .set(INBOUND_MESSAGE.RAW_SHA256, rawSha)
-                    .set(INBOUND_MESSAGE.RAW, mail.raw())
-                    .set(INBOUND_MESSAGE.SIZE_BYTES, mail.raw().length)
-                    .set(INBOUND_MESSAGE.MESSAGE_ID, ok == null ? null : ok.messageId().orElse(null))
-                    .set(INBOUND_MESSAGE.FROM_ADDRESS, ok == null ? null : truncate(ok.fromAddress(), 320))
-                    .set(INBOUND_MESSAGE.SUBJECT, ok == null ? null : ok.subject())
-                    .set(INBOUND_MESSAGE.SENT_AT, ok == null ? null : ok.sentAt().orElse(null))
-                    .set(INBOUND_MESSAGE.PARSE_STATUS, ok == null ? "failed" : "parsed")
-                    .set(INBOUND_MESSAGE.PARSE_ERROR, error)
-                    .set(INBOUND_MESSAGE.EPOCH, epoch)
-                    .onConflictDoNothing()
-                    .returning(INBOUND_MESSAGE.ID)
-                    .fetchOptional(INBOUND_MESSAGE.ID);
-            if (inboundId.isEmpty()) {
-                return Outcome.ALREADY_STORED;
-            }
-            if (ok == null) {
-                return Outcome.STORED_UNPARSEABLE;
-            }
-            tickets.attach(tx, mail.mailboxId(), inboundId.get(), ok);
-            return Outcome.TICKETED;
-        });
+    /** SQLState classes 22 (data exception) and 23 (integrity constraint): the mail's content, not the database. */
+    private static boolean isAboutThisMail(DataAccessException e) {
+        String state = e.sqlState();
+        return state != null && (state.startsWith("22") || state.startsWith("23"));
     }
 
     private static String truncate(String s, int max) {

@@ -30,6 +30,9 @@ import java.util.Properties;
  */
 public final class MailParser {
 
+    /** The longest address the schema stores (RFC 5321 allows 254 in practice; 320 in theory). */
+    static final int MAX_ADDRESS_LENGTH = 320;
+
     private final Session session;
 
     public MailParser() {
@@ -48,18 +51,26 @@ public final class MailParser {
             if (from == null) {
                 return new ParseResult.Failed("no valid From address");
             }
-            String subject = Optional.ofNullable(message.getSubject()).map(String::strip).orElse("");
+            if (from.getAddress().length() > MAX_ADDRESS_LENGTH) {
+                return new ParseResult.Failed("From address longer than " + MAX_ADDRESS_LENGTH + " characters");
+            }
+            String subject = Optional.ofNullable(message.getSubject()).map(MailParser::clean).map(String::strip).orElse("");
             Optional<OffsetDateTime> sentAt = Optional.ofNullable(message.getSentDate())
                     .map(Date::toInstant).map(i -> i.atOffset(ZoneOffset.UTC));
-            Optional<String> messageId = Optional.ofNullable(message.getMessageID()).map(String::strip)
+            Optional<String> messageId = Optional.ofNullable(message.getMessageID()).map(MailParser::clean).map(String::strip)
                     .filter(id -> !id.isEmpty() && id.length() <= 998);
-            String text = textOf(message);
-            String name = from.getPersonal() == null ? "" : from.getPersonal().strip();
+            String text = clean(textOf(message));
+            String name = from.getPersonal() == null ? "" : clean(from.getPersonal()).strip();
             return new ParseResult.Parsed(new ParsedMail(from.getAddress().toLowerCase(Locale.ROOT), name, subject,
                     sentAt, messageId, text));
         } catch (MessagingException | IOException | RuntimeException e) {
             return new ParseResult.Failed("unreadable MIME structure: " + e.getMessage());
         }
+    }
+
+    /** PostgreSQL text cannot hold NUL; a decoded header or body part may contain one. */
+    private static String clean(String s) {
+        return s.indexOf('\u0000') < 0 ? s : s.replace("\u0000", "");
     }
 
     private static InternetAddress sender(MimeMessage message) {

@@ -41,4 +41,13 @@ class ContentKeyTest {
         assertThat(ContentKey.of(new byte[0])).hasSize(64);
         assertThat(ContentKey.of("garbage without structure".getBytes())).hasSize(64);
     }
+
+    @Test
+    void twoMailsWithoutMessageIdAreKeptApartByTheirBytesButTheSameCopyIsRecognised() {
+        String noId = MAIL.replace("Message-ID: <abc@example.test>\n", "");
+        byte[] first = ("Received: from a by b; Fri, 27 Nov 2026 09:00:01 +0000\n" + noId).getBytes();
+        byte[] second = ("Received: from a by b; Fri, 27 Nov 2026 09:00:02 +0000\n" + noId).getBytes();
+        assertThat(ContentKey.of(first)).isNotEqualTo(ContentKey.of(second));
+        assertThat(ContentKey.of(first.clone())).isEqualTo(ContentKey.of(first));
+    }
 }

@@ -182,4 +182,74 @@ class MailboxReaderTest {
             throw new IllegalStateException(e);
         }
     }
+
+    @Test
+    void poisonMailsNeitherBlockTheMailsBehindThemNorGetLost() {
+        String longSender = "x".repeat(400) + "@example.test";
+        mail.append(SUPPORT, PASSWORD, "INBOX", List.of(
+                rfc822("""
+                        From: a@example.test
+                        Subject: =?utf-8?Q?nul=00here?=
+                        Message-ID: <p1@example.test>
+
+                        body
+                        """),
+                rfc822("""
+                        From: b@example.test
+                        Subject: nul in body
+                        Message-ID: <p2@example.test>
+                        Content-Type: text/plain; charset=utf-8
+                        Content-Transfer-Encoding: base64
+
+                        YQBi
+                        """),
+                rfc822("From: " + longSender + "\nSubject: long sender\nMessage-ID: <p3@example.test>\n\nbody\n"),
+                rfc822("""
+                        From: d@example.test
+                        Subject: refuse-me
+                        Message-ID: <p4@example.test>
+
+                        the database will refuse this ticket
+                        """),
+                mail.textMail("e@example.test", SUPPORT, "good one", "fine"),
+                mail.textMail("f@example.test", SUPPORT, "good two", "fine")));
+        // a real refusal by the database of the ticket a mail would open (check_violation, SQLSTATE 23514)
+        db.dsl().execute("""
+                create function refuse_ticket() returns trigger language plpgsql as $$
+                begin
+                  if new.subject = 'refuse-me' then raise exception 'refused by test' using errcode = '23514'; end if;
+                  return new;
+                end $$""");
+        db.dsl().execute("create trigger refuse_ticket before insert on ticket for each row execute function refuse_ticket()");
+
+        startReader("INBOX");
+
+        awaitInboxEmpty("INBOX", 6, Duration.ofSeconds(30));
+        assertThat(db.dsl().select(TICKET.SUBJECT).from(TICKET).fetch(TICKET.SUBJECT))
+                .containsExactlyInAnyOrder("nulhere", "nul in body", "good one", "good two");
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(6);
+        assertThat(db.dsl().select(INBOUND_MESSAGE.PARSE_ERROR).from(INBOUND_MESSAGE)
+                .where(INBOUND_MESSAGE.PARSE_STATUS.eq("failed")).fetch(INBOUND_MESSAGE.PARSE_ERROR))
+                .hasSize(2)
+                .anySatisfy(reason -> assertThat(reason).isEqualTo("From address longer than 320 characters"))
+                .anySatisfy(reason -> assertThat(reason).startsWith("could not be stored as a ticket: 23514"));
+    }
+
+    @Test
+    void aLeaseTakenOverMidStreamStillGivesEachMailExactlyOneTicket() {
+        List<byte[]> mails = IntStream.range(0, 120)
+                .mapToObj(i -> mail.textMail("c" + i + "@example.test", SUPPORT, "handover-" + i, "b" + i)).toList();
+        mail.append(SUPPORT, PASSWORD, "INBOX", mails);
+        MailboxReader first = startReader("INBOX");
+        await().atMost(TestTimeouts.seconds(30)).until(() -> db.dsl().fetchCount(TICKET) >= 20);
+
+        MailboxReader second = startReader("INBOX"); // a new epoch: the first reader is now stale
+
+        awaitInboxEmpty("INBOX", 120, Duration.ofSeconds(60));
+        await().atMost(TestTimeouts.seconds(20)).until(() -> first.status().state() == MailboxReader.State.FENCED_OUT);
+        assertThat(second.isRunning()).isTrue();
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(120);
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(120);
+        assertThat(db.dsl().selectDistinct(TICKET.SUBJECT).from(TICKET).fetch(TICKET.SUBJECT)).hasSize(120);
+    }
 }

@@ -26,7 +26,7 @@ public record DatabaseSettings(String jdbcUrl, String user, String password, int
         Objects.requireNonNull(user, "user");
         password = password == null ? "" : password;
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-            throw new IllegalArgumentException("not a PostgreSQL JDBC URL (must start with jdbc:postgresql:): " + jdbcUrl);
+            throw new IllegalArgumentException("not a PostgreSQL JDBC URL (must start with jdbc:postgresql:): " + masked(jdbcUrl));
         }
         if (maxPoolSize < 1) {
             throw new IllegalArgumentException("pool size must be at least 1, was " + maxPoolSize);
@@ -46,7 +46,12 @@ public record DatabaseSettings(String jdbcUrl, String user, String password, int
 
     @Override
     public String toString() {
-        return "DatabaseSettings[jdbcUrl=" + jdbcUrl + ", user=" + user + ", password=***, maxPoolSize=" + maxPoolSize
+        return "DatabaseSettings[jdbcUrl=" + masked(jdbcUrl) + ", user=" + user + ", password=***, maxPoolSize=" + maxPoolSize
                 + ", connectTimeout=" + connectTimeout + ", socketTimeout=" + socketTimeout + "]";
+    }
+
+    /** The URL with any {@code password=} parameter value hidden, for logs and error messages. */
+    public static String masked(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***");
     }
 }

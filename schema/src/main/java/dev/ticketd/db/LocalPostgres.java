@@ -45,7 +45,6 @@ public final class LocalPostgres implements AutoCloseable {
     private final Path binDir;          // null when the embedded binaries are used
     private final List<String> asUser;  // command prefix that drops root, empty otherwise
     private EmbeddedPostgres embedded;
-    private boolean running;
 
     private LocalPostgres(Path baseDir, int port, Path binDir, List<String> asUser) {
         this.baseDir = baseDir;
@@ -56,12 +55,26 @@ public final class LocalPostgres implements AutoCloseable {
 
     /** Starts a server whose files live in {@code baseDir} (created if missing, reused if it holds one). */
     public static LocalPostgres start(Path baseDir) throws IOException {
+        LocalPostgres pg = create(baseDir);
+        try {
+            pg.startServer();
+        } catch (IOException | RuntimeException e) {
+            pg.close();
+            throw e;
+        }
+        return pg;
+    }
+
+    /**
+     * Prepares a server without starting it, so that a caller can register {@link #close()} (for
+     * example in a shutdown hook) before {@link #startServer()}: an interrupted start is then
+     * stopped too.
+     */
+    public static LocalPostgres create(Path baseDir) throws IOException {
         Files.createDirectories(baseDir);
         Optional<Path> systemBin = systemBinaries();
-        LocalPostgres pg = new LocalPostgres(baseDir.toAbsolutePath(), freePort(), systemBin.orElse(null),
+        return new LocalPostgres(baseDir.toAbsolutePath(), freePort(), systemBin.orElse(null),
                 systemBin.isPresent() && isRoot() ? dropRootPrefix() : List.of());
-        pg.startServer();
-        return pg;
     }
 
     public int port() {
@@ -91,7 +104,7 @@ public final class LocalPostgres implements AutoCloseable {
         }
     }
 
-    private void startServer() throws IOException {
+    public void startServer() throws IOException {
         if (binDir == null) {
             log.info("postgres binaries=embedded dir={} port={}", baseDir, port);
             embedded = EmbeddedPostgres.builder()
@@ -99,7 +112,6 @@ public final class LocalPostgres implements AutoCloseable {
                     .setCleanDataDirectory(false)
                     .setPort(port)
                     .start();
-            running = true;
             return;
         }
         log.info("postgres binaries={} dir={} port={} asUser={}", binDir, baseDir, port, asUser.isEmpty() ? "self" : asUser);
@@ -117,19 +129,19 @@ public final class LocalPostgres implements AutoCloseable {
                 + " -c fsync=off -c full_page_writes=off -c max_connections=200";
         exec("pg_ctl", List.of("-D", data.toString(), "-l", baseDir.resolve("postgres.log").toString(),
                 "-w", "-t", "60", "-o", options, "start"), 90);
-        running = true;
     }
 
+    /**
+     * Stops the server with a fast shutdown. Safe to call more than once, and also after a start
+     * that failed or was interrupted half-way (a postmaster may be running without our knowing).
+     */
     @Override
-    public void close() {
-        if (!running) {
-            return;
-        }
-        running = false;
+    public synchronized void close() {
         try {
             if (embedded != null) {
                 embedded.close();
-            } else {
+                embedded = null;
+            } else if (binDir != null && Files.exists(baseDir.resolve("data").resolve("postmaster.pid"))) {
                 exec("pg_ctl", List.of("-D", baseDir.resolve("data").toString(), "-m", "fast", "-w", "-t", "30", "stop"), 60);
             }
         } catch (IOException | RuntimeException e) {

@@ -70,7 +70,7 @@ public final class TestPostgres {
     private static Server startServer() {
         String url = System.getenv("TICKETD_TEST_JDBC_URL");
         if (url != null && !url.isBlank()) {
-            log.info("test postgres source=environment url={}", url);
+            log.info("test postgres source=environment url={}", DatabaseSettings.masked(url));
             String user = System.getenv().getOrDefault("TICKETD_TEST_DB_USER", "postgres");
             String password = System.getenv().getOrDefault("TICKETD_TEST_DB_PASSWORD", "");
             return new Server(url, user, password);

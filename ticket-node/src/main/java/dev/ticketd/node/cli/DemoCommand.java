@@ -86,8 +86,9 @@ public final class DemoCommand implements Callable<Integer> {
 
         out.println("Starting PostgreSQL in " + dir.resolve("postgres") + " ...");
         out.flush();
-        LocalPostgres pg = LocalPostgres.start(dir.resolve("postgres"));
-        running.push(pg);
+        LocalPostgres pg = LocalPostgres.create(dir.resolve("postgres"));
+        running.push(pg); // before starting: Ctrl-C during initdb must stop a half-started server too
+        pg.startServer();
         pg.createDatabase("ticketd");
 
         String mailPassword = randomSecret();

@@ -104,8 +104,8 @@ public final class ConfigLoader {
                 r.duration("db.connect-timeout", DatabaseSettings.DEFAULT_CONNECT_TIMEOUT),
                 r.duration("db.socket-timeout", DatabaseSettings.DEFAULT_SOCKET_TIMEOUT)));
         NodeConfig.MailDefaults mail = new NodeConfig.MailDefaults(
-                r.duration("mail.poll-interval", MailboxSettings.DEFAULT_POLL_INTERVAL),
-                r.duration("mail.io-timeout", MailboxSettings.DEFAULT_IO_TIMEOUT),
+                r.atLeast("mail.poll-interval", MailboxSettings.DEFAULT_POLL_INTERVAL, Duration.ofMillis(100)),
+                r.atLeast("mail.io-timeout", MailboxSettings.DEFAULT_IO_TIMEOUT, Duration.ofMillis(100)),
                 r.longValue("mail.max-message-bytes", MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES, 1024, Long.MAX_VALUE));
         return new NodeConfig(nodeId, web, db, mail, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets);
     }
@@ -121,13 +121,18 @@ public final class ConfigLoader {
         if (!m.matches()) {
             throw new ConfigException(key, "not a duration: '" + value + "' (write e.g. 500ms, 5s, 2m, 12h)");
         }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
+        Duration d;
+        try {
+            long n = Long.parseLong(m.group(1));
+            d = switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            };
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new ConfigException(key, "duration out of range: '" + value + "'");
+        }
         if (d.isZero()) {
             throw new ConfigException(key, "must be greater than zero");
         }
@@ -188,6 +193,14 @@ public final class ConfigLoader {
 
         Duration duration(String key, Duration fallback) {
             return optional(key).map(v -> parseDuration(key, v)).orElse(fallback);
+        }
+
+        Duration atLeast(String key, Duration fallback, Duration minimum) {
+            Duration d = duration(key, fallback);
+            if (d.compareTo(minimum) < 0) {
+                throw new ConfigException(key, "must be at least " + minimum.toMillis() + "ms, was " + d.toMillis() + "ms");
+            }
+            return d;
         }
 
         /** Runs a record constructor, turning its validation error into one that names a key. */

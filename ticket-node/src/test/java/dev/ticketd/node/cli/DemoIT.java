@@ -33,14 +33,18 @@ class DemoIT {
     private static final String TOKEN = "demo-it-token-0123456789";
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private Process demo;
+    private Path log;
 
     @AfterEach
-    void tearDown() throws InterruptedException {
+    void tearDown() throws InterruptedException, IOException {
         if (demo != null && demo.isAlive()) {
             demo.destroy();
             if (!demo.waitFor(30, TimeUnit.SECONDS)) {
                 demo.destroyForcibly();
             }
+        }
+        if (log != null) {
+            Files.deleteIfExists(log);
         }
     }
 
@@ -49,7 +53,7 @@ class DemoIT {
         int httpPort = freePort();
         int smtpPort = freePort();
         int imapPort = freePort();
-        Path log = Files.createTempFile("ticketd-demo-it-", ".log");
+        log = Files.createTempFile("ticketd-demo-it-", ".log");
         demo = java("demo", "--http-port", "" + httpPort, "--smtp-port", "" + smtpPort, "--imap-port", "" + imapPort,
                 "--admin-password", "demo-it-password", "--api-token", TOKEN)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -49,9 +49,11 @@ class ConfigLoaderTest {
     void secretsNeverAppearWhenTheConfigurationIsPrinted() {
         Map<String, String> m = minimal();
         m.put("db.password", "db-secret-value");
+        m.put("db.url", "jdbc:postgresql://db/ticketd?user=t&password=url-secret-value");
         m.put("secret.support", "imap-secret-value");
         String printed = ConfigLoader.fromMap(m, Map.of()).toString();
-        assertThat(printed).doesNotContain("db-secret-value").doesNotContain("imap-secret-value").contains("support");
+        assertThat(printed).doesNotContain("db-secret-value").doesNotContain("imap-secret-value")
+                .doesNotContain("url-secret-value").contains("support");
     }
 
     @Test
@@ -64,6 +66,9 @@ class ConfigLoaderTest {
         assertRefused("http.secure-cookies", "maybe", "http.secure-cookies: not a boolean");
         assertRefused("node.id", "no spaces please", "node.id: must be");
         assertRefused("db.pool-size", "0", "db.pool-size: must be between 1 and 500");
+        assertRefused("mail.poll-interval", "50ms", "mail.poll-interval: must be at least 100ms");
+        assertRefused("mail.io-timeout", "99999999999999999999h", "mail.io-timeout: duration out of range");
+        assertRefused("db.url", "jdbc:mysql://h/db?password=topsecret", "db.url: not a PostgreSQL JDBC URL");
     }
 
     @Test
