@@ -1,5 +1,6 @@
 package dev.ticketd.node;
 
+import dev.ticketd.cluster.ClusterMember;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Migrations;
@@ -19,7 +20,7 @@ import java.util.Deque;
 
 /**
  * The composition root of one ticket node: builds every part with constructors, starts them in
- * order (database, migrations, web, mail intake) and closes them in reverse.
+ * order (database, migrations, web, mail intake, cluster membership) and closes them in reverse.
  */
 public final class Node implements AutoCloseable {
 
@@ -50,12 +51,17 @@ public final class Node implements AutoCloseable {
             MailIntake intake = new MailIntake(new MailboxCatalog(db).enabled(config),
                     new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
                     new IngestStore(db, new MailParser(), new TicketsFromMail()), config.nodeId(), clock);
-            intake.start();
             started.push(intake);
+
+            // last in, first out: on close the node leaves the cluster (stopping its leader work)
+            // before anything else stops, so the other nodes take over at once
+            ClusterMember member = new ClusterMember(config.cluster(), intake);
+            started.push(member);
+            member.start(intake.mailboxIds());
             log.info("node started node={} httpPort={}", config.nodeId(), web.port());
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             close();
-            throw e;
+            throw new IllegalStateException("node could not start: " + e.getMessage(), e);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.ticketd.node.cli;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import dev.ticketd.cluster.EmbeddedZooKeeper;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.LocalPostgres;
 import dev.ticketd.db.Migrations;
@@ -34,11 +35,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
 /**
- * A newcomer's start: a throwaway PostgreSQL, an in-process IMAP + SMTP server holding the
- * support mailbox, and one node reading it, all on 127.0.0.1. Ctrl-C stops everything it started.
+ * A newcomer's start: a throwaway PostgreSQL, an in-process ZooKeeper, an in-process IMAP + SMTP
+ * server holding the support mailbox, and one node leading it, all on 127.0.0.1. Ctrl-C stops everything it started.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, subcommands = DemoSendCommand.class,
-        description = "Run a self-contained demo: local PostgreSQL, in-process mail server, one node.")
+        description = "Run a self-contained demo: local PostgreSQL, in-process ZooKeeper and mail server, one node.")
 public final class DemoCommand implements Callable<Integer> {
 
     static final String ADMIN_EMAIL = "admin@example.test";
@@ -54,6 +55,9 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--imap-port", defaultValue = "3143", description = "In-process IMAP port (default: ${DEFAULT-VALUE}).")
     int imapPort;
+
+    @Option(names = "--zk-port", defaultValue = "2181", description = "In-process ZooKeeper port (default: ${DEFAULT-VALUE}).")
+    int zkPort;
 
     @Option(names = "--admin-password", description = "Password of " + ADMIN_EMAIL + " (default: generated and printed).")
     String adminPassword;
@@ -91,6 +95,9 @@ public final class DemoCommand implements Callable<Integer> {
         pg.startServer();
         pg.createDatabase("ticketd");
 
+        EmbeddedZooKeeper zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), zkPort);
+        running.push(zooKeeper);
+
         String mailPassword = randomSecret();
         GreenMail mail = new GreenMail(new ServerSetup[]{
                 new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP),
@@ -105,6 +112,7 @@ public final class DemoCommand implements Callable<Integer> {
                 "http.port", Integer.toString(httpPort),
                 "db.url", pg.jdbcUrl("ticketd"),
                 "db.user", LocalPostgres.SUPERUSER,
+                "zk.address", zooKeeper.connectString(),
                 "mail.poll-interval", "2s",
                 "secret.demo-mailbox", mailPassword), Map.of());
 

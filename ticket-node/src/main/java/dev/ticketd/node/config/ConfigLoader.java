@@ -1,5 +1,6 @@
 package dev.ticketd.node.config;
 
+import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.node.web.WebSettings;
@@ -35,6 +36,7 @@ public final class ConfigLoader {
             "node.id",
             "http.host", "http.port", "http.secure-cookies", "http.session-ttl",
             "db.url", "db.user", "db.password", "db.pool-size", "db.connect-timeout", "db.socket-timeout",
+            "zk.address", "zk.session-timeout", "cluster.name",
             "lease.lock-timeout",
             "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes");
     private static final String SECRET_PREFIX = "secret.";
@@ -103,11 +105,18 @@ public final class ConfigLoader {
                 r.integer("db.pool-size", 10, 1, 500),
                 r.duration("db.connect-timeout", DatabaseSettings.DEFAULT_CONNECT_TIMEOUT),
                 r.duration("db.socket-timeout", DatabaseSettings.DEFAULT_SOCKET_TIMEOUT)));
+        String clusterName = r.optional("cluster.name").orElse("ticketd");
+        if (!ClusterSettings.isValidClusterName(clusterName)) {
+            throw new ConfigException("cluster.name", "must be letters, digits, '-' or '_', was '" + clusterName + "'");
+        }
+        String zkAddress = r.required("zk.address");
+        ClusterSettings cluster = r.build("zk.session-timeout", () -> new ClusterSettings(zkAddress, clusterName, nodeId,
+                r.duration("zk.session-timeout", ClusterSettings.DEFAULT_SESSION_TIMEOUT)));
         NodeConfig.MailDefaults mail = new NodeConfig.MailDefaults(
                 r.atLeast("mail.poll-interval", MailboxSettings.DEFAULT_POLL_INTERVAL, Duration.ofMillis(100)),
                 r.atLeast("mail.io-timeout", MailboxSettings.DEFAULT_IO_TIMEOUT, Duration.ofMillis(100)),
                 r.longValue("mail.max-message-bytes", MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES, 1024, Long.MAX_VALUE));
-        return new NodeConfig(nodeId, web, db, mail, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets);
+        return new NodeConfig(nodeId, web, db, cluster, mail, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets);
     }
 
     /** {@code db.pool-size} → {@code TICKETD_DB_POOL_SIZE}. */

@@ -1,5 +1,6 @@
 package dev.ticketd.node.config;
 
+import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.node.web.WebSettings;
 
@@ -13,11 +14,12 @@ import java.util.Optional;
  * @param nodeId           this node's name in leases and logs
  * @param web              staff UI and API listener
  * @param database         how to reach PostgreSQL
+ * @param cluster          how to join the Helix cluster over ZooKeeper
  * @param mail             defaults for every mailbox reader
  * @param leaseLockTimeout how long taking a mailbox lease may wait for a stale holder's lock
  * @param secrets          mailbox secrets by reference ({@code secret.REF} / {@code TICKETD_SECRET_REF}); never logged
  */
-public record NodeConfig(String nodeId, WebSettings web, DatabaseSettings database, MailDefaults mail,
+public record NodeConfig(String nodeId, WebSettings web, DatabaseSettings database, ClusterSettings cluster, MailDefaults mail,
                          Duration leaseLockTimeout, Map<String, String> secrets) {
 
     /** Reader settings that apply to every mailbox of this node. */
@@ -34,7 +36,7 @@ public record NodeConfig(String nodeId, WebSettings web, DatabaseSettings databa
 
     @Override
     public String toString() {
-        return "NodeConfig[nodeId=" + nodeId + ", web=" + web + ", database=" + database + ", mail=" + mail
+        return "NodeConfig[nodeId=" + nodeId + ", web=" + web + ", database=" + database + ", cluster=" + cluster + ", mail=" + mail
                 + ", leaseLockTimeout=" + leaseLockTimeout + ", secrets=" + secrets.keySet() + "]";
     }
 }

@@ -20,6 +20,7 @@ class ConfigLoaderTest {
         m.put("node.id", "node-1");
         m.put("db.url", "jdbc:postgresql://db1:5432,db2:5432/ticketd?targetServerType=primary");
         m.put("db.user", "ticketd");
+        m.put("zk.address", "zk1:2181,zk2:2181,zk3:2181");
         return m;
     }
 
@@ -66,6 +67,9 @@ class ConfigLoaderTest {
         assertRefused("http.secure-cookies", "maybe", "http.secure-cookies: not a boolean");
         assertRefused("node.id", "no spaces please", "node.id: must be");
         assertRefused("db.pool-size", "0", "db.pool-size: must be between 1 and 500");
+        assertRefused("zk.address", null, "zk.address: missing");
+        assertRefused("zk.session-timeout", "500ms", "zk.session-timeout: ZooKeeper session timeout must be between 1s and 120s");
+        assertRefused("cluster.name", "no/slash", "cluster.name: must be letters");
         assertRefused("mail.poll-interval", "50ms", "mail.poll-interval: must be at least 100ms");
         assertRefused("mail.io-timeout", "99999999999999999999h", "mail.io-timeout: duration out of range");
         assertRefused("db.url", "jdbc:mysql://h/db?password=topsecret", "db.url: not a PostgreSQL JDBC URL");
@@ -84,7 +88,7 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.properties"), Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("no such file");
         Path file = dir.resolve("node.properties");
-        Files.writeString(file, "node.id=a\ndb.url=jdbc:postgresql://localhost/t\ndb.user=u\n");
+        Files.writeString(file, "node.id=a\ndb.url=jdbc:postgresql://localhost/t\ndb.user=u\nzk.address=127.0.0.1:2181\n");
         assertThat(ConfigLoader.load(file, Map.of()).nodeId()).isEqualTo("a");
     }
 

@@ -1,0 +1,122 @@
+package dev.ticketd.cluster;
+
+import org.apache.helix.HelixAdmin;
+import org.apache.helix.HelixManager;
+import org.apache.helix.HelixManagerFactory;
+import org.apache.helix.InstanceType;
+import org.apache.helix.manager.zk.ZKHelixAdmin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * This node's membership in the Helix cluster, as a {@code CONTROLLER_PARTICIPANT}: it takes part
+ * in leader election for every mailbox and can itself run the Helix controller, so there is no
+ * separate controller to lose. Helix types stay inside this module; the rest of the node only sees
+ * {@link LeadershipListener} calls.
+ *
+ * <p>Leader work stops on LEADER→STANDBY, on {@code reset()} (all Helix says after a session
+ * expiry), and when ZooKeeper has not been reachable for two thirds of the session timeout — not
+ * on the first disconnect, because a ZooKeeper leader election briefly disconnects everyone.
+ *
+ * <p>Lifecycle: the constructor does no I/O; {@link #start(Set)} once; {@link #close()} stops the
+ * leader work first, then disconnects cleanly so that the other nodes take over at once.
+ */
+public final class ClusterMember implements AutoCloseable {
+
+    private enum State { NEW, STARTED, CLOSED }
+
+    private static final Logger log = LoggerFactory.getLogger(ClusterMember.class);
+    private static final Duration WATCHDOG_PERIOD = Duration.ofMillis(200);
+
+    private final ClusterSettings settings;
+    private final LeaderGate gate;
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private HelixManager manager;
+    private ScheduledExecutorService watchdog;
+    private volatile long lastZooKeeperContactNanos;
+
+    public ClusterMember(ClusterSettings settings, LeadershipListener listener) {
+        this.settings = settings;
+        this.gate = new LeaderGate(listener);
+    }
+
+    /** Creates the cluster's structure if needed (with a partition per mailbox), joins and connects. */
+    public void start(Set<String> mailboxIds) throws Exception {
+        if (!state.compareAndSet(State.NEW, State.STARTED)) {
+            throw new IllegalStateException("cluster member already started");
+        }
+        // Helix 1.4 reads the session timeout only from this system property
+        System.setProperty("zk.session.timeout", Long.toString(settings.sessionTimeout().toMillis()));
+        HelixAdmin admin = new ZKHelixAdmin.Builder().setZkAddress(settings.zkAddress()).build();
+        try {
+            ClusterSetup.ensure(admin, settings.clusterName(), settings.instanceName(), mailboxIds);
+        } finally {
+            admin.close();
+        }
+        manager = HelixManagerFactory.getZKHelixManager(settings.clusterName(), settings.instanceName(),
+                InstanceType.CONTROLLER_PARTICIPANT, settings.zkAddress());
+        manager.getStateMachineEngine().registerStateModelFactory(ClusterSetup.STATE_MODEL, new MailboxStateModel.Factory(gate));
+        manager.connect();
+        lastZooKeeperContactNanos = System.nanoTime();
+        watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "zookeeper-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        watchdog.scheduleWithFixedDelay(this::checkZooKeeper, WATCHDOG_PERIOD.toMillis(), WATCHDOG_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+        log.info("joined cluster={} instance={} zk={} sessionTimeout={}", settings.clusterName(), settings.instanceName(),
+                settings.zkAddress(), settings.sessionTimeout());
+    }
+
+    /** The mailboxes this node is working on as leader right now. */
+    public Set<String> leading() {
+        return gate.working();
+    }
+
+    public boolean isConnected() {
+        HelixManager m = manager;
+        return m != null && m.isConnected();
+    }
+
+    /** Whether the Helix controller of the cluster runs in this node. */
+    public boolean isController() {
+        HelixManager m = manager;
+        return m != null && m.isConnected() && m.isLeader();
+    }
+
+    private void checkZooKeeper() {
+        try {
+            long now = System.nanoTime();
+            if (manager.isConnected()) {
+                lastZooKeeperContactNanos = now;
+                gate.zooKeeperHealthy(true);
+            } else if (Duration.ofNanos(now - lastZooKeeperContactNanos).compareTo(settings.sessionTimeout().multipliedBy(2).dividedBy(3)) > 0) {
+                gate.zooKeeperHealthy(false);
+            }
+        } catch (RuntimeException e) {
+            log.warn("zookeeper watchdog check failed: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (state.getAndSet(State.CLOSED) != State.STARTED) {
+            return;
+        }
+        gate.close();
+        if (watchdog != null) {
+            watchdog.shutdownNow();
+        }
+        if (manager != null) {
+            manager.disconnect();
+        }
+        log.info("left cluster={} instance={}", settings.clusterName(), settings.instanceName());
+    }
+}

@@ -1,0 +1,88 @@
+package dev.ticketd.cluster;
+
+import org.apache.helix.HelixAdmin;
+import org.apache.helix.HelixException;
+import org.apache.helix.model.BuiltInStateModelDefinitions;
+import org.apache.helix.model.IdealState;
+import org.apache.helix.model.InstanceConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Creates what the help desk needs in ZooKeeper, idempotently and safely when several nodes start
+ * at once: the Helix cluster, the LeaderStandby model, the resource {@value #RESOURCE} (FULL_AUTO,
+ * one replica on every live node, one partition per mailbox, named by the mailbox's stable id so
+ * that removing one mailbox moves no other) and this node's instance.
+ */
+final class ClusterSetup {
+
+    static final String RESOURCE = "mailboxes";
+    static final String STATE_MODEL = "LeaderStandby";
+    private static final Logger log = LoggerFactory.getLogger(ClusterSetup.class);
+    private static final int ATTEMPTS = 5;
+
+    private ClusterSetup() {
+    }
+
+    static void ensure(HelixAdmin admin, String cluster, String instance, Set<String> mailboxIds) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                ensureOnce(admin, cluster, instance, mailboxIds);
+                return;
+            } catch (HelixException e) {
+                // another node is creating the same things right now; its half-made state settles quickly
+                if (attempt >= ATTEMPTS) {
+                    throw e;
+                }
+                log.info("cluster setup raced with another node, retrying attempt={} error={}", attempt, e.getMessage());
+                try {
+                    Thread.sleep(200L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static void ensureOnce(HelixAdmin admin, String cluster, String instance, Set<String> mailboxIds) {
+        if (!admin.addCluster(cluster, false)) {
+            throw new HelixException("could not create cluster " + cluster);
+        }
+        if (admin.getStateModelDef(cluster, STATE_MODEL) == null) {
+            admin.addStateModelDef(cluster, STATE_MODEL, BuiltInStateModelDefinitions.LeaderStandby.getStateModelDefinition());
+        }
+        if (!admin.getResourcesInCluster(cluster).contains(RESOURCE)) {
+            IdealState is = new IdealState(RESOURCE);
+            is.setRebalanceMode(IdealState.RebalanceMode.FULL_AUTO);
+            is.setStateModelDefRef(STATE_MODEL);
+            is.setReplicas(IdealState.IdealStateConstants.ANY_LIVEINSTANCE.toString());
+            is.setNumPartitions(0);
+            admin.addResource(cluster, RESOURCE, is);
+        }
+        addPartitions(admin, cluster, mailboxIds);
+        if (!admin.getInstancesInCluster(cluster).contains(instance)) {
+            admin.addInstance(cluster, new InstanceConfig(instance));
+        }
+    }
+
+    /** Adds a partition for every mailbox that has none. Never removes one: that is an operator's decision. */
+    static void addPartitions(HelixAdmin admin, String cluster, Set<String> mailboxIds) {
+        IdealState is = admin.getResourceIdealState(cluster, RESOURCE);
+        Set<String> missing = new TreeSet<>(mailboxIds);
+        missing.removeAll(is.getPartitionSet());
+        if (missing.isEmpty()) {
+            return;
+        }
+        for (String id : missing) {
+            is.getRecord().setListField(id, new ArrayList<>()); // empty: FULL_AUTO chooses the nodes
+        }
+        is.setNumPartitions(is.getPartitionSet().size());
+        admin.setResourceIdealState(cluster, RESOURCE, is);
+        log.info("mailbox partitions added cluster={} added={} total={}", cluster, missing, is.getPartitionSet().size());
+    }
+}

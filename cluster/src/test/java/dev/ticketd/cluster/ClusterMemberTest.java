@@ -1,0 +1,98 @@
+package dev.ticketd.cluster;
+
+import dev.ticketd.testing.TestTimeouts;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * One node's membership against a real ZooKeeper server: Helix makes it leader of every mailbox
+ * partition, it stops the leader work when it cannot reach ZooKeeper for two thirds of the session
+ * timeout, and resumes it when the same session comes back. (Several nodes are tested as separate
+ * processes in ticket-node's ClusterIT.)
+ */
+class ClusterMemberTest {
+
+    @TempDir
+    Path dir;
+
+    private EmbeddedZooKeeper zooKeeper;
+    private ClusterMember member;
+    private final List<String> events = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        if (member != null) {
+            member.close();
+        }
+        if (zooKeeper != null) {
+            zooKeeper.close();
+        }
+    }
+
+    @Test
+    void aLoneNodeLeadsEveryMailboxAndGivesThemUpWhenItLeaves() throws Exception {
+        zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), freePort());
+        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "test", "node-a", Duration.ofSeconds(4)), recorder());
+        member.start(Set.of("support", "billing"));
+
+        await().atMost(TestTimeouts.seconds(30)).until(() -> member.leading().equals(Set.of("support", "billing")));
+        assertThat(events).containsExactlyInAnyOrder("gained support", "gained billing");
+        assertThat(member.isController()).isTrue();
+
+        member.close();
+        assertThat(events).contains("lost support", "lost billing");
+    }
+
+    @Test
+    void leaderWorkPausesWhileZooKeeperIsUnreachableAndResumesWithTheSameSession() throws Exception {
+        int port = freePort();
+        zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), port);
+        Duration session = Duration.ofSeconds(6);
+        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "test", "node-a", session), recorder());
+        member.start(Set.of("support"));
+        await().atMost(TestTimeouts.seconds(30)).until(() -> member.leading().contains("support"));
+
+        zooKeeper.close(); // the server goes away; the session lives on in its data directory
+        long lostAt = System.nanoTime();
+        await().atMost(TestTimeouts.seconds(10)).until(() -> events.contains("lost support"));
+        Duration paused = Duration.ofNanos(System.nanoTime() - lostAt);
+        assertThat(paused).as("not on the first disconnect").isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+
+        zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), port);
+        await().atMost(TestTimeouts.seconds(30)).until(() -> member.leading().contains("support"));
+        assertThat(events).containsSubsequence("gained support", "lost support", "gained support");
+    }
+
+    private LeadershipListener recorder() {
+        return new LeadershipListener() {
+            @Override
+            public void leadershipGained(String mailboxId) {
+                events.add("gained " + mailboxId);
+            }
+
+            @Override
+            public void leadershipLost(String mailboxId) {
+                events.add("lost " + mailboxId);
+            }
+        };
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
