@@ -5,10 +5,13 @@ import org.apache.helix.HelixManager;
 import org.apache.helix.HelixManagerFactory;
 import org.apache.helix.InstanceType;
 import org.apache.helix.manager.zk.ZKHelixAdmin;
+import org.apache.helix.zookeeper.datamodel.ZNRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,10 +44,17 @@ public final class ClusterMember implements AutoCloseable {
     private HelixManager manager;
     private ScheduledExecutorService watchdog;
     private volatile long lastZooKeeperContactNanos;
+    private volatile String httpUrl;
+    private HelixAdmin viewAdmin;
 
     public ClusterMember(ClusterSettings settings, LeadershipListener listener) {
         this.settings = settings;
         this.gate = new LeaderGate(listener);
+    }
+
+    /** Announces this node's staff URL to the others (shown on the cluster page); call before {@link #start}. */
+    public void announceHttpUrl(String url) {
+        this.httpUrl = url;
     }
 
     /** Creates the cluster's structure if needed (with a partition per mailbox), joins and connects. */
@@ -63,7 +73,17 @@ public final class ClusterMember implements AutoCloseable {
         manager = HelixManagerFactory.getZKHelixManager(settings.clusterName(), settings.instanceName(),
                 InstanceType.CONTROLLER_PARTICIPANT, settings.zkAddress());
         manager.getStateMachineEngine().registerStateModelFactory(ClusterSetup.STATE_MODEL, new MailboxStateModel.Factory(gate));
+        String upSince = Instant.now().toString();
+        manager.setLiveInstanceInfoProvider(() -> {
+            ZNRecord info = new ZNRecord(settings.instanceName());
+            info.setSimpleField(HelixViews.UP_SINCE, upSince);
+            if (httpUrl != null) {
+                info.setSimpleField(HelixViews.HTTP_URL, httpUrl);
+            }
+            return info;
+        });
         manager.connect();
+        viewAdmin = new ZKHelixAdmin.Builder().setZkAddress(settings.zkAddress()).build();
         lastZooKeeperContactNanos = System.nanoTime();
         watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "zookeeper-watchdog");
@@ -73,6 +93,30 @@ public final class ClusterMember implements AutoCloseable {
         watchdog.scheduleWithFixedDelay(this::checkZooKeeper, WATCHDOG_PERIOD.toMillis(), WATCHDOG_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
         log.info("joined cluster={} instance={} zk={} sessionTimeout={}", settings.clusterName(), settings.instanceName(),
                 settings.zkAddress(), settings.sessionTimeout());
+    }
+
+    /** The cluster as this node's ZooKeeper connection sees it; fails when ZooKeeper cannot be reached. */
+    public ClusterView view() {
+        HelixManager m = manager;
+        if (m == null || viewAdmin == null) {
+            throw new IllegalStateException("not a cluster member yet");
+        }
+        return HelixViews.read(settings.clusterName(), viewAdmin, m.getHelixDataAccessor());
+    }
+
+    /**
+     * Stops leading a mailbox for a while and lets Helix give it to another node: for a node that
+     * cannot do the work (mail server or database out of reach from here). Helix remembers the
+     * disabled partition on this node's instance; {@link #enableMailbox} undoes it.
+     */
+    public void disableMailbox(String mailboxId, String reason) {
+        log.warn("giving mailbox up mailbox={} reason={}", mailboxId, reason);
+        viewAdmin.enablePartition(false, settings.clusterName(), settings.instanceName(), ClusterSetup.RESOURCE, List.of(mailboxId));
+    }
+
+    public void enableMailbox(String mailboxId) {
+        log.info("taking part in mailbox again mailbox={}", mailboxId);
+        viewAdmin.enablePartition(true, settings.clusterName(), settings.instanceName(), ClusterSetup.RESOURCE, List.of(mailboxId));
     }
 
     /** The mailboxes this node is working on as leader right now. */
@@ -116,6 +160,9 @@ public final class ClusterMember implements AutoCloseable {
         }
         if (manager != null) {
             manager.disconnect();
+        }
+        if (viewAdmin != null) {
+            viewAdmin.close();
         }
         log.info("left cluster={} instance={}", settings.clusterName(), settings.instanceName());
     }

@@ -2,6 +2,7 @@ package dev.ticketd.cluster;
 
 import org.apache.helix.HelixAdmin;
 import org.apache.helix.HelixException;
+import org.apache.helix.constants.InstanceConstants;
 import org.apache.helix.model.BuiltInStateModelDefinitions;
 import org.apache.helix.model.IdealState;
 import org.apache.helix.model.InstanceConfig;
@@ -9,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -23,7 +25,7 @@ final class ClusterSetup {
     static final String RESOURCE = "mailboxes";
     static final String STATE_MODEL = "LeaderStandby";
     private static final Logger log = LoggerFactory.getLogger(ClusterSetup.class);
-    private static final int ATTEMPTS = 5;
+    private static final int ATTEMPTS = 10;
 
     private ClusterSetup() {
     }
@@ -33,8 +35,9 @@ final class ClusterSetup {
             try {
                 ensureOnce(admin, cluster, instance, mailboxIds);
                 return;
-            } catch (HelixException e) {
-                // another node is creating the same things right now; its half-made state settles quickly
+            } catch (RuntimeException e) {
+                // another node is creating the same things right now (Helix reports that with several
+                // exception types); its half-made state settles quickly
                 if (attempt >= ATTEMPTS) {
                     throw e;
                 }
@@ -67,6 +70,18 @@ final class ClusterSetup {
         addPartitions(admin, cluster, mailboxIds);
         if (!admin.getInstancesInCluster(cluster).contains(instance)) {
             admin.addInstance(cluster, new InstanceConfig(instance));
+        }
+        // Helix marks an instance added while another node's instance was half-created UNKNOWN,
+        // and an UNKNOWN instance is never given a mailbox. (DISABLE, an operator's drain, stays.)
+        InstanceConfig config = admin.getInstanceConfig(cluster, instance);
+        if (config.getInstanceOperation().getOperation() == InstanceConstants.InstanceOperation.UNKNOWN) {
+            admin.setInstanceOperation(cluster, instance, InstanceConstants.InstanceOperation.ENABLE);
+            log.info("instance operation repaired from UNKNOWN to ENABLE instance={}", instance);
+        }
+        // mailboxes this node gave up before a restart: a fresh start takes part in all of them again
+        List<String> givenUp = config.getDisabledPartitions(RESOURCE);
+        if (givenUp != null && !givenUp.isEmpty()) {
+            admin.enablePartition(true, cluster, instance, RESOURCE, List.copyOf(givenUp));
         }
     }
 

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -74,6 +75,48 @@ class ClusterMemberTest {
         zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), port);
         await().atMost(TestTimeouts.seconds(30)).until(() -> member.leading().contains("support"));
         assertThat(events).containsSubsequence("gained support", "lost support", "gained support");
+    }
+
+    @Test
+    void operatorsSeeTheClusterAndCanPauseAndDrain() throws Exception {
+        zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), freePort());
+        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "ops", "node-a", Duration.ofSeconds(4)), recorder());
+        member.announceHttpUrl("http://127.0.0.1:8080/");
+        member.start(Set.of("support"));
+        await().atMost(TestTimeouts.seconds(30)).until(() -> member.leading().contains("support"));
+
+        try (ClusterAdmin admin = ClusterAdmin.open(zooKeeper.connectString(), "ops")) {
+            await().atMost(TestTimeouts.seconds(10)).until(() -> "node-a".equals(admin.status().mailboxes().get(0).leader()));
+            ClusterView view = admin.status();
+            assertThat(view.controller()).isEqualTo("node-a");
+            assertThat(view.nodes()).singleElement().satisfies(n -> {
+                assertThat(n.id()).isEqualTo("node-a");
+                assertThat(n.live()).isTrue();
+                assertThat(n.enabled()).isTrue();
+                assertThat(n.httpUrl()).isEqualTo("http://127.0.0.1:8080/");
+                assertThat(n.upSince()).isNotNull();
+            });
+
+            admin.pause("support");
+            await().atMost(TestTimeouts.seconds(10)).until(() -> member.leading().isEmpty());
+            admin.resume("support");
+            await().atMost(TestTimeouts.seconds(10)).until(() -> member.leading().contains("support"));
+
+            admin.drain("node-a");
+            await().atMost(TestTimeouts.seconds(10)).until(() -> member.leading().isEmpty());
+            assertThat(admin.status().nodes().get(0).enabled()).isFalse();
+            admin.undrain("node-a");
+            await().atMost(TestTimeouts.seconds(10)).until(() -> member.leading().contains("support"));
+
+            member.disableMailbox("support", "test");
+            await().atMost(TestTimeouts.seconds(10)).until(() -> member.leading().isEmpty());
+            assertThat(member.view().nodes().get(0).disabledMailboxes()).containsExactly("support");
+            member.enableMailbox("support");
+            await().atMost(TestTimeouts.seconds(10)).until(() -> member.leading().contains("support"));
+
+            assertThatThrownBy(() -> admin.drain("node-z")).hasMessageContaining("no node 'node-z'");
+            assertThatThrownBy(() -> admin.removeNode("node-a")).hasMessageContaining("is live");
+        }
     }
 
     private LeadershipListener recorder() {

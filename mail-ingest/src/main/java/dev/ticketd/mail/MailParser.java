@@ -1,28 +1,39 @@
 package dev.ticketd.mail;
 
-import jakarta.mail.BodyPart;
+import dev.ticketd.mail.mime.Charsets;
+import dev.ticketd.mail.mime.EncodedWords;
+import dev.ticketd.mail.mime.HtmlSanitizer;
+import dev.ticketd.mail.mime.MimeBodies;
 import jakarta.mail.MessagingException;
-import jakarta.mail.Multipart;
-import jakarta.mail.Part;
 import jakarta.mail.Session;
+import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MailDateFormat;
 import jakarta.mail.internet.MimeMessage;
-import org.jsoup.Jsoup;
+import jakarta.mail.internet.MimeUtility;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UnsupportedEncodingException;
-import java.nio.charset.StandardCharsets;
+import java.text.ParsePosition;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Turns raw RFC 822 bytes into {@link ParsedMail}: a pure function, no I/O, thread-safe.
+ *
+ * <p>Headers are read leniently: raw 8-bit header bytes are taken as UTF-8 when valid, else as
+ * windows-1252; RFC 2047 encoded words in any charset the JDK knows (with the same fallback for
+ * unknown ones); of duplicate Message-ID, Date or From headers the first usable one wins; a missing
+ * Date or Message-ID is simply absent. The body is read by {@link MimeBodies}, which sanitises any
+ * HTML, so a {@link ParsedMail} never carries HTML as it arrived.
  *
  * <p>A mail that cannot be read (no usable From address, a broken MIME structure) yields
  * {@link ParseResult.Failed} with a reason a person can act on; it never throws, so one bad mail
@@ -32,8 +43,12 @@ public final class MailParser {
 
     /** The longest address the schema stores (RFC 5321 allows 254 in practice; 320 in theory). */
     static final int MAX_ADDRESS_LENGTH = 320;
+    /** References beyond this many (the newest are kept) add nothing to threading. */
+    static final int MAX_REFERENCES = 100;
+    private static final Pattern MSG_ID = Pattern.compile("<[^<>\\s]+>");
 
     private final Session session;
+    private final HtmlSanitizer sanitizer = new HtmlSanitizer();
 
     public MailParser() {
         Properties props = new Properties();
@@ -41,28 +56,40 @@ public final class MailParser {
         props.setProperty("mail.mime.multipart.ignoremissingendboundary", "true");
         props.setProperty("mail.mime.multipart.allowempty", "false");
         props.setProperty("mail.mime.address.strict", "false");
+        // ... and lenient about what customers' mail programs get wrong
+        props.setProperty("mail.mime.base64.ignoreerrors", "true");
+        props.setProperty("mail.mime.decodeparameters", "true");
+        props.setProperty("mail.mime.parameters.strict", "false");
         this.session = Session.getInstance(props);
     }
 
     public ParseResult parse(byte[] raw) {
         try {
             MimeMessage message = new MimeMessage(session, new ByteArrayInputStream(raw));
-            InternetAddress from = sender(message);
+            InternetAddress from = sender(message, "From");
+            if (from == null) {
+                from = sender(message, "Sender");
+            }
             if (from == null) {
                 return new ParseResult.Failed("no valid From address");
             }
             if (from.getAddress().length() > MAX_ADDRESS_LENGTH) {
                 return new ParseResult.Failed("From address longer than " + MAX_ADDRESS_LENGTH + " characters");
             }
-            String subject = Optional.ofNullable(message.getSubject()).map(MailParser::clean).map(String::strip).orElse("");
-            Optional<OffsetDateTime> sentAt = Optional.ofNullable(message.getSentDate())
-                    .map(Date::toInstant).map(i -> i.atOffset(ZoneOffset.UTC));
-            Optional<String> messageId = Optional.ofNullable(message.getMessageID()).map(MailParser::clean).map(String::strip)
-                    .filter(id -> !id.isEmpty() && id.length() <= 998);
-            String text = clean(textOf(message));
-            String name = from.getPersonal() == null ? "" : clean(from.getPersonal()).strip();
+            String subject = headerText(message, "Subject").map(String::strip).orElse("");
+            Optional<String> messageId = messageIds(message, "Message-ID").stream().findFirst()
+                    .or(() -> firstHeader(message, "Message-ID").map(String::strip).filter(id -> !id.isEmpty() && id.length() <= 998));
+            Optional<String> inReplyTo = messageIds(message, "In-Reply-To").stream().findFirst();
+            List<String> references = messageIds(message, "References");
+            if (references.size() > MAX_REFERENCES) {
+                references = references.subList(references.size() - MAX_REFERENCES, references.size());
+            }
+            MimeBodies.Bodies bodies = MimeBodies.read(message, session, sanitizer);
+            String name = from.getPersonal() == null ? "" : clean(EncodedWords.decode(from.getPersonal())).strip();
             return new ParseResult.Parsed(new ParsedMail(from.getAddress().toLowerCase(Locale.ROOT), name, subject,
-                    sentAt, messageId, text));
+                    sentAt(message), messageId, clean(bodies.text()),
+                    bodies.html().isEmpty() ? Optional.empty() : Optional.of(clean(bodies.html())),
+                    bodies.attachments(), inReplyTo, references));
         } catch (MessagingException | IOException | RuntimeException e) {
             return new ParseResult.Failed("unreadable MIME structure: " + e.getMessage());
         }
@@ -73,63 +100,76 @@ public final class MailParser {
         return s.indexOf('\u0000') < 0 ? s : s.replace("\u0000", "");
     }
 
-    private static InternetAddress sender(MimeMessage message) {
+    /** The raw value of the first such header, unfolded and with raw 8-bit bytes decoded. */
+    private static Optional<String> firstHeader(MimeMessage message, String name) {
+        return allHeaders(message, name).stream().findFirst();
+    }
+
+    private static List<String> allHeaders(MimeMessage message, String name) {
         try {
-            var addresses = message.getFrom();
-            if (addresses == null) {
-                return null;
+            String[] values = message.getHeader(name);
+            if (values == null) {
+                return List.of();
             }
-            for (var a : addresses) {
-                if (a instanceof InternetAddress ia && ia.getAddress() != null && ia.getAddress().contains("@")) {
-                    ia.validate();
-                    return ia;
-                }
+            List<String> out = new ArrayList<>(values.length);
+            for (String v : values) {
+                out.add(clean(Charsets.fix8bit(MimeUtility.unfold(v))));
             }
-            return null;
-        } catch (MessagingException e) { // includes AddressException: an unusable From is no From
-            return null;
+            return out;
+        } catch (MessagingException e) {
+            return List.of();
         }
     }
 
-    /** The first text/plain part, else the first text/html part as text, else empty. */
-    private static String textOf(Part part) throws MessagingException, IOException {
-        String plain = find(part, "text/plain");
-        if (plain != null) {
-            return plain;
-        }
-        String html = find(part, "text/html");
-        return html == null ? "" : Jsoup.parse(html).wholeText().strip();
+    private static Optional<String> headerText(MimeMessage message, String name) {
+        return firstHeader(message, name).map(v -> clean(EncodedWords.decode(v)));
     }
 
-    private static String find(Part part, String mimeType) throws MessagingException, IOException {
-        if (part.isMimeType(mimeType) && !Part.ATTACHMENT.equalsIgnoreCase(part.getDisposition())) {
-            return decode(part);
-        }
-        if (part.isMimeType("multipart/*")) {
-            Multipart multipart = (Multipart) part.getContent();
-            for (int i = 0; i < multipart.getCount(); i++) {
-                BodyPart child = multipart.getBodyPart(i);
-                String found = find(child, mimeType);
-                if (found != null) {
-                    return found;
+    /** Every {@code <id>} in the first such header that has one. */
+    private static List<String> messageIds(MimeMessage message, String name) {
+        for (String value : allHeaders(message, name)) {
+            List<String> ids = new ArrayList<>();
+            Matcher m = MSG_ID.matcher(value);
+            while (m.find()) {
+                if (m.group().length() <= 998 && !ids.contains(m.group())) {
+                    ids.add(m.group());
                 }
+            }
+            if (!ids.isEmpty()) {
+                return ids;
+            }
+        }
+        return List.of();
+    }
+
+    /** The first Date header that parses; none is fine (the mail simply has no sent time). */
+    private static Optional<OffsetDateTime> sentAt(MimeMessage message) {
+        for (String value : allHeaders(message, "Date")) {
+            Date date = new MailDateFormat().parse(value.strip(), new ParsePosition(0));
+            if (date != null) {
+                OffsetDateTime at = date.toInstant().atOffset(ZoneOffset.UTC);
+                // PostgreSQL timestamptz holds years 4713 BC to 294276 AD; a silly year is no date
+                if (at.getYear() >= 1970 && at.getYear() <= 9999) {
+                    return Optional.of(at);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static InternetAddress sender(MimeMessage message, String header) {
+        for (String value : allHeaders(message, header)) {
+            try {
+                for (InternetAddress ia : InternetAddress.parseHeader(value, false)) {
+                    if (ia.getAddress() != null && ia.getAddress().contains("@")) {
+                        ia.validate();
+                        return ia;
+                    }
+                }
+            } catch (AddressException unusable) {
+                // an unusable From is no From; try the next header
             }
         }
         return null;
-    }
-
-    /** Decodes a text part; a charset the JDK does not know falls back to UTF-8 instead of failing. */
-    private static String decode(Part part) throws MessagingException, IOException {
-        try {
-            Object content = part.getContent();
-            if (content instanceof String s) {
-                return s;
-            }
-        } catch (UnsupportedEncodingException unknownCharset) {
-            // fall through to the lenient decoding below
-        }
-        try (InputStream in = part.getInputStream()) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
     }
 }

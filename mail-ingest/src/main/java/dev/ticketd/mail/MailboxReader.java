@@ -12,6 +12,7 @@ import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -55,6 +56,7 @@ public final class MailboxReader implements AutoCloseable {
     private final IngestStore store;
     private final long epoch;
     private final Clock clock;
+    private final PassListener passListener;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CountDownLatch stopSignal = new CountDownLatch(1);
     private final AtomicLong stored = new AtomicLong();
@@ -69,10 +71,15 @@ public final class MailboxReader implements AutoCloseable {
     private Thread thread;
 
     public MailboxReader(MailboxSettings settings, IngestStore store, long epoch, Clock clock) {
+        this(settings, store, epoch, clock, PassListener.NONE);
+    }
+
+    public MailboxReader(MailboxSettings settings, IngestStore store, long epoch, Clock clock, PassListener passListener) {
         this.settings = settings;
         this.store = store;
         this.epoch = epoch;
         this.clock = clock;
+        this.passListener = passListener;
     }
 
     public void start() {
@@ -131,9 +138,10 @@ public final class MailboxReader implements AutoCloseable {
                     c.open();
                     log.info("imap connected mailbox={} host={}:{}", settings.id(), settings.imapHost(), settings.imapPort());
                 }
-                pass(c);
-                lastPassAt = clock.instant();
                 lastError = null;
+                int backlog = pass(c);
+                lastPassAt = clock.instant();
+                passListener.passed(settings.id(), epoch, backlog, lastError);
                 backoff = Duration.ofSeconds(1);
                 waitForNews(c);
             } catch (StaleEpochException e) {
@@ -159,18 +167,22 @@ public final class MailboxReader implements AutoCloseable {
      * with the others; only a lost IMAP connection, an unreachable database or a stale epoch ends
      * the pass.
      */
-    private void pass(ImapMailbox c) throws MessagingException, IOException {
+    private int pass(ImapMailbox c) throws MessagingException, IOException {
         long uidValidity = c.uidValidity();
         int tooLarge = 0;
-        for (ImapMailbox.Listed m : c.list()) {
+        List<ImapMailbox.Listed> listed = c.list();
+        int left = listed.size();
+        for (ImapMailbox.Listed m : listed) {
             if (!isRunning()) {
-                return;
+                return left;
             }
             if (m.size() > settings.maxMessageBytes()) {
                 tooLarge++;
             }
             try {
-                takeIn(c, uidValidity, m);
+                if (takeIn(c, uidValidity, m)) {
+                    left--;
+                }
             } catch (MessagingException | IOException e) {
                 if (e instanceof FolderClosedException || e instanceof StoreClosedException || !c.isOpen()) {
                     throw e;
@@ -186,6 +198,7 @@ public final class MailboxReader implements AutoCloseable {
             }
         }
         oversizedWaiting = tooLarge;
+        return left;
     }
 
     private void mailFailed(long uidValidity, ImapMailbox.Listed m, Exception e) {
@@ -208,26 +221,26 @@ public final class MailboxReader implements AutoCloseable {
         return false;
     }
 
-    private void takeIn(ImapMailbox c, long uidValidity, ImapMailbox.Listed m) throws MessagingException, IOException {
+    /** @return whether the mail left the INBOX */
+    private boolean takeIn(ImapMailbox c, long uidValidity, ImapMailbox.Listed m) throws MessagingException, IOException {
         boolean known = store.isStored(settings.id(), uidValidity, m.uid());
         if (known) {
             if (m.deleted()) {
-                return; // copied and flagged by the no-MOVE path already; only an expunge is missing
+                return false; // copied and flagged by the no-MOVE path already; only an expunge is missing
             }
             store.confirmLease(settings.id(), epoch);
-            move(c, uidValidity, m.uid());
             alreadyStored.incrementAndGet();
-            return;
+            return move(c, uidValidity, m.uid());
         }
         if (m.size() > settings.maxMessageBytes()) {
             // quarantine of such mail comes with the MIME issue; until then it waits, counted in status()
             log.warn("mail over the size limit left in inbox mailbox={} uid={} size={} limit={}",
                     settings.id(), m.uid(), m.size(), settings.maxMessageBytes());
-            return;
+            return false;
         }
         byte[] raw = c.fetchRaw(m.uid());
         if (raw == null) {
-            return; // gone meanwhile (moved by someone else)
+            return true; // gone meanwhile (moved by someone else)
         }
         IngestStore.Outcome outcome = store.ingest(new IngestStore.IncomingMail(settings.id(), uidValidity, m.uid(), raw), epoch);
         switch (outcome) {
@@ -238,16 +251,18 @@ public final class MailboxReader implements AutoCloseable {
             }
             case ALREADY_STORED -> alreadyStored.incrementAndGet();
         }
-        // only now, after a durable commit, may the mail leave the INBOX
-        move(c, uidValidity, m.uid());
         log.debug("mail taken in mailbox={} uidvalidity={} uid={} outcome={}", settings.id(), uidValidity, m.uid(), outcome);
+        // only now, after a durable commit, may the mail leave the INBOX
+        return move(c, uidValidity, m.uid());
     }
 
-    private void move(ImapMailbox c, long uidValidity, long uid) throws MessagingException {
+    private boolean move(ImapMailbox c, long uidValidity, long uid) throws MessagingException {
         if (!c.moveToProcessed(uid)) {
             log.warn("server offers neither MOVE nor UIDPLUS: mail copied and flagged \\Deleted but left in inbox mailbox={} uidvalidity={} uid={}",
                     settings.id(), uidValidity, uid);
+            return false;
         }
+        return true;
     }
 
     private void waitForNews(ImapMailbox c) throws MessagingException {

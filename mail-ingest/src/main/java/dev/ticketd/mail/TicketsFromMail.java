@@ -2,36 +2,178 @@ package dev.ticketd.mail;
 
 import org.jooq.DSLContext;
 import org.jooq.JSONB;
+import org.jooq.Record4;
 import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static dev.ticketd.db.generated.Sequences.TICKET_NUMBER_SEQ;
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 
 /**
- * Attaches a stored, parsed mail to a ticket, inside the ingest transaction. Today every mail
- * opens a new ticket; threading (ticket token, In-Reply-To/References) plugs in here by choosing
- * an existing ticket before {@link #openTicket} is considered.
+ * Attaches a stored, parsed mail to a ticket, inside the ingest transaction (only that
+ * transaction's {@link DSLContext} is used). Threading, in this order:
+ * <ol>
+ *   <li>a ticket token in the subject ({@code [T-1042]} by default; the pattern's first group, or
+ *       the whole match when it has none, is the ticket number);</li>
+ *   <li>In-Reply-To, then References newest first, against every stored Message-ID: ours
+ *       ({@code outbox.message_id}) and customers' ({@code inbound_message.message_id});</li>
+ *   <li>otherwise a new ticket.</li>
+ * </ol>
+ * A matched ticket takes the mail only from a participant (its requester or the author of any
+ * inbound message on it); anyone else's mail is never merged silently: it opens a new ticket that
+ * links to the matched one and is flagged {@code needs_review}. A customer's mail to a pending,
+ * resolved or closed ticket reopens it, recorded in the audit log.
+ *
+ * <p>Stateless and thread-safe.
  */
 public final class TicketsFromMail {
 
+    /** The default ticket token: {@code [T-1042]} anywhere in the subject. */
+    public static final Pattern DEFAULT_TOKEN = Pattern.compile("\\[(T-\\d+)\\]");
+
+    /** How a mail found its ticket. */
+    public enum Route {
+        /** Opened a new ticket: nothing matched. */
+        OPENED,
+        /** Joined an existing ticket. */
+        THREADED,
+        /** Matched a ticket, but the sender is no participant: opened a linked ticket flagged for review. */
+        OPENED_LINKED
+    }
+
     /** The ticket a mail was attached to. */
-    public record Attached(long ticketId, String ticketNumber, long ticketMessageId) {
+    public record Attached(long ticketId, String ticketNumber, long ticketMessageId, Route route) {
+    }
+
+    private record Match(long ticketId, String by) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(TicketsFromMail.class);
+    private static final Set<String> REOPENED_BY_CUSTOMER = Set.of("pending", "resolved", "closed");
+
+    private final Pattern ticketToken;
+
+    public TicketsFromMail() {
+        this(DEFAULT_TOKEN);
+    }
+
+    /** @param ticketToken finds a ticket number in a subject: its first group, or the whole match without groups */
+    public TicketsFromMail(Pattern ticketToken) {
+        this.ticketToken = ticketToken;
     }
 
     public Attached attach(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail) {
-        return openTicket(tx, mailboxId, inboundMessageId, mail);
+        Optional<Match> match = byToken(tx, mail.subject()).or(() -> byMessageIds(tx, mail.repliedToMessageIds()));
+        if (match.isEmpty()) {
+            return openTicket(tx, mailboxId, inboundMessageId, mail, null);
+        }
+        long ticketId = match.get().ticketId();
+        Record4<Long, String, String, Long> ticket = tx.select(TICKET.ID, TICKET.NUMBER, TICKET.STATUS, TICKET.REQUESTER_ID)
+                .from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchSingle();
+        if (!isParticipant(tx, ticketId, ticket.value4(), mail.fromAddress())) {
+            log.info("mail matched a ticket but its sender is no participant, opening a linked ticket "
+                    + "mailbox={} inbound={} matched={} by={}", mailboxId, inboundMessageId, ticket.value2(), match.get().by());
+            return openTicket(tx, mailboxId, inboundMessageId, mail, ticketId);
+        }
+        return addToTicket(tx, mailboxId, inboundMessageId, mail, ticketId, ticket.value2(), ticket.value3(), match.get().by());
     }
 
-    private Attached openTicket(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail) {
+    private Optional<Match> byToken(DSLContext tx, String subject) {
+        Matcher m = ticketToken.matcher(subject);
+        while (m.find()) {
+            String number = m.groupCount() >= 1 && m.group(1) != null ? m.group(1) : m.group();
+            Optional<Long> id = tx.select(TICKET.ID).from(TICKET).where(TICKET.NUMBER.eq(number)).fetchOptional(TICKET.ID);
+            if (id.isPresent()) {
+                return Optional.of(new Match(id.get(), "token"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The ticket of the first of {@code ids} (most telling first) that is a stored Message-ID. */
+    private static Optional<Match> byMessageIds(DSLContext tx, List<String> ids) {
+        if (ids.isEmpty()) {
+            return Optional.empty();
+        }
+        Set<String> variants = new LinkedHashSet<>(); // stored with or without angle brackets
+        for (String id : ids) {
+            variants.add(id);
+            variants.add(bare(id));
+        }
+        Map<String, Long> ticketOf = new HashMap<>();
+        tx.select(OUTBOX.MESSAGE_ID, OUTBOX.TICKET_ID).from(OUTBOX).where(OUTBOX.MESSAGE_ID.in(variants))
+                .forEach(r -> ticketOf.merge(bare(r.value1()), r.value2(), Math::min));
+        tx.select(INBOUND_MESSAGE.MESSAGE_ID, TICKET_MESSAGE.TICKET_ID)
+                .from(INBOUND_MESSAGE).join(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))
+                .where(INBOUND_MESSAGE.MESSAGE_ID.in(variants))
+                .forEach(r -> ticketOf.merge(bare(r.value1()), r.value2(), Math::min));
+        for (String id : ids) {
+            Long ticket = ticketOf.get(bare(id));
+            if (ticket != null) {
+                return Optional.of(new Match(ticket, "references"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String bare(String messageId) {
+        String s = messageId.strip();
+        return s.startsWith("<") && s.endsWith(">") ? s.substring(1, s.length() - 1) : s;
+    }
+
+    /** The requester, or the author of any inbound message on the ticket. */
+    private static boolean isParticipant(DSLContext tx, long ticketId, long requesterId, String address) {
+        return tx.fetchExists(DSL.selectOne().from(CONTACT)
+                .where(CONTACT.EMAIL.eq(address))
+                .and(CONTACT.ID.eq(requesterId).or(DSL.exists(DSL.selectOne().from(TICKET_MESSAGE)
+                        .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
+                        .and(TICKET_MESSAGE.KIND.eq("inbound"))
+                        .and(TICKET_MESSAGE.AUTHOR_CONTACT_ID.eq(CONTACT.ID))))));
+    }
+
+    private Attached addToTicket(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail, long ticketId,
+                                 String number, String status, String by) {
+        long contactId = upsertContact(tx, mail);
+        OffsetDateTime now = now(tx);
+        boolean reopen = REOPENED_BY_CUSTOMER.contains(status);
+        tx.update(TICKET)
+                .set(TICKET.STATUS, reopen ? "open" : status)
+                .set(TICKET.UPDATED_AT, now)
+                .set(TICKET.LAST_MESSAGE_AT, now)
+                .where(TICKET.ID.eq(ticketId))
+                .execute();
+        long messageId = insertMessage(tx, ticketId, contactId, inboundMessageId, mail, now);
+        audit(tx, mailboxId, "ticket.mail_threaded", ticketId,
+                "{\"inboundMessageId\":" + inboundMessageId + ",\"ticketMessageId\":" + messageId + ",\"by\":\"" + by + "\"}");
+        if (reopen) {
+            audit(tx, mailboxId, "ticket.reopened_by_mail", ticketId,
+                    "{\"inboundMessageId\":" + inboundMessageId + ",\"from\":\"" + status + "\",\"to\":\"open\"}");
+        }
+        return new Attached(ticketId, number, messageId, Route.THREADED);
+    }
+
+    private Attached openTicket(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail, Long linkedTo) {
         long contactId = upsertContact(tx, mail);
         String number = "T-" + tx.select(TICKET_NUMBER_SEQ.nextval()).fetchOne(0, Long.class);
         String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
-        OffsetDateTime now = tx.select(DSL.currentOffsetDateTime()).fetchOne(0, OffsetDateTime.class);
+        OffsetDateTime now = now(tx);
         long ticketId = tx.insertInto(TICKET)
                 .set(TICKET.NUMBER, number)
                 .set(TICKET.MAILBOX_ID, mailboxId)
@@ -40,24 +182,59 @@ public final class TicketsFromMail {
                 .set(TICKET.CREATED_AT, now)
                 .set(TICKET.UPDATED_AT, now)
                 .set(TICKET.LAST_MESSAGE_AT, now)
+                .set(TICKET.LINKED_TICKET_ID, linkedTo)
+                .set(TICKET.NEEDS_REVIEW, linkedTo != null)
                 .returning(TICKET.ID)
                 .fetchOne(TICKET.ID);
+        long messageId = insertMessage(tx, ticketId, contactId, inboundMessageId, mail, now);
+        audit(tx, mailboxId, "ticket.opened_from_mail", ticketId, linkedTo == null
+                ? "{\"inboundMessageId\":" + inboundMessageId + "}"
+                : "{\"inboundMessageId\":" + inboundMessageId + ",\"linkedTicketId\":" + linkedTo
+                        + ",\"needsReview\":\"sender is not a participant of the linked ticket\"}");
+        return new Attached(ticketId, number, messageId, linkedTo == null ? Route.OPENED : Route.OPENED_LINKED);
+    }
+
+    /** The message with its sanitised HTML (still with {@code cid:} image sources) and its attachments. */
+    private static long insertMessage(DSLContext tx, long ticketId, long contactId, long inboundMessageId, ParsedMail mail,
+                                      OffsetDateTime now) {
         long messageId = tx.insertInto(TICKET_MESSAGE)
                 .set(TICKET_MESSAGE.TICKET_ID, ticketId)
                 .set(TICKET_MESSAGE.KIND, "inbound")
                 .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contactId)
                 .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, inboundMessageId)
                 .set(TICKET_MESSAGE.BODY_TEXT, mail.textBody())
+                .set(TICKET_MESSAGE.BODY_HTML, mail.htmlBody().orElse(null))
                 .set(TICKET_MESSAGE.CREATED_AT, now)
                 .returning(TICKET_MESSAGE.ID)
                 .fetchOne(TICKET_MESSAGE.ID);
+        for (MailAttachment a : mail.attachments()) {
+            tx.insertInto(ATTACHMENT)
+                    .set(ATTACHMENT.TICKET_MESSAGE_ID, messageId)
+                    .set(ATTACHMENT.FILENAME, a.filename())
+                    .set(ATTACHMENT.CONTENT_TYPE, truncate(a.contentType(), 255))
+                    .set(ATTACHMENT.CONTENT_ID, a.contentId().map(id -> truncate(id, 998)).orElse(null))
+                    .set(ATTACHMENT.SIZE_BYTES, a.size())
+                    .set(ATTACHMENT.CONTENT, a.content())
+                    .execute();
+        }
+        return messageId;
+    }
+
+    private static void audit(DSLContext tx, String mailboxId, String action, long ticketId, String detailJson) {
         tx.insertInto(AUDIT_LOG)
                 .set(AUDIT_LOG.ACTOR, "mailbox:" + mailboxId)
-                .set(AUDIT_LOG.ACTION, "ticket.opened_from_mail")
+                .set(AUDIT_LOG.ACTION, action)
                 .set(AUDIT_LOG.TICKET_ID, ticketId)
-                .set(AUDIT_LOG.DETAIL, JSONB.valueOf("{\"inboundMessageId\":" + inboundMessageId + "}"))
+                .set(AUDIT_LOG.DETAIL, JSONB.valueOf(detailJson))
                 .execute();
-        return new Attached(ticketId, number, messageId);
+    }
+
+    private static OffsetDateTime now(DSLContext tx) {
+        return tx.select(DSL.currentOffsetDateTime()).fetchOne(0, OffsetDateTime.class);
+    }
+
+    private static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
     }
 
     private static long upsertContact(DSLContext tx, ParsedMail mail) {

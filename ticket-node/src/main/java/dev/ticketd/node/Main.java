@@ -1,5 +1,6 @@
 package dev.ticketd.node;
 
+import dev.ticketd.node.cli.ClusterCommand;
 import dev.ticketd.node.cli.DemoCommand;
 import dev.ticketd.node.cli.MailboxCommand;
 import dev.ticketd.node.cli.MigrateCommand;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ticketd", mixinStandardHelpOptions = true, version = "ticketd 0.1.0",
         description = "A clustered, highly available help desk.",
         subcommands = {ServeCommand.class, DemoCommand.class, MigrateCommand.class, UserCommand.class,
-                MailboxCommand.class, CommandLine.HelpCommand.class})
+                MailboxCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -1,13 +1,17 @@
 package dev.ticketd.node;
 
 import dev.ticketd.cluster.ClusterMember;
+import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.IngestStore;
+import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.mail.MailboxStatusStore;
 import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.node.config.NodeConfig;
+import dev.ticketd.node.intake.GiveUps;
 import dev.ticketd.node.intake.MailIntake;
 import dev.ticketd.node.intake.MailboxCatalog;
 import dev.ticketd.node.web.WebServer;
@@ -17,6 +21,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The composition root of one ticket node: builds every part with constructors, starts them in
@@ -30,6 +36,7 @@ public final class Node implements AutoCloseable {
     private final Clock clock;
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private WebServer web;
+    private volatile ClusterMember member;
 
     public Node(NodeConfig config, Clock clock) {
         this.config = config;
@@ -44,20 +51,28 @@ public final class Node implements AutoCloseable {
             int applied = Migrations.migrate(db.dataSource());
             log.info("schema migrated applied={}", applied);
 
-            web = new WebServer(db, config.web(), clock);
+            web = new WebServer(db, config.web(), clock, this::clusterView, config.nodeId());
             web.start();
             started.push(web);
 
-            MailIntake intake = new MailIntake(new MailboxCatalog(db).enabled(config),
+            MailboxCatalog catalog = new MailboxCatalog(db);
+            Set<String> mailboxIds = catalog.enabled(config).stream().map(MailboxSettings::id).collect(Collectors.toSet());
+            GiveUps giveUps = new GiveUps(config.mail().giveUpCoolDown());
+            started.push(giveUps);
+            MailIntake intake = new MailIntake(id -> catalog.find(id, config),
                     new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
-                    new IngestStore(db, new MailParser(), new TicketsFromMail()), config.nodeId(), clock);
+                    new IngestStore(db, new MailParser(), new TicketsFromMail()), new MailboxStatusStore(db),
+                    giveUps, config.mail().giveUpAfter(), config.nodeId(), clock);
             started.push(intake);
 
             // last in, first out: on close the node leaves the cluster (stopping its leader work)
             // before anything else stops, so the other nodes take over at once
             ClusterMember member = new ClusterMember(config.cluster(), intake);
+            giveUps.attach(member);
+            member.announceHttpUrl(publicUrl());
             started.push(member);
-            member.start(intake.mailboxIds());
+            member.start(mailboxIds);
+            this.member = member;
             log.info("node started node={} httpPort={}", config.nodeId(), web.port());
         } catch (Exception e) {
             close();
@@ -67,6 +82,19 @@ public final class Node implements AutoCloseable {
 
     public int httpPort() {
         return web.port();
+    }
+
+    private ClusterView clusterView() {
+        ClusterMember m = member;
+        if (m == null) {
+            throw new IllegalStateException("this node is still joining the cluster");
+        }
+        return m.view();
+    }
+
+    /** The configured public URL, with the bound port when the configuration asked for any free port. */
+    private String publicUrl() {
+        return config.web().port() == 0 ? config.publicUrl().replace(":0/", ":" + web.port() + "/") : config.publicUrl();
     }
 
     @Override

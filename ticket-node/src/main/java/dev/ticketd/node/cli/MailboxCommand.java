@@ -1,23 +1,28 @@
 package dev.ticketd.node.cli;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.cluster.ClusterAdmin;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.node.intake.MailboxCatalog;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 @Command(name = "mailbox", mixinStandardHelpOptions = true, description = "Manage the support mailboxes.",
-        subcommands = {MailboxCommand.Add.class})
+        subcommands = {MailboxCommand.Add.class, MailboxCommand.Pause.class, MailboxCommand.Resume.class})
 public final class MailboxCommand {
 
     @Command(name = "add", mixinStandardHelpOptions = true,
             description = "Add (or update) a mailbox. Its password is not stored: --secret-ref names the secret "
-                    + "that each node's configuration holds (secret.REF or TICKETD_SECRET_REF). Nodes read the mailbox list at start.")
+                    + "that each node's configuration holds (secret.REF or TICKETD_SECRET_REF). Running nodes pick a new mailbox up at once.")
     static final class Add implements Callable<Integer> {
 
         @Mixin
@@ -54,14 +59,75 @@ public final class MailboxCommand {
         String processedFolder;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             var mailbox = new MailboxCatalog.NewMailbox(id, address, imapHost, imapPort, TransportSecurity.parse(imapSecurity),
                     imapUser == null ? address : imapUser, secretRef, inboxFolder, processedFolder);
             try (Database db = config.openMigrated("ticketd-cli")) {
                 new MailboxCatalog(db).save(mailbox);
             }
             spec.commandLine().getOut().println("mailbox saved: id=" + id + " address=" + address + " secret-ref=" + secretRef);
+            withCluster(config, admin -> admin.addMailboxes(Set.of(id)), spec.commandLine().getOut());
             return 0;
+        }
+    }
+
+    @Command(name = "pause", mixinStandardHelpOptions = true,
+            description = "Stop reading a mailbox on every node (mail waits in its INBOX) until `mailbox resume`.")
+    static final class Pause implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "MAILBOX_ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            try (Database db = config.openMigrated("ticketd-cli")) {
+                new MailboxCatalog(db).setEnabled(id, false);
+            }
+            withCluster(config, admin -> admin.pause(id), spec.commandLine().getOut());
+            spec.commandLine().getOut().println("paused " + id);
+            return 0;
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Read a paused mailbox again.")
+    static final class Resume implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "MAILBOX_ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            try (Database db = config.openMigrated("ticketd-cli")) {
+                new MailboxCatalog(db).setEnabled(id, true);
+            }
+            withCluster(config, admin -> admin.resume(id), spec.commandLine().getOut());
+            spec.commandLine().getOut().println("resumed " + id);
+            return 0;
+        }
+    }
+
+    /** Applies a change to the running cluster; before the first node ever started there is none, which is fine. */
+    private static void withCluster(ConfigOption config, Consumer<ClusterAdmin> change, PrintWriter out) throws Exception {
+        var c = config.load().cluster();
+        ClusterAdmin admin;
+        try {
+            admin = ClusterAdmin.open(c.zkAddress(), c.clusterName());
+        } catch (IllegalArgumentException noClusterYet) {
+            out.println("note: " + noClusterYet.getMessage() + "; nodes pick the change up when they start");
+            return;
+        }
+        try (admin) {
+            change.accept(admin);
         }
     }
 }

@@ -34,11 +34,11 @@ public final class ConfigLoader {
 
     static final Set<String> KNOWN_KEYS = Set.of(
             "node.id",
-            "http.host", "http.port", "http.secure-cookies", "http.session-ttl",
+            "http.host", "http.port", "http.secure-cookies", "http.session-ttl", "http.public-url",
             "db.url", "db.user", "db.password", "db.pool-size", "db.connect-timeout", "db.socket-timeout",
             "zk.address", "zk.session-timeout", "cluster.name",
             "lease.lock-timeout",
-            "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes");
+            "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown");
     private static final String SECRET_PREFIX = "secret.";
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
@@ -115,8 +115,15 @@ public final class ConfigLoader {
         NodeConfig.MailDefaults mail = new NodeConfig.MailDefaults(
                 r.atLeast("mail.poll-interval", MailboxSettings.DEFAULT_POLL_INTERVAL, Duration.ofMillis(100)),
                 r.atLeast("mail.io-timeout", MailboxSettings.DEFAULT_IO_TIMEOUT, Duration.ofMillis(100)),
-                r.longValue("mail.max-message-bytes", MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES, 1024, Long.MAX_VALUE));
-        return new NodeConfig(nodeId, web, db, cluster, mail, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets);
+                r.longValue("mail.max-message-bytes", MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES, 1024, Long.MAX_VALUE),
+                r.atLeast("mail.give-up-after", Duration.ofSeconds(60), Duration.ofSeconds(5)),
+                r.atLeast("mail.give-up-cooldown", Duration.ofMinutes(5), Duration.ofSeconds(1)));
+        String publicUrl = r.optional("http.public-url").orElseGet(() -> "http://"
+                + ("0.0.0.0".equals(web.host()) || "::".equals(web.host()) ? hostname() : web.host()) + ":" + web.port() + "/");
+        if (!publicUrl.matches("https?://[^\\s/]+(/.*)?")) {
+            throw new ConfigException("http.public-url", "not an http(s) URL: '" + publicUrl + "'");
+        }
+        return new NodeConfig(nodeId, web, publicUrl, db, cluster, mail, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets);
     }
 
     /** {@code db.pool-size} → {@code TICKETD_DB_POOL_SIZE}. */

@@ -13,17 +13,24 @@ import java.util.Optional;
  *
  * @param nodeId           this node's name in leases and logs
  * @param web              staff UI and API listener
+ * @param publicUrl        this node's staff URL as other nodes and operators should use it
  * @param database         how to reach PostgreSQL
  * @param cluster          how to join the Helix cluster over ZooKeeper
  * @param mail             defaults for every mailbox reader
  * @param leaseLockTimeout how long taking a mailbox lease may wait for a stale holder's lock
  * @param secrets          mailbox secrets by reference ({@code secret.REF} / {@code TICKETD_SECRET_REF}); never logged
  */
-public record NodeConfig(String nodeId, WebSettings web, DatabaseSettings database, ClusterSettings cluster, MailDefaults mail,
+public record NodeConfig(String nodeId, WebSettings web, String publicUrl, DatabaseSettings database, ClusterSettings cluster, MailDefaults mail,
                          Duration leaseLockTimeout, Map<String, String> secrets) {
 
-    /** Reader settings that apply to every mailbox of this node. */
-    public record MailDefaults(Duration pollInterval, Duration ioTimeout, long maxMessageBytes) {
+    /**
+     * Reader settings that apply to every mailbox of this node.
+     *
+     * @param giveUpAfter    how long a leader may fail to read a mailbox before it lets another node lead it
+     * @param giveUpCoolDown how long it then stays out of that mailbox's election
+     */
+    public record MailDefaults(Duration pollInterval, Duration ioTimeout, long maxMessageBytes, Duration giveUpAfter,
+                               Duration giveUpCoolDown) {
     }
 
     public NodeConfig {

@@ -5,52 +5,60 @@ import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailboxReader;
 import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.mail.PassListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * Runs the mailbox readers of the mailboxes this node leads. When the cluster makes this node a
- * mailbox's leader, a worker takes the mailbox's lease (a new epoch) with retry — so a database
- * that is down only delays intake and never fails a Helix transition — and then runs a reader
- * under that epoch. When leadership goes, the worker stops the reader promptly. The epoch, not
- * leadership, keeps the data safe: a reader whose epoch is stale is refused by the database.
+ * mailbox's leader, a worker looks the mailbox up (so one added while the node runs works too),
+ * takes its lease (a new epoch) with retry — a database that is down only delays intake and never
+ * fails a Helix transition — and runs a reader under that epoch. When leadership goes, the worker
+ * stops the reader promptly. A worker that cannot do the work for {@code giveUpAfter} (no lease,
+ * or no successful pass over the mailbox) gives the mailbox up so another node leads it.
  *
- * <p>Thread-safe: leadership calls come from cluster threads. Lifecycle: {@link #close()} once.
+ * <p>The epoch, not leadership, keeps the data safe: a reader whose epoch is stale is refused by
+ * the database. Thread-safe: leadership calls come from cluster threads. {@link #close()} once.
  */
 public final class MailIntake implements LeadershipListener, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MailIntake.class);
     private static final Duration MAX_RETRY = Duration.ofSeconds(30);
+    private static final Duration WATCH_PERIOD = Duration.ofSeconds(1);
 
-    private final Map<String, MailboxSettings> mailboxes;
+    private final Function<String, Optional<MailboxSettings>> mailboxes;
     private final MailboxLeases leases;
     private final IngestStore store;
+    private final PassListener passListener;
+    private final GiveUps giveUps;
+    private final Duration giveUpAfter;
     private final String nodeId;
     private final Clock clock;
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
     private boolean closed;
 
-    public MailIntake(List<MailboxSettings> mailboxes, MailboxLeases leases, IngestStore store, String nodeId, Clock clock) {
-        this.mailboxes = mailboxes.stream().collect(Collectors.toUnmodifiableMap(MailboxSettings::id, Function.identity()));
+    public MailIntake(Function<String, Optional<MailboxSettings>> mailboxes, MailboxLeases leases, IngestStore store,
+                      PassListener passListener, GiveUps giveUps, Duration giveUpAfter, String nodeId, Clock clock) {
+        this.mailboxes = mailboxes;
         this.leases = leases;
         this.store = store;
+        this.passListener = passListener;
+        this.giveUps = giveUps;
+        this.giveUpAfter = giveUpAfter;
         this.nodeId = nodeId;
         this.clock = clock;
-    }
-
-    public Set<String> mailboxIds() {
-        return mailboxes.keySet();
     }
 
     @Override
@@ -58,12 +66,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         if (closed || workers.containsKey(mailboxId)) {
             return;
         }
-        MailboxSettings settings = mailboxes.get(mailboxId);
-        if (settings == null) {
-            log.warn("leading mailbox={} but this node has no settings for it (added after this node started?)", mailboxId);
-            return;
-        }
-        Worker worker = new Worker(settings);
+        Worker worker = new Worker(mailboxId);
         workers.put(mailboxId, worker);
         worker.start();
     }
@@ -79,8 +82,9 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         }
     }
 
+    /** The readers running on this node now. */
     public List<MailboxReader.Status> status() {
-        return workers.values().stream().map(w -> w.reader).filter(r -> r != null).map(MailboxReader::status).toList();
+        return workers.values().stream().map(w -> w.reader).filter(Objects::nonNull).map(MailboxReader::status).toList();
     }
 
     @Override
@@ -94,16 +98,17 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         all.forEach(Worker::stop);
     }
 
-    /** Takes the lease, then runs the reader, until stopped. */
+    /** Takes the lease, then runs and watches the reader, until stopped. */
     private final class Worker {
-        private final MailboxSettings mailbox;
+        private final String mailboxId;
         private final CountDownLatch stopping = new CountDownLatch(1);
         private final Thread thread;
         private volatile MailboxReader reader;
+        private volatile Duration ioTimeout = Duration.ofSeconds(30);
 
-        Worker(MailboxSettings mailbox) {
-            this.mailbox = mailbox;
-            this.thread = new Thread(this::leaseThenRead, "mailbox-lease-" + mailbox.id());
+        Worker(String mailboxId) {
+            this.mailboxId = mailboxId;
+            this.thread = new Thread(this::run, "mailbox-worker-" + mailboxId);
             this.thread.setDaemon(true);
         }
 
@@ -111,47 +116,93 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
             thread.start();
         }
 
-        private void leaseThenRead() {
+        private void run() {
+            MailboxReader r = leaseThenStart();
+            if (r != null) {
+                watch(r);
+            }
+        }
+
+        private MailboxReader leaseThenStart() {
+            Instant since = clock.instant();
             Duration wait = Duration.ofSeconds(1);
-            while (stopping.getCount() > 0) {
+            while (!stopped()) {
                 try {
-                    long epoch = leases.acquire(mailbox.id(), nodeId);
-                    MailboxReader r = new MailboxReader(mailbox, store, epoch, clock);
+                    Optional<MailboxSettings> settings = mailboxes.apply(mailboxId);
+                    if (settings.isEmpty()) {
+                        log.warn("leading mailbox={} but it is unknown or paused in the database; not reading it", mailboxId);
+                        return null;
+                    }
+                    ioTimeout = settings.get().ioTimeout();
+                    long epoch = leases.acquire(mailboxId, nodeId);
+                    MailboxReader r = new MailboxReader(settings.get(), store, epoch, clock, passListener);
                     synchronized (this) {
-                        if (stopping.getCount() == 0) {
-                            return;
+                        if (stopped()) {
+                            return null;
                         }
                         reader = r;
                         r.start();
                     }
-                    return;
+                    return r;
                 } catch (RuntimeException e) {
-                    log.warn("cannot take mailbox lease yet mailbox={} retryIn={} error={}", mailbox.id(), wait, e.toString());
-                    try {
-                        if (stopping.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
-                            return;
-                        }
-                    } catch (InterruptedException ie) {
-                        Thread.currentThread().interrupt();
-                        return;
+                    if (Duration.between(since, clock.instant()).compareTo(giveUpAfter) > 0) {
+                        giveUps.giveUp(mailboxId, "cannot take the mailbox lease: " + e.getMessage());
+                        return null;
+                    }
+                    log.warn("cannot take mailbox lease yet mailbox={} retryIn={} error={}", mailboxId, wait, e.toString());
+                    if (sleep(wait)) {
+                        return null;
                     }
                     wait = wait.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : wait.multipliedBy(2);
                 }
             }
+            return null;
+        }
+
+        /** Gives the mailbox up when the reader has not completed a pass for {@code giveUpAfter}. */
+        private void watch(MailboxReader r) {
+            Instant startedAt = clock.instant();
+            while (!sleep(WATCH_PERIOD)) {
+                MailboxReader.Status s = r.status();
+                if (s.state() == MailboxReader.State.FENCED_OUT) {
+                    return; // another node holds a newer lease; leadership will settle in Helix
+                }
+                Instant lastGood = s.lastPassAt() != null ? s.lastPassAt() : startedAt;
+                if (Duration.between(lastGood, clock.instant()).compareTo(giveUpAfter) > 0) {
+                    r.close();
+                    giveUps.giveUp(mailboxId, "no successful pass over the mailbox for " + giveUpAfter.toSeconds()
+                            + " s; last error: " + s.lastError());
+                    return;
+                }
+            }
+        }
+
+        /** @return true when the worker was stopped meanwhile */
+        private boolean sleep(Duration d) {
+            try {
+                return stopping.await(d.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+        }
+
+        private boolean stopped() {
+            return stopping.getCount() == 0;
         }
 
         void stop() {
             synchronized (this) {
                 stopping.countDown();
             }
-            try {
-                thread.join(mailbox.ioTimeout().toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
             MailboxReader r = reader;
             if (r != null) {
                 r.close();
+            }
+            try {
+                thread.join(ioTimeout.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }

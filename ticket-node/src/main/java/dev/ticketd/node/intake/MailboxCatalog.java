@@ -1,6 +1,7 @@
 package dev.ticketd.node.intake;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.db.generated.tables.records.MailboxRecord;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.node.config.ConfigException;
@@ -8,6 +9,7 @@ import dev.ticketd.node.config.NodeConfig;
 import org.jooq.DSLContext;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 
 import static dev.ticketd.db.generated.Tables.MAILBOX;
@@ -74,15 +76,31 @@ public final class MailboxCatalog {
 
     /** Every enabled mailbox with its secret resolved; a missing secret stops start-up naming its key. */
     public List<MailboxSettings> enabled(NodeConfig config) {
-        return db.dsl().selectFrom(MAILBOX).where(MAILBOX.ENABLED.isTrue()).orderBy(MAILBOX.ID).fetch(r -> {
-            String password = config.secret(r.getSecretRef()).orElseThrow(() -> new ConfigException(
-                    "secret." + r.getSecretRef(),
-                    "mailbox " + r.getId() + " needs this secret (set it in the file or as TICKETD_SECRET_"
-                            + r.getSecretRef().toUpperCase(Locale.ROOT).replace('-', '_') + ")"));
-            return new MailboxSettings(r.getId(), r.getAddress(), r.getImapHost(), r.getImapPort(),
-                    TransportSecurity.parse(r.getImapSecurity()), r.getImapUser(), password, r.getInboxFolder(),
-                    r.getProcessedFolder(), config.mail().pollInterval(), config.mail().ioTimeout(),
-                    config.mail().maxMessageBytes());
-        });
+        return db.dsl().selectFrom(MAILBOX).where(MAILBOX.ENABLED.isTrue()).orderBy(MAILBOX.ID).fetch(r -> settings(r, config));
+    }
+
+    /** One enabled mailbox as it is now, e.g. one added while this node runs. */
+    public Optional<MailboxSettings> find(String id, NodeConfig config) {
+        return db.dsl().selectFrom(MAILBOX).where(MAILBOX.ID.eq(id)).and(MAILBOX.ENABLED.isTrue())
+                .fetchOptional(r -> settings(r, config));
+    }
+
+    /** Pauses ({@code false}) or resumes a mailbox for good, across restarts. */
+    public void setEnabled(String id, boolean enabled) {
+        int updated = db.dsl().update(MAILBOX).set(MAILBOX.ENABLED, enabled).where(MAILBOX.ID.eq(id)).execute();
+        if (updated == 0) {
+            throw new IllegalArgumentException("no mailbox with id '" + id + "'");
+        }
+    }
+
+    private static MailboxSettings settings(MailboxRecord r, NodeConfig config) {
+        String password = config.secret(r.getSecretRef()).orElseThrow(() -> new ConfigException(
+                "secret." + r.getSecretRef(),
+                "mailbox " + r.getId() + " needs this secret (set it in the file or as TICKETD_SECRET_"
+                        + r.getSecretRef().toUpperCase(Locale.ROOT).replace('-', '_') + ")"));
+        return new MailboxSettings(r.getId(), r.getAddress(), r.getImapHost(), r.getImapPort(),
+                TransportSecurity.parse(r.getImapSecurity()), r.getImapUser(), password, r.getInboxFolder(),
+                r.getProcessedFolder(), config.mail().pollInterval(), config.mail().ioTimeout(),
+                config.mail().maxMessageBytes());
     }
 }

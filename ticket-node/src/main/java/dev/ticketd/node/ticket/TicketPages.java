@@ -82,6 +82,12 @@ public final class TicketPages {
         ctx.redirect("/tickets/" + id + "?sent=" + (result.mailQueued() ? "mail" : "stored"), HttpStatus.SEE_OTHER);
     }
 
+    /** {@code GET /attachments/{id}}: the bytes, with headers that never let them run as our page. */
+    public void attachment(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        Attachments.send(ctx, queries.attachment(id));
+    }
+
     public void raw(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
         RawMail.send(ctx, id, queries.rawInbound(id));

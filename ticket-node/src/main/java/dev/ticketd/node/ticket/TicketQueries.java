@@ -2,14 +2,19 @@ package dev.ticketd.node.ticket;
 
 import dev.ticketd.db.Database;
 import dev.ticketd.db.generated.tables.Contact;
+import dev.ticketd.mail.mime.HtmlSanitizer;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
@@ -22,6 +27,7 @@ public final class TicketQueries {
     public static final int MAX_LIMIT = 500;
 
     private final Database db;
+    private final HtmlSanitizer sanitizer = new HtmlSanitizer();
 
     public TicketQueries(Database db) {
         this.db = db;
@@ -68,21 +74,62 @@ public final class TicketQueries {
             throw new NotFoundException("ticket " + ticketId + " does not exist");
         }
         Contact author = CONTACT.as("author");
+        Map<Long, List<Record>> attachmentsOf = new HashMap<>();
+        dsl.select(ATTACHMENT.ID, ATTACHMENT.TICKET_MESSAGE_ID, ATTACHMENT.FILENAME, ATTACHMENT.CONTENT_TYPE,
+                        ATTACHMENT.SIZE_BYTES, ATTACHMENT.CONTENT_ID)
+                .from(ATTACHMENT).join(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
+                .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
+                .orderBy(ATTACHMENT.ID)
+                .forEach(r -> attachmentsOf.computeIfAbsent(r.get(ATTACHMENT.TICKET_MESSAGE_ID), k -> new ArrayList<>()).add(r));
         List<ThreadMessage> messages = dsl
-                .select(TICKET_MESSAGE.ID, TICKET_MESSAGE.KIND, TICKET_MESSAGE.BODY_TEXT, TICKET_MESSAGE.CREATED_AT,
-                        TICKET_MESSAGE.INBOUND_MESSAGE_ID, author.EMAIL, author.DISPLAY_NAME, STAFF_USER.DISPLAY_NAME)
+                .select(TICKET_MESSAGE.ID, TICKET_MESSAGE.KIND, TICKET_MESSAGE.BODY_TEXT, TICKET_MESSAGE.BODY_HTML,
+                        TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.INBOUND_MESSAGE_ID, author.EMAIL, author.DISPLAY_NAME,
+                        STAFF_USER.DISPLAY_NAME)
                 .from(TICKET_MESSAGE)
                 .leftJoin(author).on(author.ID.eq(TICKET_MESSAGE.AUTHOR_CONTACT_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET_MESSAGE.AUTHOR_STAFF_ID))
                 .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
                 .orderBy(TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.ID)
-                .fetch(r -> new ThreadMessage(r.get(TICKET_MESSAGE.ID), r.get(TICKET_MESSAGE.KIND),
-                        authorName(r.get(STAFF_USER.DISPLAY_NAME), r.get(author.DISPLAY_NAME), r.get(author.EMAIL)),
-                        r.get(TICKET_MESSAGE.BODY_TEXT), r.get(TICKET_MESSAGE.CREATED_AT),
-                        r.get(TICKET_MESSAGE.INBOUND_MESSAGE_ID)));
+                .fetch(r -> {
+                    List<Record> attachments = attachmentsOf.getOrDefault(r.get(TICKET_MESSAGE.ID), List.of());
+                    return new ThreadMessage(r.get(TICKET_MESSAGE.ID), r.get(TICKET_MESSAGE.KIND),
+                            authorName(r.get(STAFF_USER.DISPLAY_NAME), r.get(author.DISPLAY_NAME), r.get(author.EMAIL)),
+                            r.get(TICKET_MESSAGE.BODY_TEXT), r.get(TICKET_MESSAGE.CREATED_AT),
+                            r.get(TICKET_MESSAGE.INBOUND_MESSAGE_ID), displayHtml(r.get(TICKET_MESSAGE.BODY_HTML), attachments),
+                            attachments.stream().map(a -> new AttachmentInfo(a.get(ATTACHMENT.ID), a.get(ATTACHMENT.FILENAME),
+                                    a.get(ATTACHMENT.CONTENT_TYPE), a.get(ATTACHMENT.SIZE_BYTES))).toList());
+                });
         return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
                 ticket.get(TICKET.STATUS), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
                 ticket.get(TICKET.CREATED_AT), messages);
+    }
+
+    /**
+     * Stored HTML as it may be shown: sanitised again (it was sanitised at ingest; this guards rows
+     * written any other way, and is idempotent), then {@code cid:} images pointed at this message's
+     * inline-safe image attachments and all other images removed. Null when there is no HTML.
+     */
+    private String displayHtml(String storedHtml, List<Record> attachments) {
+        if (storedHtml == null) {
+            return null;
+        }
+        String safe = sanitizer.sanitize(storedHtml);
+        if (safe.isEmpty()) {
+            return null;
+        }
+        return HtmlSanitizer.rewriteCidImages(safe, cid -> attachments.stream()
+                .filter(a -> cid.equals(a.get(ATTACHMENT.CONTENT_ID)) && Attachments.showsInline(a.get(ATTACHMENT.CONTENT_TYPE)))
+                .findFirst()
+                .map(a -> Attachments.url(a.get(ATTACHMENT.ID))));
+    }
+
+    /** An attachment with its bytes. */
+    Attachments.StoredAttachment attachment(long attachmentId) {
+        return db.dsl().select(ATTACHMENT.ID, ATTACHMENT.FILENAME, ATTACHMENT.CONTENT_TYPE, ATTACHMENT.CONTENT)
+                .from(ATTACHMENT).where(ATTACHMENT.ID.eq(attachmentId))
+                .fetchOptional(r -> new Attachments.StoredAttachment(r.get(ATTACHMENT.ID), r.get(ATTACHMENT.FILENAME),
+                        r.get(ATTACHMENT.CONTENT_TYPE), r.get(ATTACHMENT.CONTENT)))
+                .orElseThrow(() -> new NotFoundException("attachment " + attachmentId + " does not exist"));
     }
 
     /** The raw RFC 822 bytes of an inbound mail, exactly as stored. */

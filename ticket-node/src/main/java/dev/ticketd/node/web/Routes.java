@@ -1,5 +1,6 @@
 package dev.ticketd.node.web;
 
+import dev.ticketd.node.clusterpage.ClusterHandlers;
 import dev.ticketd.node.health.HealthHandlers;
 import dev.ticketd.node.ticket.TicketApi;
 import dev.ticketd.node.ticket.TicketPages;
@@ -16,7 +17,7 @@ final class Routes {
     }
 
     static void register(RoutesConfig routes, LoginHandlers login, TicketPages tickets, TicketApi api,
-                         HealthHandlers health) {
+                         HealthHandlers health, ClusterHandlers cluster) {
         routes.get("/health/live", health::live, PUBLIC);
         routes.get("/health/ready", health::ready, PUBLIC);
         routes.get("/assets/app.css", Stylesheet::serve, PUBLIC);
@@ -30,10 +31,13 @@ final class Routes {
         routes.get("/tickets/{id}", tickets::detail, STAFF);
         routes.post("/tickets/{id}/reply", tickets::reply, STAFF);
         routes.get("/inbound/{id}/raw", tickets::raw, STAFF);
+        routes.get("/attachments/{id}", tickets::attachment, STAFF);
+        routes.get("/cluster", cluster::page, STAFF);
 
         routes.get("/api/v1/tickets", api::list, STAFF);
         routes.get("/api/v1/tickets/{id}", api::detail, STAFF);
         routes.post("/api/v1/tickets/{id}/replies", api::reply, STAFF);
         routes.get("/api/v1/inbound/{id}/raw", api::raw, STAFF);
+        routes.get("/api/v1/cluster", cluster::api, STAFF);
     }
 }

@@ -19,6 +19,8 @@ final class Stylesheet {
             .message.inbound { border-left: 4px solid #4a9a5b; }
             .meta { color: #5b6472; font-size: 13px; }
             pre.body { white-space: pre-wrap; word-wrap: break-word; font: inherit; margin: .4rem 0 0; }
+            div.body.html { margin: .4rem 0 0; overflow-x: auto; } div.body.html img { max-width: 100%; height: auto; }
+            ul.attachments { margin: .4rem 0 0; padding-left: 1.2rem; font-size: 14px; }
             textarea { width: 100%; min-height: 8rem; box-sizing: border-box; font: inherit; }
             .error { background: #fde8e8; border: 1px solid #e0a0a0; padding: .5rem .8rem; }
             .notice { background: #e8f4fd; border: 1px solid #a0c4e0; padding: .5rem .8rem; }

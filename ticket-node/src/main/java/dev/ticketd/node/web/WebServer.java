@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.db.Database;
+import dev.ticketd.node.clusterpage.ClusterHandlers;
+import dev.ticketd.node.clusterpage.ClusterStatusService;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.WebSessions;
@@ -19,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -39,7 +43,18 @@ public final class WebServer implements AutoCloseable {
     private final HealthHandlers health;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
 
+    /** A web server outside any cluster (its cluster page says so); for tests of the other pages. */
     public WebServer(Database db, WebSettings settings, Clock clock) {
+        this(db, settings, clock, () -> {
+            throw new IllegalStateException("this web server runs outside a cluster");
+        }, "standalone");
+    }
+
+    /**
+     * @param cluster reads the cluster from ZooKeeper for the cluster page; may throw when ZooKeeper is out of reach
+     * @param nodeId  this node's name, shown as the one that served a page
+     */
+    public WebServer(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster, String nodeId) {
         this.settings = settings;
         this.health = new HealthHandlers(db);
         WebSessions sessions = new WebSessions(db, clock, settings.sessionTtl());
@@ -60,7 +75,8 @@ public final class WebServer implements AutoCloseable {
             config.routes.before(SecurityHeaders::apply);
             config.routes.beforeMatched(auth);
             ErrorMapping.register(config.routes);
-            Routes.register(config.routes, login, pages, api, health);
+            Routes.register(config.routes, login, pages, api, health,
+                    new ClusterHandlers(new ClusterStatusService(db, cluster, nodeId)));
         });
     }
 

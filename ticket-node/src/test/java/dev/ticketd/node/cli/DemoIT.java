@@ -53,8 +53,9 @@ class DemoIT {
         int httpPort = freePort();
         int smtpPort = freePort();
         int imapPort = freePort();
+        int zkPort = freePort();
         log = Files.createTempFile("ticketd-demo-it-", ".log");
-        demo = java("demo", "--http-port", "" + httpPort, "--smtp-port", "" + smtpPort, "--imap-port", "" + imapPort,
+        demo = java("demo", "--http-port", "" + httpPort, "--smtp-port", "" + smtpPort, "--imap-port", "" + imapPort, "--zk-port", "" + zkPort,
                 "--admin-password", "demo-it-password", "--api-token", TOKEN)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
 
@@ -73,6 +74,14 @@ class DemoIT {
                 assertThat(get(httpPort, "/api/v1/tickets", TOKEN).body())
                         .contains("\"subject\":\"Printer on fire\"").contains("\"requester\":\"ann@example.test\""));
         assertThat(get(httpPort, "/api/v1/tickets", null).statusCode()).isEqualTo(401);
+        await().atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                assertThat(get(httpPort, "/api/v1/cluster", TOKEN).body())
+                        .contains("\"zooKeeper\":\"connected\"")
+                        .contains("\"id\":\"demo\",\"httpUrl\":\"http://127.0.0.1:" + httpPort + "/\",\"live\":true")
+                        .contains("\"name\":\"demo\",\"address\":\"support@example.test\",\"leader\":\"demo\"")
+                        .contains("\"epoch\":1,\"leaseHolder\":\"demo\"")
+                        .contains("\"backlog\":0"));
+        assertThat(get(httpPort, "/api/v1/cluster", null).statusCode()).isEqualTo(401);
         assertThat(get(httpPort, "/login", null).statusCode()).isEqualTo(200);
 
         demo.destroy(); // SIGTERM, as Ctrl-C: the same shutdown hooks run

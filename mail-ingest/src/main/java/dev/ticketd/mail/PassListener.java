@@ -1,0 +1,14 @@
+package dev.ticketd.mail;
+
+/** Told after every pass of a reader over its INBOX; called on the reader's thread, must be quick. */
+@FunctionalInterface
+public interface PassListener {
+
+    /**
+     * @param backlog   mails still in the INBOX after the pass (too large, failing, or arrived meanwhile)
+     * @param lastError the last failure of the pass, or null
+     */
+    void passed(String mailboxId, long epoch, int backlog, String lastError);
+
+    PassListener NONE = (mailboxId, epoch, backlog, lastError) -> { };
+}

@@ -1,0 +1,24 @@
+package dev.ticketd.node.clusterpage;
+
+import dev.ticketd.node.web.Pages;
+import io.javalin.http.Context;
+
+import java.util.Map;
+
+/** The cluster page and {@code GET /api/v1/cluster}: who runs, who leads which mailbox, how fresh intake is. */
+public final class ClusterHandlers {
+
+    private final ClusterStatusService service;
+
+    public ClusterHandlers(ClusterStatusService service) {
+        this.service = service;
+    }
+
+    public void page(Context ctx) {
+        Pages.render(ctx, "cluster.jte", Map.of("cluster", service.status()));
+    }
+
+    public void api(Context ctx) {
+        ctx.json(service.status());
+    }
+}

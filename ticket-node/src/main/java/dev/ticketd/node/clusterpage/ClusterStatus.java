@@ -1,0 +1,30 @@
+package dev.ticketd.node.clusterpage;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What the cluster page and {@code GET /api/v1/cluster} show: the cluster as ZooKeeper sees it,
+ * joined with each mailbox's lease and last pass from PostgreSQL.
+ *
+ * @param servedBy    the node that answered
+ * @param zooKeeper   "connected", or why the cluster part could not be read (the database part is still shown)
+ * @param controller  the node running the Helix controller, or null
+ */
+public record ClusterStatus(String servedBy, String zooKeeper, String controller, List<Node> nodes, List<Mailbox> mailboxes) {
+
+    public record Node(String id, String httpUrl, boolean live, boolean enabled, Instant upSince, List<String> gaveUp) {
+    }
+
+    /**
+     * @param leader     the node Helix made leader, or null
+     * @param epoch      the current lease epoch (0 when never taken)
+     * @param leaseHolder the node holding that lease
+     * @param lastPoll   the end of the last successful pass over the INBOX, or null
+     * @param backlog    mails left in the INBOX after that pass, or null
+     * @param paused     paused by an operator
+     */
+    public record Mailbox(String name, String address, String leader, List<String> standbys, long epoch, String leaseHolder,
+                          Instant lastPoll, Integer backlog, String lastError, boolean paused) {
+    }
+}

@@ -1,0 +1,66 @@
+package dev.ticketd.node.clusterpage;
+
+import dev.ticketd.cluster.ClusterView;
+import dev.ticketd.db.Database;
+import org.jooq.Record;
+
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.MAILBOX_LEASE;
+import static dev.ticketd.db.generated.Tables.MAILBOX_STATUS;
+
+/** Builds {@link ClusterStatus}; knows nothing of HTTP. */
+public final class ClusterStatusService {
+
+    private final Database db;
+    private final Supplier<ClusterView> cluster;
+    private final String nodeId;
+
+    /** @param cluster reads the cluster from ZooKeeper; may throw when ZooKeeper is out of reach */
+    public ClusterStatusService(Database db, Supplier<ClusterView> cluster, String nodeId) {
+        this.db = db;
+        this.cluster = cluster;
+        this.nodeId = nodeId;
+    }
+
+    public ClusterStatus status() {
+        ClusterView view = null;
+        String zooKeeper;
+        try {
+            view = cluster.get();
+            zooKeeper = "connected";
+        } catch (RuntimeException e) {
+            zooKeeper = "unreachable from " + nodeId + ": " + e.getMessage();
+        }
+        Map<String, ClusterView.Mailbox> led = view == null ? Map.of()
+                : view.mailboxes().stream().collect(Collectors.toMap(ClusterView.Mailbox::id, m -> m));
+        List<ClusterStatus.Mailbox> mailboxes = new ArrayList<>();
+        for (Record r : db.dsl()
+                .select(MAILBOX.ID, MAILBOX.ADDRESS, MAILBOX.ENABLED, MAILBOX_LEASE.EPOCH, MAILBOX_LEASE.HOLDER,
+                        MAILBOX_STATUS.LAST_PASS_AT, MAILBOX_STATUS.BACKLOG, MAILBOX_STATUS.LAST_ERROR)
+                .from(MAILBOX)
+                .leftJoin(MAILBOX_LEASE).on(MAILBOX_LEASE.MAILBOX_ID.eq(MAILBOX.ID))
+                .leftJoin(MAILBOX_STATUS).on(MAILBOX_STATUS.MAILBOX_ID.eq(MAILBOX.ID))
+                .orderBy(MAILBOX.ID)
+                .fetch()) {
+            ClusterView.Mailbox m = led.get(r.get(MAILBOX.ID));
+            OffsetDateTime lastPass = r.get(MAILBOX_STATUS.LAST_PASS_AT);
+            Long epoch = r.get(MAILBOX_LEASE.EPOCH);
+            mailboxes.add(new ClusterStatus.Mailbox(r.get(MAILBOX.ID), r.get(MAILBOX.ADDRESS),
+                    m == null ? null : m.leader(), m == null ? List.of() : m.standbys(),
+                    epoch == null ? 0 : epoch, r.get(MAILBOX_LEASE.HOLDER),
+                    lastPass == null ? null : lastPass.toInstant(), r.get(MAILBOX_STATUS.BACKLOG),
+                    r.get(MAILBOX_STATUS.LAST_ERROR), !r.get(MAILBOX.ENABLED)));
+        }
+        List<ClusterStatus.Node> nodes = view == null ? List.of() : view.nodes().stream()
+                .map(n -> new ClusterStatus.Node(n.id(), n.httpUrl(), n.live(), n.enabled(), n.upSince(), n.disabledMailboxes()))
+                .toList();
+        return new ClusterStatus(nodeId, zooKeeper, view == null ? null : view.controller(), nodes, List.copyOf(mailboxes));
+    }
+}

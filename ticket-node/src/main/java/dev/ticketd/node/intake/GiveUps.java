@@ -1,0 +1,68 @@
+package dev.ticketd.node.intake;
+
+import dev.ticketd.cluster.ClusterMember;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A node that cannot do a mailbox's work (its mail server or database is out of reach from here)
+ * gives the mailbox up so that another node leads it — otherwise FULL_AUTO would keep handing the
+ * mailbox back to the broken node. After a cool-down it takes part again, so that a passing fault
+ * never removes a node for good; if every node is broken, the mailbox waits for the first to heal.
+ *
+ * <p>Lifecycle: {@link #attach} once the cluster member exists; {@link #close()} at shutdown.
+ */
+public final class GiveUps implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(GiveUps.class);
+
+    private final Duration coolDown;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "mailbox-give-ups");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile ClusterMember member;
+
+    public GiveUps(Duration coolDown) {
+        this.coolDown = coolDown;
+    }
+
+    public void attach(ClusterMember member) {
+        this.member = member;
+    }
+
+    /** Called from a worker thread: disables the mailbox on this node now and re-enables it later. */
+    public void giveUp(String mailboxId, String reason) {
+        ClusterMember m = member;
+        if (m == null) {
+            return;
+        }
+        scheduler.execute(() -> {
+            try {
+                m.disableMailbox(mailboxId, reason);
+                scheduler.schedule(() -> retake(m, mailboxId), coolDown.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RuntimeException e) {
+                log.warn("could not give mailbox up mailbox={} error={}", mailboxId, e.toString());
+            }
+        });
+    }
+
+    private static void retake(ClusterMember m, String mailboxId) {
+        try {
+            m.enableMailbox(mailboxId);
+        } catch (RuntimeException e) {
+            log.warn("could not take part in mailbox again mailbox={} error={}", mailboxId, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+    }
+}
