@@ -7,6 +7,7 @@ import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.Optional;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
@@ -39,8 +40,14 @@ public final class IngestStore {
     private final Transactions transactions;
     private final MailParser parser;
     private final TicketsFromMail tickets;
+    private final IngestObserver observer;
 
     public IngestStore(Database db, MailParser parser, TicketsFromMail tickets) {
+        this(db, parser, tickets, IngestObserver.NONE);
+    }
+
+    public IngestStore(Database db, MailParser parser, TicketsFromMail tickets, IngestObserver observer) {
+        this.observer = observer;
         this.reads = db.dsl();
         this.transactions = db.transactions();
         this.parser = parser;
@@ -59,7 +66,12 @@ public final class IngestStore {
      * @throws StaleEpochException when another reader holds the lease
      */
     public void confirmLease(String mailboxId, long epoch) {
-        transactions.run(tx -> EpochFence.check(tx, mailboxId, epoch));
+        try {
+            transactions.run(tx -> EpochFence.check(tx, mailboxId, epoch));
+        } catch (StaleEpochException e) {
+            observer.epochRejected(mailboxId);
+            throw e;
+        }
     }
 
     /**
@@ -68,6 +80,18 @@ public final class IngestStore {
      * @throws StaleEpochException when another reader holds the lease (nothing was written)
      */
     public Outcome ingest(IncomingMail mail, long epoch) {
+        long started = System.nanoTime();
+        try {
+            Outcome outcome = ingestOnce(mail, epoch);
+            observer.ingested(mail.mailboxId(), outcome, Duration.ofNanos(System.nanoTime() - started));
+            return outcome;
+        } catch (StaleEpochException e) {
+            observer.epochRejected(mail.mailboxId());
+            throw e;
+        }
+    }
+
+    private Outcome ingestOnce(IncomingMail mail, long epoch) {
         String contentKey = ContentKey.of(mail.raw());
         String rawSha = ContentKey.rawSha256(mail.raw());
         ParseResult parsed = parser.parse(mail.raw()); // pure work, outside the transaction

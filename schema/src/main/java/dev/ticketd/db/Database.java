@@ -8,11 +8,14 @@ import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
 
 import javax.sql.DataSource;
+import java.time.Duration;
 
 /**
  * A node's connection pool and the jOOQ context over it. Closing it closes the pool.
  */
 public final class Database implements AutoCloseable {
+
+    static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(10);
 
     private final HikariDataSource dataSource;
     private final DSLContext dsl;
@@ -41,6 +44,11 @@ public final class Database implements AutoCloseable {
         config.addDataSourceProperty("loginTimeout", Math.max(1, settings.connectTimeout().toSeconds()));
         config.addDataSourceProperty("socketTimeout", Math.max(1, settings.socketTimeout().toSeconds()));
         config.addDataSourceProperty("tcpKeepAlive", true);
+        // A frozen or partitioned old leader must not hold the lease row's share lock for ever: the
+        // server ends a transaction that sits idle this long, so a new leader's epoch bump goes
+        // through. (Aborting before commit is always safe; our transactions never idle on purpose.)
+        config.addDataSourceProperty("options", "-c idle_in_transaction_session_timeout="
+                + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
         config.addDataSourceProperty("ApplicationName", poolName);
         return new Database(new HikariDataSource(config));
     }

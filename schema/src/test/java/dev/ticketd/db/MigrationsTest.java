@@ -87,6 +87,11 @@ class MigrationsTest {
         assertThat(db.dsl().fetchCount(CONTACT)).isZero();
     }
 
+    @Test
+    void aTransactionLeftIdleIsEndedByTheServerSoItCannotHoldLocksForEver() {
+        assertThat(db.dsl().fetchValue("show idle_in_transaction_session_timeout")).isEqualTo("10s");
+    }
+
     private static void insertInbound(DSLContext dsl, long uidvalidity, long uid, String contentKey) {
         dsl.insertInto(INBOUND_MESSAGE)
                 .set(INBOUND_MESSAGE.MAILBOX_ID, "m")

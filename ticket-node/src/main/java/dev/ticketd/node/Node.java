@@ -14,6 +14,7 @@ import dev.ticketd.node.config.NodeConfig;
 import dev.ticketd.node.intake.GiveUps;
 import dev.ticketd.node.intake.MailIntake;
 import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.web.WebServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +52,9 @@ public final class Node implements AutoCloseable {
             int applied = Migrations.migrate(db.dataSource());
             log.info("schema migrated applied={}", applied);
 
-            web = new WebServer(db, config.web(), clock, this::clusterView, config.nodeId());
+            NodeMetrics metrics = new NodeMetrics(config.nodeId());
+            metrics.watch(db, () -> member != null && member.isConnected());
+            web = new WebServer(db, config.web(), clock, this::clusterView, config.nodeId(), metrics::scrape);
             web.start();
             started.push(web);
 
@@ -61,13 +64,13 @@ public final class Node implements AutoCloseable {
             started.push(giveUps);
             MailIntake intake = new MailIntake(id -> catalog.find(id, config),
                     new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
-                    new IngestStore(db, new MailParser(), new TicketsFromMail()), new MailboxStatusStore(db),
+                    new IngestStore(db, new MailParser(), new TicketsFromMail(), metrics), new MailboxStatusStore(db),
                     giveUps, config.mail().giveUpAfter(), config.nodeId(), clock);
             started.push(intake);
 
             // last in, first out: on close the node leaves the cluster (stopping its leader work)
             // before anything else stops, so the other nodes take over at once
-            ClusterMember member = new ClusterMember(config.cluster(), intake);
+            ClusterMember member = new ClusterMember(config.cluster(), metrics.counting(intake));
             giveUps.attach(member);
             member.announceHttpUrl(publicUrl());
             started.push(member);

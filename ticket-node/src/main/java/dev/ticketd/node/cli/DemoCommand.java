@@ -28,6 +28,7 @@ import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -68,11 +69,19 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "Keep the demo's database here across runs (default: a temporary folder, deleted at exit).")
     Path dataDir;
 
+    @Option(names = "--nodes", defaultValue = "1",
+            description = "How many ticket nodes (default: ${DEFAULT-VALUE}). With more than one, each is its own process "
+                    + "on --http-port, --http-port+1, …, and this process only supervises them.")
+    int nodes;
+
     @Option(names = "--mailbox", defaultValue = "support@example.test", description = "The support address (default: ${DEFAULT-VALUE}).")
     String mailbox;
 
     @Override
     public Integer call() throws Exception {
+        if (nodes < 1 || nodes > 5) {
+            throw new IllegalArgumentException("--nodes must be between 1 and 5, was " + nodes);
+        }
         PrintWriter out = spec.commandLine().getOut();
         Deque<AutoCloseable> running = new ArrayDeque<>();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -106,29 +115,35 @@ public final class DemoCommand implements Callable<Integer> {
         running.push(mail::stop);
         mail.setUser(mailbox, mailbox, mailPassword);
 
-        NodeConfig config = ConfigLoader.fromMap(Map.of(
-                "node.id", "demo",
+        Map<String, String> shared = Map.of(
                 "http.host", "127.0.0.1",
-                "http.port", Integer.toString(httpPort),
                 "db.url", pg.jdbcUrl("ticketd"),
                 "db.user", LocalPostgres.SUPERUSER,
                 "zk.address", zooKeeper.connectString(),
                 "mail.poll-interval", "2s",
-                "secret.demo-mailbox", mailPassword), Map.of());
-
+                "secret.demo-mailbox", mailPassword);
         String password = adminPassword != null ? adminPassword : randomSecret();
-        prepare(config, password);
-
-        Node node = new Node(config, Clock.systemUTC());
-        node.start();
-        running.push(node);
+        prepare(nodeConfig(shared, "demo", httpPort), password);
 
         out.println();
         out.println("ticketd demo is running.");
-        out.println("  Web UI:   http://127.0.0.1:" + node.httpPort() + "/");
+        if (nodes == 1) {
+            Node node = new Node(nodeConfig(shared, "demo", httpPort), Clock.systemUTC());
+            node.start();
+            running.push(node);
+            out.println("  Web UI:   http://127.0.0.1:" + node.httpPort() + "/");
+        } else {
+            for (int i = 1; i <= nodes; i++) {
+                NodeProcess node = NodeProcess.start(dir, "node-" + i, withNode(shared, "node-" + i, httpPort + i - 1));
+                running.push(node);
+                out.println("  Node " + node.id() + ": http://127.0.0.1:" + (httpPort + i - 1) + "/  pid " + node.pid()
+                        + "  log " + node.log());
+            }
+            out.println("  Cluster:  http://127.0.0.1:" + httpPort + "/cluster  (kill -9 the leader's pid and watch it move)");
+        }
         out.println("  Login:    " + ADMIN_EMAIL + " / " + password);
         if (apiToken != null) {
-            out.println("  API:      curl -H 'Authorization: Bearer " + apiToken + "' http://127.0.0.1:" + node.httpPort() + "/api/v1/tickets");
+            out.println("  API:      curl -H 'Authorization: Bearer " + apiToken + "' http://127.0.0.1:" + httpPort + "/api/v1/tickets");
         }
         out.println("  Mailbox:  " + mailbox + " (SMTP 127.0.0.1:" + smtpPort + ", IMAP 127.0.0.1:" + imapPort + ")");
         out.println("  Send a test mail from another terminal:");
@@ -138,6 +153,17 @@ public final class DemoCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    private static Map<String, String> withNode(Map<String, String> shared, String nodeId, int port) {
+        Map<String, String> values = new HashMap<>(shared);
+        values.put("node.id", nodeId);
+        values.put("http.port", Integer.toString(port));
+        return values;
+    }
+
+    private static NodeConfig nodeConfig(Map<String, String> shared, String nodeId, int port) {
+        return ConfigLoader.fromMap(withNode(shared, nodeId, port), Map.of());
     }
 
     private void prepare(NodeConfig config, String password) {

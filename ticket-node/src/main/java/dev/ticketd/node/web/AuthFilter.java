@@ -16,7 +16,7 @@ import java.util.Set;
 /**
  * Runs before every matched route and decides access from the route's {@link Access} role.
  * <ul>
- *   <li>{@code /api/**}: only {@code Authorization: Bearer <token>}; cookies are ignored, so the
+ *   <li>{@code /api/**} and {@code /metrics}: only {@code Authorization: Bearer <token>}; cookies are ignored, so the
  *       API needs no CSRF protection. Otherwise 401 JSON.</li>
  *   <li>Other routes: the session cookie; otherwise a redirect to {@code /login}. Every POST must
  *       carry the session's CSRF token in the form field {@value #CSRF_FIELD}, or it is refused with
@@ -42,7 +42,7 @@ final class AuthFilter implements Handler {
         if (roles.contains(Access.PUBLIC)) {
             return;
         }
-        StaffUser user = ctx.path().startsWith("/api/") ? apiUser(ctx) : browserUser(ctx);
+        StaffUser user = ctx.path().startsWith("/api/") || ctx.path().equals("/metrics") ? apiUser(ctx) : browserUser(ctx);
         if (user == null) {
             return; // already answered
         }

@@ -5,6 +5,7 @@ import dev.ticketd.node.health.HealthHandlers;
 import dev.ticketd.node.ticket.TicketApi;
 import dev.ticketd.node.ticket.TicketPages;
 import io.javalin.config.RoutesConfig;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpStatus;
 
 import static dev.ticketd.node.web.Access.PUBLIC;
@@ -17,9 +18,10 @@ final class Routes {
     }
 
     static void register(RoutesConfig routes, LoginHandlers login, TicketPages tickets, TicketApi api,
-                         HealthHandlers health, ClusterHandlers cluster) {
+                         HealthHandlers health, ClusterHandlers cluster, Handler metrics) {
         routes.get("/health/live", health::live, PUBLIC);
         routes.get("/health/ready", health::ready, PUBLIC);
+        routes.get("/metrics", metrics, STAFF); // bearer token, like the API: for Prometheus
         routes.get("/assets/app.css", Stylesheet::serve, PUBLIC);
 
         routes.get("/login", login::form, PUBLIC);

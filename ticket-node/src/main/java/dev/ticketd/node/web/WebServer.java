@@ -47,14 +47,16 @@ public final class WebServer implements AutoCloseable {
     public WebServer(Database db, WebSettings settings, Clock clock) {
         this(db, settings, clock, () -> {
             throw new IllegalStateException("this web server runs outside a cluster");
-        }, "standalone");
+        }, "standalone", () -> "");
     }
 
     /**
      * @param cluster reads the cluster from ZooKeeper for the cluster page; may throw when ZooKeeper is out of reach
      * @param nodeId  this node's name, shown as the one that served a page
+     * @param metrics the Prometheus text exposition of this node
      */
-    public WebServer(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster, String nodeId) {
+    public WebServer(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster, String nodeId,
+                     Supplier<String> metrics) {
         this.settings = settings;
         this.health = new HealthHandlers(db);
         WebSessions sessions = new WebSessions(db, clock, settings.sessionTtl());
@@ -76,7 +78,8 @@ public final class WebServer implements AutoCloseable {
             config.routes.beforeMatched(auth);
             ErrorMapping.register(config.routes);
             Routes.register(config.routes, login, pages, api, health,
-                    new ClusterHandlers(new ClusterStatusService(db, cluster, nodeId)));
+                    new ClusterHandlers(new ClusterStatusService(db, cluster, nodeId)),
+                    ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()));
         });
     }
 

@@ -82,6 +82,11 @@ class DemoIT {
                         .contains("\"epoch\":1,\"leaseHolder\":\"demo\"")
                         .contains("\"backlog\":0"));
         assertThat(get(httpPort, "/api/v1/cluster", null).statusCode()).isEqualTo(401);
+        assertThat(get(httpPort, "/metrics", TOKEN).body())
+                .contains("ticketd_mail_ingested_total{mailbox=\"demo\",node=\"demo\",outcome=\"ticketed\"} 1.0")
+                .contains("ticketd_leadership_changes_total{change=\"gained\",mailbox=\"demo\",node=\"demo\"} 1.0")
+                .contains("ticketd_zookeeper_connected{node=\"demo\"} 1.0");
+        assertThat(get(httpPort, "/metrics", null).statusCode()).isEqualTo(401);
         assertThat(get(httpPort, "/login", null).statusCode()).isEqualTo(200);
 
         demo.destroy(); // SIGTERM, as Ctrl-C: the same shutdown hooks run

@@ -1,0 +1,91 @@
+package dev.ticketd.node.metrics;
+
+import dev.ticketd.cluster.LeadershipListener;
+import dev.ticketd.db.Database;
+import dev.ticketd.mail.IngestObserver;
+import dev.ticketd.mail.IngestStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+import static dev.ticketd.db.generated.Tables.OUTBOX;
+
+/**
+ * This node's Prometheus metrics: mail taken in (by outcome) and how long storing it took,
+ * epoch rejections, leadership changes, outbox depth, ZooKeeper connection, JVM.
+ */
+public final class NodeMetrics implements IngestObserver {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public NodeMetrics(String nodeId) {
+        registry.config().commonTags("node", nodeId);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+    }
+
+    @Override
+    public void ingested(String mailboxId, IngestStore.Outcome outcome, Duration took) {
+        Counter.builder("ticketd.mail.ingested").description("mails taken in, by outcome")
+                .tags("mailbox", mailboxId, "outcome", outcome.name().toLowerCase())
+                .register(registry).increment();
+        Timer.builder("ticketd.mail.ingest").description("time to store one mail durably (parse + transaction)")
+                .tags("mailbox", mailboxId).publishPercentiles(0.5, 0.99)
+                .register(registry).record(took);
+    }
+
+    @Override
+    public void epochRejected(String mailboxId) {
+        Counter.builder("ticketd.epoch.rejections").description("writes refused because a newer lease epoch exists")
+                .tags("mailbox", mailboxId).register(registry).increment();
+    }
+
+    /** Counts leadership changes on their way to {@code delegate}. */
+    public LeadershipListener counting(LeadershipListener delegate) {
+        return new LeadershipListener() {
+            @Override
+            public void leadershipGained(String mailboxId) {
+                count(mailboxId, "gained");
+                delegate.leadershipGained(mailboxId);
+            }
+
+            @Override
+            public void leadershipLost(String mailboxId) {
+                count(mailboxId, "lost");
+                delegate.leadershipLost(mailboxId);
+            }
+        };
+    }
+
+    private void count(String mailboxId, String change) {
+        Counter.builder("ticketd.leadership.changes").description("this node started or stopped leading a mailbox")
+                .tags("mailbox", mailboxId, "change", change).register(registry).increment();
+    }
+
+    /** Gauges read at scrape time: pending outbox rows (-1 when the database does not answer) and ZooKeeper contact. */
+    public void watch(Database db, BooleanSupplier zooKeeperConnected) {
+        Gauge.builder("ticketd.outbox.pending", () -> {
+            try {
+                return db.dsl().fetchCount(OUTBOX, OUTBOX.STATUS.eq("pending"));
+            } catch (RuntimeException e) {
+                return -1;
+            }
+        }).description("outbound mails waiting to be sent").register(registry);
+        Gauge.builder("ticketd.zookeeper.connected", () -> zooKeeperConnected.getAsBoolean() ? 1 : 0)
+                .description("1 while this node is connected to ZooKeeper").register(registry);
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}
