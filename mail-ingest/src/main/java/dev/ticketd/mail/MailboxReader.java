@@ -269,7 +269,11 @@ public final class MailboxReader implements AutoCloseable {
         if (!isRunning()) {
             return;
         }
-        ScheduledFuture<?> safetyPoll = waker.schedule(c::wakeUp, settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+        // Repeating, not one-shot: a nudge that fires before the IDLE has started (a slow or paused
+        // thread) would otherwise be lost, and Angus ignores read timeouts while idling, so the
+        // reader would wait for the next new mail however long that takes.
+        long poll = settings.pollInterval().toMillis();
+        ScheduledFuture<?> safetyPoll = waker.scheduleAtFixedRate(c::wakeUp, poll, poll, TimeUnit.MILLISECONDS);
         try {
             if (!c.waitForNews()) {
                 sleep(settings.pollInterval());

@@ -1,0 +1,209 @@
+package dev.ticketd.chaos;
+
+import dev.ticketd.cluster.testing.TestZooKeeperEnsemble;
+import dev.ticketd.db.Database;
+import dev.ticketd.db.DatabaseSettings;
+import dev.ticketd.db.Migrations;
+import dev.ticketd.mail.testing.TestMailServer;
+import dev.ticketd.testing.TestPostgres;
+import org.apache.zookeeper.ZooKeeper;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.MAILBOX_LEASE;
+
+/**
+ * Three ticket nodes ({@code java -jar ticketd.jar serve}) on one machine against a three-server
+ * ZooKeeper ensemble (separate JVMs), a throwaway PostgreSQL and GreenMail, all on 127.0.0.1,
+ * with one mailbox {@value #MAILBOX_ID}. The same arrangement as ticket-node's
+ * {@code ThreeNodeCluster} test fixture, without JUnit. {@link #close()} kills all it started.
+ */
+final class LocalCluster implements AutoCloseable {
+
+    static final String MAILBOX_ID = "support";
+    static final String SUPPORT = "support@example.test";
+    static final String PASSWORD = "bench-secret";
+    static final List<String> NODE_IDS = List.of("node-1", "node-2", "node-3");
+    private static final String CLUSTER = "ticketd";
+
+    private final Path jar;
+    private final Path dir;
+    private final Map<String, Process> nodes = new LinkedHashMap<>();
+    private TestZooKeeperEnsemble zk;
+    private TestMailServer mail;
+    private DatabaseSettings dbSettings;
+    private Database db;
+
+    LocalCluster(Path jar, Path dir) {
+        this.jar = jar;
+        this.dir = dir;
+    }
+
+    void start() throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        zk = TestZooKeeperEnsemble.start();
+        mail = TestMailServer.start();
+        mail.addUser(SUPPORT, PASSWORD);
+        dbSettings = TestPostgres.freshDatabaseSettings();
+        db = Database.open(dbSettings.withMaxPoolSize(4), "failover-bench");
+        Migrations.migrate(db.dataSource());
+        db.dsl().insertInto(MAILBOX)
+                .set(MAILBOX.ID, MAILBOX_ID).set(MAILBOX.ADDRESS, SUPPORT)
+                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, mail.imapPort()).set(MAILBOX.IMAP_SECURITY, "none")
+                .set(MAILBOX.IMAP_USER, SUPPORT).set(MAILBOX.SECRET_REF, "support")
+                .set(MAILBOX.INBOX_FOLDER, "INBOX").set(MAILBOX.PROCESSED_FOLDER, "Processed")
+                .execute();
+        // the first node creates the Helix cluster alone, then the other two join
+        startNode(NODE_IDS.get(0));
+        awaitLive(1, Duration.ofSeconds(60));
+        startNode(NODE_IDS.get(1));
+        startNode(NODE_IDS.get(2));
+        awaitLive(3, Duration.ofSeconds(60));
+    }
+
+    Database db() {
+        return db;
+    }
+
+    TestMailServer mail() {
+        return mail;
+    }
+
+    Process process(String nodeId) {
+        return nodes.get(nodeId);
+    }
+
+    boolean isAlive(String nodeId) {
+        Process p = nodes.get(nodeId);
+        return p != null && p.isAlive();
+    }
+
+    void kill9(String nodeId) {
+        nodes.get(nodeId).destroyForcibly();
+    }
+
+    void terminate(String nodeId) {
+        nodes.get(nodeId).destroy();
+    }
+
+    record Lease(long epoch, String holder, OffsetDateTime acquiredAt) {
+    }
+
+    Lease lease() {
+        return db.dsl().select(MAILBOX_LEASE.EPOCH, MAILBOX_LEASE.HOLDER, MAILBOX_LEASE.ACQUIRED_AT).from(MAILBOX_LEASE)
+                .where(MAILBOX_LEASE.MAILBOX_ID.eq(MAILBOX_ID))
+                .fetchOptional(r -> new Lease(r.value1(), r.value2(), r.value3()))
+                .orElse(new Lease(0, null, null));
+    }
+
+    /** Waits until {@code count} nodes are live instances in Helix; fails when a node process exits meanwhile. */
+    void awaitLive(int count, Duration timeout) throws InterruptedException {
+        poll("live Helix instances == " + count, timeout, () -> {
+            for (Map.Entry<String, Process> e : nodes.entrySet()) {
+                if (!e.getValue().isAlive()) {
+                    throw new IllegalStateException(e.getKey() + " exited, see " + dir.resolve(e.getKey() + ".log"));
+                }
+            }
+            return liveInstances().size() == count;
+        });
+    }
+
+    List<String> liveInstances() {
+        try {
+            ZooKeeper client = new ZooKeeper(zk.connectString(), 5000, event -> { });
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (client.getState() != ZooKeeper.States.CONNECTED && System.nanoTime() < deadline) {
+                    TimeUnit.MILLISECONDS.sleep(20);
+                }
+                return client.getChildren("/" + CLUSTER + "/LIVEINSTANCES", false);
+            } finally {
+                client.close();
+            }
+        } catch (Exception e) {
+            return List.of();
+        }
+    }
+
+    /** Polls {@code condition} every 50 ms until it holds; throws when {@code timeout} passes first. */
+    static void poll(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out after " + timeout + " waiting for: " + what);
+            }
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+    }
+
+    void startNode(String id) throws IOException {
+        if (isAlive(id)) {
+            throw new IllegalStateException(id + " is still running");
+        }
+        Path config = dir.resolve(id + ".properties");
+        if (!nodes.containsKey(id)) { // first start in this run: a fresh config (ports, database)
+            Files.writeString(config, String.join("\n",
+                    "node.id=" + id,
+                    "http.host=127.0.0.1",
+                    "http.port=" + freePort(),
+                    "db.url=" + dbSettings.jdbcUrl(),
+                    "db.user=" + dbSettings.user(),
+                    "db.password=" + dbSettings.password(),
+                    "db.pool-size=4",
+                    "cluster.name=" + CLUSTER,
+                    "zk.address=" + zk.connectString(),
+                    "zk.session-timeout=4s",
+                    "mail.poll-interval=500ms",
+                    "secret.support=" + PASSWORD, ""));
+        }
+        boolean firstStart = !nodes.containsKey(id);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        nodes.put(id, new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
+                "serve", "--config", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(firstStart ? ProcessBuilder.Redirect.to(dir.resolve(id + ".log").toFile())
+                        : ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()))
+                .start());
+    }
+
+    @Override
+    public void close() {
+        for (Process p : nodes.values()) {
+            p.destroyForcibly();
+        }
+        for (Process p : nodes.values()) {
+            try {
+                p.waitFor(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (db != null) {
+            db.close();
+        }
+        if (mail != null) {
+            mail.close();
+        }
+        if (zk != null) {
+            zk.close();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
