@@ -34,6 +34,7 @@ final class ImapMailbox implements AutoCloseable {
     }
 
     private final MailboxSettings settings;
+    private final TrackedSockets sockets = new TrackedSockets();
     private IMAPStore store;
     private IMAPFolder inbox;
     private boolean canMove;
@@ -42,6 +43,11 @@ final class ImapMailbox implements AutoCloseable {
 
     ImapMailbox(MailboxSettings settings) {
         this.settings = settings;
+    }
+
+    /** Drops the connection at once, from any thread, without the IMAP goodbye that close() waits for. */
+    void abort() {
+        sockets.abort();
     }
 
     void open() throws MessagingException {
@@ -61,6 +67,12 @@ final class ImapMailbox implements AutoCloseable {
         if (settings.imapSecurity() != TransportSecurity.NONE) {
             p.setProperty("mail." + protocol + ".ssl.checkserveridentity", "true");
         }
+        // the connection's sockets, so that abort() can end a read that would otherwise never end
+        if (settings.imapSecurity() == TransportSecurity.TLS) {
+            p.put("mail." + protocol + ".ssl.socketFactory", sockets.tls());
+        } else {
+            p.put("mail." + protocol + ".socketFactory", sockets.plain());
+        }
         Session session = Session.getInstance(p);
         IMAPStore s = (IMAPStore) session.getStore(protocol);
         s.connect(settings.imapHost(), settings.imapPort(), settings.imapUser(), settings.imapPassword());
@@ -74,6 +86,18 @@ final class ImapMailbox implements AutoCloseable {
         canMove = s.hasCapability("MOVE");
         canUidExpunge = s.hasCapability("UIDPLUS");
         canIdle = s.hasCapability("IDLE");
+    }
+
+    /**
+     * Selects the INBOX again, so that the next {@link #list()} shows what the server holds now and
+     * not what this connection was told: a server that missed telling us about one new mail (seen
+     * with GreenMail under load) would otherwise hide it from this connection for good.
+     */
+    void refresh() throws MessagingException {
+        if (inbox.isOpen()) {
+            inbox.close(false); // false: never expunge
+        }
+        inbox.open(Folder.READ_WRITE);
     }
 
     long uidValidity() throws MessagingException {
@@ -180,8 +204,9 @@ final class ImapMailbox implements AutoCloseable {
                 p.simpleCommand("NOOP", null);
                 return null;
             });
-        } catch (MessagingException ignored) {
-            // the reader thread sees the broken connection itself and reconnects
+        } catch (MessagingException | RuntimeException ignored) {
+            // the reader thread sees the broken connection itself and reconnects; a RuntimeException
+            // must not escape either, or the executor would silently cancel every later nudge
         }
     }
 

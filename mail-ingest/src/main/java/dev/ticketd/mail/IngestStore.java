@@ -24,7 +24,10 @@ public final class IngestStore {
     public enum Outcome {
         /** Stored now and attached to a ticket. */
         TICKETED,
-        /** Stored now, raw, marked as failed to parse; a person will see it. */
+        /**
+         * Stored now, raw, marked {@code failed} with the reason: unreadable, or not to become a ticket
+         * (a bounce for a message we do not know). It is in quarantine; a person will see it.
+         */
         STORED_UNPARSEABLE,
         /** Stored before (same coordinates or same content): nothing was created. */
         ALREADY_STORED
@@ -138,7 +141,19 @@ public final class IngestStore {
         if (ok == null) {
             return Outcome.STORED_UNPARSEABLE;
         }
-        tickets.attach(tx, mail.mailboxId(), inboundId.get(), ok);
+        try {
+            tickets.attach(tx, mail.mailboxId(), inboundId.get(), ok);
+        } catch (TicketsFromMail.NotTicketable notTicketable) {
+            // thrown before attach wrote anything: the raw mail stays, in quarantine with the reason
+            log.info("mail stored but not ticketed mailbox={} uid={} reason={}", mail.mailboxId(), mail.uid(),
+                    notTicketable.reason());
+            tx.update(INBOUND_MESSAGE)
+                    .set(INBOUND_MESSAGE.PARSE_STATUS, "failed")
+                    .set(INBOUND_MESSAGE.PARSE_ERROR, notTicketable.reason())
+                    .where(INBOUND_MESSAGE.ID.eq(inboundId.get()))
+                    .execute();
+            return Outcome.STORED_UNPARSEABLE;
+        }
         return Outcome.TICKETED;
     }
 

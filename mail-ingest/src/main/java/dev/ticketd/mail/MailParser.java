@@ -1,6 +1,7 @@
 package dev.ticketd.mail;
 
 import dev.ticketd.mail.mime.Charsets;
+import dev.ticketd.mail.mime.DeliveryReports;
 import dev.ticketd.mail.mime.EncodedWords;
 import dev.ticketd.mail.mime.HtmlSanitizer;
 import dev.ticketd.mail.mime.MimeBodies;
@@ -89,10 +90,29 @@ public final class MailParser {
             return new ParseResult.Parsed(new ParsedMail(from.getAddress().toLowerCase(Locale.ROOT), name, subject,
                     sentAt(message), messageId, clean(bodies.text()),
                     bodies.html().isEmpty() ? Optional.empty() : Optional.of(clean(bodies.html())),
-                    bodies.attachments(), inReplyTo, references));
+                    bodies.attachments(), inReplyTo, references, loopHeaders(message), DeliveryReports.read(message)));
         } catch (MessagingException | IOException | RuntimeException e) {
             return new ParseResult.Failed("unreadable MIME structure: " + e.getMessage());
         }
+    }
+
+    /** The RFC 3834 signals (and the common non-standard ones) of an automatic or list mail. */
+    private static ParsedMail.LoopHeaders loopHeaders(MimeMessage message) {
+        boolean report;
+        try {
+            String type = message.getContentType();
+            report = type != null && type.strip().toLowerCase(Locale.ROOT).startsWith("multipart/report");
+        } catch (MessagingException e) {
+            report = false;
+        }
+        return new ParsedMail.LoopHeaders(
+                firstHeader(message, "Auto-Submitted").orElse(""),
+                firstHeader(message, "Precedence").orElse(""),
+                firstHeader(message, "List-Id").orElse(""),
+                firstHeader(message, "Return-Path"),
+                String.join(",", allHeaders(message, "X-Auto-Response-Suppress")),
+                firstHeader(message, "X-Autoreply").isPresent() || firstHeader(message, "X-Autorespond").isPresent(),
+                report);
     }
 
     /** PostgreSQL text cannot hold NUL; a decoded header or body part may contain one. */

@@ -111,6 +111,7 @@ public final class MailboxReader implements AutoCloseable {
         stopSignal.countDown();
         ImapMailbox c = connection;
         if (c != null) {
+            c.abort(); // a plain close() would wait for an IDLE that may never end
             c.close();
         }
         if (thread != null && thread != Thread.currentThread()) {
@@ -128,6 +129,7 @@ public final class MailboxReader implements AutoCloseable {
 
     private void run() {
         Duration backoff = Duration.ofSeconds(1);
+        boolean safetyPollDue = false;
         while (isRunning()) {
             try {
                 ImapMailbox c = connection;
@@ -139,11 +141,14 @@ public final class MailboxReader implements AutoCloseable {
                     log.info("imap connected mailbox={} host={}:{}", settings.id(), settings.imapHost(), settings.imapPort());
                 }
                 lastError = null;
+                if (safetyPollDue) {
+                    c.refresh(); // a real poll asks the server, not this connection's cached view
+                }
                 int backlog = pass(c);
                 lastPassAt = clock.instant();
                 passListener.passed(settings.id(), epoch, backlog, lastError);
                 backoff = Duration.ofSeconds(1);
-                waitForNews(c);
+                safetyPollDue = waitForNews(c);
             } catch (StaleEpochException e) {
                 fencedOut(e);
                 return;
@@ -265,19 +270,32 @@ public final class MailboxReader implements AutoCloseable {
         return true;
     }
 
-    private void waitForNews(ImapMailbox c) throws MessagingException {
+    /** @return true when the wait ended by the safety poll rather than by news from the server */
+    private boolean waitForNews(ImapMailbox c) throws MessagingException {
         if (!isRunning()) {
-            return;
+            return false;
         }
         // Repeating, not one-shot: a nudge that fires before the IDLE has started (a slow or paused
         // thread) would otherwise be lost, and Angus ignores read timeouts while idling, so the
         // reader would wait for the next new mail however long that takes.
+        // If IDLE still has not ended after three nudges, the server is not answering its DONE (seen
+        // with GreenMail under load): drop the connection, which ends the blocked read, and reconnect.
         long poll = settings.pollInterval().toMillis();
-        ScheduledFuture<?> safetyPoll = waker.scheduleAtFixedRate(c::wakeUp, poll, poll, TimeUnit.MILLISECONDS);
+        AtomicLong nudges = new AtomicLong();
+        ScheduledFuture<?> safetyPoll = waker.scheduleAtFixedRate(() -> {
+            if (nudges.incrementAndGet() > 3) {
+                log.warn("imap idle did not end after {} nudges, reconnecting mailbox={}", nudges.get() - 1, settings.id());
+                c.abort();
+            } else {
+                c.wakeUp();
+            }
+        }, poll, poll, TimeUnit.MILLISECONDS);
         try {
             if (!c.waitForNews()) {
                 sleep(settings.pollInterval());
+                return true;
             }
+            return nudges.get() > 0;
         } finally {
             safetyPoll.cancel(false);
         }

@@ -1,7 +1,9 @@
 package dev.ticketd.mail;
 
+import dev.ticketd.mail.outbound.Acknowledgements;
 import org.jooq.DSLContext;
 import org.jooq.JSONB;
+import org.jooq.Record2;
 import org.jooq.Record4;
 import org.jooq.impl.DSL;
 import org.slf4j.Logger;
@@ -41,6 +43,17 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
  * links to the matched one and is flagged {@code needs_review}. A customer's mail to a pending,
  * resolved or closed ticket reopens it, recorded in the audit log.
  *
+ * <p>A mail that opens a new ticket (not a linked one) is acknowledged: {@link Acknowledgements}
+ * queues the acknowledgement in the outbox in the same transaction, unless the RFC 3834 loop rules
+ * or the per-sender rate limit forbid it or the mailbox has acknowledgements switched off.
+ *
+ * <p>A delivery status notification ({@link ParsedMail#bounce()}) is threaded only by the Message-ID of
+ * the mail it reports on: when that is one of ours ({@code outbox}) or a customer's mail on a ticket,
+ * it is added to that ticket as an inbound message (a short summary, then its text) without changing
+ * the ticket's status and is never acknowledged; a report that a mail of ours failed
+ * ({@code Action: failed}) also marks that outbox row {@code failed}. A bounce that matches nothing
+ * opens no ticket: {@link NotTicketable} tells the caller to keep it in quarantine.
+ *
  * <p>Stateless and thread-safe.
  */
 public final class TicketsFromMail {
@@ -55,7 +68,26 @@ public final class TicketsFromMail {
         /** Joined an existing ticket. */
         THREADED,
         /** Matched a ticket, but the sender is no participant: opened a linked ticket flagged for review. */
-        OPENED_LINKED
+        OPENED_LINKED,
+        /** A delivery status notification, added to the ticket of the mail it reports on; status unchanged, never acknowledged. */
+        BOUNCE
+    }
+
+    /**
+     * The mail must not become a ticket (a bounce for a message we do not know). Thrown before
+     * anything was written; the caller keeps the mail in quarantine with {@link #reason()}.
+     */
+    public static final class NotTicketable extends RuntimeException {
+        private final String reason;
+
+        public NotTicketable(String reason) {
+            super(reason, null, false, false);
+            this.reason = reason;
+        }
+
+        public String reason() {
+            return reason;
+        }
     }
 
     /** The ticket a mail was attached to. */
@@ -69,6 +101,7 @@ public final class TicketsFromMail {
     private static final Set<String> REOPENED_BY_CUSTOMER = Set.of("pending", "resolved", "closed");
 
     private final Pattern ticketToken;
+    private final Acknowledgements acknowledgements;
 
     public TicketsFromMail() {
         this(DEFAULT_TOKEN);
@@ -76,13 +109,32 @@ public final class TicketsFromMail {
 
     /** @param ticketToken finds a ticket number in a subject: its first group, or the whole match without groups */
     public TicketsFromMail(Pattern ticketToken) {
-        this.ticketToken = ticketToken;
+        this(ticketToken, Acknowledgements.defaults());
     }
 
+    /**
+     * @param ticketToken      finds a ticket number in a subject: its first group, or the whole match without groups
+     * @param acknowledgements queues the acknowledgement of a new ticket
+     */
+    public TicketsFromMail(Pattern ticketToken, Acknowledgements acknowledgements) {
+        this.ticketToken = ticketToken;
+        this.acknowledgements = acknowledgements;
+    }
+
+    /**
+     * @throws NotTicketable when the mail must not become a ticket (a bounce for an unknown message);
+     *                       nothing was written then
+     */
     public Attached attach(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail) {
+        if (mail.bounce().isPresent()) {
+            return attachBounce(tx, mailboxId, inboundMessageId, mail, mail.bounce().get());
+        }
         Optional<Match> match = byToken(tx, mail.subject()).or(() -> byMessageIds(tx, mail.repliedToMessageIds()));
         if (match.isEmpty()) {
-            return openTicket(tx, mailboxId, inboundMessageId, mail, null);
+            Attached opened = openTicket(tx, mailboxId, inboundMessageId, mail, null);
+            acknowledgements.queue(tx, mailboxId, opened.ticketId(), opened.ticketNumber(),
+                    mail.subject().isBlank() ? "(no subject)" : mail.subject(), mail);
+            return opened;
         }
         long ticketId = match.get().ticketId();
         Record4<Long, String, String, Long> ticket = tx.select(TICKET.ID, TICKET.NUMBER, TICKET.STATUS, TICKET.REQUESTER_ID)
@@ -93,6 +145,85 @@ public final class TicketsFromMail {
             return openTicket(tx, mailboxId, inboundMessageId, mail, ticketId);
         }
         return addToTicket(tx, mailboxId, inboundMessageId, mail, ticketId, ticket.value2(), ticket.value3(), match.get().by());
+    }
+
+    private Attached attachBounce(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail, Bounce bounce) {
+        Optional<String> original = bounce.originalMessageId();
+        Optional<Record2<Long, Long>> ours = original.flatMap(id -> tx.select(OUTBOX.ID, OUTBOX.TICKET_ID).from(OUTBOX)
+                .where(OUTBOX.MESSAGE_ID.in(id, bare(id))).orderBy(OUTBOX.ID).limit(1).fetchOptional());
+        Optional<Long> ticketId = ours.map(Record2::value2).or(() -> original.flatMap(id -> tx.select(TICKET_MESSAGE.TICKET_ID)
+                .from(INBOUND_MESSAGE).join(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))
+                .where(INBOUND_MESSAGE.MESSAGE_ID.in(id, bare(id))).and(INBOUND_MESSAGE.ID.ne(inboundMessageId))
+                .orderBy(TICKET_MESSAGE.TICKET_ID).limit(1).fetchOptional(TICKET_MESSAGE.TICKET_ID)));
+        if (ticketId.isEmpty()) {
+            throw new NotTicketable("not ticketable: bounce for an unknown message "
+                    + original.orElse("(the report returns no Message-ID)"));
+        }
+        String number = tx.select(TICKET.NUMBER).from(TICKET).where(TICKET.ID.eq(ticketId.get())).forUpdate()
+                .fetchSingle(TICKET.NUMBER);
+        long contactId = upsertContact(tx, mail);
+        OffsetDateTime now = now(tx);
+        tx.update(TICKET) // the status stays: a bounce is no customer's answer
+                .set(TICKET.UPDATED_AT, now)
+                .set(TICKET.LAST_MESSAGE_AT, now)
+                .where(TICKET.ID.eq(ticketId.get()))
+                .execute();
+        String summary = bounceSummary(bounce, ours.isPresent());
+        String body = mail.textBody().isBlank() ? summary : summary + "\n\n" + mail.textBody();
+        long messageId = insertMessage(tx, ticketId.get(), contactId, inboundMessageId, mail, body, now);
+        boolean outboxFailed = false;
+        if (ours.isPresent() && bounce.failed()) {
+            Bounce.Recipient failed = bounce.failedRecipients().get(0);
+            String error = ("bounced: " + failed.status() + " " + failed.diagnostic()).strip();
+            // the sender's own updates require status 'sending', so a bounce that overtakes them wins
+            outboxFailed = tx.update(OUTBOX)
+                    .set(OUTBOX.STATUS, "failed")
+                    .set(OUTBOX.LAST_ERROR, error)
+                    .set(OUTBOX.NEXT_ATTEMPT_AT, (OffsetDateTime) null)
+                    .where(OUTBOX.ID.eq(ours.get().value1()))
+                    .execute() == 1;
+        }
+        log.info("bounce attached mailbox={} inbound={} ticket={} action={} outbox={} outboxFailed={}", mailboxId,
+                inboundMessageId, number, bounce.action(), ours.map(Record2::value1).orElse(null), outboxFailed);
+        audit(tx, mailboxId, "ticket.bounce_attached", ticketId.get(),
+                "{\"inboundMessageId\":" + inboundMessageId + ",\"ticketMessageId\":" + messageId
+                        + ",\"action\":\"" + jsonSafe(bounce.action()) + "\""
+                        + ours.map(r -> ",\"outboxId\":" + r.value1()).orElse("")
+                        + ",\"outboxFailed\":" + outboxFailed + "}");
+        return new Attached(ticketId.get(), number, messageId, Route.BOUNCE);
+    }
+
+    /** One readable paragraph: what happened to which mail for whom, and why. */
+    static String bounceSummary(Bounce bounce, boolean ours) {
+        String what = switch (bounce.action()) {
+            case "failed" -> "Delivery failed";
+            case "delayed" -> "Delivery delayed (the mail system is still trying)";
+            case "delivered", "relayed", "expanded" -> "Delivery report: " + bounce.action();
+            default -> "Delivery status report";
+        };
+        StringBuilder sb = new StringBuilder(what);
+        sb.append(ours ? " for our mail " : " for the mail ").append(bounce.originalMessageId().orElse("(unknown)"));
+        if (!bounce.reportingMta().isEmpty()) {
+            sb.append(", reported by ").append(bounce.reportingMta());
+        }
+        sb.append('.');
+        List<Bounce.Recipient> shown = bounce.recipients().stream().filter(r -> r.action().equals("failed")
+                || r.action().equals("delayed")).toList();
+        for (Bounce.Recipient r : shown.isEmpty() ? bounce.recipients() : shown) {
+            sb.append("\n- ").append(r.finalRecipient().isEmpty() ? "(recipient unknown)" : r.finalRecipient())
+                    .append(": ").append(r.action().isEmpty() ? "unknown" : r.action());
+            if (!r.status().isEmpty()) {
+                sb.append(' ').append(r.status());
+            }
+            if (!r.diagnostic().isEmpty()) {
+                sb.append(" (").append(r.diagnostic()).append(')');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String jsonSafe(String s) {
+        return s.replaceAll("[^a-z]", "");
     }
 
     private Optional<Match> byToken(DSLContext tx, String subject) {
@@ -197,12 +328,17 @@ public final class TicketsFromMail {
     /** The message with its sanitised HTML (still with {@code cid:} image sources) and its attachments. */
     private static long insertMessage(DSLContext tx, long ticketId, long contactId, long inboundMessageId, ParsedMail mail,
                                       OffsetDateTime now) {
+        return insertMessage(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
+    }
+
+    private static long insertMessage(DSLContext tx, long ticketId, long contactId, long inboundMessageId, ParsedMail mail,
+                                      String bodyText, OffsetDateTime now) {
         long messageId = tx.insertInto(TICKET_MESSAGE)
                 .set(TICKET_MESSAGE.TICKET_ID, ticketId)
                 .set(TICKET_MESSAGE.KIND, "inbound")
                 .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contactId)
                 .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, inboundMessageId)
-                .set(TICKET_MESSAGE.BODY_TEXT, mail.textBody())
+                .set(TICKET_MESSAGE.BODY_TEXT, bodyText)
                 .set(TICKET_MESSAGE.BODY_HTML, mail.htmlBody().orElse(null))
                 .set(TICKET_MESSAGE.CREATED_AT, now)
                 .returning(TICKET_MESSAGE.ID)

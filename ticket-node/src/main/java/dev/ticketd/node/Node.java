@@ -62,7 +62,7 @@ public final class Node implements AutoCloseable {
             Set<String> mailboxIds = catalog.enabled(config).stream().map(MailboxSettings::id).collect(Collectors.toSet());
             GiveUps giveUps = new GiveUps(config.mail().giveUpCoolDown());
             started.push(giveUps);
-            MailIntake intake = new MailIntake(id -> catalog.find(id, config),
+            MailIntake intake = new MailIntake(id -> catalog.find(id, config), id -> catalog.smtp(id, config), db,
                     new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
                     new IngestStore(db, new MailParser(), new TicketsFromMail(), metrics), new MailboxStatusStore(db),
                     giveUps, config.mail().giveUpAfter(), config.nodeId(), clock);

@@ -169,8 +169,11 @@ public final class DemoCommand implements Callable<Integer> {
     private void prepare(NodeConfig config, String password) {
         try (Database db = Database.open(config.database(), "ticketd-demo-setup")) {
             Migrations.migrate(db.dataSource());
+            // replies and acknowledgements go out through the in-process SMTP server (it keeps them in
+            // the customer's mailbox there); no SMTP login
             new MailboxCatalog(db).save(new MailboxCatalog.NewMailbox("demo", mailbox, "127.0.0.1", imapPort,
-                    TransportSecurity.NONE, mailbox, "demo-mailbox", "INBOX", "Processed"));
+                    TransportSecurity.NONE, mailbox, "demo-mailbox", "INBOX", "Processed",
+                    "127.0.0.1", smtpPort, TransportSecurity.NONE, null));
             StaffAccounts accounts = new StaffAccounts(db);
             try {
                 accounts.createUser(ADMIN_EMAIL, "Demo Admin", password, Role.ADMIN);

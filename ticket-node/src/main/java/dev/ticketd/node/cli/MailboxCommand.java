@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
 @Command(name = "mailbox", mixinStandardHelpOptions = true, description = "Manage the support mailboxes.",
-        subcommands = {MailboxCommand.Add.class, MailboxCommand.Pause.class, MailboxCommand.Resume.class})
+        subcommands = {MailboxCommand.Add.class, MailboxCommand.Pause.class, MailboxCommand.Resume.class,
+                MailboxReconcileCommand.class})
 public final class MailboxCommand {
 
     @Command(name = "add", mixinStandardHelpOptions = true,
@@ -58,10 +59,24 @@ public final class MailboxCommand {
         @Option(names = "--processed-folder", defaultValue = "Processed", description = "Default: ${DEFAULT-VALUE}.")
         String processedFolder;
 
+        @Option(names = "--smtp-host", description = "SMTP server for replies and acknowledgements (none: the outbox is not sent).")
+        String smtpHost;
+
+        @Option(names = "--smtp-port", defaultValue = "587", description = "Default: ${DEFAULT-VALUE}.")
+        int smtpPort;
+
+        @Option(names = "--smtp-security", defaultValue = "starttls", description = "none, starttls or tls (default: ${DEFAULT-VALUE}).")
+        String smtpSecurity;
+
+        @Option(names = "--smtp-user", description = "SMTP login (default: the IMAP login; the same secret is used). Empty for no login.")
+        String smtpUser;
+
         @Override
         public Integer call() throws Exception {
+            String login = imapUser == null ? address : imapUser;
             var mailbox = new MailboxCatalog.NewMailbox(id, address, imapHost, imapPort, TransportSecurity.parse(imapSecurity),
-                    imapUser == null ? address : imapUser, secretRef, inboxFolder, processedFolder);
+                    login, secretRef, inboxFolder, processedFolder, smtpHost, smtpHost == null ? null : smtpPort,
+                    TransportSecurity.parse(smtpSecurity), smtpHost == null ? null : (smtpUser == null ? login : smtpUser.isBlank() ? null : smtpUser));
             try (Database db = config.openMigrated("ticketd-cli")) {
                 new MailboxCatalog(db).save(mailbox);
             }
@@ -117,7 +132,7 @@ public final class MailboxCommand {
     }
 
     /** Applies a change to the running cluster; before the first node ever started there is none, which is fine. */
-    private static void withCluster(ConfigOption config, Consumer<ClusterAdmin> change, PrintWriter out) throws Exception {
+    static void withCluster(ConfigOption config, Consumer<ClusterAdmin> change, PrintWriter out) throws Exception {
         var c = config.load().cluster();
         ClusterAdmin admin;
         try {

@@ -2,10 +2,13 @@ package dev.ticketd.node.intake;
 
 import dev.ticketd.cluster.LeadershipListener;
 import dev.ticketd.cluster.MailboxLeases;
+import dev.ticketd.db.Database;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailboxReader;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.PassListener;
+import dev.ticketd.mail.outbound.OutboxSender;
+import dev.ticketd.mail.outbound.SmtpSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +30,8 @@ import java.util.function.Function;
  * takes its lease (a new epoch) with retry — a database that is down only delays intake and never
  * fails a Helix transition — and runs a reader under that epoch. When leadership goes, the worker
  * stops the reader promptly. A worker that cannot do the work for {@code giveUpAfter} (no lease,
- * or no successful pass over the mailbox) gives the mailbox up so another node leads it.
+ * or no successful pass over the mailbox), or whose reader or outbox sender is fenced out by a
+ * newer lease, gives the mailbox up for a cool-down so that Helix lets another node lead it.
  *
  * <p>The epoch, not leadership, keeps the data safe: a reader whose epoch is stale is refused by
  * the database. Thread-safe: leadership calls come from cluster threads. {@link #close()} once.
@@ -39,6 +43,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
     private static final Duration WATCH_PERIOD = Duration.ofSeconds(1);
 
     private final Function<String, Optional<MailboxSettings>> mailboxes;
+    private final Function<String, Optional<SmtpSettings>> smtp;
+    private final Database db;
     private final MailboxLeases leases;
     private final IngestStore store;
     private final PassListener passListener;
@@ -49,9 +55,16 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
     private boolean closed;
 
-    public MailIntake(Function<String, Optional<MailboxSettings>> mailboxes, MailboxLeases leases, IngestStore store,
+    /**
+     * @param mailboxes how to read a mailbox (settings as they are now in the database)
+     * @param smtp      how to send its outbox, or empty when it has no SMTP server
+     */
+    public MailIntake(Function<String, Optional<MailboxSettings>> mailboxes, Function<String, Optional<SmtpSettings>> smtp,
+                      Database db, MailboxLeases leases, IngestStore store,
                       PassListener passListener, GiveUps giveUps, Duration giveUpAfter, String nodeId, Clock clock) {
         this.mailboxes = mailboxes;
+        this.smtp = smtp;
+        this.db = db;
         this.leases = leases;
         this.store = store;
         this.passListener = passListener;
@@ -104,6 +117,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         private final CountDownLatch stopping = new CountDownLatch(1);
         private final Thread thread;
         private volatile MailboxReader reader;
+        private volatile OutboxSender sender;
         private volatile Duration ioTimeout = Duration.ofSeconds(30);
 
         Worker(String mailboxId) {
@@ -118,8 +132,13 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
 
         private void run() {
             MailboxReader r = leaseThenStart();
-            if (r != null) {
-                watch(r);
+            if (r != null && watch(r)) {
+                // Fenced out while Helix still says this node leads: someone holds a newer lease (a
+                // node that Helix already made leader while this one lagged, or a tool). Taking the
+                // lease back could make two nodes fence each other in turns, so step aside: give
+                // the mailbox up for the cool-down and let Helix choose.
+                closeSender();
+                giveUps.giveUp(mailboxId, "fenced out by a newer lease of the mailbox");
             }
         }
 
@@ -136,12 +155,20 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                     ioTimeout = settings.get().ioTimeout();
                     long epoch = leases.acquire(mailboxId, nodeId);
                     MailboxReader r = new MailboxReader(settings.get(), store, epoch, clock, passListener);
+                    // the leader also sends the mailbox's outbox, under the same epoch; a broken
+                    // SMTP setting must never stop the intake
+                    OutboxSender s = outboxSender(epoch);
                     synchronized (this) {
                         if (stopped()) {
                             return null;
                         }
+                        closeSender();
                         reader = r;
+                        sender = s;
                         r.start();
+                        if (s != null) {
+                            s.start();
+                        }
                     }
                     return r;
                 } catch (RuntimeException e) {
@@ -159,22 +186,32 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
             return null;
         }
 
-        /** Gives the mailbox up when the reader has not completed a pass for {@code giveUpAfter}. */
-        private void watch(MailboxReader r) {
+        /**
+         * Gives the mailbox up when the reader has not completed a pass for {@code giveUpAfter}.
+         *
+         * @return true when the reader or the sender was fenced out (another lease holder appeared), false when
+         *         the worker was stopped or gave the mailbox up
+         */
+        private boolean watch(MailboxReader r) {
             Instant startedAt = clock.instant();
             while (!sleep(WATCH_PERIOD)) {
                 MailboxReader.Status s = r.status();
-                if (s.state() == MailboxReader.State.FENCED_OUT) {
-                    return; // another node holds a newer lease; leadership will settle in Helix
+                OutboxSender out = sender;
+                if (s.state() == MailboxReader.State.FENCED_OUT
+                        || (out != null && out.status().state() == OutboxSender.State.FENCED_OUT)) {
+                    r.close();
+                    return true;
                 }
                 Instant lastGood = s.lastPassAt() != null ? s.lastPassAt() : startedAt;
                 if (Duration.between(lastGood, clock.instant()).compareTo(giveUpAfter) > 0) {
                     r.close();
+                    closeSender();
                     giveUps.giveUp(mailboxId, "no successful pass over the mailbox for " + giveUpAfter.toSeconds()
                             + " s; last error: " + s.lastError());
-                    return;
+                    return false;
                 }
             }
+            return false;
         }
 
         /** @return true when the worker was stopped meanwhile */
@@ -184,6 +221,28 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return true;
+            }
+        }
+
+        private OutboxSender outboxSender(long epoch) {
+            try {
+                Optional<SmtpSettings> smtpSettings = smtp.apply(mailboxId);
+                if (smtpSettings.isEmpty()) {
+                    log.warn("mailbox={} has no SMTP server configured: its outbox is not sent", mailboxId);
+                    return null;
+                }
+                return new OutboxSender(mailboxId, smtpSettings.get(), db, epoch, clock);
+            } catch (RuntimeException e) {
+                log.error("mailbox={} outbox not sent: its SMTP settings are unusable: {}", mailboxId, e.getMessage());
+                return null;
+            }
+        }
+
+        private void closeSender() {
+            OutboxSender s = sender;
+            sender = null;
+            if (s != null) {
+                s.close();
             }
         }
 
@@ -199,6 +258,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
             if (r != null) {
                 r.close();
             }
+            closeSender();
             try {
                 thread.join(ioTimeout.toMillis());
             } catch (InterruptedException e) {

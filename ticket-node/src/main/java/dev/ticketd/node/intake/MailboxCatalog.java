@@ -4,6 +4,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.db.generated.tables.records.MailboxRecord;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.TransportSecurity;
+import dev.ticketd.mail.outbound.SmtpSettings;
 import dev.ticketd.node.config.ConfigException;
 import dev.ticketd.node.config.NodeConfig;
 import org.jooq.DSLContext;
@@ -22,8 +23,23 @@ public final class MailboxCatalog {
 
     /** A new mailbox as an operator describes it. */
     public record NewMailbox(String id, String address, String imapHost, int imapPort, TransportSecurity imapSecurity,
-                             String imapUser, String secretRef, String inboxFolder, String processedFolder) {
+                             String imapUser, String secretRef, String inboxFolder, String processedFolder,
+                             String smtpHost, Integer smtpPort, TransportSecurity smtpSecurity, String smtpUser) {
+
+        /** A mailbox that is read but whose outbox is not sent (no SMTP server configured). */
+        public NewMailbox(String id, String address, String imapHost, int imapPort, TransportSecurity imapSecurity,
+                          String imapUser, String secretRef, String inboxFolder, String processedFolder) {
+            this(id, address, imapHost, imapPort, imapSecurity, imapUser, secretRef, inboxFolder, processedFolder,
+                    null, null, TransportSecurity.NONE, null);
+        }
+
         public NewMailbox {
+            if (smtpHost != null && smtpHost.isBlank()) {
+                throw new IllegalArgumentException("SMTP host is empty (leave --smtp-host out for a mailbox that does not send)");
+            }
+            if (smtpHost != null && (smtpPort == null || smtpPort < 1 || smtpPort > 65535)) {
+                throw new IllegalArgumentException("SMTP port out of range or missing: " + smtpPort);
+            }
             if (!id.matches("[a-z0-9][a-z0-9_-]{0,63}")) {
                 throw new IllegalArgumentException("mailbox id must be lower-case letters, digits, '-' or '_' (at most 64), was '" + id + "'");
             }
@@ -61,6 +77,10 @@ public final class MailboxCatalog {
                 .set(MAILBOX.SECRET_REF, m.secretRef())
                 .set(MAILBOX.INBOX_FOLDER, m.inboxFolder())
                 .set(MAILBOX.PROCESSED_FOLDER, m.processedFolder())
+                .set(MAILBOX.SMTP_HOST, m.smtpHost())
+                .set(MAILBOX.SMTP_PORT, m.smtpPort())
+                .set(MAILBOX.SMTP_SECURITY, m.smtpSecurity().dbValue())
+                .set(MAILBOX.SMTP_USER, m.smtpUser())
                 .onConflict(MAILBOX.ID)
                 .doUpdate()
                 .set(MAILBOX.ADDRESS, m.address().toLowerCase(Locale.ROOT))
@@ -71,6 +91,10 @@ public final class MailboxCatalog {
                 .set(MAILBOX.SECRET_REF, m.secretRef())
                 .set(MAILBOX.INBOX_FOLDER, m.inboxFolder())
                 .set(MAILBOX.PROCESSED_FOLDER, m.processedFolder())
+                .set(MAILBOX.SMTP_HOST, m.smtpHost())
+                .set(MAILBOX.SMTP_PORT, m.smtpPort())
+                .set(MAILBOX.SMTP_SECURITY, m.smtpSecurity().dbValue())
+                .set(MAILBOX.SMTP_USER, m.smtpUser())
                 .execute();
     }
 
@@ -85,6 +109,15 @@ public final class MailboxCatalog {
                 .fetchOptional(r -> settings(r, config));
     }
 
+    /** How to send one mailbox's outbox, or empty when it has no SMTP server configured. */
+    public Optional<SmtpSettings> smtp(String id, NodeConfig config) {
+        return db.dsl().selectFrom(MAILBOX).where(MAILBOX.ID.eq(id)).fetchOptional()
+                .filter(r -> r.getSmtpHost() != null && !r.getSmtpHost().isBlank() && r.getSmtpPort() != null)
+                .map(r -> SmtpSettings.of(r.getSmtpHost(), r.getSmtpPort(), TransportSecurity.parse(r.getSmtpSecurity()),
+                        r.getSmtpUser() == null ? "" : r.getSmtpUser(), r.getSmtpUser() == null ? "" : secret(r, config),
+                        r.getAddress(), r.getDisplayName()));
+    }
+
     /** Pauses ({@code false}) or resumes a mailbox for good, across restarts. */
     public void setEnabled(String id, boolean enabled) {
         int updated = db.dsl().update(MAILBOX).set(MAILBOX.ENABLED, enabled).where(MAILBOX.ID.eq(id)).execute();
@@ -93,11 +126,15 @@ public final class MailboxCatalog {
         }
     }
 
-    private static MailboxSettings settings(MailboxRecord r, NodeConfig config) {
-        String password = config.secret(r.getSecretRef()).orElseThrow(() -> new ConfigException(
+    private static String secret(MailboxRecord r, NodeConfig config) {
+        return config.secret(r.getSecretRef()).orElseThrow(() -> new ConfigException(
                 "secret." + r.getSecretRef(),
                 "mailbox " + r.getId() + " needs this secret (set it in the file or as TICKETD_SECRET_"
                         + r.getSecretRef().toUpperCase(Locale.ROOT).replace('-', '_') + ")"));
+    }
+
+    private static MailboxSettings settings(MailboxRecord r, NodeConfig config) {
+        String password = secret(r, config);
         return new MailboxSettings(r.getId(), r.getAddress(), r.getImapHost(), r.getImapPort(),
                 TransportSecurity.parse(r.getImapSecurity()), r.getImapUser(), password, r.getInboxFolder(),
                 r.getProcessedFolder(), config.mail().pollInterval(), config.mail().ioTimeout(),

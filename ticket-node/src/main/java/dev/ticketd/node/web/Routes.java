@@ -2,6 +2,8 @@ package dev.ticketd.node.web;
 
 import dev.ticketd.node.clusterpage.ClusterHandlers;
 import dev.ticketd.node.health.HealthHandlers;
+import dev.ticketd.node.quarantine.QuarantineApi;
+import dev.ticketd.node.quarantine.QuarantinePages;
 import dev.ticketd.node.ticket.TicketApi;
 import dev.ticketd.node.ticket.TicketPages;
 import io.javalin.config.RoutesConfig;
@@ -18,7 +20,8 @@ final class Routes {
     }
 
     static void register(RoutesConfig routes, LoginHandlers login, TicketPages tickets, TicketApi api,
-                         HealthHandlers health, ClusterHandlers cluster, Handler metrics) {
+                         HealthHandlers health, ClusterHandlers cluster, Handler metrics,
+                         QuarantinePages quarantine, QuarantineApi quarantineApi) {
         routes.get("/health/live", health::live, PUBLIC);
         routes.get("/health/ready", health::ready, PUBLIC);
         routes.get("/metrics", metrics, STAFF); // bearer token, like the API: for Prometheus
@@ -35,11 +38,15 @@ final class Routes {
         routes.get("/inbound/{id}/raw", tickets::raw, STAFF);
         routes.get("/attachments/{id}", tickets::attachment, STAFF);
         routes.get("/cluster", cluster::page, STAFF);
+        routes.get("/quarantine", quarantine::list, STAFF);
+        routes.post("/quarantine/{id}/{action}", quarantine::act, STAFF);
 
         routes.get("/api/v1/tickets", api::list, STAFF);
         routes.get("/api/v1/tickets/{id}", api::detail, STAFF);
         routes.post("/api/v1/tickets/{id}/replies", api::reply, STAFF);
         routes.get("/api/v1/inbound/{id}/raw", api::raw, STAFF);
         routes.get("/api/v1/cluster", cluster::api, STAFF);
+        routes.get("/api/v1/quarantine", quarantineApi::list, STAFF);
+        routes.post("/api/v1/quarantine/{id}/{action}", quarantineApi::act, STAFF);
     }
 }

@@ -6,12 +6,17 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.db.Database;
+import dev.ticketd.mail.MailParser;
+import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.node.clusterpage.ClusterHandlers;
 import dev.ticketd.node.clusterpage.ClusterStatusService;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.WebSessions;
 import dev.ticketd.node.health.HealthHandlers;
+import dev.ticketd.node.quarantine.QuarantineApi;
+import dev.ticketd.node.quarantine.QuarantinePages;
+import dev.ticketd.node.quarantine.QuarantineService;
 import dev.ticketd.node.ticket.ReplyService;
 import dev.ticketd.node.ticket.TicketApi;
 import dev.ticketd.node.ticket.TicketPages;
@@ -66,6 +71,7 @@ public final class WebServer implements AutoCloseable {
         ReplyService replies = new ReplyService(db);
         TicketPages pages = new TicketPages(queries, replies);
         TicketApi api = new TicketApi(queries, replies);
+        QuarantineService quarantine = new QuarantineService(db, new MailParser(), new TicketsFromMail());
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -79,7 +85,8 @@ public final class WebServer implements AutoCloseable {
             ErrorMapping.register(config.routes);
             Routes.register(config.routes, login, pages, api, health,
                     new ClusterHandlers(new ClusterStatusService(db, cluster, nodeId)),
-                    ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()));
+                    ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()),
+                    new QuarantinePages(quarantine), new QuarantineApi(quarantine));
         });
     }
 

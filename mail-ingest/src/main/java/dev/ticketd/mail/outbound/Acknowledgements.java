@@ -1,0 +1,140 @@
+package dev.ticketd.mail.outbound;
+
+import dev.ticketd.mail.ParsedMail;
+import org.jooq.DSLContext;
+import org.jooq.JSONB;
+import org.jooq.Record3;
+import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.OUTBOX;
+
+/**
+ * Queues the automatic acknowledgement of a new ticket in the outbox, inside the ingest transaction
+ * that opened the ticket (so the acknowledgement exists exactly when the ticket does), unless
+ * {@link LoopRules} forbid answering the mail automatically or the sender already got
+ * {@code perSenderPerHour} acknowledgements in the last hour (counted from the outbox, under a
+ * transaction-scoped advisory lock on the address so that concurrent ingests cannot both slip
+ * under the limit). Every decision not to acknowledge is written to the audit log with its reason.
+ *
+ * <p>Stateless and thread-safe; only the caller's transaction is used.
+ */
+public final class Acknowledgements {
+
+    private static final Logger log = LoggerFactory.getLogger(Acknowledgements.class);
+    private static final Duration RATE_WINDOW = Duration.ofHours(1);
+
+    private final int perSenderPerHour;
+
+    public Acknowledgements(int perSenderPerHour) {
+        if (perSenderPerHour < 0) {
+            throw new IllegalArgumentException("acknowledgements per sender per hour must not be negative: " + perSenderPerHour);
+        }
+        this.perSenderPerHour = perSenderPerHour;
+    }
+
+    public static Acknowledgements defaults() {
+        return new Acknowledgements(LoopRules.DEFAULT_ACKS_PER_SENDER_PER_HOUR);
+    }
+
+    /**
+     * Called for a mail that opened a new ticket.
+     *
+     * @return the Message-ID of the queued acknowledgement, or empty when none was queued
+     */
+    public Optional<String> queue(DSLContext tx, String mailboxId, long ticketId, String ticketNumber, String ticketSubject,
+                                  ParsedMail mail) {
+        Record3<String, String, Boolean> mailbox = tx.select(MAILBOX.ADDRESS, MAILBOX.DISPLAY_NAME, MAILBOX.ACK_ENABLED)
+                .from(MAILBOX).where(MAILBOX.ID.eq(mailboxId)).fetchOne();
+        // a mailbox without an SMTP server could never send the acknowledgement: do not queue one
+        boolean canSend = tx.fetchExists(MAILBOX, MAILBOX.ID.eq(mailboxId).and(MAILBOX.SMTP_HOST.isNotNull()));
+        Optional<LoopRules.Suppression> suppressed;
+        if (mailbox == null || !Boolean.TRUE.equals(mailbox.value3()) || !canSend) {
+            suppressed = Optional.of(LoopRules.Suppression.DISABLED);
+        } else {
+            Set<String> own = new HashSet<>(tx.select(MAILBOX.ADDRESS).from(MAILBOX).fetch(MAILBOX.ADDRESS));
+            suppressed = LoopRules.check(mail.fromAddress(), mail.loopHeaders(), own);
+        }
+        String to = mail.fromAddress().toLowerCase(Locale.ROOT);
+        if (suppressed.isEmpty()) {
+            tx.execute("select pg_advisory_xact_lock(hashtext({0}))", DSL.val("ticketd.ack:" + to));
+            int recent = tx.fetchCount(OUTBOX, OUTBOX.KIND.eq("ack").and(OUTBOX.TO_ADDRESS.eq(to))
+                    .and(OUTBOX.CREATED_AT.gt(DSL.field("now() - interval '" + RATE_WINDOW.toSeconds() + " seconds'",
+                            OffsetDateTime.class))));
+            if (!LoopRules.withinRate(recent, perSenderPerHour)) {
+                suppressed = Optional.of(LoopRules.Suppression.RATE_LIMITED);
+            }
+        }
+        if (suppressed.isPresent()) {
+            log.info("no acknowledgement mailbox={} ticket={} reason={}", mailboxId, ticketNumber, suppressed.get());
+            audit(tx, mailboxId, ticketId, "ticket.ack_suppressed", "{\"reason\":\"" + suppressed.get() + "\"}");
+            return Optional.empty();
+        }
+        String messageId = "<ack." + UUID.randomUUID() + "@" + domainOf(mailbox.value1()) + ">";
+        String inReplyTo = mail.messageId().filter(id -> id.startsWith("<") && id.length() <= 998).orElse(null);
+        long outboxId = tx.insertInto(OUTBOX)
+                .set(OUTBOX.MAILBOX_ID, mailboxId)
+                .set(OUTBOX.TICKET_ID, ticketId)
+                .set(OUTBOX.KIND, "ack")
+                .set(OUTBOX.MESSAGE_ID, messageId)
+                .set(OUTBOX.TO_ADDRESS, to)
+                .set(OUTBOX.SUBJECT, subject(ticketSubject, ticketNumber))
+                .set(OUTBOX.BODY_TEXT, body(ticketNumber, ticketSubject, mail.fromName(), mailbox.value2(), mailbox.value1()))
+                .set(OUTBOX.IN_REPLY_TO, inReplyTo)
+                .set(OUTBOX.REFERENCES_HEADER, inReplyTo)
+                .set(OUTBOX.STATUS, "pending")
+                .returning(OUTBOX.ID)
+                .fetchOne(OUTBOX.ID);
+        audit(tx, mailboxId, ticketId, "ticket.ack_queued", "{\"outboxId\":" + outboxId + "}");
+        return Optional.of(messageId);
+    }
+
+    /** "Re: " plus the subject with the ticket token, as staff replies have it, so both thread alike. */
+    static String subject(String subject, String number) {
+        String base = subject == null ? "" : subject.strip();
+        String token = "[" + number + "]";
+        if (!base.contains(token)) {
+            base = base.isEmpty() ? token : base + " " + token;
+        }
+        return base.toLowerCase(Locale.ROOT).startsWith("re:") ? base : "Re: " + base;
+    }
+
+    static String body(String number, String subject, String customerName, String mailboxName, String mailboxAddress) {
+        String greeting = customerName == null || customerName.isBlank() ? "Hello," : "Hello " + customerName.strip() + ",";
+        String signature = mailboxName == null || mailboxName.isBlank() ? mailboxAddress : mailboxName.strip();
+        return greeting + "\n\n"
+                + "we have received your message \"" + subject + "\" and opened ticket " + number + " for it.\n"
+                + "We will answer as soon as we can. To add anything, reply to this mail and keep [" + number + "]\n"
+                + "in the subject.\n\n"
+                + "-- \n" + signature + "\n"
+                + "(This is an automatic message.)\n";
+    }
+
+    static String domainOf(String address) {
+        int at = address == null ? -1 : address.lastIndexOf('@');
+        if (at < 0 || at == address.length() - 1) {
+            throw new IllegalStateException("mailbox address has no domain: " + address);
+        }
+        return address.substring(at + 1).strip().replace(">", "");
+    }
+
+    private static void audit(DSLContext tx, String mailboxId, long ticketId, String action, String detailJson) {
+        tx.insertInto(AUDIT_LOG)
+                .set(AUDIT_LOG.ACTOR, "mailbox:" + mailboxId)
+                .set(AUDIT_LOG.ACTION, action)
+                .set(AUDIT_LOG.TICKET_ID, ticketId)
+                .set(AUDIT_LOG.DETAIL, JSONB.valueOf(detailJson))
+                .execute();
+    }
+}

@@ -1,0 +1,123 @@
+package dev.ticketd.mail.outbound;
+
+import dev.ticketd.db.Transactions;
+import dev.ticketd.mail.EpochFence;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.impl.DSL;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Optional;
+
+import static dev.ticketd.db.generated.Tables.OUTBOX;
+
+/**
+ * The outbox rows of one mailbox as its sender sees them: claim one, record what became of it.
+ * Every method is one short transaction; none is ever open while SMTP talks. Times are the
+ * database's ({@code now()}), so claims and backoffs mean the same on every node whatever their
+ * clocks say.
+ */
+final class OutboxRows {
+
+    /** A row claimed for sending. {@code attempt} (the row's attempts after the claim) identifies the claim. */
+    record Claimed(long id, String kind, String messageId, String to, String subject, String body,
+                   Optional<String> inReplyTo, Optional<String> references, int attempt, boolean reclaimed) {
+
+        boolean automatic() {
+            return "ack".equals(kind);
+        }
+    }
+
+    private final Transactions transactions;
+    private final String mailboxId;
+    private final long epoch;
+
+    OutboxRows(Transactions transactions, String mailboxId, long epoch) {
+        this.transactions = transactions;
+        this.mailboxId = mailboxId;
+        this.epoch = epoch;
+    }
+
+    /**
+     * Claims the oldest row that is due: pending and past its backoff, or 'sending' under a claim
+     * older than {@code claimExpiry} (its sender died mid-send). Checks the epoch first.
+     *
+     * @throws dev.ticketd.mail.StaleEpochException when another node leads the mailbox (nothing was claimed)
+     */
+    Optional<Claimed> claimNext(Duration claimExpiry) {
+        return transactions.write(tx -> {
+            EpochFence.check(tx, mailboxId, epoch);
+            Record due = tx.select(OUTBOX.ID, OUTBOX.STATUS).from(OUTBOX)
+                    .where(OUTBOX.MAILBOX_ID.eq(mailboxId))
+                    .and(OUTBOX.STATUS.eq("pending")
+                            .and(OUTBOX.NEXT_ATTEMPT_AT.isNull().or(OUTBOX.NEXT_ATTEMPT_AT.le(DSL.currentOffsetDateTime())))
+                            .or(OUTBOX.STATUS.eq("sending")
+                                    .and(OUTBOX.CLAIMED_AT.isNull().or(OUTBOX.CLAIMED_AT.lt(ago(claimExpiry))))))
+                    .orderBy(OUTBOX.ID)
+                    .limit(1)
+                    .forUpdate().skipLocked()
+                    .fetchOne();
+            if (due == null) {
+                return Optional.empty();
+            }
+            boolean reclaimed = "sending".equals(due.get(OUTBOX.STATUS));
+            Record row = tx.update(OUTBOX)
+                    .set(OUTBOX.STATUS, "sending")
+                    .set(OUTBOX.ATTEMPTS, OUTBOX.ATTEMPTS.plus(1))
+                    .set(OUTBOX.CLAIMED_AT, DSL.currentOffsetDateTime())
+                    .set(OUTBOX.CLAIMED_EPOCH, epoch)
+                    .where(OUTBOX.ID.eq(due.get(OUTBOX.ID)))
+                    .returning(OUTBOX.ID, OUTBOX.KIND, OUTBOX.MESSAGE_ID, OUTBOX.TO_ADDRESS, OUTBOX.SUBJECT, OUTBOX.BODY_TEXT,
+                            OUTBOX.IN_REPLY_TO, OUTBOX.REFERENCES_HEADER, OUTBOX.ATTEMPTS)
+                    .fetchOne();
+            return Optional.of(new Claimed(row.get(OUTBOX.ID), row.get(OUTBOX.KIND), row.get(OUTBOX.MESSAGE_ID),
+                    row.get(OUTBOX.TO_ADDRESS), row.get(OUTBOX.SUBJECT), row.get(OUTBOX.BODY_TEXT),
+                    Optional.ofNullable(row.get(OUTBOX.IN_REPLY_TO)), Optional.ofNullable(row.get(OUTBOX.REFERENCES_HEADER)),
+                    row.get(OUTBOX.ATTEMPTS), reclaimed));
+        });
+    }
+
+    /**
+     * Records a delivery. Not fenced by the epoch: the mail went out, and saying so is true whoever
+     * leads now. Conditional on the claim, so a sender whose claim expired and was taken over
+     * cannot overwrite the newer claim's result.
+     *
+     * @return false when the claim had been taken over meanwhile
+     */
+    boolean sent(Claimed row, String smtpReply) {
+        return transactions.write(tx -> ofClaim(tx, row, tx.update(OUTBOX)
+                .set(OUTBOX.STATUS, "sent")
+                .set(OUTBOX.SENT_AT, DSL.currentOffsetDateTime())
+                .set(OUTBOX.SMTP_REPLY, smtpReply)
+                .set(OUTBOX.LAST_ERROR, (String) null)
+                .set(OUTBOX.NEXT_ATTEMPT_AT, (OffsetDateTime) null)
+                .where(OUTBOX.ID.eq(row.id()))));
+    }
+
+    /** Back to pending, due again after {@code backoff}. */
+    boolean retryLater(Claimed row, String error, Duration backoff) {
+        return transactions.write(tx -> ofClaim(tx, row, tx.update(OUTBOX)
+                .set(OUTBOX.STATUS, "pending")
+                .set(OUTBOX.LAST_ERROR, error)
+                .set(OUTBOX.NEXT_ATTEMPT_AT, DSL.field("now() + interval '" + backoff.toMillis() + " milliseconds'",
+                        OffsetDateTime.class))
+                .where(OUTBOX.ID.eq(row.id()))));
+    }
+
+    /** Given up: the server refused the mail for good, or it failed too often. A person sees it. */
+    boolean failed(Claimed row, String error) {
+        return transactions.write(tx -> ofClaim(tx, row, tx.update(OUTBOX)
+                .set(OUTBOX.STATUS, "failed")
+                .set(OUTBOX.LAST_ERROR, error)
+                .where(OUTBOX.ID.eq(row.id()))));
+    }
+
+    private static boolean ofClaim(DSLContext tx, Claimed row, org.jooq.UpdateConditionStep<?> update) {
+        return update.and(OUTBOX.STATUS.eq("sending")).and(OUTBOX.ATTEMPTS.eq(row.attempt())).execute() == 1;
+    }
+
+    private static org.jooq.Field<OffsetDateTime> ago(Duration d) {
+        return DSL.field("now() - interval '" + d.toMillis() + " milliseconds'", OffsetDateTime.class);
+    }
+}

@@ -1,0 +1,126 @@
+package dev.ticketd.mail.quarantine;
+
+import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.mail.TransportSecurity;
+import jakarta.mail.FetchProfile;
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import jakarta.mail.UIDFolder;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * A read-only IMAP view of a mailbox's folders, for reconciling them with the database. It opens
+ * folders {@code READ_ONLY} with {@code peek}, so it can neither move, flag nor delete mail. Every
+ * connect, read and write is bounded by the mailbox's I/O timeout. Jakarta Mail types stay in here.
+ *
+ * <p>Lifecycle: {@link #open()} once, then any number of {@link #list} and {@link #fetchRaw};
+ * {@link #close()} once. One thread.
+ */
+public final class ReadOnlyMailbox implements AutoCloseable {
+
+    /** One message of a folder: its UID and size. */
+    public record Listed(long uid, long size) {
+    }
+
+    /** A folder's UIDVALIDITY and its messages, oldest UID first; empty when the folder does not exist. */
+    public record FolderListing(String folder, long uidValidity, List<Listed> messages) {
+    }
+
+    private final MailboxSettings settings;
+    private Store store;
+    private Folder open;
+
+    public ReadOnlyMailbox(MailboxSettings settings) {
+        this.settings = settings;
+    }
+
+    public void open() throws MessagingException {
+        String protocol = settings.imapSecurity() == TransportSecurity.TLS ? "imaps" : "imap";
+        Properties p = new Properties();
+        String timeout = Long.toString(settings.ioTimeout().toMillis());
+        p.setProperty("mail." + protocol + ".connectiontimeout", timeout);
+        p.setProperty("mail." + protocol + ".timeout", timeout);
+        p.setProperty("mail." + protocol + ".writetimeout", timeout);
+        p.setProperty("mail." + protocol + ".peek", "true");
+        p.setProperty("mail." + protocol + ".fetchsize", "1048576");
+        if (settings.imapSecurity() == TransportSecurity.STARTTLS) {
+            p.setProperty("mail." + protocol + ".starttls.enable", "true");
+            p.setProperty("mail." + protocol + ".starttls.required", "true");
+        }
+        if (settings.imapSecurity() != TransportSecurity.NONE) {
+            p.setProperty("mail." + protocol + ".ssl.checkserveridentity", "true");
+        }
+        Store s = Session.getInstance(p).getStore(protocol);
+        s.connect(settings.imapHost(), settings.imapPort(), settings.imapUser(), settings.imapPassword());
+        store = s;
+    }
+
+    /** Opens {@code folder} read-only (closing the one open before) and lists it. */
+    public FolderListing list(String folder) throws MessagingException {
+        closeFolder();
+        Folder f = store.getFolder(folder);
+        if (!f.exists()) {
+            return new FolderListing(folder, 0, List.of());
+        }
+        f.open(Folder.READ_ONLY);
+        open = f;
+        UIDFolder uids = (UIDFolder) f;
+        Message[] messages = f.getMessages();
+        FetchProfile fp = new FetchProfile();
+        fp.add(UIDFolder.FetchProfileItem.UID);
+        fp.add(FetchProfile.Item.SIZE);
+        f.fetch(messages, fp);
+        List<Listed> listed = new ArrayList<>(messages.length);
+        for (Message m : messages) {
+            if (!m.isExpunged()) {
+                listed.add(new Listed(uids.getUID(m), m.getSize()));
+            }
+        }
+        listed.sort((a, b) -> Long.compare(a.uid(), b.uid()));
+        return new FolderListing(folder, uids.getUIDValidity(), listed);
+    }
+
+    /** The bytes of a message of the folder listed last, exactly as the server stores them; null when it is gone. */
+    public byte[] fetchRaw(long uid) throws MessagingException, IOException {
+        Message m = ((UIDFolder) open).getMessageByUID(uid);
+        if (m == null || m.isExpunged()) {
+            return null;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(1024, m.getSize()));
+        m.writeTo(out);
+        return out.toByteArray();
+    }
+
+    private void closeFolder() {
+        Folder f = open;
+        open = null;
+        try {
+            if (f != null && f.isOpen()) {
+                f.close(false); // never expunge
+            }
+        } catch (MessagingException | RuntimeException ignored) {
+            // a read-only folder holds nothing to lose; the store close drops the socket anyway
+        }
+    }
+
+    @Override
+    public void close() {
+        closeFolder();
+        try {
+            if (store != null) {
+                store.close();
+            }
+        } catch (MessagingException | RuntimeException ignored) {
+            // as above
+        }
+        store = null;
+    }
+}

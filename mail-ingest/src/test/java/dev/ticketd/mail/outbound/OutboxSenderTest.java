@@ -1,0 +1,236 @@
+package dev.ticketd.mail.outbound;
+
+import dev.ticketd.cluster.MailboxLeases;
+import dev.ticketd.db.Database;
+import dev.ticketd.db.generated.tables.records.OutboxRecord;
+import dev.ticketd.mail.TransportSecurity;
+import dev.ticketd.testing.TestPostgres;
+import dev.ticketd.testing.TestTimeouts;
+import jakarta.mail.internet.MimeMessage;
+import org.jooq.impl.DSL;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.OUTBOX;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** {@link OutboxSender} against a real PostgreSQL and a real SMTP server (GreenMail). */
+class OutboxSenderTest {
+
+    private static final String SUPPORT = "support@desk.example.test";
+
+    private Database db;
+    private SmtpServer smtp;
+    private MailboxLeases leases;
+    private long epoch;
+    private long ticketId;
+    private final List<OutboxSender> senders = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        db = TestPostgres.freshDatabase();
+        smtp = SmtpServer.onFreePort();
+        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, SUPPORT)
+                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, 143)
+                .set(MAILBOX.IMAP_USER, SUPPORT).set(MAILBOX.SECRET_REF, "support").execute();
+        long contact = db.dsl().insertInto(CONTACT).set(CONTACT.EMAIL, "ann@example.test").returning(CONTACT.ID)
+                .fetchOne(CONTACT.ID);
+        ticketId = db.dsl().insertInto(TICKET).set(TICKET.NUMBER, "T-1042").set(TICKET.MAILBOX_ID, "support")
+                .set(TICKET.SUBJECT, "Printer").set(TICKET.REQUESTER_ID, contact).returning(TICKET.ID).fetchOne(TICKET.ID);
+        leases = new MailboxLeases(db.transactions(), Duration.ofSeconds(2));
+        epoch = leases.acquire("support", "test");
+    }
+
+    @AfterEach
+    void tearDown() {
+        senders.forEach(OutboxSender::close);
+        smtp.close();
+        db.close();
+    }
+
+    @Test
+    void aPendingReplyIsDeliveredOnceWithItsMessageIdAndThreadingHeaders() throws Exception {
+        smtp.start();
+        long id = queue("reply", "<reply.1@desk.example.test>", "<p1@example.test>");
+        OutboxSender sender = start(epoch);
+
+        awaitStatus(id, "sent");
+        awaitPasses(sender, 3); // more passes: nothing is sent again
+
+        assertThat(smtp.received()).hasSize(1);
+        MimeMessage m = smtp.received().get(0);
+        assertThat(m.getMessageID()).isEqualTo("<reply.1@desk.example.test>");
+        assertThat(m.getHeader("In-Reply-To", null)).isEqualTo("<p1@example.test>");
+        assertThat(m.getHeader("References", null)).isEqualTo("<p1@example.test>");
+        assertThat(m.getHeader("Auto-Submitted")).isNull();
+        assertThat(m.getSubject()).isEqualTo("Re: Printer [T-1042]");
+        assertThat(m.getFrom()[0].toString()).isEqualTo("Help Desk <" + SUPPORT + ">");
+        assertThat(m.getContent().toString()).contains("Try turning it off");
+        OutboxRecord row = row(id);
+        assertThat(row.getAttempts()).isEqualTo(1);
+        assertThat(row.getSentAt()).isNotNull();
+        assertThat(row.getSmtpReply()).startsWith("250");
+        assertThat(row.getClaimedEpoch()).isEqualTo(epoch);
+        assertThat(sender.status().sent()).isEqualTo(1);
+        assertThat(sender.status().resent()).isZero();
+    }
+
+    @Test
+    void anAcknowledgementSaysItIsAutomatic() throws Exception {
+        smtp.start();
+        long id = queue("ack", "<ack.1@desk.example.test>", "<p1@example.test>");
+        start(epoch);
+
+        awaitStatus(id, "sent");
+
+        MimeMessage m = smtp.received().get(0);
+        assertThat(m.getHeader("Auto-Submitted", null)).isEqualTo("auto-replied");
+        assertThat(m.getHeader("X-Auto-Response-Suppress", null)).isEqualTo("All");
+    }
+
+    @Test
+    void aSenderWithAStaleEpochSendsNothingAndStopsForGood() {
+        smtp.start();
+        long id = queue("reply", "<reply.2@desk.example.test>", null);
+        long stale = epoch;
+        epoch = leases.acquire("support", "another-node");
+        OutboxSender sender = start(stale);
+
+        await().atMost(TestTimeouts.seconds(10)).until(() -> sender.status().state() == OutboxSender.State.FENCED_OUT);
+
+        assertThat(smtp.received()).isEmpty();
+        assertThat(row(id).getStatus()).isEqualTo("pending");
+        assertThat(row(id).getAttempts()).isZero();
+        assertThat(sender.isRunning()).isFalse();
+    }
+
+    @Test
+    void aMailWaitsWhileTheSmtpServerIsDownAndIsSentWhenItIsBack() throws Exception {
+        long id = queue("reply", "<reply.3@desk.example.test>", null);
+        OutboxSender sender = start(epoch);
+
+        await().atMost(TestTimeouts.seconds(10)).until(() -> row(id).getLastError() != null);
+        OutboxRecord waiting = row(id);
+        assertThat(waiting.getStatus()).isIn("pending", "sending");
+        assertThat(waiting.getAttempts()).isGreaterThanOrEqualTo(1);
+        assertThat(sender.status().retried()).isGreaterThanOrEqualTo(1);
+
+        smtp.start();
+        awaitStatus(id, "sent");
+
+        assertThat(smtp.received()).hasSize(1);
+        assertThat(smtp.received().get(0).getMessageID()).isEqualTo("<reply.3@desk.example.test>");
+        assertThat(row(id).getLastError()).isNull();
+    }
+
+    @Test
+    void aRowLeftSendingPastTheClaimExpiryIsSentAgainWithTheSameMessageIdAndCounted() throws Exception {
+        smtp.start();
+        long abandoned = queue("reply", "<reply.4@desk.example.test>", null);
+        long inFlight = queue("reply", "<reply.5@desk.example.test>", null);
+        // a sender died an hour ago mid-send; another is sending right now
+        db.dsl().update(OUTBOX).set(OUTBOX.STATUS, "sending").set(OUTBOX.ATTEMPTS, 1).set(OUTBOX.CLAIMED_EPOCH, epoch)
+                .set(OUTBOX.CLAIMED_AT, DSL.field("now() - interval '1 hour'", OffsetDateTime.class))
+                .where(OUTBOX.ID.eq(abandoned)).execute();
+        db.dsl().update(OUTBOX).set(OUTBOX.STATUS, "sending").set(OUTBOX.ATTEMPTS, 1).set(OUTBOX.CLAIMED_EPOCH, epoch)
+                .set(OUTBOX.CLAIMED_AT, DSL.currentOffsetDateTime())
+                .where(OUTBOX.ID.eq(inFlight)).execute();
+        OutboxSender sender = start(epoch);
+
+        awaitStatus(abandoned, "sent");
+        awaitPasses(sender, 2);
+
+        assertThat(smtp.received()).hasSize(1);
+        assertThat(smtp.received().get(0).getMessageID()).isEqualTo("<reply.4@desk.example.test>");
+        assertThat(row(abandoned).getAttempts()).isEqualTo(2);
+        assertThat(sender.status().resent()).isEqualTo(1);
+        assertThat(row(inFlight).getStatus()).isEqualTo("sending");
+    }
+
+    @Test
+    void anAddressTheServerCannotTakeIsGivenUpAsFailed() {
+        smtp.start();
+        long id = db.dsl().insertInto(OUTBOX).set(OUTBOX.MAILBOX_ID, "support").set(OUTBOX.TICKET_ID, ticketId)
+                .set(OUTBOX.MESSAGE_ID, "<reply.6@desk.example.test>").set(OUTBOX.TO_ADDRESS, "not an address")
+                .set(OUTBOX.SUBJECT, "x").set(OUTBOX.BODY_TEXT, "x").returning(OUTBOX.ID).fetchOne(OUTBOX.ID);
+        long good = queue("reply", "<reply.7@desk.example.test>", null);
+        OutboxSender sender = start(epoch);
+
+        awaitStatus(good, "sent");
+
+        assertThat(row(id).getStatus()).isEqualTo("failed");
+        assertThat(row(id).getLastError()).isNotBlank();
+        assertThat(sender.status().failed()).isEqualTo(1);
+    }
+
+    @Test
+    void theClaimExpiryMustOutlastTheLongestSend() {
+        SmtpSettings settings = settings();
+        OutboxSender.Options tooShort = new OutboxSender.Options(Duration.ofSeconds(1), 10, settings.longestSend(), 5,
+                Duration.ofSeconds(1), Duration.ofSeconds(2));
+        assertThatThrownBy(() -> new OutboxSender("support", settings, db, epoch, Clock.systemUTC(), tooShort))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("claim expiry");
+    }
+
+    @Test
+    void thePasswordIsNeverShown() {
+        SmtpSettings s = new SmtpSettings("smtp.example.test", 587, TransportSecurity.STARTTLS, "desk", "hunter2",
+                SUPPORT, "", Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1));
+        assertThat(s.toString()).doesNotContain("hunter2").contains("***");
+    }
+
+    private SmtpSettings settings() {
+        return new SmtpSettings("127.0.0.1", smtp.port(), TransportSecurity.NONE, null, null, SUPPORT, "Help Desk",
+                Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2));
+    }
+
+    static OutboxSender.Options testOptions() {
+        return new OutboxSender.Options(Duration.ofMillis(100), 10, Duration.ofMinutes(2), 50,
+                Duration.ofMillis(100), Duration.ofMillis(500));
+    }
+
+    private OutboxSender start(long withEpoch) {
+        OutboxSender sender = new OutboxSender("support", settings(), db, withEpoch, Clock.systemUTC(), testOptions());
+        senders.add(sender);
+        sender.start();
+        return sender;
+    }
+
+    private long queue(String kind, String messageId, String inReplyTo) {
+        return db.dsl().insertInto(OUTBOX).set(OUTBOX.MAILBOX_ID, "support").set(OUTBOX.TICKET_ID, ticketId)
+                .set(OUTBOX.KIND, kind).set(OUTBOX.MESSAGE_ID, messageId).set(OUTBOX.TO_ADDRESS, "ann@example.test")
+                .set(OUTBOX.SUBJECT, "Re: Printer [T-1042]").set(OUTBOX.BODY_TEXT, "Try turning it off and on again.")
+                .set(OUTBOX.IN_REPLY_TO, inReplyTo).set(OUTBOX.REFERENCES_HEADER, inReplyTo)
+                .returning(OUTBOX.ID).fetchOne(OUTBOX.ID);
+    }
+
+    private OutboxRecord row(long id) {
+        return db.dsl().selectFrom(OUTBOX).where(OUTBOX.ID.eq(id)).fetchSingle();
+    }
+
+    private void awaitStatus(long id, String status) {
+        await().atMost(TestTimeouts.seconds(15)).pollInterval(Duration.ofMillis(50))
+                .until(() -> row(id).getStatus().equals(status));
+    }
+
+    /** Waits until the sender finished {@code n} more passes. */
+    private static void awaitPasses(OutboxSender sender, int n) {
+        for (int i = 0; i < n; i++) {
+            var before = sender.status().lastPassAt();
+            await().atMost(TestTimeouts.seconds(10)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> sender.status().lastPassAt() != null && !sender.status().lastPassAt().equals(before));
+        }
+    }
+}

@@ -1,0 +1,350 @@
+package dev.ticketd.node.quarantine;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ticketd.db.Database;
+import dev.ticketd.mail.MailParser;
+import dev.ticketd.mail.ParseResult;
+import dev.ticketd.mail.ParsedMail;
+import dev.ticketd.mail.TicketsFromMail;
+import dev.ticketd.mail.quarantine.HeaderPeek;
+import dev.ticketd.node.auth.StaffUser;
+import dev.ticketd.node.ticket.ConflictException;
+import dev.ticketd.node.ticket.InvalidRequestException;
+import dev.ticketd.node.ticket.NotFoundException;
+import dev.ticketd.node.ticket.TicketCursor;
+import org.jooq.Condition;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.JSONB;
+import org.jooq.Record;
+import org.jooq.exception.DataAccessException;
+import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static dev.ticketd.db.generated.Sequences.TICKET_NUMBER_SEQ;
+import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
+import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.QUARANTINE_ACTION;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+
+/**
+ * The quarantine: stored mail whose parse failed and that nobody has decided on yet, and the
+ * three decisions staff can make. Knows nothing of HTTP.
+ *
+ * <p>Each decision runs in one transaction that first locks the mail's row, so two staff members
+ * (or a double click, or a client retry after a failover) acting at once are serialised. A mail
+ * is decided once ({@code quarantine_action}'s primary key): repeating the same action answers
+ * with the first result; another action on a decided mail is a conflict. A retry creates its
+ * ticket message with {@code inbound_message_id} set, which is unique, so one mail can never
+ * become two ticket messages. Nothing is deleted. Every decision, and every retry that still
+ * cannot read the mail, writes an audit row; a repeat that only reports the first result does not.
+ *
+ * <p>Thread-safe; the {@link Database} belongs to the caller.
+ */
+public final class QuarantineService {
+
+    public static final int MAX_LIMIT = 500;
+    /** Requester of an imported mail without a usable From address. */
+    public static final String UNKNOWN_SENDER = "unknown-sender@invalid";
+
+    private static final Logger log = LoggerFactory.getLogger(QuarantineService.class);
+    private static final int HEADER_PREFIX_BYTES = 16 * 1024;
+    private static final int MAX_SUBJECT_REASON = 200;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Database db;
+    private final MailParser parser;
+    private final TicketsFromMail tickets;
+
+    public QuarantineService(Database db, MailParser parser, TicketsFromMail tickets) {
+        this.db = db;
+        this.parser = parser;
+        this.tickets = tickets;
+    }
+
+    /** The open entries, newest first (received_at desc, id desc), after {@code after} when given. */
+    public QuarantinePage list(int limit, TicketCursor after) {
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw new InvalidRequestException("limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
+        }
+        Condition where = isOpen();
+        if (after != null) {
+            where = where.and(DSL.row(INBOUND_MESSAGE.RECEIVED_AT, INBOUND_MESSAGE.ID).lt(after.createdAt(), after.id()));
+        }
+        // only the start of the raw mail: enough for its headers, bounded however large the mail is
+        Field<byte[]> head = DSL.field("substring({0} from 1 for " + HEADER_PREFIX_BYTES + ")", byte[].class, INBOUND_MESSAGE.RAW)
+                .as("head");
+        List<QuarantineEntry> rows = db.dsl()
+                .select(INBOUND_MESSAGE.ID, INBOUND_MESSAGE.MAILBOX_ID, INBOUND_MESSAGE.RECEIVED_AT, INBOUND_MESSAGE.FROM_ADDRESS,
+                        INBOUND_MESSAGE.SUBJECT, INBOUND_MESSAGE.SIZE_BYTES, INBOUND_MESSAGE.PARSE_ERROR, head)
+                .from(INBOUND_MESSAGE)
+                .where(where)
+                .orderBy(INBOUND_MESSAGE.RECEIVED_AT.desc(), INBOUND_MESSAGE.ID.desc())
+                .limit(limit + 1)
+                .fetch(r -> {
+                    byte[] h = r.get(head);
+                    String from = r.get(INBOUND_MESSAGE.FROM_ADDRESS) != null ? r.get(INBOUND_MESSAGE.FROM_ADDRESS)
+                            : HeaderPeek.header(h, "From").orElse(null);
+                    String subject = r.get(INBOUND_MESSAGE.SUBJECT) != null ? r.get(INBOUND_MESSAGE.SUBJECT)
+                            : HeaderPeek.header(h, "Subject").orElse(null);
+                    return new QuarantineEntry(r.get(INBOUND_MESSAGE.ID), r.get(INBOUND_MESSAGE.MAILBOX_ID),
+                            r.get(INBOUND_MESSAGE.RECEIVED_AT), from, subject, r.get(INBOUND_MESSAGE.SIZE_BYTES),
+                            Optional.ofNullable(r.get(INBOUND_MESSAGE.PARSE_ERROR)).orElse("unknown"));
+                });
+        if (rows.size() <= limit) {
+            return new QuarantinePage(rows, null);
+        }
+        List<QuarantineEntry> page = List.copyOf(rows.subList(0, limit));
+        QuarantineEntry last = page.get(limit - 1);
+        return new QuarantinePage(page, new TicketCursor(last.receivedAt(), last.id()).encode());
+    }
+
+    /** How many mails are in quarantine now. */
+    public int openCount() {
+        return db.dsl().fetchCount(INBOUND_MESSAGE, isOpen());
+    }
+
+    /** The decision already made about a mail, if any. */
+    public Optional<QuarantineResult> decision(long inboundMessageId) {
+        return decided(db.dsl(), inboundMessageId);
+    }
+
+    public QuarantineResult act(long inboundMessageId, QuarantineAction action, StaffUser staff) {
+        return switch (action) {
+            case RETRY -> retry(inboundMessageId, staff);
+            case IMPORT -> db.transactions().write(tx -> decide(tx, inboundMessageId, action, staff,
+                    row -> importUnreadable(tx, row, staff)));
+            case DISMISS -> db.transactions().write(tx -> decide(tx, inboundMessageId, action, staff,
+                    row -> new Decision(null, null, null, "dismissed; the raw mail is kept")));
+        };
+    }
+
+    private record Decision(Long ticketId, String ticketNumber, Long ticketMessageId, String outcome) {
+    }
+
+    private interface DecisionWork {
+        Decision apply(Record lockedRow);
+    }
+
+    private QuarantineResult retry(long id, StaffUser staff) {
+        // parsing is pure work: outside the transaction, which re-checks the state under its lock
+        byte[] raw = db.dsl().select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(id))
+                .fetchOptional(INBOUND_MESSAGE.RAW)
+                .orElseThrow(() -> notFound(id));
+        ParseResult parsed = parser.parse(raw);
+        if (parsed instanceof ParseResult.Parsed p) {
+            try {
+                return db.transactions().write(tx -> decide(tx, id, QuarantineAction.RETRY, staff,
+                        row -> ticketParsed(tx, row, p.mail())));
+            } catch (TicketsFromMail.NotTicketable e) {
+                // e.g. a bounce for a message we never sent: it still belongs in quarantine
+                return stillUnreadable(id, staff, e.getMessage());
+            } catch (DataAccessException e) {
+                if (!isAboutThisMail(e)) {
+                    throw e;
+                }
+                // as at intake: the database refuses something derived from this mail
+                String reason = "parses now, but could not be stored as a ticket: " + e.sqlState() + " "
+                        + Optional.ofNullable(e.getCause()).map(Throwable::getMessage).orElse(e.getMessage());
+                return stillUnreadable(id, staff, reason);
+            }
+        }
+        return stillUnreadable(id, staff, ((ParseResult.Failed) parsed).reason());
+    }
+
+    private QuarantineResult stillUnreadable(long id, StaffUser staff, String reason) {
+        return db.transactions().write(tx -> {
+            Record row = lock(tx, id);
+            Optional<QuarantineResult> earlier = earlierDecision(tx, id, QuarantineAction.RETRY);
+            if (earlier.isPresent()) {
+                return earlier.get();
+            }
+            requireQuarantined(row, id);
+            OffsetDateTime now = now(tx);
+            audit(tx, staff, QuarantineAction.RETRY, null, detail(id, "still-unreadable", reason, null));
+            log.info("quarantine retry still cannot read the mail inbound={} staff={} reason={}", id, staff.email(), reason);
+            return new QuarantineResult(id, QuarantineAction.RETRY.decision(), false, false,
+                    "still cannot be read: " + reason, null, null, staff.email(), now);
+        });
+    }
+
+    private QuarantineResult decide(DSLContext tx, long id, QuarantineAction action, StaffUser staff, DecisionWork work) {
+        Record row = lock(tx, id);
+        Optional<QuarantineResult> earlier = earlierDecision(tx, id, action);
+        if (earlier.isPresent()) {
+            return earlier.get();
+        }
+        requireQuarantined(row, id);
+        Decision d = work.apply(row);
+        OffsetDateTime now = now(tx);
+        tx.insertInto(QUARANTINE_ACTION)
+                .set(QUARANTINE_ACTION.INBOUND_MESSAGE_ID, id)
+                .set(QUARANTINE_ACTION.ACTION, action.decision())
+                .set(QUARANTINE_ACTION.ACTOR, staff.email())
+                .set(QUARANTINE_ACTION.TICKET_ID, d.ticketId())
+                .set(QUARANTINE_ACTION.TICKET_MESSAGE_ID, d.ticketMessageId())
+                .set(QUARANTINE_ACTION.OUTCOME, d.outcome())
+                .set(QUARANTINE_ACTION.ACTED_AT, now)
+                .execute();
+        audit(tx, staff, action, d.ticketId(), detail(id, action.decision(), d.outcome(), d.ticketNumber()));
+        log.info("quarantine decision inbound={} action={} staff={} ticket={}", id, action.decision(), staff.email(), d.ticketNumber());
+        return new QuarantineResult(id, action.decision(), true, false, d.outcome(), d.ticketId(), d.ticketNumber(),
+                staff.email(), now);
+    }
+
+    private static Record lock(DSLContext tx, long id) {
+        Record row = tx.select(INBOUND_MESSAGE.ID, INBOUND_MESSAGE.MAILBOX_ID, INBOUND_MESSAGE.PARSE_STATUS,
+                        INBOUND_MESSAGE.PARSE_ERROR)
+                .from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(id))
+                .forUpdate()
+                .fetchOne();
+        if (row == null) {
+            throw notFound(id);
+        }
+        return row;
+    }
+
+    /** The first decision when it was this action; a conflict when it was another. */
+    private static Optional<QuarantineResult> earlierDecision(DSLContext tx, long id, QuarantineAction action) {
+        Optional<QuarantineResult> earlier = decided(tx, id);
+        if (earlier.isPresent() && !earlier.get().action().equals(action.decision())) {
+            QuarantineResult e = earlier.get();
+            throw new ConflictException("mail " + id + " has already left the quarantine: " + e.action() + " by " + e.actor()
+                    + " at " + e.actedAt() + " (" + e.outcome() + "); it cannot also be " + action.decision());
+        }
+        return earlier;
+    }
+
+    private static Optional<QuarantineResult> decided(DSLContext dsl, long id) {
+        return dsl.select(QUARANTINE_ACTION.ACTION, QUARANTINE_ACTION.ACTOR, QUARANTINE_ACTION.TICKET_ID,
+                        QUARANTINE_ACTION.OUTCOME, QUARANTINE_ACTION.ACTED_AT, TICKET.NUMBER)
+                .from(QUARANTINE_ACTION).leftJoin(TICKET).on(TICKET.ID.eq(QUARANTINE_ACTION.TICKET_ID))
+                .where(QUARANTINE_ACTION.INBOUND_MESSAGE_ID.eq(id))
+                .fetchOptional(r -> new QuarantineResult(id, r.get(QUARANTINE_ACTION.ACTION), true, true,
+                        r.get(QUARANTINE_ACTION.OUTCOME), r.get(QUARANTINE_ACTION.TICKET_ID), r.get(TICKET.NUMBER),
+                        r.get(QUARANTINE_ACTION.ACTOR), r.get(QUARANTINE_ACTION.ACTED_AT)));
+    }
+
+    private static void requireQuarantined(Record row, long id) {
+        if (!"failed".equals(row.get(INBOUND_MESSAGE.PARSE_STATUS))) {
+            throw new ConflictException("mail " + id + " is not in quarantine: it was read when it arrived and is on a ticket already");
+        }
+    }
+
+    private Decision ticketParsed(DSLContext tx, Record row, ParsedMail mail) {
+        long id = row.get(INBOUND_MESSAGE.ID);
+        TicketsFromMail.Attached attached = tickets.attach(tx, row.get(INBOUND_MESSAGE.MAILBOX_ID), id, mail);
+        // what intake would have stored had it read the mail; keeps replies to it threading by Message-ID
+        tx.update(INBOUND_MESSAGE)
+                .set(INBOUND_MESSAGE.PARSE_STATUS, "parsed")
+                .set(INBOUND_MESSAGE.MESSAGE_ID, mail.messageId().map(m -> truncate(m, 998)).orElse(null))
+                .set(INBOUND_MESSAGE.FROM_ADDRESS, truncate(mail.fromAddress(), 320))
+                .set(INBOUND_MESSAGE.SUBJECT, mail.subject())
+                .set(INBOUND_MESSAGE.SENT_AT, mail.sentAt().orElse(null))
+                .where(INBOUND_MESSAGE.ID.eq(id))
+                .execute();
+        String how = switch (attached.route()) {
+            case THREADED -> "added to ticket ";
+            case BOUNCE -> "attached as a bounce to ticket ";
+            default -> "opened ticket ";
+        };
+        return new Decision(attached.ticketId(), attached.ticketNumber(), attached.ticketMessageId(),
+                "read now; " + how + attached.ticketNumber());
+    }
+
+    private Decision importUnreadable(DSLContext tx, Record row, StaffUser staff) {
+        long id = row.get(INBOUND_MESSAGE.ID);
+        byte[] raw = tx.select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(id)).fetchSingle(INBOUND_MESSAGE.RAW);
+        String reason = Optional.ofNullable(row.get(INBOUND_MESSAGE.PARSE_ERROR)).orElse("unknown reason");
+        String requester = HeaderPeek.fromAddress(raw).orElse(UNKNOWN_SENDER);
+        long contactId = tx.insertInto(CONTACT)
+                .set(CONTACT.EMAIL, requester)
+                .onConflict(CONTACT.EMAIL).doUpdate().set(CONTACT.EMAIL, DSL.excluded(CONTACT.EMAIL))
+                .returning(CONTACT.ID)
+                .fetchOne(CONTACT.ID);
+        String number = "T-" + tx.select(TICKET_NUMBER_SEQ.nextval()).fetchOne(0, Long.class);
+        OffsetDateTime now = now(tx);
+        long ticketId = tx.insertInto(TICKET)
+                .set(TICKET.NUMBER, number)
+                .set(TICKET.MAILBOX_ID, row.get(INBOUND_MESSAGE.MAILBOX_ID))
+                .set(TICKET.SUBJECT, "(unreadable mail) " + truncate(reason.replaceAll("\\s+", " "), MAX_SUBJECT_REASON))
+                .set(TICKET.REQUESTER_ID, contactId)
+                .set(TICKET.CREATED_AT, now)
+                .set(TICKET.UPDATED_AT, now)
+                .set(TICKET.LAST_MESSAGE_AT, now)
+                .returning(TICKET.ID)
+                .fetchOne(TICKET.ID);
+        String subject = HeaderPeek.header(raw, "Subject").orElse("(unknown)");
+        long messageId = tx.insertInto(TICKET_MESSAGE)
+                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
+                .set(TICKET_MESSAGE.KIND, "inbound")
+                .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contactId)
+                .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, id)
+                .set(TICKET_MESSAGE.BODY_TEXT, "This mail could not be read (" + reason + ") and was imported from the quarantine by "
+                        + staff.email() + ".\nSubject as far as it could be read: " + subject
+                        + "\nDownload the mail as it arrived with the \"raw mail\" link of this message (/inbound/" + id + "/raw).")
+                .set(TICKET_MESSAGE.CREATED_AT, now)
+                .returning(TICKET_MESSAGE.ID)
+                .fetchOne(TICKET_MESSAGE.ID);
+        return new Decision(ticketId, number, messageId, "imported unread as ticket " + number
+                + (UNKNOWN_SENDER.equals(requester) ? " (sender unknown)" : " from " + requester));
+    }
+
+    private static void audit(DSLContext tx, StaffUser staff, QuarantineAction action, Long ticketId, String detailJson) {
+        tx.insertInto(AUDIT_LOG)
+                .set(AUDIT_LOG.ACTOR, staff.email())
+                .set(AUDIT_LOG.ACTION, action.auditAction())
+                .set(AUDIT_LOG.TICKET_ID, ticketId)
+                .set(AUDIT_LOG.DETAIL, JSONB.valueOf(detailJson))
+                .execute();
+    }
+
+    private static String detail(long id, String result, String outcome, String ticketNumber) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("inboundMessageId", id);
+        d.put("result", result);
+        d.put("outcome", outcome);
+        if (ticketNumber != null) {
+            d.put("ticket", ticketNumber);
+        }
+        try {
+            return JSON.writeValueAsString(d);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a map of strings and numbers always serialises", e);
+        }
+    }
+
+    /** Failed to parse and not decided on: every failed mail whatever node version stored it. */
+    private static Condition isOpen() {
+        return INBOUND_MESSAGE.PARSE_STATUS.eq("failed")
+                .andNotExists(DSL.selectOne().from(QUARANTINE_ACTION).where(QUARANTINE_ACTION.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID)));
+    }
+
+    /** SQLState classes 22 (data exception) and 23 (integrity constraint): the mail's content, not the database. */
+    private static boolean isAboutThisMail(DataAccessException e) {
+        String state = e.sqlState();
+        return state != null && (state.startsWith("22") || state.startsWith("23"));
+    }
+
+    private static NotFoundException notFound(long id) {
+        return new NotFoundException("inbound mail " + id + " does not exist");
+    }
+
+    private static OffsetDateTime now(DSLContext tx) {
+        return tx.select(DSL.currentOffsetDateTime()).fetchOne(0, OffsetDateTime.class);
+    }
+
+    private static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
+    }
+}

@@ -1,0 +1,189 @@
+package dev.ticketd.node.ticket;
+
+import dev.ticketd.cluster.EmbeddedZooKeeper;
+import dev.ticketd.db.Database;
+import dev.ticketd.db.DatabaseSettings;
+import dev.ticketd.db.Migrations;
+import dev.ticketd.mail.TransportSecurity;
+import dev.ticketd.mail.testing.TestMailServer;
+import dev.ticketd.node.Node;
+import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.config.ConfigLoader;
+import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.testing.TestPostgres;
+import dev.ticketd.testing.TestTimeouts;
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static dev.ticketd.db.generated.Tables.OUTBOX;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole conversation through one real node: a customer writes, gets an acknowledgement, staff
+ * answer through the API, the answer reaches the customer over SMTP with threading headers, and
+ * the customer's answer to it lands in the same ticket.
+ */
+class ReplyRoundTripIT {
+
+    private static final String SUPPORT = "support@example.test";
+    private static final String CUSTOMER = "ann@example.test";
+    private static final String TOKEN = "round-trip-token-0123456789";
+
+    @TempDir
+    Path dir;
+
+    private EmbeddedZooKeeper zk;
+    private TestMailServer mail;
+    private Database db;
+    private Node node;
+
+    @AfterEach
+    void tearDown() {
+        if (node != null) {
+            node.close();
+        }
+        if (db != null) {
+            db.close();
+        }
+        if (mail != null) {
+            mail.close();
+        }
+        if (zk != null) {
+            zk.close();
+        }
+    }
+
+    @Test
+    void aStaffReplyReachesTheCustomerThreadedAndTheAnswerJoinsTheTicket() throws Exception {
+        zk = EmbeddedZooKeeper.start(dir.resolve("zk"), freePort());
+        mail = TestMailServer.start();
+        mail.addUser(SUPPORT, "support-secret");
+        mail.addUser(CUSTOMER, "ann-secret");
+        DatabaseSettings settings = TestPostgres.freshDatabaseSettings();
+        db = Database.open(settings.withMaxPoolSize(4), "round-trip-it");
+        Migrations.migrate(db.dataSource());
+        new MailboxCatalog(db).save(new MailboxCatalog.NewMailbox("support", SUPPORT, "127.0.0.1", mail.imapPort(),
+                TransportSecurity.NONE, SUPPORT, "support", "INBOX", "Processed",
+                "127.0.0.1", mail.smtpPort(), TransportSecurity.NONE, null));
+        StaffAccounts accounts = new StaffAccounts(db);
+        accounts.createUser("agent@example.test", "Agent", "agent-password", Role.AGENT);
+        accounts.createApiToken("agent@example.test", "test", TOKEN);
+
+        Map<String, String> config = new HashMap<>();
+        config.put("node.id", "node-a");
+        config.put("http.host", "127.0.0.1");
+        config.put("http.port", "0");
+        config.put("db.url", settings.jdbcUrl());
+        config.put("db.user", settings.user());
+        config.put("db.password", settings.password());
+        config.put("zk.address", zk.connectString());
+        config.put("mail.poll-interval", "500ms");
+        config.put("secret.support", "support-secret");
+        node = new Node(ConfigLoader.fromMap(config, Map.of()), Clock.systemUTC());
+        node.start();
+
+        byte[] first = mail.textMail(CUSTOMER, SUPPORT, "Printer on fire", "It is smoking.");
+        String customerMessageId = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(first)).getMessageID();
+        mail.send(SUPPORT, List.of(first));
+        long ticketId = await().atMost(TestTimeouts.seconds(30)).until(
+                () -> db.dsl().select(TICKET.ID).from(TICKET).fetchOptional(TICKET.ID).orElse(null), id -> id != null);
+        String number = db.dsl().select(TICKET.NUMBER).from(TICKET).where(TICKET.ID.eq(ticketId)).fetchOne(TICKET.NUMBER);
+
+        HttpResponse<String> posted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + node.httpPort() + "/api/v1/tickets/" + ticketId + "/replies"))
+                .header("Authorization", "Bearer " + TOKEN).header("Idempotency-Key", "round-trip-1")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"body\": \"We are on our way.\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+
+        List<Received> inbox = await().atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(250))
+                .until(() -> customerInbox(), list -> list.size() >= 2);
+        Received ack = inbox.stream().filter(m -> "auto-replied".equals(m.autoSubmitted())).findFirst().orElseThrow();
+        Received reply = inbox.stream().filter(m -> m.autoSubmitted() == null).findFirst().orElseThrow();
+        assertThat(ack.subject()).contains("[" + number + "]");
+        assertThat(reply.subject()).contains("[" + number + "]");
+        assertThat(reply.inReplyTo()).isEqualTo(customerMessageId);
+        assertThat(reply.body()).contains("We are on our way.");
+        String replyMessageId = db.dsl().select(OUTBOX.MESSAGE_ID).from(OUTBOX).where(OUTBOX.KIND.eq("reply")).fetchOne(OUTBOX.MESSAGE_ID);
+        assertThat(reply.messageId()).isEqualTo(replyMessageId);
+
+        // the customer answers the reply from a mail client that drops the ticket token
+        MimeMessage answer = new MimeMessage(Session.getInstance(new Properties()));
+        answer.setFrom(new InternetAddress(CUSTOMER));
+        answer.setRecipients(Message.RecipientType.TO, SUPPORT);
+        answer.setSubject("Re: printer");
+        answer.setSentDate(new Date());
+        answer.setHeader("In-Reply-To", replyMessageId);
+        answer.setText("Thanks, it is out now.");
+        answer.saveChanges();
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        answer.writeTo(raw);
+        mail.send(SUPPORT, List.of(raw.toByteArray()));
+
+        await().atMost(TestTimeouts.seconds(30)).until(() -> db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.TICKET_ID.eq(ticketId)) == 3);
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(1);
+        assertThat(db.dsl().fetchCount(OUTBOX, OUTBOX.KIND.eq("ack"))).as("no second acknowledgement for a threaded reply").isEqualTo(1);
+    }
+
+    private record Received(String subject, String messageId, String inReplyTo, String autoSubmitted, String body) {
+    }
+
+    private List<Received> customerInbox() throws Exception {
+        Properties p = new Properties();
+        p.setProperty("mail.imap.connectiontimeout", "5000");
+        p.setProperty("mail.imap.timeout", "5000");
+        try (Store store = Session.getInstance(p).getStore("imap")) {
+            store.connect("127.0.0.1", mail.imapPort(), CUSTOMER, "ann-secret");
+            Folder inbox = store.getFolder("INBOX");
+            inbox.open(Folder.READ_ONLY);
+            List<Received> received = new ArrayList<>();
+            for (Message m : inbox.getMessages()) {
+                received.add(new Received(m.getSubject(), first(m.getHeader("Message-ID")), first(m.getHeader("In-Reply-To")),
+                        first(m.getHeader("Auto-Submitted")), String.valueOf(m.getContent())));
+            }
+            inbox.close(false);
+            return received;
+        }
+    }
+
+    private static String first(String[] values) {
+        return values == null || values.length == 0 ? null : values[0].strip();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
