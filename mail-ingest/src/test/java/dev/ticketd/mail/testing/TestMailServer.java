@@ -123,26 +123,7 @@ public final class TestMailServer implements AutoCloseable {
     }
 
     public List<Long> uids(String user, String password, String folder) {
-        return withStore(user, password, store -> {
-            Folder f = store.getFolder(folder);
-            if (!f.exists()) {
-                return List.of();
-            }
-            f.open(Folder.READ_ONLY);
-            try {
-                List<Long> uids = new ArrayList<>();
-                Message[] messages = f.getMessages();
-                FetchProfile fp = new FetchProfile();
-                fp.add(UIDFolder.FetchProfileItem.UID);
-                f.fetch(messages, fp);
-                for (Message m : messages) {
-                    uids.add(((UIDFolder) f).getUID(m));
-                }
-                return uids;
-            } finally {
-                f.close(false);
-            }
-        });
+        return readFolder(user, password, folder, UIDFolder.FetchProfileItem.UID, (f, m) -> ((UIDFolder) f).getUID(m));
     }
 
     public long uidValidity(String user, String password, String folder) {
@@ -171,6 +152,11 @@ public final class TestMailServer implements AutoCloseable {
 
     /** The subjects of the mails in a folder. */
     public List<String> subjects(String user, String password, String folder) {
+        return readFolder(user, password, folder, FetchProfile.Item.ENVELOPE, (f, m) -> m.getSubject());
+    }
+
+    /** One value per mail of a folder (empty when the folder does not exist), fetched in one round trip. */
+    private <T> List<T> readFolder(String user, String password, String folder, FetchProfile.Item item, PerMessage<T> read) {
         return withStore(user, password, store -> {
             Folder f = store.getFolder(folder);
             if (!f.exists()) {
@@ -178,19 +164,24 @@ public final class TestMailServer implements AutoCloseable {
             }
             f.open(Folder.READ_ONLY);
             try {
-                List<String> subjects = new ArrayList<>();
                 Message[] messages = f.getMessages();
                 FetchProfile fp = new FetchProfile();
-                fp.add(FetchProfile.Item.ENVELOPE);
+                fp.add(item);
                 f.fetch(messages, fp);
+                List<T> values = new ArrayList<>();
                 for (Message m : messages) {
-                    subjects.add(m.getSubject());
+                    values.add(read.apply(f, m));
                 }
-                return subjects;
+                return values;
             } finally {
                 f.close(false);
             }
         });
+    }
+
+    @FunctionalInterface
+    private interface PerMessage<T> {
+        T apply(Folder folder, Message message) throws MessagingException;
     }
 
     private <T> T withStore(String user, String password, StoreWork<T> work) {

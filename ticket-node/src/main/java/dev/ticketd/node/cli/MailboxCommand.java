@@ -86,9 +86,8 @@ public final class MailboxCommand {
         }
     }
 
-    @Command(name = "pause", mixinStandardHelpOptions = true,
-            description = "Stop reading a mailbox on every node (mail waits in its INBOX) until `mailbox resume`.")
-    static final class Pause implements Callable<Integer> {
+    /** Pause and resume: the same two steps, in the database (for restarts) and in the running cluster. */
+    abstract static class SwitchMailbox implements Callable<Integer> {
         @Mixin
         ConfigOption config;
 
@@ -98,36 +97,41 @@ public final class MailboxCommand {
         @Parameters(paramLabel = "MAILBOX_ID")
         String id;
 
+        private final boolean enable;
+
+        SwitchMailbox(boolean enable) {
+            this.enable = enable;
+        }
+
         @Override
         public Integer call() throws Exception {
             try (Database db = config.openMigrated("ticketd-cli")) {
-                new MailboxCatalog(db).setEnabled(id, false);
+                new MailboxCatalog(db).setEnabled(id, enable);
             }
-            withCluster(config, admin -> admin.pause(id), spec.commandLine().getOut());
-            spec.commandLine().getOut().println("paused " + id);
+            withCluster(config, admin -> {
+                if (enable) {
+                    admin.resume(id);
+                } else {
+                    admin.pause(id);
+                }
+            }, spec.commandLine().getOut());
+            spec.commandLine().getOut().println((enable ? "resumed " : "paused ") + id);
             return 0;
         }
     }
 
+    @Command(name = "pause", mixinStandardHelpOptions = true,
+            description = "Stop reading a mailbox on every node (mail waits in its INBOX) until `mailbox resume`.")
+    static final class Pause extends SwitchMailbox {
+        Pause() {
+            super(false);
+        }
+    }
+
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Read a paused mailbox again.")
-    static final class Resume implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "MAILBOX_ID")
-        String id;
-
-        @Override
-        public Integer call() throws Exception {
-            try (Database db = config.openMigrated("ticketd-cli")) {
-                new MailboxCatalog(db).setEnabled(id, true);
-            }
-            withCluster(config, admin -> admin.resume(id), spec.commandLine().getOut());
-            spec.commandLine().getOut().println("resumed " + id);
-            return 0;
+    static final class Resume extends SwitchMailbox {
+        Resume() {
+            super(true);
         }
     }
 
