@@ -179,7 +179,7 @@ public final class FailoverBenchmark {
         }
         // the first mail committed under a newer epoch: the next leader is taking mail in
         OffsetDateTime[] first = {null};
-        LocalCluster.poll("a mail committed after the kill of " + victim, STEP_TIMEOUT, () -> {
+        Poll.until("a mail committed after the kill of " + victim, STEP_TIMEOUT, () -> {
             first[0] = cluster.db().dsl().select(min(INBOUND_MESSAGE.RECEIVED_AT)).from(INBOUND_MESSAGE)
                     .where(INBOUND_MESSAGE.EPOCH.gt(lease.epoch())).fetchOne(0, OffsetDateTime.class);
             return first[0] != null;
@@ -210,7 +210,7 @@ public final class FailoverBenchmark {
     private LocalCluster.Lease awaitSteadyLeader() throws InterruptedException {
         LocalCluster.Lease[] seen = {null};
         long[] since = {0};
-        LocalCluster.poll("a steady mailbox leader", STEP_TIMEOUT, () -> {
+        Poll.until("a steady mailbox leader", STEP_TIMEOUT, () -> {
             LocalCluster.Lease l = cluster.lease();
             if (l.holder() == null || !cluster.isAlive(l.holder())) {
                 return false;
@@ -231,7 +231,7 @@ public final class FailoverBenchmark {
     /** Waits (bounded) until every sent mail is stored, then counts losses and duplicates. */
     private Totals awaitTotals() throws InterruptedException {
         try {
-            LocalCluster.poll("every sent mail stored", Duration.ofSeconds(60),
+            Poll.until("every sent mail stored", Duration.ofSeconds(60),
                     () -> cluster.db().dsl().fetchCount(INBOUND_MESSAGE) >= sent.size());
         } catch (IllegalStateException e) {
             log.warn("{}", e.getMessage()); // the counts below say what is missing

@@ -9,8 +9,6 @@ import dev.ticketd.testing.TestPostgres;
 import org.apache.zookeeper.ZooKeeper;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.MAILBOX_LEASE;
@@ -110,7 +107,7 @@ final class LocalCluster implements AutoCloseable {
 
     /** Waits until {@code count} nodes are live instances in Helix; fails when a node process exits meanwhile. */
     void awaitLive(int count, Duration timeout) throws InterruptedException {
-        poll("live Helix instances == " + count, timeout, () -> {
+        Poll.until("live Helix instances == " + count, timeout, () -> {
             for (Map.Entry<String, Process> e : nodes.entrySet()) {
                 if (!e.getValue().isAlive()) {
                     throw new IllegalStateException(e.getKey() + " exited, see " + dir.resolve(e.getKey() + ".log"));
@@ -137,17 +134,6 @@ final class LocalCluster implements AutoCloseable {
         }
     }
 
-    /** Polls {@code condition} every 50 ms until it holds; throws when {@code timeout} passes first. */
-    static void poll(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("timed out after " + timeout + " waiting for: " + what);
-            }
-            TimeUnit.MILLISECONDS.sleep(50);
-        }
-    }
-
     void startNode(String id) throws IOException {
         if (isAlive(id)) {
             throw new IllegalStateException(id + " is still running");
@@ -157,7 +143,7 @@ final class LocalCluster implements AutoCloseable {
             Files.writeString(config, String.join("\n",
                     "node.id=" + id,
                     "http.host=127.0.0.1",
-                    "http.port=" + freePort(),
+                    "http.port=" + Procs.freePort(),
                     "db.url=" + dbSettings.jdbcUrl(),
                     "db.user=" + dbSettings.user(),
                     "db.password=" + dbSettings.password(),
@@ -198,12 +184,6 @@ final class LocalCluster implements AutoCloseable {
         }
         if (zk != null) {
             zk.close();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 }
