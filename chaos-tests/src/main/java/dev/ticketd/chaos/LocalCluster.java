@@ -38,7 +38,10 @@ final class LocalCluster implements AutoCloseable {
     private final Path jar;
     private final Path dir;
     private final Map<String, Process> nodes = new LinkedHashMap<>();
+    private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
     private TestZooKeeperEnsemble zk;
+    private String zkConnect;
+    private Map<String, String> extraConfig = Map.of();
     private TestMailServer mail;
     private DatabaseSettings dbSettings;
     private Database db;
@@ -48,13 +51,27 @@ final class LocalCluster implements AutoCloseable {
         this.dir = dir;
     }
 
+    /** Starts its own ZooKeeper ensemble, GreenMail and PostgreSQL, then the three nodes. */
     void start() throws IOException, InterruptedException {
-        Files.createDirectories(dir);
         zk = TestZooKeeperEnsemble.start();
         mail = TestMailServer.start();
+        startNodes(zk.connectString(), mail, TestPostgres.freshDatabaseSettings(), Map.of(), NODE_IDS);
+    }
+
+    /**
+     * Starts {@code nodeIds} against infrastructure somebody else runs (and closes): the ZooKeeper
+     * ensemble at {@code zkConnect}, the mail server, the (migrated here) database. Each node's
+     * configuration gets {@code extraConfig} on top of the defaults.
+     */
+    void startNodes(String zkConnect, TestMailServer mailServer, DatabaseSettings database,
+                    Map<String, String> extraConfig, List<String> nodeIds) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        this.zkConnect = zkConnect;
+        this.mail = mailServer;
+        this.dbSettings = database;
+        this.extraConfig = Map.copyOf(extraConfig);
         mail.addUser(SUPPORT, PASSWORD);
-        dbSettings = TestPostgres.freshDatabaseSettings();
-        db = Database.open(dbSettings.withMaxPoolSize(4), "failover-bench");
+        db = Database.open(dbSettings.withMaxPoolSize(4), "chaos-harness");
         Migrations.migrate(db.dataSource());
         db.dsl().insertInto(MAILBOX)
                 .set(MAILBOX.ID, MAILBOX_ID).set(MAILBOX.ADDRESS, SUPPORT)
@@ -62,12 +79,22 @@ final class LocalCluster implements AutoCloseable {
                 .set(MAILBOX.IMAP_USER, SUPPORT).set(MAILBOX.SECRET_REF, "support")
                 .set(MAILBOX.INBOX_FOLDER, "INBOX").set(MAILBOX.PROCESSED_FOLDER, "Processed")
                 .execute();
-        // the first node creates the Helix cluster alone, then the other two join
-        startNode(NODE_IDS.get(0));
+        // the first node creates the Helix cluster alone, then the others join
+        startNode(nodeIds.get(0));
         awaitLive(1, Duration.ofSeconds(60));
-        startNode(NODE_IDS.get(1));
-        startNode(NODE_IDS.get(2));
-        awaitLive(3, Duration.ofSeconds(60));
+        for (String id : nodeIds.subList(1, nodeIds.size())) {
+            startNode(id);
+        }
+        awaitLive(nodeIds.size(), Duration.ofSeconds(60));
+    }
+
+    /** The node's web address. */
+    String httpUrl(String nodeId) {
+        return "http://127.0.0.1:" + httpPorts.get(nodeId);
+    }
+
+    Path configFile(String nodeId) {
+        return dir.resolve(nodeId + ".properties");
     }
 
     Database db() {
@@ -119,7 +146,7 @@ final class LocalCluster implements AutoCloseable {
 
     List<String> liveInstances() {
         try {
-            ZooKeeper client = new ZooKeeper(zk.connectString(), 5000, event -> { });
+            ZooKeeper client = new ZooKeeper(zkConnect, 5000, event -> { });
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
                 while (client.getState() != ZooKeeper.States.CONNECTED && System.nanoTime() < deadline) {
@@ -138,26 +165,31 @@ final class LocalCluster implements AutoCloseable {
         if (isAlive(id)) {
             throw new IllegalStateException(id + " is still running");
         }
-        Path config = dir.resolve(id + ".properties");
+        Path configFile = configFile(id);
         if (!nodes.containsKey(id)) { // first start in this run: a fresh config (ports, database)
-            Files.writeString(config, String.join("\n",
-                    "node.id=" + id,
-                    "http.host=127.0.0.1",
-                    "http.port=" + Procs.freePort(),
-                    "db.url=" + dbSettings.jdbcUrl(),
-                    "db.user=" + dbSettings.user(),
-                    "db.password=" + dbSettings.password(),
-                    "db.pool-size=4",
-                    "cluster.name=" + CLUSTER,
-                    "zk.address=" + zk.connectString(),
-                    "zk.session-timeout=4s",
-                    "mail.poll-interval=500ms",
-                    "secret.support=" + PASSWORD, ""));
+            httpPorts.put(id, Procs.freePort());
+            Map<String, String> config = new LinkedHashMap<>();
+            config.put("node.id", id);
+            config.put("http.host", "127.0.0.1");
+            config.put("http.port", Integer.toString(httpPorts.get(id)));
+            config.put("db.url", dbSettings.jdbcUrl());
+            config.put("db.user", dbSettings.user());
+            config.put("db.password", dbSettings.password());
+            config.put("db.pool-size", "4");
+            config.put("cluster.name", CLUSTER);
+            config.put("zk.address", zkConnect);
+            config.put("zk.session-timeout", "4s");
+            config.put("mail.poll-interval", "500ms");
+            config.put("secret.support", PASSWORD);
+            config.putAll(extraConfig);
+            StringBuilder text = new StringBuilder();
+            config.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+            Files.writeString(configFile, text.toString());
         }
         boolean firstStart = !nodes.containsKey(id);
         String java = ProcessHandle.current().info().command().orElse("java");
         nodes.put(id, new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
-                "serve", "--config", config.toString())
+                "serve", "--config", configFile.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(firstStart ? ProcessBuilder.Redirect.to(dir.resolve(id + ".log").toFile())
                         : ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()))
@@ -179,10 +211,8 @@ final class LocalCluster implements AutoCloseable {
         if (db != null) {
             db.close();
         }
-        if (mail != null) {
+        if (zk != null) { // infrastructure of its own (start()), not given to startNodes
             mail.close();
-        }
-        if (zk != null) {
             zk.close();
         }
     }
