@@ -27,11 +27,11 @@ import static dev.ticketd.db.generated.Tables.MAILBOX_LEASE;
  * with one mailbox {@value #MAILBOX_ID}. The same arrangement as ticket-node's
  * {@code ThreeNodeCluster} test fixture, without JUnit. {@link #close()} kills all it started.
  */
-final class LocalCluster implements AutoCloseable {
+public final class LocalCluster implements AutoCloseable {
 
-    static final String MAILBOX_ID = "support";
-    static final String SUPPORT = "support@example.test";
-    static final String PASSWORD = "bench-secret";
+    public static final String MAILBOX_ID = "support";
+    public static final String SUPPORT = "support@example.test";
+    public static final String PASSWORD = "bench-secret";
     static final List<String> NODE_IDS = List.of("node-1", "node-2", "node-3");
     private static final String CLUSTER = "ticketd";
 
@@ -39,6 +39,7 @@ final class LocalCluster implements AutoCloseable {
     private final Path dir;
     private final Map<String, Process> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
+    private final Map<String, Integer> starts = new LinkedHashMap<>();
     private TestZooKeeperEnsemble zk;
     private String zkConnect;
     private Map<String, String> extraConfig = Map.of();
@@ -46,7 +47,7 @@ final class LocalCluster implements AutoCloseable {
     private DatabaseSettings dbSettings;
     private Database db;
 
-    LocalCluster(Path jar, Path dir) {
+    public LocalCluster(Path jar, Path dir) {
         this.jar = jar;
         this.dir = dir;
     }
@@ -63,7 +64,7 @@ final class LocalCluster implements AutoCloseable {
      * ensemble at {@code zkConnect}, the mail server, the (migrated here) database. Each node's
      * configuration gets {@code extraConfig} on top of the defaults.
      */
-    void startNodes(String zkConnect, TestMailServer mailServer, DatabaseSettings database,
+    public void startNodes(String zkConnect, TestMailServer mailServer, DatabaseSettings database,
                     Map<String, String> extraConfig, List<String> nodeIds) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         this.zkConnect = zkConnect;
@@ -88,16 +89,21 @@ final class LocalCluster implements AutoCloseable {
         awaitLive(nodeIds.size(), Duration.ofSeconds(60));
     }
 
+    /** How many times {@code nodeId} was started in this run. */
+    public int starts(String nodeId) {
+        return starts.getOrDefault(nodeId, 0);
+    }
+
     /** The node's web address. */
-    String httpUrl(String nodeId) {
+    public String httpUrl(String nodeId) {
         return "http://127.0.0.1:" + httpPorts.get(nodeId);
     }
 
-    Path configFile(String nodeId) {
+    public Path configFile(String nodeId) {
         return dir.resolve(nodeId + ".properties");
     }
 
-    Database db() {
+    public Database db() {
         return db;
     }
 
@@ -109,7 +115,7 @@ final class LocalCluster implements AutoCloseable {
         return nodes.get(nodeId);
     }
 
-    boolean isAlive(String nodeId) {
+    public boolean isAlive(String nodeId) {
         Process p = nodes.get(nodeId);
         return p != null && p.isAlive();
     }
@@ -161,7 +167,7 @@ final class LocalCluster implements AutoCloseable {
         }
     }
 
-    void startNode(String id) throws IOException {
+    public void startNode(String id) throws IOException {
         if (isAlive(id)) {
             throw new IllegalStateException(id + " is still running");
         }
@@ -187,6 +193,7 @@ final class LocalCluster implements AutoCloseable {
             Files.writeString(configFile, text.toString());
         }
         boolean firstStart = !nodes.containsKey(id);
+        starts.merge(id, 1, Integer::sum);
         String java = ProcessHandle.current().info().command().orElse("java");
         nodes.put(id, new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
                 "serve", "--config", configFile.toString())

@@ -124,6 +124,20 @@ public final class PatroniCluster implements AutoCloseable {
                 + "/" + APP_DATABASE + "?targetServerType=primary&hostRecheckSeconds=1";
     }
 
+    /**
+     * A connection to the member Patroni names primary (not merely one that says it is primary: a
+     * zombie does too), as the application's role; for the harness's own checks.
+     */
+    public Connection connectToPrimary() throws SQLException {
+        int p = primary().orElseThrow(() -> new SQLException("no single primary right now", "08001"));
+        Properties props = new Properties();
+        props.setProperty("user", APP_USER);
+        props.setProperty("password", APP_PASSWORD);
+        props.setProperty("connectTimeout", "2");
+        props.setProperty("socketTimeout", "5");
+        return DriverManager.getConnection("jdbc:postgresql://" + members.get(p).pgAddress() + "/" + APP_DATABASE, props);
+    }
+
     public String appUser() {
         return APP_USER;
     }
