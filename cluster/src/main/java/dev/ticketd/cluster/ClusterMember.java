@@ -119,6 +119,21 @@ public final class ClusterMember implements AutoCloseable {
         viewAdmin.enablePartition(true, settings.clusterName(), settings.instanceName(), ClusterSetup.RESOURCE, List.of(mailboxId));
     }
 
+    /**
+     * Whether another node could lead this mailbox if this one gave it up: one that is live,
+     * enabled and has not given the mailbox up itself. False when ZooKeeper cannot be asked
+     * (then nobody can take over anyway).
+     */
+    public boolean anotherNodeCouldLead(String mailboxId) {
+        try {
+            return view().nodes().stream().anyMatch(n -> !n.id().equals(settings.instanceName())
+                    && n.live() && n.enabled() && !n.disabledMailboxes().contains(mailboxId));
+        } catch (RuntimeException e) {
+            log.warn("cannot read the cluster view mailbox={} error={}", mailboxId, e.toString());
+            return false;
+        }
+    }
+
     /** The mailboxes this node is working on as leader right now. */
     public Set<String> leading() {
         return gate.working();

@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
  * A node that cannot do a mailbox's work (its mail server or database is out of reach from here)
  * gives the mailbox up so that another node leads it — otherwise FULL_AUTO would keep handing the
  * mailbox back to the broken node. After a cool-down it takes part again, so that a passing fault
- * never removes a node for good; if every node is broken, the mailbox waits for the first to heal.
+ * never removes a node for good. A node keeps the mailbox when no other live node could take it
+ * (it is alone, or the others gave it up too): handing it to nobody would only delay the
+ * recovery by the cool-down once the fault — often the shared database — passes.
  *
  * <p>Lifecycle: {@link #attach} once the cluster member exists; {@link #close()} at shutdown.
  */
@@ -35,6 +37,12 @@ public final class GiveUps implements AutoCloseable {
 
     public void attach(ClusterMember member) {
         this.member = member;
+    }
+
+    /** Whether giving the mailbox up would hand it to another node (see the class comment). */
+    public boolean canHandOver(String mailboxId) {
+        ClusterMember m = member;
+        return m != null && m.anotherNodeCouldLead(mailboxId);
     }
 
     /** Called from a worker thread: disables the mailbox on this node now and re-enables it later. */

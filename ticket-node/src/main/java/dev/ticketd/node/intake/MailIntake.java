@@ -173,8 +173,13 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                     return r;
                 } catch (RuntimeException e) {
                     if (Duration.between(since, clock.instant()).compareTo(giveUpAfter) > 0) {
-                        giveUps.giveUp(mailboxId, "cannot take the mailbox lease: " + e.getMessage());
-                        return null;
+                        if (giveUps.canHandOver(mailboxId)) {
+                            giveUps.giveUp(mailboxId, "cannot take the mailbox lease: " + e.getMessage());
+                            return null;
+                        }
+                        log.warn("cannot take mailbox lease for {} s, and no other node could lead it: keeping it mailbox={}",
+                                giveUpAfter.toSeconds(), mailboxId);
+                        since = clock.instant();
                     }
                     log.warn("cannot take mailbox lease yet mailbox={} retryIn={} error={}", mailboxId, wait, e.toString());
                     if (sleep(wait)) {
@@ -202,8 +207,14 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                     r.close();
                     return true;
                 }
-                Instant lastGood = s.lastPassAt() != null ? s.lastPassAt() : startedAt;
+                Instant lastGood = s.lastPassAt() != null && s.lastPassAt().isAfter(startedAt) ? s.lastPassAt() : startedAt;
                 if (Duration.between(lastGood, clock.instant()).compareTo(giveUpAfter) > 0) {
+                    if (!giveUps.canHandOver(mailboxId)) {
+                        log.warn("no successful pass over the mailbox for {} s, and no other node could lead it: keeping it"
+                                + " mailbox={} lastError={}", giveUpAfter.toSeconds(), mailboxId, s.lastError());
+                        startedAt = clock.instant(); // warn again after another period
+                        continue;
+                    }
                     r.close();
                     closeSender();
                     giveUps.giveUp(mailboxId, "no successful pass over the mailbox for " + giveUpAfter.toSeconds()

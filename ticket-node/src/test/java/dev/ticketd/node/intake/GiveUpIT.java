@@ -59,7 +59,7 @@ class GiveUpIT {
     }
 
     @Test
-    void aLeaderThatCannotReadTheMailboxGivesItUpToANodeThatCan() throws Exception {
+    void aLeaderThatCannotReadTheMailboxKeepsItWhileAloneAndGivesItUpToANodeThatCan() throws Exception {
         zk = TestZooKeeperEnsemble.start();
         mail = TestMailServer.start();
         mail.addUser(SUPPORT, PASSWORD);
@@ -72,6 +72,11 @@ class GiveUpIT {
 
         nodes.add(startNode(dir, "broken", "not-the-password", settings));
         await().atMost(TestTimeouts.seconds(60)).until(() -> "broken".equals(leaseHolder()));
+        // alone, it keeps the mailbox: giving it up would hand it to nobody for the whole cool-down
+        Path brokenLog = dir.resolve("broken.log");
+        await().atMost(TestTimeouts.seconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> Files.readString(brokenLog).contains("no other node could lead it: keeping it"));
+        assertThat(Files.readString(brokenLog)).doesNotContain("giving mailbox up");
         nodes.add(startNode(dir, "healthy", PASSWORD, settings));
         mail.send(SUPPORT, List.of(mail.textMail("ann@example.test", SUPPORT, "is anyone there", "hello")));
 
