@@ -3,6 +3,7 @@ package dev.ticketd.mail;
 import jakarta.mail.FolderClosedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.StoreClosedException;
+import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,7 @@ public final class MailboxReader implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MailboxReader.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final Duration DATABASE_RETRY = Duration.ofMillis(500);
 
     private final MailboxSettings settings;
     private final IngestStore store;
@@ -129,6 +131,7 @@ public final class MailboxReader implements AutoCloseable {
 
     private void run() {
         Duration backoff = Duration.ofSeconds(1);
+        long databaseFailures = 0;
         boolean safetyPollDue = false;
         while (isRunning()) {
             try {
@@ -148,10 +151,23 @@ public final class MailboxReader implements AutoCloseable {
                 lastPassAt = clock.instant();
                 passListener.passed(settings.id(), epoch, backlog, lastError);
                 backoff = Duration.ofSeconds(1);
+                databaseFailures = 0;
                 safetyPollDue = waitForNews(c);
             } catch (StaleEpochException e) {
                 fencedOut(e);
                 return;
+            } catch (DataAccessException e) {
+                // the database is unreachable or failing over: the IMAP session is fine, and the next
+                // try should come soon, because a failover ends within seconds
+                if (!isRunning()) {
+                    break;
+                }
+                lastError = e.toString();
+                if (databaseFailures++ % 20 == 0) { // every 10 s while it lasts
+                    log.warn("mailbox pass failed on the database mailbox={} failures={} retryEvery={} error={}",
+                            settings.id(), databaseFailures, DATABASE_RETRY, e.toString());
+                }
+                sleep(DATABASE_RETRY);
             } catch (MessagingException | IOException | RuntimeException e) {
                 if (!isRunning()) {
                     break;
