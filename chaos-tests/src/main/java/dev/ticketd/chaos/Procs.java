@@ -17,9 +17,13 @@ public final class Procs {
     private Procs() {
     }
 
-    /** {@code kill -9} of each process, then waits (bounded) until all are gone; fails loudly if one survives. */
-    public static void killAll(List<ProcessHandle> victims, Duration wait) throws InterruptedException {
+    /**
+     * {@code kill -9} of each process, then waits (bounded) until all are gone; fails loudly if one
+     * survives. Returns when the last signal was sent: the moment the fault took effect.
+     */
+    public static java.time.Instant killAll(List<ProcessHandle> victims, Duration wait) throws InterruptedException {
         victims.forEach(ProcessHandle::destroyForcibly);
+        java.time.Instant signalled = java.time.Instant.now();
         long deadline = System.nanoTime() + wait.toNanos();
         for (ProcessHandle p : victims) {
             while (p.isAlive()) {
@@ -29,6 +33,7 @@ public final class Procs {
                 TimeUnit.MILLISECONDS.sleep(20);
             }
         }
+        return signalled;
     }
 
     /** A TCP port that was free on 127.0.0.1 a moment ago. */

@@ -79,8 +79,7 @@ public final class DatabaseFailoverBenchmark {
                 Poll.until("writes acknowledged before the kill", STEP_TIMEOUT,
                         () -> writer.firstAckAfter(steady.plusMillis(500)).isPresent());
                 int victim = patroni.primary().orElseThrow(() -> new IllegalStateException("no single primary"));
-                Instant killedAt = Instant.now();
-                patroni.killMember(victim);
+                Instant killedAt = patroni.killMember(victim);
                 int[] successor = {-1};
                 Poll.until("a new primary after killing " + patroni.members().get(victim).name(), STEP_TIMEOUT, () -> {
                     successor[0] = patroni.primary().orElse(-1);

@@ -182,8 +182,7 @@ public final class DatabaseSuite {
     private void primaryKill() throws Exception {
         patroni.awaitWhole(STEP_TIMEOUT);
         int victim = primaryIndex();
-        Instant start = Instant.now();
-        patroni.killMember(victim);
+        Instant start = patroni.killMember(victim);
         boolean gone = !patroni.patroniAlive(victim) && patroni.postmasterPid(victim).isEmpty();
         int successor = awaitPrimaryOtherThan(victim);
         long intake = awaitIntakeAfter(start);
@@ -202,8 +201,7 @@ public final class DatabaseSuite {
         patroni.awaitWhole(STEP_TIMEOUT);
         int primary = primaryIndex();
         int victim = syncStandbyIndex();
-        Instant start = Instant.now();
-        patroni.killMember(victim);
+        Instant start = patroni.killMember(victim);
         boolean gone = !patroni.patroniAlive(victim) && patroni.postmasterPid(victim).isEmpty();
         long intake = awaitIntakeAfter(start);
         Thread.sleep(HOLD_DOWN.toMillis()); // the host stays away for a while: writes must go on meanwhile
@@ -279,8 +277,7 @@ public final class DatabaseSuite {
         patroni.awaitWhole(STEP_TIMEOUT);
         int victim = primaryIndex();
         long zombiePid = patroni.postmasterPid(victim).orElseThrow();
-        Instant start = Instant.now();
-        patroni.killPatroniOnly(victim);
+        Instant start = patroni.killPatroniOnly(victim);
         // the zombie's synchronous standby keeps confirming its commits until that standby is promoted:
         // from then on the zombie's commits hang, so the gaps count from the promotion
         int successor = awaitPrimaryOtherThan(victim);

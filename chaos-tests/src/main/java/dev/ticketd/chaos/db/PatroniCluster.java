@@ -21,6 +21,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -261,8 +262,11 @@ public final class PatroniCluster implements AutoCloseable {
         }
     }
 
-    /** {@code kill -9} of member i's Patroni and its PostgreSQL (every process of that member): its host died. */
-    public void killMember(int i) throws InterruptedException {
+    /**
+     * {@code kill -9} of member i's Patroni and its PostgreSQL (every process of that member): its
+     * host died. Returns the moment the processes were signalled.
+     */
+    public Instant killMember(int i) throws InterruptedException {
         List<ProcessHandle> victims = new ArrayList<>();
         if (patroni[i] != null) {
             victims.add(patroni[i].toHandle());
@@ -272,15 +276,17 @@ public final class PatroniCluster implements AutoCloseable {
             victims.add(pm);
             pm.descendants().forEach(victims::add);
         });
-        Procs.killAll(victims, Duration.ofSeconds(10));
+        Instant signalled = Procs.killAll(victims, Duration.ofSeconds(10));
         log.info("killed member={} processes={}", members.get(i).name(), victims.size());
+        return signalled;
     }
 
     /** {@code kill -9} of member i's Patroni only: its PostgreSQL goes on running (a zombie primary, if it was one). */
-    public void killPatroniOnly(int i) throws InterruptedException {
-        if (patroni[i] != null) {
-            Procs.killAll(List.of(patroni[i].toHandle()), Duration.ofSeconds(10));
+    public Instant killPatroniOnly(int i) throws InterruptedException {
+        if (patroni[i] == null) {
+            throw new IllegalStateException(members.get(i).name() + " has no Patroni to kill");
         }
+        return Procs.killAll(List.of(patroni[i].toHandle()), Duration.ofSeconds(10));
     }
 
     /** {@code kill -9} of member i's PostgreSQL (postmaster and backends) only; Patroni restarts it or fails over. */
