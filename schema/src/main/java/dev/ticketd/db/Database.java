@@ -189,6 +189,14 @@ public final class Database implements AutoCloseable {
         return primaryWatch == null ? Optional.empty() : Optional.of(primaryWatch.state());
     }
 
+    /**
+     * Asks for the primary now, on a fresh short-lived connection (not the pool, whose wait for a
+     * connection is the full connect timeout): for health checks. Empty with a single server.
+     */
+    Optional<PrimaryWatch.State> checkPrimaryNow() {
+        return primaryWatch == null ? Optional.empty() : Optional.of(primaryWatch.check());
+    }
+
     /** The read-only standby context, when the database is replicated (for status pages). */
     public Optional<DSLContext> standbyDsl() {
         return Optional.ofNullable(standbyDsl);

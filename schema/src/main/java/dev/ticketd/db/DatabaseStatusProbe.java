@@ -5,6 +5,7 @@ import org.jooq.Record;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Asks the servers what {@link DatabaseStatus} shows. Every query is read-only and cheap; the
@@ -26,9 +27,9 @@ public final class DatabaseStatusProbe {
         String primaryError = null;
         List<DatabaseStatus.Standby> standbys = List.of();
         String detail = "full";
-        boolean tryPrimary = db.primaryState().map(PrimaryWatch.State::reachable).orElse(true);
-        if (!tryPrimary) {
-            primaryError = "no primary reachable: " + db.primaryState().map(PrimaryWatch.State::lastError).orElse("");
+        Optional<PrimaryWatch.State> watched = db.checkPrimaryNow();
+        if (watched.isPresent() && !watched.get().reachable()) {
+            primaryError = "no primary reachable: " + watched.get().lastError();
         } else {
             try {
                 Record self = db.dsl().fetchOne("select host(inet_server_addr()) as host, inet_server_port() as port, "

@@ -88,7 +88,8 @@ public final class PrimaryWatch implements AutoCloseable {
         update(false, null, RetryableFailures.describe(failure));
     }
 
-    void check() {
+    /** Checks now (on the caller's thread, within the watch's short timeouts) and returns the new state. */
+    State check() {
         try (Connection c = DriverManager.getConnection(url, login);
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("select host(inet_server_addr()), inet_server_port(), pg_is_in_recovery()")) {
@@ -101,6 +102,7 @@ public final class PrimaryWatch implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             update(false, null, RetryableFailures.describe(e));
         }
+        return state.get();
     }
 
     private void update(boolean reachable, String server, String error) {

@@ -60,7 +60,10 @@ public final class DatabaseHealth implements AutoCloseable {
     }
 
     private DatabaseStatus failed(String reason) {
-        return new DatabaseStatus(db.replicated(), null, reason, List.of(), "unknown", null);
+        String known = db.primaryState().filter(s -> !s.reachable())
+                .map(s -> "no primary reachable: " + s.lastError() + " (" + reason + ")")
+                .orElse(reason);
+        return new DatabaseStatus(db.replicated(), null, known, List.of(), "unknown", null);
     }
 
     @Override
