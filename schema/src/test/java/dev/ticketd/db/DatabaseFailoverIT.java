@@ -166,4 +166,25 @@ class DatabaseFailoverIT {
         assertThat(status.replicationDetail()).isEqualTo("full");
         assertThat(status.readsFromStandby()).isNull();
     }
+
+    @Test
+    void aDatabaseUserWithoutPgMonitorSeesOnlyTheStandbysNameAndTheStatusSaysSo() {
+        pg.awaitStreaming();
+        pg.primary().execute("create role plain_node login");
+        DatabaseSettings plain = new DatabaseSettings(pg.multiHostUrl(), "plain_node", "", 2, Duration.ofSeconds(1),
+                Duration.ofSeconds(10), Duration.ZERO);
+        try (Database limited = Database.open(plain, "failover-test-plain")) {
+            DatabaseStatus status = new DatabaseStatusProbe(limited).probe();
+
+            assertThat(status.primary()).isEqualTo("127.0.0.1:" + pg.primary().port());
+            assertThat(status.standbys()).singleElement().satisfies(s -> {
+                assertThat(s.name()).isEqualTo("standby1");
+                assertThat(s.state()).isNull();
+            });
+            assertThat(status.replicationDetail()).contains("pg_monitor");
+
+            pg.primary().execute("grant pg_monitor to plain_node");
+            assertThat(new DatabaseStatusProbe(limited).probe().replicationDetail()).isEqualTo("full");
+        }
+    }
 }
