@@ -41,6 +41,9 @@ public final class MailboxLeases {
      * @return the new epoch, greater than every epoch granted before for this mailbox
      */
     public long acquire(String mailboxId, String holder) {
+        // Retried after a failover (see Transactions): if a commit went through but its answer was
+        // lost, the replay bumps the epoch once more. Harmless: the caller gets the newest epoch,
+        // and the skipped one was never used by anybody.
         long epoch = transactions.write(tx -> {
             // SET LOCAL takes no bind parameters; the value is a number we format ourselves
             tx.execute("set local lock_timeout = '" + Math.max(1, lockTimeout.toMillis()) + "ms'");

@@ -9,48 +9,120 @@ import org.jooq.impl.DSL;
 
 import javax.sql.DataSource;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A node's connection pool and the jOOQ context over it. Closing it closes the pool.
+ *
+ * <p>When the URL lists several servers (a replicated database), there is also a small read-only
+ * pool that prefers a standby ({@code targetServerType=preferSecondary}) and a {@link PrimaryWatch};
+ * {@link #read} then serves a read from a standby while no primary is reachable, and says so.
+ * With a single server there is neither, and everything goes to that server as before.
  */
 public final class Database implements AutoCloseable {
 
     static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(10);
+    /** How often the primary is checked when the database is replicated. */
+    static final Duration PRIMARY_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /** Reads from a standby are a fallback for pages: they must answer fast or not at all. */
+    static final Duration STANDBY_TIMEOUT = Duration.ofSeconds(2);
 
     private final HikariDataSource dataSource;
     private final DSLContext dsl;
     private final Transactions transactions;
+    private final HikariDataSource standbyDataSource; // null with a single-server URL
+    private final DSLContext standbyDsl;
+    private final PrimaryWatch primaryWatch;          // null with a single-server URL
 
-    private Database(HikariDataSource dataSource) {
+    private Database(HikariDataSource dataSource, RetryPolicy retry, HikariDataSource standbyDataSource, PrimaryWatch primaryWatch) {
         this.dataSource = dataSource;
         this.dsl = context(dataSource);
-        this.transactions = new Transactions(dataSource);
+        this.transactions = new Transactions(dataSource, retry);
+        this.standbyDataSource = standbyDataSource;
+        this.standbyDsl = standbyDataSource == null ? null : context(standbyDataSource);
+        this.primaryWatch = primaryWatch;
     }
 
     /** Opens the pool; fails fast (within the connect timeout) when the database does not answer. */
     public static Database open(DatabaseSettings settings, String poolName) {
-        HikariConfig config = new HikariConfig();
-        config.setPoolName(poolName);
-        config.setJdbcUrl(settings.jdbcUrl());
-        config.setUsername(settings.user());
-        config.setPassword(settings.password());
+        boolean replicated = settings.multiHost();
+        // writes must only ever reach a primary, whatever the URL says; and the driver must not trust
+        // its memory of which host was the primary for long (its default is 10 s)
+        String url = replicated ? JdbcUrls.withParameter(JdbcUrls.withParameter(settings.jdbcUrl(), "targetServerType", "primary"),
+                "hostRecheckSeconds", "2") : settings.jdbcUrl();
+        HikariConfig config = baseConfig(settings, poolName, url);
         config.setMaximumPoolSize(settings.maxPoolSize());
         config.setMinimumIdle(Math.min(2, settings.maxPoolSize()));
         long connectMillis = settings.connectTimeout().toMillis();
-        config.setConnectionTimeout(Math.max(250, connectMillis));
-        config.setValidationTimeout(Math.max(250, Math.min(connectMillis, 5_000)));
         config.setInitializationFailTimeout(connectMillis);
-        config.addDataSourceProperty("connectTimeout", Math.max(1, settings.connectTimeout().toSeconds()));
-        config.addDataSourceProperty("loginTimeout", Math.max(1, settings.connectTimeout().toSeconds()));
         config.addDataSourceProperty("socketTimeout", Math.max(1, settings.socketTimeout().toSeconds()));
-        config.addDataSourceProperty("tcpKeepAlive", true);
         // A frozen or partitioned old leader must not hold the lease row's share lock for ever: the
         // server ends a transaction that sits idle this long, so a new leader's epoch bump goes
         // through. (Aborting before commit is always safe; our transactions never idle on purpose.)
         config.addDataSourceProperty("options", "-c idle_in_transaction_session_timeout="
                 + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
+        HikariDataSource primary = new HikariDataSource(config);
+        if (!replicated) {
+            return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), null, null);
+        }
+        HikariDataSource standby = null;
+        PrimaryWatch watch = null;
+        try {
+            standby = new HikariDataSource(standbyConfig(settings, poolName));
+            watch = new PrimaryWatch(JdbcUrls.withParameter(settings.jdbcUrl(), "targetServerType", "primary"),
+                    settings.user(), settings.password(), PRIMARY_CHECK_INTERVAL,
+                    min(settings.connectTimeout(), STANDBY_TIMEOUT));
+            watch.start();
+        } catch (RuntimeException e) {
+            if (watch != null) {
+                watch.close();
+            }
+            if (standby != null) {
+                standby.close();
+            }
+            primary.close();
+            throw e;
+        }
+        return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), standby, watch);
+    }
+
+    private static HikariConfig baseConfig(DatabaseSettings settings, String poolName, String url) {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName(poolName);
+        config.setJdbcUrl(url);
+        config.setUsername(settings.user());
+        config.setPassword(settings.password());
+        long connectMillis = settings.connectTimeout().toMillis();
+        config.setConnectionTimeout(Math.max(250, connectMillis));
+        config.setValidationTimeout(Math.max(250, Math.min(connectMillis, 5_000)));
+        config.addDataSourceProperty("connectTimeout", Math.max(1, settings.connectTimeout().toSeconds()));
+        config.addDataSourceProperty("loginTimeout", Math.max(1, settings.connectTimeout().toSeconds()));
+        config.addDataSourceProperty("tcpKeepAlive", true);
         config.addDataSourceProperty("ApplicationName", poolName);
-        return new Database(new HikariDataSource(config));
+        return config;
+    }
+
+    /**
+     * Read-only, small, quick to give up, and holding no connection while it is not needed (a
+     * standby that is down must not slow the node's start or fill its log).
+     */
+    private static HikariConfig standbyConfig(DatabaseSettings settings, String poolName) {
+        Duration timeout = min(settings.connectTimeout(), STANDBY_TIMEOUT);
+        DatabaseSettings quick = settings.withTimeouts(timeout, timeout);
+        String url = JdbcUrls.withParameter(JdbcUrls.withParameter(settings.jdbcUrl(), "targetServerType", "preferSecondary"),
+                "hostRecheckSeconds", "2");
+        HikariConfig config = baseConfig(quick, poolName + "-standby", url);
+        config.setMaximumPoolSize(Math.max(1, Math.min(4, settings.maxPoolSize())));
+        config.setMinimumIdle(0);
+        config.setReadOnly(true);
+        config.setInitializationFailTimeout(-1);
+        config.addDataSourceProperty("socketTimeout", Math.max(1, settings.socketTimeout().toSeconds()));
+        return config;
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** A jOOQ context for PostgreSQL over any data source or connection-bound context. */
@@ -62,18 +134,82 @@ public final class Database implements AutoCloseable {
         return dataSource;
     }
 
-    /** For reads and single statements in auto-commit mode. */
+    /** For reads and single statements in auto-commit mode, always on the primary. */
     public DSLContext dsl() {
         return dsl;
     }
 
-    /** For writes that must commit durably or not at all. */
+    /**
+     * A read that a page may show slightly old: on the primary while it is reachable; on a hot
+     * standby (result marked {@link Read#fromStandby()}) while the database is replicated and no
+     * primary is reachable. Never on a standby when the primary is fine. A failure that is not a
+     * connection problem is thrown as it is; when neither answers, {@link DatabaseUnavailableException}.
+     */
+    public <T> Read<T> read(Function<DSLContext, T> query) {
+        if (standbyDsl == null) {
+            return Read.fresh(query.apply(dsl));
+        }
+        RuntimeException primaryFailure = null;
+        if (primaryWatch.primaryReachable()) {
+            try {
+                return Read.fresh(query.apply(dsl));
+            } catch (RuntimeException e) {
+                if (!RetryableFailures.isRetryable(e)) {
+                    throw e;
+                }
+                primaryWatch.reportFailure(e);
+                primaryFailure = e;
+            }
+        }
+        try {
+            return new Read<>(query.apply(standbyDsl), true);
+        } catch (RuntimeException e) {
+            if (!RetryableFailures.isRetryable(e)) {
+                throw e;
+            }
+            if (primaryFailure != null) {
+                e.addSuppressed(primaryFailure);
+            }
+            throw new DatabaseUnavailableException("a read (primary and standby)", 1, 0, RetryableFailures.sqlState(e), e);
+        }
+    }
+
+    /** For writes that must commit durably or not at all; retried for {@link DatabaseSettings#retryBudget()}. */
     public Transactions transactions() {
         return transactions;
     }
 
+    /** Whether the URL lists several servers, so that reads may fall back to a standby. */
+    public boolean replicated() {
+        return standbyDsl != null;
+    }
+
+    /** The primary's health as last seen, when the database is replicated. */
+    public Optional<PrimaryWatch.State> primaryState() {
+        return primaryWatch == null ? Optional.empty() : Optional.of(primaryWatch.state());
+    }
+
+    /**
+     * Asks for the primary now, on a fresh short-lived connection (not the pool, whose wait for a
+     * connection is the full connect timeout): for health checks. Empty with a single server.
+     */
+    Optional<PrimaryWatch.State> checkPrimaryNow() {
+        return primaryWatch == null ? Optional.empty() : Optional.of(primaryWatch.check());
+    }
+
+    /** The read-only standby context, when the database is replicated (for status pages). */
+    public Optional<DSLContext> standbyDsl() {
+        return Optional.ofNullable(standbyDsl);
+    }
+
     @Override
     public void close() {
+        if (primaryWatch != null) {
+            primaryWatch.close();
+        }
+        if (standbyDataSource != null) {
+            standbyDataSource.close();
+        }
         dataSource.close();
     }
 }

@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param maxPoolSize    connections this node may hold
  * @param connectTimeout TCP connect and login limit
  * @param socketTimeout  how long a read may block before the connection is declared dead
+ * @param retryBudget    how long background work (intake, outbox, leases) retries a transaction that
+ *                       failed because the database went away; must cover a failover
  */
 public record DatabaseSettings(String jdbcUrl, String user, String password, int maxPoolSize,
-                               Duration connectTimeout, Duration socketTimeout) {
+                               Duration connectTimeout, Duration socketTimeout, Duration retryBudget) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SOCKET_TIMEOUT = Duration.ofSeconds(30);
@@ -31,6 +33,12 @@ public record DatabaseSettings(String jdbcUrl, String user, String password, int
         if (maxPoolSize < 1) {
             throw new IllegalArgumentException("pool size must be at least 1, was " + maxPoolSize);
         }
+        if (retryBudget == null) {
+            retryBudget = RetryPolicy.DEFAULT_BACKGROUND_BUDGET;
+        }
+        if (retryBudget.isNegative()) {
+            throw new IllegalArgumentException("retry budget must not be negative, was " + retryBudget);
+        }
         if (connectTimeout.isNegative() || connectTimeout.isZero() || socketTimeout.isNegative() || socketTimeout.isZero()) {
             throw new IllegalArgumentException("database timeouts must be positive");
         }
@@ -40,14 +48,36 @@ public record DatabaseSettings(String jdbcUrl, String user, String password, int
         return new DatabaseSettings(jdbcUrl, user, password, 10, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SOCKET_TIMEOUT);
     }
 
+    public DatabaseSettings(String jdbcUrl, String user, String password, int maxPoolSize,
+                            Duration connectTimeout, Duration socketTimeout) {
+        this(jdbcUrl, user, password, maxPoolSize, connectTimeout, socketTimeout, RetryPolicy.DEFAULT_BACKGROUND_BUDGET);
+    }
+
     public DatabaseSettings withMaxPoolSize(int size) {
-        return new DatabaseSettings(jdbcUrl, user, password, size, connectTimeout, socketTimeout);
+        return new DatabaseSettings(jdbcUrl, user, password, size, connectTimeout, socketTimeout, retryBudget);
+    }
+
+    public DatabaseSettings withTimeouts(Duration connect, Duration socket) {
+        return new DatabaseSettings(jdbcUrl, user, password, maxPoolSize, connect, socket, retryBudget);
+    }
+
+    public DatabaseSettings withRetryBudget(Duration budget) {
+        return new DatabaseSettings(jdbcUrl, user, password, maxPoolSize, connectTimeout, socketTimeout, budget);
+    }
+
+    public DatabaseSettings withJdbcUrl(String url) {
+        return new DatabaseSettings(url, user, password, maxPoolSize, connectTimeout, socketTimeout, retryBudget);
+    }
+
+    /** Whether the URL lists more than one server (a replicated database; see {@link Database#read}). */
+    public boolean multiHost() {
+        return JdbcUrls.hosts(jdbcUrl).size() > 1;
     }
 
     @Override
     public String toString() {
         return "DatabaseSettings[jdbcUrl=" + masked(jdbcUrl) + ", user=" + user + ", password=***, maxPoolSize=" + maxPoolSize
-                + ", connectTimeout=" + connectTimeout + ", socketTimeout=" + socketTimeout + "]";
+                + ", connectTimeout=" + connectTimeout + ", socketTimeout=" + socketTimeout + ", retryBudget=" + retryBudget + "]";
     }
 
     /** The URL with any {@code password=} parameter value hidden, for logs and error messages. */

@@ -45,6 +45,7 @@ public final class LocalPostgres implements AutoCloseable {
     private final Path binDir;          // null when the embedded binaries are used
     private final List<String> asUser;  // command prefix that drops root, empty otherwise
     private EmbeddedPostgres embedded;
+    private String extraOptions = "";
 
     private LocalPostgres(Path baseDir, int port, Path binDir, List<String> asUser) {
         this.baseDir = baseDir;
@@ -75,6 +76,57 @@ public final class LocalPostgres implements AutoCloseable {
         Optional<Path> systemBin = systemBinaries();
         return new LocalPostgres(baseDir.toAbsolutePath(), freePort(), systemBin.orElse(null),
                 systemBin.isPresent() && isRoot() ? dropRootPrefix() : List.of());
+    }
+
+    /**
+     * Prepares (does not start) a hot standby of a running {@code primary}, streaming from it:
+     * {@code pg_basebackup -R} into {@code baseDir}. Needs the system's binaries (not the embedded
+     * ones). Its WAL receiver reports {@code name} as its application name.
+     */
+    public static LocalPostgres standbyOf(LocalPostgres primary, Path baseDir, String name) throws IOException {
+        if (primary.binDir == null) {
+            throw new IllegalStateException("a streaming standby needs the system's PostgreSQL binaries, not the embedded ones");
+        }
+        if (!name.matches("[a-z0-9_]+")) {
+            throw new IllegalArgumentException("not a plain standby name: " + name);
+        }
+        Files.createDirectories(baseDir);
+        LocalPostgres standby = new LocalPostgres(baseDir.toAbsolutePath(), freePort(), primary.binDir, primary.asUser);
+        standby.extraOptions = " -c cluster_name=" + name + " -c hot_standby=on -c wal_receiver_status_interval=1s";
+        if (!standby.asUser.isEmpty()) {
+            standby.chownToServerUser(standby.baseDir);
+        }
+        standby.exec("pg_basebackup", List.of("-h", "127.0.0.1", "-p", Integer.toString(primary.port), "-U", SUPERUSER,
+                "-D", standby.baseDir.resolve("data").toString(), "-R", "-X", "stream", "--no-sync", "-c", "fast"), 120);
+        return standby;
+    }
+
+    /** Kills the server the way a host loss would ({@code pg_ctl stop -m immediate}): no shutdown checkpoint. */
+    public synchronized void stopImmediately() throws IOException {
+        requireSystemBinaries();
+        exec("pg_ctl", List.of("-D", baseDir.resolve("data").toString(), "-m", "immediate", "-w", "-t", "30", "stop"), 60);
+    }
+
+    /** Promotes a standby to primary and waits until it accepts writes. */
+    public void promote() throws IOException {
+        requireSystemBinaries();
+        exec("pg_ctl", List.of("-D", baseDir.resolve("data").toString(), "-w", "-t", "60", "promote"), 90);
+    }
+
+    /** Runs one SQL statement as the superuser against database {@code postgres} (test set-up). */
+    public void execute(String sql) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), SUPERUSER, "");
+             Statement st = c.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException("statement failed on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void requireSystemBinaries() {
+        if (binDir == null) {
+            throw new IllegalStateException("needs the system's PostgreSQL binaries, not the embedded ones");
+        }
     }
 
     public int port() {
@@ -126,7 +178,7 @@ public final class LocalPostgres implements AutoCloseable {
                     "--no-locale", "--no-sync"), 120);
         }
         String options = "-p " + port + " -k " + socketDir + " -c listen_addresses=127.0.0.1"
-                + " -c fsync=off -c full_page_writes=off -c max_connections=200";
+                + " -c fsync=off -c full_page_writes=off -c max_connections=200" + extraOptions;
         exec("pg_ctl", List.of("-D", data.toString(), "-l", baseDir.resolve("postgres.log").toString(),
                 "-w", "-t", "60", "-o", options, "start"), 90);
     }

@@ -22,13 +22,15 @@ public final class ApiTokens {
         if (token == null || token.length() < StaffAccounts.MIN_TOKEN_LENGTH || token.length() > 500) {
             return Optional.empty();
         }
-        Record row = db.dsl()
+        String tokenSha = Secrets.sha256Hex(token);
+        // a pure read, so the API keeps authenticating from a standby during a failover
+        Record row = db.read(dsl -> dsl
                 .select(STAFF_USER.ID, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, STAFF_USER.ROLE)
                 .from(API_TOKEN).join(STAFF_USER).on(STAFF_USER.ID.eq(API_TOKEN.USER_ID))
-                .where(API_TOKEN.TOKEN_SHA256.eq(Secrets.sha256Hex(token)))
+                .where(API_TOKEN.TOKEN_SHA256.eq(tokenSha))
                 .and(API_TOKEN.REVOKED_AT.isNull())
                 .and(STAFF_USER.ACTIVE.isTrue())
-                .fetchOne();
+                .fetchOne()).value();
         if (row == null) {
             return Optional.empty();
         }

@@ -1,6 +1,7 @@
 package dev.ticketd.node.auth;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.db.Transactions;
 import org.jooq.Record;
 
 import java.time.Clock;
@@ -16,6 +17,10 @@ import static dev.ticketd.db.generated.Tables.WEB_SESSION;
  * Staff browser sessions, kept in PostgreSQL so that any node serves any staff request. The
  * session token lives only in the browser's cookie; the table holds its SHA-256 and the session's
  * CSRF token.
+ *
+ * <p>Checking a session is a pure read (there is no "last seen" update): it is served by a standby
+ * while the primary of a replicated database is out of reach, so staff stay logged in during a
+ * failover. Only logging in and out write.
  */
 public final class WebSessions {
 
@@ -32,14 +37,21 @@ public final class WebSessions {
     }
 
     private final Database db;
+    private final Transactions writes;
     private final Clock clock;
     private final Duration ttl;
 
     public WebSessions(Database db, Clock clock, Duration ttl) {
+        this(db, db.transactions(), clock, ttl);
+    }
+
+    /** @param writes transactions with the retry budget of a staff request */
+    public WebSessions(Database db, Transactions writes, Clock clock, Duration ttl) {
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("session ttl must be positive, was " + ttl);
         }
         this.db = db;
+        this.writes = writes;
         this.clock = clock;
         this.ttl = ttl;
     }
@@ -52,13 +64,17 @@ public final class WebSessions {
         String token = Secrets.newToken();
         String csrf = Secrets.newToken();
         OffsetDateTime now = now();
-        db.dsl().insertInto(WEB_SESSION)
+        // Replayed after a lost commit, this stores the same token twice: the second insert fails on
+        // the token's primary key. Nothing else can happen (a fresh random token is never taken), so
+        // a duplicate key here means the first attempt did commit, and the login stands.
+        writes.run(tx -> tx.insertInto(WEB_SESSION)
                 .set(WEB_SESSION.TOKEN_SHA256, Secrets.sha256Hex(token))
                 .set(WEB_SESSION.USER_ID, userId)
                 .set(WEB_SESSION.CSRF_TOKEN, csrf)
                 .set(WEB_SESSION.CREATED_AT, now)
                 .set(WEB_SESSION.EXPIRES_AT, now.plus(ttl))
-                .execute();
+                .onConflictDoNothing()
+                .execute());
         return new NewSession(token, csrf);
     }
 
@@ -67,14 +83,16 @@ public final class WebSessions {
         if (token == null || token.isEmpty() || token.length() > 200) {
             return Optional.empty();
         }
-        Record row = db.dsl()
+        String tokenSha = Secrets.sha256Hex(token);
+        OffsetDateTime now = now();
+        Record row = db.read(dsl -> dsl
                 .select(WEB_SESSION.TOKEN_SHA256, WEB_SESSION.CSRF_TOKEN,
                         STAFF_USER.ID, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, STAFF_USER.ROLE)
                 .from(WEB_SESSION).join(STAFF_USER).on(STAFF_USER.ID.eq(WEB_SESSION.USER_ID))
-                .where(WEB_SESSION.TOKEN_SHA256.eq(Secrets.sha256Hex(token)))
-                .and(WEB_SESSION.EXPIRES_AT.gt(now()))
+                .where(WEB_SESSION.TOKEN_SHA256.eq(tokenSha))
+                .and(WEB_SESSION.EXPIRES_AT.gt(now))
                 .and(STAFF_USER.ACTIVE.isTrue())
-                .fetchOne();
+                .fetchOne()).value();
         if (row == null) {
             return Optional.empty();
         }

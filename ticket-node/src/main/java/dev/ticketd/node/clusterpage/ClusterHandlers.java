@@ -1,5 +1,6 @@
 package dev.ticketd.node.clusterpage;
 
+import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
 
@@ -15,10 +16,10 @@ public final class ClusterHandlers {
     }
 
     public void page(Context ctx) {
-        Pages.render(ctx, "cluster.jte", Map.of("cluster", service.status()));
+        Pages.render(ctx, "cluster.jte", Map.of("cluster", Freshness.note(ctx, service.status())));
     }
 
     public void api(Context ctx) {
-        ctx.json(service.status());
+        ctx.json(Freshness.note(ctx, service.status()));
     }
 }

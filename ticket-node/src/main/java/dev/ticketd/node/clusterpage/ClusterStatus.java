@@ -1,5 +1,7 @@
 package dev.ticketd.node.clusterpage;
 
+import dev.ticketd.db.DatabaseStatus;
+
 import java.time.Instant;
 import java.util.List;
 
@@ -10,8 +12,10 @@ import java.util.List;
  * @param servedBy    the node that answered
  * @param zooKeeper   "connected", or why the cluster part could not be read (the database part is still shown)
  * @param controller  the node running the Helix controller, or null
+ * @param database    the database's primary, standbys and replication lag as this node sees them
  */
-public record ClusterStatus(String servedBy, String zooKeeper, String controller, List<Node> nodes, List<Mailbox> mailboxes) {
+public record ClusterStatus(String servedBy, String zooKeeper, String controller, List<Node> nodes, List<Mailbox> mailboxes,
+                            DatabaseStatus database) {
 
     public record Node(String id, String httpUrl, boolean live, boolean enabled, Instant upSince, List<String> gaveUp) {
     }

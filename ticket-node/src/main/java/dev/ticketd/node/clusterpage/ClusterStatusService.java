@@ -2,6 +2,8 @@ package dev.ticketd.node.clusterpage;
 
 import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.db.Database;
+import dev.ticketd.db.Read;
+import dev.ticketd.node.health.DatabaseHealth;
 import org.jooq.Record;
 
 import java.time.OffsetDateTime;
@@ -19,17 +21,20 @@ import static dev.ticketd.db.generated.Tables.MAILBOX_STATUS;
 public final class ClusterStatusService {
 
     private final Database db;
+    private final DatabaseHealth databaseHealth;
     private final Supplier<ClusterView> cluster;
     private final String nodeId;
 
     /** @param cluster reads the cluster from ZooKeeper; may throw when ZooKeeper is out of reach */
-    public ClusterStatusService(Database db, Supplier<ClusterView> cluster, String nodeId) {
+    public ClusterStatusService(Database db, DatabaseHealth databaseHealth, Supplier<ClusterView> cluster, String nodeId) {
         this.db = db;
+        this.databaseHealth = databaseHealth;
         this.cluster = cluster;
         this.nodeId = nodeId;
     }
 
-    public ClusterStatus status() {
+    /** From a standby (and marked so) while the primary of a replicated database is out of reach. */
+    public Read<ClusterStatus> status() {
         ClusterView view = null;
         String zooKeeper;
         try {
@@ -41,14 +46,15 @@ public final class ClusterStatusService {
         Map<String, ClusterView.Mailbox> led = view == null ? Map.of()
                 : view.mailboxes().stream().collect(Collectors.toMap(ClusterView.Mailbox::id, m -> m));
         List<ClusterStatus.Mailbox> mailboxes = new ArrayList<>();
-        for (Record r : db.dsl()
-                .select(MAILBOX.ID, MAILBOX.ADDRESS, MAILBOX.ENABLED, MAILBOX_LEASE.EPOCH, MAILBOX_LEASE.HOLDER,
+        Read<List<Record>> rows = db.read(dsl -> dsl.select(MAILBOX.ID, MAILBOX.ADDRESS, MAILBOX.ENABLED, MAILBOX_LEASE.EPOCH, MAILBOX_LEASE.HOLDER,
                         MAILBOX_STATUS.LAST_PASS_AT, MAILBOX_STATUS.BACKLOG, MAILBOX_STATUS.LAST_ERROR)
                 .from(MAILBOX)
                 .leftJoin(MAILBOX_LEASE).on(MAILBOX_LEASE.MAILBOX_ID.eq(MAILBOX.ID))
                 .leftJoin(MAILBOX_STATUS).on(MAILBOX_STATUS.MAILBOX_ID.eq(MAILBOX.ID))
                 .orderBy(MAILBOX.ID)
-                .fetch()) {
+                .fetch()
+                .stream().map(r -> (Record) r).toList());
+        for (Record r : rows.value()) {
             ClusterView.Mailbox m = led.get(r.get(MAILBOX.ID));
             OffsetDateTime lastPass = r.get(MAILBOX_STATUS.LAST_PASS_AT);
             Long epoch = r.get(MAILBOX_LEASE.EPOCH);
@@ -61,6 +67,7 @@ public final class ClusterStatusService {
         List<ClusterStatus.Node> nodes = view == null ? List.of() : view.nodes().stream()
                 .map(n -> new ClusterStatus.Node(n.id(), n.httpUrl(), n.live(), n.enabled(), n.upSince(), n.disabledMailboxes()))
                 .toList();
-        return new ClusterStatus(nodeId, zooKeeper, view == null ? null : view.controller(), nodes, List.copyOf(mailboxes));
+        return new Read<>(new ClusterStatus(nodeId, zooKeeper, view == null ? null : view.controller(), nodes, List.copyOf(mailboxes),
+                databaseHealth.status()), rows.fromStandby());
     }
 }

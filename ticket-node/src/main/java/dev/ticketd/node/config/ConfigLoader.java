@@ -2,6 +2,7 @@ package dev.ticketd.node.config;
 
 import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.db.DatabaseSettings;
+import dev.ticketd.db.RetryPolicy;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.node.web.WebSettings;
 
@@ -36,6 +37,7 @@ public final class ConfigLoader {
             "node.id",
             "http.host", "http.port", "http.secure-cookies", "http.session-ttl", "http.public-url",
             "db.url", "db.user", "db.password", "db.pool-size", "db.connect-timeout", "db.socket-timeout",
+            "db.retry-budget", "db.web-retry-budget",
             "zk.address", "zk.session-timeout", "cluster.name",
             "lease.lock-timeout",
             "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown");
@@ -97,14 +99,16 @@ public final class ConfigLoader {
                 r.optional("http.host").orElse("0.0.0.0"),
                 r.integer("http.port", 8080, 0, 65535),
                 r.duration("http.session-ttl", Duration.ofHours(12)),
-                r.bool("http.secure-cookies", false)));
+                r.bool("http.secure-cookies", false),
+                r.duration("db.web-retry-budget", RetryPolicy.DEFAULT_WEB_BUDGET)));
         DatabaseSettings db = r.build("db.url", () -> new DatabaseSettings(
                 r.required("db.url"),
                 r.required("db.user"),
                 r.optional("db.password").orElse(""),
                 r.integer("db.pool-size", 10, 1, 500),
                 r.duration("db.connect-timeout", DatabaseSettings.DEFAULT_CONNECT_TIMEOUT),
-                r.duration("db.socket-timeout", DatabaseSettings.DEFAULT_SOCKET_TIMEOUT)));
+                r.duration("db.socket-timeout", DatabaseSettings.DEFAULT_SOCKET_TIMEOUT),
+                r.duration("db.retry-budget", RetryPolicy.DEFAULT_BACKGROUND_BUDGET)));
         String clusterName = r.optional("cluster.name").orElse("ticketd");
         if (!ClusterSettings.isValidClusterName(clusterName)) {
             throw new ConfigException("cluster.name", "must be letters, digits, '-' or '_', was '" + clusterName + "'");

@@ -1,6 +1,6 @@
 package dev.ticketd.node.health;
 
-import dev.ticketd.db.Database;
+import dev.ticketd.db.DatabaseStatus;
 import io.javalin.http.Context;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,21 +8,15 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code /health/live} (the process answers) and {@code /health/ready} (this node can serve staff:
- * its database answers {@code select 1} within {@link #READY_TIMEOUT}). ZooKeeper trouble shows on
+ * a primary of its database answers within {@link #READY_TIMEOUT}). ZooKeeper trouble shows on
  * the cluster page, not here. Answers never contain connection strings or other secrets.
  *
- * <p>The probe runs on one dedicated thread so a hanging database cannot pile up request threads;
- * probes arriving while one hangs queue briefly and then report not ready. {@link #close()} stops it.
+ * <p>Ready shows the database as well: the primary ({@code host:port}), its standbys with state,
+ * sync state and lag, and — when no primary answers — whether a standby serves reads meanwhile
+ * (the node is then not ready, since nothing can be saved). {@link #close()} stops the probe thread.
  */
 public final class HealthHandlers implements AutoCloseable {
 
@@ -30,16 +24,10 @@ public final class HealthHandlers implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HealthHandlers.class);
 
-    private final Database db;
-    private final ThreadPoolExecutor probes;
+    private final DatabaseHealth database;
 
-    public HealthHandlers(Database db) {
-        this.db = db;
-        this.probes = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(8), r -> {
-            Thread t = new Thread(r, "health-ready-probe");
-            t.setDaemon(true);
-            return t;
-        });
+    public HealthHandlers(DatabaseHealth database) {
+        this.database = database;
     }
 
     public void live(Context ctx) {
@@ -47,44 +35,36 @@ public final class HealthHandlers implements AutoCloseable {
     }
 
     public void ready(Context ctx) {
-        String problem = databaseProblem();
+        DatabaseStatus status = database.status();
         Map<String, Object> body = new LinkedHashMap<>();
-        if (problem == null) {
+        if (status.primaryReachable()) {
             body.put("status", "ready");
             body.put("database", "up");
+            body.put("primary", status.primary());
+            if (status.replicated()) {
+                body.put("standbys", status.standbys());
+                body.put("replication", status.replicationDetail());
+            }
             ctx.json(body);
-        } else {
-            log.warn("not ready reason={}", problem);
-            body.put("status", "not ready");
-            body.put("reason", problem);
-            ctx.status(503).json(body);
+            return;
         }
-    }
-
-    /** Null when the database answered in time, else a reason fit for an operator (no secrets). */
-    String databaseProblem() {
-        Future<?> probe;
-        try {
-            probe = probes.submit(() -> db.dsl().selectOne().fetch());
-        } catch (RejectedExecutionException e) {
-            return "database checks are backed up: earlier checks have not answered";
+        String reason = status.primaryError();
+        if (status.readsFromStandby() != null) {
+            reason = reason + "; a standby (" + status.readsFromStandby().server() + ") is serving reads, "
+                    + "which may be a few seconds old";
         }
-        try {
-            probe.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            return null;
-        } catch (TimeoutException e) {
-            probe.cancel(true);
-            return "database did not answer select 1 within " + READY_TIMEOUT.toMillis() + " ms";
-        } catch (ExecutionException e) {
-            return "database check failed: " + e.getCause().getClass().getSimpleName();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted while checking the database";
+        log.warn("not ready reason={}", reason);
+        body.put("status", "not ready");
+        body.put("reason", reason);
+        body.put("database", "no primary");
+        if (status.readsFromStandby() != null) {
+            body.put("readsFromStandby", status.readsFromStandby());
         }
+        ctx.status(503).json(body);
     }
 
     @Override
     public void close() {
-        probes.shutdownNow();
+        database.close();
     }
 }

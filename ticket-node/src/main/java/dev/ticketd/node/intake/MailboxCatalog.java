@@ -63,7 +63,7 @@ public final class MailboxCatalog {
 
     /** Adds a mailbox, or updates the one with the same id (an operator re-running the command). */
     public void save(NewMailbox m) {
-        db.transactions().run(tx -> upsert(tx, m));
+        db.transactions().run(tx -> upsert(tx, m)); // an upsert: a replay after a failover changes nothing
     }
 
     private static void upsert(DSLContext tx, NewMailbox m) {

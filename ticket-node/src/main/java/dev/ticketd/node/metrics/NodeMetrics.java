@@ -5,6 +5,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.mail.IngestObserver;
 import dev.ticketd.mail.IngestStore;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -80,6 +81,15 @@ public final class NodeMetrics implements IngestObserver {
                 return -1;
             }
         }).description("outbound mails waiting to be sent").register(registry);
+        // one set of counters for every retry budget of this pool (web and background)
+        FunctionCounter.builder("ticketd.db.transaction.retries", db.transactions().counters(), c -> c.retries())
+                .description("transactions tried again after the database went away").register(registry);
+        FunctionCounter.builder("ticketd.db.transaction.unavailable", db.transactions().counters(), c -> c.exhausted())
+                .description("transactions given up because the database stayed away past the retry budget").register(registry);
+        db.primaryState().ifPresent(ignored -> Gauge.builder("ticketd.db.primary.reachable",
+                        () -> db.primaryState().map(s -> s.reachable() ? 1 : 0).orElse(1))
+                .description("1 while a primary of the replicated database is reachable (else reads come from a standby)")
+                .register(registry));
         Gauge.builder("ticketd.zookeeper.connected", () -> zooKeeperConnected.getAsBoolean() ? 1 : 0)
                 .description("1 while this node is connected to ZooKeeper").register(registry);
     }

@@ -2,6 +2,7 @@ package dev.ticketd.node.quarantine;
 
 import dev.ticketd.node.ticket.TicketCursor;
 import dev.ticketd.node.web.HttpProblem;
+import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
 
@@ -18,7 +19,7 @@ public final class QuarantineApi {
 
     /** {@code GET /api/v1/quarantine?limit=&cursor=}: newest first. */
     public void list(Context ctx) {
-        ctx.json(service.list(parseLimit(ctx.queryParam("limit")), TicketCursor.decode(ctx.queryParam("cursor"))));
+        ctx.json(Freshness.note(ctx, service.list(parseLimit(ctx.queryParam("limit")), TicketCursor.decode(ctx.queryParam("cursor")))));
     }
 
     /** {@code POST /api/v1/quarantine/{id}/{action}}: 200 with the result; a repeat answers with the first result. */

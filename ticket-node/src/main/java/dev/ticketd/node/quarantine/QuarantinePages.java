@@ -1,6 +1,7 @@
 package dev.ticketd.node.quarantine;
 
 import dev.ticketd.node.ticket.TicketCursor;
+import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
@@ -21,7 +22,7 @@ public final class QuarantinePages {
 
     /** {@code GET /quarantine}; after an action, {@code ?done=ID} or {@code ?unread=ID} says how it went. */
     public void list(Context ctx) {
-        QuarantinePage page = service.list(PAGE_SIZE, TicketCursor.decode(ctx.queryParam("cursor")));
+        QuarantinePage page = Freshness.note(ctx, service.list(PAGE_SIZE, TicketCursor.decode(ctx.queryParam("cursor"))));
         Map<String, Object> model = new HashMap<>();
         model.put("entries", page.entries());
         model.put("nextCursor", page.nextCursor());

@@ -3,6 +3,8 @@ package dev.ticketd.node.quarantine;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ticketd.db.Database;
+import dev.ticketd.db.Read;
+import dev.ticketd.db.Transactions;
 import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.ParseResult;
 import dev.ticketd.mail.ParsedMail;
@@ -63,17 +65,24 @@ public final class QuarantineService {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Database db;
+    private final Transactions writes;
     private final MailParser parser;
     private final TicketsFromMail tickets;
 
     public QuarantineService(Database db, MailParser parser, TicketsFromMail tickets) {
+        this(db, db.transactions(), parser, tickets);
+    }
+
+    /** @param writes transactions with the retry budget of a staff request */
+    public QuarantineService(Database db, Transactions writes, MailParser parser, TicketsFromMail tickets) {
         this.db = db;
+        this.writes = writes;
         this.parser = parser;
         this.tickets = tickets;
     }
 
     /** The open entries, newest first (received_at desc, id desc), after {@code after} when given. */
-    public QuarantinePage list(int limit, TicketCursor after) {
+    public Read<QuarantinePage> list(int limit, TicketCursor after) {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new InvalidRequestException("limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
         }
@@ -84,11 +93,11 @@ public final class QuarantineService {
         // only the start of the raw mail: enough for its headers, bounded however large the mail is
         Field<byte[]> head = DSL.field("substring({0} from 1 for " + HEADER_PREFIX_BYTES + ")", byte[].class, INBOUND_MESSAGE.RAW)
                 .as("head");
-        List<QuarantineEntry> rows = db.dsl()
-                .select(INBOUND_MESSAGE.ID, INBOUND_MESSAGE.MAILBOX_ID, INBOUND_MESSAGE.RECEIVED_AT, INBOUND_MESSAGE.FROM_ADDRESS,
+        Condition filter = where;
+        return db.read(dsl -> page(dsl.select(INBOUND_MESSAGE.ID, INBOUND_MESSAGE.MAILBOX_ID, INBOUND_MESSAGE.RECEIVED_AT, INBOUND_MESSAGE.FROM_ADDRESS,
                         INBOUND_MESSAGE.SUBJECT, INBOUND_MESSAGE.SIZE_BYTES, INBOUND_MESSAGE.PARSE_ERROR, head)
                 .from(INBOUND_MESSAGE)
-                .where(where)
+                .where(filter)
                 .orderBy(INBOUND_MESSAGE.RECEIVED_AT.desc(), INBOUND_MESSAGE.ID.desc())
                 .limit(limit + 1)
                 .fetch(r -> {
@@ -100,7 +109,10 @@ public final class QuarantineService {
                     return new QuarantineEntry(r.get(INBOUND_MESSAGE.ID), r.get(INBOUND_MESSAGE.MAILBOX_ID),
                             r.get(INBOUND_MESSAGE.RECEIVED_AT), from, subject, r.get(INBOUND_MESSAGE.SIZE_BYTES),
                             Optional.ofNullable(r.get(INBOUND_MESSAGE.PARSE_ERROR)).orElse("unknown"));
-                });
+                }), limit));
+    }
+
+    private static QuarantinePage page(List<QuarantineEntry> rows, int limit) {
         if (rows.size() <= limit) {
             return new QuarantinePage(rows, null);
         }
@@ -116,15 +128,15 @@ public final class QuarantineService {
 
     /** The decision already made about a mail, if any. */
     public Optional<QuarantineResult> decision(long inboundMessageId) {
-        return decided(db.dsl(), inboundMessageId);
+        return db.read(dsl -> decided(dsl, inboundMessageId)).value();
     }
 
     public QuarantineResult act(long inboundMessageId, QuarantineAction action, StaffUser staff) {
         return switch (action) {
             case RETRY -> retry(inboundMessageId, staff);
-            case IMPORT -> db.transactions().write(tx -> decide(tx, inboundMessageId, action, staff,
+            case IMPORT -> writes.write(tx -> decide(tx, inboundMessageId, action, staff,
                     row -> importUnreadable(tx, row, staff)));
-            case DISMISS -> db.transactions().write(tx -> decide(tx, inboundMessageId, action, staff,
+            case DISMISS -> writes.write(tx -> decide(tx, inboundMessageId, action, staff,
                     row -> new Decision(null, null, null, "dismissed; the raw mail is kept")));
         };
     }
@@ -144,7 +156,7 @@ public final class QuarantineService {
         ParseResult parsed = parser.parse(raw);
         if (parsed instanceof ParseResult.Parsed p) {
             try {
-                return db.transactions().write(tx -> decide(tx, id, QuarantineAction.RETRY, staff,
+                return writes.write(tx -> decide(tx, id, QuarantineAction.RETRY, staff,
                         row -> ticketParsed(tx, row, p.mail())));
             } catch (TicketsFromMail.NotTicketable e) {
                 // e.g. a bounce for a message we never sent: it still belongs in quarantine
@@ -163,7 +175,8 @@ public final class QuarantineService {
     }
 
     private QuarantineResult stillUnreadable(long id, StaffUser staff, String reason) {
-        return db.transactions().write(tx -> {
+        // replayed after a lost commit this may write a second audit line for the same retry; harmless
+        return writes.write(tx -> {
             Record row = lock(tx, id);
             Optional<QuarantineResult> earlier = earlierDecision(tx, id, QuarantineAction.RETRY);
             if (earlier.isPresent()) {

@@ -1,6 +1,7 @@
 package dev.ticketd.node.ticket;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.db.Transactions;
 import dev.ticketd.node.auth.StaffUser;
 import org.jooq.DSLContext;
 import org.jooq.JSONB;
@@ -40,10 +41,16 @@ public final class ReplyService {
 
     private static final Logger log = LoggerFactory.getLogger(ReplyService.class);
 
-    private final Database db;
+    private final Transactions writes;
 
+    /** Replies with the database's own (background) retry budget. */
     public ReplyService(Database db) {
-        this.db = db;
+        this(db.transactions());
+    }
+
+    /** @param writes transactions with the retry budget of a staff request (see {@code db.web-retry-budget}) */
+    public ReplyService(Transactions writes) {
+        this.writes = writes;
     }
 
     public ReplyResult reply(long ticketId, StaffUser author, String body, String idempotencyKey) {
@@ -56,7 +63,8 @@ public final class ReplyService {
         if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
             throw new InvalidRequestException("an idempotency key of 1 to " + MAX_KEY_LENGTH + " characters is required");
         }
-        ReplyResult result = db.transactions().write(tx -> replyInTransaction(tx, ticketId, author, body, idempotencyKey));
+        // Replayed after a failover, the idempotency key makes this return the reply already stored.
+        ReplyResult result = writes.write(tx -> replyInTransaction(tx, ticketId, author, body, idempotencyKey));
         if (result.created()) {
             log.info("ticket reply stored ticket={} message={} staff={} mailQueued={}",
                     ticketId, result.message().id(), author.id(), result.mailQueued());

@@ -1,5 +1,6 @@
 package dev.ticketd.node.ticket;
 
+import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
@@ -24,16 +25,16 @@ public final class TicketApi {
     public void list(Context ctx) {
         int limit = parseLimit(ctx.queryParam("limit"));
         TicketStatus status = TicketStatus.parseFilter(ctx.queryParam("status"));
-        ctx.json(queries.list(status, limit, TicketCursor.decode(ctx.queryParam("cursor"))));
+        ctx.json(Freshness.note(ctx, queries.list(status, limit, TicketCursor.decode(ctx.queryParam("cursor")))));
     }
 
     public void detail(Context ctx) {
-        ctx.json(queries.detail(ctx.pathParamAsClass("id", Long.class).get()));
+        ctx.json(Freshness.note(ctx, queries.detail(ctx.pathParamAsClass("id", Long.class).get())));
     }
 
     public void raw(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        RawMail.send(ctx, id, queries.rawInbound(id));
+        RawMail.send(ctx, id, Freshness.note(ctx, queries.rawInbound(id)));
     }
 
     public void reply(Context ctx) {

@@ -1,10 +1,14 @@
 package dev.ticketd.node.ticket;
 
+import dev.ticketd.db.DatabaseUnavailableException;
 import dev.ticketd.node.web.ErrorMapping;
+import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.HashMap;
@@ -14,6 +18,8 @@ import java.util.UUID;
 
 /** Browser handlers for tickets: validate the request, call the services, render. */
 public final class TicketPages {
+
+    private static final Logger log = LoggerFactory.getLogger(TicketPages.class);
 
     static final int PAGE_SIZE = 100;
 
@@ -27,7 +33,7 @@ public final class TicketPages {
 
     public void list(Context ctx) {
         TicketStatus status = TicketStatus.parseFilter(ctx.queryParam("status"));
-        TicketPage page = queries.list(status, PAGE_SIZE, TicketCursor.decode(ctx.queryParam("cursor")));
+        TicketPage page = Freshness.note(ctx, queries.list(status, PAGE_SIZE, TicketCursor.decode(ctx.queryParam("cursor"))));
         Map<String, Object> model = new HashMap<>();
         model.put("tickets", page.tickets());
         model.put("nextCursor", page.nextCursor());
@@ -42,7 +48,7 @@ public final class TicketPages {
         String notice = "mail".equals(sent) ? "Reply saved; it will be emailed to the requester."
                 : "stored".equals(sent) ? "Reply saved. This ticket has no mailbox, so it was not emailed."
                 : null;
-        renderTicket(ctx, 200, queries.detail(id), "", UUID.randomUUID().toString(), null, notice);
+        renderTicket(ctx, 200, Freshness.note(ctx, queries.detail(id)), "", UUID.randomUUID().toString(), null, notice);
     }
 
     public void reply(Context ctx) {
@@ -53,44 +59,56 @@ public final class TicketPages {
             throw HttpProblem.badRequest("the reply form has no idempotency key; reload the ticket page and send again");
         }
         if (body.isBlank()) {
-            renderTicket(ctx, 400, queries.detail(id), body, key, "The reply is empty; write a message before sending.", null);
+            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, "The reply is empty; write a message before sending.", null);
             return;
         }
         ReplyService.ReplyResult result;
         try {
             result = replies.reply(id, Pages.user(ctx), body, key);
         } catch (InvalidRequestException e) {
-            renderTicket(ctx, 400, queries.detail(id), body, key, e.getMessage(), null);
+            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, e.getMessage(), null);
             return;
         } catch (NotFoundException | ConflictException e) {
             throw e;
+        } catch (DatabaseUnavailableException e) {
+            // Expected during a failover: no stack trace in the log, the reason in a line.
+            String errorId = ErrorMapping.newErrorId();
+            log.warn("reply not saved, database unavailable errorId={} ticket={} reason={}", errorId, id, e.getMessage());
+            rerenderAfterFailure(ctx, id, body, key, "Your reply was not saved: " + DatabaseUnavailableException.USER_MESSAGE
+                    + ". Your text is kept below; press Send again in a moment — it will not be sent twice (error id "
+                    + errorId + ").");
+            return;
         } catch (RuntimeException e) {
-            // The database may be failing over: keep what the agent typed and the same key, so
-            // pressing Send again can never create the reply twice.
+            // Something else went wrong: keep what the agent typed and the same key, so pressing
+            // Send again can never create the reply twice.
             String errorId = ErrorMapping.logFailure(ctx, e);
-            String message = "Your reply could not be saved (error id " + errorId + "). Your text is kept below; "
-                    + "press Send again in a moment — it will not be sent twice.";
-            TicketDetail ticket;
-            try {
-                ticket = queries.detail(id);
-            } catch (RuntimeException again) {
-                ticket = null;
-            }
-            renderTicket(ctx, 503, ticket, body, key, message, null, id);
+            rerenderAfterFailure(ctx, id, body, key, "Your reply could not be saved (error id " + errorId
+                    + "). Your text is kept below; press Send again in a moment — it will not be sent twice.");
             return;
         }
         ctx.redirect("/tickets/" + id + "?sent=" + (result.mailQueued() ? "mail" : "stored"), HttpStatus.SEE_OTHER);
     }
 
+    private void rerenderAfterFailure(Context ctx, long id, String body, String key, String message) {
+        ctx.header("Retry-After", "5");
+        TicketDetail ticket;
+        try {
+            ticket = Freshness.note(ctx, queries.detail(id));
+        } catch (RuntimeException again) {
+            ticket = null; // the form alone, with the text, is what matters now
+        }
+        renderTicket(ctx, 503, ticket, body, key, message, null, id);
+    }
+
     /** {@code GET /attachments/{id}}: the bytes, with headers that never let them run as our page. */
     public void attachment(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        Attachments.send(ctx, queries.attachment(id));
+        Attachments.send(ctx, Freshness.note(ctx, queries.attachment(id)));
     }
 
     public void raw(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        RawMail.send(ctx, id, queries.rawInbound(id));
+        RawMail.send(ctx, id, Freshness.note(ctx, queries.rawInbound(id)));
     }
 
     private static void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,

@@ -1,6 +1,7 @@
 package dev.ticketd.node.ticket;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.db.Read;
 import dev.ticketd.db.generated.tables.Contact;
 import dev.ticketd.mail.mime.HtmlSanitizer;
 import org.jooq.Condition;
@@ -21,7 +22,11 @@ import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 
-/** Read side of tickets: the list, one ticket's thread and raw inbound mail. Knows nothing of HTTP. */
+/**
+ * Read side of tickets: the list, one ticket's thread and raw inbound mail. Knows nothing of HTTP.
+ * Every answer says whether it came from a standby ({@link Read#fromStandby()}), which happens
+ * only while the primary of a replicated database is out of reach.
+ */
 public final class TicketQueries {
 
     public static final int MAX_LIMIT = 500;
@@ -34,7 +39,7 @@ public final class TicketQueries {
     }
 
     /** Tickets newest first (created_at desc, id desc), starting after {@code after} when given. */
-    public TicketPage list(TicketStatus status, int limit, TicketCursor after) {
+    public Read<TicketPage> list(TicketStatus status, int limit, TicketCursor after) {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new InvalidRequestException("limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
         }
@@ -47,14 +52,17 @@ public final class TicketQueries {
         if (after != null) {
             where = where.and(DSL.row(TICKET.CREATED_AT, TICKET.ID).lt(after.createdAt(), after.id()));
         }
-        List<TicketSummary> rows = db.dsl()
-                .select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT)
+        Condition filter = where;
+        return db.read(dsl -> page(dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT)
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
-                .where(where)
+                .where(filter)
                 .orderBy(TICKET.CREATED_AT.desc(), TICKET.ID.desc())
                 .limit(limit + 1)
                 .fetch(r -> new TicketSummary(r.get(TICKET.ID), r.get(TICKET.NUMBER), r.get(TICKET.SUBJECT),
-                        r.get(TICKET.STATUS), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT)));
+                        r.get(TICKET.STATUS), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT))), limit));
+    }
+
+    private static TicketPage page(List<TicketSummary> rows, int limit) {
         if (rows.size() <= limit) {
             return new TicketPage(rows, null);
         }
@@ -63,8 +71,11 @@ public final class TicketQueries {
         return new TicketPage(page, new TicketCursor(last.createdAt(), last.id()).encode());
     }
 
-    public TicketDetail detail(long ticketId) {
-        DSLContext dsl = db.dsl();
+    public Read<TicketDetail> detail(long ticketId) {
+        return db.read(dsl -> detail(dsl, ticketId));
+    }
+
+    private TicketDetail detail(DSLContext dsl, long ticketId) {
         Record ticket = dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.MAILBOX_ID,
                         TICKET.CREATED_AT, CONTACT.EMAIL)
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
@@ -124,20 +135,20 @@ public final class TicketQueries {
     }
 
     /** An attachment with its bytes. */
-    Attachments.StoredAttachment attachment(long attachmentId) {
-        return db.dsl().select(ATTACHMENT.ID, ATTACHMENT.FILENAME, ATTACHMENT.CONTENT_TYPE, ATTACHMENT.CONTENT)
+    Read<Attachments.StoredAttachment> attachment(long attachmentId) {
+        return db.read(dsl -> dsl.select(ATTACHMENT.ID, ATTACHMENT.FILENAME, ATTACHMENT.CONTENT_TYPE, ATTACHMENT.CONTENT)
                 .from(ATTACHMENT).where(ATTACHMENT.ID.eq(attachmentId))
                 .fetchOptional(r -> new Attachments.StoredAttachment(r.get(ATTACHMENT.ID), r.get(ATTACHMENT.FILENAME),
                         r.get(ATTACHMENT.CONTENT_TYPE), r.get(ATTACHMENT.CONTENT)))
-                .orElseThrow(() -> new NotFoundException("attachment " + attachmentId + " does not exist"));
+                .orElseThrow(() -> new NotFoundException("attachment " + attachmentId + " does not exist")));
     }
 
     /** The raw RFC 822 bytes of an inbound mail, exactly as stored. */
-    public byte[] rawInbound(long inboundMessageId) {
-        return db.dsl().select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE)
+    public Read<byte[]> rawInbound(long inboundMessageId) {
+        return db.read(dsl -> dsl.select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE)
                 .where(INBOUND_MESSAGE.ID.eq(inboundMessageId))
                 .fetchOptional(INBOUND_MESSAGE.RAW)
-                .orElseThrow(() -> new NotFoundException("inbound message " + inboundMessageId + " does not exist"));
+                .orElseThrow(() -> new NotFoundException("inbound message " + inboundMessageId + " does not exist")));
     }
 
     static String authorName(String staffName, String contactName, String contactEmail) {

@@ -1,5 +1,7 @@
 package dev.ticketd.node.web;
 
+import dev.ticketd.db.DatabaseUnavailableException;
+import dev.ticketd.db.RetryableFailures;
 import dev.ticketd.node.ticket.ConflictException;
 import dev.ticketd.node.ticket.InvalidRequestException;
 import dev.ticketd.node.ticket.NotFoundException;
@@ -7,6 +9,7 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.validation.ValidationException;
+import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +41,28 @@ public final class ErrorMapping {
                 + e.getErrors().keySet().stream().collect(Collectors.joining(", ")), null));
         routes.exception(HttpResponseException.class, (e, ctx) -> respond(ctx, e.getStatus(),
                 e.getStatus() == 404 ? "there is nothing at " + ctx.path() : e.getMessage(), null));
+        routes.exception(DatabaseUnavailableException.class, (e, ctx) -> unavailable(ctx, e));
+        routes.exception(DataAccessException.class, (e, ctx) -> {
+            if (RetryableFailures.isRetryable(e)) {
+                unavailable(ctx, e); // a read that found no server (e.g. a single-server database restarting)
+            } else {
+                respond(ctx, 500, "the server could not complete this request; try again, and tell an administrator if it persists", e);
+            }
+        });
         routes.exception(Exception.class, (e, ctx) -> respond(ctx, 500,
                 "the server could not complete this request; try again, and tell an administrator if it persists", e));
+    }
+
+    /**
+     * 503 with the failing-over message: expected during a failover, so logged in one line at WARN
+     * without a stack trace, and with {@code Retry-After}.
+     */
+    private static void unavailable(Context ctx, RuntimeException e) {
+        String errorId = newErrorId();
+        log.warn("request failed, database unavailable errorId={} method={} path={} sqlState={} reason={}",
+                errorId, ctx.method(), ctx.path(), RetryableFailures.sqlState(e), e.getMessage());
+        ctx.header("Retry-After", "5");
+        answer(ctx, 503, DatabaseUnavailableException.USER_MESSAGE, errorId);
     }
 
     /** A fresh error id: short enough to read out over the phone, random enough not to repeat in a day's log. */
@@ -65,6 +88,10 @@ public final class ErrorMapping {
             log.info("request refused errorId={} status={} method={} path={} reason={}",
                     errorId, status, ctx.method(), ctx.path(), message);
         }
+        answer(ctx, status, message, errorId);
+    }
+
+    private static void answer(Context ctx, int status, String message, String errorId) {
         ctx.status(status);
         if (wantsJson(ctx)) {
             Map<String, Object> body = new LinkedHashMap<>();

@@ -37,6 +37,7 @@ public final class Pages {
         WebSessions.Session session = session(ctx);
         full.putIfAbsent("user", session == null ? null : session.user());
         full.putIfAbsent("csrf", session == null ? "" : session.csrfToken());
+        full.putIfAbsent("stale", Freshness.stale(ctx));
         ctx.render(template, full);
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.db.Database;
+import dev.ticketd.db.Transactions;
 import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.node.clusterpage.ClusterHandlers;
@@ -13,6 +14,7 @@ import dev.ticketd.node.clusterpage.ClusterStatusService;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.WebSessions;
+import dev.ticketd.node.health.DatabaseHealth;
 import dev.ticketd.node.health.HealthHandlers;
 import dev.ticketd.node.quarantine.QuarantineApi;
 import dev.ticketd.node.quarantine.QuarantinePages;
@@ -63,15 +65,18 @@ public final class WebServer implements AutoCloseable {
     public WebServer(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster, String nodeId,
                      Supplier<String> metrics) {
         this.settings = settings;
-        this.health = new HealthHandlers(db);
-        WebSessions sessions = new WebSessions(db, clock, settings.sessionTtl());
+        DatabaseHealth databaseHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
+        this.health = new HealthHandlers(databaseHealth);
+        // staff requests retry a write only briefly; background work keeps the database's long budget
+        Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
+        WebSessions sessions = new WebSessions(db, webWrites, clock, settings.sessionTtl());
         AuthFilter auth = new AuthFilter(sessions, new ApiTokens(db));
         LoginHandlers login = new LoginHandlers(new StaffAccounts(db), sessions, settings.secureCookies());
         TicketQueries queries = new TicketQueries(db);
-        ReplyService replies = new ReplyService(db);
+        ReplyService replies = new ReplyService(webWrites);
         TicketPages pages = new TicketPages(queries, replies);
         TicketApi api = new TicketApi(queries, replies);
-        QuarantineService quarantine = new QuarantineService(db, new MailParser(), new TicketsFromMail());
+        QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), new TicketsFromMail());
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -84,7 +89,7 @@ public final class WebServer implements AutoCloseable {
             config.routes.beforeMatched(auth);
             ErrorMapping.register(config.routes);
             Routes.register(config.routes, login, pages, api, health,
-                    new ClusterHandlers(new ClusterStatusService(db, cluster, nodeId)),
+                    new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId)),
                     ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()),
                     new QuarantinePages(quarantine), new QuarantineApi(quarantine));
         });

@@ -31,6 +31,18 @@ class ConfigLoaderTest {
         assertThat(c.web().port()).isEqualTo(8080);
         assertThat(c.database().maxPoolSize()).isEqualTo(10);
         assertThat(c.mail().pollInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.database().retryBudget()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.web().dbRetryBudget()).isEqualTo(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void theRetryBudgetsAreConfigurableAndABadOneNamesItsKey() {
+        NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_DB_RETRY_BUDGET", "45s", "TICKETD_DB_WEB_RETRY_BUDGET", "1500ms"));
+        assertThat(c.database().retryBudget()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(c.web().dbRetryBudget()).isEqualTo(Duration.ofMillis(1500));
+
+        assertThatThrownBy(() -> ConfigLoader.fromMap(minimal(), Map.of("TICKETD_DB_RETRY_BUDGET", "soon")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("db.retry-budget");
     }
 
     @Test
