@@ -7,7 +7,11 @@ import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
 
+import dev.ticketd.db.patroni.LeaderDataSource;
+import dev.ticketd.db.patroni.PatroniLeader;
+
 import javax.sql.DataSource;
+import java.util.Properties;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
@@ -27,6 +31,8 @@ public final class Database implements AutoCloseable {
     static final Duration PRIMARY_CHECK_INTERVAL = Duration.ofSeconds(1);
     /** Reads from a standby are a fallback for pages: they must answer fast or not at all. */
     static final Duration STANDBY_TIMEOUT = Duration.ofSeconds(2);
+    /** How often Patroni is asked who leads, when {@code db.patroni-urls} is set. */
+    static final Duration PATRONI_POLL_INTERVAL = Duration.ofMillis(500);
 
     private final HikariDataSource dataSource;
     private final DSLContext dsl;
@@ -34,14 +40,17 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource standbyDataSource; // null with a single-server URL
     private final DSLContext standbyDsl;
     private final PrimaryWatch primaryWatch;          // null with a single-server URL
+    private final PatroniLeader patroniLeader;        // null without db.patroni-urls
 
-    private Database(HikariDataSource dataSource, RetryPolicy retry, HikariDataSource standbyDataSource, PrimaryWatch primaryWatch) {
+    private Database(HikariDataSource dataSource, RetryPolicy retry, HikariDataSource standbyDataSource, PrimaryWatch primaryWatch,
+                     PatroniLeader patroniLeader) {
         this.dataSource = dataSource;
         this.dsl = context(dataSource);
         this.transactions = new Transactions(dataSource, retry);
         this.standbyDataSource = standbyDataSource;
         this.standbyDsl = standbyDataSource == null ? null : context(standbyDataSource);
         this.primaryWatch = primaryWatch;
+        this.patroniLeader = patroniLeader;
     }
 
     /** Opens the pool; fails fast (within the connect timeout) when the database does not answer. */
@@ -62,9 +71,33 @@ public final class Database implements AutoCloseable {
         // through. (Aborting before commit is always safe; our transactions never idle on purpose.)
         config.addDataSourceProperty("options", "-c idle_in_transaction_session_timeout="
                 + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
-        HikariDataSource primary = new HikariDataSource(config);
+        PatroniLeader leader = null;
+        if (!settings.patroniUrls().isEmpty()) {
+            // connect only to the member Patroni names leader: a primary whose Patroni died still
+            // calls itself primary, and its commits hang (see PatroniLeader)
+            leader = new PatroniLeader(settings.patroniUrls(), PATRONI_POLL_INTERVAL);
+            Properties props = new Properties();
+            props.putAll(config.getDataSourceProperties());
+            props.setProperty("user", settings.user());
+            props.setProperty("password", settings.password());
+            config.setDataSource(new LeaderDataSource(url, props, leader));
+            config.setJdbcUrl(null);
+        }
+        HikariDataSource primary;
+        try {
+            primary = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            if (leader != null) {
+                leader.close();
+            }
+            throw e;
+        }
+        if (leader != null) {
+            // connections kept to the old leader are replaced; one in use ends at its socket timeout
+            leader.onChange(() -> primary.getHikariPoolMXBean().softEvictConnections());
+        }
         if (!replicated) {
-            return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), null, null);
+            return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), null, null, leader);
         }
         HikariDataSource standby = null;
         PrimaryWatch watch = null;
@@ -82,9 +115,12 @@ public final class Database implements AutoCloseable {
                 standby.close();
             }
             primary.close();
+            if (leader != null) {
+                leader.close();
+            }
             throw e;
         }
-        return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), standby, watch);
+        return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), standby, watch, leader);
     }
 
     private static HikariConfig baseConfig(DatabaseSettings settings, String poolName, String url) {
@@ -202,8 +238,16 @@ public final class Database implements AutoCloseable {
         return Optional.ofNullable(standbyDsl);
     }
 
+    /** The primary Patroni names, when {@code db.patroni-urls} is set and it has named one. */
+    public Optional<String> patroniLeader() {
+        return patroniLeader == null ? Optional.empty() : patroniLeader.leader().map(Object::toString);
+    }
+
     @Override
     public void close() {
+        if (patroniLeader != null) {
+            patroniLeader.close();
+        }
         if (primaryWatch != null) {
             primaryWatch.close();
         }

@@ -1,6 +1,8 @@
 package dev.ticketd.db;
 
+import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -16,9 +18,12 @@ import java.util.Objects;
  * @param socketTimeout  how long a read may block before the connection is declared dead
  * @param retryBudget    how long background work (intake, outbox, leases) retries a transaction that
  *                       failed because the database went away; must cover a failover
+ * @param patroniUrls    the Patroni members' REST APIs; when given, writes go to the member Patroni
+ *                       names leader (see {@link dev.ticketd.db.patroni.PatroniLeader}); may be empty
  */
 public record DatabaseSettings(String jdbcUrl, String user, String password, int maxPoolSize,
-                               Duration connectTimeout, Duration socketTimeout, Duration retryBudget) {
+                               Duration connectTimeout, Duration socketTimeout, Duration retryBudget,
+                               List<URI> patroniUrls) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SOCKET_TIMEOUT = Duration.ofSeconds(30);
@@ -42,6 +47,12 @@ public record DatabaseSettings(String jdbcUrl, String user, String password, int
         if (connectTimeout.isNegative() || connectTimeout.isZero() || socketTimeout.isNegative() || socketTimeout.isZero()) {
             throw new IllegalArgumentException("database timeouts must be positive");
         }
+        patroniUrls = patroniUrls == null ? List.of() : List.copyOf(patroniUrls);
+    }
+
+    public DatabaseSettings(String jdbcUrl, String user, String password, int maxPoolSize,
+                            Duration connectTimeout, Duration socketTimeout, Duration retryBudget) {
+        this(jdbcUrl, user, password, maxPoolSize, connectTimeout, socketTimeout, retryBudget, List.of());
     }
 
     public static DatabaseSettings of(String jdbcUrl, String user, String password) {
@@ -54,19 +65,23 @@ public record DatabaseSettings(String jdbcUrl, String user, String password, int
     }
 
     public DatabaseSettings withMaxPoolSize(int size) {
-        return new DatabaseSettings(jdbcUrl, user, password, size, connectTimeout, socketTimeout, retryBudget);
+        return new DatabaseSettings(jdbcUrl, user, password, size, connectTimeout, socketTimeout, retryBudget, patroniUrls);
     }
 
     public DatabaseSettings withTimeouts(Duration connect, Duration socket) {
-        return new DatabaseSettings(jdbcUrl, user, password, maxPoolSize, connect, socket, retryBudget);
+        return new DatabaseSettings(jdbcUrl, user, password, maxPoolSize, connect, socket, retryBudget, patroniUrls);
     }
 
     public DatabaseSettings withRetryBudget(Duration budget) {
-        return new DatabaseSettings(jdbcUrl, user, password, maxPoolSize, connectTimeout, socketTimeout, budget);
+        return new DatabaseSettings(jdbcUrl, user, password, maxPoolSize, connectTimeout, socketTimeout, budget, patroniUrls);
     }
 
     public DatabaseSettings withJdbcUrl(String url) {
-        return new DatabaseSettings(url, user, password, maxPoolSize, connectTimeout, socketTimeout, retryBudget);
+        return new DatabaseSettings(url, user, password, maxPoolSize, connectTimeout, socketTimeout, retryBudget, patroniUrls);
+    }
+
+    public DatabaseSettings withPatroniUrls(List<URI> urls) {
+        return new DatabaseSettings(jdbcUrl, user, password, maxPoolSize, connectTimeout, socketTimeout, retryBudget, urls);
     }
 
     /** Whether the URL lists more than one server (a replicated database; see {@link Database#read}). */
@@ -77,7 +92,7 @@ public record DatabaseSettings(String jdbcUrl, String user, String password, int
     @Override
     public String toString() {
         return "DatabaseSettings[jdbcUrl=" + masked(jdbcUrl) + ", user=" + user + ", password=***, maxPoolSize=" + maxPoolSize
-                + ", connectTimeout=" + connectTimeout + ", socketTimeout=" + socketTimeout + ", retryBudget=" + retryBudget + "]";
+                + ", connectTimeout=" + connectTimeout + ", socketTimeout=" + socketTimeout + ", retryBudget=" + retryBudget + ", patroniUrls=" + patroniUrls + "]";
     }
 
     /** The URL with any {@code password=} parameter value hidden, for logs and error messages. */

@@ -132,7 +132,8 @@ public final class DatabaseSuite {
         nodes = Reaper.register(new dev.ticketd.chaos.LocalCluster(jar, dir.resolve("nodes")));
         nodes.startNodes(db.zooKeeper().connectString(), mail, db.settings(), Map.of(
                 "db.socket-timeout", "5s",
-                "db.connect-timeout", "2s"), List.of(NODE));
+                "db.connect-timeout", "2s",
+                "db.patroni-urls", patroni.restUrls()), List.of(NODE));
         addStaff();
         probe = new UiProbe(nodes.httpUrl(NODE), STAFF_EMAIL, STAFF_PASSWORD);
         probe.login();

@@ -139,6 +139,11 @@ public final class PatroniCluster implements AutoCloseable {
         return DriverManager.getConnection("jdbc:postgresql://" + members.get(p).pgAddress() + "/" + APP_DATABASE, props);
     }
 
+    /** The members' REST API addresses, comma-separated: a node's {@code db.patroni-urls}. */
+    public String restUrls() {
+        return members.stream().map(m -> "http://" + m.host() + ":" + m.restPort()).collect(Collectors.joining(","));
+    }
+
     public String appUser() {
         return APP_USER;
     }

@@ -3,6 +3,7 @@ package dev.ticketd.node.config;
 import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.db.RetryPolicy;
+import dev.ticketd.db.patroni.PatroniLeader;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.node.web.WebSettings;
 
@@ -14,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.net.URI;
 import java.util.HashMap;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
@@ -37,7 +40,7 @@ public final class ConfigLoader {
             "node.id",
             "http.host", "http.port", "http.secure-cookies", "http.session-ttl", "http.public-url",
             "db.url", "db.user", "db.password", "db.pool-size", "db.connect-timeout", "db.socket-timeout",
-            "db.retry-budget", "db.web-retry-budget",
+            "db.retry-budget", "db.web-retry-budget", "db.patroni-urls",
             "zk.address", "zk.session-timeout", "cluster.name",
             "lease.lock-timeout",
             "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown");
@@ -101,6 +104,8 @@ public final class ConfigLoader {
                 r.duration("http.session-ttl", Duration.ofHours(12)),
                 r.bool("http.secure-cookies", false),
                 r.duration("db.web-retry-budget", RetryPolicy.DEFAULT_WEB_BUDGET)));
+        List<URI> patroniUrls = r.build("db.patroni-urls",
+                () -> r.optional("db.patroni-urls").map(PatroniLeader::parseUrls).orElse(List.of()));
         DatabaseSettings db = r.build("db.url", () -> new DatabaseSettings(
                 r.required("db.url"),
                 r.required("db.user"),
@@ -108,7 +113,8 @@ public final class ConfigLoader {
                 r.integer("db.pool-size", 10, 1, 500),
                 r.duration("db.connect-timeout", DatabaseSettings.DEFAULT_CONNECT_TIMEOUT),
                 r.duration("db.socket-timeout", DatabaseSettings.DEFAULT_SOCKET_TIMEOUT),
-                r.duration("db.retry-budget", RetryPolicy.DEFAULT_BACKGROUND_BUDGET)));
+                r.duration("db.retry-budget", RetryPolicy.DEFAULT_BACKGROUND_BUDGET),
+                patroniUrls));
         String clusterName = r.optional("cluster.name").orElse("ticketd");
         if (!ClusterSettings.isValidClusterName(clusterName)) {
             throw new ConfigException("cluster.name", "must be letters, digits, '-' or '_', was '" + clusterName + "'");

@@ -46,6 +46,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void patroniAddressesAreReadAndABadOneNamesItsKey() {
+        assertThat(ConfigLoader.fromMap(minimal(), Map.of()).database().patroniUrls()).isEmpty();
+        NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_DB_PATRONI_URLS", "http://10.0.0.1:8008,http://10.0.0.2:8008"));
+        assertThat(c.database().patroniUrls()).containsExactly(java.net.URI.create("http://10.0.0.1:8008"),
+                java.net.URI.create("http://10.0.0.2:8008"));
+
+        assertThatThrownBy(() -> ConfigLoader.fromMap(minimal(), Map.of("TICKETD_DB_PATRONI_URLS", "10.0.0.1:8008")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("db.patroni-urls").hasMessageContaining("10.0.0.1:8008");
+    }
+
+    @Test
     void theEnvironmentOverridesTheFileAndCarriesSecrets() {
         NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of(
                 "TICKETD_HTTP_PORT", "9090",
