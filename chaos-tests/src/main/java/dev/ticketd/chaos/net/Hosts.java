@@ -29,6 +29,10 @@ import java.util.Random;
  * still inside the hosts, deletes the namespaces (their rules go with them), the veths, the bridge
  * and the one root-namespace rule that is added only when bridged traffic would otherwise meet a
  * non-ACCEPT FORWARD chain (br_netfilter). Thread-safe: faults and close are serialised.
+ *
+ * <p>Each fault first checks that the paths it will cut answer now, so a fault on a host that
+ * another fault already silenced fails loudly instead of being "confirmed" by the earlier one;
+ * the suite waits for a whole cluster before each fault anyway.
  */
 public final class Hosts implements AutoCloseable {
 
@@ -41,6 +45,7 @@ public final class Hosts implements AutoCloseable {
     private final String runId;
     private final Firewall firewall = new Firewall();
     private final Map<String, Host> hosts = new LinkedHashMap<>();
+    private final Map<Host, List<Host>> partitionedFrom = new java.util.HashMap<>();
     private final List<String> namespacesMade = new ArrayList<>();
     private final List<String> vethsMade = new ArrayList<>();
     private boolean bridgeMade;
@@ -142,7 +147,7 @@ public final class Hosts implements AutoCloseable {
         if (others.length == 0 || Arrays.asList(others).contains(host)) {
             throw new IllegalArgumentException("partition " + host + " from other hosts, not from " + Arrays.toString(others));
         }
-        if (firewall.has(host, "partition")) {
+        if (partitionedFrom.containsKey(host)) {
             throw new IllegalStateException(host + " is already partitioned; heal it first");
         }
         expect(Reach.ANSWERED, pairs(host, others), "before partitioning " + host);
@@ -150,16 +155,17 @@ public final class Hosts implements AutoCloseable {
             firewall.add(host, "partition", "INPUT", "-s", other.address());
             firewall.add(host, "partition", "OUTPUT", "-d", other.address());
         }
+        partitionedFrom.put(host, List.of(others));
         expect(Reach.SILENT, pairs(host, others), "partition of " + host + " from " + Arrays.toString(others));
         expect(Reach.ANSWERED, Reach.fromHarness(host.address(), PROBE_PORT), "harness -> " + host + " during its partition");
         log.info("fault=partition host={} from={} confirmed=silent harness=answers", host.name(), names(others));
     }
 
-    /** Lifts {@link #partition}: the host answers every other host again. */
+    /** Lifts {@link #partition}: the host answers the hosts it was cut off from again. */
     public synchronized void heal(Host host) {
         requireOpen();
         removeRules(host, "partition");
-        Host[] others = hosts.values().stream().filter(h -> h != host).toArray(Host[]::new);
+        Host[] others = partitionedFrom.remove(host).toArray(Host[]::new);
         expect(Reach.ANSWERED, pairs(host, others), "after healing " + host);
         log.info("fault=partition host={} reverted=answers", host.name());
     }
@@ -358,11 +364,11 @@ public final class Hosts implements AutoCloseable {
         }
         Map<String, String> packages = Map.of("ip", "iproute2", "iptables", "iptables", "setpriv", "util-linux",
                 "timeout", "coreutils", "sysctl", "procps", "bash", "bash");
-        List<String> missing = packages.entrySet().stream().filter(e -> !onPath(e.getKey()))
-                .map(e -> e.getKey() + " (Debian package " + e.getValue() + ")").sorted().toList();
+        List<String> missing = packages.keySet().stream().filter(c -> !onPath(c)).sorted().toList();
         if (!missing.isEmpty()) {
             throw new IllegalStateException("the chaos hosts need commands that are not on PATH: " + missing
-                    + "; install them, e.g. apt-get install iproute2 iptables");
+                    + "; install their Debian packages: apt-get install "
+                    + String.join(" ", missing.stream().map(packages::get).distinct().toList()));
         }
     }
 
