@@ -72,7 +72,10 @@ public final class Hosts implements AutoCloseable {
         long started = System.nanoTime();
         Hosts made = Reaper.register(new Hosts(freeRunId()));
         try {
-            made.build(names);
+            // holding the lock makes a Ctrl-C during the build wait for it, so close() sees all it made
+            synchronized (made) {
+                made.build(names);
+            }
         } catch (RuntimeException e) {
             try {
                 made.close();
