@@ -2,6 +2,7 @@ package dev.ticketd.chaos.net;
 
 import dev.ticketd.chaos.Poll;
 import dev.ticketd.chaos.Procs;
+import dev.ticketd.chaos.Reaper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +28,8 @@ public final class HostsCheck {
 
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("hosts-check");
+        // registered so that Ctrl-C or SIGTERM (which skip the finally below) removes it too
+        AutoCloseable removeDir = Reaper.register(() -> Procs.deleteTree(dir));
         List<ProcessHandle> started = new ArrayList<>();
         String runId;
         try {
@@ -38,7 +41,8 @@ public final class HostsCheck {
                 exercise(hosts, dir, started);
             }
         } finally {
-            Procs.deleteTree(dir);
+            Reaper.unregister(removeDir);
+            removeDir.close();
         }
         show("ip netns list (ours: " + runId + "-*)", Sh.run("ip", "netns", "list"));
         show("ip -br link (ours: " + runId + "*)", Sh.run("ip", "-br", "link"));
