@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage staff logins.",
-        subcommands = {UserCommand.Add.class})
+        subcommands = {UserCommand.Add.class, UserCommand.Token.class})
 public final class UserCommand {
 
     @Command(name = "add", mixinStandardHelpOptions = true,
@@ -54,6 +54,37 @@ public final class UserCommand {
                 long id = new StaffAccounts(db).createUser(email, name, password, parsedRole);
                 spec.commandLine().getOut().println("user created: id=" + id + " email=" + email.strip().toLowerCase(Locale.ROOT)
                         + " role=" + parsedRole.name().toLowerCase(Locale.ROOT));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "token", mixinStandardHelpOptions = true,
+            description = "Give a staff user an API token for the JSON API. The token (at least 16 characters) is read from"
+                    + " standard input (first line), never from the command line; only its hash is stored.")
+    static final class Token implements Callable<Integer> {
+
+        @Mixin
+        ConfigOption config;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--email", required = true, description = "The staff user's login email address.")
+        String email;
+
+        @Option(names = "--name", required = true, description = "What the token is for, e.g. monitoring.")
+        String name;
+
+        @Override
+        public Integer call() throws IOException {
+            String token = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            if (token == null || token.isBlank()) {
+                throw new IllegalArgumentException("no token on standard input (pipe it in, e.g. from a secrets file)");
+            }
+            try (Database db = config.openMigrated("ticketd-cli")) {
+                new StaffAccounts(db).createApiToken(email, name, token.strip());
+                spec.commandLine().getOut().println("api token created for " + email.strip().toLowerCase(Locale.ROOT) + " name=" + name.strip());
             }
             return 0;
         }
