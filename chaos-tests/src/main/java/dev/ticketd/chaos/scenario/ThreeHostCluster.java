@@ -173,6 +173,9 @@ public final class ThreeHostCluster implements AutoCloseable {
         c.put("zk.session-timeout", sessionTimeout.toMillis() + "ms");
         c.put("mail.poll-interval", "1s");
         c.put("mail.io-timeout", "5s");
+        // a leader that cannot reach the mail server or the database hands the mailbox over after this
+        c.put("mail.give-up-after", "15s");
+        c.put("mail.give-up-cooldown", "60s");
         c.put("secret.support", SUPPORT_PASSWORD);
         Files.writeString(config(h), c.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining("\n", "", "\n")), StandardCharsets.UTF_8);

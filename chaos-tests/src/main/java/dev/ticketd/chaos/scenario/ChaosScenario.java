@@ -1,0 +1,574 @@
+package dev.ticketd.chaos.scenario;
+
+import dev.ticketd.chaos.Poll;
+import dev.ticketd.chaos.Procs;
+import dev.ticketd.chaos.Reaper;
+import dev.ticketd.chaos.Ticker;
+import dev.ticketd.chaos.UiProbe;
+import dev.ticketd.chaos.scenario.report.ReportWriter;
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import org.jooq.DSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.OUTBOX;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+
+/**
+ * A chaos scenario on three simulated hosts ({@link ThreeHostCluster}): customers keep emailing,
+ * staff keep reading and replying, and the {@link Nemesis} injects faults on a seeded schedule,
+ * each into a whole cluster. Afterwards the system drains and the checker proves that every mail
+ * the mail server accepted became exactly one ticket message in the right ticket, that every staff
+ * reply reached the customer, and that no two epochs of a mailbox committed at overlapping times;
+ * then it writes {@code report.json} and {@code report.html} with the run's logs beside them.
+ *
+ * <p>{@code chaos-tests/run --scenario [--duration 10m] [--rate 3] [--faults all|a,b,c] [--seed N] [--out DIR]}; root only.
+ */
+public final class ChaosScenario {
+
+    private static final Logger log = LoggerFactory.getLogger(ChaosScenario.class);
+    private static final Pattern TAG = Pattern.compile("cm\\d{6}");
+    private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
+
+    record Options(Duration duration, double rate, List<Nemesis.Type> faults, long seed, Path out, Path jar,
+                   Duration lateNetwork, Duration pause) {
+    }
+
+    private final Options options;
+    private final List<RunReport.Fault> faults = new CopyOnWriteArrayList<>();
+    private final List<RunReport.Leadership> leaderships = new CopyOnWriteArrayList<>();
+    private final List<RunReport.StaffReply> staffReplies = new CopyOnWriteArrayList<>();
+    private final List<RunReport.Check> checks = new ArrayList<>();
+    private ThreeHostCluster cluster;
+
+    ChaosScenario(Options options) {
+        this.options = options;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.err.println("usage: [--duration 10m] [--rate 3] [--faults all|type,type] [--seed N] [--out DIR]"
+                    + " [--late-network 30s] [--pause 5s] [--jar ticketd.jar]");
+            System.exit(2);
+            return;
+        }
+        int status;
+        try {
+            status = new ChaosScenario(options).run();
+        } finally {
+            Reaper.closeAll();
+        }
+        System.exit(status);
+    }
+
+    static Options parse(String[] args) {
+        Duration duration = Duration.ofMinutes(10);
+        double rate = 3;
+        List<Nemesis.Type> faults = Arrays.asList(Nemesis.Type.values());
+        long seed = System.currentTimeMillis() % 100_000;
+        Path out = Path.of("target", "chaos-scenario");
+        Path jar = Path.of(System.getProperty("ticketd.jar", "../ticket-node/target/ticketd.jar"));
+        Duration lateNetwork = Duration.ofSeconds(30);
+        Duration pause = Duration.ofSeconds(5);
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + a + " needs a value");
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--duration" -> duration = duration(v, "--duration");
+                case "--rate" -> rate = Double.parseDouble(v);
+                case "--faults" -> faults = v.equals("all") ? Arrays.asList(Nemesis.Type.values())
+                        : Arrays.stream(v.split(",")).map(String::strip).map(Nemesis.Type::parse).toList();
+                case "--seed" -> seed = Long.parseLong(v);
+                case "--out" -> out = Path.of(v);
+                case "--jar" -> jar = Path.of(v);
+                case "--late-network" -> lateNetwork = duration(v, "--late-network");
+                case "--pause" -> pause = duration(v, "--pause");
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        if (!(rate > 0 && rate <= 30)) {
+            throw new IllegalArgumentException("--rate must be above 0 and at most 30 mails/s, was " + rate);
+        }
+        if (duration.compareTo(Duration.ofMinutes(1)) < 0 || duration.compareTo(Duration.ofHours(12)) > 0) {
+            throw new IllegalArgumentException("--duration must be between 1m and 12h, was " + duration);
+        }
+        if (lateNetwork.compareTo(Duration.ofSeconds(30)) < 0 || lateNetwork.compareTo(Duration.ofSeconds(120)) > 0) {
+            throw new IllegalArgumentException("--late-network must be between 30s and 120s, was " + lateNetwork);
+        }
+        if (faults.isEmpty()) {
+            throw new IllegalArgumentException("--faults names no fault type");
+        }
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("no node jar at " + jar.toAbsolutePath() + " (build it: mvn -DskipTests package)");
+        }
+        return new Options(duration, rate, List.copyOf(faults), seed, out.toAbsolutePath(), jar.toAbsolutePath(), lateNetwork, pause);
+    }
+
+    private static Duration duration(String v, String option) {
+        Matcher m = Pattern.compile("(\\d+)(ms|s|m|h)").matcher(v);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(option + " must look like 90s, 10m or 1h, was '" + v + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
+    }
+
+    int run() throws Exception {
+        Files.createDirectories(options.out());
+        // short: Dovecot puts Unix sockets below it
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "tc-", PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxr-xr-x")));
+        Reaper.register(() -> Procs.deleteTree(dir));
+        cluster = Reaper.register(new ThreeHostCluster(dir, options.jar(), SESSION_TIMEOUT));
+        Reaper.register(() -> cluster.copyLogs(options.out().resolve("logs"))); // before the cluster is closed
+        Instant started = Instant.now();
+        log.info("scenario seed={} duration={} rate={} faults={}", options.seed(), options.duration(), options.rate(),
+                options.faults().stream().map(t -> t.id).toList());
+        cluster.start();
+        Nemesis nemesis = new Nemesis(cluster, SESSION_TIMEOUT, options.lateNetwork(), options.seed());
+        Customers customers = new Customers(cluster.hosts().host("mail").address(), ThreeHostCluster.SMTP_PORT,
+                ThreeHostCluster.SUPPORT, options.seed(), this::ticketOfTag);
+        List<UiProbe> probes = new ArrayList<>();
+        for (String h : ThreeHostCluster.NODE_HOSTS) {
+            UiProbe p = new UiProbe(cluster.httpUrl(h), ThreeHostCluster.STAFF_EMAIL, ThreeHostCluster.STAFF_PASSWORD);
+            p.login();
+            probes.add(p);
+        }
+        Random random = new Random(options.seed() * 31 + 7);
+        Instant loadStarted;
+        Instant loadEnded;
+        try (Ticker load = new Ticker("customers", Duration.ofMillis((long) (1000 / options.rate())), customers::sendOne);
+             Ticker ui = new Ticker("staff-ui", Duration.ofMillis(500), () -> probes.forEach(UiProbe::probe));
+             Ticker leaders = new Ticker("leader-watch", Duration.ofMillis(250), this::watchLeader);
+             Ticker replies = new Ticker("staff-replies", Duration.ofSeconds(4), () -> staffReply(customers, random))) {
+            loadStarted = Instant.now();
+            Instant deadline = loadStarted.plus(options.duration());
+            List<Nemesis.Type> order = new ArrayList<>();
+            int n = 0;
+            Thread.sleep(options.pause().toMillis());
+            while (Instant.now().plus(Duration.ofSeconds(30)).isBefore(deadline)) {
+                if (order.isEmpty()) {
+                    order.addAll(options.faults());
+                    Collections.shuffle(order, random);
+                }
+                Nemesis.Type type = order.remove(0);
+                nemesis.awaitWhole(Duration.ofSeconds(240));
+                n++;
+                log.info("fault {} {} begins", n, type.id);
+                Nemesis.Outcome o;
+                try {
+                    o = nemesis.inject(type);
+                } catch (Exception e) {
+                    log.error("fault {} could not be applied", type.id, e);
+                    faults.add(new RunReport.Fault(type.id, "?", Instant.now(), Instant.now(), false,
+                            "could not be applied: " + e, -1, -1));
+                    break; // a fault that cannot be applied fails the run loudly; stop injecting
+                }
+                faults.add(new RunReport.Fault(o.type().id, o.target(), o.start(), o.end(), o.confirmed(), o.detail(), -1, -1));
+                log.info("fault {} {} target={} confirmed={} {}", n, type.id, o.target(), o.confirmed(), o.detail());
+                Thread.sleep(options.pause().toMillis());
+            }
+            nemesis.awaitWhole(Duration.ofSeconds(240));
+            load.close();
+            loadEnded = Instant.now();
+            drain(customers);
+            Thread.sleep(3000);
+        }
+        RunReport report = check(customers, probes, started, loadStarted, loadEnded);
+        cluster.copyLogs(options.out().resolve("logs"));
+        ReportWriter.write(report, options.out());
+        System.out.println(summary(report));
+        return report.verdict().verdict().equals("pass") ? 0 : 1;
+    }
+
+    // ---- observers -----------------------------------------------------------------------------
+
+    private String lastHolder;
+    private long lastEpoch = -1;
+
+    private void watchLeader() {
+        ThreeHostCluster.Lease l = cluster.lease();
+        if (l.epoch() != lastEpoch) {
+            Instant now = Instant.now();
+            synchronized (leaderships) {
+                if (!leaderships.isEmpty()) {
+                    RunReport.Leadership prev = leaderships.remove(leaderships.size() - 1);
+                    leaderships.add(new RunReport.Leadership(prev.mailbox(), prev.holder(), prev.epoch(), prev.from(), now, prev.causedByFault()));
+                }
+                leaderships.add(new RunReport.Leadership(ThreeHostCluster.MAILBOX_ID, l.holder(), l.epoch(), now, null, false));
+            }
+            lastHolder = l.holder();
+            lastEpoch = l.epoch();
+        }
+    }
+
+    private Optional<String> ticketOfTag(String tag) {
+        try {
+            return Optional.ofNullable(cluster.db().dsl().select(TICKET.NUMBER).from(TICKET_MESSAGE)
+                    .join(INBOUND_MESSAGE).on(INBOUND_MESSAGE.ID.eq(TICKET_MESSAGE.INBOUND_MESSAGE_ID))
+                    .join(TICKET).on(TICKET.ID.eq(TICKET_MESSAGE.TICKET_ID))
+                    .where(INBOUND_MESSAGE.MESSAGE_ID.eq(Customers.messageId(tag)))
+                    .limit(1).fetchOne(TICKET.NUMBER));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    /** A staff reply through the API of a random node, to a random ticket; retried with the same key until answered. */
+    private void staffReply(Customers customers, Random random) {
+        Long ticketId;
+        try {
+            ticketId = cluster.db().dsl().select(TICKET.ID).from(TICKET).orderBy(org.jooq.impl.DSL.rand()).limit(1).fetchOne(TICKET.ID);
+        } catch (RuntimeException e) {
+            return;
+        }
+        if (ticketId == null) {
+            return;
+        }
+        String key = "chaos-reply-" + UUID.randomUUID();
+        Instant at = Instant.now();
+        int status = -1;
+        for (int attempt = 0; attempt < 5 && (status < 200 || status >= 300); attempt++) {
+            String h = ThreeHostCluster.NODE_HOSTS.get(random.nextInt(3));
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(cluster.httpUrl(h) + "/api/v1/tickets/" + ticketId + "/replies"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + ThreeHostCluster.API_TOKEN)
+                        .header("Idempotency-Key", key)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"body\": \"staff reply " + key + "\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                status = r.statusCode();
+            } catch (Exception e) {
+                status = -1;
+            }
+            if (status < 200 || status >= 300) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        staffReplies.add(new RunReport.StaffReply(key, Long.toString(ticketId), at, status, 0));
+    }
+
+    /** Waits (bounded) until every accepted mail is stored and the outbox is empty. */
+    private void drain(Customers customers) throws InterruptedException {
+        int accepted = (int) customers.sent().values().stream().filter(Customers.Sent::accepted).count();
+        try {
+            Poll.until("every accepted mail stored and the outbox sent", Duration.ofSeconds(180), () -> {
+                try {
+                    DSLContext db = cluster.db().dsl();
+                    return db.fetchCount(INBOUND_MESSAGE, INBOUND_MESSAGE.MESSAGE_ID.like("<cm%@customers.test>")) >= accepted
+                            && db.fetchCount(OUTBOX, OUTBOX.STATUS.in("pending", "sending")) == 0;
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            });
+        } catch (IllegalStateException e) {
+            log.warn("{}", e.getMessage()); // the checker says what is missing
+        }
+    }
+
+    // ---- the checker ---------------------------------------------------------------------------
+
+    private RunReport check(Customers customers, List<UiProbe> probes, Instant started, Instant loadStarted, Instant loadEnded)
+            throws Exception {
+        DSLContext db = cluster.db().dsl();
+        // every stored customer mail: by its Message-ID (our tag), with its ticket message(s), ticket and commit time
+        record Stored(long inboundId, String tag, long epoch, OffsetDateTime receivedAt, Long ticketId, String ticketNumber) {
+        }
+        List<Stored> stored = new ArrayList<>();
+        db.select(INBOUND_MESSAGE.ID, INBOUND_MESSAGE.MESSAGE_ID, INBOUND_MESSAGE.EPOCH, INBOUND_MESSAGE.RECEIVED_AT,
+                        TICKET_MESSAGE.TICKET_ID, TICKET.NUMBER)
+                .from(INBOUND_MESSAGE)
+                .leftJoin(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))
+                .leftJoin(TICKET).on(TICKET.ID.eq(TICKET_MESSAGE.TICKET_ID))
+                .where(INBOUND_MESSAGE.MAILBOX_ID.eq(ThreeHostCluster.MAILBOX_ID))
+                .forEach(r -> {
+                    Matcher m = TAG.matcher(r.value2() == null ? "" : r.value2());
+                    stored.add(new Stored(r.value1(), m.find() ? m.group() : null, r.value3(), r.value4(), r.value5(), r.value6()));
+                });
+        Map<String, List<Stored>> byTag = new HashMap<>();
+        int unexpected = 0;
+        Map<String, Customers.Sent> sent = customers.sent();
+        for (Stored s : stored) {
+            if (s.tag() == null || !sent.containsKey(s.tag()) || !sent.get(s.tag()).accepted()) {
+                unexpected++;
+            } else {
+                byTag.computeIfAbsent(s.tag(), k -> new ArrayList<>()).add(s);
+            }
+        }
+        List<RunReport.Mail> mails = new ArrayList<>();
+        int lost = 0;
+        int duplicated = 0;
+        int misthreaded = 0;
+        int quarantined = 0;
+        List<Long> timeToTicket = new ArrayList<>();
+        for (Customers.Sent s : sent.values().stream().sorted((a, b) -> a.tag().compareTo(b.tag())).toList()) {
+            List<Stored> copies = byTag.getOrDefault(s.tag(), List.of());
+            List<Stored> messages = copies.stream().filter(c -> c.ticketId() != null).toList();
+            boolean isBad = s.kind().equals("bad");
+            Instant ticketedAt = copies.isEmpty() ? null : copies.get(0).receivedAt().toInstant();
+            String ticket = messages.isEmpty() ? null : messages.get(0).ticketNumber();
+            boolean inExpected = true;
+            if (s.accepted()) {
+                if (copies.isEmpty() || (!isBad && messages.isEmpty())) {
+                    lost++;
+                } else if (copies.size() > 1 || messages.size() > 1) {
+                    duplicated += Math.max(copies.size(), messages.size()) - 1;
+                }
+                if (isBad && !copies.isEmpty() && messages.isEmpty()) {
+                    quarantined++; // stored once, waiting for staff in the quarantine: not lost
+                }
+                if (s.kind().equals("reply") && !messages.isEmpty()) {
+                    List<Stored> original = byTag.getOrDefault(s.replyToTag(), List.of());
+                    Long originalTicket = original.stream().map(Stored::ticketId).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+                    inExpected = originalTicket != null && originalTicket.equals(messages.get(0).ticketId());
+                    if (!inExpected) {
+                        misthreaded++;
+                    }
+                }
+                if (ticketedAt != null) {
+                    timeToTicket.add(Math.max(0, Duration.between(s.sentAt(), ticketedAt).toMillis()));
+                }
+            }
+            mails.add(new RunReport.Mail(s.tag(), s.kind(), s.replyToTag(), s.sentAt(), s.accepted(), ticketedAt,
+                    messages.size(), ticket, inExpected));
+        }
+        Collections.sort(timeToTicket);
+        // epochs: a mailbox's commits under one epoch must all come before any commit under a newer one
+        Map<Long, Instant[]> epochSpans = new java.util.TreeMap<>();
+        for (Stored s : stored) {
+            epochSpans.compute(s.epoch(), (k, span) -> {
+                Instant t = s.receivedAt().toInstant();
+                if (span == null) {
+                    return new Instant[]{t, t};
+                }
+                return new Instant[]{t.isBefore(span[0]) ? t : span[0], t.isAfter(span[1]) ? t : span[1]};
+            });
+        }
+        int overlapping = 0;
+        List<String> overlapDetail = new ArrayList<>();
+        Instant[] previous = null;
+        long previousEpoch = -1;
+        for (Map.Entry<Long, Instant[]> e : epochSpans.entrySet()) {
+            if (previous != null && e.getValue()[0].isBefore(previous[1])) {
+                overlapping++;
+                overlapDetail.add("epoch " + previousEpoch + " committed until " + previous[1] + ", epoch " + e.getKey() + " from " + e.getValue()[0]);
+            }
+            previous = e.getValue();
+            previousEpoch = e.getKey();
+        }
+        // staff replies: each sent reply must reach the capture mailbox once
+        Map<String, Integer> captured = capturedByMessageId();
+        Map<String, String> messageIdOfKey = new HashMap<>();
+        db.select(TICKET_MESSAGE.IDEMPOTENCY_KEY, OUTBOX.MESSAGE_ID).from(OUTBOX)
+                .join(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(OUTBOX.TICKET_MESSAGE_ID))
+                .where(TICKET_MESSAGE.IDEMPOTENCY_KEY.like("chaos-reply-%"))
+                .forEach(r -> messageIdOfKey.put(r.value1(), r.value2()));
+        List<RunReport.StaffReply> replies = new ArrayList<>();
+        int repliesSent = 0;
+        int repliesCaptured = 0;
+        int repliesDuplicated = 0;
+        int repliesMissing = 0;
+        for (RunReport.StaffReply r : staffReplies) {
+            boolean acknowledged = r.status() >= 200 && r.status() < 300;
+            String messageId = messageIdOfKey.get(r.idempotencyKey());
+            int copies = messageId == null ? 0 : captured.getOrDefault(messageId, 0);
+            if (acknowledged) {
+                repliesSent++;
+                if (copies == 0) {
+                    repliesMissing++;
+                }
+            }
+            if (copies > 0) {
+                repliesCaptured++;
+            }
+            repliesDuplicated += Math.max(0, copies - 1);
+            replies.add(new RunReport.StaffReply(r.idempotencyKey(), r.ticket(), r.at(), r.status(), copies));
+        }
+        // per fault: intake gap (longest stretch without a commit from its start to its end + 60 s) and UI gap
+        List<Instant> commits = stored.stream().map(s -> s.receivedAt().toInstant()).sorted().toList();
+        List<RunReport.UiSample> ui = new ArrayList<>();
+        for (int i = 0; i < probes.size(); i++) {
+            String node = ThreeHostCluster.NODE_HOSTS.get(i);
+            probes.get(i).samples().forEach(s -> ui.add(new RunReport.UiSample(node, s.path(), s.at(), s.status(), s.millis(), s.fromStandby())));
+        }
+        List<RunReport.Fault> measured = new ArrayList<>();
+        for (RunReport.Fault f : faults) {
+            Instant windowEnd = f.end().plusSeconds(60);
+            long intakeGap = longestGap(commits, f.start(), windowEnd.isAfter(loadEnded) ? loadEnded : windowEnd);
+            // staff use whichever node answers: the gap is how long no node answered /tickets
+            long uiGap = anyNodeGap(probes, f.start(), f.end().plusSeconds(30));
+            measured.add(new RunReport.Fault(f.type(), f.target(), f.start(), f.end(), f.confirmed(), f.detail(), intakeGap, uiGap));
+        }
+        // leader changes that no fault explains
+        int spurious = 0;
+        List<RunReport.Leadership> marked = new ArrayList<>();
+        for (int i = 0; i < leaderships.size(); i++) {
+            RunReport.Leadership l = leaderships.get(i);
+            boolean caused = i == 0 || faults.stream().anyMatch(f -> !l.from().isBefore(f.start().minusSeconds(1))
+                    && !l.from().isAfter(f.end().plusSeconds(90)));
+            if (!caused) {
+                spurious++;
+            }
+            marked.add(new RunReport.Leadership(l.mailbox(), l.holder(), l.epoch(), l.from(), l.to(), caused));
+        }
+        int accepted = (int) sent.values().stream().filter(Customers.Sent::accepted).count();
+        int confirmedFaults = (int) faults.stream().filter(RunReport.Fault::confirmed).count();
+        checks.add(new RunReport.Check("every accepted mail is exactly one ticket message (bad mail: stored once)", lost == 0 && duplicated == 0,
+                accepted + " accepted, lost " + lost + ", duplicated " + duplicated + ", bad mails waiting in the quarantine " + quarantined));
+        checks.add(new RunReport.Check("nothing unexpected was stored", unexpected == 0, unexpected + " stored mails the customers did not send"));
+        checks.add(new RunReport.Check("every reply is in its original ticket", misthreaded == 0, misthreaded + " replies in another ticket"));
+        checks.add(new RunReport.Check("every acknowledged staff reply reached the customer", repliesMissing == 0,
+                repliesSent + " acknowledged, " + repliesCaptured + " captured, " + repliesMissing + " missing, " + repliesDuplicated + " duplicate copies"));
+        checks.add(new RunReport.Check("no two epochs committed at overlapping times", overlapping == 0,
+                epochSpans.size() + " epochs" + (overlapDetail.isEmpty() ? "" : ": " + overlapDetail)));
+        checks.add(new RunReport.Check("every fault was applied and its effect observed", confirmedFaults == faults.size() && !faults.isEmpty(),
+                confirmedFaults + " of " + faults.size() + " confirmed"));
+        checks.add(new RunReport.Check("every selected fault type was injected", options.faults().stream()
+                .allMatch(t -> faults.stream().anyMatch(f -> f.type().equals(t.id))),
+                faults.stream().map(RunReport.Fault::type).distinct().count() + " of " + options.faults().size()
+                        + " types injected (a run must be long enough for one round)"));
+        boolean pass = checks.stream().allMatch(RunReport.Check::ok);
+        RunReport.Verdict verdict = new RunReport.Verdict(pass ? "pass" : "fail", accepted, lost, duplicated, unexpected, misthreaded,
+                repliesSent, repliesCaptured, repliesDuplicated, overlapping, spurious,
+                percentile(timeToTicket, 0.50), percentile(timeToTicket, 0.99), timeToTicket.isEmpty() ? -1 : timeToTicket.get(timeToTicket.size() - 1));
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("zk.session-timeout", SESSION_TIMEOUT.toString());
+        settings.put("patroni", "ttl 6 / loop_wait 1 / retry_timeout 2, synchronous_mode_strict");
+        settings.put("mail.poll-interval", "1s");
+        settings.put("subnet", cluster.hosts().subnet());
+        RunReport.Meta meta = new RunReport.Meta(started, Instant.now(), options.seed(), options.rate(), options.duration().toSeconds(),
+                options.faults().stream().map(t -> t.id).toList(),
+                Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " " + System.getProperty("os.version")
+                        + ", Java " + System.getProperty("java.version"), settings);
+        return new RunReport(meta, verdict, mails, measured, marked, ui, replies, List.copyOf(checks));
+    }
+
+    /** The longest stretch in [from, to] without a commit, in ms. */
+    static long longestGap(List<Instant> sortedCommits, Instant from, Instant to) {
+        Instant last = from;
+        long worst = 0;
+        for (Instant t : sortedCommits) {
+            if (t.isBefore(from)) {
+                continue;
+            }
+            if (t.isAfter(to)) {
+                break;
+            }
+            worst = Math.max(worst, Duration.between(last, t).toMillis());
+            last = t;
+        }
+        return Math.max(worst, Duration.between(last, to).toMillis());
+    }
+
+    /** The longest stretch in [from, to] in which no node answered {@code /tickets} with 200. */
+    private static long anyNodeGap(List<UiProbe> probes, Instant from, Instant to) {
+        List<Instant> oks = new ArrayList<>();
+        for (UiProbe p : probes) {
+            p.samples().stream().filter(s -> s.path().equals("/tickets") && s.ok())
+                    .forEach(s -> oks.add(s.at().plusMillis(s.millis())));
+        }
+        Collections.sort(oks);
+        return longestGap(oks, from, to);
+    }
+
+    private Map<String, Integer> capturedByMessageId() throws Exception {
+        Map<String, Integer> counts = new HashMap<>();
+        Properties p = new Properties();
+        p.put("mail.imap.connectiontimeout", "5000");
+        p.put("mail.imap.timeout", "30000");
+        Store store = Session.getInstance(p).getStore("imap");
+        store.connect(cluster.hosts().host("mail").address(), ThreeHostCluster.IMAP_PORT,
+                cluster.mail().captureUser(), cluster.mail().capturePassword());
+        try {
+            Folder inbox = store.getFolder("INBOX");
+            inbox.open(Folder.READ_ONLY);
+            try {
+                for (Message m : inbox.getMessages()) {
+                    String[] ids = m.getHeader("Message-ID");
+                    if (ids != null && ids.length > 0) {
+                        counts.merge(ids[0].strip(), 1, Integer::sum);
+                    }
+                }
+            } finally {
+                inbox.close(false);
+            }
+        } finally {
+            store.close();
+        }
+        return counts;
+    }
+
+    static long percentile(List<Long> sorted, double p) {
+        if (sorted.isEmpty()) {
+            return -1;
+        }
+        int rank = (int) Math.ceil(p * sorted.size());
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
+    }
+
+    private static String summary(RunReport r) {
+        StringBuilder s = new StringBuilder();
+        RunReport.Verdict v = r.verdict();
+        s.append(String.format("%nChaos scenario: %s — %d mails accepted, lost %d, duplicated %d, unexpected %d; time to ticket p50 %d ms, p99 %d ms, max %d ms%n",
+                v.verdict().toUpperCase(), v.mailsSent(), v.lost(), v.duplicated(), v.unexpected(),
+                v.timeToTicketP50Millis(), v.timeToTicketP99Millis(), v.timeToTicketMaxMillis()));
+        for (RunReport.Fault f : r.faults()) {
+            s.append(String.format("  %-18s %-5s confirmed=%-5s intake gap %6d ms, UI gap %6d ms  %s%n", f.type(), f.target(),
+                    f.confirmed(), f.intakeGapMillis(), f.uiGapMillis(), f.detail()));
+        }
+        for (RunReport.Check c : r.checks()) {
+            s.append(c.ok() ? "PASS " : "FAIL ").append(c.name()).append(": ").append(c.detail()).append('\n');
+        }
+        return s.toString();
+    }
+}
