@@ -173,6 +173,22 @@ public final class MailServer implements AutoCloseable {
         }
     }
 
+    /** A crash of the SMTP server: SIGKILL to the Postfix master and all its processes; down until {@link #startPostfix()}. */
+    public void kill9Postfix() throws IOException, InterruptedException {
+        if (postfixMaster != null) {
+            Daemons.kill9Tree(postfixMaster);
+            log.info("postfix killed with SIGKILL pid={}", postfixMaster.pid());
+        }
+    }
+
+    /** Stops Postfix with SIGTERM (its master ends its processes), SIGKILL after a grace period. */
+    public void stopPostfix() throws IOException, InterruptedException {
+        if (postfixMaster != null) {
+            Daemons.stopTree(postfixMaster, STOP_GRACE);
+            log.info("postfix stopped pid={}", postfixMaster.pid());
+        }
+    }
+
     public void restartDovecot() throws IOException, InterruptedException {
         stopDovecot();
         startDovecot();
@@ -212,9 +228,7 @@ public final class MailServer implements AutoCloseable {
         }
         IOException failure = null;
         try {
-            if (postfixMaster != null) {
-                Daemons.stopTree(postfixMaster, STOP_GRACE);
-            }
+            stopPostfix();
         } catch (IOException e) {
             failure = e;
         } catch (InterruptedException e) {
@@ -237,7 +251,15 @@ public final class MailServer implements AutoCloseable {
         log.info("mail server closed dir={}", config.dir());
     }
 
-    private void startPostfix() throws IOException, InterruptedException {
+    /**
+     * Starts Postfix when it is not running and waits until SMTP answers. Mail in its queue from
+     * before a crash is delivered on.
+     */
+    public void startPostfix() throws IOException, InterruptedException {
+        requireOpen();
+        if (postfixMaster != null && Daemons.running(postfixMaster)) {
+            return;
+        }
         long deadline = System.nanoTime() + config.startTimeout().toNanos();
         // "start" waits for the master's initialisation and reports its failure; the master detaches
         Daemons.run(config.commandPrefix(), List.of("postfix", "-c", files.postfixEtc.toString(), "start"),

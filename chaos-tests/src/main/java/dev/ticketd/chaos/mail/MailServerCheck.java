@@ -32,8 +32,7 @@ import java.util.concurrent.TimeUnit;
  * {@code --no-netns}) inside a network namespace of its own, reached over a veth pair, with the
  * daemons started through {@code ip netns exec}. Exits non-zero on the first failed expectation.
  * <pre>
- * mvn -o -q dependency:build-classpath -Dmdep.outputFile=cp.txt -pl chaos-tests
- * java -cp "$(cat chaos-tests/cp.txt):chaos-tests/target/classes" dev.ticketd.chaos.mail.MailServerCheck [--no-netns]
+ * chaos-tests/mail-check [--no-netns]
  * </pre>
  */
 public final class MailServerCheck {
@@ -115,12 +114,31 @@ public final class MailServerCheck {
             server.startDovecot();
             log.info("dovecot restarted after kill -9 in {} ms", (System.nanoTime() - restart) / 1_000_000);
             support = imap(session, server, SUPPORT, SUPPORT_PASSWORD);
+            capture.close(); // its connection died with dovecot
+            capture = imap(session, server, server.captureUser(), server.capturePassword());
             awaitCount(support, "INBOX", 50);
             log.info("mail queued during the outage delivered {} ms after the restart began", (System.nanoTime() - restart) / 1_000_000);
 
+            // crash of the SMTP server: refused while down, mail flows again after a start
+            pids.add(server.postfixPid().orElseThrow());
+            pids.addAll(descendants(pids));
+            server.kill9Postfix();
+            expect(smtpRefused(session), "SMTP still answers after kill -9 of postfix");
+            long postfixRestart = System.nanoTime();
+            server.startPostfix();
+            log.info("postfix restarted after kill -9 in {} ms", (System.nanoTime() - postfixRestart) / 1_000_000);
+            pids.add(server.postfixPid().orElseThrow());
+            try (Transport smtp = session.getTransport("smtp")) {
+                smtp.connect();
+                send(smtp, session, "z@customers.test", "after the postfix crash");
+            }
+            awaitCount(capture, "INBOX", 21);
+
             pids.add(server.dovecotPid().orElseThrow());
             support.close();
+            long resetStart = System.nanoTime();
             server.resetUidValidity(SUPPORT);
+            log.info("uidvalidity reset (stop, delete, start) took {} ms", (System.nanoTime() - resetStart) / 1_000_000);
             pids.add(server.dovecotPid().orElseThrow());
             support = imap(session, server, SUPPORT, SUPPORT_PASSWORD);
             IMAPFolder reset = (IMAPFolder) support.getFolder("INBOX");
@@ -137,11 +155,14 @@ public final class MailServerCheck {
             support.close();
             capture.close();
         }
+        String cwds = processesWorkingIn(config.dir());
         expect(!Files.exists(config.dir()), "dir still there: " + config.dir());
         List<Long> alive = pids.stream().filter(p -> ProcessHandle.of(p).map(Daemons::running).orElse(false)).toList();
         expect(alive.isEmpty(), "processes left after close: " + alive);
-        String ps = psMatching(config.dir().toString(), "ticketd-chaos-" + config.imapPort());
+        String ps = psMatching(config.dir().toString(), "dovecot-ticketd-" + config.dir().getFileName() + "/");
         expect(ps.isEmpty(), "ps still shows:\n" + ps);
+        // Postfix's and Dovecot's processes work in folders under dir: none may be left there
+        expect(cwds.isEmpty(), "processes still working under " + config.dir() + ": " + cwds);
         log.info("checked address={} ({} pids seen, none left, dir gone)", config.bindAddress(), pids.size());
     }
 
@@ -154,7 +175,8 @@ public final class MailServerCheck {
         for (String proto : List.of("smtp", "imap")) {
             p.put("mail." + proto + ".connectiontimeout", "5000");
             p.put("mail." + proto + ".timeout", "10000");
-            p.put("mail." + proto + ".writetimeout", "10000");
+            // no writetimeout: Angus runs it on a non-daemon executor per socket, and a socket whose
+            // connect fails (the refused SMTP below) leaves that thread running, so the JVM never exits
         }
         return Session.getInstance(p);
     }
@@ -177,6 +199,33 @@ public final class MailServerCheck {
             return;
         }
         throw new IllegalStateException("the server accepted mail for " + to);
+    }
+
+    private static boolean smtpRefused(Session session) {
+        try (Transport smtp = session.getTransport("smtp")) {
+            smtp.connect();
+            return false;
+        } catch (MessagingException e) {
+            return true;
+        }
+    }
+
+    /** Pids (but this JVM) whose working folder is under {@code dir}; read after close, so dir is gone. */
+    private static String processesWorkingIn(Path dir) throws IOException {
+        StringBuilder hits = new StringBuilder();
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    Path cwd = Files.readSymbolicLink(proc.resolve("cwd"));
+                    if (cwd.toString().startsWith(dir.toString())) {
+                        hits.append(proc.getFileName()).append(' ').append(cwd).append('\n');
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile, or a kernel thread
+                }
+            }
+        }
+        return hits.toString();
     }
 
     private static Store imap(Session session, MailServer server, String user, String password) throws MessagingException {

@@ -54,6 +54,14 @@ final class MailServerFiles {
         this.postfixOut = logs.resolve("postfix.out");
     }
 
+    /**
+     * Dovecot's instance name, shown in its process titles ({@code dovecot-ticketd-NAME/imap}):
+     * the folder's name, so servers in different namespaces on the same ports differ in {@code ps}.
+     */
+    String instanceName() {
+        return dir.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
     /** The Maildir of a user; its root holds the INBOX. */
     Path maildir(String address) {
         int at = address.indexOf('@');
@@ -110,7 +118,7 @@ final class MailServerFiles {
                 # written by dev.ticketd.chaos.mail.MailServer; started as `dovecot -F -c` this file
                 base_dir = %1$s
                 state_dir = %2$s
-                instance_name = ticketd-chaos-%3$d
+                instance_name = ticketd-%11$s
                 protocols = imap lmtp
                 listen = %4$s
                 log_path = %5$s
@@ -167,7 +175,7 @@ final class MailServerFiles {
                   }
                 }
                 """.formatted(dovecotBase, dovecotState, c.imapPort(), c.bindAddress(), dovecotLog, dovecotUsers,
-                mail, c.lmtpPort(), MAIL_UID, c.mailDomains().get(0));
+                mail, c.lmtpPort(), MAIL_UID, c.mailDomains().get(0), instanceName());
     }
 
     private String mainCf(MailServerConfig c) {
