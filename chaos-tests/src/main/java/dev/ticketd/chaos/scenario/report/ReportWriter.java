@@ -5,6 +5,7 @@ import dev.ticketd.chaos.scenario.RunReport.Meta;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,7 +14,8 @@ import java.util.Objects;
 
 /**
  * Writes a chaos run's report into a folder: {@code report.json} for machines (CI, the README's
- * figures).
+ * figures) and {@code report.html}, one self-contained page for the operator. Both are written from
+ * the same per-type figures, so the page and the JSON never disagree.
  *
  * <p>A report of a run that failed half-way is still written: missing lists count as empty and a
  * missing start or end is taken from the data.
@@ -23,13 +25,14 @@ public final class ReportWriter {
     private ReportWriter() {
     }
 
-    /** Creates {@code outDir} if needed and overwrites the report in it. */
+    /** Creates {@code outDir} if needed and overwrites both files in it. */
     public static void write(RunReport report, Path outDir) {
         RunReport r = complete(report);
         Map<String, FaultTypeSummary> byType = FaultTypeSummary.byType(r.meta().faultTypes(), r.faults());
         try {
             Files.createDirectories(outDir);
             JsonReport.write(r, byType, outDir.resolve("report.json"));
+            Files.writeString(outDir.resolve("report.html"), HtmlReport.page(r, byType), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report into " + outDir, e);
         }

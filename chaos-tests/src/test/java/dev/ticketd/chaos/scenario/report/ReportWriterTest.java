@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ticketd.chaos.scenario.RunReport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,12 +75,53 @@ class ReportWriterTest {
     }
 
     @Test
-    void twentyThousandMailsAreWrittenInFull() throws IOException {
+    void thePageShowsTheVerdictTheTimelineAndATablePerFaultType() throws IOException {
+        RunReport report = SyntheticRun.report(300, 7);
+        ReportWriter.write(report, SAMPLE);
+
+        String html = Files.readString(SAMPLE.resolve("report.html"));
+        assertThat(html).startsWith("<!DOCTYPE html>").contains("<header class=\"verdict fail\">", "<div class=\"badge\">FAIL</div>");
+        assertThat(html).contains("<svg class=\"timeline\"", "class=\"cross\"");
+        for (String type : SyntheticRun.TYPES) {
+            assertThat(html).as(type).containsPattern("<section class=\"fault-type\" id=\"type-\\d+-[a-z-]+\">\\s*<h3>.*" + type + "</h3>");
+        }
+        assertThat(html).contains("Scheduled but never injected.");
+        assertThat(html).contains("<title>ticketd chaos run: FAIL</title>", "<footer class=\"verdict fail\">");
+    }
+
+    @Test
+    void textFromTheRunIsEscapedAndThePageLoadsNothing() throws IOException {
+        RunReport report = SyntheticRun.report(300, 7);
+        ReportWriter.write(report, SAMPLE);
+
+        String html = Files.readString(SAMPLE.resolve("report.html"));
+        assertThat(html).doesNotContain("<script", "src=", "href=\"http", "url(", "@import");
+        assertThat(html).contains("iptables said: &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; gave up");
+    }
+
+    @Test
+    void aPassingRunIsGreen(@TempDir Path dir) throws IOException {
+        RunReport failing = SyntheticRun.report(300, 7);
+        RunReport.Verdict v = failing.verdict();
+        RunReport passing = new RunReport(failing.meta(), new RunReport.Verdict("pass", v.mailsSent(), 0, 0, 0, 0,
+                40, 40, 0, 0, 0, 900, 11_800, 14_700), failing.mails(), failing.faults(), failing.leaderships(),
+                failing.ui(), failing.staffReplies(), failing.checks().stream().map(c -> new RunReport.Check(c.name(), true, c.detail())).toList());
+
+        ReportWriter.write(passing, dir);
+
+        assertThat(Files.readString(dir.resolve("report.html"))).contains("<header class=\"verdict pass\">", "All 6 checks passed.");
+        assertThat(json.readTree(dir.resolve("report.json").toFile()).get("verdict").asText()).isEqualTo("pass");
+    }
+
+    @Test
+    void twentyThousandMailsStillMakeAPageOfReasonableSize() throws IOException {
         Path dir = Path.of("target", "report-writer-test-large");
         RunReport report = SyntheticRun.report(20_000, 11);
 
         ReportWriter.write(report, dir);
 
+        long htmlBytes = Files.size(dir.resolve("report.html"));
+        assertThat(htmlBytes).as("report.html bytes").isLessThan(1_000_000);
         assertThat(json.readTree(dir.resolve("report.json").toFile()).get("mails")).hasSize(20_000);
     }
 }
