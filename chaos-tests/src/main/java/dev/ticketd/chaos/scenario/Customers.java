@@ -48,6 +48,7 @@ final class Customers {
     private final Random random;
     private final Function<String, Optional<String>> ticketOfTag;
     private final Map<String, Sent> sent = new ConcurrentHashMap<>();
+    private final Map<String, String> senderOf = new ConcurrentHashMap<>();
     private final List<String> ticketable = new ArrayList<>();
     private final AtomicInteger sequence = new AtomicInteger();
 
@@ -88,6 +89,7 @@ final class Customers {
                 String original = ticketable.get(random.nextInt(ticketable.size()));
                 Optional<String> ticket = ticketOfTag.apply(original);
                 if (ticket.isPresent()) {
+                    from = senderOf.get(original); // a customer answers in their own thread (others open a linked ticket)
                     MimeMessage m = text(from, "Re: [" + ticket.get() + "] " + tag + " follow-up", "more on " + original);
                     m.setHeader("In-Reply-To", messageId(original));
                     m.setHeader("References", messageId(original));
@@ -104,6 +106,7 @@ final class Customers {
             log.warn("could not build mail {}: {}", tag, e.toString());
         }
         sent.put(tag, attempt);
+        senderOf.put(tag, from);
         if (attempt.accepted() && !attempt.kind().equals("bad")) {
             synchronized (this) {
                 ticketable.add(tag);
