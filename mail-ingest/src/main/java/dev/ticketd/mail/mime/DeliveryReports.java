@@ -44,8 +44,52 @@ public final class DeliveryReports {
     private DeliveryReports() {
     }
 
-    /** The bounce this message is, or empty when it is no delivery status notification. */
+    /**
+     * The bounce this message is, or empty when it is no delivery status notification. A message that
+     * is no report itself but carries one as a {@code message/rfc822} part (a forwarding rule or a
+     * person forwarded the bounce as an attachment; up to {@value #MAX_NESTING} levels deep) yields that
+     * report, marked {@link Bounce#nested()}: the caller decides whether it counts.
+     */
     public static Optional<Bounce> read(Part message) {
+        return read(message, 0);
+    }
+
+    static final int MAX_NESTING = 3;
+
+    private static Optional<Bounce> read(Part message, int depth) {
+        Optional<Bounce> top = readTopLevel(message);
+        if (top.isPresent() || depth >= MAX_NESTING) {
+            return depth == 0 ? top : top.map(Bounce::asNested);
+        }
+        return nestedIn(message, depth);
+    }
+
+    /** The first report found in a {@code message/rfc822} part of a multipart message, depth first. */
+    private static Optional<Bounce> nestedIn(Part message, int depth) {
+        try {
+            if (!MimeBodies.baseType(message).startsWith("multipart/") || !(message.getContent() instanceof Multipart multipart)) {
+                return Optional.empty();
+            }
+            for (int i = 0; i < multipart.getCount() && i < MAX_RECIPIENTS; i++) {
+                BodyPart part = multipart.getBodyPart(i);
+                String type = MimeBodies.baseType(part);
+                Optional<Bounce> found = Optional.empty();
+                if (type.equals("message/rfc822") && part.getContent() instanceof Part inner) {
+                    found = read(inner, depth + 1);
+                } else if (type.startsWith("multipart/")) {
+                    found = nestedIn(part, depth + 1);
+                }
+                if (found.isPresent()) {
+                    return found.map(Bounce::asNested);
+                }
+            }
+            return Optional.empty();
+        } catch (MessagingException | IOException | RuntimeException unreadable) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<Bounce> readTopLevel(Part message) {
         try {
             if (!MimeBodies.baseType(message).equals("multipart/report") || !isDeliveryStatus(message.getContentType())) {
                 return Optional.empty();

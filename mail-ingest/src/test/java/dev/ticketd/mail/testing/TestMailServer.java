@@ -16,6 +16,8 @@ import jakarta.mail.Transport;
 import jakarta.mail.UIDFolder;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
+import org.eclipse.angus.mail.imap.AppendUID;
+import org.eclipse.angus.mail.imap.IMAPFolder;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -120,6 +122,47 @@ public final class TestMailServer implements AutoCloseable {
             f.appendMessages(messages.toArray(Message[]::new));
             return null;
         });
+    }
+
+    /**
+     * Appends mails to a folder over IMAP with their bytes exactly as given (no re-encoding by a
+     * MIME library on the way; the IMAP client only turns bare LF into CRLF, as the protocol requires).
+     *
+     * @return the UID the server gave each mail, in order
+     */
+    public List<Long> appendRaw(String user, String password, String folder, List<byte[]> raws) {
+        return withStore(user, password, store -> {
+            IMAPFolder f = (IMAPFolder) store.getFolder(folder);
+            if (!f.exists()) {
+                f.create(Folder.HOLDS_MESSAGES);
+            }
+            List<Long> uids = new ArrayList<>();
+            for (byte[] raw : raws) {
+                AppendUID[] appended = f.appendUIDMessages(new Message[]{new RawMessage(session, raw)});
+                uids.add(appended[0] == null ? -1L : appended[0].uid);
+            }
+            return uids;
+        });
+    }
+
+    /** A message that writes its bytes as they are, for APPEND. */
+    private static final class RawMessage extends MimeMessage {
+        private final byte[] raw;
+
+        RawMessage(Session session, byte[] raw) throws MessagingException {
+            super(session, new ByteArrayInputStream(raw));
+            this.raw = raw;
+        }
+
+        @Override
+        public void writeTo(java.io.OutputStream os, String[] ignoreList) throws IOException {
+            os.write(raw);
+        }
+
+        @Override
+        public int getSize() {
+            return raw.length;
+        }
     }
 
     public List<Long> uids(String user, String password, String folder) {
