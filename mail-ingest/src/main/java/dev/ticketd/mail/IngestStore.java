@@ -42,6 +42,8 @@ public final class IngestStore {
 
     /** The most of a mail over the size limit that is kept: its headers, cut here. */
     public static final int MAX_OVERSIZED_HEADER_BYTES = 256 * 1024;
+    /** How the reason of a mail quarantined for its size begins: its stored raw bytes are its headers only. */
+    public static final String OVERSIZED_REASON = "too large: ";
 
     private static final Logger log = LoggerFactory.getLogger(IngestStore.class);
 
@@ -176,7 +178,7 @@ public final class IngestStore {
         byte[] head = headersOnly.raw();
         String contentKey = ContentKey.rawSha256(concat(("oversized:" + size + "\n").getBytes(StandardCharsets.US_ASCII),
                 ContentKey.of(head).getBytes(StandardCharsets.US_ASCII)));
-        String reason = "too large: " + size + " bytes, the limit is " + limit
+        String reason = OVERSIZED_REASON + size + " bytes, the limit is " + limit
                 + "; only its headers are stored, the whole mail is in the Processed folder";
         try {
             Outcome outcome = transactions.write(tx -> {
