@@ -88,7 +88,7 @@ final class ImapMailbox implements AutoCloseable {
         inbox.open(Folder.READ_WRITE);
         canMove = s.hasCapability("MOVE");
         canUidExpunge = s.hasCapability("UIDPLUS");
-        canIdle = s.hasCapability("IDLE");
+        canIdle = settings.idle() && s.hasCapability("IDLE");
     }
 
     /**

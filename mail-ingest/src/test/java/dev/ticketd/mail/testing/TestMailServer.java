@@ -1,5 +1,7 @@
 package dev.ticketd.mail.testing;
 
+import com.icegreen.greenmail.store.FolderException;
+import com.icegreen.greenmail.store.MailFolder;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import com.icegreen.greenmail.util.ServerSetupTest;
@@ -7,6 +9,7 @@ import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.TransportSecurity;
 import org.awaitility.Awaitility;
 import jakarta.mail.FetchProfile;
+import jakarta.mail.Flags;
 import jakarta.mail.Folder;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -162,6 +165,26 @@ public final class TestMailServer implements AutoCloseable {
         @Override
         public int getSize() {
             return raw.length;
+        }
+    }
+
+    /**
+     * Puts mails straight into a user's INBOX inside the server process (no IMAP round trip per mail,
+     * so a backlog of thousands is there in seconds). The server keeps each as the MIME library parsed
+     * it, which writes it back with the same header lines and body bytes.
+     *
+     * @return the UID of each mail, in order
+     */
+    public List<Long> deliverInProcess(String login, List<byte[]> raws) {
+        try {
+            MailFolder inbox = greenMail.getManagers().getImapHostManager().getInbox(greenMail.getUserManager().getUser(login));
+            List<Long> uids = new ArrayList<>(raws.size());
+            for (byte[] raw : raws) {
+                uids.add(inbox.appendMessage(new MimeMessage(session, new ByteArrayInputStream(raw)), new Flags(), new Date()));
+            }
+            return uids;
+        } catch (FolderException | MessagingException e) {
+            throw new IllegalStateException("in-process delivery failed: " + e.getMessage(), e);
         }
     }
 
