@@ -25,11 +25,12 @@ import java.util.regex.Pattern;
 
 /**
  * Recognises a delivery status notification (RFC 3464, and its internationalised form, RFC 6533): a
- * top-level {@code multipart/report} with {@code report-type=delivery-status} that has a
- * {@code message/delivery-status} (or {@code message/global-delivery-status}) part. Other reports
- * (read receipts: {@code report-type=disposition-notification}, feedback reports, ...) are no
- * bounces. The reported mail's Message-ID is read from the returned headers: a
- * {@code message/rfc822}, {@code text/rfc822-headers} or {@code message/global(-headers)} part.
+ * {@code multipart/report} (the mail itself, or a {@code message/rfc822} part of it: see
+ * {@link #read(Part)}) with {@code report-type=delivery-status} that has a
+ * {@code message/delivery-status} (or {@code message/global-delivery-status}) part. Other reports (read
+ * receipts: {@code report-type=disposition-notification}, feedback reports, ...) are no bounces. The
+ * reported mail's Message-ID is read from the returned headers: a {@code message/rfc822},
+ * {@code text/rfc822-headers} or {@code message/global(-headers)} part.
  *
  * <p>Lenient: a field it cannot read is empty, never an error. Pure and thread-safe.
  */
@@ -55,6 +56,8 @@ public final class DeliveryReports {
     }
 
     static final int MAX_NESTING = 3;
+    /** Parts of one multipart looked at for a nested report; a mail with more is not searched further. */
+    static final int MAX_PARTS = 100;
 
     private static Optional<Bounce> read(Part message, int depth) {
         Optional<Bounce> top = readTopLevel(message);
@@ -70,7 +73,7 @@ public final class DeliveryReports {
             if (!MimeBodies.baseType(message).startsWith("multipart/") || !(message.getContent() instanceof Multipart multipart)) {
                 return Optional.empty();
             }
-            for (int i = 0; i < multipart.getCount() && i < MAX_RECIPIENTS; i++) {
+            for (int i = 0; i < multipart.getCount() && i < MAX_PARTS; i++) {
                 BodyPart part = multipart.getBodyPart(i);
                 String type = MimeBodies.baseType(part);
                 Optional<Bounce> found = Optional.empty();
