@@ -12,8 +12,20 @@ import java.util.Optional;
  *                          ({@code message/rfc822} or {@code text/rfc822-headers} part), when present
  * @param reportingMta      the Reporting-MTA field without its type ({@code mx.example.test}), or empty
  * @param recipients        the per-recipient reports, in the order of the report (possibly none)
+ * @param nested            the report is not the mail itself but a {@code message/rfc822} part of it (a
+ *                          forwarded bounce); it counts as a bounce only when it reports on a mail we know
  */
-public record Bounce(Optional<String> originalMessageId, String reportingMta, List<Recipient> recipients) {
+public record Bounce(Optional<String> originalMessageId, String reportingMta, List<Recipient> recipients, boolean nested) {
+
+    /** A report that is the mail itself. */
+    public Bounce(Optional<String> originalMessageId, String reportingMta, List<Recipient> recipients) {
+        this(originalMessageId, reportingMta, recipients, false);
+    }
+
+    /** The same report, found inside another mail. */
+    public Bounce asNested() {
+        return nested ? this : new Bounce(originalMessageId, reportingMta, recipients, true);
+    }
 
     /**
      * One per-recipient report. Values are unfolded and stripped; the address types

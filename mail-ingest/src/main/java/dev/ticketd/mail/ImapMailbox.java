@@ -7,6 +7,7 @@ import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.UIDFolder;
+import jakarta.mail.internet.MimeMessage;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.Response;
 import org.eclipse.angus.mail.imap.IMAPFolder;
@@ -16,7 +17,9 @@ import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Properties;
 
@@ -85,7 +88,7 @@ final class ImapMailbox implements AutoCloseable {
         inbox.open(Folder.READ_WRITE);
         canMove = s.hasCapability("MOVE");
         canUidExpunge = s.hasCapability("UIDPLUS");
-        canIdle = s.hasCapability("IDLE");
+        canIdle = settings.idle() && s.hasCapability("IDLE");
     }
 
     /**
@@ -132,6 +135,23 @@ final class ImapMailbox implements AutoCloseable {
         ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(1024, m.getSize()));
         m.writeTo(out);
         return out.toByteArray();
+    }
+
+    /**
+     * The message's header section as the server parsed it (at most about {@code maxBytes}), or null
+     * when it is gone. The body is never downloaded: this is how a mail over the size limit is recorded.
+     */
+    byte[] fetchHeaders(long uid, int maxBytes) throws MessagingException {
+        Message m = inbox.getMessageByUID(uid);
+        if (m == null || m.isExpunged()) {
+            return null;
+        }
+        StringBuilder head = new StringBuilder();
+        Enumeration<String> lines = ((MimeMessage) m).getAllHeaderLines();
+        while (lines.hasMoreElements() && head.length() < maxBytes) {
+            head.append(lines.nextElement()).append("\r\n");
+        }
+        return head.append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /**

@@ -2,12 +2,15 @@ package dev.ticketd.mail;
 
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Transactions;
+import dev.ticketd.mail.quarantine.HeaderPeek;
 import org.jooq.DSLContext;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
@@ -36,6 +39,11 @@ public final class IngestStore {
     /** One mail as read from the server. */
     public record IncomingMail(String mailboxId, long uidValidity, long uid, byte[] raw) {
     }
+
+    /** The most of a mail over the size limit that is kept: its headers, cut here. */
+    public static final int MAX_OVERSIZED_HEADER_BYTES = 256 * 1024;
+    /** How the reason of a mail quarantined for its size begins: its stored raw bytes are its headers only. */
+    public static final String OVERSIZED_REASON = "too large: ";
 
     private static final Logger log = LoggerFactory.getLogger(IngestStore.class);
 
@@ -155,6 +163,55 @@ public final class IngestStore {
             return Outcome.STORED_UNPARSEABLE;
         }
         return Outcome.TICKETED;
+    }
+
+    /**
+     * Records a mail over the size limit in the quarantine without its body: {@code mail.raw()} holds
+     * only its header section, {@code size} is the whole mail's size on the server. One transaction,
+     * fenced by the epoch and keyed like any other mail (its IMAP coordinates, and a content key of
+     * its headers and size), so it is recorded exactly once whichever leader sees it, however often.
+     *
+     * @return {@link Outcome#STORED_UNPARSEABLE} when recorded now, {@link Outcome#ALREADY_STORED} when it was before
+     * @throws StaleEpochException when another reader holds the lease (nothing was written)
+     */
+    public Outcome quarantineOversized(IncomingMail headersOnly, long size, long limit, long epoch) {
+        byte[] head = headersOnly.raw();
+        String contentKey = ContentKey.rawSha256(concat(("oversized:" + size + "\n").getBytes(StandardCharsets.US_ASCII),
+                ContentKey.of(head).getBytes(StandardCharsets.US_ASCII)));
+        String reason = OVERSIZED_REASON + size + " bytes, the limit is " + limit
+                + "; only its headers are stored, the whole mail is in the Processed folder";
+        try {
+            Outcome outcome = transactions.write(tx -> {
+                EpochFence.check(tx, headersOnly.mailboxId(), epoch);
+                boolean inserted = tx.insertInto(INBOUND_MESSAGE)
+                        .set(INBOUND_MESSAGE.MAILBOX_ID, headersOnly.mailboxId())
+                        .set(INBOUND_MESSAGE.UIDVALIDITY, headersOnly.uidValidity())
+                        .set(INBOUND_MESSAGE.UID, headersOnly.uid())
+                        .set(INBOUND_MESSAGE.CONTENT_KEY, contentKey)
+                        .set(INBOUND_MESSAGE.RAW_SHA256, ContentKey.rawSha256(head))
+                        .set(INBOUND_MESSAGE.RAW, head)
+                        .set(INBOUND_MESSAGE.SIZE_BYTES, (int) Math.min(Integer.MAX_VALUE, size))
+                        .set(INBOUND_MESSAGE.FROM_ADDRESS, HeaderPeek.fromAddress(head).orElse(null))
+                        .set(INBOUND_MESSAGE.SUBJECT, HeaderPeek.header(head, "Subject").orElse(null))
+                        .set(INBOUND_MESSAGE.PARSE_STATUS, "failed")
+                        .set(INBOUND_MESSAGE.PARSE_ERROR, reason)
+                        .set(INBOUND_MESSAGE.EPOCH, epoch)
+                        .onConflictDoNothing()
+                        .execute() == 1;
+                return inserted ? Outcome.STORED_UNPARSEABLE : Outcome.ALREADY_STORED;
+            });
+            observer.ingested(headersOnly.mailboxId(), outcome, Duration.ZERO);
+            return outcome;
+        } catch (StaleEpochException e) {
+            observer.epochRejected(headersOnly.mailboxId());
+            throw e;
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /** SQLState classes 22 (data exception) and 23 (integrity constraint): the mail's content, not the database. */

@@ -197,11 +197,10 @@ public final class MailboxReader implements AutoCloseable {
             if (!isRunning()) {
                 return left;
             }
-            if (m.size() > settings.maxMessageBytes()) {
-                tooLarge++;
-            }
+            boolean tookIn = false;
             try {
-                if (takeIn(c, uidValidity, m)) {
+                tookIn = takeIn(c, uidValidity, m);
+                if (tookIn) {
                     left--;
                 }
             } catch (MessagingException | IOException e) {
@@ -216,6 +215,10 @@ public final class MailboxReader implements AutoCloseable {
                     throw e;
                 }
                 mailFailed(uidValidity, m, e);
+            } finally {
+                if (!tookIn && m.size() > settings.maxMessageBytes()) {
+                    tooLarge++; // could not be quarantined this pass: it waits, counted in status()
+                }
             }
         }
         oversizedWaiting = tooLarge;
@@ -254,10 +257,20 @@ public final class MailboxReader implements AutoCloseable {
             return move(c, uidValidity, m.uid());
         }
         if (m.size() > settings.maxMessageBytes()) {
-            // quarantine of such mail comes with the MIME issue; until then it waits, counted in status()
-            log.warn("mail over the size limit left in inbox mailbox={} uid={} size={} limit={}",
-                    settings.id(), m.uid(), m.size(), settings.maxMessageBytes());
-            return false;
+            // never downloaded whole: its headers go to the quarantine (fenced and keyed like any
+            // other mail, so exactly once across leader changes), then it leaves the INBOX
+            byte[] headers = c.fetchHeaders(m.uid(), IngestStore.MAX_OVERSIZED_HEADER_BYTES);
+            if (headers == null) {
+                return true;
+            }
+            IngestStore.Outcome outcome = store.quarantineOversized(new IngestStore.IncomingMail(settings.id(), uidValidity,
+                    m.uid(), headers), m.size(), settings.maxMessageBytes(), epoch);
+            if (outcome == IngestStore.Outcome.STORED_UNPARSEABLE) {
+                unparseable.incrementAndGet();
+            }
+            log.warn("mail over the size limit quarantined with its headers only mailbox={} uid={} size={} limit={} outcome={}",
+                    settings.id(), m.uid(), m.size(), settings.maxMessageBytes(), outcome);
+            return move(c, uidValidity, m.uid());
         }
         byte[] raw = c.fetchRaw(m.uid());
         if (raw == null) {

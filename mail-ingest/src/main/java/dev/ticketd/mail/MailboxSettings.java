@@ -17,11 +17,33 @@ import java.util.Objects;
  * @param processedFolder where mail goes after its transaction committed; created if missing
  * @param pollInterval    the safety poll; also the longest a single IDLE lasts
  * @param ioTimeout       connect, read and write timeout for IMAP (the Jakarta Mail defaults are infinite)
- * @param maxMessageBytes a mail larger than this is not downloaded by the reader (it stays in the INBOX and is reported)
+ * @param maxMessageBytes a mail larger than this is not downloaded by the reader: its headers go to the quarantine
+ * @param idle            wait with IMAP IDLE when the server offers it; false polls every poll interval only
+ *                        (how most help desks fetch; the ingest benchmark compares both)
  */
 public record MailboxSettings(String id, String address, String imapHost, int imapPort, TransportSecurity imapSecurity,
                               String imapUser, String imapPassword, String inboxFolder, String processedFolder,
-                              Duration pollInterval, Duration ioTimeout, long maxMessageBytes) {
+                              Duration pollInterval, Duration ioTimeout, long maxMessageBytes, boolean idle) {
+
+    /** Settings that use IMAP IDLE when the server offers it. */
+    public MailboxSettings(String id, String address, String imapHost, int imapPort, TransportSecurity imapSecurity,
+                           String imapUser, String imapPassword, String inboxFolder, String processedFolder,
+                           Duration pollInterval, Duration ioTimeout, long maxMessageBytes) {
+        this(id, address, imapHost, imapPort, imapSecurity, imapUser, imapPassword, inboxFolder, processedFolder,
+                pollInterval, ioTimeout, maxMessageBytes, true);
+    }
+
+    /** The same settings without IMAP IDLE: only the poll finds new mail. */
+    public MailboxSettings withoutIdle() {
+        return new MailboxSettings(id, address, imapHost, imapPort, imapSecurity, imapUser, imapPassword, inboxFolder,
+                processedFolder, pollInterval, ioTimeout, maxMessageBytes, false);
+    }
+
+    /** The same settings with another poll interval. */
+    public MailboxSettings withPollInterval(Duration interval) {
+        return new MailboxSettings(id, address, imapHost, imapPort, imapSecurity, imapUser, imapPassword, inboxFolder,
+                processedFolder, interval, ioTimeout, maxMessageBytes, idle);
+    }
 
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(20);
@@ -54,6 +76,6 @@ public record MailboxSettings(String id, String address, String imapHost, int im
     public String toString() {
         return "MailboxSettings[id=" + id + ", address=" + address + ", imap=" + imapUser + "@" + imapHost + ":" + imapPort
                 + " (" + imapSecurity.dbValue() + "), inbox=" + inboxFolder + ", processed=" + processedFolder
-                + ", poll=" + pollInterval + ", ioTimeout=" + ioTimeout + "]";
+                + ", poll=" + pollInterval + ", idle=" + idle + ", ioTimeout=" + ioTimeout + "]";
     }
 }

@@ -52,7 +52,10 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
  * it is added to that ticket as an inbound message (a short summary, then its text) without changing
  * the ticket's status and is never acknowledged; a report that a mail of ours failed
  * ({@code Action: failed}) also marks that outbox row {@code failed}. A bounce that matches nothing
- * opens no ticket: {@link NotTicketable} tells the caller to keep it in quarantine.
+ * opens no ticket: {@link NotTicketable} tells the caller to keep it in quarantine. A report found inside
+ * another mail ({@link Bounce#nested()}: a forwarding rule or a person passed the bounce on as an
+ * attachment) is a bounce only when it reports on a mail we know; otherwise the mail is the
+ * forwarder's own and is threaded and acknowledged like any other.
  *
  * <p>Stateless and thread-safe.
  */
@@ -127,7 +130,10 @@ public final class TicketsFromMail {
      */
     public Attached attach(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail) {
         if (mail.bounce().isPresent()) {
-            return attachBounce(tx, mailboxId, inboundMessageId, mail, mail.bounce().get());
+            Attached bounce = attachBounce(tx, mailboxId, inboundMessageId, mail, mail.bounce().get());
+            if (bounce != null) {
+                return bounce;
+            }
         }
         Optional<Match> match = byToken(tx, mail.subject()).or(() -> byMessageIds(tx, mail.repliedToMessageIds()));
         if (match.isEmpty()) {
@@ -147,6 +153,7 @@ public final class TicketsFromMail {
         return addToTicket(tx, mailboxId, inboundMessageId, mail, ticketId, ticket.value2(), ticket.value3(), match.get().by());
     }
 
+    /** @return the ticket the bounce joined, or null for a nested report about no mail we know (then it is ordinary mail) */
     private Attached attachBounce(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail, Bounce bounce) {
         Optional<String> original = bounce.originalMessageId();
         Optional<Record2<Long, Long>> ours = original.flatMap(id -> tx.select(OUTBOX.ID, OUTBOX.TICKET_ID).from(OUTBOX)
@@ -155,6 +162,11 @@ public final class TicketsFromMail {
                 .from(INBOUND_MESSAGE).join(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))
                 .where(INBOUND_MESSAGE.MESSAGE_ID.in(id, bare(id))).and(INBOUND_MESSAGE.ID.ne(inboundMessageId))
                 .orderBy(TICKET_MESSAGE.TICKET_ID).limit(1).fetchOptional(TICKET_MESSAGE.TICKET_ID)));
+        if (ticketId.isEmpty() && bounce.nested()) {
+            // a bounce forwarded inside another mail that reports on nothing of ours: the forwarder's
+            // own question (why did my mail bounce?), an ordinary mail
+            return null;
+        }
         if (ticketId.isEmpty()) {
             throw new NotTicketable("not ticketable: bounce for an unknown message "
                     + original.orElse("(the report returns no Message-ID)"));

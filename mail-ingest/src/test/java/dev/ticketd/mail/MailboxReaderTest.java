@@ -159,6 +159,67 @@ class MailboxReaderTest {
         assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isZero();
     }
 
+    @Test
+    void aMailOverTheSizeLimitIsQuarantinedWithItsHeadersOnlyOnceAcrossLeadersAndLeavesTheInbox() {
+        String big = "x".repeat(200).concat("\n").repeat(300); // about 60 KB, over a 20 KB limit
+        mail.append(SUPPORT, PASSWORD, "INBOX", List.of(
+                mail.textMail("a@example.test", SUPPORT, "small before", "1"),
+                mail.textMail("whale@example.test", SUPPORT, "the whole database dump", big),
+                mail.textMail("c@example.test", SUPPORT, "small after", "3")));
+        long uidValidity = mail.uidValidity(SUPPORT, PASSWORD, "INBOX");
+        long bigUid = mail.uids(SUPPORT, PASSWORD, "INBOX").get(1);
+        MailboxSettings limited = withLimit(mail.mailbox("support", SUPPORT, PASSWORD, "INBOX"), 20_000);
+
+        // a leader that recorded the big mail and died before moving it
+        long deadEpoch = leases.acquire("support", "node-that-died");
+        byte[] head = TestMailServer.rfc822("From: whale@example.test\nSubject: the whole database dump\n\n");
+        assertThat(store.quarantineOversized(new IngestStore.IncomingMail("support", uidValidity, bigUid, head), 61_000, 20_000,
+                deadEpoch)).isEqualTo(IngestStore.Outcome.STORED_UNPARSEABLE);
+
+        long epoch = leases.acquire("support", "test-node");
+        assertThatThrownBy(() -> store.quarantineOversized(new IngestStore.IncomingMail("support", uidValidity, bigUid, head),
+                61_000, 20_000, deadEpoch)).isInstanceOf(StaleEpochException.class);
+        MailboxReader reader = new MailboxReader(limited, store, epoch, Clock.systemUTC());
+        readers.add(reader);
+        reader.start();
+
+        awaitInboxEmpty("INBOX", 3, Duration.ofSeconds(30));
+        assertThat(db.dsl().select(TICKET.SUBJECT).from(TICKET).fetch(TICKET.SUBJECT)).containsExactlyInAnyOrder("small before", "small after");
+        var quarantined = db.dsl().selectFrom(INBOUND_MESSAGE).where(INBOUND_MESSAGE.PARSE_STATUS.eq("failed")).fetch();
+        assertThat(quarantined).hasSize(1);
+        assertThat(quarantined.get(0).getParseError()).startsWith("too large: ");
+        assertThat(quarantined.get(0).getSubject()).isEqualTo("the whole database dump");
+        assertThat(new String(quarantined.get(0).getRaw())).doesNotContain("xxxxxxxx");
+
+        // a new leader on a fresh folder state (same mail, same coordinates gone: a new UIDVALIDITY) records nothing twice
+        reader.close();
+        mail.recreateFolder(SUPPORT, PASSWORD, "INBOX");
+        mail.append(SUPPORT, PASSWORD, "INBOX", List.of(mail.textMail("d@example.test", SUPPORT, "small later", "4")));
+        MailboxReader next = new MailboxReader(limited, store, leases.acquire("support", "next-node"), Clock.systemUTC());
+        readers.add(next);
+        next.start();
+        awaitInboxEmpty("INBOX", 4, Duration.ofSeconds(30));
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE, INBOUND_MESSAGE.PARSE_STATUS.eq("failed"))).isEqualTo(1);
+        assertThat(next.status().oversizedWaiting()).isZero();
+    }
+
+    @Test
+    void theSameOversizedMailSeenByTwoLeadersUnderNewCoordinatesIsRecordedOnce() {
+        byte[] head = TestMailServer.rfc822("From: whale@example.test\nMessage-ID: <w1@example.test>\nSubject: dump\n\n");
+        long first = leases.acquire("support", "one");
+        assertThat(store.quarantineOversized(new IngestStore.IncomingMail("support", 7, 1, head), 61_000, 20_000, first))
+                .isEqualTo(IngestStore.Outcome.STORED_UNPARSEABLE);
+        long second = leases.acquire("support", "two");
+        assertThat(store.quarantineOversized(new IngestStore.IncomingMail("support", 8, 1, head), 61_000, 20_000, second))
+                .isEqualTo(IngestStore.Outcome.ALREADY_STORED);
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(1);
+    }
+
+    private static MailboxSettings withLimit(MailboxSettings s, long maxBytes) {
+        return new MailboxSettings(s.id(), s.address(), s.imapHost(), s.imapPort(), s.imapSecurity(), s.imapUser(),
+                s.imapPassword(), s.inboxFolder(), s.processedFolder(), s.pollInterval(), s.ioTimeout(), maxBytes);
+    }
+
     private MailboxReader startReader(String inboxFolder) {
         long epoch = leases.acquire("support", "test-node");
         MailboxReader reader = new MailboxReader(mail.mailbox("support", SUPPORT, PASSWORD, inboxFolder), store, epoch, Clock.systemUTC());

@@ -57,6 +57,9 @@ public final class Charsets {
      * Decodes text bytes labelled with {@code declared} (may be null). A declared single-byte Latin
      * charset (us-ascii, iso-8859-1, windows-1252) on bytes that are valid, non-ASCII UTF-8 is taken
      * as the lie it almost always is: Latin text practically never forms valid UTF-8 sequences.
+     * Bytes labelled us-ascii or iso-8859-1 are read as windows-1252, as browsers do (WHATWG Encoding):
+     * the C1 range 0x80-0x9F holds no text in ISO-8859-1, and mail programs on Windows that label
+     * their text ISO-8859-1 mean the euro sign and the typographic quotes there.
      */
     public static String decode(byte[] bytes, String declared) {
         Optional<Charset> charset = lookup(declared);
@@ -69,7 +72,7 @@ public final class Charsets {
                     return utf8.get();
                 }
             }
-            Optional<String> asDeclared = strict(bytes, c);
+            Optional<String> asDeclared = strict(bytes, latin ? WINDOWS_1252 : c);
             if (asDeclared.isPresent()) {
                 return asDeclared.get();
             }

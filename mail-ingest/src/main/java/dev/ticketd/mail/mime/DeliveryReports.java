@@ -25,11 +25,12 @@ import java.util.regex.Pattern;
 
 /**
  * Recognises a delivery status notification (RFC 3464, and its internationalised form, RFC 6533): a
- * top-level {@code multipart/report} with {@code report-type=delivery-status} that has a
- * {@code message/delivery-status} (or {@code message/global-delivery-status}) part. Other reports
- * (read receipts: {@code report-type=disposition-notification}, feedback reports, ...) are no
- * bounces. The reported mail's Message-ID is read from the returned headers: a
- * {@code message/rfc822}, {@code text/rfc822-headers} or {@code message/global(-headers)} part.
+ * {@code multipart/report} (the mail itself, or a {@code message/rfc822} part of it: see
+ * {@link #read(Part)}) with {@code report-type=delivery-status} that has a
+ * {@code message/delivery-status} (or {@code message/global-delivery-status}) part. Other reports (read
+ * receipts: {@code report-type=disposition-notification}, feedback reports, ...) are no bounces. The
+ * reported mail's Message-ID is read from the returned headers: a {@code message/rfc822},
+ * {@code text/rfc822-headers} or {@code message/global(-headers)} part.
  *
  * <p>Lenient: a field it cannot read is empty, never an error. Pure and thread-safe.
  */
@@ -44,8 +45,54 @@ public final class DeliveryReports {
     private DeliveryReports() {
     }
 
-    /** The bounce this message is, or empty when it is no delivery status notification. */
+    /**
+     * The bounce this message is, or empty when it is no delivery status notification. A message that
+     * is no report itself but carries one as a {@code message/rfc822} part (a forwarding rule or a
+     * person forwarded the bounce as an attachment; up to {@value #MAX_NESTING} levels deep) yields that
+     * report, marked {@link Bounce#nested()}: the caller decides whether it counts.
+     */
     public static Optional<Bounce> read(Part message) {
+        return read(message, 0);
+    }
+
+    static final int MAX_NESTING = 3;
+    /** Parts of one multipart looked at for a nested report; a mail with more is not searched further. */
+    static final int MAX_PARTS = 100;
+
+    private static Optional<Bounce> read(Part message, int depth) {
+        Optional<Bounce> top = readTopLevel(message);
+        if (top.isPresent() || depth >= MAX_NESTING) {
+            return depth == 0 ? top : top.map(Bounce::asNested);
+        }
+        return nestedIn(message, depth);
+    }
+
+    /** The first report found in a {@code message/rfc822} part of a multipart message, depth first. */
+    private static Optional<Bounce> nestedIn(Part message, int depth) {
+        try {
+            if (!MimeBodies.baseType(message).startsWith("multipart/") || !(message.getContent() instanceof Multipart multipart)) {
+                return Optional.empty();
+            }
+            for (int i = 0; i < multipart.getCount() && i < MAX_PARTS; i++) {
+                BodyPart part = multipart.getBodyPart(i);
+                String type = MimeBodies.baseType(part);
+                Optional<Bounce> found = Optional.empty();
+                if (type.equals("message/rfc822") && part.getContent() instanceof Part inner) {
+                    found = read(inner, depth + 1);
+                } else if (type.startsWith("multipart/")) {
+                    found = nestedIn(part, depth + 1);
+                }
+                if (found.isPresent()) {
+                    return found.map(Bounce::asNested);
+                }
+            }
+            return Optional.empty();
+        } catch (MessagingException | IOException | RuntimeException unreadable) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<Bounce> readTopLevel(Part message) {
         try {
             if (!MimeBodies.baseType(message).equals("multipart/report") || !isDeliveryStatus(message.getContentType())) {
                 return Optional.empty();

@@ -11,13 +11,18 @@ public final class Eml {
     private Eml() {
     }
 
-    /** The fixture's bytes with every bare LF turned into CRLF (the files are written with LF; the bytes keep their charset). */
+    /**
+     * The fixture's bytes with every bare LF turned into CRLF (the files are written with LF; the bytes
+     * keep their charset), except for fixtures whose name contains {@code bare-lf}: those are the
+     * bytes exactly as in the file.
+     */
     public static byte[] load(String name) {
         try (InputStream in = Eml.class.getResourceAsStream("/eml/" + name)) {
             if (in == null) {
                 throw new IllegalArgumentException("no fixture eml/" + name);
             }
-            return crlf(in.readAllBytes());
+            byte[] bytes = in.readAllBytes();
+            return name.contains("bare-lf") ? bytes : crlf(bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

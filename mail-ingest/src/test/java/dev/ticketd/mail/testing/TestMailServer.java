@@ -1,5 +1,7 @@
 package dev.ticketd.mail.testing;
 
+import com.icegreen.greenmail.store.FolderException;
+import com.icegreen.greenmail.store.MailFolder;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import com.icegreen.greenmail.util.ServerSetupTest;
@@ -7,6 +9,7 @@ import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.TransportSecurity;
 import org.awaitility.Awaitility;
 import jakarta.mail.FetchProfile;
+import jakarta.mail.Flags;
 import jakarta.mail.Folder;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -16,6 +19,8 @@ import jakarta.mail.Transport;
 import jakarta.mail.UIDFolder;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
+import org.eclipse.angus.mail.imap.AppendUID;
+import org.eclipse.angus.mail.imap.IMAPFolder;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -120,6 +125,67 @@ public final class TestMailServer implements AutoCloseable {
             f.appendMessages(messages.toArray(Message[]::new));
             return null;
         });
+    }
+
+    /**
+     * Appends mails to a folder over IMAP with their bytes exactly as given (no re-encoding by a
+     * MIME library on the way; the IMAP client only turns bare LF into CRLF, as the protocol requires).
+     *
+     * @return the UID the server gave each mail, in order
+     */
+    public List<Long> appendRaw(String user, String password, String folder, List<byte[]> raws) {
+        return withStore(user, password, store -> {
+            IMAPFolder f = (IMAPFolder) store.getFolder(folder);
+            if (!f.exists()) {
+                f.create(Folder.HOLDS_MESSAGES);
+            }
+            List<Long> uids = new ArrayList<>();
+            for (byte[] raw : raws) {
+                AppendUID[] appended = f.appendUIDMessages(new Message[]{new RawMessage(session, raw)});
+                uids.add(appended[0] == null ? -1L : appended[0].uid);
+            }
+            return uids;
+        });
+    }
+
+    /** A message that writes its bytes as they are, for APPEND. */
+    private static final class RawMessage extends MimeMessage {
+        private final byte[] raw;
+
+        RawMessage(Session session, byte[] raw) throws MessagingException {
+            super(session, new ByteArrayInputStream(raw));
+            this.raw = raw;
+        }
+
+        @Override
+        public void writeTo(java.io.OutputStream os, String[] ignoreList) throws IOException {
+            os.write(raw);
+        }
+
+        @Override
+        public int getSize() {
+            return raw.length;
+        }
+    }
+
+    /**
+     * Puts mails straight into a user's INBOX inside the server process (no IMAP round trip per mail,
+     * so a backlog of thousands is there in seconds). The server keeps each as the MIME library parsed
+     * it, which writes it back with the same header lines and body bytes.
+     *
+     * @return the UID of each mail, in order
+     */
+    public List<Long> deliverInProcess(String login, List<byte[]> raws) {
+        try {
+            MailFolder inbox = greenMail.getManagers().getImapHostManager().getInbox(greenMail.getUserManager().getUser(login));
+            List<Long> uids = new ArrayList<>(raws.size());
+            for (byte[] raw : raws) {
+                uids.add(inbox.appendMessage(new MimeMessage(session, new ByteArrayInputStream(raw)), new Flags(), new Date()));
+            }
+            return uids;
+        } catch (FolderException | MessagingException e) {
+            throw new IllegalStateException("in-process delivery failed: " + e.getMessage(), e);
+        }
     }
 
     public List<Long> uids(String user, String password, String folder) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Read;
 import dev.ticketd.db.Transactions;
+import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.ParseResult;
 import dev.ticketd.mail.ParsedMail;
@@ -20,6 +21,7 @@ import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.JSONB;
 import org.jooq.Record;
+import org.jooq.Record2;
 import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 import org.slf4j.Logger;
@@ -150,10 +152,16 @@ public final class QuarantineService {
 
     private QuarantineResult retry(long id, StaffUser staff) {
         // parsing is pure work: outside the transaction, which re-checks the state under its lock
-        byte[] raw = db.dsl().select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(id))
-                .fetchOptional(INBOUND_MESSAGE.RAW)
+        Record2<byte[], String> stored = db.dsl().select(INBOUND_MESSAGE.RAW, INBOUND_MESSAGE.PARSE_ERROR).from(INBOUND_MESSAGE)
+                .where(INBOUND_MESSAGE.ID.eq(id))
+                .fetchOptional()
                 .orElseThrow(() -> notFound(id));
-        ParseResult parsed = parser.parse(raw);
+        if (stored.value2() != null && stored.value2().startsWith(IngestStore.OVERSIZED_REASON)) {
+            // only its headers were stored: parsing them would make a ticket without the mail's content
+            return stillUnreadable(id, staff, "over the size limit, only its headers are stored; "
+                    + "import it, or fetch the whole mail from the Processed folder");
+        }
+        ParseResult parsed = parser.parse(stored.value1());
         if (parsed instanceof ParseResult.Parsed p) {
             try {
                 return writes.write(tx -> decide(tx, id, QuarantineAction.RETRY, staff,

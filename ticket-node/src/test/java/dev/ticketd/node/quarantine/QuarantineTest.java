@@ -104,6 +104,19 @@ class QuarantineTest {
     }
 
     @Test
+    void retryingAMailQuarantinedForItsSizeDoesNotTicketItsHeadersAlone() throws Exception {
+        long id = failed(parseable("huge attachment").clone(), "too large: 61000 bytes, the limit is 20000; only its headers are stored",
+                OffsetDateTime.now());
+        String token = web.apiToken();
+
+        JsonNode r = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + id + "/retry", token, null, Map.of()).body());
+
+        assertThat(r.get("resolved").asBoolean()).isFalse();
+        assertThat(r.toString()).contains("over the size limit");
+        assertThat(listedIds(token)).contains(id);
+    }
+
+    @Test
     void importCreatesATicketWhoseMessageCarriesTheRawMail() throws Exception {
         byte[] raw = unreadable("Strange mail " + UUID.randomUUID());
         long id = failed(raw, "nested too deep", OffsetDateTime.now());
