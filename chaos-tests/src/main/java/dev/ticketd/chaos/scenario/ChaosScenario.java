@@ -197,7 +197,9 @@ public final class ChaosScenario {
                     Collections.shuffle(order, random);
                 }
                 Nemesis.Type type = order.remove(0);
-                nemesis.awaitWhole(Duration.ofSeconds(240));
+                if (!awaitWholeOrRecord(nemesis, type)) {
+                    break;
+                }
                 n++;
                 log.info("fault {} {} begins", n, type.id);
                 Nemesis.Outcome o;
@@ -213,7 +215,12 @@ public final class ChaosScenario {
                 log.info("fault {} {} target={} confirmed={} {}", n, type.id, o.target(), o.confirmed(), o.detail());
                 Thread.sleep(options.pause().toMillis());
             }
-            nemesis.awaitWhole(Duration.ofSeconds(240));
+            try {
+                nemesis.awaitWhole(Duration.ofSeconds(240));
+                checks.add(new RunReport.Check("the cluster became whole again after the last fault", true, "3 nodes, ZooKeeper, database, mailbox leader"));
+            } catch (IllegalStateException e) {
+                checks.add(new RunReport.Check("the cluster became whole again after the last fault", false, e.getMessage()));
+            }
             load.close();
             loadEnded = Instant.now();
             drain(customers);
@@ -228,6 +235,19 @@ public final class ChaosScenario {
         ReportWriter.write(report, options.out());
         System.out.println(summary(report));
         return report.verdict().verdict().equals("pass") ? 0 : 1;
+    }
+
+    /** Waits for a whole cluster before a fault; when it does not come, records that as a failed fault and says stop. */
+    private boolean awaitWholeOrRecord(Nemesis nemesis, Nemesis.Type next) throws InterruptedException {
+        try {
+            nemesis.awaitWhole(Duration.ofSeconds(240));
+            return true;
+        } catch (IllegalStateException e) {
+            log.error("the cluster did not become whole before {}: {}", next.id, e.getMessage());
+            faults.add(new RunReport.Fault(next.id, "?", Instant.now(), Instant.now(), false,
+                    "not injected: the cluster was not whole within 240 s after the previous fault", -1, -1));
+            return false;
+        }
     }
 
     // ---- observers -----------------------------------------------------------------------------

@@ -274,7 +274,12 @@ final class Nemesis {
                 "ZooKeeper leader zk" + (leader + 1) + " killed; another elected: " + elected + "; database primary unchanged: " + sameDbPrimary);
     }
 
-    /** A host whose processes start while its network is down, and whose network comes up later. */
+    /**
+     * A host whose processes start while its link is down, and whose network comes up later (as
+     * when a hypervisor's network cards came back renamed). A service manager restarts a process
+     * that gives up meanwhile (Patroni exits when it cannot reach ZooKeeper at start, a node when
+     * it cannot reach the database); the run plays that part, every 5 s, and counts the restarts.
+     */
     private Outcome lateNetwork() throws Exception {
         int i = random.nextInt(3);
         String h = ThreeHostCluster.NODE_HOSTS.get(i);
@@ -283,14 +288,43 @@ final class Nemesis {
         host.killAll(Duration.ofSeconds(15));
         cluster.hosts().linkDown(host);
         restartProcesses(i, h);
-        Thread.sleep(lateNetwork.toMillis());
-        boolean running = cluster.nodeAlive(h) && cluster.patroni().patroniAlive(i) && cluster.zooKeeper().alive(i);
+        int[] restarts = {0};
+        Instant linkUpAt = Instant.now().plus(lateNetwork);
+        while (Instant.now().isBefore(linkUpAt)) {
+            Thread.sleep(5_000);
+            restarts[0] += supervise(i, h);
+        }
         Instant end = Instant.now();
         cluster.hosts().linkUp(host);
-        awaitWhole(Duration.ofSeconds(240));
-        return new Outcome(Type.LATE_NETWORK, h, start, end, running,
-                "host " + h + " restarted with its link down; its processes kept running for " + lateNetwork.toSeconds()
-                        + " s without network: " + running + "; then the link came up and the cluster became whole");
+        Poll.until("a whole cluster after the late network of " + h, Duration.ofSeconds(240), () -> {
+            try {
+                restarts[0] += supervise(i, h);
+                return isWhole();
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        });
+        return new Outcome(Type.LATE_NETWORK, h, start, end, true,
+                "host " + h + " restarted with its link down, link up " + lateNetwork.toSeconds() + " s later; processes the"
+                        + " service manager had to restart meanwhile: " + restarts[0] + "; then the cluster became whole");
+    }
+
+    /** Restarts whichever of host i's processes is not running; returns how many it started. */
+    private int supervise(int i, String h) throws IOException {
+        int started = 0;
+        if (!cluster.zooKeeper().alive(i)) {
+            cluster.zooKeeper().start(i);
+            started++;
+        }
+        if (!cluster.patroni().patroniAlive(i)) {
+            cluster.patroni().startMember(i);
+            started++;
+        }
+        if (!cluster.nodeAlive(h)) {
+            cluster.startNode(h);
+            started++;
+        }
+        return started;
     }
 
     private Outcome uidValidityReset() throws Exception {
@@ -365,14 +399,16 @@ final class Nemesis {
 
     /** Waits until everything is whole: three live nodes, the ZooKeeper ensemble, the database cluster, a lease holder. */
     void awaitWhole(Duration timeout) throws InterruptedException {
-        Poll.until("a whole cluster (3 live nodes, ZooKeeper, database, mailbox leader)", timeout, () -> {
-            try {
-                return cluster.liveNodes().size() == 3 && cluster.zooKeeper().whole() && cluster.patroni().isWhole(16 << 20)
-                        && ThreeHostCluster.NODE_HOSTS.contains(cluster.lease().holder());
-            } catch (RuntimeException e) {
-                return false;
-            }
-        });
+        Poll.until("a whole cluster (3 live nodes, ZooKeeper, database, mailbox leader)", timeout, this::isWhole);
+    }
+
+    boolean isWhole() {
+        try {
+            return cluster.liveNodes().size() == 3 && cluster.zooKeeper().whole() && cluster.patroni().isWhole(16 << 20)
+                    && ThreeHostCluster.NODE_HOSTS.contains(cluster.lease().holder());
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static String procState(long pid) throws IOException {

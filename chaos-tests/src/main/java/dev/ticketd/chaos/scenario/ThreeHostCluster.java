@@ -86,6 +86,9 @@ public final class ThreeHostCluster implements AutoCloseable {
         }
         patroni = PatroniCluster.start(dir.resolve("pg"), zk.connectString(), members,
                 nodeHosts().stream().map(Host::commandPrefix).toList(), hosts.subnet());
+        // this cluster closes them (after the run's logs are copied), not the reaper on its own
+        Reaper.unregister(mail);
+        Reaper.unregister(patroni);
         patroni.awaitWhole(Duration.ofSeconds(180));
         patroni.createAppDatabase();
         db = Reaper.register(Database.open(settings().withMaxPoolSize(3), "chaos-harness"));
