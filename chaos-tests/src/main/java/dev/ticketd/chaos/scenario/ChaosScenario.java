@@ -332,7 +332,7 @@ public final class ChaosScenario {
             Poll.until("every accepted mail stored and the outbox sent", Duration.ofSeconds(180), () -> {
                 try {
                     DSLContext db = cluster.db().dsl();
-                    return db.fetchCount(INBOUND_MESSAGE, INBOUND_MESSAGE.SUBJECT.like("%cm%")) >= accepted
+                    return db.fetchCount(INBOUND_MESSAGE, INBOUND_MESSAGE.MAILBOX_ID.eq(ThreeHostCluster.MAILBOX_ID)) >= accepted
                             && db.fetchCount(OUTBOX, OUTBOX.STATUS.in("pending", "sending")) == 0;
                 } catch (RuntimeException e) {
                     return false;
@@ -363,6 +363,18 @@ public final class ChaosScenario {
                     Matcher m = TAG.matcher((r.value2() == null ? "" : r.value2()) + " " + (r.value7() == null ? "" : r.value7()));
                     stored.add(new Stored(r.value1(), m.find() ? m.group() : null, r.value3(), r.value4(), r.value5(), r.value6()));
                 });
+        // a mail that could not be parsed is kept raw, without Subject or Message-ID columns: find its tag in the bytes
+        for (int i = 0; i < stored.size(); i++) {
+            Stored s = stored.get(i);
+            if (s.tag() == null) {
+                byte[] raw = db.select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(s.inboundId()))
+                        .fetchOne(INBOUND_MESSAGE.RAW);
+                Matcher m = TAG.matcher(raw == null ? "" : new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1));
+                if (m.find()) {
+                    stored.set(i, new Stored(s.inboundId(), m.group(), s.epoch(), s.receivedAt(), s.ticketId(), s.ticketNumber()));
+                }
+            }
+        }
         Map<String, List<Stored>> byTag = new HashMap<>();
         int unexpected = 0;
         Map<String, Customers.Sent> sent = customers.sent();
@@ -470,11 +482,15 @@ public final class ChaosScenario {
             probes.get(i).samples().forEach(s -> ui.add(new RunReport.UiSample(node, s.path(), s.at(), s.status(), s.millis(), s.fromStandby())));
         }
         List<RunReport.Fault> measured = new ArrayList<>();
-        for (RunReport.Fault f : faults) {
-            Instant windowEnd = f.end().plusSeconds(60);
-            long intakeGap = longestGap(commits, f.start(), windowEnd.isAfter(loadEnded) ? loadEnded : windowEnd);
+        for (int k = 0; k < faults.size(); k++) {
+            RunReport.Fault f = faults.get(k);
+            // a fault's window: from its start until 60 s (intake) or 30 s (UI) after its end, but never
+            // into the next fault or past the end of the load
+            Instant limit = k + 1 < faults.size() ? faults.get(k + 1).start() : loadEnded;
+            limit = limit.isAfter(loadEnded) ? loadEnded : limit;
+            long intakeGap = longestGap(commits, f.start(), earliest(f.end().plusSeconds(60), limit));
             // staff use whichever node answers: the gap is how long no node answered /tickets
-            long uiGap = anyNodeGap(probes, f.start(), f.end().plusSeconds(30));
+            long uiGap = anyNodeGap(probes, f.start(), earliest(f.end().plusSeconds(30), limit));
             measured.add(new RunReport.Fault(f.type(), f.target(), f.start(), f.end(), f.confirmed(), f.detail(), intakeGap, uiGap));
         }
         // leader changes that no fault explains
@@ -519,6 +535,10 @@ public final class ChaosScenario {
                 Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " " + System.getProperty("os.version")
                         + ", Java " + System.getProperty("java.version"), settings);
         return new RunReport(meta, verdict, mails, measured, marked, ui, replies, List.copyOf(checks));
+    }
+
+    private static Instant earliest(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
     }
 
     /** The longest stretch in [from, to] without a commit, in ms. */
