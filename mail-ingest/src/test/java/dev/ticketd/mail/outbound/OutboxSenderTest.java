@@ -110,7 +110,7 @@ class OutboxSenderTest {
 
         String body = smtp.received().get(0).getContent().toString().replace("\r\n", "\n");
         assertThat(body).startsWith("Please send us a test page.\n\n-- \nYour help desk\nhttps://desk.example.test\n\nOn ")
-                .contains(", Ann <ann@example.test> wrote:\n> My printer prints blank pages.\n> Since Monday.\n")
+                .contains(", Ann <ann@example.test> wrote:\n> My printer prints blank pages.\n> Since Monday.")
                 .doesNotContain("internal");
         assertThat(smtp.received().get(0).getHeader("In-Reply-To", null)).isEqualTo("<p1@example.test>");
         assertThat(db.dsl().select(TICKET_MESSAGE.BODY_TEXT).from(TICKET_MESSAGE).where(TICKET_MESSAGE.ID.eq(reply))
