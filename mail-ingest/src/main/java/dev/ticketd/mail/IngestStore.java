@@ -14,11 +14,14 @@ import java.util.Arrays;
 import java.util.Optional;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.MAIL_CONTENT;
 
 /**
  * Stores mail exactly once. One transaction per mail: check the epoch, insert the raw message
  * ({@code ON CONFLICT DO NOTHING} against both unique keys: IMAP coordinates and content key),
- * and only when that inserted a row, attach it to a ticket. No IMAP I/O happens in here; the
+ * and only when that inserted a row, attach it to a ticket. A parsed mail is attached only when it is
+ * the first stored copy of its content in any mailbox ({@code mail_content}); a copy delivered to
+ * another of our addresses is stored, marked a copy of the first, and attached to nothing. No IMAP I/O happens in here; the
  * caller moves the mail out of the INBOX only after this returned (a durable commit).
  */
 public final class IngestStore {
@@ -33,7 +36,12 @@ public final class IngestStore {
          */
         STORED_UNPARSEABLE,
         /** Stored before (same coordinates or same content): nothing was created. */
-        ALREADY_STORED
+        ALREADY_STORED,
+        /**
+         * Stored now under its own IMAP coordinates, but the same mail (by content key) had been stored
+         * first from another of our mailboxes: marked a copy of that one, no ticket message created.
+         */
+        STORED_AS_COPY
     }
 
     /** One mail as read from the server. */
@@ -148,6 +156,26 @@ public final class IngestStore {
         }
         if (ok == null) {
             return Outcome.STORED_UNPARSEABLE;
+        }
+        // Global exactly-once across mailboxes: the first copy of this content to commit owns it.
+        // A concurrent transaction holding the same key makes this insert wait for its commit (then
+        // it conflicts) or its rollback (then it inserts); read committed lets the select see it.
+        // Done before attach, and attach is what takes the other locks (ticket, contact), so two
+        // copies cannot deadlock.
+        boolean first = tx.insertInto(MAIL_CONTENT)
+                .set(MAIL_CONTENT.CONTENT_KEY, contentKey)
+                .set(MAIL_CONTENT.INBOUND_MESSAGE_ID, inboundId.get())
+                .onConflictDoNothing()
+                .execute() == 1;
+        if (!first) {
+            long firstId = tx.select(MAIL_CONTENT.INBOUND_MESSAGE_ID).from(MAIL_CONTENT)
+                    .where(MAIL_CONTENT.CONTENT_KEY.eq(contentKey)).fetchSingle(MAIL_CONTENT.INBOUND_MESSAGE_ID);
+            tx.update(INBOUND_MESSAGE)
+                    .set(INBOUND_MESSAGE.COPY_OF_INBOUND_MESSAGE_ID, firstId)
+                    .where(INBOUND_MESSAGE.ID.eq(inboundId.get()))
+                    .execute();
+            tickets.recordCopy(tx, mail.mailboxId(), inboundId.get(), firstId);
+            return Outcome.STORED_AS_COPY;
         }
         try {
             tickets.attach(tx, mail.mailboxId(), inboundId.get(), ok);

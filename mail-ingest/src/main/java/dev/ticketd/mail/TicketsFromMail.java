@@ -153,6 +153,30 @@ public final class TicketsFromMail {
         return addToTicket(tx, mailboxId, inboundMessageId, mail, ticketId, ticket.value2(), ticket.value3(), match.get().by());
     }
 
+    /**
+     * Records that a mail stored from {@code mailboxId} is a copy of one stored first (usually from
+     * another mailbox: the mail was sent to two of our addresses). The ticket of the first copy, if
+     * it has one, gets an audit entry naming the mailbox; no ticket message, no acknowledgement.
+     *
+     * @return the ticket of the first copy, if it became one
+     */
+    public Optional<Long> recordCopy(DSLContext tx, String mailboxId, long inboundMessageId, long firstInboundMessageId) {
+        Optional<Long> ticketId = tx.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE)
+                .where(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(firstInboundMessageId))
+                .fetchOptional(TICKET_MESSAGE.TICKET_ID);
+        log.info("mail is a copy of one stored before, no ticket message created mailbox={} inbound={} copyOf={} ticket={}",
+                mailboxId, inboundMessageId, firstInboundMessageId, ticketId.orElse(null));
+        ticketId.ifPresent(id -> audit(tx, mailboxId, "ticket.mail_copy", id,
+                "{\"inboundMessageId\":" + inboundMessageId + ",\"copyOfInboundMessageId\":" + firstInboundMessageId
+                        + ",\"mailboxId\":\"" + jsonSafeId(mailboxId) + "\"}"));
+        return ticketId;
+    }
+
+    /** Mailbox ids are checked by the database ({@code ^[a-z0-9][a-z0-9_-]*$}); this only guards the JSON. */
+    private static String jsonSafeId(String s) {
+        return s.replaceAll("[^a-z0-9_-]", "");
+    }
+
     /** @return the ticket the bounce joined, or null for a nested report about no mail we know (then it is ordinary mail) */
     private Attached attachBounce(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail, Bounce bounce) {
         Optional<String> original = bounce.originalMessageId();

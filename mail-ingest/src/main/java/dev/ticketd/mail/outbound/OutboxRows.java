@@ -10,11 +10,17 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Optional;
 
+import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 
 /**
  * The outbox rows of one mailbox as its sender sees them: claim one, record what became of it.
- * Every method is one short transaction; none is ever open while SMTP talks. Times are the
+ * Every method is one short transaction; none is ever open while SMTP talks. A staff reply's mail
+ * body is built at the claim ({@link ReplyBody}): the typed text, the mailbox's signature, the
+ * previous message quoted. Times are the
  * database's ({@code now()}), so claims and backoffs mean the same on every node whatever their
  * clocks say.
  */
@@ -69,13 +75,51 @@ final class OutboxRows {
                     .set(OUTBOX.CLAIMED_EPOCH, epoch)
                     .where(OUTBOX.ID.eq(due.get(OUTBOX.ID)))
                     .returning(OUTBOX.ID, OUTBOX.KIND, OUTBOX.MESSAGE_ID, OUTBOX.TO_ADDRESS, OUTBOX.SUBJECT, OUTBOX.BODY_TEXT,
-                            OUTBOX.IN_REPLY_TO, OUTBOX.REFERENCES_HEADER, OUTBOX.ATTEMPTS)
+                            OUTBOX.IN_REPLY_TO, OUTBOX.REFERENCES_HEADER, OUTBOX.ATTEMPTS, OUTBOX.TICKET_ID, OUTBOX.TICKET_MESSAGE_ID)
                     .fetchOne();
+            String body = row.get(OUTBOX.BODY_TEXT);
+            if ("reply".equals(row.get(OUTBOX.KIND))) {
+                body = ReplyBody.compose(body, signature(tx), previousMessage(tx, row.get(OUTBOX.TICKET_ID),
+                        row.get(OUTBOX.TICKET_MESSAGE_ID)));
+            }
             return Optional.of(new Claimed(row.get(OUTBOX.ID), row.get(OUTBOX.KIND), row.get(OUTBOX.MESSAGE_ID),
-                    row.get(OUTBOX.TO_ADDRESS), row.get(OUTBOX.SUBJECT), row.get(OUTBOX.BODY_TEXT),
+                    row.get(OUTBOX.TO_ADDRESS), row.get(OUTBOX.SUBJECT), body,
                     Optional.ofNullable(row.get(OUTBOX.IN_REPLY_TO)), Optional.ofNullable(row.get(OUTBOX.REFERENCES_HEADER)),
                     row.get(OUTBOX.ATTEMPTS), reclaimed));
         });
+    }
+
+    private Optional<String> signature(DSLContext tx) {
+        return tx.select(MAILBOX.SIGNATURE).from(MAILBOX).where(MAILBOX.ID.eq(mailboxId)).fetchOptional(MAILBOX.SIGNATURE);
+    }
+
+    /**
+     * The message before the reply in the ticket's thread, customer's or staff's. Never an internal
+     * note: those are not for the customer. Empty for a row without a ticket message.
+     */
+    private static Optional<ReplyBody.Quoted> previousMessage(DSLContext tx, Long ticketId, Long replyMessageId) {
+        if (ticketId == null || replyMessageId == null) {
+            return Optional.empty();
+        }
+        return tx.select(TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.BODY_TEXT, TICKET_MESSAGE.KIND, CONTACT.EMAIL,
+                        CONTACT.DISPLAY_NAME, STAFF_USER.DISPLAY_NAME)
+                .from(TICKET_MESSAGE)
+                .leftJoin(CONTACT).on(CONTACT.ID.eq(TICKET_MESSAGE.AUTHOR_CONTACT_ID))
+                .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET_MESSAGE.AUTHOR_STAFF_ID))
+                .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
+                .and(TICKET_MESSAGE.KIND.in("inbound", "outbound"))
+                .and(TICKET_MESSAGE.ID.lt(replyMessageId)) // identity order is the order the thread was written in
+                .orderBy(TICKET_MESSAGE.ID.desc())
+                .limit(1)
+                .fetchOptional(r -> new ReplyBody.Quoted(r.get(TICKET_MESSAGE.CREATED_AT), who(r.get(CONTACT.DISPLAY_NAME),
+                        r.get(CONTACT.EMAIL), r.get(STAFF_USER.DISPLAY_NAME)), r.get(TICKET_MESSAGE.BODY_TEXT)));
+    }
+
+    private static String who(String contactName, String contactEmail, String staffName) {
+        if (contactEmail != null) {
+            return contactName == null || contactName.isBlank() ? contactEmail : contactName + " <" + contactEmail + ">";
+        }
+        return staffName;
     }
 
     /**

@@ -113,7 +113,7 @@ public final class MailboxReconciler {
                 IngestStore.Outcome outcome = store.ingest(
                         new IngestStore.IncomingMail(settings.id(), storedUidValidity, c.message().uid(), raw), epoch);
                 switch (outcome) {
-                    case ALREADY_STORED -> foundStored++;
+                    case ALREADY_STORED, STORED_AS_COPY -> foundStored++;
                     case TICKETED -> ingested++;
                     case STORED_UNPARSEABLE -> {
                         ingested++;

@@ -21,7 +21,9 @@ import java.util.List;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -85,6 +87,40 @@ class OutboxSenderTest {
         assertThat(row.getClaimedEpoch()).isEqualTo(epoch);
         assertThat(sender.status().sent()).isEqualTo(1);
         assertThat(sender.status().resent()).isZero();
+    }
+
+    @Test
+    void aStaffReplyIsMailedWithTheSignatureAndThePreviousMessageQuotedButStoredAsTyped() throws Exception {
+        smtp.start();
+        db.dsl().update(MAILBOX).set(MAILBOX.SIGNATURE, "Your help desk\nhttps://desk.example.test").execute();
+        long ann = db.dsl().select(CONTACT.ID).from(CONTACT).fetchSingle(CONTACT.ID);
+        db.dsl().update(CONTACT).set(CONTACT.DISPLAY_NAME, "Ann").execute();
+        long staff = db.dsl().insertInto(STAFF_USER).set(STAFF_USER.EMAIL, "bob@desk.example.test")
+                .set(STAFF_USER.DISPLAY_NAME, "Bob").set(STAFF_USER.PASSWORD_HASH, "x").returning(STAFF_USER.ID)
+                .fetchOne(STAFF_USER.ID);
+        message("inbound", ann, null, "My printer prints blank pages.\nSince Monday.");
+        message("note", null, staff, "internal: she has the old model");
+        long reply = message("outbound", null, staff, "Please send us a test page.");
+        long id = queue("reply", "<reply.9@desk.example.test>", "<p1@example.test>");
+        db.dsl().update(OUTBOX).set(OUTBOX.TICKET_MESSAGE_ID, reply).set(OUTBOX.BODY_TEXT, "Please send us a test page.")
+                .where(OUTBOX.ID.eq(id)).execute();
+        start(epoch);
+
+        awaitStatus(id, "sent");
+
+        String body = smtp.received().get(0).getContent().toString().replace("\r\n", "\n");
+        assertThat(body).startsWith("Please send us a test page.\n\n-- \nYour help desk\nhttps://desk.example.test\n\nOn ")
+                .contains(", Ann <ann@example.test> wrote:\n> My printer prints blank pages.\n> Since Monday.")
+                .doesNotContain("internal");
+        assertThat(smtp.received().get(0).getHeader("In-Reply-To", null)).isEqualTo("<p1@example.test>");
+        assertThat(db.dsl().select(TICKET_MESSAGE.BODY_TEXT).from(TICKET_MESSAGE).where(TICKET_MESSAGE.ID.eq(reply))
+                .fetchSingle(TICKET_MESSAGE.BODY_TEXT)).isEqualTo("Please send us a test page.");
+    }
+
+    private long message(String kind, Long contact, Long staff, String text) {
+        return db.dsl().insertInto(TICKET_MESSAGE).set(TICKET_MESSAGE.TICKET_ID, ticketId).set(TICKET_MESSAGE.KIND, kind)
+                .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contact).set(TICKET_MESSAGE.AUTHOR_STAFF_ID, staff)
+                .set(TICKET_MESSAGE.BODY_TEXT, text).returning(TICKET_MESSAGE.ID).fetchOne(TICKET_MESSAGE.ID);
     }
 
     @Test

@@ -8,10 +8,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -71,14 +76,35 @@ public final class MailboxCommand {
         @Option(names = "--smtp-user", description = "SMTP login (default: the IMAP login; the same secret is used). Empty for no login.")
         String smtpUser;
 
+        @Option(names = "--signature-file", paramLabel = "FILE",
+                description = "Plain-text (UTF-8) signature ending every staff reply mailed from this mailbox; an empty file "
+                        + "removes it. Without this option the mailbox keeps the signature it has.")
+        Path signatureFile;
+
         @Override
         public Integer call() throws Exception {
+            String signature = null;
+            if (signatureFile != null) {
+                try {
+                    signature = Files.readString(signatureFile, StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new ParameterException(spec.commandLine(), "cannot read --signature-file " + signatureFile + ": " + e);
+                }
+                if (signature.strip().length() > MailboxCatalog.MAX_SIGNATURE_CHARS) {
+                    throw new ParameterException(spec.commandLine(), "--signature-file " + signatureFile + " is longer than "
+                            + MailboxCatalog.MAX_SIGNATURE_CHARS + " characters");
+                }
+            }
             String login = imapUser == null ? address : imapUser;
             var mailbox = new MailboxCatalog.NewMailbox(id, address, imapHost, imapPort, TransportSecurity.parse(imapSecurity),
                     login, secretRef, inboxFolder, processedFolder, smtpHost, smtpHost == null ? null : smtpPort,
                     TransportSecurity.parse(smtpSecurity), smtpHost == null ? null : (smtpUser == null ? login : smtpUser.isBlank() ? null : smtpUser));
             try (Database db = config.openMigrated("ticketd-cli")) {
-                new MailboxCatalog(db).save(mailbox);
+                MailboxCatalog catalog = new MailboxCatalog(db);
+                catalog.save(mailbox);
+                if (signatureFile != null) {
+                    catalog.setSignature(id, signature);
+                }
             }
             spec.commandLine().getOut().println("mailbox saved: id=" + id + " address=" + address + " secret-ref=" + secretRef);
             withCluster(config, admin -> admin.addMailboxes(Set.of(id)), spec.commandLine().getOut());

@@ -98,6 +98,28 @@ public final class MailboxCatalog {
                 .execute();
     }
 
+    /** The longest signature a mailbox may have; it ends every staff reply mailed from it. */
+    public static final int MAX_SIGNATURE_CHARS = 4_000;
+
+    /**
+     * Sets the plain-text signature appended to staff replies mailed from a mailbox; null or blank
+     * removes it. The sender reads it for each mail, so running nodes use it at once.
+     *
+     * @throws IllegalArgumentException when it is too long or the mailbox does not exist
+     */
+    public void setSignature(String id, String signature) {
+        String value = signature == null || signature.isBlank() ? null : signature.strip();
+        if (value != null && value.length() > MAX_SIGNATURE_CHARS) {
+            throw new IllegalArgumentException("the signature has " + value.length() + " characters, at most "
+                    + MAX_SIGNATURE_CHARS + " are allowed");
+        }
+        int updated = db.transactions().write(tx -> tx.update(MAILBOX).set(MAILBOX.SIGNATURE, value)
+                .where(MAILBOX.ID.eq(id)).execute());
+        if (updated == 0) {
+            throw new IllegalArgumentException("no mailbox with id '" + id + "'");
+        }
+    }
+
     /** Every enabled mailbox with its secret resolved; a missing secret stops start-up naming its key. */
     public List<MailboxSettings> enabled(NodeConfig config) {
         return db.dsl().selectFrom(MAILBOX).where(MAILBOX.ENABLED.isTrue()).orderBy(MAILBOX.ID).fetch(r -> settings(r, config));

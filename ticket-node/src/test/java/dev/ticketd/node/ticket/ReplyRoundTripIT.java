@@ -95,6 +95,7 @@ class ReplyRoundTripIT {
         new MailboxCatalog(db).save(new MailboxCatalog.NewMailbox("support", SUPPORT, "127.0.0.1", mail.imapPort(),
                 TransportSecurity.NONE, SUPPORT, "support", "INBOX", "Processed",
                 "127.0.0.1", mail.smtpPort(), TransportSecurity.NONE, null));
+        new MailboxCatalog(db).setSignature("support", "Your help desk\nPhone 555-0100\n");
         StaffAccounts accounts = new StaffAccounts(db);
         accounts.createUser("agent@example.test", "Agent", "agent-password", Role.AGENT);
         accounts.createApiToken("agent@example.test", "test", TOKEN);
@@ -134,7 +135,13 @@ class ReplyRoundTripIT {
         assertThat(ack.subject()).contains("[" + number + "]");
         assertThat(reply.subject()).contains("[" + number + "]");
         assertThat(reply.inReplyTo()).isEqualTo(customerMessageId);
-        assertThat(reply.body()).contains("We are on our way.");
+        String body = reply.body().replace("\r\n", "\n");
+        assertThat(body).as("typed text, then the mailbox's signature, then the customer's mail quoted")
+                .startsWith("We are on our way.\n\n-- \nYour help desk\nPhone 555-0100\n\nOn ")
+                .contains(" wrote:\n> It is smoking.");
+        assertThat(reply.references()).isEqualTo(customerMessageId);
+        assertThat(db.dsl().select(TICKET_MESSAGE.BODY_TEXT).from(TICKET_MESSAGE).where(TICKET_MESSAGE.KIND.eq("outbound"))
+                .fetchSingle(TICKET_MESSAGE.BODY_TEXT)).as("the ticket keeps what staff typed").isEqualTo("We are on our way.");
         String replyMessageId = db.dsl().select(OUTBOX.MESSAGE_ID).from(OUTBOX).where(OUTBOX.KIND.eq("reply")).fetchOne(OUTBOX.MESSAGE_ID);
         assertThat(reply.messageId()).isEqualTo(replyMessageId);
 
@@ -156,7 +163,8 @@ class ReplyRoundTripIT {
         assertThat(db.dsl().fetchCount(OUTBOX, OUTBOX.KIND.eq("ack"))).as("no second acknowledgement for a threaded reply").isEqualTo(1);
     }
 
-    private record Received(String subject, String messageId, String inReplyTo, String autoSubmitted, String body) {
+    private record Received(String subject, String messageId, String inReplyTo, String references, String autoSubmitted,
+                            String body) {
     }
 
     private List<Received> customerInbox() throws Exception {
@@ -170,7 +178,7 @@ class ReplyRoundTripIT {
             List<Received> received = new ArrayList<>();
             for (Message m : inbox.getMessages()) {
                 received.add(new Received(m.getSubject(), first(m.getHeader("Message-ID")), first(m.getHeader("In-Reply-To")),
-                        first(m.getHeader("Auto-Submitted")), String.valueOf(m.getContent())));
+                        first(m.getHeader("References")), first(m.getHeader("Auto-Submitted")), String.valueOf(m.getContent())));
             }
             inbox.close(false);
             return received;

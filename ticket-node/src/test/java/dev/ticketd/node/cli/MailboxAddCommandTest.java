@@ -1,0 +1,99 @@
+package dev.ticketd.node.cli;
+
+import dev.ticketd.cluster.EmbeddedZooKeeper;
+import dev.ticketd.db.Database;
+import dev.ticketd.db.DatabaseSettings;
+import dev.ticketd.node.Main;
+import dev.ticketd.testing.TestPostgres;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code ticketd mailbox add --signature-file} as an operator runs it. */
+class MailboxAddCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private Database db;
+    private EmbeddedZooKeeper zooKeeper;
+    private Path config;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        DatabaseSettings dbSettings = TestPostgres.freshDatabaseSettings();
+        db = Database.open(dbSettings, "test");
+        zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), 0);
+        config = dir.resolve("node.properties");
+        Files.writeString(config, String.join("\n",
+                "db.url=" + dbSettings.jdbcUrl(),
+                "db.user=" + dbSettings.user(),
+                "db.password=" + dbSettings.password(),
+                "zk.address=" + zooKeeper.connectString(), ""));
+        assertThat(run(new StringWriter(), "migrate", "--config", config.toString())).isZero();
+    }
+
+    @AfterEach
+    void tearDown() {
+        zooKeeper.close();
+        db.close();
+    }
+
+    @Test
+    void aSignatureFileSetsTheSignatureALaterAddWithoutItKeepsItAndAnEmptyFileRemovesIt() throws Exception {
+        Path signature = dir.resolve("signature.txt");
+        Files.writeString(signature, "Grüße, Ihr Support\nTel. 555-0100\n", StandardCharsets.UTF_8);
+
+        assertThat(add("--signature-file", signature.toString())).isZero();
+        assertThat(storedSignature()).isEqualTo("Grüße, Ihr Support\nTel. 555-0100");
+
+        assertThat(add()).isZero();
+        assertThat(storedSignature()).as("kept when the option is left out").isEqualTo("Grüße, Ihr Support\nTel. 555-0100");
+
+        Files.writeString(signature, "");
+        assertThat(add("--signature-file", signature.toString())).isZero();
+        assertThat(storedSignature()).isNull();
+    }
+
+    @Test
+    void anUnreadableSignatureFileIsAClearErrorAndSavesNothing() {
+        StringWriter err = new StringWriter();
+        int code = run(err, "mailbox", "add", "--config", config.toString(), "--id", "support", "--address", "support@example.test",
+                "--imap-host", "127.0.0.1", "--secret-ref", "support", "--signature-file", dir.resolve("missing.txt").toString());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("cannot read --signature-file");
+        assertThat(db.dsl().fetchCount(MAILBOX)).isZero();
+    }
+
+    private int add(String... extra) {
+        String[] base = {"mailbox", "add", "--config", config.toString(), "--id", "support", "--address", "support@example.test",
+                "--imap-host", "127.0.0.1", "--secret-ref", "support"};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        return run(new StringWriter(), args);
+    }
+
+    private String storedSignature() {
+        return db.dsl().select(MAILBOX.SIGNATURE).from(MAILBOX).where(MAILBOX.ID.eq("support")).fetchSingle(MAILBOX.SIGNATURE);
+    }
+
+    private static int run(StringWriter err, String... args) {
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+}
