@@ -12,12 +12,17 @@ public final class Poll {
 
     /** Polls {@code condition} every 50 ms until it holds; throws when {@code timeout} passes first. */
     public static void until(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        until(what, timeout, Duration.ofMillis(50), condition);
+    }
+
+    /** Polls {@code condition} every {@code interval} (for costly checks) until it holds; throws when {@code timeout} passes first. */
+    public static void until(String what, Duration timeout, Duration interval, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("timed out after " + timeout + " waiting for: " + what);
             }
-            TimeUnit.MILLISECONDS.sleep(50);
+            TimeUnit.MILLISECONDS.sleep(interval.toMillis());
         }
     }
 }

@@ -296,7 +296,7 @@ final class Nemesis {
         }
         Instant end = Instant.now();
         cluster.hosts().linkUp(host);
-        Poll.until("a whole cluster after the late network of " + h, Duration.ofSeconds(240), () -> {
+        Poll.until("a whole cluster after the late network of " + h, Duration.ofSeconds(240), Duration.ofMillis(500), () -> {
             try {
                 restarts[0] += supervise(i, h);
                 return isWhole();
@@ -382,7 +382,7 @@ final class Nemesis {
 
     private boolean awaitNewLease(ThreeHostCluster.Lease before, Duration timeout) throws InterruptedException {
         try {
-            Poll.until("a newer mailbox lease than epoch " + before.epoch(), timeout, () -> {
+            Poll.until("a newer mailbox lease than epoch " + before.epoch(), timeout, Duration.ofMillis(100), () -> {
                 try {
                     ThreeHostCluster.Lease now = cluster.lease();
                     return now.epoch() > before.epoch() && now.holder() != null && !now.holder().equals(before.holder());
@@ -399,7 +399,7 @@ final class Nemesis {
 
     /** Waits until everything is whole: three live nodes, the ZooKeeper ensemble, the database cluster, a lease holder. */
     void awaitWhole(Duration timeout) throws InterruptedException {
-        Poll.until("a whole cluster (3 live nodes, ZooKeeper, database, mailbox leader)", timeout, this::isWhole);
+        Poll.until("a whole cluster (3 live nodes, ZooKeeper, database, mailbox leader)", timeout, Duration.ofMillis(500), this::isWhole);
     }
 
     boolean isWhole() {

@@ -228,26 +228,35 @@ public final class ThreeHostCluster implements AutoCloseable {
         return nodeStarts.getOrDefault(h, 0);
     }
 
-    /** Live Helix instances, read straight from ZooKeeper (empty when it cannot be asked). */
-    public List<String> liveNodes() {
+    private org.apache.zookeeper.ZooKeeper zkClient;
+
+    /**
+     * Live Helix instances, read straight from ZooKeeper (empty when it cannot be asked), over one
+     * client session kept for the run (a session per question made thousands of sessions an hour).
+     */
+    public synchronized List<String> liveNodes() {
         try {
-            org.apache.zookeeper.ZooKeeper client = new org.apache.zookeeper.ZooKeeper(zk.connectString(), 5000, event -> { });
-            try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-                while (client.getState() != org.apache.zookeeper.ZooKeeper.States.CONNECTED && System.nanoTime() < deadline) {
-                    TimeUnit.MILLISECONDS.sleep(20);
+            if (zkClient == null || !zkClient.getState().isAlive()) {
+                if (zkClient != null) {
+                    zkClient.close();
                 }
-                return client.getChildren("/" + CLUSTER + "/LIVEINSTANCES", false);
-            } finally {
-                client.close();
+                zkClient = new org.apache.zookeeper.ZooKeeper(zk.connectString(), 10_000, event -> { });
             }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (zkClient.getState() != org.apache.zookeeper.ZooKeeper.States.CONNECTED && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
+            return zkClient.getChildren("/" + CLUSTER + "/LIVEINSTANCES", false);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
         } catch (Exception e) {
             return List.of();
         }
     }
 
     public void awaitLiveNodes(int count, Duration timeout) throws InterruptedException {
-        Poll.until(count + " live ticket nodes", timeout, () -> {
+        Poll.until(count + " live ticket nodes", timeout, Duration.ofMillis(250), () -> {
             nodes.forEach((h, p) -> {
                 if (!p.isAlive()) {
                     throw new IllegalStateException("the node on " + h + " exited, see " + dir.resolve("node-" + h + ".log"));
@@ -284,6 +293,11 @@ public final class ThreeHostCluster implements AutoCloseable {
     @Override
     public void close() throws Exception {
         Reaper.unregister(this);
+        synchronized (this) {
+            if (zkClient != null) {
+                zkClient.close();
+            }
+        }
         for (Process p : nodes.values()) {
             p.destroyForcibly();
         }

@@ -17,6 +17,8 @@ import java.util.stream.IntStream;
 /**
  * A ZooKeeper ensemble with one server on each host ({@code QuorumPeerMain} from this JVM's class
  * path, started inside the host's namespace), on the standard ports of each host's own address.
+ * Heap: a 35-minute run's Helix history (status updates of every leader change) took a server
+ * with 128 MB to an OutOfMemoryError, so each gets 384 MB.
  */
 public final class ZooKeeperServers {
 
@@ -72,7 +74,7 @@ public final class ZooKeeperServers {
             throw new IllegalStateException("ZooKeeper on " + hosts.get(i).name() + " is still running");
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        servers[i] = hosts.get(i).processBuilder(List.of(java, "-Xmx128m", "-XX:TieredStopAtLevel=1",
+        servers[i] = hosts.get(i).processBuilder(List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1",
                         "-cp", System.getProperty("java.class.path"), "-Dzookeeper.jmx.log4j.disable=true",
                         "org.apache.zookeeper.server.quorum.QuorumPeerMain", config(i).toString()))
                 .redirectErrorStream(true)
