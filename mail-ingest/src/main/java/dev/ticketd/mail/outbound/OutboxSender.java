@@ -102,6 +102,9 @@ public final class OutboxSender implements AutoCloseable {
     private volatile Instant lastSentAt;
     private volatile String lastError;
     private Thread thread;
+    private final Object sendLock = new Object();
+    private boolean stopping;     // guarded by sendLock
+    private boolean sendingMail;  // guarded by sendLock: between handing a mail to SMTP and recording the result
 
     public OutboxSender(String mailboxId, SmtpSettings smtp, Database db, long epoch, Clock clock) {
         this(mailboxId, smtp, db, epoch, clock, Options.defaults(smtp));
@@ -140,9 +143,11 @@ public final class OutboxSender implements AutoCloseable {
     }
 
     /**
-     * Stops promptly: no new mail is claimed. A mail already handed to SMTP is not cut off (that
-     * would make a duplicate likely); its send ends within the SMTP timeouts and its result is
-     * recorded by the (daemon) thread after this returned, if it takes longer than the wait here.
+     * Stops promptly: no new mail is claimed, and a claim or a transaction waiting to be retried
+     * while the database is away is interrupted (a leader that lost its database must hand the
+     * mailbox over at once, not after the retry budget). A mail already handed to SMTP is not cut
+     * off (that would make a duplicate likely); its send ends within the SMTP timeouts and its
+     * result is recorded by the (daemon) thread after this returned, if it takes longer than the wait here.
      */
     @Override
     public void close() {
@@ -151,6 +156,14 @@ public final class OutboxSender implements AutoCloseable {
             return;
         }
         stopSignal.countDown();
+        synchronized (sendLock) {
+            stopping = true;
+            // a claim or a database retry is cut short; a mail handed to SMTP, and the recording of
+            // its result, are not (cutting them off would make a duplicate likely)
+            if (!sendingMail && thread != null && thread != Thread.currentThread()) {
+                thread.interrupt();
+            }
+        }
         if (thread != null && thread != Thread.currentThread()) {
             try {
                 thread.join(smtp.connectTimeout().plus(smtp.readTimeout()).plusSeconds(1).toMillis());
@@ -220,8 +233,22 @@ public final class OutboxSender implements AutoCloseable {
                         + "(a duplicate if the earlier sender had delivered it) mailbox={} outbox={} messageId={} attempt={}",
                         mailboxId, row.id(), row.messageId(), row.attempt());
             }
-            SmtpDelivery.Result result = smtpConnection.deliver(row);
-            record(row, result);
+            SmtpDelivery.Result result;
+            synchronized (sendLock) {
+                if (stopping) { // claimed but not sent: the row is taken over after its claim expiry
+                    lastError = error;
+                    return new Pass(i, false);
+                }
+                sendingMail = true;
+            }
+            try {
+                result = smtpConnection.deliver(row);
+                record(row, result);
+            } finally {
+                synchronized (sendLock) {
+                    sendingMail = false;
+                }
+            }
             if (result instanceof SmtpDelivery.Result.Transient t) {
                 error = t.error();
                 if (t.connectionLost()) {

@@ -2,6 +2,7 @@ package dev.ticketd.mail.outbound;
 
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
+import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.db.generated.tables.records.OutboxRecord;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.testing.TestPostgres;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -225,6 +227,30 @@ class OutboxSenderTest {
         SmtpSettings s = new SmtpSettings("smtp.example.test", 587, TransportSecurity.STARTTLS, "desk", "hunter2",
                 SUPPORT, "", Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1));
         assertThat(s.toString()).doesNotContain("hunter2").contains("***");
+    }
+
+    @Test
+    void closingDoesNotWaitOutTheRetryBudgetOfAClaimWaitingForTheDatabase() throws Exception {
+        // a pool of one connection that the test holds: every claim waits for a connection, fails
+        // as "connection not available" (a failure the transactions retry for 30 s) and tries again
+        DatabaseSettings settings = TestPostgres.freshDatabaseSettings().withMaxPoolSize(1)
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5));
+        try (Database starved = Database.open(settings, "starved")) {
+            try (Connection held = starved.dataSource().getConnection()) {
+                OutboxSender sender = new OutboxSender("support", settings(), starved, 1, Clock.systemUTC(), testOptions());
+                sender.start();
+                Thread.sleep(2500); // well inside the retry budget
+
+                long t0 = System.nanoTime();
+                sender.close();
+                long millis = (System.nanoTime() - t0) / 1_000_000;
+
+                // without the interrupt, close() waits its whole join limit (the SMTP timeouts, 5 s here)
+                assertThat(millis).as("close() while a claim is being retried").isLessThan(3_000);
+                assertThat(sender.status().state()).isEqualTo(OutboxSender.State.STOPPED);
+                assertThat(held.isValid(1)).isTrue();
+            }
+        }
     }
 
     private SmtpSettings settings() {
