@@ -76,8 +76,10 @@ public final class Database implements AutoCloseable {
             // connect only to the member Patroni names leader: a primary whose Patroni died still
             // calls itself primary, and its commits hang (see PatroniLeader)
             leader = new PatroniLeader(settings.patroniUrls(), PATRONI_POLL_INTERVAL);
+            // as strings: the driver reads its settings with getProperty(), which ignores an
+            // Integer (the socket and connect timeouts were silently lost that way)
             Properties props = new Properties();
-            props.putAll(config.getDataSourceProperties());
+            config.getDataSourceProperties().forEach((k, v) -> props.setProperty(k.toString(), String.valueOf(v)));
             props.setProperty("user", settings.user());
             props.setProperty("password", settings.password());
             config.setDataSource(new LeaderDataSource(url, props, leader));
