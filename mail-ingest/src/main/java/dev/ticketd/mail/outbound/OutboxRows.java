@@ -52,14 +52,27 @@ final class OutboxRows {
      * @throws dev.ticketd.mail.StaleEpochException when another node leads the mailbox (nothing was claimed)
      */
     Optional<Claimed> claimNext(Duration claimExpiry) {
+        return claimNext(claimExpiry, java.util.Set.of());
+    }
+
+    /**
+     * Also takes back, at once, a row left 'sending' under this very epoch that this sender never
+     * handed to SMTP: the commit of its claim was lost (the connection broke during a database
+     * failover) and the transaction's retry claimed the next row. The epoch has one sender, which
+     * sends one row at a time, so such a row cannot be in flight; only {@code handedOverUnrecorded}
+     * (sent, result not recorded) must wait for the claim expiry.
+     */
+    Optional<Claimed> claimNext(Duration claimExpiry, java.util.Set<Long> handedOverUnrecorded) {
         return transactions.write(tx -> {
             EpochFence.check(tx, mailboxId, epoch);
-            Record due = tx.select(OUTBOX.ID, OUTBOX.STATUS).from(OUTBOX)
+            Record due = tx.select(OUTBOX.ID, OUTBOX.STATUS, OUTBOX.CLAIMED_EPOCH).from(OUTBOX)
                     .where(OUTBOX.MAILBOX_ID.eq(mailboxId))
                     .and(OUTBOX.STATUS.eq("pending")
                             .and(OUTBOX.NEXT_ATTEMPT_AT.isNull().or(OUTBOX.NEXT_ATTEMPT_AT.le(DSL.currentOffsetDateTime())))
                             .or(OUTBOX.STATUS.eq("sending")
-                                    .and(OUTBOX.CLAIMED_AT.isNull().or(OUTBOX.CLAIMED_AT.lt(ago(claimExpiry))))))
+                                    .and(OUTBOX.CLAIMED_AT.isNull().or(OUTBOX.CLAIMED_AT.lt(ago(claimExpiry)))))
+                            .or(OUTBOX.STATUS.eq("sending").and(OUTBOX.CLAIMED_EPOCH.eq(epoch))
+                                    .and(handedOverUnrecorded.isEmpty() ? DSL.trueCondition() : OUTBOX.ID.notIn(handedOverUnrecorded))))
                     .orderBy(OUTBOX.ID)
                     .limit(1)
                     .forUpdate().skipLocked()
@@ -67,7 +80,8 @@ final class OutboxRows {
             if (due == null) {
                 return Optional.empty();
             }
-            boolean reclaimed = "sending".equals(due.get(OUTBOX.STATUS));
+            // taken over from another epoch's sender, which may have sent it: a possible duplicate
+            boolean reclaimed = "sending".equals(due.get(OUTBOX.STATUS)) && !Long.valueOf(epoch).equals(due.get(OUTBOX.CLAIMED_EPOCH));
             Record row = tx.update(OUTBOX)
                     .set(OUTBOX.STATUS, "sending")
                     .set(OUTBOX.ATTEMPTS, OUTBOX.ATTEMPTS.plus(1))

@@ -102,6 +102,8 @@ public final class OutboxSender implements AutoCloseable {
     private volatile Instant lastSentAt;
     private volatile String lastError;
     private Thread thread;
+    /** Rows this sender handed to SMTP whose result it could not record (only this thread touches it). */
+    private final java.util.Set<Long> handedOverUnrecorded = new java.util.HashSet<>();
     private final Object sendLock = new Object();
     private boolean stopping;     // guarded by sendLock
     private boolean sendingMail;  // guarded by sendLock: between handing a mail to SMTP and recording the result
@@ -221,7 +223,7 @@ public final class OutboxSender implements AutoCloseable {
                 lastError = error;
                 return new Pass(i, false);
             }
-            Optional<OutboxRows.Claimed> claimed = rows.claimNext(options.claimExpiry());
+            Optional<OutboxRows.Claimed> claimed = rows.claimNext(options.claimExpiry(), handedOverUnrecorded);
             if (claimed.isEmpty()) {
                 lastError = error;
                 return new Pass(i, false);
@@ -287,6 +289,7 @@ public final class OutboxSender implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 if (!isRunning() || clock.instant().isAfter(giveUpAt)) {
+                    handedOverUnrecorded.add(row.id()); // it may have gone out: only a claim expiry may send it again
                     log.error("could not record an outbox result; the row stays 'sending' and is retried after the claim "
                             + "expiry mailbox={} outbox={} result={} error={}", mailboxId, row.id(), result, e.toString());
                     throw e;

@@ -178,11 +178,12 @@ class OutboxSenderTest {
         smtp.start();
         long abandoned = queue("reply", "<reply.4@desk.example.test>", null);
         long inFlight = queue("reply", "<reply.5@desk.example.test>", null);
-        // a sender died an hour ago mid-send; another is sending right now
-        db.dsl().update(OUTBOX).set(OUTBOX.STATUS, "sending").set(OUTBOX.ATTEMPTS, 1).set(OUTBOX.CLAIMED_EPOCH, epoch)
+        // a sender of an earlier epoch died an hour ago mid-send; another earlier one is sending right now
+        // (a sender's own epoch is never theirs: one sender per epoch)
+        db.dsl().update(OUTBOX).set(OUTBOX.STATUS, "sending").set(OUTBOX.ATTEMPTS, 1).set(OUTBOX.CLAIMED_EPOCH, epoch - 1)
                 .set(OUTBOX.CLAIMED_AT, DSL.field("now() - interval '1 hour'", OffsetDateTime.class))
                 .where(OUTBOX.ID.eq(abandoned)).execute();
-        db.dsl().update(OUTBOX).set(OUTBOX.STATUS, "sending").set(OUTBOX.ATTEMPTS, 1).set(OUTBOX.CLAIMED_EPOCH, epoch)
+        db.dsl().update(OUTBOX).set(OUTBOX.STATUS, "sending").set(OUTBOX.ATTEMPTS, 1).set(OUTBOX.CLAIMED_EPOCH, epoch - 1)
                 .set(OUTBOX.CLAIMED_AT, DSL.currentOffsetDateTime())
                 .where(OUTBOX.ID.eq(inFlight)).execute();
         OutboxSender sender = start(epoch);
@@ -251,6 +252,30 @@ class OutboxSenderTest {
                 assertThat(held.isValid(1)).isTrue();
             }
         }
+    }
+
+    @Test
+    void aClaimWhoseCommitWasLostIsSentAtOnceByItsOwnEpochButAnotherEpochsWaitsForTheExpiry() throws Exception {
+        smtp.start();
+        // the claim of a row by this epoch whose commit went through but whose answer was lost in a
+        // failover: the retry claimed the next row, this one sits in 'sending'
+        long lost = queue("reply", "<reply.lost@desk.example.test>", "<p1@example.test>");
+        long otherEpochs = queue("reply", "<reply.other@desk.example.test>", "<p2@example.test>");
+        db.dsl().update(OUTBOX).set(OUTBOX.STATUS, "sending").set(OUTBOX.ATTEMPTS, 1)
+                .set(OUTBOX.CLAIMED_AT, OffsetDateTime.now()).set(OUTBOX.CLAIMED_EPOCH, epoch)
+                .where(OUTBOX.ID.eq(lost)).execute();
+        db.dsl().update(OUTBOX).set(OUTBOX.STATUS, "sending").set(OUTBOX.ATTEMPTS, 1)
+                .set(OUTBOX.CLAIMED_AT, OffsetDateTime.now()).set(OUTBOX.CLAIMED_EPOCH, epoch - 1)
+                .where(OUTBOX.ID.eq(otherEpochs)).execute();
+
+        OutboxSender sender = start(epoch);
+        awaitStatus(lost, "sent");
+        awaitPasses(sender, 3);
+
+        assertThat(smtp.received()).hasSize(1);
+        assertThat(smtp.received().get(0).getMessageID()).isEqualTo("<reply.lost@desk.example.test>");
+        assertThat(sender.status().resent()).as("not a possible duplicate: this epoch never handed it to SMTP").isZero();
+        assertThat(row(otherEpochs).getStatus()).as("another epoch's claim may have been sent: it waits").isEqualTo("sending");
     }
 
     private SmtpSettings settings() {
