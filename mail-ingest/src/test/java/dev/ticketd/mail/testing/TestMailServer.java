@@ -221,8 +221,24 @@ public final class TestMailServer implements AutoCloseable {
         return readFolder(user, password, folder, FetchProfile.Item.ENVELOPE, (f, m) -> m.getSubject());
     }
 
-    /** One value per mail of a folder (empty when the folder does not exist), fetched in one round trip. */
+    /**
+     * One value per mail of a folder (empty when the folder does not exist), fetched in one round trip.
+     * Read-only, so it is tried up to three times: GreenMail drops the connection ("BYE ... Connection
+     * dropped by server") when a reader under test expunges a mail between this probe's SELECT and FETCH.
+     */
     private <T> List<T> readFolder(String user, String password, String folder, FetchProfile.Item item, PerMessage<T> read) {
+        IllegalStateException last = null;
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            try {
+                return readFolderOnce(user, password, folder, item, read);
+            } catch (IllegalStateException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private <T> List<T> readFolderOnce(String user, String password, String folder, FetchProfile.Item item, PerMessage<T> read) {
         return withStore(user, password, store -> {
             Folder f = store.getFolder(folder);
             if (!f.exists()) {
