@@ -37,6 +37,7 @@ import static dev.ticketd.db.generated.Sequences.TICKET_NUMBER_SEQ;
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.MAIL_CONTENT;
 import static dev.ticketd.db.generated.Tables.QUARANTINE_ACTION;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
@@ -225,7 +226,7 @@ public final class QuarantineService {
 
     private static Record lock(DSLContext tx, long id) {
         Record row = tx.select(INBOUND_MESSAGE.ID, INBOUND_MESSAGE.MAILBOX_ID, INBOUND_MESSAGE.PARSE_STATUS,
-                        INBOUND_MESSAGE.PARSE_ERROR)
+                        INBOUND_MESSAGE.PARSE_ERROR, INBOUND_MESSAGE.CONTENT_KEY)
                 .from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(id))
                 .forUpdate()
                 .fetchOne();
@@ -264,6 +265,18 @@ public final class QuarantineService {
 
     private Decision ticketParsed(DSLContext tx, Record row, ParsedMail mail) {
         long id = row.get(INBOUND_MESSAGE.ID);
+        // As at intake: the first parsed copy of a mail owns its content. Another copy (delivered to
+        // a second mailbox, or read by a newer parser while this one waited here) may own it already;
+        // then this one is recorded as its copy and makes no second ticket message.
+        String contentKey = row.get(INBOUND_MESSAGE.CONTENT_KEY);
+        boolean first = tx.insertInto(MAIL_CONTENT)
+                .set(MAIL_CONTENT.CONTENT_KEY, contentKey)
+                .set(MAIL_CONTENT.INBOUND_MESSAGE_ID, id)
+                .onConflictDoNothing()
+                .execute() == 1;
+        if (!first) {
+            return recordAsCopy(tx, row, mail, contentKey);
+        }
         TicketsFromMail.Attached attached = tickets.attach(tx, row.get(INBOUND_MESSAGE.MAILBOX_ID), id, mail);
         // what intake would have stored had it read the mail; keeps replies to it threading by Message-ID
         tx.update(INBOUND_MESSAGE)
@@ -283,8 +296,36 @@ public final class QuarantineService {
                 "read now; " + how + attached.ticketNumber());
     }
 
+    private Decision recordAsCopy(DSLContext tx, Record row, ParsedMail mail, String contentKey) {
+        long id = row.get(INBOUND_MESSAGE.ID);
+        long firstId = tx.select(MAIL_CONTENT.INBOUND_MESSAGE_ID).from(MAIL_CONTENT)
+                .where(MAIL_CONTENT.CONTENT_KEY.eq(contentKey)).fetchSingle(MAIL_CONTENT.INBOUND_MESSAGE_ID);
+        tx.update(INBOUND_MESSAGE)
+                .set(INBOUND_MESSAGE.PARSE_STATUS, "parsed")
+                .set(INBOUND_MESSAGE.COPY_OF_INBOUND_MESSAGE_ID, firstId)
+                .set(INBOUND_MESSAGE.MESSAGE_ID, mail.messageId().map(m -> truncate(m, 998)).orElse(null))
+                .set(INBOUND_MESSAGE.FROM_ADDRESS, truncate(mail.fromAddress(), 320))
+                .set(INBOUND_MESSAGE.SUBJECT, mail.subject())
+                .set(INBOUND_MESSAGE.SENT_AT, mail.sentAt().orElse(null))
+                .where(INBOUND_MESSAGE.ID.eq(id))
+                .execute();
+        Optional<Long> ticketId = tickets.recordCopy(tx, row.get(INBOUND_MESSAGE.MAILBOX_ID), id, firstId);
+        String number = ticketId.map(t -> tx.select(TICKET.NUMBER).from(TICKET).where(TICKET.ID.eq(t)).fetchSingle(TICKET.NUMBER))
+                .orElse(null);
+        return new Decision(ticketId.orElse(null), number, null, "read now; a copy of mail " + firstId + ", stored before"
+                + (number == null ? "" : " on ticket " + number) + ", so no second ticket message");
+    }
+
     private Decision importUnreadable(DSLContext tx, Record row, StaffUser staff) {
         long id = row.get(INBOUND_MESSAGE.ID);
+        Optional<Long> owner = tx.select(MAIL_CONTENT.INBOUND_MESSAGE_ID).from(MAIL_CONTENT)
+                .where(MAIL_CONTENT.CONTENT_KEY.eq(row.get(INBOUND_MESSAGE.CONTENT_KEY)))
+                .fetchOptional(MAIL_CONTENT.INBOUND_MESSAGE_ID);
+        if (owner.isPresent()) {
+            // another copy of this very mail was read and is on a ticket: importing would show it twice
+            throw new ConflictException("mail " + id + " is a copy of mail " + owner.get()
+                    + ", which was read and is on a ticket already; retry it (it is then recorded as that copy) or dismiss it");
+        }
         byte[] raw = tx.select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(id)).fetchSingle(INBOUND_MESSAGE.RAW);
         String reason = Optional.ofNullable(row.get(INBOUND_MESSAGE.PARSE_ERROR)).orElse("unknown reason");
         String requester = HeaderPeek.fromAddress(raw).orElse(UNKNOWN_SENDER);

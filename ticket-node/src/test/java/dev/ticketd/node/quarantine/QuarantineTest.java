@@ -31,11 +31,13 @@ class QuarantineTest {
     private static final AtomicLong uids = new AtomicLong(1000);
     static WebFixture web;
     static String mailbox;
+    static String otherMailbox;
 
     @BeforeAll
     static void start() {
         web = new WebFixture();
         mailbox = web.data.mailbox("quarantine-test", "help@example.test");
+        otherMailbox = web.data.mailbox("quarantine-other", "sales@example.test");
     }
 
     @AfterAll
@@ -88,6 +90,41 @@ class QuarantineTest {
         assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.ACTION.eq("quarantine.retry")
                 .and(AUDIT_LOG.TICKET_ID.eq(a.get("ticketId").asLong())))).isEqualTo(1);
         assertThat(listedIds(token)).doesNotContain(id);
+    }
+
+    @Test
+    void retryingTheSecondCopyOfAMailSentToTwoMailboxesRecordsItAsACopyNotASecondTicketMessage() throws Exception {
+        byte[] raw = parseable("Sent to both " + UUID.randomUUID());
+        long first = failed(raw, "unknown charset x-broken", OffsetDateTime.now(), mailbox);
+        long second = failed(raw, "unknown charset x-broken", OffsetDateTime.now(), otherMailbox);
+        String token = web.apiToken();
+
+        JsonNode a = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + first + "/retry", token, null, Map.of()).body());
+        JsonNode b = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + second + "/retry", token, null, Map.of()).body());
+
+        assertThat(a.get("resolved").asBoolean()).isTrue();
+        assertThat(b.get("resolved").asBoolean()).isTrue();
+        assertThat(b.get("outcome").asText()).contains("a copy of mail " + first);
+        assertThat(b.get("ticketNumber").asText()).isEqualTo(a.get("ticketNumber").asText());
+        assertThat(web.db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.INBOUND_MESSAGE_ID.in(first, second))).isEqualTo(1);
+        assertThat(web.db.dsl().select(INBOUND_MESSAGE.COPY_OF_INBOUND_MESSAGE_ID).from(INBOUND_MESSAGE)
+                .where(INBOUND_MESSAGE.ID.eq(second)).fetchOne(INBOUND_MESSAGE.COPY_OF_INBOUND_MESSAGE_ID)).isEqualTo(first);
+        assertThat(listedIds(token)).doesNotContain(first, second);
+    }
+
+    @Test
+    void importingACopyOfAMailAlreadyOnATicketIsRefusedAndTheMailStaysInQuarantine() throws Exception {
+        byte[] raw = parseable("Read elsewhere " + UUID.randomUUID());
+        long read = failed(raw, "unknown charset x-broken", OffsetDateTime.now(), mailbox);
+        long copy = failed(raw, "unknown charset x-broken", OffsetDateTime.now(), otherMailbox);
+        String token = web.apiToken();
+        assertThat(web.api("POST", "/api/v1/quarantine/" + read + "/retry", token, null, Map.of()).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> imported = web.api("POST", "/api/v1/quarantine/" + copy + "/import", token, null, Map.of());
+
+        assertThat(imported.statusCode()).isEqualTo(409);
+        assertThat(imported.body()).contains("a copy of mail " + read);
+        assertThat(listedIds(token)).contains(copy);
     }
 
     @Test
@@ -175,7 +212,8 @@ class QuarantineTest {
         String token = web.apiToken();
         assertThat(web.api("POST", "/api/v1/quarantine/99999999/dismiss", token, null, Map.of()).statusCode()).isEqualTo(404);
         assertThat(web.api("POST", "/api/v1/quarantine/1/explode", token, null, Map.of()).statusCode()).isEqualTo(400);
-        long ticket = web.data.ticket("T-" + uids.incrementAndGet(), "fine", "open", mailbox, "ok@example.test");
+        long ticket = web.data.ticket("T-FIXTURE-" + uids.incrementAndGet(), // never a number the sequence gives
+                "fine", "open", mailbox, "ok@example.test");
         long parsed = web.data.inbound(ticket, mailbox, "<ok-" + UUID.randomUUID() + "@x>", "ok@example.test", "hi", parseable("fine"));
         assertThat(web.api("POST", "/api/v1/quarantine/" + parsed + "/dismiss", token, null, Map.of()).statusCode()).isEqualTo(409);
     }
@@ -213,8 +251,12 @@ class QuarantineTest {
 
     /** Stores a mail as intake does when it cannot read it. */
     private static long failed(byte[] raw, String reason, OffsetDateTime receivedAt) {
+        return failed(raw, reason, receivedAt, mailbox);
+    }
+
+    private static long failed(byte[] raw, String reason, OffsetDateTime receivedAt, String mailboxId) {
         return web.db.dsl().insertInto(INBOUND_MESSAGE)
-                .set(INBOUND_MESSAGE.MAILBOX_ID, mailbox)
+                .set(INBOUND_MESSAGE.MAILBOX_ID, mailboxId)
                 .set(INBOUND_MESSAGE.UIDVALIDITY, 1L)
                 .set(INBOUND_MESSAGE.UID, uids.incrementAndGet())
                 .set(INBOUND_MESSAGE.CONTENT_KEY, ContentKey.of(raw))
