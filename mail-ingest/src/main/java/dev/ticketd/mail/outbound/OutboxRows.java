@@ -163,6 +163,21 @@ final class OutboxRows {
                 .where(OUTBOX.ID.eq(row.id()))));
     }
 
+    /**
+     * Undoes a claim this sender made but never handed to SMTP (it was told to stop in between):
+     * the row is pending again, due at once, so the mailbox's next leader sends it now instead of
+     * after the claim expiry. The claim still counts as an attempt. Not fenced by the epoch: it
+     * only ever gives up this epoch's own claim.
+     */
+    boolean release(Claimed row, Transactions quick) {
+        return quick.write(tx -> ofClaim(tx, row, tx.update(OUTBOX)
+                .set(OUTBOX.STATUS, "pending")
+                .set(OUTBOX.CLAIMED_AT, (OffsetDateTime) null)
+                .set(OUTBOX.CLAIMED_EPOCH, (Long) null)
+                .where(OUTBOX.ID.eq(row.id()))
+                .and(OUTBOX.CLAIMED_EPOCH.eq(epoch))));
+    }
+
     /** Given up: the server refused the mail for good, or it failed too often. A person sees it. */
     boolean failed(Claimed row, String error) {
         return transactions.write(tx -> ofClaim(tx, row, tx.update(OUTBOX)

@@ -1,6 +1,7 @@
 package dev.ticketd.mail.outbound;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.db.Transactions;
 import dev.ticketd.mail.StaleEpochException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,6 +106,9 @@ public final class OutboxSender implements AutoCloseable {
     /** Rows this sender handed to SMTP whose result it could not record (only this thread touches it). */
     private final java.util.Set<Long> handedOverUnrecorded = new java.util.HashSet<>();
     private final Object sendLock = new Object();
+    /** Giving back a claim at shutdown must not hold up the handover: a short budget, then the claim expiry decides. */
+    private static final Duration RELEASE_BUDGET = Duration.ofSeconds(2);
+    private final Transactions releases;
     private boolean stopping;     // guarded by sendLock
     private boolean sendingMail;  // guarded by sendLock: between handing a mail to SMTP and recording the result
 
@@ -123,6 +127,7 @@ public final class OutboxSender implements AutoCloseable {
                     + " must be longer than the longest SMTP send " + smtp.longestSend());
         }
         this.rows = new OutboxRows(db.transactions(), mailboxId, epoch);
+        this.releases = db.transactions().withRetryBudget(RELEASE_BUDGET);
     }
 
     public void start() {
@@ -237,8 +242,9 @@ public final class OutboxSender implements AutoCloseable {
             }
             SmtpDelivery.Result result;
             synchronized (sendLock) {
-                if (stopping) { // claimed but not sent: the row is taken over after its claim expiry
+                if (stopping) {
                     lastError = error;
+                    releaseUnsent(row);
                     return new Pass(i, false);
                 }
                 sendingMail = true;
@@ -263,6 +269,27 @@ public final class OutboxSender implements AutoCloseable {
         }
         lastError = error;
         return new Pass(options.batchSize(), false);
+    }
+
+    /**
+     * Claimed, then told to stop before the mail went to SMTP: give the claim back, so the next
+     * leader sends the mail at once (found by the chaos scenario: a reply claimed in the last
+     * moment of a leadership waited for the 15-minute claim expiry). When that fails too, the row
+     * waits for the claim expiry as any other claim of a sender that stopped.
+     */
+    private void releaseUnsent(OutboxRows.Claimed row) {
+        boolean interrupted = Thread.interrupted(); // close() may have interrupted the claim just made
+        try {
+            boolean released = rows.release(row, releases);
+            log.info("outbox sender stopping, claim given back unsent mailbox={} outbox={} released={}", mailboxId, row.id(), released);
+        } catch (RuntimeException e) {
+            log.warn("outbox sender stopping, could not give back an unsent claim; it is sent after the claim expiry "
+                    + "mailbox={} outbox={} error={}", mailboxId, row.id(), e.toString());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**

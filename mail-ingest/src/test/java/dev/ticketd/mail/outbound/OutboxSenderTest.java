@@ -278,6 +278,42 @@ class OutboxSenderTest {
         assertThat(row(otherEpochs).getStatus()).as("another epoch's claim may have been sent: it waits").isEqualTo("sending");
     }
 
+    @Test
+    void aRowClaimedJustAsTheSenderIsToldToStopIsGivenBackUnsentForTheNextLeader() throws Exception {
+        smtp.start();
+        OutboxSender sender = start(epoch);
+        awaitPasses(sender, 1);
+        long reply;
+        Thread closing;
+        // the lease row locked: the sender's next claim (its epoch check reads the lease) waits for it
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (var st = c.prepareStatement("select epoch from mailbox_lease where mailbox_id = 'support' for update")) {
+                st.executeQuery().close();
+            }
+            await().atMost(TestTimeouts.seconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> db.dsl()
+                    .fetchCount(DSL.table("pg_locks"), DSL.field("granted").isFalse()) > 0);
+            reply = queue("reply", "<reply.handover@desk.example.test>", "<p@example.test>");
+            closing = new Thread(sender::close); // told to stop while its claim waits
+            closing.start();
+            await().atMost(TestTimeouts.seconds(10)).until(() -> !sender.isRunning());
+            Thread.sleep(200); // close() marks the sender stopping right after it stops running
+            c.rollback(); // the claim goes through now, after the stop
+        }
+        closing.join(TestTimeouts.seconds(15).toMillis());
+
+        OutboxRecord row = row(reply);
+        assertThat(row.getAttempts()).as("the sender did claim the row").isEqualTo(1);
+        assertThat(row.getStatus()).as("and gave it back unsent").isEqualTo("pending");
+        assertThat(row.getClaimedEpoch()).isNull();
+        assertThat(smtp.received()).isEmpty();
+
+        long next = leases.acquire("support", "next-leader");
+        start(next);
+        awaitStatus(reply, "sent");
+        assertThat(smtp.received()).hasSize(1);
+    }
+
     private SmtpSettings settings() {
         return new SmtpSettings("127.0.0.1", smtp.port(), TransportSecurity.NONE, null, null, SUPPORT, "Help Desk",
                 Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2));
