@@ -65,7 +65,7 @@ public final class Node implements AutoCloseable {
             MailIntake intake = new MailIntake(id -> catalog.find(id, config), id -> catalog.smtp(id, config), db,
                     new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
                     new IngestStore(db, new MailParser(), new TicketsFromMail(), metrics), new MailboxStatusStore(db),
-                    giveUps, config.mail().giveUpAfter(), config.nodeId(), clock);
+                    giveUps, config.mail().giveUpAfter(), config.outbox().claimExpiry(), config.nodeId(), clock);
             started.push(intake);
 
             // last in, first out: on close the node leaves the cluster (stopping its leader work)

@@ -179,6 +179,12 @@ public final class ThreeHostCluster implements AutoCloseable {
         // a leader that cannot reach the mail server or the database hands the mailbox over after this
         c.put("mail.give-up-after", "15s");
         c.put("mail.give-up-cooldown", "60s");
+        // the mail server is one hop away: short SMTP timeouts allow a claim expiry the drain can wait
+        // out, so a reply whose sender was killed mid-send is re-sent (and counted) within the run
+        c.put("smtp.connect-timeout", "2s");
+        c.put("smtp.read-timeout", "5s");
+        c.put("smtp.write-timeout", "5s");
+        c.put("outbox.claim-expiry", "90s");
         c.put("secret.support", SUPPORT_PASSWORD);
         Files.writeString(config(h), c.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining("\n", "", "\n")), StandardCharsets.UTF_8);

@@ -79,9 +79,18 @@ public final class OutboxSender implements AutoCloseable {
 
         /** Every second, 20 a pass, 5 s to 15 min backoff, give up after 100 attempts (about a day). */
         public static Options defaults(SmtpSettings smtp) {
-            Duration expiry = smtp.longestSend().multipliedBy(2);
-            return new Options(Duration.ofSeconds(1), 20, expiry.compareTo(Duration.ofMinutes(15)) < 0 ? Duration.ofMinutes(15) : expiry,
-                    100, Duration.ofSeconds(5), Duration.ofMinutes(15));
+            return new Options(Duration.ofSeconds(1), 20, defaultClaimExpiry(smtp.longestSend()), 100, Duration.ofSeconds(5),
+                    Duration.ofMinutes(15));
+        }
+
+        /** Twice the longest send, and at least 15 minutes. */
+        public static Duration defaultClaimExpiry(Duration longestSend) {
+            Duration expiry = longestSend.multipliedBy(2);
+            return expiry.compareTo(Duration.ofMinutes(15)) < 0 ? Duration.ofMinutes(15) : expiry;
+        }
+
+        public Options withClaimExpiry(Duration expiry) {
+            return new Options(pollInterval, batchSize, expiry, maxAttempts, minBackoff, maxBackoff);
         }
     }
 

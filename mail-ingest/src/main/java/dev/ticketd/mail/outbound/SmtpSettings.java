@@ -59,6 +59,11 @@ public record SmtpSettings(String host, int port, TransportSecurity security, St
                 DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT);
     }
 
+    /** These settings with other timeouts (e.g. from the node's configuration). */
+    public SmtpSettings withTimeouts(Duration connect, Duration read, Duration write) {
+        return new SmtpSettings(host, port, security, user, password, fromAddress, fromName, connect, read, write);
+    }
+
     public boolean authenticates() {
         return !user.isBlank();
     }
@@ -68,6 +73,11 @@ public record SmtpSettings(String host, int port, TransportSecurity security, St
      * must be longer, or a sender that is merely slow could see its row claimed again.
      */
     public Duration longestSend() {
+        return longestSend(connectTimeout, readTimeout, writeTimeout);
+    }
+
+    /** {@link #longestSend()} for these timeouts. */
+    public static Duration longestSend(Duration connectTimeout, Duration readTimeout, Duration writeTimeout) {
         return connectTimeout.plus(writeTimeout).plus(readTimeout.multipliedBy(MAX_REPLIES_PER_MESSAGE));
     }
 

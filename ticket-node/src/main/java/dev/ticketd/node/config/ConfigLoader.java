@@ -5,6 +5,8 @@ import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.db.RetryPolicy;
 import dev.ticketd.db.patroni.PatroniLeader;
 import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.mail.outbound.OutboxSender;
+import dev.ticketd.mail.outbound.SmtpSettings;
 import dev.ticketd.node.web.WebSettings;
 
 import java.io.IOException;
@@ -43,7 +45,8 @@ public final class ConfigLoader {
             "db.retry-budget", "db.web-retry-budget", "db.patroni-urls",
             "zk.address", "zk.session-timeout", "cluster.name",
             "lease.lock-timeout",
-            "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown");
+            "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown",
+            "smtp.connect-timeout", "smtp.read-timeout", "smtp.write-timeout", "outbox.claim-expiry");
     private static final String SECRET_PREFIX = "secret.";
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
@@ -128,12 +131,27 @@ public final class ConfigLoader {
                 r.longValue("mail.max-message-bytes", MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES, 1024, Long.MAX_VALUE),
                 r.atLeast("mail.give-up-after", Duration.ofSeconds(60), Duration.ofSeconds(5)),
                 r.atLeast("mail.give-up-cooldown", Duration.ofMinutes(5), Duration.ofSeconds(1)));
+        NodeConfig.OutboxDefaults outbox = outbox(r);
         String publicUrl = r.optional("http.public-url").orElseGet(() -> "http://"
                 + ("0.0.0.0".equals(web.host()) || "::".equals(web.host()) ? hostname() : web.host()) + ":" + web.port() + "/");
         if (!publicUrl.matches("https?://[^\\s/]+(/.*)?")) {
             throw new ConfigException("http.public-url", "not an http(s) URL: '" + publicUrl + "'");
         }
-        return new NodeConfig(nodeId, web, publicUrl, db, cluster, mail, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets);
+        return new NodeConfig(nodeId, web, publicUrl, db, cluster, mail, outbox, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets);
+    }
+
+    private static NodeConfig.OutboxDefaults outbox(Values r) {
+        Duration connect = r.atLeast("smtp.connect-timeout", SmtpSettings.DEFAULT_CONNECT_TIMEOUT, Duration.ofMillis(100));
+        Duration read = r.atLeast("smtp.read-timeout", SmtpSettings.DEFAULT_READ_TIMEOUT, Duration.ofMillis(100));
+        Duration write = r.atLeast("smtp.write-timeout", SmtpSettings.DEFAULT_WRITE_TIMEOUT, Duration.ofMillis(100));
+        Duration longestSend = SmtpSettings.longestSend(connect, read, write);
+        Duration expiry = r.duration("outbox.claim-expiry", OutboxSender.Options.defaultClaimExpiry(longestSend));
+        if (expiry.compareTo(longestSend) <= 0) {
+            throw new ConfigException("outbox.claim-expiry", "must be longer than the longest SMTP send the smtp.*-timeout "
+                    + "settings allow (" + longestSend.toSeconds() + " s: connect + write + 12 replies), was "
+                    + expiry.toSeconds() + " s; a shorter expiry would send a mail twice while its first send is still running");
+        }
+        return new NodeConfig.OutboxDefaults(connect, read, write, expiry);
     }
 
     /** {@code db.pool-size} → {@code TICKETD_DB_POOL_SIZE}. */

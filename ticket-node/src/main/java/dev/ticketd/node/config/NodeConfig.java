@@ -17,11 +17,12 @@ import java.util.Optional;
  * @param database         how to reach PostgreSQL
  * @param cluster          how to join the Helix cluster over ZooKeeper
  * @param mail             defaults for every mailbox reader
+ * @param outbox           how every mailbox's outbox is sent
  * @param leaseLockTimeout how long taking a mailbox lease may wait for a stale holder's lock
  * @param secrets          mailbox secrets by reference ({@code secret.REF} / {@code TICKETD_SECRET_REF}); never logged
  */
 public record NodeConfig(String nodeId, WebSettings web, String publicUrl, DatabaseSettings database, ClusterSettings cluster, MailDefaults mail,
-                         Duration leaseLockTimeout, Map<String, String> secrets) {
+                         OutboxDefaults outbox, Duration leaseLockTimeout, Map<String, String> secrets) {
 
     /**
      * Reader settings that apply to every mailbox of this node.
@@ -31,6 +32,17 @@ public record NodeConfig(String nodeId, WebSettings web, String publicUrl, Datab
      */
     public record MailDefaults(Duration pollInterval, Duration ioTimeout, long maxMessageBytes, Duration giveUpAfter,
                                Duration giveUpCoolDown) {
+    }
+
+    /**
+     * Outbound mail settings that apply to every mailbox of this node.
+     *
+     * @param claimExpiry a row left 'sending' this long by a sender that stopped mid-send is sent
+     *                    again (a possible duplicate); longer than the longest send these SMTP
+     *                    timeouts allow (checked when the configuration is loaded)
+     */
+    public record OutboxDefaults(Duration smtpConnectTimeout, Duration smtpReadTimeout, Duration smtpWriteTimeout,
+                                 Duration claimExpiry) {
     }
 
     public NodeConfig {
@@ -44,6 +56,6 @@ public record NodeConfig(String nodeId, WebSettings web, String publicUrl, Datab
     @Override
     public String toString() {
         return "NodeConfig[nodeId=" + nodeId + ", web=" + web + ", database=" + database + ", cluster=" + cluster + ", mail=" + mail
-                + ", leaseLockTimeout=" + leaseLockTimeout + ", secrets=" + secrets.keySet() + "]";
+                + ", outbox=" + outbox + ", leaseLockTimeout=" + leaseLockTimeout + ", secrets=" + secrets.keySet() + "]";
     }
 }

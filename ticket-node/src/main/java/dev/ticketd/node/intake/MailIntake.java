@@ -50,6 +50,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
     private final PassListener passListener;
     private final GiveUps giveUps;
     private final Duration giveUpAfter;
+    private final Duration outboxClaimExpiry;
     private final String nodeId;
     private final Clock clock;
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
@@ -58,10 +59,12 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
     /**
      * @param mailboxes how to read a mailbox (settings as they are now in the database)
      * @param smtp      how to send its outbox, or empty when it has no SMTP server
+     * @param outboxClaimExpiry when a row left 'sending' by a sender that stopped is sent again
      */
     public MailIntake(Function<String, Optional<MailboxSettings>> mailboxes, Function<String, Optional<SmtpSettings>> smtp,
                       Database db, MailboxLeases leases, IngestStore store,
-                      PassListener passListener, GiveUps giveUps, Duration giveUpAfter, String nodeId, Clock clock) {
+                      PassListener passListener, GiveUps giveUps, Duration giveUpAfter, Duration outboxClaimExpiry,
+                      String nodeId, Clock clock) {
         this.mailboxes = mailboxes;
         this.smtp = smtp;
         this.db = db;
@@ -70,6 +73,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         this.passListener = passListener;
         this.giveUps = giveUps;
         this.giveUpAfter = giveUpAfter;
+        this.outboxClaimExpiry = outboxClaimExpiry;
         this.nodeId = nodeId;
         this.clock = clock;
     }
@@ -242,7 +246,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                     log.warn("mailbox={} has no SMTP server configured: its outbox is not sent", mailboxId);
                     return null;
                 }
-                return new OutboxSender(mailboxId, smtpSettings.get(), db, epoch, clock);
+                return new OutboxSender(mailboxId, smtpSettings.get(), db, epoch, clock,
+                        OutboxSender.Options.defaults(smtpSettings.get()).withClaimExpiry(outboxClaimExpiry));
             } catch (RuntimeException e) {
                 log.error("mailbox={} outbox not sent: its SMTP settings are unusable: {}", mailboxId, e.getMessage());
                 return null;

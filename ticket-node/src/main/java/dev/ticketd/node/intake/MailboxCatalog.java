@@ -137,7 +137,9 @@ public final class MailboxCatalog {
                 .filter(r -> r.getSmtpHost() != null && !r.getSmtpHost().isBlank() && r.getSmtpPort() != null)
                 .map(r -> SmtpSettings.of(r.getSmtpHost(), r.getSmtpPort(), TransportSecurity.parse(r.getSmtpSecurity()),
                         r.getSmtpUser() == null ? "" : r.getSmtpUser(), r.getSmtpUser() == null ? "" : secret(r, config),
-                        r.getAddress(), r.getDisplayName()));
+                        r.getAddress(), r.getDisplayName())
+                        .withTimeouts(config.outbox().smtpConnectTimeout(), config.outbox().smtpReadTimeout(),
+                                config.outbox().smtpWriteTimeout()));
     }
 
     /** Pauses ({@code false}) or resumes a mailbox for good, across restarts. */

@@ -46,6 +46,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theOutboxClaimExpiryFollowsTheSmtpTimeoutsAndMustOutlastTheLongestSend() {
+        NodeConfig defaults = ConfigLoader.fromMap(minimal(), Map.of());
+        assertThat(defaults.outbox().claimExpiry()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(defaults.outbox().smtpReadTimeout()).isEqualTo(Duration.ofSeconds(30));
+
+        NodeConfig quick = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_SMTP_CONNECT_TIMEOUT", "2s",
+                "TICKETD_SMTP_READ_TIMEOUT", "5s", "TICKETD_SMTP_WRITE_TIMEOUT", "5s", "TICKETD_OUTBOX_CLAIM_EXPIRY", "90s"));
+        assertThat(quick.outbox().claimExpiry()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(quick.outbox().smtpConnectTimeout()).isEqualTo(Duration.ofSeconds(2));
+
+        // 2 s connect + 5 s write + 12 replies of up to 5 s = 67 s: an expiry of 60 s could re-send a mail still being sent
+        assertThatThrownBy(() -> ConfigLoader.fromMap(minimal(), Map.of("TICKETD_SMTP_CONNECT_TIMEOUT", "2s",
+                "TICKETD_SMTP_READ_TIMEOUT", "5s", "TICKETD_SMTP_WRITE_TIMEOUT", "5s", "TICKETD_OUTBOX_CLAIM_EXPIRY", "60s")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("outbox.claim-expiry").hasMessageContaining("67 s");
+    }
+
+    @Test
     void patroniAddressesAreReadAndABadOneNamesItsKey() {
         assertThat(ConfigLoader.fromMap(minimal(), Map.of()).database().patroniUrls()).isEmpty();
         NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_DB_PATRONI_URLS", "http://10.0.0.1:8008,http://10.0.0.2:8008"));
