@@ -1,5 +1,7 @@
 package dev.ticketd.node.web;
 
+import com.fasterxml.jackson.core.Base64Variant;
+import com.fasterxml.jackson.core.Base64Variants;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -82,6 +84,8 @@ public final class WebServer implements AutoCloseable {
             config.startup.showOldJavalinVersionWarning = false;
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
+            // ctx.body() and urlencoded forms on every route; the API's reply route reads its larger
+            // JSON (files in base64) with a limit of its own (TicketApi.MAX_REPLY_REQUEST_BYTES)
             config.http.maxRequestSize = 1_000_000;
             config.jsonMapper(new JavalinJackson(objectMapper(), false));
             config.fileRenderer(new JteRenderer());
@@ -126,6 +130,8 @@ public final class WebServer implements AutoCloseable {
         return new ObjectMapper()
                 .registerModule(new JavaTimeModule())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                // byte[] fields (reply attachments) are base64; like java.util.Base64, padding is optional
+                .setBase64Variant(Base64Variants.MIME_NO_LINEFEEDS.withReadPadding(Base64Variant.PaddingReadBehaviour.PADDING_ALLOWED));
     }
 }
