@@ -8,8 +8,10 @@ import org.jooq.impl.DSL;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Optional;
 
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
@@ -20,18 +22,36 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
  * The outbox rows of one mailbox as its sender sees them: claim one, record what became of it.
  * Every method is one short transaction; none is ever open while SMTP talks. A staff reply's mail
  * body is built at the claim ({@link ReplyBody}): the typed text, the mailbox's signature, the
- * previous message quoted. Times are the
+ * previous message quoted; its files are read at the claim too. Times are the
  * database's ({@code now()}), so claims and backoffs mean the same on every node whatever their
  * clocks say.
  */
 final class OutboxRows {
 
-    /** A row claimed for sending. {@code attempt} (the row's attempts after the claim) identifies the claim. */
+    /**
+     * A row claimed for sending. {@code attempt} (the row's attempts after the claim) identifies the
+     * claim. {@code attachments} are the files of a staff reply's ticket message, in the order they
+     * were stored; none for acknowledgements.
+     */
     record Claimed(long id, String kind, String messageId, String to, String subject, String body,
-                   Optional<String> inReplyTo, Optional<String> references, int attempt, boolean reclaimed) {
+                   Optional<String> inReplyTo, Optional<String> references, int attempt, boolean reclaimed,
+                   List<Attachment> attachments) {
+
+        Claimed {
+            attachments = List.copyOf(attachments);
+        }
 
         boolean automatic() {
             return "ack".equals(kind);
+        }
+    }
+
+    /** A file sent with a reply, as stored: a clean file name and a lower-case {@code type/subtype}. */
+    record Attachment(String filename, String contentType, byte[] content) {
+
+        @Override
+        public String toString() {
+            return "Attachment[" + filename + ", " + contentType + ", " + content.length + " bytes]";
         }
     }
 
@@ -92,15 +112,29 @@ final class OutboxRows {
                             OUTBOX.IN_REPLY_TO, OUTBOX.REFERENCES_HEADER, OUTBOX.ATTEMPTS, OUTBOX.TICKET_ID, OUTBOX.TICKET_MESSAGE_ID)
                     .fetchOne();
             String body = row.get(OUTBOX.BODY_TEXT);
+            List<Attachment> attachments = List.of();
             if ("reply".equals(row.get(OUTBOX.KIND))) {
                 body = ReplyBody.compose(body, signature(tx), previousMessage(tx, row.get(OUTBOX.TICKET_ID),
                         row.get(OUTBOX.TICKET_MESSAGE_ID)));
+                attachments = attachments(tx, row.get(OUTBOX.TICKET_MESSAGE_ID));
             }
             return Optional.of(new Claimed(row.get(OUTBOX.ID), row.get(OUTBOX.KIND), row.get(OUTBOX.MESSAGE_ID),
                     row.get(OUTBOX.TO_ADDRESS), row.get(OUTBOX.SUBJECT), body,
                     Optional.ofNullable(row.get(OUTBOX.IN_REPLY_TO)), Optional.ofNullable(row.get(OUTBOX.REFERENCES_HEADER)),
-                    row.get(OUTBOX.ATTEMPTS), reclaimed));
+                    row.get(OUTBOX.ATTEMPTS), reclaimed, attachments));
         });
+    }
+
+    /** The files of a reply's ticket message (none for a row without one). */
+    private static List<Attachment> attachments(DSLContext tx, Long ticketMessageId) {
+        if (ticketMessageId == null) {
+            return List.of();
+        }
+        return tx.select(ATTACHMENT.FILENAME, ATTACHMENT.CONTENT_TYPE, ATTACHMENT.CONTENT)
+                .from(ATTACHMENT)
+                .where(ATTACHMENT.TICKET_MESSAGE_ID.eq(ticketMessageId))
+                .orderBy(ATTACHMENT.ID)
+                .fetch(r -> new Attachment(r.get(ATTACHMENT.FILENAME), r.get(ATTACHMENT.CONTENT_TYPE), r.get(ATTACHMENT.CONTENT)));
     }
 
     private Optional<String> signature(DSLContext tx) {

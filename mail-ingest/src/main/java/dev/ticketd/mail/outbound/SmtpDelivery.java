@@ -1,6 +1,7 @@
 package dev.ticketd.mail.outbound;
 
 import dev.ticketd.mail.TransportSecurity;
+import jakarta.activation.DataHandler;
 import jakarta.mail.Address;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message;
@@ -8,9 +9,14 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
+import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
 import jakarta.mail.internet.MimeUtility;
+import jakarta.mail.internet.ParseException;
+import jakarta.mail.util.ByteArrayDataSource;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
@@ -19,6 +25,7 @@ import org.eclipse.angus.mail.smtp.SMTPTransport;
 import java.io.UnsupportedEncodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
+import java.util.Locale;
 import java.util.Properties;
 import java.util.function.Supplier;
 
@@ -108,7 +115,18 @@ final class SmtpDelivery implements AutoCloseable {
         m.setRecipient(Message.RecipientType.TO, new InternetAddress(row.to()));
         m.setSubject(row.subject(), StandardCharsets.UTF_8.name());
         m.setSentDate(now.get());
-        m.setText(row.body(), StandardCharsets.UTF_8.name());
+        if (row.attachments().isEmpty()) {
+            m.setText(row.body(), StandardCharsets.UTF_8.name());
+        } else {
+            MimeMultipart mixed = new MimeMultipart("mixed");
+            MimeBodyPart text = new MimeBodyPart();
+            text.setText(row.body(), StandardCharsets.UTF_8.name());
+            mixed.addBodyPart(text);
+            for (OutboxRows.Attachment a : row.attachments()) {
+                mixed.addBodyPart(attachmentPart(a));
+            }
+            m.setContent(mixed);
+        }
         if (row.inReplyTo().isPresent()) {
             m.setHeader("In-Reply-To", angle(row.inReplyTo().get()));
         }
@@ -123,6 +141,26 @@ final class SmtpDelivery implements AutoCloseable {
         }
         m.saveChanges();
         return m;
+    }
+
+    /**
+     * One file, base64 whatever its type, so that a text file's line ends arrive as stored; its
+     * name as {@link AttachmentHeaders} writes it.
+     */
+    static MimeBodyPart attachmentPart(OutboxRows.Attachment a) throws MessagingException, UnsupportedEncodingException {
+        String type;
+        try {
+            type = new ContentType(a.contentType()).getBaseType().toLowerCase(Locale.ROOT);
+        } catch (ParseException e) {
+            type = "application/octet-stream"; // stored types are checked; never fail a reply over one
+        }
+        MimeBodyPart part = new MimeBodyPart();
+        part.setDataHandler(new DataHandler(new ByteArrayDataSource(a.content(), type)));
+        // after setDataHandler, which drops these headers; saveChanges keeps them once set
+        part.setHeader("Content-Type", AttachmentHeaders.contentType(type, a.filename()));
+        part.setHeader("Content-Disposition", AttachmentHeaders.disposition(a.filename()));
+        part.setHeader("Content-Transfer-Encoding", "base64");
+        return part;
     }
 
     private Transport connected() throws MessagingException {

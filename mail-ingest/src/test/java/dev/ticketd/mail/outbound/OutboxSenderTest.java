@@ -7,12 +7,14 @@ import dev.ticketd.db.generated.tables.records.OutboxRecord;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
+import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,6 +22,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
@@ -117,6 +120,42 @@ class OutboxSenderTest {
         assertThat(smtp.received().get(0).getHeader("In-Reply-To", null)).isEqualTo("<p1@example.test>");
         assertThat(db.dsl().select(TICKET_MESSAGE.BODY_TEXT).from(TICKET_MESSAGE).where(TICKET_MESSAGE.ID.eq(reply))
                 .fetchSingle(TICKET_MESSAGE.BODY_TEXT)).isEqualTo("Please send us a test page.");
+    }
+
+    @Test
+    void theFilesOfAStaffReplyAreReadAtTheClaimAndSentAfterTheText() throws Exception {
+        smtp.start();
+        long staff = db.dsl().insertInto(STAFF_USER).set(STAFF_USER.EMAIL, "bob@desk.example.test")
+                .set(STAFF_USER.DISPLAY_NAME, "Bob").set(STAFF_USER.PASSWORD_HASH, "x").returning(STAFF_USER.ID)
+                .fetchOne(STAFF_USER.ID);
+        long reply = message("outbound", null, staff, "The manual is attached.");
+        byte[] manual = {'%', 'P', 'D', 'F', 0, 1, 2, (byte) 0xfe};
+        byte[] greeting = "Grüße\n".getBytes(StandardCharsets.UTF_8);
+        attachment(reply, "manual.pdf", "application/pdf", manual);
+        attachment(reply, "Grüße.txt", "text/plain", greeting);
+        long id = queue("reply", "<reply.files@desk.example.test>", null);
+        db.dsl().update(OUTBOX).set(OUTBOX.TICKET_MESSAGE_ID, reply).set(OUTBOX.BODY_TEXT, "The manual is attached.")
+                .where(OUTBOX.ID.eq(id)).execute();
+        start(epoch);
+
+        awaitStatus(id, "sent");
+
+        MimeMessage m = smtp.received().get(0);
+        assertThat(m.isMimeType("multipart/mixed")).isTrue();
+        Multipart parts = (Multipart) m.getContent();
+        assertThat(parts.getCount()).isEqualTo(3);
+        assertThat(parts.getBodyPart(0).getContent().toString()).startsWith("The manual is attached.");
+        assertThat(parts.getBodyPart(1).getFileName()).isEqualTo("manual.pdf");
+        assertThat(parts.getBodyPart(1).isMimeType("application/pdf")).isTrue();
+        assertThat(parts.getBodyPart(1).getInputStream().readAllBytes()).isEqualTo(manual);
+        assertThat(parts.getBodyPart(2).getFileName()).isEqualTo("Grüße.txt");
+        assertThat(parts.getBodyPart(2).getInputStream().readAllBytes()).isEqualTo(greeting);
+    }
+
+    private void attachment(long ticketMessage, String filename, String type, byte[] content) {
+        db.dsl().insertInto(ATTACHMENT).set(ATTACHMENT.TICKET_MESSAGE_ID, ticketMessage).set(ATTACHMENT.FILENAME, filename)
+                .set(ATTACHMENT.CONTENT_TYPE, type).set(ATTACHMENT.SIZE_BYTES, (long) content.length)
+                .set(ATTACHMENT.CONTENT, content).execute();
     }
 
     private long message(String kind, Long contact, Long staff, String text) {

@@ -10,9 +10,12 @@ import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
@@ -23,9 +26,10 @@ import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 
 /**
- * Staff replies. A reply is created at most once per idempotency key: the message, its outbox
- * row, the ticket's timestamps and the audit entry commit together or not at all, so a double
- * submit, a client retry or a retry after a failover returns the reply already stored.
+ * Staff replies. A reply is created at most once per idempotency key: the message, its
+ * attachments, its outbox row, the ticket's timestamps and the audit entry commit together or not
+ * at all, so a double submit, a client retry or a retry after a failover returns the reply
+ * already stored (with the attachments of the first request; a replay's files are not stored).
  */
 public final class ReplyService {
 
@@ -54,6 +58,16 @@ public final class ReplyService {
     }
 
     public ReplyResult reply(long ticketId, StaffUser author, String body, String idempotencyKey) {
+        return reply(ticketId, author, body, idempotencyKey, List.of());
+    }
+
+    /**
+     * @param attachments files to send with the reply (see {@link ReplyAttachments} for the limits);
+     *                    stored as given apart from a cleaned file name and content type
+     * @throws InvalidRequestException when the text, the key or a file is not acceptable; nothing is stored
+     */
+    public ReplyResult reply(long ticketId, StaffUser author, String body, String idempotencyKey,
+                             List<ReplyAttachment> attachments) {
         if (body == null || body.isBlank()) {
             throw new InvalidRequestException("the reply is empty; write a message before sending");
         }
@@ -63,16 +77,18 @@ public final class ReplyService {
         if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
             throw new InvalidRequestException("an idempotency key of 1 to " + MAX_KEY_LENGTH + " characters is required");
         }
+        List<ReplyAttachment> files = ReplyAttachments.checked(attachments);
         // Replayed after a failover, the idempotency key makes this return the reply already stored.
-        ReplyResult result = writes.write(tx -> replyInTransaction(tx, ticketId, author, body, idempotencyKey));
+        ReplyResult result = writes.write(tx -> replyInTransaction(tx, ticketId, author, body, idempotencyKey, files));
         if (result.created()) {
-            log.info("ticket reply stored ticket={} message={} staff={} mailQueued={}",
-                    ticketId, result.message().id(), author.id(), result.mailQueued());
+            log.info("ticket reply stored ticket={} message={} staff={} mailQueued={} attachments={}",
+                    ticketId, result.message().id(), author.id(), result.mailQueued(), files.size());
         }
         return result;
     }
 
-    private ReplyResult replyInTransaction(DSLContext tx, long ticketId, StaffUser author, String body, String key) {
+    private ReplyResult replyInTransaction(DSLContext tx, long ticketId, StaffUser author, String body, String key,
+                                           List<ReplyAttachment> files) {
         // Locking the ticket serialises replies to it, so the "latest inbound" and the timestamps agree.
         Record ticket = tx.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.MAILBOX_ID, CONTACT.EMAIL)
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
@@ -95,6 +111,18 @@ public final class ReplyService {
             return existing(tx, ticketId, key);
         }
         long messageId = inserted.get(TICKET_MESSAGE.ID);
+        List<AttachmentInfo> stored = new ArrayList<>(files.size());
+        for (ReplyAttachment file : files) {
+            long id = tx.insertInto(ATTACHMENT)
+                    .set(ATTACHMENT.TICKET_MESSAGE_ID, messageId)
+                    .set(ATTACHMENT.FILENAME, file.filename())
+                    .set(ATTACHMENT.CONTENT_TYPE, file.contentType())
+                    .set(ATTACHMENT.SIZE_BYTES, (long) file.content().length)
+                    .set(ATTACHMENT.CONTENT, file.content())
+                    .returning(ATTACHMENT.ID)
+                    .fetchOne(ATTACHMENT.ID);
+            stored.add(new AttachmentInfo(id, file.filename(), file.contentType(), file.content().length));
+        }
         String mailboxId = ticket.get(TICKET.MAILBOX_ID);
         boolean mailQueued = false;
         if (mailboxId != null) {
@@ -127,7 +155,8 @@ public final class ReplyService {
                 .set(TICKET.LAST_MESSAGE_AT, inserted.get(TICKET_MESSAGE.CREATED_AT))
                 .where(TICKET.ID.eq(ticketId))
                 .execute();
-        String detail = "{\"ticketMessageId\":" + messageId + ",\"mailQueued\":" + mailQueued + "}";
+        String detail = "{\"ticketMessageId\":" + messageId + ",\"mailQueued\":" + mailQueued
+                + ",\"attachments\":" + stored.size() + "}";
         tx.insertInto(AUDIT_LOG)
                 .set(AUDIT_LOG.ACTOR, author.email())
                 .set(AUDIT_LOG.ACTION, "ticket.reply")
@@ -135,7 +164,7 @@ public final class ReplyService {
                 .set(AUDIT_LOG.DETAIL, JSONB.valueOf(detail))
                 .execute();
         ThreadMessage message = new ThreadMessage(messageId, "outbound", author.displayName(), body,
-                inserted.get(TICKET_MESSAGE.CREATED_AT), null);
+                inserted.get(TICKET_MESSAGE.CREATED_AT), null, null, stored);
         return new ReplyResult(message, true, mailQueued);
     }
 
@@ -159,9 +188,15 @@ public final class ReplyService {
             throw new ConflictException("this idempotency key was already used for a reply to another ticket; "
                     + "use a new key for a new reply");
         }
+        List<AttachmentInfo> attachments = tx.select(ATTACHMENT.ID, ATTACHMENT.FILENAME, ATTACHMENT.CONTENT_TYPE, ATTACHMENT.SIZE_BYTES)
+                .from(ATTACHMENT)
+                .where(ATTACHMENT.TICKET_MESSAGE_ID.eq(row.get(TICKET_MESSAGE.ID)))
+                .orderBy(ATTACHMENT.ID)
+                .fetch(a -> new AttachmentInfo(a.get(ATTACHMENT.ID), a.get(ATTACHMENT.FILENAME), a.get(ATTACHMENT.CONTENT_TYPE),
+                        a.get(ATTACHMENT.SIZE_BYTES)));
         ThreadMessage message = new ThreadMessage(row.get(TICKET_MESSAGE.ID), row.get(TICKET_MESSAGE.KIND),
                 row.get("author", String.class), row.get(TICKET_MESSAGE.BODY_TEXT), row.get(TICKET_MESSAGE.CREATED_AT),
-                row.get(TICKET_MESSAGE.INBOUND_MESSAGE_ID));
+                row.get(TICKET_MESSAGE.INBOUND_MESSAGE_ID), null, attachments);
         return new ReplyResult(message, false, Boolean.TRUE.equals(row.get("queued", Boolean.class)));
     }
 

@@ -17,7 +17,7 @@ public record ThreadMessage(long id, String kind, String author, String bodyText
         attachments = List.copyOf(attachments);
     }
 
-    /** A message without HTML and attachments (staff replies and notes). */
+    /** A message without HTML and attachments. */
     public ThreadMessage(long id, String kind, String author, String bodyText, OffsetDateTime createdAt,
                          Long inboundMessageId) {
         this(id, kind, author, bodyText, createdAt, inboundMessageId, null, List.of());

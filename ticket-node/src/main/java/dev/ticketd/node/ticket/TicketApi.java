@@ -1,18 +1,46 @@
 package dev.ticketd.node.ticket;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
+import dev.ticketd.node.web.LimitedBody;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
+
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /** JSON API handlers for tickets under {@code /api/v1}: same services as the pages. */
 public final class TicketApi {
 
     public static final int DEFAULT_LIMIT = 50;
 
-    /** The JSON body of {@code POST /api/v1/tickets/{id}/replies}. */
-    public record ReplyRequest(String body) {
+    /** The JSON body of {@code POST /api/v1/tickets/{id}/replies}; {@code attachments} may be absent. */
+    public record ReplyRequest(String body, List<AttachmentRequest> attachments) {
     }
+
+    /** A file of a reply. Jackson decodes {@code contentBase64} (standard base64) straight into bytes, never into a String. */
+    public record AttachmentRequest(String filename, String contentType, @JsonProperty("contentBase64") byte[] content) {
+    }
+
+    /**
+     * The largest reply request read: the files' limit base64-encoded (4 bytes for every 3) plus
+     * 1 MiB for the text (at most 100,000 characters, at most 6 bytes each JSON-escaped), the file
+     * names and the padding. Only this route reads that much; every other keeps Javalin's limit.
+     */
+    public static final long MAX_REPLY_REQUEST_BYTES = 4 * ((ReplyAttachments.MAX_TOTAL_BYTES + 2) / 3) + 1024 * 1024;
+
+    private static final String REPLY_SHAPE = "the request body must be JSON like {\"body\": \"text of the reply\", "
+            + "\"attachments\": [{\"filename\": \"a.pdf\", \"contentType\": \"application/pdf\", \"contentBase64\": \"…\"}]}"
+            + " (attachments are optional)";
+    private static final String REPLY_TOO_LARGE = "the request is larger than " + ReplyAttachments.megabytes(MAX_REPLY_REQUEST_BYTES)
+            + "; a reply may carry at most " + ReplyAttachments.MAX_FILES + " files of at most "
+            + ReplyAttachments.megabytes(ReplyAttachments.MAX_FILE_BYTES) + " each and "
+            + ReplyAttachments.megabytes(ReplyAttachments.MAX_TOTAL_BYTES) + " together (before base64)";
 
     private final TicketQueries queries;
     private final ReplyService replies;
@@ -43,17 +71,55 @@ public final class TicketApi {
         if (key == null || key.isBlank()) {
             throw HttpProblem.badRequest("the Idempotency-Key header is required (e.g. a random UUID per reply)");
         }
-        ReplyRequest request;
-        try {
-            request = ctx.bodyAsClass(ReplyRequest.class);
-        } catch (Exception e) { // Jackson's parse errors arrive as (sneakily thrown) checked exceptions
-            throw HttpProblem.badRequest("the request body must be JSON like {\"body\": \"text of the reply\"}");
-        }
+        ReplyRequest request = readReplyRequest(ctx);
         if (request == null || request.body() == null || request.body().isBlank()) {
             throw HttpProblem.badRequest("\"body\" is required and must not be empty");
         }
-        ReplyService.ReplyResult result = replies.reply(id, Pages.user(ctx), request.body(), key.strip());
+        ReplyService.ReplyResult result = replies.reply(id, Pages.user(ctx), request.body(), key.strip(),
+                attachments(request.attachments()));
         ctx.status(result.created() ? 201 : 200).json(result.message());
+    }
+
+    private static ReplyRequest readReplyRequest(Context ctx) {
+        try (InputStream body = LimitedBody.open(ctx, MAX_REPLY_REQUEST_BYTES, REPLY_TOO_LARGE)) {
+            return ctx.jsonMapper().fromJsonStream(body, ReplyRequest.class);
+        } catch (HttpProblem e) {
+            throw e;
+        } catch (Exception e) { // Jackson's and the stream's errors arrive as (sneakily thrown) checked exceptions
+            if (LimitedBody.tooLarge(e)) {
+                throw new HttpProblem(413, REPLY_TOO_LARGE);
+            }
+            if (e instanceof InvalidFormatException bad && bad.getTargetType() == byte[].class) {
+                throw HttpProblem.badRequest(path(bad) + " is not valid base64");
+            }
+            if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+                throw HttpProblem.badRequest(path(mapping) + " has the wrong type; " + REPLY_SHAPE);
+            }
+            throw HttpProblem.badRequest(REPLY_SHAPE);
+        }
+    }
+
+    /** Where in the request a mapping error is, as a client would write it: {@code attachments[1].contentBase64}. */
+    static String path(JsonMappingException e) {
+        return e.getPath().stream()
+                .map(r -> r.getFieldName() != null ? "." + r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining())
+                .replaceFirst("^\\.", "");
+    }
+
+    private static List<ReplyAttachment> attachments(List<AttachmentRequest> given) {
+        if (given == null) {
+            return List.of();
+        }
+        List<ReplyAttachment> files = new ArrayList<>(given.size());
+        for (int i = 0; i < given.size(); i++) {
+            AttachmentRequest a = given.get(i);
+            if (a == null || a.content() == null) {
+                throw HttpProblem.badRequest("attachments[" + i + "].contentBase64 is required: the file's bytes in base64");
+            }
+            files.add(new ReplyAttachment(a.filename(), a.contentType(), a.content()));
+        }
+        return files;
     }
 
     static int parseLimit(String value) {

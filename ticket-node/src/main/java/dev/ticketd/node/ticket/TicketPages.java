@@ -7,9 +7,14 @@ import dev.ticketd.node.web.HttpProblem;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
+import io.javalin.http.UploadedFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -48,7 +53,7 @@ public final class TicketPages {
         String notice = "mail".equals(sent) ? "Reply saved; it will be emailed to the requester."
                 : "stored".equals(sent) ? "Reply saved. This ticket has no mailbox, so it was not emailed."
                 : null;
-        renderTicket(ctx, 200, Freshness.note(ctx, queries.detail(id)), "", UUID.randomUUID().toString(), null, notice);
+        renderTicket(ctx, 200, Freshness.note(ctx, queries.detail(id)), "", UUID.randomUUID().toString(), null, notice, List.of());
     }
 
     public void reply(Context ctx) {
@@ -58,15 +63,19 @@ public final class TicketPages {
         if (key == null || key.isBlank()) {
             throw HttpProblem.badRequest("the reply form has no idempotency key; reload the ticket page and send again");
         }
+        List<ReplyAttachment> files = uploadedFiles(ctx);
+        // a page cannot hand chosen files back to the browser: when it comes back, it names them
+        List<String> chooseAgain = files.stream().map(f -> ReplyAttachments.filename(f.filename())).toList();
         if (body.isBlank()) {
-            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, "The reply is empty; write a message before sending.", null);
+            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, "The reply is empty; write a message before sending.",
+                    null, chooseAgain);
             return;
         }
         ReplyService.ReplyResult result;
         try {
-            result = replies.reply(id, Pages.user(ctx), body, key);
+            result = replies.reply(id, Pages.user(ctx), body, key, files);
         } catch (InvalidRequestException e) {
-            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, e.getMessage(), null);
+            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, e.getMessage(), null, chooseAgain);
             return;
         } catch (NotFoundException | ConflictException e) {
             throw e;
@@ -76,20 +85,43 @@ public final class TicketPages {
             log.warn("reply not saved, database unavailable errorId={} ticket={} reason={}", errorId, id, e.getMessage());
             rerenderAfterFailure(ctx, id, body, key, "Your reply was not saved: " + DatabaseUnavailableException.USER_MESSAGE
                     + ". Your text is kept below; press Send again in a moment — it will not be sent twice (error id "
-                    + errorId + ").");
+                    + errorId + ").", chooseAgain);
             return;
         } catch (RuntimeException e) {
             // Something else went wrong: keep what the agent typed and the same key, so pressing
             // Send again can never create the reply twice.
             String errorId = ErrorMapping.logFailure(ctx, e);
             rerenderAfterFailure(ctx, id, body, key, "Your reply could not be saved (error id " + errorId
-                    + "). Your text is kept below; press Send again in a moment — it will not be sent twice.");
+                    + "). Your text is kept below; press Send again in a moment — it will not be sent twice.", chooseAgain);
             return;
         }
         ctx.redirect("/tickets/" + id + "?sent=" + (result.mailQueued() ? "mail" : "stored"), HttpStatus.SEE_OTHER);
     }
 
-    private void rerenderAfterFailure(Context ctx, long id, String body, String key, String message) {
+    /**
+     * The files of the form's {@code attachments} input. A browser sends one empty part without a
+     * name when no file was chosen; that is no file. Jetty has already held the upload to
+     * {@code WebServer}'s multipart caps; {@link ReplyAttachments} judges the rest.
+     */
+    private static List<ReplyAttachment> uploadedFiles(Context ctx) {
+        if (!ctx.isMultipartFormData()) {
+            return List.of();
+        }
+        List<ReplyAttachment> files = new ArrayList<>();
+        for (UploadedFile file : ctx.uploadedFiles("attachments")) {
+            if ((file.filename() == null || file.filename().isEmpty()) && file.size() == 0) {
+                continue;
+            }
+            try (InputStream in = file.content()) {
+                files.add(new ReplyAttachment(file.filename(), file.contentType(), in.readAllBytes()));
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading an uploaded file", e);
+            }
+        }
+        return files;
+    }
+
+    private void rerenderAfterFailure(Context ctx, long id, String body, String key, String message, List<String> chooseAgain) {
         ctx.header("Retry-After", "5");
         TicketDetail ticket;
         try {
@@ -97,7 +129,7 @@ public final class TicketPages {
         } catch (RuntimeException again) {
             ticket = null; // the form alone, with the text, is what matters now
         }
-        renderTicket(ctx, 503, ticket, body, key, message, null, id);
+        renderTicket(ctx, 503, ticket, body, key, message, null, id, chooseAgain);
     }
 
     /** {@code GET /attachments/{id}}: the bytes, with headers that never let them run as our page. */
@@ -112,13 +144,16 @@ public final class TicketPages {
     }
 
     private static void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
-                                     String error, String notice) {
-        renderTicket(ctx, status, ticket, body, key, error, notice, ticket.id());
+                                     String error, String notice, List<String> chooseAgain) {
+        renderTicket(ctx, status, ticket, body, key, error, notice, ticket.id(), chooseAgain);
     }
 
-    /** {@code ticket} may be null when it could not be loaded; the page then shows only the reply form. */
+    /**
+     * {@code ticket} may be null when it could not be loaded; the page then shows only the reply form.
+     * {@code chooseAgain} names the files the request carried, which the form cannot keep.
+     */
     private static void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
-                                     String error, String notice, long ticketId) {
+                                     String error, String notice, long ticketId, List<String> chooseAgain) {
         Map<String, Object> model = new HashMap<>();
         model.put("ticket", ticket);
         model.put("ticketId", ticketId);
@@ -127,6 +162,7 @@ public final class TicketPages {
         model.put("idempotencyKey", key);
         model.put("error", error);
         model.put("notice", notice);
+        model.put("chooseAgain", chooseAgain);
         ctx.status(status);
         Pages.render(ctx, "ticket.jte", model);
     }

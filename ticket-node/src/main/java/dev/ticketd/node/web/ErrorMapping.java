@@ -9,6 +9,8 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.validation.ValidationException;
+import jakarta.servlet.ServletException;
+import org.eclipse.jetty.http.HttpException;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +44,15 @@ public final class ErrorMapping {
         routes.exception(HttpResponseException.class, (e, ctx) -> respond(ctx, e.getStatus(),
                 e.getStatus() == 404 ? "there is nothing at " + ctx.path() : e.getMessage(), null));
         routes.exception(DatabaseUnavailableException.class, (e, ctx) -> unavailable(ctx, e));
+        routes.exception(ServletException.class, (e, ctx) -> {
+            HttpException refused = jettyRefusal(e);
+            if (refused != null) { // e.g. a multipart form above WebServer's caps or cut short
+                respond(ctx, refused.getCode(), "the form could not be read: it was malformed, or larger than "
+                        + WebServer.MAX_MULTIPART_BYTES / (1024 * 1024) + " MB; nothing was saved", null);
+            } else {
+                respond(ctx, 500, "the server could not complete this request; try again, and tell an administrator if it persists", e);
+            }
+        });
         routes.exception(DataAccessException.class, (e, ctx) -> {
             if (RetryableFailures.isRetryable(e)) {
                 unavailable(ctx, e); // a read that found no server (e.g. a single-server database restarting)
@@ -51,6 +62,16 @@ public final class ErrorMapping {
         });
         routes.exception(Exception.class, (e, ctx) -> respond(ctx, 500,
                 "the server could not complete this request; try again, and tell an administrator if it persists", e));
+    }
+
+    /** Jetty's verdict on a request it could not parse (it carries the status), when that is the cause. */
+    private static HttpException jettyRefusal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
+                return h;
+            }
+        }
+        return null;
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.ticketd.node.web;
 
+import com.fasterxml.jackson.core.Base64Variant;
+import com.fasterxml.jackson.core.Base64Variants;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -19,11 +21,14 @@ import dev.ticketd.node.health.HealthHandlers;
 import dev.ticketd.node.quarantine.QuarantineApi;
 import dev.ticketd.node.quarantine.QuarantinePages;
 import dev.ticketd.node.quarantine.QuarantineService;
+import dev.ticketd.node.ticket.ReplyAttachments;
 import dev.ticketd.node.ticket.ReplyService;
 import dev.ticketd.node.ticket.TicketApi;
 import dev.ticketd.node.ticket.TicketPages;
 import dev.ticketd.node.ticket.TicketQueries;
 import io.javalin.Javalin;
+import io.javalin.config.SizeUnit;
+import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +49,9 @@ public final class WebServer implements AutoCloseable {
     private enum State { NEW, STARTED, CLOSED }
 
     private static final Logger log = LoggerFactory.getLogger(WebServer.class);
+
+    /** A multipart form: the reply's files, plus 1 MiB for the text, the hidden fields and the part headers. */
+    static final long MAX_MULTIPART_BYTES = ReplyAttachments.MAX_TOTAL_BYTES + 1024 * 1024;
 
     private final WebSettings settings;
     private final Javalin app;
@@ -82,10 +90,18 @@ public final class WebServer implements AutoCloseable {
             config.startup.showOldJavalinVersionWarning = false;
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
+            // ctx.body() and urlencoded forms on every route; the API's reply route reads its larger
+            // JSON (files in base64) with a limit of its own (TicketApi.MAX_REPLY_REQUEST_BYTES)
             config.http.maxRequestSize = 1_000_000;
+            // Multipart forms (the reply form's files) are parsed by Jetty, which Javalin lets take
+            // any size unless told. Above these caps the request is refused whole (413); below them
+            // ReplyAttachments judges the files and the form comes back with the reason and the text.
+            config.jetty.multipartConfig.maxFileSize(ReplyAttachments.MAX_TOTAL_BYTES, SizeUnit.BYTES);
+            config.jetty.multipartConfig.maxTotalRequestSize(MAX_MULTIPART_BYTES, SizeUnit.BYTES);
             config.jsonMapper(new JavalinJackson(objectMapper(), false));
             config.fileRenderer(new JteRenderer());
             config.routes.before(SecurityHeaders::apply);
+            config.routes.before(WebServer::refuseOversizedForm);
             config.routes.beforeMatched(auth);
             ErrorMapping.register(config.routes);
             Routes.register(config.routes, login, pages, api, health,
@@ -93,6 +109,19 @@ public final class WebServer implements AutoCloseable {
                     ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()),
                     new QuarantinePages(quarantine), new QuarantineApi(quarantine));
         });
+    }
+
+    /**
+     * Refuses a multipart form whose declared length is above the cap before anything reads it
+     * (the CSRF check would parse it first), with a message that says why. Jetty's own cap still
+     * ends one sent without a length ({@link ErrorMapping}: the form could not be read).
+     */
+    static void refuseOversizedForm(Context ctx) {
+        if (ctx.isMultipartFormData() && ctx.req().getContentLengthLong() > MAX_MULTIPART_BYTES) {
+            throw new HttpProblem(413, "the files are larger than " + ReplyAttachments.megabytes(ReplyAttachments.MAX_TOTAL_BYTES)
+                    + " together, the most one reply may carry; nothing was saved. Go back, choose fewer or smaller files "
+                    + "and send again");
+        }
     }
 
     /** Binds host and port; throws when the port is taken. */
@@ -126,6 +155,8 @@ public final class WebServer implements AutoCloseable {
         return new ObjectMapper()
                 .registerModule(new JavaTimeModule())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                // byte[] fields (reply attachments) are base64; like java.util.Base64, padding is optional
+                .setBase64Variant(Base64Variants.MIME_NO_LINEFEEDS.withReadPadding(Base64Variant.PaddingReadBehaviour.PADDING_ALLOWED));
     }
 }

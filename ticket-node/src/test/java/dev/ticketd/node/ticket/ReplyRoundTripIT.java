@@ -15,6 +15,7 @@ import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
 import jakarta.mail.Folder;
 import jakarta.mail.Message;
+import jakarta.mail.Multipart;
 import jakarta.mail.Session;
 import jakarta.mail.Store;
 import jakarta.mail.internet.InternetAddress;
@@ -36,6 +37,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
@@ -50,8 +52,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The whole conversation through one real node: a customer writes, gets an acknowledgement, staff
- * answer through the API, the answer reaches the customer over SMTP with threading headers, and
- * the customer's answer to it lands in the same ticket.
+ * answer through the API with a file, the answer reaches the customer over SMTP with threading
+ * headers and the file intact, and the customer's answer to it lands in the same ticket.
  */
 class ReplyRoundTripIT {
 
@@ -84,7 +86,7 @@ class ReplyRoundTripIT {
     }
 
     @Test
-    void aStaffReplyReachesTheCustomerThreadedAndTheAnswerJoinsTheTicket() throws Exception {
+    void aStaffReplyReachesTheCustomerThreadedWithItsFileAndTheAnswerJoinsTheTicket() throws Exception {
         zk = EmbeddedZooKeeper.start(dir.resolve("zk"), freePort());
         mail = TestMailServer.start();
         mail.addUser(SUPPORT, "support-secret");
@@ -120,11 +122,18 @@ class ReplyRoundTripIT {
                 () -> db.dsl().select(TICKET.ID).from(TICKET).fetchOptional(TICKET.ID).orElse(null), id -> id != null);
         String number = db.dsl().select(TICKET.NUMBER).from(TICKET).where(TICKET.ID.eq(ticketId)).fetchOne(TICKET.NUMBER);
 
+        byte[] file = new byte[300_000];
+        for (int i = 0; i < file.length; i++) {
+            file[i] = (byte) (i * 7 + i / 256); // every byte value, no line structure
+        }
+        String fileName = "Lieferschein März (Kopie).pdf";
         HttpResponse<String> posted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + node.httpPort() + "/api/v1/tickets/" + ticketId + "/replies"))
                 .header("Authorization", "Bearer " + TOKEN).header("Idempotency-Key", "round-trip-1")
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"body\": \"We are on our way.\"}")).build(),
+                .POST(HttpRequest.BodyPublishers.ofString("{\"body\": \"We are on our way.\", \"attachments\": [{\"filename\": \""
+                        + fileName + "\", \"contentType\": \"application/pdf\", \"contentBase64\": \""
+                        + Base64.getEncoder().encodeToString(file) + "\"}]}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
 
@@ -140,6 +149,11 @@ class ReplyRoundTripIT {
                 .startsWith("We are on our way.\n\n-- \nYour help desk\nPhone 555-0100\n\nOn ")
                 .contains(" wrote:\n> It is smoking.");
         assertThat(reply.references()).isEqualTo(customerMessageId);
+        assertThat(reply.attachments()).as("multipart/mixed: the text, then the file").hasSize(1);
+        assertThat(reply.attachments().get(0).filename()).isEqualTo(fileName);
+        assertThat(reply.attachments().get(0).contentType()).startsWithIgnoringCase("application/pdf");
+        assertThat(reply.attachments().get(0).content()).isEqualTo(file);
+        assertThat(ack.attachments()).as("an acknowledgement is plain text").isNull();
         assertThat(db.dsl().select(TICKET_MESSAGE.BODY_TEXT).from(TICKET_MESSAGE).where(TICKET_MESSAGE.KIND.eq("outbound"))
                 .fetchSingle(TICKET_MESSAGE.BODY_TEXT)).as("the ticket keeps what staff typed").isEqualTo("We are on our way.");
         String replyMessageId = db.dsl().select(OUTBOX.MESSAGE_ID).from(OUTBOX).where(OUTBOX.KIND.eq("reply")).fetchOne(OUTBOX.MESSAGE_ID);
@@ -163,8 +177,12 @@ class ReplyRoundTripIT {
         assertThat(db.dsl().fetchCount(OUTBOX, OUTBOX.KIND.eq("ack"))).as("no second acknowledgement for a threaded reply").isEqualTo(1);
     }
 
+    /** {@code attachments} is null for a single-part (plain text) mail. */
     private record Received(String subject, String messageId, String inReplyTo, String references, String autoSubmitted,
-                            String body) {
+                            String body, List<File> attachments) {
+    }
+
+    private record File(String filename, String contentType, byte[] content) {
     }
 
     private List<Received> customerInbox() throws Exception {
@@ -177,8 +195,20 @@ class ReplyRoundTripIT {
             inbox.open(Folder.READ_ONLY);
             List<Received> received = new ArrayList<>();
             for (Message m : inbox.getMessages()) {
+                String body = null;
+                List<File> files = null;
+                if (m.getContent() instanceof Multipart parts) {
+                    body = String.valueOf(parts.getBodyPart(0).getContent());
+                    files = new ArrayList<>();
+                    for (int i = 1; i < parts.getCount(); i++) {
+                        var part = parts.getBodyPart(i);
+                        files.add(new File(part.getFileName(), part.getContentType(), part.getInputStream().readAllBytes()));
+                    }
+                } else {
+                    body = String.valueOf(m.getContent());
+                }
                 received.add(new Received(m.getSubject(), first(m.getHeader("Message-ID")), first(m.getHeader("In-Reply-To")),
-                        first(m.getHeader("References")), first(m.getHeader("Auto-Submitted")), String.valueOf(m.getContent())));
+                        first(m.getHeader("References")), first(m.getHeader("Auto-Submitted")), body, files));
             }
             inbox.close(false);
             return received;

@@ -7,16 +7,21 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TicketApiTest {
@@ -189,5 +194,97 @@ class TicketApiTest {
         assertThat(response.body()).isEqualTo(raw);
         assertThat(response.headers().firstValue("Content-Disposition")).hasValue("attachment; filename=\"message-" + inbound + ".eml\"");
         assertThat(response.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+    }
+
+    private static String attachmentJson(String filename, String contentType, String contentBase64) {
+        return "{\"filename\": \"" + filename + "\", \"contentType\": \"" + contentType + "\", \"contentBase64\": "
+                + (contentBase64 == null ? "null" : "\"" + contentBase64 + "\"") + "}";
+    }
+
+    @Test
+    void aReplyCarriesFilesInBase64AndTheTicketListsThemLikeInboundOnes() {
+        long ticket = web.data.ticket("T-3010", "Files", "open", mailbox, "files@example.test");
+        byte[] big = new byte[2 * 1024 * 1024]; // more than Javalin's 1 MB limit for every other route
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i * 31);
+        }
+        String json = "{\"body\": \"Logs attached.\", \"attachments\": ["
+                + attachmentJson("server.log", "text/plain", Base64.getEncoder().encodeToString(big)) + ", "
+                + attachmentJson("C:\\\\temp\\\\Grüße.pdf", "weird", Base64.getEncoder().withoutPadding().encodeToString(new byte[]{1, 2, 3, 4})) + "]}";
+
+        HttpResponse<String> response = web.api("POST", "/api/v1/tickets/" + ticket + "/replies", token, json,
+                Map.of("Idempotency-Key", "files-3010"));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        JsonNode files = parse(response).get("attachments");
+        assertThat(files).hasSize(2);
+        assertThat(files.get(0).get("filename").asText()).isEqualTo("server.log");
+        assertThat(files.get(0).get("contentType").asText()).isEqualTo("text/plain");
+        assertThat(files.get(0).get("size").asLong()).isEqualTo(big.length);
+        assertThat(files.get(1).get("filename").asText()).as("no path").isEqualTo("Grüße.pdf");
+        assertThat(files.get(1).get("contentType").asText()).isEqualTo("application/octet-stream");
+        assertThat(web.db.dsl().select(ATTACHMENT.CONTENT).from(ATTACHMENT).where(ATTACHMENT.ID.eq(files.get(0).get("id").asLong()))
+                .fetchSingle(ATTACHMENT.CONTENT)).isEqualTo(big);
+        JsonNode thread = parse(web.apiGet("/api/v1/tickets/" + ticket, token)).get("messages");
+        assertThat(thread.get(0).get("attachments")).isEqualTo(files);
+    }
+
+    @Test
+    void badBase64OrAMissingFileIsA400NamingTheFieldAndStoresNothing() {
+        long ticket = web.data.ticket("T-3011", "Bad files", "open", mailbox, "badfiles@example.test");
+
+        HttpResponse<String> bad = web.api("POST", "/api/v1/tickets/" + ticket + "/replies", token,
+                "{\"body\": \"x\", \"attachments\": [" + attachmentJson("a.txt", "text/plain", "YQ==") + ", "
+                        + attachmentJson("b.txt", "text/plain", "not base64!") + "]}", Map.of("Idempotency-Key", "files-3011a"));
+        HttpResponse<String> missing = web.api("POST", "/api/v1/tickets/" + ticket + "/replies", token,
+                "{\"body\": \"x\", \"attachments\": [" + attachmentJson("a.txt", "text/plain", null) + "]}",
+                Map.of("Idempotency-Key", "files-3011b"));
+        HttpResponse<String> notAList = web.api("POST", "/api/v1/tickets/" + ticket + "/replies", token,
+                "{\"body\": \"x\", \"attachments\": \"a.txt\"}", Map.of("Idempotency-Key", "files-3011c"));
+
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(parse(bad).get("error").asText()).isEqualTo("attachments[1].contentBase64 is not valid base64");
+        assertThat(missing.statusCode()).isEqualTo(400);
+        assertThat(parse(missing).get("error").asText()).startsWith("attachments[0].contentBase64 is required");
+        assertThat(notAList.statusCode()).isEqualTo(400);
+        assertThat(parse(notAList).get("error").asText()).startsWith("attachments has the wrong type");
+        assertThat(web.data.messagesOf(ticket)).isZero();
+    }
+
+    @Test
+    void filesBeyondTheLimitsAreA400SayingWhich() {
+        long ticket = web.data.ticket("T-3012", "Too many", "open", mailbox, "toomany@example.test");
+        List<String> eleven = new ArrayList<>();
+        for (int i = 0; i < 11; i++) {
+            eleven.add(attachmentJson("f" + i + ".txt", "text/plain", "YQ=="));
+        }
+
+        HttpResponse<String> response = web.api("POST", "/api/v1/tickets/" + ticket + "/replies", token,
+                "{\"body\": \"x\", \"attachments\": [" + String.join(", ", eleven) + "]}", Map.of("Idempotency-Key", "files-3012"));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(parse(response).get("error").asText()).isEqualTo("a reply can carry at most 10 files; this one has 11");
+        assertThat(web.data.messagesOf(ticket)).isZero();
+    }
+
+    @Test
+    void aReplyRequestDeclaredLargerThanTheRouteTakesIsA413BeforeItIsRead() throws Exception {
+        long ticket = web.data.ticket("T-3013", "Huge", "open", mailbox, "hugeapi@example.test");
+        long declared = TicketApi.MAX_REPLY_REQUEST_BYTES + 1;
+
+        String answer;
+        try (Socket socket = new Socket("127.0.0.1", web.server.port())) {
+            socket.setSoTimeout((int) dev.ticketd.testing.TestTimeouts.seconds(10).toMillis());
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /api/v1/tickets/" + ticket + "/replies HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer " + token + "\r\nIdempotency-Key: files-3013\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + declared + "\r\nConnection: close\r\n\r\n{\"body\": \"").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+
+        assertThat(answer).startsWith("HTTP/1.1 413").contains("a reply may carry at most 10 files");
+        assertThat(web.data.messagesOf(ticket)).isZero();
     }
 }

@@ -6,6 +6,7 @@ import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -135,6 +137,10 @@ public final class WebFixture implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
+    /** A file in a multipart form, as a browser sends one: its name as chosen, raw UTF-8 in the part header. */
+    public record FormFile(String field, String filename, String contentType, byte[] content) {
+    }
+
     /** The value of the hidden field {@code name} in a page. */
     public static String hiddenField(String html, String name) {
         Matcher m = Pattern.compile("name=\"" + Pattern.quote(name) + "\" value=\"([^\"]*)\"").matcher(html);
@@ -177,6 +183,28 @@ public final class WebFixture implements AutoCloseable {
                     .collect(Collectors.joining("&"));
             return exchange(request(path).header("Content-Type", "application/x-www-form-urlencoded")
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        }
+
+        /** A form with {@code enctype="multipart/form-data"}: the fields first, then the files. */
+        public HttpResponse<String> postMultipart(String path, Map<String, String> fields, List<FormFile> files) {
+            String boundary = "----ticketdTestBoundary" + UUID.randomUUID().toString().replace("-", "");
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            fields.forEach((name, value) -> body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name
+                    + "\"\r\n\r\n" + value + "\r\n").getBytes(StandardCharsets.UTF_8)));
+            for (FormFile file : files) {
+                body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + file.field() + "\"; filename=\""
+                        + file.filename() + "\"\r\nContent-Type: " + file.contentType() + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                body.writeBytes(file.content());
+                body.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+            return postRaw(path, "multipart/form-data; boundary=" + boundary, body.toByteArray());
+        }
+
+        /** A POST of exactly these bytes, with this browser's cookies. */
+        public HttpResponse<String> postRaw(String path, String contentType, byte[] body) {
+            return exchange(request(path).header("Content-Type", contentType)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
         }
 
         public HttpResponse<String> login(String email, String password) {
