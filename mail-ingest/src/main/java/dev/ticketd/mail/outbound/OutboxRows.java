@@ -212,6 +212,18 @@ final class OutboxRows {
                 .and(OUTBOX.CLAIMED_EPOCH.eq(epoch))));
     }
 
+    /**
+     * The mail may have been delivered (no answer after its data): it stays 'sending' under its
+     * claim, so only the claim expiry sends it again (then counted as a possible duplicate); the
+     * error says why it waits.
+     */
+    boolean uncertain(Claimed row, String error) {
+        return transactions.write(tx -> ofClaim(tx, row, tx.update(OUTBOX)
+                .set(OUTBOX.LAST_ERROR, "no answer after the mail was sent, it may have been delivered; sent again after the "
+                        + "claim expiry unless recorded before: " + error)
+                .where(OUTBOX.ID.eq(row.id()))));
+    }
+
     /** Given up: the server refused the mail for good, or it failed too often. A person sees it. */
     boolean failed(Claimed row, String error) {
         return transactions.write(tx -> ofClaim(tx, row, tx.update(OUTBOX)

@@ -274,6 +274,9 @@ public final class OutboxSender implements AutoCloseable {
                 }
             } else if (result instanceof SmtpDelivery.Result.Permanent p) {
                 error = p.error();
+            } else if (result instanceof SmtpDelivery.Result.Uncertain u) {
+                lastError = u.error(); // the server stopped answering: back off like a lost connection
+                return new Pass(i + 1, true);
             }
         }
         lastError = error;
@@ -315,6 +318,11 @@ public final class OutboxSender implements AutoCloseable {
                     ours = recordSent(row, s);
                 } else if (result instanceof SmtpDelivery.Result.Transient t) {
                     ours = recordTransient(row, t);
+                } else if (result instanceof SmtpDelivery.Result.Uncertain u) {
+                    handedOverUnrecorded.add(row.id()); // may have gone out: only the claim expiry sends it again
+                    log.warn("no answer after a mail's data; it may have been delivered, so it is sent again only after the "
+                            + "claim expiry mailbox={} outbox={} messageId={} error={}", mailboxId, row.id(), row.messageId(), u.error());
+                    ours = rows.uncertain(row, u.error());
                 } else {
                     ours = recordPermanent(row, (SmtpDelivery.Result.Permanent) result);
                 }

@@ -22,6 +22,8 @@ import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
 import org.eclipse.angus.mail.smtp.SMTPTransport;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UnsupportedEncodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
@@ -47,12 +49,22 @@ final class SmtpDelivery implements AutoCloseable {
         /** The server refused this mail for good (5xx for the recipient or the content). */
         record Permanent(String error) implements Result {
         }
+
+        /**
+         * The whole mail went to the server but its answer never came (a timeout or a dropped
+         * connection after the data): the server may have accepted it. Sending it again at once
+         * could deliver it twice, so it waits for the claim expiry like a send whose sender died.
+         */
+        record Uncertain(String error) implements Result {
+        }
     }
 
     private final SmtpSettings settings;
     private final Session session;
     private final Supplier<Date> now;
     private Transport transport;
+    /** Set once the current mail's data was written to the server; only its answer was then outstanding. */
+    private boolean dataWritten;
 
     SmtpDelivery(SmtpSettings settings, Supplier<Date> now) {
         this.settings = settings;
@@ -91,6 +103,7 @@ final class SmtpDelivery implements AutoCloseable {
         } catch (MessagingException | UnsupportedEncodingException e) {
             return new Result.Permanent("cannot build the mail: " + e.getMessage());
         }
+        dataWritten = false;
         try {
             Transport t = connected();
             t.sendMessage(message, new Address[]{to});
@@ -98,6 +111,9 @@ final class SmtpDelivery implements AutoCloseable {
             return new Result.Sent(reply == null ? "" : reply.strip());
         } catch (MessagingException e) {
             close(); // the connection's state is unknown; the next mail starts on a fresh one
+            if (dataWritten && !answered(e)) {
+                return new Result.Uncertain(describe(e));
+            }
             return classify(e);
         }
     }
@@ -108,6 +124,12 @@ final class SmtpDelivery implements AutoCloseable {
             @Override
             protected void updateMessageID() throws MessagingException {
                 setHeader("Message-ID", messageId); // stable: the same on every attempt
+            }
+
+            @Override
+            public void writeTo(OutputStream os, String[] ignoreList) throws IOException, MessagingException {
+                super.writeTo(os, ignoreList); // the transport writes the DATA this way
+                dataWritten = true;
             }
         };
         m.setFrom(settings.fromName().isBlank() ? new InternetAddress(settings.fromAddress())
@@ -203,6 +225,19 @@ final class SmtpDelivery implements AutoCloseable {
             }
         }
         return new Result.Transient(error, connectionLost);
+    }
+
+    /** Whether the server gave an answer (a 4xx or 5xx code) rather than none at all. */
+    static boolean answered(MessagingException e) {
+        for (Throwable t = e; t != null; t = next(t)) {
+            if (t instanceof SMTPSendFailedException s && s.getReturnCode() >= 400) {
+                return true;
+            }
+            if (t instanceof SMTPAddressFailedException a && a.getReturnCode() >= 400) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Throwable next(Throwable t) {

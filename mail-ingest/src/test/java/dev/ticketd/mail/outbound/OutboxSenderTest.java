@@ -353,6 +353,27 @@ class OutboxSenderTest {
         assertThat(smtp.received()).hasSize(1);
     }
 
+    @Test
+    void aMailWhoseDataWentOutButWasNeverAnsweredIsNotSentAgainBeforeTheClaimExpiry() {
+        try (SilentAfterDataServer silent = new SilentAfterDataServer()) {
+            long reply = queue("reply", "<reply.silent@desk.example.test>", "<p@example.test>");
+            SmtpSettings toSilent = new SmtpSettings("127.0.0.1", silent.port(), TransportSecurity.NONE, null, null, SUPPORT,
+                    "Help Desk", Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(2));
+            OutboxSender sender = new OutboxSender("support", toSilent, db, epoch, Clock.systemUTC(), testOptions());
+            senders.add(sender);
+            sender.start();
+
+            await().atMost(TestTimeouts.seconds(15)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> row(reply).getLastError() != null);
+            awaitPasses(sender, 3);
+
+            assertThat(row(reply).getLastError()).startsWith("no answer after the mail was sent");
+            assertThat(row(reply).getStatus()).as("it may have been delivered: it waits for the claim expiry").isEqualTo("sending");
+            assertThat(row(reply).getAttempts()).isEqualTo(1);
+            assertThat(silent.mailsReceived()).as("the data went out once and was not sent again").isEqualTo(1);
+        }
+    }
+
     private SmtpSettings settings() {
         return new SmtpSettings("127.0.0.1", smtp.port(), TransportSecurity.NONE, null, null, SUPPORT, "Help Desk",
                 Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2));
