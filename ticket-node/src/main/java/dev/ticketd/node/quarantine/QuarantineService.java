@@ -278,15 +278,7 @@ public final class QuarantineService {
             return recordAsCopy(tx, row, mail, contentKey);
         }
         TicketsFromMail.Attached attached = tickets.attach(tx, row.get(INBOUND_MESSAGE.MAILBOX_ID), id, mail);
-        // what intake would have stored had it read the mail; keeps replies to it threading by Message-ID
-        tx.update(INBOUND_MESSAGE)
-                .set(INBOUND_MESSAGE.PARSE_STATUS, "parsed")
-                .set(INBOUND_MESSAGE.MESSAGE_ID, mail.messageId().map(m -> truncate(m, 998)).orElse(null))
-                .set(INBOUND_MESSAGE.FROM_ADDRESS, truncate(mail.fromAddress(), 320))
-                .set(INBOUND_MESSAGE.SUBJECT, mail.subject())
-                .set(INBOUND_MESSAGE.SENT_AT, mail.sentAt().orElse(null))
-                .where(INBOUND_MESSAGE.ID.eq(id))
-                .execute();
+        markParsed(tx, id, mail, null);
         String how = switch (attached.route()) {
             case THREADED -> "added to ticket ";
             case BOUNCE -> "attached as a bounce to ticket ";
@@ -296,19 +288,24 @@ public final class QuarantineService {
                 "read now; " + how + attached.ticketNumber());
     }
 
-    private Decision recordAsCopy(DSLContext tx, Record row, ParsedMail mail, String contentKey) {
-        long id = row.get(INBOUND_MESSAGE.ID);
-        long firstId = tx.select(MAIL_CONTENT.INBOUND_MESSAGE_ID).from(MAIL_CONTENT)
-                .where(MAIL_CONTENT.CONTENT_KEY.eq(contentKey)).fetchSingle(MAIL_CONTENT.INBOUND_MESSAGE_ID);
+    /** What intake would have stored had it read the mail; keeps replies to it threading by Message-ID. */
+    private static void markParsed(DSLContext tx, long id, ParsedMail mail, Long copyOf) {
         tx.update(INBOUND_MESSAGE)
                 .set(INBOUND_MESSAGE.PARSE_STATUS, "parsed")
-                .set(INBOUND_MESSAGE.COPY_OF_INBOUND_MESSAGE_ID, firstId)
+                .set(INBOUND_MESSAGE.COPY_OF_INBOUND_MESSAGE_ID, copyOf)
                 .set(INBOUND_MESSAGE.MESSAGE_ID, mail.messageId().map(m -> truncate(m, 998)).orElse(null))
                 .set(INBOUND_MESSAGE.FROM_ADDRESS, truncate(mail.fromAddress(), 320))
                 .set(INBOUND_MESSAGE.SUBJECT, mail.subject())
                 .set(INBOUND_MESSAGE.SENT_AT, mail.sentAt().orElse(null))
                 .where(INBOUND_MESSAGE.ID.eq(id))
                 .execute();
+    }
+
+    private Decision recordAsCopy(DSLContext tx, Record row, ParsedMail mail, String contentKey) {
+        long id = row.get(INBOUND_MESSAGE.ID);
+        long firstId = tx.select(MAIL_CONTENT.INBOUND_MESSAGE_ID).from(MAIL_CONTENT)
+                .where(MAIL_CONTENT.CONTENT_KEY.eq(contentKey)).fetchSingle(MAIL_CONTENT.INBOUND_MESSAGE_ID);
+        markParsed(tx, id, mail, firstId);
         Optional<Long> ticketId = tickets.recordCopy(tx, row.get(INBOUND_MESSAGE.MAILBOX_ID), id, firstId);
         String number = ticketId.map(t -> tx.select(TICKET.NUMBER).from(TICKET).where(TICKET.ID.eq(t)).fetchSingle(TICKET.NUMBER))
                 .orElse(null);

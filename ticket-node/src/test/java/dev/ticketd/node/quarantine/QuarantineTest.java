@@ -94,9 +94,9 @@ class QuarantineTest {
 
     @Test
     void retryingTheSecondCopyOfAMailSentToTwoMailboxesRecordsItAsACopyNotASecondTicketMessage() throws Exception {
-        byte[] raw = parseable("Sent to both " + UUID.randomUUID());
-        long first = failed(raw, "unknown charset x-broken", OffsetDateTime.now(), mailbox);
-        long second = failed(raw, "unknown charset x-broken", OffsetDateTime.now(), otherMailbox);
+        long[] copies = oneMailInBothMailboxes("Sent to both");
+        long first = copies[0];
+        long second = copies[1];
         String token = web.apiToken();
 
         JsonNode a = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + first + "/retry", token, null, Map.of()).body());
@@ -114,9 +114,9 @@ class QuarantineTest {
 
     @Test
     void importingACopyOfAMailAlreadyOnATicketIsRefusedAndTheMailStaysInQuarantine() throws Exception {
-        byte[] raw = parseable("Read elsewhere " + UUID.randomUUID());
-        long read = failed(raw, "unknown charset x-broken", OffsetDateTime.now(), mailbox);
-        long copy = failed(raw, "unknown charset x-broken", OffsetDateTime.now(), otherMailbox);
+        long[] copies = oneMailInBothMailboxes("Read elsewhere");
+        long read = copies[0];
+        long copy = copies[1];
         String token = web.apiToken();
         assertThat(web.api("POST", "/api/v1/quarantine/" + read + "/retry", token, null, Map.of()).statusCode()).isEqualTo(200);
 
@@ -247,6 +247,13 @@ class QuarantineTest {
     private java.util.List<Long> listedIds(String token) throws Exception {
         JsonNode page = JSON.readTree(web.apiGet("/api/v1/quarantine?limit=500", token).body());
         return page.get("entries").findValues("id").stream().map(JsonNode::asLong).toList();
+    }
+
+    /** One mail that parses now, delivered to both mailboxes and stored as failed in each: its two inbound ids. */
+    private static long[] oneMailInBothMailboxes(String subject) {
+        byte[] raw = parseable(subject + " " + UUID.randomUUID());
+        return new long[]{failed(raw, "unknown charset x-broken", OffsetDateTime.now(), mailbox),
+                failed(raw, "unknown charset x-broken", OffsetDateTime.now(), otherMailbox)};
     }
 
     /** Stores a mail as intake does when it cannot read it. */
