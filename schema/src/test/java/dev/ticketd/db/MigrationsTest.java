@@ -89,7 +89,7 @@ class MigrationsTest {
 
     @Test
     void aTransactionLeftIdleIsEndedByTheServerSoItCannotHoldLocksForEver() {
-        assertThat(db.dsl().fetchValue("show idle_in_transaction_session_timeout")).isEqualTo("10s");
+        assertThat(db.dsl().fetchValue("show idle_in_transaction_session_timeout")).isEqualTo("4s");
     }
 
     private static void insertInbound(DSLContext dsl, long uidvalidity, long uid, String contentKey) {

@@ -46,7 +46,7 @@ class PatroniPoolTest {
                 assertThat(db.patroniLeader()).contains(jdbc.getHost() + ":" + jdbc.getPort());
                 assertThat(c.getNetworkTimeout()).as("socket timeout in ms").isEqualTo(7_000);
                 assertThat(db.dsl().fetchValue("select current_setting('idle_in_transaction_session_timeout')"))
-                        .isEqualTo("10s");
+                        .isEqualTo("4s");
             }
         } finally {
             patroni.stop(0);
