@@ -87,9 +87,10 @@ class DatabaseFailoverIT {
 
         long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
         assertThat(elapsedMillis).isGreaterThanOrEqualTo(2_000).isLessThan(TestTimeouts.seconds(10).toMillis());
-        // at most the first attempt got a (then broken) pooled connection; later ones got none, so
-        // the work never ran again
-        assertThat(attempts.get()).isLessThanOrEqualTo(1);
+        // only an attempt that got one of the connections pooled before the kill ran the work (each
+        // is discarded once it failed); once those are gone no attempt gets a connection, so the
+        // work does not run again and again while the budget lasts
+        assertThat(attempts.get()).isLessThanOrEqualTo(pg.settings().maxPoolSize());
         assertThat(shortBudget.counters().exhausted()).isEqualTo(1);
         assertThat(shortBudget.counters().retries()).isGreaterThanOrEqualTo(1);
     }
