@@ -134,6 +134,20 @@ public final class ClusterMember implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the cluster view, read just now, shows no other node that could lead this mailbox
+     * (none live, enabled and taking part in it). False when ZooKeeper cannot be asked: unknown is
+     * not "nobody".
+     */
+    public boolean noOtherNodeCouldLead(String mailboxId) {
+        try {
+            return view().nodes().stream().noneMatch(n -> !n.id().equals(settings.instanceName())
+                    && n.live() && n.enabled() && !n.disabledMailboxes().contains(mailboxId));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The mailboxes this node is working on as leader right now. */
     public Set<String> leading() {
         return gate.working();

@@ -59,7 +59,7 @@ class GiveUpIT {
     }
 
     @Test
-    void aLeaderThatCannotReadTheMailboxKeepsItWhileAloneAndGivesItUpToANodeThatCan() throws Exception {
+    void aLeaderThatCannotReadTheMailboxKeepsItWhileAloneGivesItUpToANodeThatCanAndTakesItBackWhenThatNodeDies() throws Exception {
         zk = TestZooKeeperEnsemble.start();
         mail = TestMailServer.start();
         mail.addUser(SUPPORT, PASSWORD);
@@ -85,6 +85,13 @@ class GiveUpIT {
         assertThat(db.dsl().select(TICKET.SUBJECT).from(TICKET).fetchOne(TICKET.SUBJECT)).isEqualTo("is anyone there");
         assertThat(nodes.get(0).isAlive()).as("the broken node keeps serving staff").isTrue();
         assertThat(Files.readString(dir.resolve("broken.log"))).contains("giving mailbox up mailbox=support");
+
+        // the node it gave the mailbox to dies: nobody else could lead it, so the broken node takes
+        // part again long before its 10-minute cool-down ends (and, alone, keeps it)
+        nodes.get(1).destroyForcibly();
+        await().atMost(TestTimeouts.seconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> "broken".equals(leaseHolder()));
+        assertThat(Files.readString(brokenLog)).contains("taking part again before the cool-down ends mailbox=support");
     }
 
     private String leaseHolder() {
