@@ -35,12 +35,7 @@ class MailboxAddCommandTest {
         DatabaseSettings dbSettings = TestPostgres.freshDatabaseSettings();
         db = Database.open(dbSettings, "test");
         zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), 0);
-        config = dir.resolve("node.properties");
-        Files.writeString(config, String.join("\n",
-                "db.url=" + dbSettings.jdbcUrl(),
-                "db.user=" + dbSettings.user(),
-                "db.password=" + dbSettings.password(),
-                "zk.address=" + zooKeeper.connectString(), ""));
+        config = CliConfig.write(dir.resolve("node.properties"), dbSettings, zooKeeper.connectString());
         assertThat(run(new StringWriter(), "migrate", "--config", config.toString())).isZero();
     }
 

@@ -15,7 +15,6 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -47,13 +46,8 @@ class MailboxReconcileCommandTest {
         mail = TestMailServer.start();
         mail.addUser(SUPPORT, PASSWORD);
         zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), 0);
-        config = dir.resolve("node.properties");
-        Files.writeString(config, String.join("\n",
-                "db.url=" + dbSettings.jdbcUrl(),
-                "db.user=" + dbSettings.user(),
-                "db.password=" + dbSettings.password(),
-                "zk.address=" + zooKeeper.connectString(),
-                "secret.support=" + PASSWORD, ""));
+        config = CliConfig.write(dir.resolve("node.properties"), dbSettings, zooKeeper.connectString(),
+                "secret.support=" + PASSWORD);
         assertThat(run("migrate", "--config", config.toString()).exitCode).isZero();
         db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, SUPPORT)
                 .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, mail.imapPort())

@@ -18,7 +18,6 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static dev.ticketd.db.generated.Tables.API_TOKEN;
@@ -40,12 +39,7 @@ class UserCommandTest {
         DatabaseSettings dbSettings = TestPostgres.freshDatabaseSettings();
         db = Database.open(dbSettings, "test");
         zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), 0);
-        config = dir.resolve("node.properties");
-        Files.writeString(config, String.join("\n",
-                "db.url=" + dbSettings.jdbcUrl(),
-                "db.user=" + dbSettings.user(),
-                "db.password=" + dbSettings.password(),
-                "zk.address=" + zooKeeper.connectString(), ""));
+        config = CliConfig.write(dir.resolve("node.properties"), dbSettings, zooKeeper.connectString());
     }
 
     @AfterEach
