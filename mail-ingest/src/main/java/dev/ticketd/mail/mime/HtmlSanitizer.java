@@ -1,10 +1,10 @@
 package dev.ticketd.mail.mime;
 
-import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
 import org.jsoup.nodes.Node;
 import org.jsoup.nodes.TextNode;
+import org.jsoup.parser.Parser;
 import org.jsoup.safety.Cleaner;
 import org.jsoup.safety.Safelist;
 import org.jsoup.select.NodeTraversor;
@@ -59,12 +59,29 @@ public final class HtmlSanitizer {
                 .addEnforcedAttribute("a", "target", "_blank");
     }
 
-    /** The safe HTML of a mail's HTML body (a body fragment, no {@code <html>}); empty when nothing visible is left. */
+    /**
+     * The most of a mail's HTML that is sanitised and kept, in characters (about 2 MB). A person
+     * reads no more than that in a browser; the rest stays in the raw mail, which is stored whole.
+     * Cutting before the work bounds the cost of a mail whatever its size.
+     */
+    public static final int MAX_HTML_CHARS = 2 * 1024 * 1024;
+
+    /**
+     * The safe HTML of a mail's HTML body (a body fragment, no {@code <html>}); empty when nothing
+     * visible is left. HTML longer than {@link #MAX_HTML_CHARS} is cut there (the parser closes what
+     * the cut left open) and ends with a note that says so.
+     */
     public String sanitize(String html) {
         if (html == null || html.isBlank()) {
             return "";
         }
-        Document clean = new Cleaner(safelist).clean(Jsoup.parse(html));
+        int cutAt = html.length() <= MAX_HTML_CHARS ? -1
+                : Character.isHighSurrogate(html.charAt(MAX_HTML_CHARS - 1)) ? MAX_HTML_CHARS - 1 : MAX_HTML_CHARS;
+        Document clean = new Cleaner(safelist).clean(parse(cutAt < 0 ? html : html.substring(0, cutAt)));
+        if (cutAt >= 0) {
+            clean.body().appendElement("p").appendElement("em").text("[This HTML is " + (html.length() / 1024)
+                    + " KB long; the first " + (cutAt / 1024) + " KB are shown. The whole message is in the original mail.]");
+        }
         for (Element img : clean.body().select("img")) {
             if (!img.attr("src").regionMatches(true, 0, "cid:", 0, 4)) {
                 img.remove(); // a remote or data: image lost its src in the cleaner; drop the empty tag
@@ -85,7 +102,7 @@ public final class HtmlSanitizer {
         if (sanitizedHtml == null || sanitizedHtml.isBlank()) {
             return "";
         }
-        Document doc = Jsoup.parseBodyFragment(sanitizedHtml);
+        Document doc = parseFragment(sanitizedHtml);
         StringBuilder out = new StringBuilder();
         NodeTraversor.traverse(new NodeVisitor() {
             @Override
@@ -126,12 +143,66 @@ public final class HtmlSanitizer {
                 }
             }
         }, doc.body());
-        return out.toString()
-                .replace('\u00A0', ' ')
-                .replaceAll("[ \\t]+\\n", "\n")
-                .replaceAll("\\n[ \\t]+", "\n")
-                .replaceAll("\\n{3,}", "\n\n")
-                .strip();
+        return tidyLines(out.toString().replace('\u00A0', ' '));
+    }
+
+    /**
+     * Each line without the spaces and tabs around it, at most one empty line in a row, and no
+     * empty lines at either end. One pass: the regexes this replaces ({@code [ \t]+\n} and kin)
+     * backtrack quadratically on a long run of spaces without a line break, which a
+     * {@code <pre>} in a sender's HTML can carry.
+     */
+    static String tidyLines(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        int emptyLines = 0;
+        int start = 0;
+        while (start <= text.length()) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) {
+                end = text.length();
+            }
+            int from = start;
+            int to = end;
+            while (from < to && isBlankChar(text.charAt(from))) {
+                from++;
+            }
+            while (to > from && isBlankChar(text.charAt(to - 1))) {
+                to--;
+            }
+            if (from == to) {
+                emptyLines++;
+            } else {
+                if (!out.isEmpty()) {
+                    out.append(emptyLines > 0 ? "\n\n" : "\n");
+                }
+                out.append(text, from, to);
+                emptyLines = 0;
+            }
+            start = end + 1;
+        }
+        return out.toString();
+    }
+
+    private static boolean isBlankChar(char c) {
+        return c == ' ' || c == '\t' || c == '\r';
+    }
+
+    /**
+     * How deep elements may nest; deeper ones are placed at this depth. The HTML parser checks
+     * scopes by walking the open elements, so its cost grows with the depth it allows: at jsoup's
+     * default (512) a mail of nested table cells costs quadratic time up to that depth. Real mail,
+     * Outlook's nested layout tables included, stays far below 100.
+     */
+    static final int MAX_DEPTH = 100;
+
+    private static Document parse(String html) {
+        return Parser.htmlParser().setMaxDepth(MAX_DEPTH).parseInput(html, "");
+    }
+
+    private static Document parseFragment(String bodyHtml) {
+        Document doc = Document.createShell("");
+        doc.body().appendChildren(Parser.htmlParser().setMaxDepth(MAX_DEPTH).parseFragmentInput(bodyHtml, doc.body(), ""));
+        return doc;
     }
 
     private static void newline(StringBuilder out) {
@@ -149,7 +220,7 @@ public final class HtmlSanitizer {
         if (sanitizedHtml == null || sanitizedHtml.isEmpty()) {
             return sanitizedHtml;
         }
-        Document doc = Jsoup.parseBodyFragment(sanitizedHtml);
+        Document doc = parseFragment(sanitizedHtml);
         for (Element img : doc.body().select("img")) {
             String src = img.attr("src");
             Optional<String> url = src.regionMatches(true, 0, "cid:", 0, 4)

@@ -57,8 +57,8 @@ public final class LoopRules {
      * @return why the mail must not be answered automatically, or empty when it may be
      */
     public static Optional<Suppression> check(String fromAddress, ParsedMail.LoopHeaders headers, Set<String> ownAddresses) {
-        String autoSubmitted = firstToken(headers.autoSubmitted());
-        if (!autoSubmitted.isEmpty() && !autoSubmitted.equals("no")) {
+        // any value but "no" marks an automatic mail, a value that is all comment (or an unclosed one) too
+        if (!headers.autoSubmitted().isEmpty() && !firstToken(headers.autoSubmitted()).equals("no")) {
             return Optional.of(Suppression.AUTO_SUBMITTED);
         }
         if (NO_AUTO_ANSWER_PRECEDENCE.contains(firstToken(headers.precedence()))) {
@@ -109,8 +109,14 @@ public final class LoopRules {
 
     /** {@code <>} (with any whitespace or comment), or nothing at all. */
     private static boolean isEmptyPath(String returnPath) {
-        String p = stripComments(returnPath).replaceAll("\\s", "");
-        return p.isEmpty() || p.equals("<>");
+        String p = stripComments(returnPath);
+        StringBuilder bare = new StringBuilder(Math.min(p.length(), 8));
+        for (int i = 0; i < p.length() && bare.length() < 3; i++) {
+            if (!Character.isWhitespace(p.charAt(i))) {
+                bare.append(p.charAt(i));
+            }
+        }
+        return bare.isEmpty() || bare.toString().equals("<>");
     }
 
     /** The value's first token, lower case, without parameters ({@code ;...}) or comments ({@code (...)}). */
@@ -123,7 +129,26 @@ public final class LoopRules {
         return v.strip().toLowerCase(Locale.ROOT);
     }
 
-    private static String stripComments(String value) {
-        return value.replaceAll("\\([^)]*\\)", "");
+    /**
+     * The value without its RFC 5322 comments: {@code (…)}, nested, with {@code \\} quoting inside.
+     * One pass over the value (a regex for this backtracks quadratically on a long run of
+     * {@code (}, which a sender controls); an unclosed comment runs to the end of the value.
+     */
+    static String stripComments(String value) {
+        StringBuilder out = new StringBuilder(value.length());
+        int depth = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (depth > 0 && c == '\\') {
+                i++; // a quoted character inside a comment, whatever it is
+            } else if (c == '(') {
+                depth++;
+            } else if (c == ')' && depth > 0) {
+                depth--;
+            } else if (depth == 0) {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 }

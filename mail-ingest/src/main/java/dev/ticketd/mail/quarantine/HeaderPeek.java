@@ -18,13 +18,19 @@ public final class HeaderPeek {
 
     private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63})+");
     private static final int MAX_VALUE = 300;
+    /** The most of a mail read for its headers. */
+    private static final int MAX_HEAD_BYTES = 256 * 1024;
+    /** The most of one header value collected before it is decoded (the result is cut to {@link #MAX_VALUE}). */
+    private static final int MAX_RAW_VALUE = 16 * 1024;
 
     private HeaderPeek() {
     }
 
     /** The first header named {@code name}, unfolded, encoded words decoded where possible, control characters removed. */
     public static Optional<String> header(byte[] raw, String name) {
-        String text = new String(raw, StandardCharsets.ISO_8859_1).replace("\r\n", "\n").replace('\r', '\n');
+        // the header section is what is read; beyond this much of a mail no header is looked for
+        String text = new String(raw, 0, Math.min(raw.length, MAX_HEAD_BYTES), StandardCharsets.ISO_8859_1)
+                .replace("\r\n", "\n").replace('\r', '\n');
         int end = text.indexOf("\n\n");
         String head = end < 0 ? text : text.substring(0, end);
         String wanted = name.toLowerCase(Locale.ROOT) + ":";
@@ -32,7 +38,9 @@ public final class HeaderPeek {
         for (String line : head.split("\n", -1)) {
             if (value != null) {
                 if (!line.isEmpty() && (line.charAt(0) == ' ' || line.charAt(0) == '\t')) {
-                    value.append(' ').append(line.strip());
+                    if (value.length() < MAX_RAW_VALUE) {
+                        value.append(' ').append(line.strip());
+                    }
                     continue;
                 }
                 break;
@@ -44,7 +52,7 @@ public final class HeaderPeek {
         if (value == null) {
             return Optional.empty();
         }
-        String v = value.toString();
+        String v = value.length() <= MAX_RAW_VALUE ? value.toString() : value.substring(0, MAX_RAW_VALUE);
         try {
             v = EncodedWords.decode(v);
         } catch (RuntimeException undecodable) {
