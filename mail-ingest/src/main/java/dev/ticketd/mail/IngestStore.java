@@ -5,16 +5,20 @@ import dev.ticketd.db.Transactions;
 import dev.ticketd.mail.quarantine.HeaderPeek;
 import org.jooq.DSLContext;
 import org.jooq.exception.DataAccessException;
+import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.MAIL_CONTENT;
+import static dev.ticketd.db.generated.Tables.MAIL_FAILURE;
 
 /**
  * Stores mail exactly once. One transaction per mail: check the epoch, insert the raw message
@@ -57,20 +61,35 @@ public final class IngestStore {
 
     private final DSLContext reads;
     private final Transactions transactions;
-    private final MailParser parser;
+    private final BudgetedParser parser;
     private final TicketsFromMail tickets;
     private final IngestObserver observer;
+    private final MailBudget budget;
 
     public IngestStore(Database db, MailParser parser, TicketsFromMail tickets) {
         this(db, parser, tickets, IngestObserver.NONE);
     }
 
     public IngestStore(Database db, MailParser parser, TicketsFromMail tickets, IngestObserver observer) {
+        this(db, parser, tickets, observer, MailBudget.DEFAULT);
+    }
+
+    public IngestStore(Database db, MailParser parser, TicketsFromMail tickets, IngestObserver observer, MailBudget budget) {
         this.observer = observer;
         this.reads = db.dsl();
         this.transactions = db.transactions();
-        this.parser = parser;
+        this.parser = new BudgetedParser(parser, budget);
         this.tickets = tickets;
+        this.budget = budget;
+    }
+
+    public MailBudget budget() {
+        return budget;
+    }
+
+    /** Parses past their time budget that are still running (see {@link BudgetedParser#overrunning()}). */
+    public int parsesOverBudget() {
+        return parser.overrunning();
     }
 
     /** Is a mail with these IMAP coordinates stored? A hint that saves downloading it, never a guard. */
@@ -113,7 +132,12 @@ public final class IngestStore {
     private Outcome ingestOnce(IncomingMail mail, long epoch) {
         String contentKey = ContentKey.of(mail.raw());
         String rawSha = ContentKey.rawSha256(mail.raw());
-        ParseResult parsed = parser.parse(mail.raw()); // pure work, outside the transaction
+        // All work on the mail's content happens here, before the transaction and within the mail's
+        // budget; the transaction does database work on values already capped in size.
+        ParseResult parsed = parser.parse(mail.raw());
+        if (BudgetedParser.isOverBudget(parsed)) {
+            observer.overBudget(mail.mailboxId());
+        }
         try {
             return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, parsed));
         } catch (DataAccessException e) {
@@ -152,6 +176,7 @@ public final class IngestStore {
                 .returning(INBOUND_MESSAGE.ID)
                 .fetchOptional(INBOUND_MESSAGE.ID);
         if (inboundId.isEmpty()) {
+            recordRepeatDelivery(tx, mail, contentKey);
             return Outcome.ALREADY_STORED;
         }
         if (ok == null) {
@@ -191,6 +216,120 @@ public final class IngestStore {
             return Outcome.STORED_UNPARSEABLE;
         }
         return Outcome.TICKETED;
+    }
+
+    /**
+     * The same mail stored before under other IMAP coordinates (the server delivered it again, or
+     * handed it out under a new UIDVALIDITY): nothing new is stored, but the ticket it became says so
+     * once per delivery, so staff can see why the mail is not there twice.
+     */
+    private void recordRepeatDelivery(DSLContext tx, IncomingMail mail, String contentKey) {
+        tx.select(INBOUND_MESSAGE.ID, INBOUND_MESSAGE.UIDVALIDITY, INBOUND_MESSAGE.UID, INBOUND_MESSAGE.COPY_OF_INBOUND_MESSAGE_ID)
+                .from(INBOUND_MESSAGE)
+                .where(INBOUND_MESSAGE.MAILBOX_ID.eq(mail.mailboxId()))
+                .and(INBOUND_MESSAGE.CONTENT_KEY.eq(contentKey))
+                .fetchOptional()
+                .filter(first -> first.value2() != mail.uidValidity() || first.value3() != mail.uid())
+                .ifPresent(first -> tickets.recordRepeatDelivery(tx, mail.mailboxId(),
+                        first.value4() != null ? first.value4() : first.value1(), mail.uidValidity(), mail.uid()));
+    }
+
+    /**
+     * Counts one more failed pass of a mail (outside any transaction of the mail's own, which rolled back).
+     *
+     * @return how many passes have failed on this mail so far, across leaders
+     */
+    public int recordFailure(String mailboxId, long uidValidity, long uid, String error) {
+        String shortError = truncate(error == null ? "" : error, 2_000);
+        int attempts = transactions.write(tx -> tx.insertInto(MAIL_FAILURE)
+                .set(MAIL_FAILURE.MAILBOX_ID, mailboxId)
+                .set(MAIL_FAILURE.UIDVALIDITY, uidValidity)
+                .set(MAIL_FAILURE.UID, uid)
+                .set(MAIL_FAILURE.ATTEMPTS, 1)
+                .set(MAIL_FAILURE.LAST_ERROR, shortError)
+                .onConflict(MAIL_FAILURE.MAILBOX_ID, MAIL_FAILURE.UIDVALIDITY, MAIL_FAILURE.UID)
+                .doUpdate()
+                .set(MAIL_FAILURE.ATTEMPTS, MAIL_FAILURE.ATTEMPTS.plus(1))
+                .set(MAIL_FAILURE.LAST_ERROR, shortError)
+                .set(MAIL_FAILURE.LAST_FAILED_AT, DSL.currentOffsetDateTime())
+                .returning(MAIL_FAILURE.ATTEMPTS)
+                .fetchSingle(MAIL_FAILURE.ATTEMPTS));
+        observer.mailFailed(mailboxId);
+        return attempts;
+    }
+
+    /** The mails of a mailbox that failed a pass and are not stored yet: UID by UIDVALIDITY. */
+    public Set<Failure> failures(String mailboxId) {
+        return new HashSet<>(reads.select(MAIL_FAILURE.UIDVALIDITY, MAIL_FAILURE.UID, MAIL_FAILURE.ATTEMPTS, MAIL_FAILURE.LAST_ERROR)
+                .from(MAIL_FAILURE).where(MAIL_FAILURE.MAILBOX_ID.eq(mailboxId))
+                .fetch(r -> new Failure(r.value1(), r.value2(), r.value3(), r.value4())));
+    }
+
+    /** A mail that failed {@code attempts} passes so far, the latest with {@code lastError}. */
+    public record Failure(long uidValidity, long uid, int attempts, String lastError) {
+    }
+
+    /** Forgets the failed passes of a mail that is now stored or no longer in the INBOX. */
+    public void clearFailure(String mailboxId, long uidValidity, long uid) {
+        transactions.run(tx -> tx.deleteFrom(MAIL_FAILURE)
+                .where(MAIL_FAILURE.MAILBOX_ID.eq(mailboxId))
+                .and(MAIL_FAILURE.UIDVALIDITY.eq(uidValidity))
+                .and(MAIL_FAILURE.UID.eq(uid))
+                .execute());
+    }
+
+    /**
+     * Stores a mail that failed {@code attempts} passes raw in the quarantine, so it stops holding up
+     * its mailbox: fenced by the epoch and keyed like any other mail, so exactly once. No parsing: its
+     * content key is the same as intake's when that can be worked out, else its exact bytes'.
+     *
+     * @return {@link Outcome#STORED_UNPARSEABLE} when recorded now, {@link Outcome#ALREADY_STORED} when it was before
+     * @throws StaleEpochException when another reader holds the lease (nothing was written)
+     */
+    public Outcome quarantineAfterFailures(IncomingMail mail, int attempts, String lastError, long epoch) {
+        String contentKey;
+        try {
+            contentKey = ContentKey.of(mail.raw());
+        } catch (RuntimeException | StackOverflowError e) {
+            contentKey = ContentKey.rawSha256(mail.raw());
+        }
+        String key = contentKey;
+        String reason = "The mail could not be taken in: " + attempts + " passes over the mailbox failed on it, so it was "
+                + "stored as it arrived for a person to look at. Last error: " + truncate(lastError == null ? "" : lastError, 300);
+        try {
+            Outcome outcome = transactions.write(tx -> {
+                EpochFence.check(tx, mail.mailboxId(), epoch);
+                boolean inserted = tx.insertInto(INBOUND_MESSAGE)
+                        .set(INBOUND_MESSAGE.MAILBOX_ID, mail.mailboxId())
+                        .set(INBOUND_MESSAGE.UIDVALIDITY, mail.uidValidity())
+                        .set(INBOUND_MESSAGE.UID, mail.uid())
+                        .set(INBOUND_MESSAGE.CONTENT_KEY, key)
+                        .set(INBOUND_MESSAGE.RAW_SHA256, ContentKey.rawSha256(mail.raw()))
+                        .set(INBOUND_MESSAGE.RAW, mail.raw())
+                        .set(INBOUND_MESSAGE.SIZE_BYTES, mail.raw().length)
+                        .set(INBOUND_MESSAGE.FROM_ADDRESS, HeaderPeek.fromAddress(mail.raw()).orElse(null))
+                        .set(INBOUND_MESSAGE.SUBJECT, HeaderPeek.header(mail.raw(), "Subject").orElse(null))
+                        .set(INBOUND_MESSAGE.PARSE_STATUS, "failed")
+                        .set(INBOUND_MESSAGE.PARSE_ERROR, reason)
+                        .set(INBOUND_MESSAGE.EPOCH, epoch)
+                        .onConflictDoNothing()
+                        .execute() == 1;
+                tx.deleteFrom(MAIL_FAILURE)
+                        .where(MAIL_FAILURE.MAILBOX_ID.eq(mail.mailboxId()))
+                        .and(MAIL_FAILURE.UIDVALIDITY.eq(mail.uidValidity()))
+                        .and(MAIL_FAILURE.UID.eq(mail.uid()))
+                        .execute();
+                return inserted ? Outcome.STORED_UNPARSEABLE : Outcome.ALREADY_STORED;
+            });
+            if (outcome == Outcome.STORED_UNPARSEABLE) {
+                observer.quarantinedAfterFailures(mail.mailboxId());
+            }
+            observer.ingested(mail.mailboxId(), outcome, Duration.ZERO);
+            return outcome;
+        } catch (StaleEpochException e) {
+            observer.epochRejected(mail.mailboxId());
+            throw e;
+        }
     }
 
     /**

@@ -13,7 +13,11 @@ import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -46,8 +50,14 @@ public final class MailboxReader implements AutoCloseable {
     public enum State { NEW, RUNNING, STOPPED, FENCED_OUT }
 
     /** What an operator (and the cluster page) needs to know about a reader. */
+    /**
+     * @param failedAttempts           passes that failed on one mail (each left it in the INBOX)
+     * @param quarantinedAfterFailures mails stored raw in the quarantine after failing too many passes
+     * @param failingMails             mails in the INBOX that failed a pass and are not stored yet (after the last pass)
+     */
     public record Status(String mailboxId, State state, long epoch, Instant lastPassAt, String lastError,
-                         long stored, long alreadyStored, long unparseable, long failedAttempts, int oversizedWaiting) {
+                         long stored, long alreadyStored, long unparseable, long failedAttempts, int oversizedWaiting,
+                         long quarantinedAfterFailures, int failingMails) {
     }
 
     private static final Logger log = LoggerFactory.getLogger(MailboxReader.class);
@@ -65,7 +75,9 @@ public final class MailboxReader implements AutoCloseable {
     private final AtomicLong alreadyStored = new AtomicLong();
     private final AtomicLong unparseable = new AtomicLong();
     private final AtomicLong failedAttempts = new AtomicLong();
+    private final AtomicLong quarantinedAfterFailures = new AtomicLong();
     private volatile int oversizedWaiting;
+    private volatile int failingMails;
     private volatile Instant lastPassAt;
     private volatile String lastError;
     private volatile ImapMailbox connection;
@@ -96,7 +108,7 @@ public final class MailboxReader implements AutoCloseable {
 
     public Status status() {
         return new Status(settings.id(), state.get(), epoch, lastPassAt, lastError, stored.get(), alreadyStored.get(),
-                unparseable.get(), failedAttempts.get(), oversizedWaiting);
+                unparseable.get(), failedAttempts.get(), oversizedWaiting, quarantinedAfterFailures.get(), failingMails);
     }
 
     public boolean isRunning() {
@@ -184,14 +196,17 @@ public final class MailboxReader implements AutoCloseable {
 
     /**
      * One pass over the INBOX. A failure that concerns one mail (the server refuses to hand it
-     * over, the database refuses it) leaves that mail in the INBOX for the next pass and goes on
-     * with the others; only a lost IMAP connection, an unreachable database or a stale epoch ends
-     * the pass.
+     * over, the database refuses it, a defect of ours) leaves that mail in the INBOX for the next pass
+     * and goes on with the others; only a lost IMAP connection, an unreachable database or a stale
+     * epoch ends the pass. Failed passes are counted per mail in the database, so the count survives
+     * a leader change; a mail that failed {@link MailBudget#maxFailedPasses()} passes is stored raw
+     * in the quarantine instead of being tried again.
      */
     private int pass(ImapMailbox c) throws MessagingException, IOException {
         long uidValidity = c.uidValidity();
         int tooLarge = 0;
         List<ImapMailbox.Listed> listed = c.list();
+        Map<Long, IngestStore.Failure> failing = failingMails(uidValidity, listed);
         int left = listed.size();
         for (ImapMailbox.Listed m : listed) {
             if (!isRunning()) {
@@ -199,37 +214,136 @@ public final class MailboxReader implements AutoCloseable {
             }
             boolean tookIn = false;
             try {
-                tookIn = takeIn(c, uidValidity, m);
-                if (tookIn) {
-                    left--;
+                IngestStore.Failure failed = failing.get(m.uid());
+                if (failed != null && failed.attempts() >= store.budget().maxFailedPasses()) {
+                    // its last pass failed and then so did its quarantine (or the leader died first)
+                    tookIn = quarantinePoison(c, uidValidity, m, failed.attempts(), failed.lastError());
+                } else {
+                    tookIn = takeIn(c, uidValidity, m);
+                    if (tookIn && failed != null) {
+                        store.clearFailure(settings.id(), uidValidity, m.uid());
+                    }
                 }
             } catch (MessagingException | IOException e) {
-                if (e instanceof FolderClosedException || e instanceof StoreClosedException || !c.isOpen()) {
+                if (e instanceof FolderClosedException || e instanceof StoreClosedException || !c.isOpen() || !isRunning()) {
                     throw e;
                 }
-                mailFailed(uidValidity, m, e);
-            } catch (StaleEpochException e) {
+                tookIn = mailFailed(c, uidValidity, m, e);
+            } catch (StaleEpochException | BudgetedParser.ReaderInterrupted e) {
                 throw e;
             } catch (RuntimeException e) {
-                if (isDatabaseUnreachable(e)) {
+                if (isDatabaseUnreachable(e) || !isRunning()) {
                     throw e;
                 }
-                mailFailed(uidValidity, m, e);
+                tookIn = mailFailed(c, uidValidity, m, e);
             } finally {
                 if (!tookIn && m.size() > settings.maxMessageBytes()) {
                     tooLarge++; // could not be quarantined this pass: it waits, counted in status()
                 }
             }
+            if (tookIn) {
+                left--;
+                failing.remove(m.uid());
+            }
         }
         oversizedWaiting = tooLarge;
+        failingMails = failing.size();
         return left;
     }
 
-    private void mailFailed(long uidValidity, ImapMailbox.Listed m, Exception e) {
-        lastError = e.toString();
+    /**
+     * The failed passes (by UID) of the mails listed now; forgets those of mails no longer in the
+     * INBOX (moved by another reader, removed by a person, or of an older UIDVALIDITY).
+     */
+    private Map<Long, IngestStore.Failure> failingMails(long uidValidity, List<ImapMailbox.Listed> listed) {
+        Map<Long, IngestStore.Failure> failing = new HashMap<>();
+        Set<IngestStore.Failure> failures = store.failures(settings.id());
+        if (failures.isEmpty()) {
+            return failing;
+        }
+        Set<Long> uids = new HashSet<>();
+        listed.forEach(m -> uids.add(m.uid()));
+        for (IngestStore.Failure f : failures) {
+            if (f.uidValidity() == uidValidity && uids.contains(f.uid())) {
+                failing.put(f.uid(), f);
+            } else {
+                store.clearFailure(settings.id(), f.uidValidity(), f.uid());
+            }
+        }
+        return failing;
+    }
+
+    /** @return whether the mail left the INBOX (it failed too often and is now in the quarantine) */
+    private boolean mailFailed(ImapMailbox c, long uidValidity, ImapMailbox.Listed m, Exception e)
+            throws MessagingException, IOException {
+        String error = plainError(e);
+        lastError = error;
         failedAttempts.incrementAndGet();
-        log.warn("mail not taken in, left in inbox for the next pass mailbox={} uidvalidity={} uid={} error={}",
-                settings.id(), uidValidity, m.uid(), e.toString());
+        int attempts = store.recordFailure(settings.id(), uidValidity, m.uid(), error);
+        log.warn("mail not taken in, left in inbox for the next pass mailbox={} uidvalidity={} uid={} failedPasses={} limit={} error={}",
+                settings.id(), uidValidity, m.uid(), attempts, store.budget().maxFailedPasses(), e.toString());
+        if (attempts < store.budget().maxFailedPasses()) {
+            return false;
+        }
+        try {
+            return quarantinePoison(c, uidValidity, m, attempts, error);
+        } catch (MessagingException | IOException | RuntimeException again) {
+            if (again instanceof StaleEpochException || again instanceof FolderClosedException
+                    || again instanceof StoreClosedException || isDatabaseUnreachable(again)) {
+                throw again;
+            }
+            log.warn("mail that failed too often could not be quarantined either, it stays in the inbox "
+                    + "mailbox={} uidvalidity={} uid={} error={}", settings.id(), uidValidity, m.uid(), again.toString());
+            return false;
+        }
+    }
+
+    /**
+     * Stores a mail that failed too many passes raw in the quarantine (its headers only when it is
+     * over the size limit) and moves it out of the INBOX, so it stops holding up the mailbox.
+     */
+    private boolean quarantinePoison(ImapMailbox c, long uidValidity, ImapMailbox.Listed m, int attempts, String lastError)
+            throws MessagingException, IOException {
+        byte[] raw = m.size() > settings.maxMessageBytes()
+                ? c.fetchHeaders(m.uid(), IngestStore.MAX_OVERSIZED_HEADER_BYTES)
+                : c.fetchRaw(m.uid());
+        if (raw == null) {
+            return true; // gone meanwhile (moved by someone else)
+        }
+        IngestStore.Outcome outcome = store.quarantineAfterFailures(
+                new IngestStore.IncomingMail(settings.id(), uidValidity, m.uid(), raw), attempts, lastError, epoch);
+        if (outcome == IngestStore.Outcome.STORED_UNPARSEABLE) {
+            quarantinedAfterFailures.incrementAndGet();
+            unparseable.incrementAndGet();
+        }
+        log.warn("mail failed too many passes, stored raw in the quarantine mailbox={} uidvalidity={} uid={} failedPasses={} outcome={}",
+                settings.id(), uidValidity, m.uid(), attempts, outcome);
+        return move(c, uidValidity, m.uid());
+    }
+
+    /** What went wrong, in a line a person can read: who refused the mail and what it said, no SQL. */
+    static String plainError(Exception e) {
+        if (e instanceof DataAccessException) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String state = root instanceof SQLException sql && sql.getSQLState() != null ? " (SQLState " + sql.getSQLState() + ")" : "";
+            return "the database refused it: " + firstLine(root.getMessage()) + state;
+        }
+        if (e instanceof MessagingException) {
+            return "the mail server: " + firstLine(e.getMessage());
+        }
+        return e.getClass().getSimpleName() + ": " + firstLine(e.getMessage());
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "(no message)";
+        }
+        int nl = message.indexOf('\n');
+        String line = (nl < 0 ? message : message.substring(0, nl)).strip();
+        return line.length() <= 300 ? line : line.substring(0, 300) + "…";
     }
 
     /** A connection-class SQLState (08xxx) or a pool that could not hand out a connection. */

@@ -2,6 +2,7 @@ package dev.ticketd.mail;
 
 import dev.ticketd.mail.outbound.Acknowledgements;
 import org.jooq.DSLContext;
+import org.jooq.Field;
 import org.jooq.JSONB;
 import org.jooq.Record2;
 import org.jooq.Record4;
@@ -170,6 +171,38 @@ public final class TicketsFromMail {
                 "{\"inboundMessageId\":" + inboundMessageId + ",\"copyOfInboundMessageId\":" + firstInboundMessageId
                         + ",\"mailboxId\":\"" + jsonSafeId(mailboxId) + "\"}"));
         return ticketId;
+    }
+
+    /**
+     * Records on the ticket of a stored mail that the mail server handed the same mail out again under
+     * other IMAP coordinates (a second delivery, or a new UIDVALIDITY): nothing else is stored. Once per
+     * delivery: a reader that reads the same delivery again (it crashed before moving it) adds nothing.
+     */
+    public void recordRepeatDelivery(DSLContext tx, String mailboxId, long storedInboundMessageId, long uidValidity, long uid) {
+        Optional<Long> ticketId = tx.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE)
+                .where(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(storedInboundMessageId))
+                .fetchOptional(TICKET_MESSAGE.TICKET_ID);
+        log.info("mail delivered again, already stored, nothing new created mailbox={} uidvalidity={} uid={} storedAs={} ticket={}",
+                mailboxId, uidValidity, uid, storedInboundMessageId, ticketId.orElse(null));
+        if (ticketId.isEmpty()) {
+            return; // stored, but in the quarantine: its entry is what a person sees
+        }
+        Field<JSONB> detail = DSL.jsonbObject(
+                DSL.key("inboundMessageId").value(DSL.val(storedInboundMessageId)),
+                DSL.key("mailboxId").value(DSL.val(mailboxId)),
+                DSL.key("uidValidity").value(DSL.val(uidValidity)),
+                DSL.key("uid").value(DSL.val(uid)));
+        boolean recorded = tx.fetchExists(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(ticketId.get())
+                .and(AUDIT_LOG.ACTION.eq("ticket.mail_delivered_again"))
+                .and(DSL.condition("{0} @> {1}", AUDIT_LOG.DETAIL, detail)));
+        if (!recorded) {
+            tx.insertInto(AUDIT_LOG)
+                    .set(AUDIT_LOG.ACTOR, "mailbox:" + mailboxId)
+                    .set(AUDIT_LOG.ACTION, "ticket.mail_delivered_again")
+                    .set(AUDIT_LOG.TICKET_ID, ticketId.get())
+                    .set(AUDIT_LOG.DETAIL, detail)
+                    .execute();
+        }
     }
 
     /** Mailbox ids are checked by the database ({@code ^[a-z0-9][a-z0-9_-]*$}); this only guards the JSON. */
@@ -374,6 +407,7 @@ public final class TicketsFromMail {
                 .set(TICKET_MESSAGE.KIND, "inbound")
                 .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contactId)
                 .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, inboundMessageId)
+                .set(TICKET_MESSAGE.AUTHOR_NAME, mail.fromName().isBlank() ? null : mail.fromName())
                 .set(TICKET_MESSAGE.BODY_TEXT, bodyText)
                 .set(TICKET_MESSAGE.BODY_HTML, mail.htmlBody().orElse(null))
                 .set(TICKET_MESSAGE.CREATED_AT, now)

@@ -64,7 +64,7 @@ public final class Node implements AutoCloseable {
             started.push(giveUps);
             MailIntake intake = new MailIntake(id -> catalog.find(id, config), id -> catalog.smtp(id, config), db,
                     new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
-                    new IngestStore(db, new MailParser(), new TicketsFromMail(), metrics), new MailboxStatusStore(db),
+                    new IngestStore(db, new MailParser(), new TicketsFromMail(), metrics, config.mail().budget()), new MailboxStatusStore(db),
                     giveUps, config.mail().giveUpAfter(), config.outbox().claimExpiry(), config.nodeId(), clock);
             started.push(intake);
 

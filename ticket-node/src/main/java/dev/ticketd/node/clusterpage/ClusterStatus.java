@@ -27,8 +27,10 @@ public record ClusterStatus(String servedBy, String zooKeeper, String controller
      * @param lastPoll   the end of the last successful pass over the INBOX, or null
      * @param backlog    mails left in the INBOX after that pass, or null
      * @param paused     paused by an operator
+     * @param failingMails mails in the INBOX whose last pass failed (each goes to the quarantine after the
+     *                     configured number of failed passes)
      */
     public record Mailbox(String name, String address, String leader, List<String> standbys, long epoch, String leaseHolder,
-                          Instant lastPoll, Integer backlog, String lastError, boolean paused) {
+                          Instant lastPoll, Integer backlog, String lastError, boolean paused, int failingMails) {
     }
 }

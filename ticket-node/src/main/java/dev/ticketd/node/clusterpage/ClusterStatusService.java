@@ -4,7 +4,9 @@ import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Read;
 import dev.ticketd.node.health.DatabaseHealth;
+import org.jooq.Field;
 import org.jooq.Record;
+import org.jooq.impl.DSL;
 
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.stream.Collectors;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.MAILBOX_LEASE;
 import static dev.ticketd.db.generated.Tables.MAILBOX_STATUS;
+import static dev.ticketd.db.generated.Tables.MAIL_FAILURE;
 
 /** Builds {@link ClusterStatus}; knows nothing of HTTP. */
 public final class ClusterStatusService {
@@ -33,6 +36,10 @@ public final class ClusterStatusService {
         this.nodeId = nodeId;
     }
 
+    /** Mails of the mailbox whose last pass failed and that are not stored yet. */
+    private static final Field<Integer> FAILING = DSL.field(DSL.selectCount().from(MAIL_FAILURE)
+            .where(MAIL_FAILURE.MAILBOX_ID.eq(MAILBOX.ID))).as("failing_mails");
+
     /** From a standby (and marked so) while the primary of a replicated database is out of reach. */
     public Read<ClusterStatus> status() {
         ClusterView view = null;
@@ -47,7 +54,7 @@ public final class ClusterStatusService {
                 : view.mailboxes().stream().collect(Collectors.toMap(ClusterView.Mailbox::id, m -> m));
         List<ClusterStatus.Mailbox> mailboxes = new ArrayList<>();
         Read<List<Record>> rows = db.read(dsl -> dsl.select(MAILBOX.ID, MAILBOX.ADDRESS, MAILBOX.ENABLED, MAILBOX_LEASE.EPOCH, MAILBOX_LEASE.HOLDER,
-                        MAILBOX_STATUS.LAST_PASS_AT, MAILBOX_STATUS.BACKLOG, MAILBOX_STATUS.LAST_ERROR)
+                        MAILBOX_STATUS.LAST_PASS_AT, MAILBOX_STATUS.BACKLOG, MAILBOX_STATUS.LAST_ERROR, FAILING)
                 .from(MAILBOX)
                 .leftJoin(MAILBOX_LEASE).on(MAILBOX_LEASE.MAILBOX_ID.eq(MAILBOX.ID))
                 .leftJoin(MAILBOX_STATUS).on(MAILBOX_STATUS.MAILBOX_ID.eq(MAILBOX.ID))
@@ -62,7 +69,7 @@ public final class ClusterStatusService {
                     m == null ? null : m.leader(), m == null ? List.of() : m.standbys(),
                     epoch == null ? 0 : epoch, r.get(MAILBOX_LEASE.HOLDER),
                     lastPass == null ? null : lastPass.toInstant(), r.get(MAILBOX_STATUS.BACKLOG),
-                    r.get(MAILBOX_STATUS.LAST_ERROR), !r.get(MAILBOX.ENABLED)));
+                    r.get(MAILBOX_STATUS.LAST_ERROR), !r.get(MAILBOX.ENABLED), r.get(FAILING)));
         }
         List<ClusterStatus.Node> nodes = view == null ? List.of() : view.nodes().stream()
                 .map(n -> new ClusterStatus.Node(n.id(), n.httpUrl(), n.live(), n.enabled(), n.upSince(), n.disabledMailboxes()))

@@ -4,6 +4,7 @@ import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.db.RetryPolicy;
 import dev.ticketd.db.patroni.PatroniLeader;
+import dev.ticketd.mail.MailBudget;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.outbound.OutboxSender;
 import dev.ticketd.mail.outbound.SmtpSettings;
@@ -46,6 +47,7 @@ public final class ConfigLoader {
             "zk.address", "zk.session-timeout", "cluster.name",
             "lease.lock-timeout",
             "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown",
+            "mail.parse-timeout", "mail.max-failed-passes",
             "smtp.connect-timeout", "smtp.read-timeout", "smtp.write-timeout", "outbox.claim-expiry");
     private static final String SECRET_PREFIX = "secret.";
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
@@ -130,7 +132,9 @@ public final class ConfigLoader {
                 r.atLeast("mail.io-timeout", MailboxSettings.DEFAULT_IO_TIMEOUT, Duration.ofMillis(100)),
                 r.longValue("mail.max-message-bytes", MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES, 1024, Long.MAX_VALUE),
                 r.atLeast("mail.give-up-after", Duration.ofSeconds(60), Duration.ofSeconds(5)),
-                r.atLeast("mail.give-up-cooldown", Duration.ofMinutes(5), Duration.ofSeconds(1)));
+                r.atLeast("mail.give-up-cooldown", Duration.ofMinutes(5), Duration.ofSeconds(1)),
+                new MailBudget(r.atLeast("mail.parse-timeout", MailBudget.DEFAULT_PARSE_TIMEOUT, Duration.ofMillis(100)),
+                        r.integer("mail.max-failed-passes", MailBudget.DEFAULT_MAX_FAILED_PASSES, 1, 1000)));
         NodeConfig.OutboxDefaults outbox = outbox(r);
         String publicUrl = r.optional("http.public-url").orElseGet(() -> "http://"
                 + ("0.0.0.0".equals(web.host()) || "::".equals(web.host()) ? hostname() : web.host()) + ":" + web.port() + "/");

@@ -2,6 +2,7 @@ package dev.ticketd.node.config;
 
 import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.db.DatabaseSettings;
+import dev.ticketd.mail.MailBudget;
 import dev.ticketd.node.web.WebSettings;
 
 import java.time.Duration;
@@ -29,9 +30,10 @@ public record NodeConfig(String nodeId, WebSettings web, String publicUrl, Datab
      *
      * @param giveUpAfter    how long a leader may fail to read a mailbox before it lets another node lead it
      * @param giveUpCoolDown how long it then stays out of that mailbox's election
+     * @param budget         what one mail may cost (parse time, failed passes) before it goes to the quarantine
      */
     public record MailDefaults(Duration pollInterval, Duration ioTimeout, long maxMessageBytes, Duration giveUpAfter,
-                               Duration giveUpCoolDown) {
+                               Duration giveUpCoolDown, MailBudget budget) {
     }
 
     /**

@@ -17,6 +17,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
+import static dev.ticketd.db.generated.Tables.MAIL_FAILURE;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 
 /**
@@ -47,6 +48,25 @@ public final class NodeMetrics implements IngestObserver {
     @Override
     public void epochRejected(String mailboxId) {
         Counter.builder("ticketd.epoch.rejections").description("writes refused because a newer lease epoch exists")
+                .tags("mailbox", mailboxId).register(registry).increment();
+    }
+
+    @Override
+    public void mailFailed(String mailboxId) {
+        Counter.builder("ticketd.mail.failed.passes").description("passes over the INBOX that failed on one mail (it stayed for the next pass)")
+                .tags("mailbox", mailboxId).register(registry).increment();
+    }
+
+    @Override
+    public void quarantinedAfterFailures(String mailboxId) {
+        Counter.builder("ticketd.mail.quarantined.after.failures")
+                .description("mails stored raw in the quarantine after failing too many passes")
+                .tags("mailbox", mailboxId).register(registry).increment();
+    }
+
+    @Override
+    public void overBudget(String mailboxId) {
+        Counter.builder("ticketd.mail.over.budget").description("mails that took longer than the parse budget (stored raw in the quarantine)")
                 .tags("mailbox", mailboxId).register(registry).increment();
     }
 
@@ -90,6 +110,14 @@ public final class NodeMetrics implements IngestObserver {
                         () -> db.primaryState().map(s -> s.reachable() ? 1 : 0).orElse(1))
                 .description("1 while a primary of the replicated database is reachable (else reads come from a standby)")
                 .register(registry));
+        Gauge.builder("ticketd.mail.failing", () -> {
+            try {
+                return db.dsl().fetchCount(MAIL_FAILURE);
+            } catch (RuntimeException e) {
+                return -1;
+            }
+        }).description("mails in an INBOX whose last pass failed and that are not stored yet (-1 when the database does not answer)")
+                .register(registry);
         Gauge.builder("ticketd.zookeeper.connected", () -> zooKeeperConnected.getAsBoolean() ? 1 : 0)
                 .description("1 while this node is connected to ZooKeeper").register(registry);
     }

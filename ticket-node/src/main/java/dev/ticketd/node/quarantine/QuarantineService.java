@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Read;
 import dev.ticketd.db.Transactions;
+import dev.ticketd.mail.BudgetedParser;
 import dev.ticketd.mail.IngestStore;
+import dev.ticketd.mail.MailBudget;
 import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.ParseResult;
 import dev.ticketd.mail.ParsedMail;
@@ -69,7 +71,7 @@ public final class QuarantineService {
 
     private final Database db;
     private final Transactions writes;
-    private final MailParser parser;
+    private final BudgetedParser parser;
     private final TicketsFromMail tickets;
 
     public QuarantineService(Database db, MailParser parser, TicketsFromMail tickets) {
@@ -80,7 +82,8 @@ public final class QuarantineService {
     public QuarantineService(Database db, Transactions writes, MailParser parser, TicketsFromMail tickets) {
         this.db = db;
         this.writes = writes;
-        this.parser = parser;
+        // a retry parses within the same time budget as intake, so no mail can hold a web request
+        this.parser = new BudgetedParser(parser, MailBudget.DEFAULT);
         this.tickets = tickets;
     }
 

@@ -1,5 +1,6 @@
 package dev.ticketd.node.config;
 
+import dev.ticketd.mail.MailBudget;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,13 @@ class ConfigLoaderTest {
         assertThat(c.mail().pollInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.database().retryBudget()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.web().dbRetryBudget()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.mail().budget()).isEqualTo(new MailBudget(Duration.ofSeconds(10), 3));
+    }
+
+    @Test
+    void whatOneMailMayCostIsConfigurable() {
+        NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_MAIL_PARSE_TIMEOUT", "30s", "TICKETD_MAIL_MAX_FAILED_PASSES", "5"));
+        assertThat(c.mail().budget()).isEqualTo(new MailBudget(Duration.ofSeconds(30), 5));
     }
 
     @Test
@@ -113,6 +121,8 @@ class ConfigLoaderTest {
         assertRefused("cluster.name", "no/slash", "cluster.name: must be letters");
         assertRefused("mail.poll-interval", "50ms", "mail.poll-interval: must be at least 100ms");
         assertRefused("mail.io-timeout", "99999999999999999999h", "mail.io-timeout: duration out of range");
+        assertRefused("mail.parse-timeout", "10ms", "mail.parse-timeout: must be at least 100ms");
+        assertRefused("mail.max-failed-passes", "0", "mail.max-failed-passes: must be between 1 and 1000");
         assertRefused("db.url", "jdbc:mysql://h/db?password=topsecret", "db.url: not a PostgreSQL JDBC URL");
     }
 
