@@ -58,6 +58,7 @@ public final class DemoSendCommand implements Callable<Integer> {
         if (eml != null && count != 1) {
             throw new IllegalArgumentException("--eml sends its file once; leave out --count");
         }
+        byte[] raw = eml == null ? null : Files.readAllBytes(eml); // a missing file fails before any connection
         Properties props = new Properties();
         props.setProperty("mail.smtp.connectiontimeout", "10000");
         props.setProperty("mail.smtp.timeout", "10000");
@@ -66,8 +67,7 @@ public final class DemoSendCommand implements Callable<Integer> {
         Session session = Session.getInstance(props);
         try (Transport transport = session.getTransport("smtp")) {
             transport.connect("127.0.0.1", smtpPort, null, null);
-            if (eml != null) {
-                byte[] raw = Files.readAllBytes(eml);
+            if (raw != null) {
                 transport.sendMessage(new RawMessage(session, raw), new Address[]{new InternetAddress(to)});
                 spec.commandLine().getOut().println("sent " + eml + " (" + raw.length + " bytes) to " + to + " via 127.0.0.1:" + smtpPort);
                 return 0;

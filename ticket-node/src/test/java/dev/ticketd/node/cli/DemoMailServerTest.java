@@ -91,6 +91,18 @@ class DemoMailServerTest {
         assertThat(run("demo", "send", "--smtp-port", "1", "--eml", eml.toString(), "--count", "2")).isNotZero();
     }
 
+    @Test
+    void aMissingEmlFileFailsTheCommandBeforeItConnects() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(err, true));
+
+        // port 1: nothing listens there, so an attempt to connect would fail with a different message
+        assertThat(cli.execute("demo", "send", "--smtp-port", "1", "--eml", dir.resolve("absent.eml").toString())).isNotZero();
+        assertThat(err.toString()).contains("NoSuchFileException", "absent.eml").doesNotContain("ConnectException");
+    }
+
     /** The sender's name as raw UTF-8 bytes and the subject as raw ISO-8859-1 bytes, neither RFC 2047 encoded. */
     static byte[] mailWithRaw8BitHeaders() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
