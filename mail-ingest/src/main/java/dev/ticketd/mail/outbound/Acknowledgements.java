@@ -28,6 +28,12 @@ import static dev.ticketd.db.generated.Tables.OUTBOX;
  * transaction-scoped advisory lock on the address so that concurrent ingests cannot both slip
  * under the limit). Every decision not to acknowledge is written to the audit log with its reason.
  *
+ * <p>Anyone can put any address in a From header, so an acknowledgement goes to whoever the mail
+ * claims to come from. It therefore repeats nothing the sender wrote: its subject is the ticket token
+ * and a fixed line, its body names only the ticket number, and it is addressed to the bare address
+ * (no display name). Otherwise a forged mail whose subject or name reads "your account is locked,
+ * log in at …" would make the support address deliver that text to a victim, signed by us.
+ *
  * <p>Stateless and thread-safe; only the caller's transaction is used.
  */
 public final class Acknowledgements {
@@ -51,6 +57,8 @@ public final class Acknowledgements {
     /**
      * Called for a mail that opened a new ticket.
      *
+     * @param ticketSubject the new ticket's subject, which the sender chose: deliberately not used in the
+     *                      acknowledgement (see the class comment); kept so that callers need not change
      * @return the Message-ID of the queued acknowledgement, or empty when none was queued
      */
     public Optional<String> queue(DSLContext tx, String mailboxId, long ticketId, String ticketNumber, String ticketSubject,
@@ -89,8 +97,8 @@ public final class Acknowledgements {
                 .set(OUTBOX.KIND, "ack")
                 .set(OUTBOX.MESSAGE_ID, messageId)
                 .set(OUTBOX.TO_ADDRESS, to)
-                .set(OUTBOX.SUBJECT, subject(ticketSubject, ticketNumber))
-                .set(OUTBOX.BODY_TEXT, body(ticketNumber, ticketSubject, mail.fromName(), mailbox.value2(), mailbox.value1()))
+                .set(OUTBOX.SUBJECT, subject(ticketNumber))
+                .set(OUTBOX.BODY_TEXT, body(ticketNumber, mailbox.value2(), mailbox.value1()))
                 .set(OUTBOX.IN_REPLY_TO, inReplyTo)
                 .set(OUTBOX.REFERENCES_HEADER, inReplyTo)
                 .set(OUTBOX.STATUS, "pending")
@@ -100,21 +108,19 @@ public final class Acknowledgements {
         return Optional.of(messageId);
     }
 
-    /** "Re: " plus the subject with the ticket token, as staff replies have it, so both thread alike. */
-    static String subject(String subject, String number) {
-        String base = subject == null ? "" : subject.strip();
-        String token = "[" + number + "]";
-        if (!base.contains(token)) {
-            base = base.isEmpty() ? token : base + " " + token;
-        }
-        return base.toLowerCase(Locale.ROOT).startsWith("re:") ? base : "Re: " + base;
+    /**
+     * The ticket token first, where {@link dev.ticketd.mail.TicketsFromMail}'s default token pattern finds
+     * it in a customer's "Re: …" answer, then a fixed line: never the customer's subject (see the class comment).
+     */
+    static String subject(String number) {
+        return "[" + number + "] We have received your request";
     }
 
-    static String body(String number, String subject, String customerName, String mailboxName, String mailboxAddress) {
-        String greeting = customerName == null || customerName.isBlank() ? "Hello," : "Hello " + customerName.strip() + ",";
+    /** Fixed text around the ticket number and our own mailbox's name; nothing from the customer's mail. */
+    static String body(String number, String mailboxName, String mailboxAddress) {
         String signature = mailboxName == null || mailboxName.isBlank() ? mailboxAddress : mailboxName.strip();
-        return greeting + "\n\n"
-                + "we have received your message \"" + subject + "\" and opened ticket " + number + " for it.\n"
+        return "Hello,\n\n"
+                + "we have received your message and opened ticket " + number + " for it.\n"
                 + "We will answer as soon as we can. To add anything, reply to this mail and keep [" + number + "]\n"
                 + "in the subject.\n\n"
                 + "-- \n" + signature + "\n"

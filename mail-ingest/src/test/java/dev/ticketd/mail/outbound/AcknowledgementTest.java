@@ -6,7 +6,10 @@ import dev.ticketd.db.generated.tables.records.OutboxRecord;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.TicketsFromMail;
+import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.testing.TestPostgres;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,8 +17,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Date;
 import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import java.time.OffsetDateTime;
 
@@ -23,6 +32,7 @@ import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static dev.ticketd.mail.testing.TestMailServer.rfc822;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -60,12 +70,43 @@ class AcknowledgementTest {
         assertThat(ack.getStatus()).isEqualTo("pending");
         assertThat(ack.getMailboxId()).isEqualTo("support");
         assertThat(ack.getToAddress()).isEqualTo("ann@example.test");
-        assertThat(ack.getSubject()).isEqualTo("Re: Printer on fire [" + number + "]");
+        assertThat(ack.getSubject()).isEqualTo("[" + number + "] We have received your request");
         assertThat(ack.getMessageId()).matches("<ack\\.[0-9a-f-]{36}@desk\\.example\\.test>");
         assertThat(ack.getInReplyTo()).isEqualTo("<p1@example.test>");
         assertThat(ack.getReferencesHeader()).isEqualTo("<p1@example.test>");
-        assertThat(ack.getBodyText()).contains("Hello Ann,").contains(number).contains("Printer on fire");
+        assertThat(ack.getBodyText()).startsWith("Hello,\n").contains("opened ticket " + number)
+                .doesNotContain("Ann").doesNotContain("Printer on fire");
         assertThat(db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.ACTION.eq("ticket.ack_queued"))).isEqualTo(1);
+    }
+
+    @Test
+    void anAcknowledgementRepeatsNeitherTheSubjectNorTheDisplayNameOfAForgedPhishingMail() throws Exception {
+        String phishing = "Your account is locked, log in at http://evil.example";
+        ingest(mail("\"" + phishing + "\" <victim@example.test>", phishing, "<ph1@example.test>", ""));
+
+        OutboxRecord ack = db.dsl().selectFrom(OUTBOX).fetchSingle();
+        MimeMessage sent = rendered(ack);
+        String wire = wire(sent);
+        String number = db.dsl().select(TICKET.NUMBER).from(TICKET).fetchSingle(TICKET.NUMBER);
+        assertThat(sent.getSubject()).isEqualTo("[" + number + "] We have received your request");
+        assertThat(sent.getHeader("To")).containsExactly("victim@example.test");
+        assertThat(String.valueOf(sent.getContent())).contains(number);
+        for (String text : List.of(sent.getSubject(), String.join("\n", sent.getHeader("To")), String.valueOf(sent.getContent()), wire)) {
+            assertThat(text).doesNotContainIgnoringCase("evil.example").doesNotContainIgnoringCase("account is locked")
+                    .doesNotContainIgnoringCase("log in");
+        }
+    }
+
+    @Test
+    void aCustomersAnswerToTheAcknowledgementThreadsIntoItsTicket() {
+        ingest(mail("ann@example.test", "Printer", "<a1@example.test>", ""));
+        OutboxRecord ack = db.dsl().selectFrom(OUTBOX).fetchSingle();
+
+        // no In-Reply-To: only the token in the subject can thread it
+        ingest(mail("ann@example.test", "Re: " + ack.getSubject(), "<a2@example.test>", ""));
+
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(1);
+        assertThat(db.dsl().fetchCount(TICKET_MESSAGE)).isEqualTo(2);
     }
 
     @ParameterizedTest
@@ -186,6 +227,30 @@ class AcknowledgementTest {
         ingest(mail("ann@example.test", "Printer", "<z1@example.test>", ""));
 
         assertThat(db.dsl().fetchCount(OUTBOX)).isZero();
+    }
+
+    /** The acknowledgement as {@link SmtpDelivery} puts it on the wire. */
+    private static MimeMessage rendered(OutboxRecord ack) throws Exception {
+        OutboxRows.Claimed row = new OutboxRows.Claimed(ack.getId(), ack.getKind(), ack.getMessageId(), ack.getToAddress(),
+                ack.getSubject(), ack.getBodyText(), Optional.ofNullable(ack.getInReplyTo()),
+                Optional.ofNullable(ack.getReferencesHeader()), 1, false, List.of());
+        SmtpSettings settings = SmtpSettings.of("127.0.0.1", 25, TransportSecurity.NONE, null, null,
+                "support@desk.example.test", "Support");
+        try (SmtpDelivery delivery = new SmtpDelivery(settings, Date::new)) {
+            MimeMessage built = delivery.build(row);
+            built.saveChanges();
+            return new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(wireBytes(built)));
+        }
+    }
+
+    private static byte[] wireBytes(MimeMessage m) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        m.writeTo(out);
+        return out.toByteArray();
+    }
+
+    private static String wire(MimeMessage m) throws Exception {
+        return new String(wireBytes(m), StandardCharsets.UTF_8);
     }
 
     private void addMailbox(String id, String address) {

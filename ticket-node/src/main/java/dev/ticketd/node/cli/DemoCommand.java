@@ -1,7 +1,5 @@
 package dev.ticketd.node.cli;
 
-import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import dev.ticketd.cluster.EmbeddedZooKeeper;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.LocalPostgres;
@@ -108,12 +106,11 @@ public final class DemoCommand implements Callable<Integer> {
         running.push(zooKeeper);
 
         String mailPassword = randomSecret();
-        GreenMail mail = new GreenMail(new ServerSetup[]{
-                new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP),
-                new ServerSetup(imapPort, "127.0.0.1", ServerSetup.PROTOCOL_IMAP)});
+        // keeps received mail byte for byte, so the demo takes in 8-bit headers as production would
+        DemoMailServer mail = new DemoMailServer("127.0.0.1", smtpPort, imapPort);
         mail.start();
-        running.push(mail::stop);
-        mail.setUser(mailbox, mailbox, mailPassword);
+        running.push(mail);
+        mail.addUser(mailbox, mailPassword);
 
         Map<String, String> shared = Map.of(
                 "http.host", "127.0.0.1",
@@ -149,6 +146,7 @@ public final class DemoCommand implements Callable<Integer> {
         out.println("  Send a test mail from another terminal:");
         out.println("    java -jar ticket-node/target/ticketd.jar demo send --smtp-port " + smtpPort + " --to " + mailbox
                 + " --subject 'Printer on fire'");
+        out.println("  or send a saved mail's exact bytes:  ... demo send --smtp-port " + smtpPort + " --eml FILE");
         out.println("  Stop with Ctrl-C.");
         out.flush();
         stopped.await();

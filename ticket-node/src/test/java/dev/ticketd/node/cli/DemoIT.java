@@ -3,6 +3,7 @@ package dev.ticketd.node.cli;
 import dev.ticketd.testing.TestTimeouts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -26,7 +27,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The packaged jar's demo as a newcomer runs it, in a separate process: a mail sent to its SMTP
- * port becomes a ticket in the API, and stopping it leaves no process and no folder behind.
+ * port becomes a ticket in the API (one with raw 8-bit headers too, read as production reads them),
+ * and stopping it leaves no process and no folder behind.
  */
 class DemoIT {
 
@@ -34,6 +36,11 @@ class DemoIT {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private Process demo;
     private Path log;
+    private int httpPort;
+    private int smtpPort;
+
+    @TempDir
+    Path dir;
 
     @AfterEach
     void tearDown() throws InterruptedException, IOException {
@@ -50,25 +57,10 @@ class DemoIT {
 
     @Test
     void aMailSentToTheDemoBecomesATicketAndStoppingItLeavesNothingRunning() throws Exception {
-        int httpPort = freePort();
-        int smtpPort = freePort();
-        int imapPort = freePort();
-        int zkPort = freePort();
-        log = Files.createTempFile("ticketd-demo-it-", ".log");
-        demo = java("demo", "--http-port", "" + httpPort, "--smtp-port", "" + smtpPort, "--imap-port", "" + imapPort, "--zk-port", "" + zkPort,
-                "--admin-password", "demo-it-password", "--api-token", TOKEN)
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-
-        await().atMost(TestTimeouts.seconds(90)).pollInterval(Duration.ofMillis(250))
-                .until(() -> Files.readString(log).contains("ticketd demo is running.") || !demo.isAlive());
-        String started = Files.readString(log);
-        assertThat(demo.isAlive()).as("demo is running; its output:%n%s", started).isTrue();
+        String started = startDemo();
         Path dataDir = dataDirOf(started);
 
-        Process send = java("demo", "send", "--smtp-port", "" + smtpPort, "--subject", "Printer on fire",
-                "--from", "ann@example.test").redirectErrorStream(true).start();
-        assertThat(send.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(send.exitValue()).as(new String(send.getInputStream().readAllBytes())).isZero();
+        demoSend("--subject", "Printer on fire", "--from", "ann@example.test");
 
         await().atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
                 assertThat(get(httpPort, "/api/v1/tickets", TOKEN).body())
@@ -96,6 +88,54 @@ class DemoIT {
                 .toList();
         assertThat(leftovers).as("processes still using " + dataDir).isEmpty();
         assertThat(dataDir).doesNotExist();
+    }
+
+    @Test
+    void aMailWithRaw8BitHeadersSentToTheDemoBecomesATicketWithTheRightCharacters() throws Exception {
+        startDemo();
+        // the subject as raw ISO-8859-1 bytes, the sender's name as raw UTF-8 bytes
+        Path eml = Files.write(dir.resolve("8bit.eml"), DemoMailServerTest.mailWithRaw8BitHeaders());
+
+        demoSend("--eml", eml.toString(), "--from", "zoe@example.test");
+
+        await().atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                assertThat(get(httpPort, "/api/v1/tickets", TOKEN).body())
+                        .contains("\"subject\":\"Grüße aus Köln\"").contains("\"requester\":\"zoe@example.test\""));
+        Matcher id = Pattern.compile("\"id\":(\\d+)").matcher(get(httpPort, "/api/v1/tickets", TOKEN).body());
+        assertThat(id.find()).isTrue();
+        String ticket = get(httpPort, "/api/v1/tickets/" + id.group(1), TOKEN).body();
+        assertThat(ticket).contains("\"subject\":\"Grüße aus Köln\"").contains("Zoë Ångström")
+                .contains("Der Drucker druckt nur noch Kästchen.").doesNotContain("\uFFFD");
+    }
+
+    /**
+     * Starts the packaged demo on free ports and waits for the last line it prints once everything runs
+     * (its web server included: "ticketd demo is running." comes before the node has started); returns its output.
+     */
+    private String startDemo() throws IOException {
+        httpPort = freePort();
+        smtpPort = freePort();
+        int imapPort = freePort();
+        int zkPort = freePort();
+        log = Files.createTempFile("ticketd-demo-it-", ".log");
+        demo = java("demo", "--http-port", "" + httpPort, "--smtp-port", "" + smtpPort, "--imap-port", "" + imapPort, "--zk-port", "" + zkPort,
+                "--admin-password", "demo-it-password", "--api-token", TOKEN)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+
+        await().atMost(TestTimeouts.seconds(90)).pollInterval(Duration.ofMillis(250))
+                .until(() -> Files.readString(log).contains("Stop with Ctrl-C.") || !demo.isAlive());
+        String started = Files.readString(log);
+        assertThat(demo.isAlive()).as("demo is running; its output:%n%s", started).isTrue();
+        return started;
+    }
+
+    /** {@code ticketd demo send} to the running demo, as a separate process, which must succeed. */
+    private void demoSend(String... options) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("demo", "send", "--smtp-port", "" + smtpPort));
+        args.addAll(List.of(options));
+        Process send = java(args.toArray(String[]::new)).redirectErrorStream(true).start();
+        assertThat(send.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(send.exitValue()).as(new String(send.getInputStream().readAllBytes())).isZero();
     }
 
     private static Path dataDirOf(String output) {
