@@ -139,8 +139,7 @@ public final class TicketsFromMail {
         Optional<Match> match = byToken(tx, mail.subject()).or(() -> byMessageIds(tx, mail.repliedToMessageIds()));
         if (match.isEmpty()) {
             Attached opened = openTicket(tx, mailboxId, inboundMessageId, mail, null);
-            acknowledgements.queue(tx, mailboxId, opened.ticketId(), opened.ticketNumber(),
-                    mail.subject().isBlank() ? "(no subject)" : mail.subject(), mail);
+            acknowledgements.queue(tx, mailboxId, opened.ticketId(), opened.ticketNumber(), mail);
             return opened;
         }
         long ticketId = match.get().ticketId();

@@ -55,14 +55,12 @@ public final class Acknowledgements {
     }
 
     /**
-     * Called for a mail that opened a new ticket.
+     * Called for a mail that opened a new ticket. Nothing the sender wrote (subject, name, body) goes
+     * into the acknowledgement: see the class comment.
      *
-     * @param ticketSubject the new ticket's subject, which the sender chose: deliberately not used in the
-     *                      acknowledgement (see the class comment); kept so that callers need not change
      * @return the Message-ID of the queued acknowledgement, or empty when none was queued
      */
-    public Optional<String> queue(DSLContext tx, String mailboxId, long ticketId, String ticketNumber, String ticketSubject,
-                                  ParsedMail mail) {
+    public Optional<String> queue(DSLContext tx, String mailboxId, long ticketId, String ticketNumber, ParsedMail mail) {
         Record3<String, String, Boolean> mailbox = tx.select(MAILBOX.ADDRESS, MAILBOX.DISPLAY_NAME, MAILBOX.ACK_ENABLED)
                 .from(MAILBOX).where(MAILBOX.ID.eq(mailboxId)).fetchOne();
         // a mailbox without an SMTP server could never send the acknowledgement: do not queue one
