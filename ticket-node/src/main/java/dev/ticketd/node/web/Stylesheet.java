@@ -16,7 +16,7 @@ final class Stylesheet {
             th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #e3e6ea; vertical-align: top;
                      overflow-wrap: anywhere; word-break: break-word; min-width: 0; }
             table.tickets, table.quarantine { table-layout: fixed; }
-            col.number { width: 8%; } col.requester { width: 20%; } col.status { width: 9%; } col.count { width: 9%; } col.created { width: 15%; }
+            col.number { width: 10%; } col.requester { width: 20%; } col.status { width: 8%; } col.count { width: 10%; } col.created { width: 14%; }
             col.id { width: 6%; } col.mailbox { width: 10%; } col.received { width: 10%; } col.from { width: 13%; }
             table.quarantine col.subject { width: 15%; } col.size { width: 8%; } col.actions { width: 10%; }
             td.actions form { display: block; margin: 0 0 .3rem; } td.actions button { width: 100%; }
