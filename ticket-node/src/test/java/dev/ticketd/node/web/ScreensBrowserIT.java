@@ -38,8 +38,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * 500-character reasons fit the window's width, and every quarantine button is on screen.
  * Screenshots go to {@code target/screens/} for a person to look at.
  *
- * <p>Needs Chromium and its driver ({@code apt-get install chromium chromium-driver}). Without
- * them the test is skipped, unless {@code TICKETD_REQUIRE_BROWSER=1} (as in CI), when it fails.
+ * <p>Needs Chromium and its driver ({@code apt-get install chromium chromium-driver}; other paths
+ * in {@code TICKETD_CHROMIUM} and {@code TICKETD_CHROMEDRIVER}). Without them the test is skipped,
+ * unless {@code TICKETD_REQUIRE_BROWSER=1} (as in CI), when it fails.
  */
 class ScreensBrowserIT {
 
@@ -56,11 +57,11 @@ class ScreensBrowserIT {
 
     @BeforeAll
     static void start() {
-        Optional<Path> chromium = executable("/usr/bin/chromium", "chromium", "chromium-browser");
-        Optional<Path> driver = executable("/usr/bin/chromedriver", "chromedriver");
+        Optional<Path> chromium = executable(System.getenv("TICKETD_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser");
+        Optional<Path> driver = executable(System.getenv("TICKETD_CHROMEDRIVER"), "/usr/bin/chromedriver", "chromedriver");
         if (chromium.isEmpty() || driver.isEmpty()) {
             String missing = (chromium.isEmpty() ? "chromium " : "") + (driver.isEmpty() ? "chromedriver " : "")
-                    + "not found; install them with `" + INSTALL + "`";
+                    + "not found; install with `" + INSTALL + "`";
             if ("1".equals(System.getenv("TICKETD_REQUIRE_BROWSER"))) {
                 fail("TICKETD_REQUIRE_BROWSER=1 but " + missing);
             }
@@ -194,8 +195,15 @@ class ScreensBrowserIT {
         return "http://127.0.0.1:" + web.server.port();
     }
 
-    /** The first of these paths (absolute) or names (looked up on PATH) that is an executable file. */
-    private static Optional<Path> executable(String... candidates) {
+    /**
+     * {@code override} when it is set (then nothing else: a wrong path must not silently find
+     * another browser), else the first of the paths (absolute) or names (looked up on PATH) that is
+     * an executable file.
+     */
+    private static Optional<Path> executable(String override, String... candidates) {
+        if (override != null && !override.isBlank()) {
+            return Files.isExecutable(Path.of(override)) ? Optional.of(Path.of(override)) : Optional.empty();
+        }
         for (String candidate : candidates) {
             if (candidate.startsWith("/")) {
                 if (Files.isExecutable(Path.of(candidate))) {
