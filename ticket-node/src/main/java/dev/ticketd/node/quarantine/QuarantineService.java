@@ -108,10 +108,11 @@ public final class QuarantineService {
                 .limit(limit + 1)
                 .fetch(r -> {
                     byte[] h = r.get(head);
-                    String from = r.get(INBOUND_MESSAGE.FROM_ADDRESS) != null ? r.get(INBOUND_MESSAGE.FROM_ADDRESS)
-                            : HeaderPeek.header(h, "From").orElse(null);
-                    String subject = r.get(INBOUND_MESSAGE.SUBJECT) != null ? r.get(INBOUND_MESSAGE.SUBJECT)
-                            : HeaderPeek.header(h, "Subject").orElse(null);
+                    // stored subjects of oversized mail were peeked too, so both pass through HeaderText
+                    String from = HeaderText.readable(r.get(INBOUND_MESSAGE.FROM_ADDRESS) != null ? r.get(INBOUND_MESSAGE.FROM_ADDRESS)
+                            : HeaderPeek.header(h, "From").orElse(null));
+                    String subject = HeaderText.readable(r.get(INBOUND_MESSAGE.SUBJECT) != null ? r.get(INBOUND_MESSAGE.SUBJECT)
+                            : HeaderPeek.header(h, "Subject").orElse(null));
                     return new QuarantineEntry(r.get(INBOUND_MESSAGE.ID), r.get(INBOUND_MESSAGE.MAILBOX_ID),
                             r.get(INBOUND_MESSAGE.RECEIVED_AT), from, subject, r.get(INBOUND_MESSAGE.SIZE_BYTES),
                             Optional.ofNullable(r.get(INBOUND_MESSAGE.PARSE_ERROR)).orElse("unknown"));
@@ -346,7 +347,7 @@ public final class QuarantineService {
                 .set(TICKET.LAST_MESSAGE_AT, now)
                 .returning(TICKET.ID)
                 .fetchOne(TICKET.ID);
-        String subject = HeaderPeek.header(raw, "Subject").orElse("(unknown)");
+        String subject = HeaderText.readable(HeaderPeek.header(raw, "Subject").orElse("(unknown)"));
         long messageId = tx.insertInto(TICKET_MESSAGE)
                 .set(TICKET_MESSAGE.TICKET_ID, ticketId)
                 .set(TICKET_MESSAGE.KIND, "inbound")

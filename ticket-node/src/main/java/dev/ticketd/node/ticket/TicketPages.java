@@ -132,6 +132,14 @@ public final class TicketPages {
         renderTicket(ctx, 503, ticket, body, key, message, null, id, chooseAgain);
     }
 
+    /** {@code GET /tickets/{id}/messages/{messageId}}: one message whole, where the thread shows only the start of a long one. */
+    public void message(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        long messageId = ctx.pathParamAsClass("messageId", Long.class).get();
+        WholeMessage whole = Freshness.note(ctx, queries.wholeMessage(id, messageId));
+        Pages.render(ctx, "message.jte", Map.of("whole", whole));
+    }
+
     /** {@code GET /attachments/{id}}: the bytes, with headers that never let them run as our page. */
     public void attachment(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();

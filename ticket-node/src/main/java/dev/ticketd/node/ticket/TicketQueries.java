@@ -10,6 +10,7 @@ import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -30,6 +31,12 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 public final class TicketQueries {
 
     public static final int MAX_LIMIT = 500;
+    /**
+     * How much of each body of a message a thread reads and shows, in characters: a long letter
+     * whole, a runaway HTML mail only its start (the rest is one click away, {@link #wholeMessage}).
+     * 150,000 characters sanitise in a few tens of milliseconds.
+     */
+    public static final int SHOWN_CHARS = 150_000;
 
     private final Database db;
     private final HtmlSanitizer sanitizer = new HtmlSanitizer();
@@ -76,6 +83,28 @@ public final class TicketQueries {
     }
 
     private TicketDetail detail(DSLContext dsl, long ticketId) {
+        Record ticket = ticketHead(dsl, ticketId);
+        List<ThreadMessage> messages = messages(dsl, TICKET_MESSAGE.TICKET_ID.eq(ticketId), true);
+        return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
+                ticket.get(TICKET.STATUS), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
+                ticket.get(TICKET.CREATED_AT), messages);
+    }
+
+    /**
+     * One message of a ticket with its whole bodies, for the page a "show the whole message" link
+     * opens: the only read whose cost grows with the size of a mail, and only on request.
+     */
+    public Read<WholeMessage> wholeMessage(long ticketId, long messageId) {
+        return db.read(dsl -> {
+            Record ticket = ticketHead(dsl, ticketId);
+            ThreadMessage message = messages(dsl, TICKET_MESSAGE.TICKET_ID.eq(ticketId).and(TICKET_MESSAGE.ID.eq(messageId)), false)
+                    .stream().findFirst()
+                    .orElseThrow(() -> new NotFoundException("ticket " + ticket.get(TICKET.NUMBER) + " has no message " + messageId));
+            return new WholeMessage(ticketId, ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT), message);
+        });
+    }
+
+    private static Record ticketHead(DSLContext dsl, long ticketId) {
         Record ticket = dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.MAILBOX_ID,
                         TICKET.CREATED_AT, CONTACT.EMAIL)
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
@@ -84,40 +113,66 @@ public final class TicketQueries {
         if (ticket == null) {
             throw new NotFoundException("ticket " + ticketId + " does not exist");
         }
+        return ticket;
+    }
+
+    /**
+     * The messages {@code which} selects, oldest first. When {@code capped}, each body is read only
+     * up to {@link #SHOWN_CHARS} characters (the database sends no more) and only that start is
+     * sanitised, so a thread costs bounded work however large its mails are; the whole sizes come
+     * from {@code octet_length}, which PostgreSQL answers from the stored value's header.
+     */
+    private List<ThreadMessage> messages(DSLContext dsl, Condition which, boolean capped) {
         Contact author = CONTACT.as("author");
         Map<Long, List<Record>> attachmentsOf = new HashMap<>();
         dsl.select(ATTACHMENT.ID, ATTACHMENT.TICKET_MESSAGE_ID, ATTACHMENT.FILENAME, ATTACHMENT.CONTENT_TYPE,
                         ATTACHMENT.SIZE_BYTES, ATTACHMENT.CONTENT_ID)
                 .from(ATTACHMENT).join(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
-                .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
+                .where(which)
                 .orderBy(ATTACHMENT.ID)
                 .forEach(r -> attachmentsOf.computeIfAbsent(r.get(ATTACHMENT.TICKET_MESSAGE_ID), k -> new ArrayList<>()).add(r));
-        List<ThreadMessage> messages = dsl
-                .select(TICKET_MESSAGE.ID, TICKET_MESSAGE.KIND, TICKET_MESSAGE.BODY_TEXT, TICKET_MESSAGE.BODY_HTML,
-                        TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.INBOUND_MESSAGE_ID, author.EMAIL, author.DISPLAY_NAME,
-                        STAFF_USER.DISPLAY_NAME)
+        Field<String> text = capped ? DSL.substring(TICKET_MESSAGE.BODY_TEXT, 1, SHOWN_CHARS).as("text") : TICKET_MESSAGE.BODY_TEXT;
+        Field<String> html = capped ? DSL.substring(TICKET_MESSAGE.BODY_HTML, 1, SHOWN_CHARS).as("html") : TICKET_MESSAGE.BODY_HTML;
+        Field<Integer> textBytes = DSL.octetLength(TICKET_MESSAGE.BODY_TEXT).as("text_bytes");
+        Field<Integer> htmlBytes = DSL.octetLength(TICKET_MESSAGE.BODY_HTML).as("html_bytes");
+        return dsl.select(TICKET_MESSAGE.ID, TICKET_MESSAGE.KIND, text, html, textBytes, htmlBytes,
+                        TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.INBOUND_MESSAGE_ID, TICKET_MESSAGE.AUTHOR_NAME,
+                        author.EMAIL, author.DISPLAY_NAME, STAFF_USER.DISPLAY_NAME)
                 .from(TICKET_MESSAGE)
                 .leftJoin(author).on(author.ID.eq(TICKET_MESSAGE.AUTHOR_CONTACT_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET_MESSAGE.AUTHOR_STAFF_ID))
-                .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
+                .where(which)
                 .orderBy(TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.ID)
                 .fetch(r -> {
                     List<Record> attachments = attachmentsOf.getOrDefault(r.get(TICKET_MESSAGE.ID), List.of());
+                    String storedHtml = r.get(html);
+                    String bodyHtml = displayHtml(storedHtml, attachments);
+                    // the cut of the body a page shows: the HTML when there is any, else the text
+                    ThreadMessage.BodyCut cut = bodyHtml != null ? cut(storedHtml, r.get(htmlBytes)) : cut(r.get(text), r.get(textBytes));
                     return new ThreadMessage(r.get(TICKET_MESSAGE.ID), r.get(TICKET_MESSAGE.KIND),
-                            authorName(r.get(STAFF_USER.DISPLAY_NAME), r.get(author.DISPLAY_NAME), r.get(author.EMAIL)),
-                            r.get(TICKET_MESSAGE.BODY_TEXT), r.get(TICKET_MESSAGE.CREATED_AT),
-                            r.get(TICKET_MESSAGE.INBOUND_MESSAGE_ID), displayHtml(r.get(TICKET_MESSAGE.BODY_HTML), attachments),
+                            authorName(r.get(STAFF_USER.DISPLAY_NAME), r.get(TICKET_MESSAGE.AUTHOR_NAME),
+                                    r.get(author.DISPLAY_NAME), r.get(author.EMAIL)),
+                            r.get(text), r.get(TICKET_MESSAGE.CREATED_AT),
+                            r.get(TICKET_MESSAGE.INBOUND_MESSAGE_ID), bodyHtml,
                             attachments.stream().map(a -> new AttachmentInfo(a.get(ATTACHMENT.ID), a.get(ATTACHMENT.FILENAME),
-                                    a.get(ATTACHMENT.CONTENT_TYPE), a.get(ATTACHMENT.SIZE_BYTES))).toList());
+                                    a.get(ATTACHMENT.CONTENT_TYPE), a.get(ATTACHMENT.SIZE_BYTES))).toList(),
+                            cut);
                 });
-        return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
-                ticket.get(TICKET.STATUS), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
-                ticket.get(TICKET.CREATED_AT), messages);
+    }
+
+    /** Null when {@code shown} is the whole body of {@code wholeBytes} UTF-8 bytes. */
+    private static ThreadMessage.BodyCut cut(String shown, Integer wholeBytes) {
+        if (shown == null || wholeBytes == null) {
+            return null;
+        }
+        long shownBytes = shown.getBytes(StandardCharsets.UTF_8).length;
+        return shownBytes < wholeBytes ? new ThreadMessage.BodyCut(shownBytes, wholeBytes) : null;
     }
 
     /**
      * Stored HTML as it may be shown: sanitised again (it was sanitised at ingest; this guards rows
-     * written any other way, and is idempotent), then {@code cid:} images pointed at this message's
+     * written any other way, and is idempotent; in a thread only the start read is parsed, and
+     * jsoup closes what the cut left open), then {@code cid:} images pointed at this message's
      * inline-safe image attachments and all other images removed. Null when there is no HTML.
      */
     private String displayHtml(String storedHtml, List<Record> attachments) {
@@ -127,6 +182,9 @@ public final class TicketQueries {
         String safe = sanitizer.sanitize(storedHtml);
         if (safe.isEmpty()) {
             return null;
+        }
+        if (!safe.contains("<img")) {
+            return safe; // nothing to point anywhere: spare a second parse
         }
         return HtmlSanitizer.rewriteCidImages(safe, cid -> attachments.stream()
                 .filter(a -> cid.equals(a.get(ATTACHMENT.CONTENT_ID)) && Attachments.showsInline(a.get(ATTACHMENT.CONTENT_TYPE)))
@@ -151,13 +209,19 @@ public final class TicketQueries {
                 .orElseThrow(() -> new NotFoundException("inbound message " + inboundMessageId + " does not exist")));
     }
 
-    static String authorName(String staffName, String contactName, String contactEmail) {
+    /**
+     * Who wrote a message, for people: the staff member; else the name this message's own mail gave
+     * its sender ({@code ticket_message.author_name}, null on old rows), else the contact's name,
+     * with the contact's address.
+     */
+    static String authorName(String staffName, String mailName, String contactName, String contactEmail) {
         if (staffName != null) {
             return staffName;
         }
+        String name = mailName != null && !mailName.isBlank() ? mailName.strip() : contactName;
         if (contactEmail == null) {
-            return "unknown";
+            return name == null || name.isBlank() ? "unknown" : name;
         }
-        return contactName == null || contactName.isBlank() ? contactEmail : contactName + " <" + contactEmail + ">";
+        return name == null || name.isBlank() ? contactEmail : name + " <" + contactEmail + ">";
     }
 }

@@ -35,6 +35,7 @@ final class Routes {
         routes.get("/tickets", tickets::list, STAFF);
         routes.get("/tickets/{id}", tickets::detail, STAFF);
         routes.post("/tickets/{id}/reply", tickets::reply, STAFF);
+        routes.get("/tickets/{id}/messages/{messageId}", tickets::message, STAFF);
         routes.get("/inbound/{id}/raw", tickets::raw, STAFF);
         routes.get("/attachments/{id}", tickets::attachment, STAFF);
         routes.get("/cluster", cluster::page, STAFF);

@@ -11,15 +11,25 @@ final class Stylesheet {
             header a { color: #fff; text-decoration: none; font-weight: 600; }
             header form { margin-left: auto; }
             main { max-width: 64rem; margin: 1.2rem auto; padding: 0 1rem; }
+            h1, h2, .meta, .notice, .error { overflow-wrap: anywhere; }
             table { border-collapse: collapse; width: 100%; background: #fff; }
-            th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #e3e6ea; }
+            th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #e3e6ea; vertical-align: top;
+                     overflow-wrap: anywhere; word-break: break-word; min-width: 0; }
+            table.tickets, table.quarantine { table-layout: fixed; }
+            col.number { width: 10%; } col.requester { width: 20%; } col.status { width: 8%; } col.count { width: 10%; } col.created { width: 14%; }
+            col.id { width: 6%; } col.mailbox { width: 10%; } col.received { width: 10%; } col.from { width: 13%; }
+            table.quarantine col.subject { width: 15%; } col.size { width: 8%; } col.actions { width: 10%; }
+            td.actions form { display: block; margin: 0 0 .3rem; } td.actions button { width: 100%; }
+            .technical { font-size: 12px; color: #5b6472; margin-top: .3rem; }
+            .technical code { font-family: ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-all; }
             .filters a { margin-right: .6rem; } .filters a.active { font-weight: 700; }
             .message { background: #fff; border: 1px solid #e3e6ea; border-radius: 4px; margin: .8rem 0; padding: .6rem .9rem; }
             .message.outbound { border-left: 4px solid #2f6fde; } .message.note { border-left: 4px solid #d9a400; }
             .message.inbound { border-left: 4px solid #4a9a5b; }
             .meta { color: #5b6472; font-size: 13px; }
-            pre.body { white-space: pre-wrap; word-wrap: break-word; font: inherit; margin: .4rem 0 0; }
-            div.body.html { margin: .4rem 0 0; overflow-x: auto; } div.body.html img { max-width: 100%; height: auto; }
+            pre.body { white-space: pre-wrap; overflow-wrap: anywhere; font: inherit; margin: .4rem 0 0; }
+            div.body.html { margin: .4rem 0 0; overflow-x: auto; overflow-wrap: anywhere; }
+            div.body.html img { max-width: 100%; height: auto; }
             ul.attachments { margin: .4rem 0 0; padding-left: 1.2rem; font-size: 14px; }
             textarea { width: 100%; min-height: 8rem; box-sizing: border-box; font: inherit; }
             .error { background: #fde8e8; border: 1px solid #e0a0a0; padding: .5rem .8rem; }

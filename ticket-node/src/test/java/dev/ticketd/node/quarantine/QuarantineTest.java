@@ -69,6 +69,20 @@ class QuarantineTest {
     }
 
     @Test
+    void thePageShowsRawUtf8HeadersDecodedAndARawExceptionAsTechnicalDetail() {
+        byte[] raw = ("From: Jürgen Müller <jm@example.test>\r\nSubject: Rechnung für März – 東京\r\n"
+                + "Content-Type: multipart/mixed\r\n\r\n--no boundary\r\n").getBytes(StandardCharsets.UTF_8);
+        failed(raw, "unreadable MIME structure: jakarta.mail.MessagingException: Missing start boundary", OffsetDateTime.now());
+
+        String page = web.loggedInBrowser().get("/quarantine").body();
+
+        assertThat(page).contains("Rechnung für März – 東京", "Jürgen Müller")
+                .doesNotContain("fÃ¼r")
+                .contains("unreadable MIME structure")
+                .containsPattern("class=\"technical\">.*<code>jakarta.mail.MessagingException: Missing start boundary</code>");
+    }
+
+    @Test
     void retryingAMailThatParsesNowCreatesExactlyOneTicketEvenWhenRetriedTwice() throws Exception {
         byte[] raw = parseable("Now readable " + UUID.randomUUID());
         long id = failed(raw, "unknown charset x-broken", OffsetDateTime.now());

@@ -26,7 +26,7 @@ class AccessControlTest {
 
     @Test
     void pagesRedirectToTheLoginPageWithoutASession() {
-        for (String path : new String[]{"/", "/tickets", "/tickets/1", "/inbound/1/raw"}) {
+        for (String path : new String[]{"/", "/tickets", "/tickets/1", "/tickets/1/messages/1", "/inbound/1/raw", "/quarantine"}) {
             HttpResponse<String> response = web.browser().get(path);
             assertThat(response.statusCode()).as(path).isEqualTo(303);
             assertThat(response.headers().firstValue("Location")).as(path).hasValue("/login");
