@@ -1,5 +1,6 @@
 package dev.ticketd.mail.quarantine;
 
+import dev.ticketd.mail.mime.Charsets;
 import dev.ticketd.mail.mime.EncodedWords;
 
 import java.nio.charset.StandardCharsets;
@@ -52,7 +53,8 @@ public final class HeaderPeek {
         if (value == null) {
             return Optional.empty();
         }
-        String v = value.length() <= MAX_RAW_VALUE ? value.toString() : value.substring(0, MAX_RAW_VALUE);
+        // raw 8-bit bytes (read here one char per byte) are UTF-8 when they are, else windows-1252
+        String v = Charsets.fix8bit(value.length() <= MAX_RAW_VALUE ? value.toString() : value.substring(0, MAX_RAW_VALUE));
         try {
             v = EncodedWords.decode(v);
         } catch (RuntimeException undecodable) {
