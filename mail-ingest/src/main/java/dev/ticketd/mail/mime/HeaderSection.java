@@ -8,8 +8,9 @@ import java.io.ByteArrayOutputStream;
  * <ul>
  *   <li>a header section ended by a line of spaces instead of an empty one: the body's first lines
  *       would be read as headers, and the text would be lost. A line of only spaces or tabs that is
- *       followed by a line that is neither a header field nor a continuation ends the header section.
- *       (Followed by a field or a continuation, it is an obsolete empty fold, RFC 5322 4.2, and dropped.)</li>
+ *       followed (past any more such lines) by a line that is neither a header field nor a continuation
+ *       ends the header section. Followed by a field or a continuation, it is an obsolete empty fold
+ *       (RFC 5322 4.2) and dropped.</li>
  *   <li>white space between a field name and its colon ({@code Subject :}), obsolete syntax that RFC
  *       5322 4.5.3 says to read: without the mend {@code From :} is no From.</li>
  * </ul>
@@ -33,16 +34,27 @@ public final class HeaderSection {
             if (contentEnd == line) {
                 break; // the empty line: the header section ends as it should
             }
-            boolean mboxFromLine = lineNumber == 0 && startsWith(raw, line, "From ");
             if (isBlank(raw, line, contentEnd)) {
+                // one look past the whole run of blank lines decides for all of them: linear
+                int after = next;
+                while (after < raw.length && isBlankLine(raw, after)) {
+                    after = lineEnd(raw, after) + 1;
+                }
                 out = out == null ? new ByteArrayOutputStream(raw.length) : out;
                 out.write(raw, copied, line - copied);
-                copied = next;
-                if (!isFieldOrFold(raw, next)) {
-                    out.write(raw, end - (contentEnd < end ? 1 : 0), next - end + (contentEnd < end ? 1 : 0));
-                    break; // the body starts after this line, now an empty one
+                if (!isFieldOrFold(raw, after)) {
+                    // the body starts after this line, which becomes the empty line that ends the headers
+                    out.write(raw, contentEnd, next - contentEnd);
+                    copied = next;
+                    break;
                 }
-            } else if (!mboxFromLine && raw[line] != ' ' && raw[line] != '\t') {
+                copied = Math.min(after, raw.length);
+                line = copied;
+                lineNumber++;
+                continue;
+            }
+            boolean mboxFromLine = lineNumber == 0 && startsWith(raw, line, "From ") && !isFieldOrFold(raw, line);
+            if (!mboxFromLine && raw[line] != ' ' && raw[line] != '\t') {
                 int name = nameEnd(raw, line, contentEnd);
                 int colon = name;
                 while (colon < contentEnd && (raw[colon] == ' ' || raw[colon] == '\t')) {
@@ -70,6 +82,13 @@ public final class HeaderSection {
             i++;
         }
         return i;
+    }
+
+    /** A line of only spaces and tabs, not empty. */
+    private static boolean isBlankLine(byte[] raw, int from) {
+        int end = lineEnd(raw, from);
+        int contentEnd = end > from && raw[end - 1] == '\r' ? end - 1 : end;
+        return contentEnd > from && isBlank(raw, from, contentEnd);
     }
 
     private static boolean isBlank(byte[] raw, int from, int to) {
