@@ -58,8 +58,6 @@ public final class MimeBodies {
      */
     static final int MAX_TEXT = 1_000_000;
     static final String CUT_NOTE = "\n\n(the rest of this text is in the original mail)";
-    /** The longest parameter value a lenient read takes (a boundary has at most 70 chars, a file name 255). */
-    private static final int MAX_PARAMETER = 1000;
     private static final Pattern MIME_TYPE = Pattern.compile("[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+");
     private static final Map<String, String> EXTENSIONS = Map.of("image/png", ".png", "image/jpeg", ".jpg",
             "image/gif", ".gif", "image/webp", ".webp", "application/pdf", ".pdf", "text/calendar", ".ics",
@@ -234,7 +232,7 @@ public final class MimeBodies {
             }
             return Optional.empty();
         } catch (MessagingException | IOException | RuntimeException unreadable) {
-            String boundary = parameterOf(part.getHeader("Content-Type")[0], "boundary");
+            String boundary = LenientHeaders.parameterOf(part.getHeader("Content-Type")[0], "boundary");
             if (boundary == null) {
                 return Optional.empty();
             }
@@ -247,47 +245,6 @@ public final class MimeBodies {
                 return Optional.empty();
             }
         }
-    }
-
-    /**
-     * A parameter's value, quoted or not, found by a plain scan that is linear in the header's length
-     * (each start of the name is looked at once); null when none. For headers Jakarta Mail refuses.
-     */
-    static String parameterOf(String headerValue, String parameter) {
-        if (headerValue == null) {
-            return null;
-        }
-        String header = MimeUtility.unfold(headerValue);
-        String lower = header.toLowerCase(Locale.ROOT);
-        int at = lower.indexOf(parameter);
-        while (at >= 0) {
-            int i = at + parameter.length();
-            while (i < header.length() && (header.charAt(i) == ' ' || header.charAt(i) == '\t')) {
-                i++;
-            }
-            boolean parameterName = at == 0 || ";\t ".indexOf(header.charAt(at - 1)) >= 0;
-            if (parameterName && i < header.length() && header.charAt(i) == '=') {
-                i++;
-                while (i < header.length() && (header.charAt(i) == ' ' || header.charAt(i) == '\t')) {
-                    i++;
-                }
-                StringBuilder value = new StringBuilder();
-                boolean quoted = i < header.length() && header.charAt(i) == '"';
-                if (quoted) {
-                    i++;
-                }
-                for (; i < header.length() && value.length() <= MAX_PARAMETER; i++) {
-                    char c = header.charAt(i);
-                    if (quoted ? c == '"' : c == ';') { // unquoted names may hold spaces: "name=My file.pdf"
-                        break;
-                    }
-                    value.append(c);
-                }
-                return value.length() == 0 || value.length() > MAX_PARAMETER ? null : value.toString().strip();
-            }
-            at = lower.indexOf(parameter, at + 1);
-        }
-        return null;
     }
 
     /** The disposition's first word, even when the rest of the header cannot be parsed; null when none. */
@@ -361,9 +318,9 @@ public final class MimeBodies {
         try {
             String[] disposition = part.getHeader("Content-Disposition");
             String[] type = part.getHeader("Content-Type");
-            String scanned = disposition == null ? null : parameterOf(disposition[0], "filename");
+            String scanned = disposition == null ? null : LenientHeaders.parameterOf(disposition[0], "filename");
             if (scanned == null && type != null) {
-                scanned = parameterOf(type[0], "name");
+                scanned = LenientHeaders.parameterOf(type[0], "name");
             }
             // Jakarta Mail cuts an unquoted name at its first space ("name=This is a test.txt" gives "This")
             if (scanned != null && (name == null || name.isBlank() || scanned.startsWith(name) && scanned.length() > name.length())) {
@@ -392,7 +349,7 @@ public final class MimeBodies {
         }
         if (name != null) {
             name = clean(EncodedWords.decode(Charsets.fix8bit(name)));
-            name = withoutControls(name).replace('/', '_').replace('\\', '_').strip();
+            name = LenientHeaders.withoutControls(name).replace('/', '_').replace('\\', '_').strip();
             while (name.startsWith(".")) {
                 name = name.substring(1);
             }
@@ -431,24 +388,6 @@ public final class MimeBodies {
             }
         }
         return Optional.empty();
-    }
-
-    /**
-     * Without control characters, line separators (U+2028, U+2029) and direction overrides (U+202A-202E,
-     * U+2066-2069, U+200E, U+200F), which make "invoice" U+202E "fdp.exe" look like "invoiceexe.pdf";
-     * the same characters reply attachments lose.
-     */
-    static String withoutControls(String name) {
-        StringBuilder out = new StringBuilder(name.length());
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            boolean bidi = (c >= '\u202A' && c <= '\u202E') || (c >= '\u2066' && c <= '\u2069') || c == '\u200E' || c == '\u200F'
-                    || c == '\u2028' || c == '\u2029';
-            if (!bidi && !Character.isISOControl(c)) {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     /** PostgreSQL text cannot hold NUL; a decoded header or body part may contain one. */
