@@ -77,7 +77,7 @@ public final class MailParser {
         props.setProperty("mail.mime.multipart.ignoremissingendboundary", "true");
         props.setProperty("mail.mime.multipart.allowempty", "false");
         props.setProperty("mail.mime.address.strict", "false");
-        // ... and lenient about what customers' mail programs get wrong
+        // lenient about what customers' mail programs get wrong
         props.setProperty("mail.mime.base64.ignoreerrors", "true");
         props.setProperty("mail.mime.decodeparameters", "true");
         props.setProperty("mail.mime.parameters.strict", "false");
@@ -120,8 +120,9 @@ public final class MailParser {
         return cut(message.replaceAll("\\s+", " ").strip(), MAX_DETAIL);
     }
 
+    /** At most {@code max} chars; a cut one ends with an ellipsis, so a reader sees there was more. */
     private static String cut(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max).strip() + "…";
+        return s.length() <= max ? s : s.substring(0, max - 1).strip() + "…";
     }
 
     /** The RFC 3834 signals (and the common non-standard ones) of an automatic or list mail. */
