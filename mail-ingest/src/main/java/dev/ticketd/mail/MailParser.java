@@ -3,6 +3,7 @@ package dev.ticketd.mail;
 import dev.ticketd.mail.mime.Charsets;
 import dev.ticketd.mail.mime.DeliveryReports;
 import dev.ticketd.mail.mime.EncodedWords;
+import dev.ticketd.mail.mime.HeaderSection;
 import dev.ticketd.mail.mime.HtmlSanitizer;
 import dev.ticketd.mail.mime.MimeBodies;
 import jakarta.mail.MessagingException;
@@ -36,9 +37,13 @@ import java.util.regex.Pattern;
  * Date or Message-ID is simply absent. The body is read by {@link MimeBodies}, which sanitises any
  * HTML, so a {@link ParsedMail} never carries HTML as it arrived.
  *
- * <p>A mail that cannot be read (no usable From address, a broken MIME structure) yields
- * {@link ParseResult.Failed} with a reason a person can act on; it never throws, so one bad mail
- * never stops the others.
+ * <p>A mail that cannot be read (no sender address anyone could read, a MIME structure even the
+ * lenient reading cannot follow) yields {@link ParseResult.Failed} with a reason in plain words for
+ * staff, any technical detail short and last; it never throws, so one bad mail never stops the others.
+ *
+ * <p>Every header value is capped before it is unfolded or decoded ({@link #MAX_HEADER_VALUE}), the
+ * subject and display name after ({@link #MAX_SUBJECT}, {@link #MAX_DISPLAY_NAME}), and the text
+ * body by {@link MimeBodies}; no pattern here can backtrack.
  */
 public final class MailParser {
 
@@ -46,6 +51,20 @@ public final class MailParser {
     static final int MAX_ADDRESS_LENGTH = 320;
     /** References beyond this many (the newest are kept) add nothing to threading. */
     static final int MAX_REFERENCES = 100;
+    /**
+     * Every header value is cut to this many chars before it is unfolded or decoded, so no header makes
+     * the work grow past it (a real one, even a long References, fits well below).
+     */
+    static final int MAX_HEADER_VALUE = 16 * 1024;
+    /** The longest subject kept: more is no subject a person reads, and it is in the original mail. */
+    static final int MAX_SUBJECT = 1000;
+    /** The longest sender's display name kept. */
+    static final int MAX_DISPLAY_NAME = 200;
+    /** The longest technical detail a quarantine reason ends with (the sentence before it is short). */
+    static final int MAX_DETAIL = 150;
+
+    static final String NO_SENDER = "The mail has no sender address we can read";
+    static final String BROKEN_MIME = "The mail's MIME structure is broken";
     private static final Pattern MSG_ID = Pattern.compile("<[^<>\\s]+>");
 
     private final Session session;
@@ -53,11 +72,12 @@ public final class MailParser {
 
     public MailParser() {
         Properties props = new Properties();
-        // be strict about structure we depend on: a multipart without its boundary is broken
+        // a multipart without its end boundary ends where the mail does; one without parts is read
+        // by MimeBodies as the text it holds
         props.setProperty("mail.mime.multipart.ignoremissingendboundary", "true");
         props.setProperty("mail.mime.multipart.allowempty", "false");
         props.setProperty("mail.mime.address.strict", "false");
-        // ... and lenient about what customers' mail programs get wrong
+        // lenient about what customers' mail programs get wrong
         props.setProperty("mail.mime.base64.ignoreerrors", "true");
         props.setProperty("mail.mime.decodeparameters", "true");
         props.setProperty("mail.mime.parameters.strict", "false");
@@ -66,18 +86,16 @@ public final class MailParser {
 
     public ParseResult parse(byte[] raw) {
         try {
-            MimeMessage message = new MimeMessage(session, new ByteArrayInputStream(raw));
-            InternetAddress from = sender(message, "From");
-            if (from == null) {
-                from = sender(message, "Sender");
+            MimeMessage message = new MimeMessage(session, new ByteArrayInputStream(HeaderSection.repair(raw)));
+            Optional<Sender> from = sender(message, "From").or(() -> sender(message, "Sender"));
+            if (from.isEmpty()) {
+                return new ParseResult.Failed(NO_SENDER);
             }
-            if (from == null) {
-                return new ParseResult.Failed("no valid From address");
+            if (from.get().address().length() > MAX_ADDRESS_LENGTH) {
+                return new ParseResult.Failed("The sender's address is longer than " + MAX_ADDRESS_LENGTH
+                        + " characters, more than we can store");
             }
-            if (from.getAddress().length() > MAX_ADDRESS_LENGTH) {
-                return new ParseResult.Failed("From address longer than " + MAX_ADDRESS_LENGTH + " characters");
-            }
-            String subject = headerText(message, "Subject").map(String::strip).orElse("");
+            String subject = cut(headerText(message, "Subject").map(String::strip).orElse(""), MAX_SUBJECT);
             Optional<String> messageId = messageIds(message, "Message-ID").stream().findFirst()
                     .or(() -> firstHeader(message, "Message-ID").map(String::strip).filter(id -> !id.isEmpty() && id.length() <= 998));
             Optional<String> inReplyTo = messageIds(message, "In-Reply-To").stream().findFirst();
@@ -86,14 +104,25 @@ public final class MailParser {
                 references = references.subList(references.size() - MAX_REFERENCES, references.size());
             }
             MimeBodies.Bodies bodies = MimeBodies.read(message, session, sanitizer);
-            String name = from.getPersonal() == null ? "" : clean(EncodedWords.decode(from.getPersonal())).strip();
-            return new ParseResult.Parsed(new ParsedMail(from.getAddress().toLowerCase(Locale.ROOT), name, subject,
+            String name = cut(clean(EncodedWords.decode(from.get().name())).strip(), MAX_DISPLAY_NAME);
+            return new ParseResult.Parsed(new ParsedMail(from.get().address().toLowerCase(Locale.ROOT), name, subject,
                     sentAt(message), messageId, clean(bodies.text()),
                     bodies.html().isEmpty() ? Optional.empty() : Optional.of(clean(bodies.html())),
                     bodies.attachments(), inReplyTo, references, loopHeaders(message), DeliveryReports.read(message)));
         } catch (MessagingException | IOException | RuntimeException e) {
-            return new ParseResult.Failed("unreadable MIME structure: " + e.getMessage());
+            return new ParseResult.Failed(BROKEN_MIME + ": " + detail(e));
         }
+    }
+
+    /** The exception's own words, short, for whoever looks deeper; the sentence before them is for staff. */
+    private static String detail(Exception e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return cut(message.replaceAll("\\s+", " ").strip(), MAX_DETAIL);
+    }
+
+    /** At most {@code max} chars; a cut one ends with an ellipsis, so a reader sees there was more. */
+    private static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 1).strip() + "…";
     }
 
     /** The RFC 3834 signals (and the common non-standard ones) of an automatic or list mail. */
@@ -133,7 +162,8 @@ public final class MailParser {
             }
             List<String> out = new ArrayList<>(values.length);
             for (String v : values) {
-                out.add(clean(Charsets.fix8bit(MimeUtility.unfold(v))));
+                String capped = v.length() <= MAX_HEADER_VALUE ? v : v.substring(0, MAX_HEADER_VALUE);
+                out.add(clean(Charsets.fix8bit(MimeUtility.unfold(capped))));
             }
             return out;
         } catch (MessagingException e) {
@@ -177,19 +207,32 @@ public final class MailParser {
         return Optional.empty();
     }
 
-    private static InternetAddress sender(MimeMessage message, String header) {
+    /** A sender: the address as found, and the display name as it stands in the header (maybe encoded). */
+    record Sender(String address, String name) {
+    }
+
+    /**
+     * The first usable address of the first such header that has one: as Jakarta Mail reads it, else as
+     * {@link LenientAddress} finds it (comments, unquoted names, obsolete syntax that Jakarta refuses
+     * but every mail program shows).
+     */
+    private static Optional<Sender> sender(MimeMessage message, String header) {
         for (String value : allHeaders(message, header)) {
             try {
                 for (InternetAddress ia : InternetAddress.parseHeader(value, false)) {
                     if (ia.getAddress() != null && ia.getAddress().contains("@")) {
                         ia.validate();
-                        return ia;
+                        return Optional.of(new Sender(ia.getAddress(), ia.getPersonal() == null ? "" : ia.getPersonal()));
                     }
                 }
-            } catch (AddressException unusable) {
-                // an unusable From is no From; try the next header
+            } catch (AddressException refused) {
+                // read below, leniently
+            }
+            Optional<Sender> lenient = LenientAddress.first(value);
+            if (lenient.isPresent()) {
+                return lenient;
             }
         }
-        return null;
+        return Optional.empty();
     }
 }

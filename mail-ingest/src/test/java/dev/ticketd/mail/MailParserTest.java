@@ -74,26 +74,186 @@ class MailParserTest {
     }
 
     @Test
-    void aMailWithoutSenderFailsWithAReason() {
+    void aMailWithoutSenderFailsWithAReasonStaffUnderstand() {
         ParseResult r = parser.parse(rfc822("""
                 To: support@example.test
                 Subject: who am I
 
                 body
                 """));
-        assertThat(r).isEqualTo(new ParseResult.Failed("no valid From address"));
+        assertThat(r).isEqualTo(new ParseResult.Failed("The mail has no sender address we can read"));
     }
 
     @Test
-    void aMultipartWithoutItsBoundaryFailsWithAReason() {
-        ParseResult r = parser.parse(rfc822("""
+    void aMultipartWhoseBoundaryNeverComesIsReadAsTheTextItHolds() {
+        ParsedMail m = parsed("""
                 From: a@example.test
                 Subject: broken
                 Content-Type: multipart/mixed; boundary="never-used"
 
                 no parts at all
-                """));
-        assertThat(r).isInstanceOf(ParseResult.Failed.class);
-        assertThat(((ParseResult.Failed) r).reason()).startsWith("unreadable MIME structure");
+                """);
+        assertThat(m.textBody()).isEqualTo("no parts at all");
+    }
+
+    @Test
+    void aFromWithCommentsIsReadAsMailProgramsShowIt() {
+        ParsedMail m = parsed("""
+                From: Pete(A wonderful \\) chap) <pete(his account)@silly.test(his host)>
+                Subject: hi
+
+                body
+                """);
+        assertThat(m.fromAddress()).isEqualTo("pete@silly.test");
+        assertThat(m.fromName()).isEqualTo("Pete");
+    }
+
+    @Test
+    void aFromWithAnUnquotedNameOrTwoAddressesGivesTheFirstAddress() {
+        assertThat(parsed("From: Big Bug bb@bug.com\nSubject: x\n\nbody\n").fromAddress()).isEqualTo("bb@bug.com");
+        assertThat(parsed("From: tim@example.test concierge@example.test\nSubject: x\n\nbody\n").fromAddress())
+                .isEqualTo("tim@example.test");
+    }
+
+    @Test
+    void anUnquotedBoundaryWithAnEqualsSignIsStillTheBoundary() {
+        ParsedMail m = parsed("""
+                From: a@example.test
+                Subject: outlook express
+                Content-Type: multipart/alternative;
+                \tboundary=----=_NextPart_000_0093_01C81419.EB75E850
+
+                ------=_NextPart_000_0093_01C81419.EB75E850
+                Content-Type: text/plain
+
+                plain words
+                ------=_NextPart_000_0093_01C81419.EB75E850--
+                """);
+        assertThat(m.textBody()).isEqualTo("plain words");
+    }
+
+    @Test
+    void contentTypeTextWithoutSubtypeIsPlainText() {
+        assertThat(parsed("From: a@example.test\nSubject: x\nContent-Type: text\n\nold mailer\n").textBody())
+                .isEqualTo("old mailer");
+    }
+
+    @Test
+    void aNamedInlineTextPartIsShownAndKeptAsAFile() {
+        ParsedMail m = parsed("""
+                From: a@example.test
+                Subject: notes
+                Content-Type: multipart/mixed; boundary="b"
+
+                --b
+                Content-Type: text/plain
+
+                See my notes.
+                --b
+                Content-Type: text/plain; name="notes.txt"
+
+                the notes
+                --b--
+                """);
+        assertThat(m.textBody()).contains("See my notes.").contains("the notes");
+        assertThat(m.attachments()).extracting(MailAttachment::filename).containsExactly("notes.txt");
+    }
+
+    @Test
+    void aHeaderSectionEndedByALineOfSpacesKeepsItsBody() {
+        ParsedMail m = parsed("From: a@example.test\nSubject: x\n \nThe body begins here.\n");
+        assertThat(m.subject()).isEqualTo("x");
+        assertThat(m.textBody()).isEqualTo("The body begins here.");
+    }
+
+    @Test
+    void plainAndHtmlSiblingsOfAMixedAreAllShownInOrder() {
+        ParsedMail m = parsed("""
+                From: a@example.test
+                Subject: mixed
+                Content-Type: multipart/mixed; boundary="b"
+
+                --b
+                Content-Type: text/plain
+
+                first plain
+                --b
+                Content-Type: text/html
+
+                <p>then html</p>
+                --b
+                Content-Type: text/plain
+
+                last plain
+                --b--
+                """);
+        assertThat(m.textBody()).containsSubsequence("first plain", "then html", "last plain");
+        assertThat(m.htmlBody()).hasValueSatisfying(html -> assertThat(html).containsSubsequence("first plain", "then html", "last plain"));
+    }
+
+    @Test
+    void theMessagesOfADigestAreAttachmentsAndTheTextSaysSo() {
+        ParsedMail m = parsed("""
+                From: list@example.test
+                Subject: digest
+                Content-Type: multipart/digest; boundary="d"
+
+                --d
+
+                From: a@example.test
+                Subject: first
+
+                one
+                --d
+
+                From: b@example.test
+                Subject: second
+
+                two
+                --d--
+                """);
+        assertThat(m.attachments()).extracting(MailAttachment::filename).containsExactly("first.eml", "second.eml");
+        assertThat(m.attachments()).extracting(MailAttachment::contentType).containsOnly("message/rfc822");
+        assertThat(m.textBody()).contains("A digest of 2 messages, attached: first.eml, second.eml");
+    }
+
+    @Test
+    void attachmentNamesLoseTheirDirectionOverrides() {
+        ParsedMail m = parsed("""
+                From: a@example.test
+                Subject: invoice
+                Content-Type: multipart/mixed; boundary="b"
+
+                --b
+                Content-Type: application/octet-stream
+                Content-Disposition: attachment; filename*=UTF-8''invoice%E2%80%AEfdp.exe
+
+                MZ
+                --b--
+                """);
+        assertThat(m.attachments()).extracting(MailAttachment::filename).containsExactly("invoicefdp.exe");
+    }
+
+    @Test
+    void longSubjectsNamesAndTextsAreCutWithANote() {
+        ParsedMail m = parsed("From: \"" + "N".repeat(300) + "\" <a@example.test>\nSubject: " + "s".repeat(5000)
+                + "\n\n" + "t".repeat(1_000_000 + 10) + "\n");
+        assertThat(m.subject()).hasSize(MailParser.MAX_SUBJECT).endsWith("…");
+        assertThat(m.fromName()).hasSize(MailParser.MAX_DISPLAY_NAME).endsWith("…");
+        assertThat(m.textBody()).endsWith("(the rest of this text is in the original mail)")
+                .hasSizeLessThan(1_000_000 + 100);
+    }
+
+    @Test
+    void aHugeHeaderIsCutBeforeItIsRead() {
+        ParsedMail m = parsed("From: a@example.test\nSubject: " + "w ".repeat(200_000) + "\n\nbody\n");
+        assertThat(m.subject()).hasSizeLessThanOrEqualTo(MailParser.MAX_SUBJECT);
+        assertThat(m.textBody()).isEqualTo("body");
+    }
+
+    private ParsedMail parsed(String mail) {
+        ParseResult r = parser.parse(rfc822(mail));
+        assertThat(r).as(r.toString()).isInstanceOf(ParseResult.Parsed.class);
+        return ((ParseResult.Parsed) r).mail();
     }
 }

@@ -136,7 +136,7 @@ class MailboxReaderTest {
         assertThat(db.dsl().select(TICKET.SUBJECT).from(TICKET).fetch(TICKET.SUBJECT)).containsExactlyInAnyOrder("before", "after");
         var failed = db.dsl().selectFrom(INBOUND_MESSAGE).where(INBOUND_MESSAGE.PARSE_STATUS.eq("failed")).fetchOne();
         assertThat(failed).isNotNull();
-        assertThat(failed.getParseError()).isEqualTo("no valid From address");
+        assertThat(failed.getParseError()).isEqualTo("The mail has no sender address we can read");
         assertThat(new String(failed.getRaw())).contains("no sender at all");
     }
 
@@ -292,7 +292,7 @@ class MailboxReaderTest {
         assertThat(db.dsl().select(INBOUND_MESSAGE.PARSE_ERROR).from(INBOUND_MESSAGE)
                 .where(INBOUND_MESSAGE.PARSE_STATUS.eq("failed")).fetch(INBOUND_MESSAGE.PARSE_ERROR))
                 .hasSize(2)
-                .anySatisfy(reason -> assertThat(reason).isEqualTo("From address longer than 320 characters"))
+                .anySatisfy(reason -> assertThat(reason).isEqualTo("The sender's address is longer than 320 characters, more than we can store"))
                 .anySatisfy(reason -> assertThat(reason).startsWith("could not be stored as a ticket: 23514"));
     }
 
