@@ -1,7 +1,6 @@
 package dev.ticketd.mail.mime;
 
 import dev.ticketd.mail.MailAttachment;
-import jakarta.mail.BodyPart;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
