@@ -1,7 +1,6 @@
 package dev.ticketd.mail.mime;
 
 import dev.ticketd.mail.MailAttachment;
-import jakarta.mail.BodyPart;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
@@ -58,6 +57,11 @@ public final class MimeBodies {
      */
     static final int MAX_TEXT = 1_000_000;
     static final String CUT_NOTE = "\n\n(the rest of this text is in the original mail)";
+    /**
+     * The most of a raw file name (or a forwarded mail's subject, which names it) that is decoded: a
+     * name is cut to 255 chars anyway, and encoded words take at most a few times the room of their text.
+     */
+    private static final int MAX_NAME_SOURCE = 4 * 1024;
     private static final Pattern MIME_TYPE = Pattern.compile("[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+");
     private static final Map<String, String> EXTENSIONS = Map.of("image/png", ".png", "image/jpeg", ".jpg",
             "image/gif", ".gif", "image/webp", ".webp", "application/pdf", ".pdf", "text/calendar", ".ics",
@@ -109,6 +113,10 @@ public final class MimeBodies {
             html = nested.html();
         }
         return new Bodies(text, html, attachments);
+    }
+
+    private static String capped(String value, int max) {
+        return value.length() <= max ? value : value.substring(0, max);
     }
 
     private static String capped(String text) {
@@ -348,7 +356,7 @@ public final class MimeBodies {
             name = subjectOf(bytes).map(s -> s + ".eml").orElse(null);
         }
         if (name != null) {
-            name = clean(EncodedWords.decode(Charsets.fix8bit(name)));
+            name = clean(EncodedWords.decode(Charsets.fix8bit(capped(name, MAX_NAME_SOURCE))));
             name = LenientHeaders.withoutControls(name).replace('/', '_').replace('\\', '_').strip();
             while (name.startsWith(".")) {
                 name = name.substring(1);
@@ -370,7 +378,7 @@ public final class MimeBodies {
             if (subject == null || subject[0].isBlank()) {
                 return Optional.empty();
             }
-            return Optional.of(EncodedWords.decode(Charsets.fix8bit(MimeUtility.unfold(subject[0]))).strip());
+            return Optional.of(EncodedWords.decode(Charsets.fix8bit(MimeUtility.unfold(capped(subject[0], MAX_NAME_SOURCE)))).strip());
         } catch (MessagingException | RuntimeException e) {
             return Optional.empty();
         }
