@@ -147,8 +147,9 @@ public final class IngestStore {
             // The database refused something derived from this mail (a value it cannot hold). The
             // raw bytes can always be stored: keep them, marked, so a person sees the mail.
             log.warn("mail refused as a ticket, storing it raw mailbox={} uid={} sqlState={}", mail.mailboxId(), mail.uid(), e.sqlState());
-            ParseResult refused = new ParseResult.Failed("could not be stored as a ticket: " + e.sqlState() + " "
-                    + Optional.ofNullable(e.getCause()).map(Throwable::getMessage).orElse(e.getMessage()));
+            ParseResult refused = new ParseResult.Failed("The mail was read, but the database refused to store it as a ticket ("
+                    + e.sqlState() + ": " + firstLine(Optional.ofNullable(e.getCause()).map(Throwable::getMessage).orElse(e.getMessage()))
+                    + "); it was stored as it arrived for a person to look at.");
             return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, refused));
         }
     }
@@ -385,6 +386,11 @@ public final class IngestStore {
     private static boolean isAboutThisMail(DataAccessException e) {
         String state = e.sqlState();
         return state != null && (state.startsWith("22") || state.startsWith("23"));
+    }
+
+    private static String firstLine(String message) {
+        String line = message == null ? "" : message.lines().findFirst().orElse("").strip();
+        return truncate(line, 300);
     }
 
     private static String truncate(String s, int max) {

@@ -5,6 +5,7 @@ import dev.ticketd.mail.mime.DeliveryReports;
 import dev.ticketd.mail.mime.EncodedWords;
 import dev.ticketd.mail.mime.HeaderSection;
 import dev.ticketd.mail.mime.HtmlSanitizer;
+import dev.ticketd.mail.mime.LenientHeaders;
 import dev.ticketd.mail.mime.MimeBodies;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -12,7 +13,6 @@ import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MailDateFormat;
 import jakarta.mail.internet.MimeMessage;
-import jakarta.mail.internet.MimeUtility;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -163,7 +163,7 @@ public final class MailParser {
             List<String> out = new ArrayList<>(values.length);
             for (String v : values) {
                 String capped = v.length() <= MAX_HEADER_VALUE ? v : v.substring(0, MAX_HEADER_VALUE);
-                out.add(clean(Charsets.fix8bit(MimeUtility.unfold(capped))));
+                out.add(clean(Charsets.fix8bit(LenientHeaders.unfold(capped))));
             }
             return out;
         } catch (MessagingException e) {

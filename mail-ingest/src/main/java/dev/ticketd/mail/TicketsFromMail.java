@@ -102,6 +102,8 @@ public final class TicketsFromMail {
     }
 
     private static final Logger log = LoggerFactory.getLogger(TicketsFromMail.class);
+    /** How the quarantine reason of a bounce that reports on no mail of ours begins. */
+    public static final String UNKNOWN_BOUNCE = "A delivery report (bounce) about a mail this help desk never sent or received";
     private static final Set<String> REOPENED_BY_CUSTOMER = Set.of("pending", "resolved", "closed");
 
     private final Pattern ticketToken;
@@ -224,8 +226,8 @@ public final class TicketsFromMail {
             return null;
         }
         if (ticketId.isEmpty()) {
-            throw new NotTicketable("not ticketable: bounce for an unknown message "
-                    + original.orElse("(the report returns no Message-ID)"));
+            throw new NotTicketable(UNKNOWN_BOUNCE + " (" + original.orElse("the report names no Message-ID")
+                    + "), so it opened no ticket.");
         }
         String number = tx.select(TICKET.NUMBER).from(TICKET).where(TICKET.ID.eq(ticketId.get())).forUpdate()
                 .fetchSingle(TICKET.NUMBER);

@@ -170,7 +170,8 @@ class BounceTest {
                 .where(INBOUND_MESSAGE.MESSAGE_ID.eq("<unknown.9@mx.example.test>")).fetchSingle();
         assertThat(row.getParseStatus()).isEqualTo("failed");
         assertThat(row.getParseError())
-                .isEqualTo("not ticketable: bounce for an unknown message <never-sent-by-us@spammer.example.test>");
+                .isEqualTo("A delivery report (bounce) about a mail this help desk never sent or received "
+                        + "(<never-sent-by-us@spammer.example.test>), so it opened no ticket.");
         assertThat(row.getRaw()).isEqualTo(Eml.load("bounces/unknown-message.eml"));
         assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(1);
         assertThat(db.dsl().fetchCount(TICKET_MESSAGE)).isEqualTo(messagesBefore);

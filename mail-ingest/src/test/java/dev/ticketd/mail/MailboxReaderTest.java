@@ -293,7 +293,7 @@ class MailboxReaderTest {
                 .where(INBOUND_MESSAGE.PARSE_STATUS.eq("failed")).fetch(INBOUND_MESSAGE.PARSE_ERROR))
                 .hasSize(2)
                 .anySatisfy(reason -> assertThat(reason).isEqualTo("The sender's address is longer than 320 characters, more than we can store"))
-                .anySatisfy(reason -> assertThat(reason).startsWith("could not be stored as a ticket: 23514"));
+                .anySatisfy(reason -> assertThat(reason).startsWith("The mail was read, but the database refused to store it as a ticket (23514"));
     }
 
     @Test

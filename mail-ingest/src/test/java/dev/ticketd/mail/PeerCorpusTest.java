@@ -209,7 +209,7 @@ class PeerCorpusTest {
             assertThat(failed.reason()).startsWith(e.reason());
         } else {
             // read, but intake will not make a ticket of it (a bounce for a mail we never sent)
-            assertThat(e.reason()).startsWith("not ticketable");
+            assertThat(e.reason()).startsWith(TicketsFromMail.UNKNOWN_BOUNCE);
         }
         String expected = e.copyOf().equals("-") ? e.outcome() : "copy of " + e.copyOf();
         assertThat(intake).as("what became of " + e.file()).startsWith(expected);

@@ -7,7 +7,6 @@ import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetHeaders;
-import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.internet.ParseException;
 
 import java.io.ByteArrayInputStream;
@@ -209,7 +208,7 @@ public final class DeliveryReports {
                 return Optional.empty();
             }
             for (String v : values) {
-                String value = Charsets.fix8bit(MimeUtility.unfold(v)).strip();
+                String value = Charsets.fix8bit(LenientHeaders.unfold(v)).strip();
                 Matcher m = MSG_ID.matcher(value);
                 if (m.find() && m.group().length() <= 998) {
                     return Optional.of(m.group());

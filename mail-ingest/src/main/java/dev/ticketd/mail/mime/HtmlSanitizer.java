@@ -72,11 +72,24 @@ public final class HtmlSanitizer {
      * the cut left open) and ends with a note that says so.
      */
     public String sanitize(String html) {
+        return sanitize(html, MAX_HTML_CHARS);
+    }
+
+    /**
+     * Sanitises HTML that was stored sanitised (at most about {@link #MAX_HTML_CHARS} since intake
+     * cuts it), once more before it is shown: defence in depth, not cut again, so "the whole
+     * message" is the whole stored message.
+     */
+    public String sanitizeStored(String storedHtml) {
+        return sanitize(storedHtml, Integer.MAX_VALUE);
+    }
+
+    private String sanitize(String html, int maxChars) {
         if (html == null || html.isBlank()) {
             return "";
         }
-        int cutAt = html.length() <= MAX_HTML_CHARS ? -1
-                : Character.isHighSurrogate(html.charAt(MAX_HTML_CHARS - 1)) ? MAX_HTML_CHARS - 1 : MAX_HTML_CHARS;
+        int cutAt = html.length() <= maxChars ? -1
+                : Character.isHighSurrogate(html.charAt(maxChars - 1)) ? maxChars - 1 : maxChars;
         Document clean = new Cleaner(safelist).clean(parse(cutAt < 0 ? html : html.substring(0, cutAt)));
         if (cutAt >= 0) {
             clean.body().appendElement("p").appendElement("em").text("[This HTML is " + (html.length() / 1024)

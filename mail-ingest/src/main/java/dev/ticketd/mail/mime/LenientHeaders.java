@@ -1,20 +1,84 @@
 package dev.ticketd.mail.mime;
 
-import jakarta.mail.internet.MimeUtility;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Part;
 
 import java.util.Locale;
 
 /**
  * What Jakarta Mail refuses to read in a part's headers, read by plain scans that are linear in the
  * header's length (no regular expression): a parameter whose value it cannot tokenise, and file
- * names cleaned of the characters that disguise them. Pure and thread-safe.
+ * names cleaned of the characters that disguise them; and what it reads in more than linear time,
+ * done here in one pass or cut before it gets there (unfolding, over-long structure headers).
+ * Thread-safe; only {@link #capStructureHeaders} changes anything (the part it is given).
  */
-final class LenientHeaders {
+public final class LenientHeaders {
 
     /** The longest parameter value a lenient read takes (a boundary has at most 70 chars, a file name 255). */
     private static final int MAX_PARAMETER = 1000;
 
     private LenientHeaders() {
+    }
+
+    /**
+     * Content-Type and Content-Disposition longer than this (in characters) are cut, at the end of a
+     * parameter, before Jakarta Mail parses them: its parameter parsing (RFC 2231 continuations
+     * above all) grows faster than the header, and no real mail needs 16 KB to name a type and a file.
+     */
+    static final int MAX_STRUCTURE_HEADER = 16 * 1024;
+
+    /** Cuts a part's over-long Content-Type and Content-Disposition (see {@link #MAX_STRUCTURE_HEADER}). */
+    static void capStructureHeaders(Part part) {
+        for (String name : new String[]{"Content-Type", "Content-Disposition"}) {
+            try {
+                String[] values = part.getHeader(name);
+                if (values != null && values[0].length() > MAX_STRUCTURE_HEADER) {
+                    String v = values[0];
+                    int lastParameterEnd = v.lastIndexOf(';', MAX_STRUCTURE_HEADER);
+                    part.setHeader(name, lastParameterEnd > 0 ? v.substring(0, lastParameterEnd) : v.substring(0, MAX_STRUCTURE_HEADER));
+                }
+            } catch (MessagingException | RuntimeException readOnly) {
+                // a part we cannot change is read as it is; the parse budget still bounds it
+            }
+        }
+    }
+
+    /**
+     * A header value without its folding, exactly as Jakarta Mail's {@code MimeUtility.unfold} reads
+     * it: a line break followed by a space or tab, or ending the value, is removed (the blanks stay);
+     * a line break escaped by a backslash loses the backslash and stays; any other stays. One pass:
+     * {@code MimeUtility.unfold} copies the rest of the value at every fold, which is quadratic in a
+     * header folded many times.
+     */
+    public static String unfold(String value) {
+        if (value == null || (value.indexOf('\r') < 0 && value.indexOf('\n') < 0)) {
+            return value;
+        }
+        StringBuilder out = new StringBuilder(value.length());
+        int i = 0;
+        while (i < value.length()) {
+            char c = value.charAt(i);
+            if (c != '\r' && c != '\n') {
+                out.append(c);
+                i++;
+                continue;
+            }
+            int after = i + 1;
+            if (c == '\r' && after < value.length() && value.charAt(after) == '\n') {
+                after++;
+            }
+            boolean escaped = i > 0 && value.charAt(i - 1) == '\\';
+            if (escaped) {
+                out.setLength(out.length() - 1);
+                out.append(value, i, after);
+            } else if (after == value.length() || value.charAt(after) == ' ' || value.charAt(after) == '\t') {
+                // a fold (or a break ending the value): the break goes, the blanks after it stay
+            } else {
+                out.append(value, i, after);
+            }
+            i = after;
+        }
+        return out.toString();
     }
 
     /**
@@ -25,7 +89,7 @@ final class LenientHeaders {
         if (headerValue == null) {
             return null;
         }
-        String header = MimeUtility.unfold(headerValue);
+        String header = unfold(headerValue);
         String lower = header.toLowerCase(Locale.ROOT);
         int at = lower.indexOf(parameter);
         while (at >= 0) {

@@ -9,7 +9,6 @@ import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
-import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.internet.ParseException;
 import jakarta.mail.util.ByteArrayDataSource;
 
@@ -144,6 +143,7 @@ public final class MimeBodies {
 
     /** @param defaultType the type of a part without Content-Type: message/rfc822 in a digest, else text/plain */
     private void walk(Part part, int depth, String defaultType) throws MessagingException, IOException {
+        LenientHeaders.capStructureHeaders(part);
         String type = part.getHeader("Content-Type") == null ? defaultType : baseType(part);
         if (type.startsWith("multipart/") && depth < MAX_DEPTH) {
             Optional<Multipart> multipart = multipartOf(part);
@@ -378,7 +378,7 @@ public final class MimeBodies {
             if (subject == null || subject[0].isBlank()) {
                 return Optional.empty();
             }
-            return Optional.of(EncodedWords.decode(Charsets.fix8bit(MimeUtility.unfold(capped(subject[0], MAX_NAME_SOURCE)))).strip());
+            return Optional.of(EncodedWords.decode(Charsets.fix8bit(LenientHeaders.unfold(capped(subject[0], MAX_NAME_SOURCE)))).strip());
         } catch (MessagingException | RuntimeException e) {
             return Optional.empty();
         }
@@ -390,7 +390,7 @@ public final class MimeBodies {
             return Optional.empty();
         }
         for (String v : values) {
-            String id = clean(HtmlSanitizer.normalizeContentId(MimeUtility.unfold(v)));
+            String id = clean(HtmlSanitizer.normalizeContentId(LenientHeaders.unfold(v)));
             if (!id.isEmpty() && id.length() <= 998) {
                 return Optional.of(id);
             }

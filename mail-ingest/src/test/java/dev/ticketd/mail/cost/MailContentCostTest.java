@@ -38,7 +38,7 @@ class MailContentCostTest {
     private static final double MAX_RATIO = 8.0;
     /** A run must take this long before its growth is judged (shorter ones are all noise). */
     private static final long MEASURABLE_NANOS = 15_000_000L;
-    private static final int MAX_SIZE = 16 * 1024 * 1024;
+    private static final int MAX_SIZE = 8 * 1024 * 1024;
     private static final int RUNS = 5;
 
     private static final MailParser PARSER = new MailParser();

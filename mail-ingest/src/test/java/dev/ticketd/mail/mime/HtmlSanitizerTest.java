@@ -12,6 +12,18 @@ class HtmlSanitizerTest {
     private final HtmlSanitizer sanitizer = new HtmlSanitizer();
 
     @Test
+    void htmlOverTheCapIsCutAndSaysSoWhileStoredHtmlIsShownWhole() {
+        String html = "<p>START</p>" + "<p>filler text</p>".repeat(HtmlSanitizer.MAX_HTML_CHARS / 18 + 1000) + "<p>THE-END</p>";
+
+        String stored = sanitizer.sanitize(html);
+        assertThat(stored).startsWith("<p>START</p>").doesNotContain("THE-END")
+                .contains("KB are shown. The whole message is in the original mail.");
+        assertThat(stored.length()).isLessThan(HtmlSanitizer.MAX_HTML_CHARS + 1000);
+
+        assertThat(sanitizer.sanitizeStored(html)).endsWith("<p>THE-END</p>");
+    }
+
+    @Test
     void scriptsAndEventHandlersAreRemoved() {
         String out = sanitizer.sanitize("<p onclick=\"x()\">hi</p><script>alert(1)</script><img src=x onerror=alert(2)>"
                 + "<body onload=alert(3)><svg onload=alert(4)></svg>");

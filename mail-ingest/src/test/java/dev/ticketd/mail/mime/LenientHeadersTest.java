@@ -1,12 +1,21 @@
 package dev.ticketd.mail.mime;
 
 import dev.ticketd.testing.TestTimeouts;
+import jakarta.mail.internet.MimeUtility;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 class LenientHeadersTest {
+
+    @Test
+    void unfoldingReadsAsJakartaMailDoesForEveryKindOfFold() {
+        for (String folded : new String[]{"plain", "a\r\n b", "a\r\n\t\t b", "a\n b", "a\r b", "a\r\nb", "a\r\n \r\n b",
+                "=?utf-8?q?a?=\r\n =?utf-8?q?b?=", "trailing\r\n", "x \r\n  y\r\n\tz", "\r\n a", "a\\\r\n b", "a\r\n\r\n"}) {
+            assertThat(LenientHeaders.unfold(folded)).as(folded).isEqualTo(MimeUtility.unfold(folded));
+        }
+    }
 
     @Test
     void anUnquotedBoundaryIsReadUpToTheNextParameter() {

@@ -179,7 +179,7 @@ public final class QuarantineService {
                     throw e;
                 }
                 // as at intake: the database refuses something derived from this mail
-                String reason = "parses now, but could not be stored as a ticket: " + e.sqlState() + " "
+                String reason = "can be read now, but the database refused to store it as a ticket: " + e.sqlState() + " "
                         + Optional.ofNullable(e.getCause()).map(Throwable::getMessage).orElse(e.getMessage());
                 return stillUnreadable(id, staff, reason);
             }
@@ -340,7 +340,9 @@ public final class QuarantineService {
         long ticketId = tx.insertInto(TICKET)
                 .set(TICKET.NUMBER, number)
                 .set(TICKET.MAILBOX_ID, row.get(INBOUND_MESSAGE.MAILBOX_ID))
-                .set(TICKET.SUBJECT, "(unreadable mail) " + truncate(reason.replaceAll("\\s+", " "), MAX_SUBJECT_REASON))
+                // the mail's own subject as far as it can be read; the reason only when it has none
+                .set(TICKET.SUBJECT, "(unreadable mail) " + HeaderPeek.header(raw, "Subject")
+                        .orElseGet(() -> truncate(reason.replaceAll("\\s+", " "), MAX_SUBJECT_REASON)))
                 .set(TICKET.REQUESTER_ID, contactId)
                 .set(TICKET.CREATED_AT, now)
                 .set(TICKET.UPDATED_AT, now)

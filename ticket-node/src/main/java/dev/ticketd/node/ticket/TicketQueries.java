@@ -179,7 +179,7 @@ public final class TicketQueries {
         if (storedHtml == null) {
             return null;
         }
-        String safe = sanitizer.sanitize(storedHtml);
+        String safe = sanitizer.sanitizeStored(storedHtml);
         if (safe.isEmpty()) {
             return null;
         }
