@@ -300,21 +300,7 @@ public final class IngestStore {
         try {
             Outcome outcome = transactions.write(tx -> {
                 EpochFence.check(tx, mail.mailboxId(), epoch);
-                boolean inserted = tx.insertInto(INBOUND_MESSAGE)
-                        .set(INBOUND_MESSAGE.MAILBOX_ID, mail.mailboxId())
-                        .set(INBOUND_MESSAGE.UIDVALIDITY, mail.uidValidity())
-                        .set(INBOUND_MESSAGE.UID, mail.uid())
-                        .set(INBOUND_MESSAGE.CONTENT_KEY, key)
-                        .set(INBOUND_MESSAGE.RAW_SHA256, ContentKey.rawSha256(mail.raw()))
-                        .set(INBOUND_MESSAGE.RAW, mail.raw())
-                        .set(INBOUND_MESSAGE.SIZE_BYTES, mail.raw().length)
-                        .set(INBOUND_MESSAGE.FROM_ADDRESS, HeaderPeek.fromAddress(mail.raw()).orElse(null))
-                        .set(INBOUND_MESSAGE.SUBJECT, HeaderPeek.header(mail.raw(), "Subject").orElse(null))
-                        .set(INBOUND_MESSAGE.PARSE_STATUS, "failed")
-                        .set(INBOUND_MESSAGE.PARSE_ERROR, reason)
-                        .set(INBOUND_MESSAGE.EPOCH, epoch)
-                        .onConflictDoNothing()
-                        .execute() == 1;
+                boolean inserted = insertUnread(tx, mail, key, mail.raw().length, reason, epoch);
                 tx.deleteFrom(MAIL_FAILURE)
                         .where(MAIL_FAILURE.MAILBOX_ID.eq(mail.mailboxId()))
                         .and(MAIL_FAILURE.UIDVALIDITY.eq(mail.uidValidity()))
@@ -351,21 +337,7 @@ public final class IngestStore {
         try {
             Outcome outcome = transactions.write(tx -> {
                 EpochFence.check(tx, headersOnly.mailboxId(), epoch);
-                boolean inserted = tx.insertInto(INBOUND_MESSAGE)
-                        .set(INBOUND_MESSAGE.MAILBOX_ID, headersOnly.mailboxId())
-                        .set(INBOUND_MESSAGE.UIDVALIDITY, headersOnly.uidValidity())
-                        .set(INBOUND_MESSAGE.UID, headersOnly.uid())
-                        .set(INBOUND_MESSAGE.CONTENT_KEY, contentKey)
-                        .set(INBOUND_MESSAGE.RAW_SHA256, ContentKey.rawSha256(head))
-                        .set(INBOUND_MESSAGE.RAW, head)
-                        .set(INBOUND_MESSAGE.SIZE_BYTES, (int) Math.min(Integer.MAX_VALUE, size))
-                        .set(INBOUND_MESSAGE.FROM_ADDRESS, HeaderPeek.fromAddress(head).orElse(null))
-                        .set(INBOUND_MESSAGE.SUBJECT, HeaderPeek.header(head, "Subject").orElse(null))
-                        .set(INBOUND_MESSAGE.PARSE_STATUS, "failed")
-                        .set(INBOUND_MESSAGE.PARSE_ERROR, reason)
-                        .set(INBOUND_MESSAGE.EPOCH, epoch)
-                        .onConflictDoNothing()
-                        .execute() == 1;
+                boolean inserted = insertUnread(tx, headersOnly, contentKey, size, reason, epoch);
                 return inserted ? Outcome.STORED_UNPARSEABLE : Outcome.ALREADY_STORED;
             });
             observer.ingested(headersOnly.mailboxId(), outcome, Duration.ZERO);
@@ -374,6 +346,31 @@ public final class IngestStore {
             observer.epochRejected(headersOnly.mailboxId());
             throw e;
         }
+    }
+
+    /**
+     * Stores a mail's bytes unread, marked failed with {@code reason} (so it is in the quarantine);
+     * sender and subject only as {@link HeaderPeek} can see them, for the list.
+     *
+     * @param size the whole mail's size on the server (more than {@code mail.raw()} holds when only its headers are kept)
+     * @return whether it was stored now (false: these coordinates or this content were stored before)
+     */
+    private static boolean insertUnread(DSLContext tx, IncomingMail mail, String contentKey, long size, String reason, long epoch) {
+        return tx.insertInto(INBOUND_MESSAGE)
+                .set(INBOUND_MESSAGE.MAILBOX_ID, mail.mailboxId())
+                .set(INBOUND_MESSAGE.UIDVALIDITY, mail.uidValidity())
+                .set(INBOUND_MESSAGE.UID, mail.uid())
+                .set(INBOUND_MESSAGE.CONTENT_KEY, contentKey)
+                .set(INBOUND_MESSAGE.RAW_SHA256, ContentKey.rawSha256(mail.raw()))
+                .set(INBOUND_MESSAGE.RAW, mail.raw())
+                .set(INBOUND_MESSAGE.SIZE_BYTES, (int) Math.min(Integer.MAX_VALUE, size))
+                .set(INBOUND_MESSAGE.FROM_ADDRESS, HeaderPeek.fromAddress(mail.raw()).orElse(null))
+                .set(INBOUND_MESSAGE.SUBJECT, HeaderPeek.header(mail.raw(), "Subject").orElse(null))
+                .set(INBOUND_MESSAGE.PARSE_STATUS, "failed")
+                .set(INBOUND_MESSAGE.PARSE_ERROR, reason)
+                .set(INBOUND_MESSAGE.EPOCH, epoch)
+                .onConflictDoNothing()
+                .execute() == 1;
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
