@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
-import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.MAIL_FAILURE;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,9 +42,7 @@ class MailBudgetReaderTest {
         db = TestPostgres.freshDatabase();
         mail = TestMailServer.start();
         mail.addUser(SUPPORT, PASSWORD);
-        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, SUPPORT)
-                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, mail.imapPort())
-                .set(MAILBOX.IMAP_USER, SUPPORT).set(MAILBOX.SECRET_REF, "support").execute();
+        mail.registerMailbox(db.dsl(), "support", SUPPORT);
     }
 
     @AfterEach

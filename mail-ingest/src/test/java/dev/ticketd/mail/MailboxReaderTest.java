@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
-import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static dev.ticketd.mail.testing.TestMailServer.rfc822;
@@ -41,9 +40,7 @@ class MailboxReaderTest {
         db = TestPostgres.freshDatabase();
         mail = TestMailServer.start();
         mail.addUser(SUPPORT, PASSWORD);
-        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, SUPPORT)
-                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, mail.imapPort())
-                .set(MAILBOX.IMAP_USER, SUPPORT).set(MAILBOX.SECRET_REF, "support").execute();
+        mail.registerMailbox(db.dsl(), "support", SUPPORT);
         leases = new MailboxLeases(db.transactions(), Duration.ofSeconds(2));
         store = new IngestStore(db, new MailParser(), new TicketsFromMail());
     }

@@ -34,7 +34,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
-import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -135,9 +134,7 @@ class PeerCorpusTest {
         db = TestPostgres.freshDatabase();
         mail = TestMailServer.start();
         mail.addUser(SUPPORT, PASSWORD);
-        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, SUPPORT)
-                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, mail.imapPort())
-                .set(MAILBOX.IMAP_USER, SUPPORT).set(MAILBOX.SECRET_REF, "support").execute();
+        mail.registerMailbox(db.dsl(), "support", SUPPORT);
         long epoch = new MailboxLeases(db.transactions(), Duration.ofSeconds(2)).acquire("support", "corpus");
         IngestStore store = new IngestStore(db, parser, new TicketsFromMail());
 

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
@@ -37,9 +36,7 @@ class ThreadingEndToEndTest {
         db = TestPostgres.freshDatabase();
         mail = TestMailServer.start();
         mail.addUser(SUPPORT, PASSWORD);
-        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, SUPPORT)
-                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, mail.imapPort())
-                .set(MAILBOX.IMAP_USER, SUPPORT).set(MAILBOX.SECRET_REF, "support").execute();
+        mail.registerMailbox(db.dsl(), "support", SUPPORT);
         long epoch = new MailboxLeases(db.transactions(), Duration.ofSeconds(2)).acquire("support", "test-node");
         IngestStore store = new IngestStore(db, new MailParser(), new TicketsFromMail());
         reader = new MailboxReader(mail.mailbox("support", SUPPORT, PASSWORD, "INBOX"), store, epoch, Clock.systemUTC());

@@ -21,6 +21,7 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import org.eclipse.angus.mail.imap.AppendUID;
 import org.eclipse.angus.mail.imap.IMAPFolder;
+import org.jooq.DSLContext;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -31,6 +32,8 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Properties;
+
+import static dev.ticketd.db.generated.Tables.MAILBOX;
 
 /**
  * A real IMAP + SMTP server (GreenMail) on loopback ports for tests, with a small client to
@@ -81,6 +84,16 @@ public final class TestMailServer implements AutoCloseable {
     }
 
     /** A simple text mail as raw RFC 822 bytes. */
+    /**
+     * Registers a mailbox whose INBOX is {@code address}'s account on this server (plain IMAP on
+     * 127.0.0.1, login {@code address}, secret reference {@code id}) in the database.
+     */
+    public void registerMailbox(DSLContext dsl, String id, String address) {
+        dsl.insertInto(MAILBOX).set(MAILBOX.ID, id).set(MAILBOX.ADDRESS, address)
+                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, imapPort())
+                .set(MAILBOX.IMAP_USER, address).set(MAILBOX.SECRET_REF, id).execute();
+    }
+
     public byte[] textMail(String from, String to, String subject, String body) {
         try {
             MimeMessage m = new MimeMessage(session);
