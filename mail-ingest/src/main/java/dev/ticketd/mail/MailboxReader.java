@@ -115,7 +115,10 @@ public final class MailboxReader implements AutoCloseable {
         return state.get() == State.RUNNING;
     }
 
-    /** Stops promptly: aborts IDLE and any blocking read; a transaction in flight completes or rolls back. */
+    /**
+     * Stops promptly: aborts IDLE and any blocking read, interrupts a database retry; a transaction in
+     * flight completes or rolls back. Waits up to the I/O timeout (plus 5 s) for the reader's thread.
+     */
     @Override
     public void close() {
         State previous = state.getAndUpdate(s -> s == State.FENCED_OUT ? s : State.STOPPED);
@@ -129,6 +132,9 @@ public final class MailboxReader implements AutoCloseable {
             c.close();
         }
         if (thread != null && thread != Thread.currentThread()) {
+            // cuts short a database retry's wait, a wait for a connection and a parse in progress; a
+            // statement under way (a commit among them) ends as the database decides, never half-done
+            thread.interrupt();
             try {
                 thread.join(settings.ioTimeout().plusSeconds(5).toMillis());
             } catch (InterruptedException e) {

@@ -15,12 +15,15 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -54,6 +57,14 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
     private final String nodeId;
     private final Clock clock;
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
+    /** Workers told to stop that have not finished yet; a new worker of the same mailbox waits for its predecessor. */
+    private final Map<String, Worker> stopping = new ConcurrentHashMap<>();
+    // stopping a worker can wait for a database statement or a mail server; never on a caller's thread
+    private final ExecutorService stoppers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "mailbox-stopper");
+        t.setDaemon(true);
+        return t;
+    });
     private boolean closed;
 
     /**
@@ -83,19 +94,31 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         if (closed || workers.containsKey(mailboxId)) {
             return;
         }
-        Worker worker = new Worker(mailboxId);
+        Worker worker = new Worker(mailboxId, stopping.get(mailboxId));
         workers.put(mailboxId, worker);
         worker.start();
     }
 
+    /**
+     * Returns at once: the worker is told to stop, and its reader and sender are closed on a thread of
+     * their own. The caller is the leadership gate, which every mailbox's handover and the ZooKeeper
+     * watchdog go through; a reader stuck in a database statement must not hold any of them up.
+     */
     @Override
     public void leadershipLost(String mailboxId) {
         Worker worker;
         synchronized (this) {
             worker = workers.remove(mailboxId);
+            if (worker != null) {
+                stopping.put(mailboxId, worker);
+            }
         }
         if (worker != null) {
-            worker.stop();
+            worker.signalStop();
+            stoppers.execute(() -> {
+                worker.stop();
+                stopping.remove(mailboxId, worker);
+            });
         }
     }
 
@@ -104,28 +127,35 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         return workers.values().stream().map(w -> w.reader).filter(Objects::nonNull).map(MailboxReader::status).toList();
     }
 
+    /** Stops every worker and waits for each (a planned shutdown hands the mailboxes over cleanly). */
     @Override
     public void close() {
         List<Worker> all;
         synchronized (this) {
             closed = true;
-            all = List.copyOf(workers.values());
+            all = new ArrayList<>(workers.values());
+            all.addAll(stopping.values());
             workers.clear();
         }
         all.forEach(Worker::stop);
+        stoppers.shutdown();
     }
 
     /** Takes the lease, then runs and watches the reader, until stopped. */
     private final class Worker {
         private final String mailboxId;
+        private final Worker predecessor;
         private final CountDownLatch stopping = new CountDownLatch(1);
+        private final CountDownLatch stopped = new CountDownLatch(1);
         private final Thread thread;
         private volatile MailboxReader reader;
         private volatile OutboxSender sender;
         private volatile Duration ioTimeout = Duration.ofSeconds(30);
 
-        Worker(String mailboxId) {
+        /** @param predecessor this node's previous worker of the mailbox, still stopping, or null */
+        Worker(String mailboxId, Worker predecessor) {
             this.mailboxId = mailboxId;
+            this.predecessor = predecessor;
             this.thread = new Thread(this::run, "mailbox-worker-" + mailboxId);
             this.thread.setDaemon(true);
         }
@@ -135,6 +165,10 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         }
 
         private void run() {
+            if (predecessor != null && !predecessor.awaitStopped()) {
+                log.warn("the previous reader of the mailbox has not stopped yet; taking the lease anyway (its epoch fences it out) mailbox={}",
+                        mailboxId);
+            }
             MailboxReader r = leaseThenStart();
             if (r != null && watch(r)) {
                 // Fenced out while Helix still says this node leads: someone holds a newer lease (a
@@ -266,10 +300,16 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
             return stopping.getCount() == 0;
         }
 
-        void stop() {
+        /** Tells the worker to stop: cheap, never blocks (beyond the worker's own short start-up section). */
+        void signalStop() {
             synchronized (this) {
                 stopping.countDown();
             }
+        }
+
+        /** Stops the worker and waits for its reader, sender and thread, each up to its I/O timeout. */
+        void stop() {
+            signalStop();
             MailboxReader r = reader;
             if (r != null) {
                 r.close();
@@ -279,6 +319,18 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                 thread.join(ioTimeout.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } finally {
+                stopped.countDown();
+            }
+        }
+
+        /** @return whether the worker stopped within its reader's I/O timeout (plus a margin) */
+        boolean awaitStopped() {
+            try {
+                return stopped.await(ioTimeout.plusSeconds(10).toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             }
         }
     }
