@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assumptions.abort;
 
 /**
  * The screens as a person sees them, in a real browser (headless Chromium, 1280×900): the ticket
@@ -65,7 +65,7 @@ class ScreensBrowserIT {
             if ("1".equals(System.getenv("TICKETD_REQUIRE_BROWSER"))) {
                 fail("TICKETD_REQUIRE_BROWSER=1 but " + missing);
             }
-            assumeTrue(false, "browser check skipped: " + missing);
+            abort("browser check skipped: " + missing); // a machine with only a JDK and Maven: the README says so
         }
         web = new WebFixture();
         email = web.newStaffEmail();
