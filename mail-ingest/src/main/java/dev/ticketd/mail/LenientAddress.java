@@ -64,6 +64,37 @@ final class LenientAddress {
         }
     }
 
+    /**
+     * Whether every quoted string, comment and {@code <} of the value is closed. Jakarta Mail's lenient
+     * {@code InternetAddress.parseHeader} rescans the rest of the value for each unclosed {@code (} or
+     * {@code <} (16 KB of them cost it 100-160 ms, four times as many sixteen times that), so a value that
+     * is not closed goes straight to {@link #first}, which reads it in one pass.
+     */
+    static boolean closed(String value) {
+        int depth = 0;
+        boolean quoted = false;
+        boolean angle = false;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\\' && (quoted || depth > 0)) {
+                i++;
+            } else if (depth > 0) {
+                depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+            } else if (quoted) {
+                quoted = c != '"';
+            } else if (c == '"') {
+                quoted = true;
+            } else if (c == '(') {
+                depth = 1;
+            } else if (c == '<') {
+                angle = true;
+            } else if (c == '>') {
+                angle = false;
+            }
+        }
+        return depth == 0 && !quoted && !angle;
+    }
+
     /** The value with every comment, nested or with escaped parentheses, replaced by a space; quoted strings kept. */
     static String withoutComments(String value) {
         StringBuilder out = new StringBuilder(value.length());

@@ -219,7 +219,9 @@ public final class MailParser {
     private static Optional<Sender> sender(MimeMessage message, String header) {
         for (String value : allHeaders(message, header)) {
             try {
-                for (InternetAddress ia : InternetAddress.parseHeader(value, false)) {
+                InternetAddress[] parsed = LenientAddress.closed(value)
+                        ? InternetAddress.parseHeader(value, false) : new InternetAddress[0];
+                for (InternetAddress ia : parsed) {
                     if (ia.getAddress() != null && ia.getAddress().contains("@")) {
                         ia.validate();
                         return Optional.of(new Sender(ia.getAddress(), ia.getPersonal() == null ? "" : ia.getPersonal()));

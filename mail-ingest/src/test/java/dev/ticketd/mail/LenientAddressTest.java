@@ -46,6 +46,17 @@ class LenientAddressTest {
     }
 
     @Test
+    void aValueIsClosedWhenEveryQuoteCommentAndAngleBracketIs() {
+        assertThat(LenientAddress.closed("\"Ann (Sales)\" <ann@example.test> (work (home))")).isTrue();
+        assertThat(LenientAddress.closed("Pete(A wonderful \\) chap) <pete@silly.test>")).isTrue();
+        assertThat(LenientAddress.closed("\"a > b\" <ann@example.test>")).isTrue();
+        assertThat(LenientAddress.closed("(never closed <ann@example.test>")).isFalse();
+        assertThat(LenientAddress.closed("Ann <ann@example.test")).isFalse();
+        assertThat(LenientAddress.closed("\"Ann <ann@example.test>")).isFalse();
+        assertThat(LenientAddress.closed("<".repeat(100))).isFalse();
+    }
+
+    @Test
     void hostileValuesAreReadInLinearTime() {
         String[] hostile = {"(".repeat(16_384), "<".repeat(16_384), "<a@".repeat(5_000), "\"".repeat(16_384),
                 "a ".repeat(8_000) + "@", "\\(".repeat(8_000)};

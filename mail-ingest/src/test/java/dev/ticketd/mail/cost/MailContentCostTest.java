@@ -72,6 +72,11 @@ class MailContentCostTest {
             cases.add(new Case("parse: Content-Type parameter of '" + c + "' x n", n -> parse(mail("From: ann@example.test\r\n"
                     + "Content-Type: text/plain; name=\"" + folded(c, n) + "\"\r\n", "body"))));
         }
+        // addresses that never close: nothing after the run closes the comment, quote or angle bracket
+        for (String c : List.of("(", "<", "<a", "a(", "\"")) {
+            cases.add(new Case("parse: From of unclosed '" + c + "' x n", n -> parse(mail("From: " + folded(c, n / c.length())
+                    + "\r\nSubject: x\r\n", "body"))));
+        }
         // addresses: huge counts
         cases.add(new Case("parse: From with n addresses", n -> parse(mail("From: " + folded("a@example.test, ", n) + "\r\n", "body"))));
         cases.add(new Case("parse: From of nested comments", n -> parse(mail("From: " + folded("(a", n / 2) + folded(")", n / 2)
