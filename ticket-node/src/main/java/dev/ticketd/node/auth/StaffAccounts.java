@@ -1,6 +1,7 @@
 package dev.ticketd.node.auth;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.db.Transactions;
 import dev.ticketd.db.generated.tables.records.StaffUserRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +16,11 @@ import static dev.ticketd.db.generated.Tables.STAFF_USER;
 /**
  * Staff logins and API tokens: used by the CLI ({@code ticketd user add}), the demo and the login
  * page. Emails are stored trimmed and lower-cased. Passwords and tokens are never logged.
+ *
+ * <p>Every write goes through {@link Transactions}, as every other write does: it is retried while
+ * the database fails over and counts as done only once synchronous replication confirmed its
+ * commit. A write may therefore run twice after a commit whose answer was lost; each one below says
+ * why its replay changes nothing.
  */
 public final class StaffAccounts {
 
@@ -25,14 +31,17 @@ public final class StaffAccounts {
     private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
 
     private final Database db;
+    private final Transactions writes;
     private final PasswordHasher hasher;
 
+    /** Writes with the database's background retry budget (the CLI and the demo). */
     public StaffAccounts(Database db) {
-        this(db, new PasswordHasher());
+        this(db, db.transactions(), new PasswordHasher());
     }
 
-    StaffAccounts(Database db, PasswordHasher hasher) {
+    StaffAccounts(Database db, Transactions writes, PasswordHasher hasher) {
         this.db = db;
+        this.writes = writes;
         this.hasher = hasher;
     }
 
@@ -44,15 +53,22 @@ public final class StaffAccounts {
             throw new IllegalArgumentException("role is required (agent or admin)");
         }
         String name = displayName == null || displayName.isBlank() ? normalized : displayName.strip();
-        Long id = db.dsl().insertInto(STAFF_USER)
+        String hash = hasher.hash(password);
+        // A replay after a lost commit finds the row it stored itself: the hash, salted at random
+        // once before the first attempt, is the same, so it "updates" that row (which also makes the
+        // replay wait for synchronous replication again) and returns its id. Anyone else's row with
+        // this email has another hash and is left alone: the email is taken.
+        Long id = writes.write(tx -> tx.insertInto(STAFF_USER)
                 .set(STAFF_USER.EMAIL, normalized)
                 .set(STAFF_USER.DISPLAY_NAME, name)
-                .set(STAFF_USER.PASSWORD_HASH, hasher.hash(password))
+                .set(STAFF_USER.PASSWORD_HASH, hash)
                 .set(STAFF_USER.ROLE, role.dbValue())
-                .onConflict(STAFF_USER.EMAIL).doNothing()
+                .onConflict(STAFF_USER.EMAIL).doUpdate()
+                .set(STAFF_USER.PASSWORD_HASH, hash)
+                .where(STAFF_USER.PASSWORD_HASH.eq(hash))
                 .returning(STAFF_USER.ID)
                 .fetchOptional(STAFF_USER.ID)
-                .orElse(null);
+                .orElse(null));
         if (id == null) {
             throw new IllegalArgumentException("a staff user with email " + normalized + " already exists");
         }
@@ -63,10 +79,12 @@ public final class StaffAccounts {
     public void setPassword(String email, String password) {
         String normalized = normalizeEmail(email);
         checkPassword(password);
-        int updated = db.dsl().update(STAFF_USER)
-                .set(STAFF_USER.PASSWORD_HASH, hasher.hash(password))
+        String hash = hasher.hash(password);
+        // setting the same hash again is a replay that changes nothing
+        int updated = writes.write(tx -> tx.update(STAFF_USER)
+                .set(STAFF_USER.PASSWORD_HASH, hash)
                 .where(STAFF_USER.EMAIL.eq(normalized))
-                .execute();
+                .execute());
         if (updated == 0) {
             throw new IllegalArgumentException("no staff user with email " + normalized);
         }
@@ -79,16 +97,25 @@ public final class StaffAccounts {
         if (token == null || token.length() < MIN_TOKEN_LENGTH) {
             throw new IllegalArgumentException("an API token must be at least " + MIN_TOKEN_LENGTH + " characters long");
         }
-        Long userId = db.dsl().select(STAFF_USER.ID).from(STAFF_USER)
-                .where(STAFF_USER.EMAIL.eq(normalized))
-                .fetchOptional(STAFF_USER.ID)
-                .orElseThrow(() -> new IllegalArgumentException("no staff user with email " + normalized));
-        int inserted = db.dsl().insertInto(API_TOKEN)
-                .set(API_TOKEN.TOKEN_SHA256, Secrets.sha256Hex(token))
-                .set(API_TOKEN.USER_ID, userId)
-                .set(API_TOKEN.NAME, name == null ? "" : name.strip())
-                .onConflict(API_TOKEN.TOKEN_SHA256).doNothing()
-                .execute();
+        String tokenSha = Secrets.sha256Hex(token);
+        String tokenName = name == null ? "" : name.strip();
+        int inserted = writes.write(tx -> {
+            Long userId = tx.select(STAFF_USER.ID).from(STAFF_USER)
+                    .where(STAFF_USER.EMAIL.eq(normalized))
+                    .fetchOptional(STAFF_USER.ID)
+                    .orElseThrow(() -> new IllegalArgumentException("no staff user with email " + normalized));
+            // A replay after a lost commit finds the row it stored itself and "updates" it (so it
+            // waits for synchronous replication again); the same token of another user or under
+            // another name is left alone and refused below.
+            return tx.insertInto(API_TOKEN)
+                    .set(API_TOKEN.TOKEN_SHA256, tokenSha)
+                    .set(API_TOKEN.USER_ID, userId)
+                    .set(API_TOKEN.NAME, tokenName)
+                    .onConflict(API_TOKEN.TOKEN_SHA256).doUpdate()
+                    .set(API_TOKEN.NAME, tokenName)
+                    .where(API_TOKEN.USER_ID.eq(userId)).and(API_TOKEN.NAME.eq(tokenName)).and(API_TOKEN.REVOKED_AT.isNull())
+                    .execute();
+        });
         if (inserted == 0) {
             throw new IllegalArgumentException("this API token is already in use; choose another");
         }

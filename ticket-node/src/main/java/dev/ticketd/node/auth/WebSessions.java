@@ -101,13 +101,20 @@ public final class WebSessions {
         return Optional.of(new Session(row.get(WEB_SESSION.TOKEN_SHA256), user, row.get(WEB_SESSION.CSRF_TOKEN)));
     }
 
-    /** Ends a session on every node; also sweeps this user's expired sessions. */
+    /**
+     * Ends a session on every node; also sweeps this user's expired sessions. Durable, and retried
+     * while the database fails over like every write: a logout that is not confirmed must not look
+     * done. Deleting again is a replay that changes nothing.
+     */
     public void delete(Session session) {
-        db.dsl().deleteFrom(WEB_SESSION).where(WEB_SESSION.TOKEN_SHA256.eq(session.tokenSha256())).execute();
-        db.dsl().deleteFrom(WEB_SESSION)
-                .where(WEB_SESSION.USER_ID.eq(session.user().id()))
-                .and(WEB_SESSION.EXPIRES_AT.le(now()))
-                .execute();
+        OffsetDateTime now = now();
+        writes.run(tx -> {
+            tx.deleteFrom(WEB_SESSION).where(WEB_SESSION.TOKEN_SHA256.eq(session.tokenSha256())).execute();
+            tx.deleteFrom(WEB_SESSION)
+                    .where(WEB_SESSION.USER_ID.eq(session.user().id()))
+                    .and(WEB_SESSION.EXPIRES_AT.le(now))
+                    .execute();
+        });
     }
 
     private OffsetDateTime now() {
