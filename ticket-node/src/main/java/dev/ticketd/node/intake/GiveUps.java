@@ -31,31 +31,73 @@ public final class GiveUps implements AutoCloseable {
     /** How many looks in a row must find nobody (a view read during a handover can be out of date). */
     private static final int NOBODY_LOOKS = 2;
 
+    /** What giving up needs of this node's cluster membership: {@link ClusterMember} in production. */
+    interface Membership {
+        void disableMailbox(String mailboxId, String reason);
+
+        void enableMailbox(String mailboxId);
+
+        boolean anotherNodeCouldLead(String mailboxId);
+
+        boolean noOtherNodeCouldLead(String mailboxId);
+    }
+
     private final Duration coolDown;
+    private final Duration checkPeriod;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "mailbox-give-ups");
         t.setDaemon(true);
         return t;
     });
-    private volatile ClusterMember member;
+    private volatile Membership member;
 
     public GiveUps(Duration coolDown) {
+        this(coolDown, CHECK_PERIOD);
+    }
+
+    /** @param checkPeriod how often a node in its cool-down looks whether anyone else could lead the mailbox */
+    GiveUps(Duration coolDown, Duration checkPeriod) {
         this.coolDown = coolDown;
+        this.checkPeriod = checkPeriod;
     }
 
     public void attach(ClusterMember member) {
+        attach(new Membership() {
+            @Override
+            public void disableMailbox(String mailboxId, String reason) {
+                member.disableMailbox(mailboxId, reason);
+            }
+
+            @Override
+            public void enableMailbox(String mailboxId) {
+                member.enableMailbox(mailboxId);
+            }
+
+            @Override
+            public boolean anotherNodeCouldLead(String mailboxId) {
+                return member.anotherNodeCouldLead(mailboxId);
+            }
+
+            @Override
+            public boolean noOtherNodeCouldLead(String mailboxId) {
+                return member.noOtherNodeCouldLead(mailboxId);
+            }
+        });
+    }
+
+    void attach(Membership member) {
         this.member = member;
     }
 
     /** Whether giving the mailbox up would hand it to another node (see the class comment). */
     public boolean canHandOver(String mailboxId) {
-        ClusterMember m = member;
+        Membership m = member;
         return m != null && m.anotherNodeCouldLead(mailboxId);
     }
 
     /** Called from a worker thread: disables the mailbox on this node now and re-enables it later. */
     public void giveUp(String mailboxId, String reason) {
-        ClusterMember m = member;
+        Membership m = member;
         if (m == null) {
             return;
         }
@@ -63,7 +105,7 @@ public final class GiveUps implements AutoCloseable {
             try {
                 m.disableMailbox(mailboxId, reason);
                 long coolDownEnds = System.nanoTime() + coolDown.toNanos();
-                scheduler.schedule(() -> coolDownCheck(m, mailboxId, coolDownEnds, 0), CHECK_PERIOD.toMillis(),
+                scheduler.schedule(() -> coolDownCheck(m, mailboxId, coolDownEnds, 0), checkPeriod.toMillis(),
                         TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 log.warn("could not give mailbox up mailbox={} error={}", mailboxId, e.toString());
@@ -71,7 +113,7 @@ public final class GiveUps implements AutoCloseable {
         });
     }
 
-    private void coolDownCheck(ClusterMember m, String mailboxId, long coolDownEnds, int nobodyLooks) {
+    private void coolDownCheck(Membership m, String mailboxId, long coolDownEnds, int nobodyLooks) {
         if (System.nanoTime() - coolDownEnds >= 0) {
             retake(m, mailboxId);
             return;
@@ -83,10 +125,10 @@ public final class GiveUps implements AutoCloseable {
             retake(m, mailboxId);
             return;
         }
-        scheduler.schedule(() -> coolDownCheck(m, mailboxId, coolDownEnds, looks), CHECK_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.schedule(() -> coolDownCheck(m, mailboxId, coolDownEnds, looks), checkPeriod.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private static void retake(ClusterMember m, String mailboxId) {
+    private static void retake(Membership m, String mailboxId) {
         try {
             m.enableMailbox(mailboxId);
         } catch (RuntimeException e) {
