@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -20,7 +21,15 @@ import java.util.concurrent.TimeUnit;
  * mailbox (the node it gave the mailbox to died, and any other gave it up too): found by the
  * three-host scenario, where a host lost right after two give-ups left the mailbox unread for 28 s.
  *
- * <p>Lifecycle: {@link #attach} once the cluster member exists; {@link #close()} at shutdown.
+ * <p>Taking part again is retried until it succeeds: a node whose re-enabling failed once (ZooKeeper
+ * out of reach at that moment) would otherwise stay out of the mailbox until it restarts. The pause
+ * between tries starts at the check period and doubles up to {@link #MAX_RETAKE_BACKOFF}; every
+ * failed try is logged with its attempt number. There is no last try: giving up would be the very
+ * defect this class exists to avoid, and a node that has stopped retrying is worse than a WARN line
+ * every 30 s. The retries end when they succeed or at {@link #close()}.
+ *
+ * <p>Lifecycle: {@link #attach} once the cluster member exists; {@link #close()} at shutdown. All
+ * the work runs on one scheduler thread.
  */
 public final class GiveUps implements AutoCloseable {
 
@@ -30,6 +39,8 @@ public final class GiveUps implements AutoCloseable {
     private static final Duration CHECK_PERIOD = Duration.ofSeconds(1);
     /** How many looks in a row must find nobody (a view read during a handover can be out of date). */
     private static final int NOBODY_LOOKS = 2;
+    /** The longest pause between two tries to take part in a mailbox again. */
+    static final Duration MAX_RETAKE_BACKOFF = Duration.ofSeconds(30);
 
     /** What giving up needs of this node's cluster membership: {@link ClusterMember} in production. */
     interface Membership {
@@ -128,11 +139,28 @@ public final class GiveUps implements AutoCloseable {
         scheduler.schedule(() -> coolDownCheck(m, mailboxId, coolDownEnds, looks), checkPeriod.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private static void retake(Membership m, String mailboxId) {
+    private void retake(Membership m, String mailboxId) {
+        retake(m, mailboxId, 1, checkPeriod);
+    }
+
+    private void retake(Membership m, String mailboxId, int attempt, Duration backoff) {
         try {
             m.enableMailbox(mailboxId);
+            if (attempt > 1) {
+                log.info("taking part in mailbox again after failed tries mailbox={} attempt={}", mailboxId, attempt);
+            }
         } catch (RuntimeException e) {
-            log.warn("could not take part in mailbox again mailbox={} error={}", mailboxId, e.toString());
+            if (scheduler.isShutdown()) {
+                return; // closing: the node is leaving the cluster anyway
+            }
+            log.warn("could not take part in mailbox again, retrying mailbox={} attempt={} retryIn={} error={}",
+                    mailboxId, attempt, backoff, e.toString());
+            Duration next = backoff.multipliedBy(2).compareTo(MAX_RETAKE_BACKOFF) > 0 ? MAX_RETAKE_BACKOFF : backoff.multipliedBy(2);
+            try {
+                scheduler.schedule(() -> retake(m, mailboxId, attempt + 1, next), backoff.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closed) {
+                // closed meanwhile: nothing left to retry for
+            }
         }
     }
 
