@@ -12,6 +12,7 @@ import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.node.config.NodeConfig;
 import dev.ticketd.node.intake.GiveUps;
+import dev.ticketd.node.intake.MailCounters;
 import dev.ticketd.node.intake.MailIntake;
 import dev.ticketd.node.intake.MailboxCatalog;
 import dev.ticketd.node.metrics.NodeMetrics;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -38,6 +40,7 @@ public final class Node implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private WebServer web;
     private volatile ClusterMember member;
+    private volatile MailIntake intake;
 
     public Node(NodeConfig config, Clock clock) {
         this.config = config;
@@ -54,7 +57,8 @@ public final class Node implements AutoCloseable {
 
             NodeMetrics metrics = new NodeMetrics(config.nodeId());
             metrics.watch(db, () -> member != null && member.isConnected());
-            web = new WebServer(db, config.web(), clock, this::clusterView, config.nodeId(), metrics::scrape);
+            metrics.watchMail(this::mailCounters);
+            web = new WebServer(db, config.web(), clock, this::clusterView, config.nodeId(), metrics::scrape, this::mailCounters);
             web.start();
             started.push(web);
 
@@ -67,6 +71,7 @@ public final class Node implements AutoCloseable {
                     new IngestStore(db, new MailParser(), new TicketsFromMail(), metrics, config.mail().budget()), new MailboxStatusStore(db),
                     giveUps, config.mail().giveUpAfter(), config.outbox().claimExpiry(), config.nodeId(), clock);
             started.push(intake);
+            this.intake = intake;
 
             // last in, first out: on close the node leaves the cluster (stopping its leader work)
             // before anything else stops, so the other nodes take over at once
@@ -93,6 +98,12 @@ public final class Node implements AutoCloseable {
             throw new IllegalStateException("this node is still joining the cluster");
         }
         return m.view();
+    }
+
+    /** What this node's readers and senders counted; nothing before the mail intake exists. */
+    private List<MailCounters> mailCounters() {
+        MailIntake i = intake;
+        return i == null ? List.of() : i.counters();
     }
 
     /** The configured public URL, with the bound port when the configuration asked for any free port. */

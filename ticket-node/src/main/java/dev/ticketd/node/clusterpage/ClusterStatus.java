@@ -1,6 +1,7 @@
 package dev.ticketd.node.clusterpage;
 
 import dev.ticketd.db.DatabaseStatus;
+import dev.ticketd.node.intake.MailCounters;
 
 import java.time.Instant;
 import java.util.List;
@@ -13,9 +14,11 @@ import java.util.List;
  * @param zooKeeper   "connected", or why the cluster part could not be read (the database part is still shown)
  * @param controller  the node running the Helix controller, or null
  * @param database    the database's primary, standbys and replication lag as this node sees them
+ * @param countedHere what the readers and outbox senders of the node that answered counted since it started, per
+ *                    mailbox it led (kept in that node's memory, like its {@code /metrics}: another node shows its own)
  */
 public record ClusterStatus(String servedBy, String zooKeeper, String controller, List<Node> nodes, List<Mailbox> mailboxes,
-                            DatabaseStatus database) {
+                            DatabaseStatus database, List<MailCounters> countedHere) {
 
     public record Node(String id, String httpUrl, boolean live, boolean enabled, Instant upSince, List<String> gaveUp) {
     }

@@ -4,6 +4,7 @@ import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Read;
 import dev.ticketd.node.health.DatabaseHealth;
+import dev.ticketd.node.intake.MailCounters;
 import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
@@ -27,13 +28,24 @@ public final class ClusterStatusService {
     private final DatabaseHealth databaseHealth;
     private final Supplier<ClusterView> cluster;
     private final String nodeId;
+    private final Supplier<List<MailCounters>> mailCounters;
 
-    /** @param cluster reads the cluster from ZooKeeper; may throw when ZooKeeper is out of reach */
+    /** A node that runs no readers or senders (it shows no counts of its own). */
     public ClusterStatusService(Database db, DatabaseHealth databaseHealth, Supplier<ClusterView> cluster, String nodeId) {
+        this(db, databaseHealth, cluster, nodeId, List::of);
+    }
+
+    /**
+     * @param cluster      reads the cluster from ZooKeeper; may throw when ZooKeeper is out of reach
+     * @param mailCounters what this node's readers and senders counted
+     */
+    public ClusterStatusService(Database db, DatabaseHealth databaseHealth, Supplier<ClusterView> cluster, String nodeId,
+                                Supplier<List<MailCounters>> mailCounters) {
         this.db = db;
         this.databaseHealth = databaseHealth;
         this.cluster = cluster;
         this.nodeId = nodeId;
+        this.mailCounters = mailCounters;
     }
 
     /** Mails of the mailbox whose last pass failed and that are not stored yet. */
@@ -75,6 +87,6 @@ public final class ClusterStatusService {
                 .map(n -> new ClusterStatus.Node(n.id(), n.httpUrl(), n.live(), n.enabled(), n.upSince(), n.disabledMailboxes()))
                 .toList();
         return new Read<>(new ClusterStatus(nodeId, zooKeeper, view == null ? null : view.controller(), nodes, List.copyOf(mailboxes),
-                databaseHealth.status()), rows.fromStandby());
+                databaseHealth.status(), mailCounters.get()), rows.fromStandby());
     }
 }

@@ -16,10 +16,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -66,6 +70,10 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         return t;
     });
     private boolean closed;
+    /** Guards the two below; what a worker counted moves from {@code counting} to {@code retired} once it has stopped. */
+    private final Object countsLock = new Object();
+    private final Set<Worker> counting = new HashSet<>();
+    private final Map<String, MailCounters> retired = new HashMap<>();
 
     /**
      * @param mailboxes how to read a mailbox (settings as they are now in the database)
@@ -96,6 +104,9 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         }
         Worker worker = new Worker(mailboxId, stopping.get(mailboxId));
         workers.put(mailboxId, worker);
+        synchronized (countsLock) {
+            counting.add(worker);
+        }
         worker.start();
     }
 
@@ -127,6 +138,29 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         return workers.values().stream().map(w -> w.reader).filter(Objects::nonNull).map(MailboxReader::status).toList();
     }
 
+    /**
+     * What this node's readers and senders counted, per mailbox it has led since it started (see
+     * {@link MailCounters}); sorted by mailbox. Cheap: reads counters only.
+     */
+    public List<MailCounters> counters() {
+        synchronized (countsLock) {
+            Map<String, MailCounters> sums = new TreeMap<>(retired);
+            for (Worker w : counting) {
+                sums.merge(w.mailboxId, w.counts(), MailCounters::plus);
+            }
+            return List.copyOf(sums.values());
+        }
+    }
+
+    /** Keeps a stopped worker's counts; idempotent. */
+    private void retire(Worker worker) {
+        synchronized (countsLock) {
+            if (counting.remove(worker)) {
+                retired.merge(worker.mailboxId, worker.counts(), MailCounters::plus);
+            }
+        }
+    }
+
     /** Stops every worker and waits for each (a planned shutdown hands the mailboxes over cleanly). */
     @Override
     public void close() {
@@ -150,6 +184,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         private final Thread thread;
         private volatile MailboxReader reader;
         private volatile OutboxSender sender;
+        /** The sender this worker ran, kept after it is closed for its counts. */
+        private volatile OutboxSender countedSender;
         private volatile Duration ioTimeout = Duration.ofSeconds(30);
 
         /** @param predecessor this node's previous worker of the mailbox, still stopping, or null */
@@ -203,6 +239,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                         closeSender();
                         reader = r;
                         sender = s;
+                        countedSender = s;
                         r.start();
                         if (s != null) {
                             s.start();
@@ -320,8 +357,15 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
+                retire(this);
                 stopped.countDown();
             }
+        }
+
+        MailCounters counts() {
+            MailboxReader r = reader;
+            OutboxSender s = countedSender;
+            return MailCounters.of(mailboxId, r == null ? null : r.status(), s == null ? null : s.status());
         }
 
         /** @return whether the worker stopped within its reader's I/O timeout (plus a margin) */

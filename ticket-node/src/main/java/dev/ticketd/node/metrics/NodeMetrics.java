@@ -4,6 +4,7 @@ import dev.ticketd.cluster.LeadershipListener;
 import dev.ticketd.db.Database;
 import dev.ticketd.mail.IngestObserver;
 import dev.ticketd.mail.IngestStore;
+import dev.ticketd.node.intake.MailCounters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -15,18 +16,48 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 import static dev.ticketd.db.generated.Tables.MAIL_FAILURE;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 
 /**
  * This node's Prometheus metrics: mail taken in (by outcome) and how long storing it took,
- * epoch rejections, leadership changes, outbox depth, ZooKeeper connection, JVM.
+ * epoch rejections, leadership changes, outbox depth, what the mailbox readers and outbox senders
+ * counted, ZooKeeper connection, JVM.
  */
 public final class NodeMetrics implements IngestObserver {
 
+    /** The counters every reader and sender keeps, by metric name (Prometheus adds {@code _total}). */
+    private static final List<MailCounter> MAIL_COUNTERS = List.of(
+            new MailCounter("ticketd.reader.stored", "mails a reader stored as a ticket message", MailCounters::stored),
+            new MailCounter("ticketd.reader.already.stored", "mails a reader found stored already (by an earlier leader, or a copy)",
+                    MailCounters::alreadyStored),
+            new MailCounter("ticketd.reader.unparseable", "mails a reader stored raw in the quarantine (unreadable, too large or failing)",
+                    MailCounters::unparseable),
+            new MailCounter("ticketd.reader.failed.passes", "passes of a reader that failed on one mail (it stayed in the INBOX)",
+                    MailCounters::failedPasses),
+            new MailCounter("ticketd.reader.quarantined.after.failures",
+                    "mails a reader stored raw in the quarantine after failing too many passes", MailCounters::quarantinedAfterFailures),
+            new MailCounter("ticketd.outbox.sent", "outbound mails the SMTP server accepted", MailCounters::sent),
+            new MailCounter("ticketd.outbox.retried", "outbound sends that failed for now (the mail waits for its next attempt)",
+                    MailCounters::retried),
+            new MailCounter("ticketd.outbox.failed", "outbound mails given up for good", MailCounters::failed),
+            new MailCounter("ticketd.outbox.resent", "outbound mails found 'sending' past the claim expiry and sent again (possible duplicates)",
+                    MailCounters::resent));
+
+    private record MailCounter(String name, String description, ToLongFunction<MailCounters> value) {
+    }
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private volatile Supplier<List<MailCounters>> mailCounters = List::of;
+    /** The counters as read at the start of the scrape in progress; the meters read them from here. */
+    private volatile Map<String, MailCounters> mailSnapshot = Map.of();
 
     public NodeMetrics(String nodeId) {
         registry.config().commonTags("node", nodeId);
@@ -122,8 +153,31 @@ public final class NodeMetrics implements IngestObserver {
                 .description("1 while this node is connected to ZooKeeper").register(registry);
     }
 
+    /**
+     * Shows what the readers and senders counted (from {@code counters}, read once per scrape). A
+     * mailbox's series appear with the first reader of it this node runs.
+     */
+    public void watchMail(Supplier<List<MailCounters>> counters) {
+        this.mailCounters = counters;
+    }
+
     /** The Prometheus text exposition. */
-    public String scrape() {
+    public synchronized String scrape() {
+        Map<String, MailCounters> snapshot = new HashMap<>();
+        for (MailCounters c : mailCounters.get()) {
+            snapshot.put(c.mailboxId(), c);
+            for (MailCounter counter : MAIL_COUNTERS) {
+                // registering again returns the meter already there
+                FunctionCounter.builder(counter.name(), this, m -> m.mailCount(c.mailboxId(), counter.value()))
+                        .description(counter.description()).tags("mailbox", c.mailboxId()).register(registry);
+            }
+        }
+        mailSnapshot = snapshot;
         return registry.scrape();
+    }
+
+    private double mailCount(String mailboxId, ToLongFunction<MailCounters> value) {
+        MailCounters c = mailSnapshot.get(mailboxId);
+        return c == null ? 0 : value.applyAsLong(c);
     }
 }

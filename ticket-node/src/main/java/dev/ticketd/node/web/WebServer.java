@@ -18,6 +18,7 @@ import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.WebSessions;
 import dev.ticketd.node.health.DatabaseHealth;
 import dev.ticketd.node.health.HealthHandlers;
+import dev.ticketd.node.intake.MailCounters;
 import dev.ticketd.node.quarantine.QuarantineApi;
 import dev.ticketd.node.quarantine.QuarantinePages;
 import dev.ticketd.node.quarantine.QuarantineService;
@@ -34,6 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -62,16 +64,17 @@ public final class WebServer implements AutoCloseable {
     public WebServer(Database db, WebSettings settings, Clock clock) {
         this(db, settings, clock, () -> {
             throw new IllegalStateException("this web server runs outside a cluster");
-        }, "standalone", () -> "");
+        }, "standalone", () -> "", List::of);
     }
 
     /**
      * @param cluster reads the cluster from ZooKeeper for the cluster page; may throw when ZooKeeper is out of reach
      * @param nodeId  this node's name, shown as the one that served a page
      * @param metrics the Prometheus text exposition of this node
+     * @param mailCounters what this node's mailbox readers and outbox senders counted, for the cluster page
      */
     public WebServer(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster, String nodeId,
-                     Supplier<String> metrics) {
+                     Supplier<String> metrics, Supplier<List<MailCounters>> mailCounters) {
         this.settings = settings;
         DatabaseHealth databaseHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
         this.health = new HealthHandlers(databaseHealth);
@@ -105,7 +108,7 @@ public final class WebServer implements AutoCloseable {
             config.routes.beforeMatched(auth);
             ErrorMapping.register(config.routes);
             Routes.register(config.routes, login, pages, api, health,
-                    new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId)),
+                    new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                     ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()),
                     new QuarantinePages(quarantine), new QuarantineApi(quarantine));
         });
