@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * mailbox (the node it gave the mailbox to died, and any other gave it up too): found by the
  * three-host scenario, where a host lost right after two give-ups left the mailbox unread for 28 s.
  *
- * <p>Lifecycle: {@link #attach} once the cluster member exists; {@link #close()} at shutdown.
+ * <p>Lifecycle: {@link #close()} at shutdown.
  */
 public final class GiveUps implements AutoCloseable {
 
@@ -37,28 +37,22 @@ public final class GiveUps implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private volatile ClusterMember member;
+    private final ClusterMember member;
 
-    public GiveUps(Duration coolDown) {
-        this.coolDown = coolDown;
-    }
-
-    public void attach(ClusterMember member) {
+    /** @param member the node's cluster membership, not started yet (mailboxes are given up only once it is) */
+    public GiveUps(ClusterMember member, Duration coolDown) {
         this.member = member;
+        this.coolDown = coolDown;
     }
 
     /** Whether giving the mailbox up would hand it to another node (see the class comment). */
     public boolean canHandOver(String mailboxId) {
-        ClusterMember m = member;
-        return m != null && m.anotherNodeCouldLead(mailboxId);
+        return member.anotherNodeCouldLead(mailboxId);
     }
 
     /** Called from a worker thread: disables the mailbox on this node now and re-enables it later. */
     public void giveUp(String mailboxId, String reason) {
         ClusterMember m = member;
-        if (m == null) {
-            return;
-        }
         scheduler.execute(() -> {
             try {
                 m.disableMailbox(mailboxId, reason);

@@ -4,6 +4,8 @@ import dev.ticketd.cluster.LeadershipListener;
 import dev.ticketd.db.Database;
 import dev.ticketd.mail.IngestObserver;
 import dev.ticketd.mail.IngestStore;
+import dev.ticketd.node.web.Access;
+import dev.ticketd.node.web.WebFeature;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -125,5 +127,11 @@ public final class NodeMetrics implements IngestObserver {
     /** The Prometheus text exposition. */
     public String scrape() {
         return registry.scrape();
+    }
+
+    /** {@code GET /metrics}: with a bearer token, like the API, for Prometheus. */
+    public WebFeature route() {
+        return routes -> routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(scrape()),
+                Access.STAFF);
     }
 }
