@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * expiry), and when ZooKeeper has not been reachable for two thirds of the session timeout — not
  * on the first disconnect, because a ZooKeeper leader election briefly disconnects everyone.
  *
- * <p>Lifecycle: the constructor does no I/O; {@link #start(Set)} once; {@link #close()} stops the
+ * <p>Lifecycle: the constructor does no I/O; {@link #start(Set, LeadershipListener)} once; {@link #close()} stops the
  * leader work first, then disconnects cleanly so that the other nodes take over at once.
  */
 public final class ClusterMember implements AutoCloseable {
@@ -39,7 +39,8 @@ public final class ClusterMember implements AutoCloseable {
     private static final Duration WATCHDOG_PERIOD = Duration.ofMillis(200);
 
     private final ClusterSettings settings;
-    private final LeaderGate gate;
+    /** Set by {@link #start} (the listener comes with it), read by Helix's and the watchdog's threads after. */
+    private volatile LeaderGate gate;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private HelixManager manager;
     private ScheduledExecutorService watchdog;
@@ -47,9 +48,8 @@ public final class ClusterMember implements AutoCloseable {
     private volatile String httpUrl;
     private HelixAdmin viewAdmin;
 
-    public ClusterMember(ClusterSettings settings, LeadershipListener listener) {
+    public ClusterMember(ClusterSettings settings) {
         this.settings = settings;
-        this.gate = new LeaderGate(listener);
     }
 
     /** Announces this node's staff URL to the others (shown on the cluster page); call before {@link #start}. */
@@ -57,11 +57,17 @@ public final class ClusterMember implements AutoCloseable {
         this.httpUrl = url;
     }
 
-    /** Creates the cluster's structure if needed (with a partition per mailbox), joins and connects. */
-    public void start(Set<String> mailboxIds) throws Exception {
+    /**
+     * Creates the cluster's structure if needed (with a partition per mailbox), joins and connects;
+     * from now on {@code listener} is told which mailboxes this node leads. The listener comes here,
+     * not in the constructor, so that parts which need the member (giving a mailbox up) can be built
+     * before the mail intake that listens.
+     */
+    public void start(Set<String> mailboxIds, LeadershipListener listener) throws Exception {
         if (!state.compareAndSet(State.NEW, State.STARTED)) {
             throw new IllegalStateException("cluster member already started");
         }
+        gate = new LeaderGate(listener);
         // Helix 1.4 reads the session timeout only from this system property
         System.setProperty("zk.session.timeout", Long.toString(settings.sessionTimeout().toMillis()));
         HelixAdmin admin = new ZKHelixAdmin.Builder().setZkAddress(settings.zkAddress()).build();
@@ -150,7 +156,8 @@ public final class ClusterMember implements AutoCloseable {
 
     /** The mailboxes this node is working on as leader right now. */
     public Set<String> leading() {
-        return gate.working();
+        LeaderGate g = gate;
+        return g == null ? Set.of() : g.working();
     }
 
     public boolean isConnected() {

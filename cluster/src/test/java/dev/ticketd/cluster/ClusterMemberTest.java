@@ -46,8 +46,8 @@ class ClusterMemberTest {
     @Test
     void aLoneNodeLeadsEveryMailboxAndGivesThemUpWhenItLeaves() throws Exception {
         zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), freePort());
-        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "test", "node-a", Duration.ofSeconds(4)), recorder());
-        member.start(Set.of("support", "billing"));
+        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "test", "node-a", Duration.ofSeconds(4)));
+        member.start(Set.of("support", "billing"), recorder());
 
         await().atMost(TestTimeouts.seconds(30)).until(() -> member.leading().equals(Set.of("support", "billing")));
         assertThat(events).containsExactlyInAnyOrder("gained support", "gained billing");
@@ -62,8 +62,8 @@ class ClusterMemberTest {
         int port = freePort();
         zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), port);
         Duration session = Duration.ofSeconds(6);
-        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "test", "node-a", session), recorder());
-        member.start(Set.of("support"));
+        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "test", "node-a", session));
+        member.start(Set.of("support"), recorder());
         await().atMost(TestTimeouts.seconds(30)).until(() -> member.leading().contains("support"));
 
         zooKeeper.close(); // the server goes away; the session lives on in its data directory
@@ -80,9 +80,9 @@ class ClusterMemberTest {
     @Test
     void operatorsSeeTheClusterAndCanPauseAndDrain() throws Exception {
         zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), freePort());
-        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "ops", "node-a", Duration.ofSeconds(4)), recorder());
+        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "ops", "node-a", Duration.ofSeconds(4)));
         member.announceHttpUrl("http://127.0.0.1:8080/");
-        member.start(Set.of("support"));
+        member.start(Set.of("support"), recorder());
         await().atMost(TestTimeouts.seconds(30)).until(() -> member.leading().contains("support"));
 
         try (ClusterAdmin admin = ClusterAdmin.open(zooKeeper.connectString(), "ops")) {

@@ -5,18 +5,34 @@ import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Migrations;
+import dev.ticketd.db.Transactions;
 import dev.ticketd.mail.IngestStore;
+import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.MailboxStatusStore;
-import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.TicketsFromMail;
+import dev.ticketd.node.auth.ApiTokens;
+import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.auth.WebSessions;
+import dev.ticketd.node.clusterpage.ClusterHandlers;
+import dev.ticketd.node.clusterpage.ClusterStatusService;
 import dev.ticketd.node.config.NodeConfig;
+import dev.ticketd.node.health.DatabaseHealth;
+import dev.ticketd.node.health.HealthHandlers;
 import dev.ticketd.node.intake.GiveUps;
+import dev.ticketd.node.intake.IntakeSettings;
 import dev.ticketd.node.intake.MailCounters;
 import dev.ticketd.node.intake.MailIntake;
 import dev.ticketd.node.intake.MailboxCatalog;
 import dev.ticketd.node.metrics.NodeMetrics;
+import dev.ticketd.node.quarantine.QuarantineRoutes;
+import dev.ticketd.node.quarantine.QuarantineService;
+import dev.ticketd.node.ticket.ReplyAttachments;
+import dev.ticketd.node.ticket.ReplyService;
+import dev.ticketd.node.ticket.TicketQueries;
+import dev.ticketd.node.ticket.TicketRoutes;
 import dev.ticketd.node.web.WebServer;
+import dev.ticketd.node.web.WebSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,11 +41,14 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
  * The composition root of one ticket node: builds every part with constructors, starts them in
  * order (database, migrations, web, mail intake, cluster membership) and closes them in reverse.
+ * No other class builds a service; features get theirs here and add their routes to the web
+ * server's one route table ({@link #staffWeb}).
  */
 public final class Node implements AutoCloseable {
 
@@ -58,34 +77,58 @@ public final class Node implements AutoCloseable {
             NodeMetrics metrics = new NodeMetrics(config.nodeId());
             metrics.watch(db, () -> member != null && member.isConnected());
             metrics.watchMail(this::mailCounters);
-            web = new WebServer(db, config.web(), clock, this::clusterView, config.nodeId(), metrics::scrape, this::mailCounters);
+            web = staffWeb(db, config.web(), clock, this::clusterView, this::mailCounters, config.nodeId(), metrics);
             web.start();
             started.push(web);
 
             MailboxCatalog catalog = new MailboxCatalog(db);
             Set<String> mailboxIds = catalog.enabled(config).stream().map(MailboxSettings::id).collect(Collectors.toSet());
-            GiveUps giveUps = new GiveUps(config.mail().giveUpCoolDown());
+            ClusterMember member = new ClusterMember(config.cluster());
+            GiveUps giveUps = new GiveUps(member, config.mail().giveUpCoolDown());
             started.push(giveUps);
-            MailIntake intake = new MailIntake(id -> catalog.find(id, config), id -> catalog.smtp(id, config), db,
+            MailIntake intake = new MailIntake(catalog.directory(config), db,
                     new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
-                    new IngestStore(db, new MailParser(), new TicketsFromMail(), metrics, config.mail().budget()), new MailboxStatusStore(db),
-                    giveUps, config.mail().giveUpAfter(), config.outbox().claimExpiry(), config.nodeId(), clock);
+                    new IngestStore(db, new MailParser(), new TicketsFromMail(), metrics, config.mail().budget()),
+                    new MailboxStatusStore(db), giveUps,
+                    new IntakeSettings(config.nodeId(), config.mail().giveUpAfter(), config.outbox().claimExpiry()), clock);
             started.push(intake);
             this.intake = intake;
 
             // last in, first out: on close the node leaves the cluster (stopping its leader work)
             // before anything else stops, so the other nodes take over at once
-            ClusterMember member = new ClusterMember(config.cluster(), metrics.counting(intake));
-            giveUps.attach(member);
             member.announceHttpUrl(publicUrl());
             started.push(member);
-            member.start(mailboxIds);
+            member.start(mailboxIds, metrics.counting(intake));
             this.member = member;
             log.info("node started node={} httpPort={}", config.nodeId(), web.port());
         } catch (Exception e) {
             close();
             throw new IllegalStateException("node could not start: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The staff web UI and API over one database, not started: every feature built from its services.
+     * A node serves it with its cluster; tests serve it alone.
+     *
+     * @param cluster      reads the cluster from ZooKeeper for the cluster page; may throw when ZooKeeper is out of reach
+     * @param mailCounters what this node's mailbox readers and outbox senders counted, for the cluster page
+     * @param nodeId       this node's name, shown as the one that served a page
+     */
+    public static WebServer staffWeb(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster,
+                                     Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics) {
+        DatabaseHealth databaseHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
+        // staff requests retry a write only briefly; background work keeps the database's long budget
+        Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
+        ReplyService replies = new ReplyService(webWrites);
+        QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), new TicketsFromMail());
+        return new WebServer(settings, new StaffAccounts(db), new WebSessions(db, webWrites, clock, settings.sessionTtl()),
+                new ApiTokens(db), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
+                        new HealthHandlers(databaseHealth),
+                        metrics.route(),
+                        new TicketRoutes(new TicketQueries(db), replies),
+                        new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
+                        new QuarantineRoutes(quarantine)));
     }
 
     public int httpPort() {

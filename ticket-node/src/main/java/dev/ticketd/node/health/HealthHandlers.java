@@ -1,6 +1,9 @@
 package dev.ticketd.node.health;
 
 import dev.ticketd.db.DatabaseStatus;
+import dev.ticketd.node.web.Access;
+import dev.ticketd.node.web.RouteTable;
+import dev.ticketd.node.web.WebFeature;
 import io.javalin.http.Context;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +21,7 @@ import java.util.Map;
  * sync state and lag, and — when no primary answers — whether a standby serves reads meanwhile
  * (the node is then not ready, since nothing can be saved). {@link #close()} stops the probe thread.
  */
-public final class HealthHandlers implements AutoCloseable {
+public final class HealthHandlers implements WebFeature, AutoCloseable {
 
     public static final Duration READY_TIMEOUT = Duration.ofSeconds(2);
 
@@ -28,6 +31,12 @@ public final class HealthHandlers implements AutoCloseable {
 
     public HealthHandlers(DatabaseHealth database) {
         this.database = database;
+    }
+
+    @Override
+    public void addRoutes(RouteTable routes) {
+        routes.get("/health/live", this::live, Access.PUBLIC)
+                .get("/health/ready", this::ready, Access.PUBLIC);
     }
 
     public void live(Context ctx) {

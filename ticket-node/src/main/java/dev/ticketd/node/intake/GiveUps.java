@@ -28,8 +28,7 @@ import java.util.concurrent.TimeUnit;
  * defect this class exists to avoid, and a node that has stopped retrying is worse than a WARN line
  * every 30 s. The retries end when they succeed or at {@link #close()}.
  *
- * <p>Lifecycle: {@link #attach} once the cluster member exists; {@link #close()} at shutdown. All
- * the work runs on one scheduler thread.
+ * <p>Lifecycle: {@link #close()} at shutdown. All the work runs on one scheduler thread.
  */
 public final class GiveUps implements AutoCloseable {
 
@@ -60,20 +59,11 @@ public final class GiveUps implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private volatile Membership member;
+    private final Membership member;
 
-    public GiveUps(Duration coolDown) {
-        this(coolDown, CHECK_PERIOD);
-    }
-
-    /** @param checkPeriod how often a node in its cool-down looks whether anyone else could lead the mailbox */
-    GiveUps(Duration coolDown, Duration checkPeriod) {
-        this.coolDown = coolDown;
-        this.checkPeriod = checkPeriod;
-    }
-
-    public void attach(ClusterMember member) {
-        attach(new Membership() {
+    /** @param member the node's cluster membership, not started yet (mailboxes are given up only once it is) */
+    public GiveUps(ClusterMember member, Duration coolDown) {
+        this(new Membership() {
             @Override
             public void disableMailbox(String mailboxId, String reason) {
                 member.disableMailbox(mailboxId, reason);
@@ -93,25 +83,24 @@ public final class GiveUps implements AutoCloseable {
             public boolean noOtherNodeCouldLead(String mailboxId) {
                 return member.noOtherNodeCouldLead(mailboxId);
             }
-        });
+        }, coolDown, CHECK_PERIOD);
     }
 
-    void attach(Membership member) {
+    /** @param checkPeriod how often a node in its cool-down looks whether anyone else could lead the mailbox */
+    GiveUps(Membership member, Duration coolDown, Duration checkPeriod) {
         this.member = member;
+        this.coolDown = coolDown;
+        this.checkPeriod = checkPeriod;
     }
 
     /** Whether giving the mailbox up would hand it to another node (see the class comment). */
     public boolean canHandOver(String mailboxId) {
-        Membership m = member;
-        return m != null && m.anotherNodeCouldLead(mailboxId);
+        return member.anotherNodeCouldLead(mailboxId);
     }
 
     /** Called from a worker thread: disables the mailbox on this node now and re-enables it later. */
     public void giveUp(String mailboxId, String reason) {
         Membership m = member;
-        if (m == null) {
-            return;
-        }
         scheduler.execute(() -> {
             try {
                 m.disableMailbox(mailboxId, reason);

@@ -29,7 +29,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * Runs the mailbox readers of the mailboxes this node leads. When the cluster makes this node a
@@ -49,8 +48,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
     private static final Duration MAX_RETRY = Duration.ofSeconds(30);
     private static final Duration WATCH_PERIOD = Duration.ofSeconds(1);
 
-    private final Function<String, Optional<MailboxSettings>> mailboxes;
-    private final Function<String, Optional<SmtpSettings>> smtp;
+    private final MailboxDirectory mailboxes;
     private final Database db;
     private final MailboxLeases leases;
     private final IngestStore store;
@@ -76,24 +74,21 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
     private final Map<String, MailCounters> retired = new HashMap<>();
 
     /**
-     * @param mailboxes how to read a mailbox (settings as they are now in the database)
-     * @param smtp      how to send its outbox, or empty when it has no SMTP server
-     * @param outboxClaimExpiry when a row left 'sending' by a sender that stopped is sent again
+     * @param leases       the mailbox leases (epochs) of the node's database
+     * @param store        where a reader stores what it reads, under its epoch
+     * @param passListener told of every pass (the node's metrics)
      */
-    public MailIntake(Function<String, Optional<MailboxSettings>> mailboxes, Function<String, Optional<SmtpSettings>> smtp,
-                      Database db, MailboxLeases leases, IngestStore store,
-                      PassListener passListener, GiveUps giveUps, Duration giveUpAfter, Duration outboxClaimExpiry,
-                      String nodeId, Clock clock) {
+    public MailIntake(MailboxDirectory mailboxes, Database db, MailboxLeases leases, IngestStore store,
+                      PassListener passListener, GiveUps giveUps, IntakeSettings settings, Clock clock) {
         this.mailboxes = mailboxes;
-        this.smtp = smtp;
         this.db = db;
         this.leases = leases;
         this.store = store;
         this.passListener = passListener;
         this.giveUps = giveUps;
-        this.giveUpAfter = giveUpAfter;
-        this.outboxClaimExpiry = outboxClaimExpiry;
-        this.nodeId = nodeId;
+        this.giveUpAfter = settings.giveUpAfter();
+        this.outboxClaimExpiry = settings.outboxClaimExpiry();
+        this.nodeId = settings.nodeId();
         this.clock = clock;
     }
 
@@ -221,7 +216,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
             Duration wait = Duration.ofSeconds(1);
             while (!stopped()) {
                 try {
-                    Optional<MailboxSettings> settings = mailboxes.apply(mailboxId);
+                    Optional<MailboxSettings> settings = mailboxes.mailbox(mailboxId);
                     if (settings.isEmpty()) {
                         log.warn("leading mailbox={} but it is unknown or paused in the database; not reading it", mailboxId);
                         return null;
@@ -312,7 +307,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
 
         private OutboxSender outboxSender(long epoch) {
             try {
-                Optional<SmtpSettings> smtpSettings = smtp.apply(mailboxId);
+                Optional<SmtpSettings> smtpSettings = mailboxes.smtp(mailboxId);
                 if (smtpSettings.isEmpty()) {
                     log.warn("mailbox={} has no SMTP server configured: its outbox is not sent", mailboxId);
                     return null;

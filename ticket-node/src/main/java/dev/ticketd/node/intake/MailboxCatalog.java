@@ -131,6 +131,21 @@ public final class MailboxCatalog {
                 .fetchOptional(r -> settings(r, config));
     }
 
+    /** The mailboxes of this catalogue as the node with this configuration reaches them. */
+    public MailboxDirectory directory(NodeConfig config) {
+        return new MailboxDirectory() {
+            @Override
+            public Optional<MailboxSettings> mailbox(String mailboxId) {
+                return find(mailboxId, config);
+            }
+
+            @Override
+            public Optional<SmtpSettings> smtp(String mailboxId) {
+                return MailboxCatalog.this.smtp(mailboxId, config);
+            }
+        };
+    }
+
     /** How to send one mailbox's outbox, or empty when it has no SMTP server configured. */
     public Optional<SmtpSettings> smtp(String id, NodeConfig config) {
         return db.dsl().selectFrom(MAILBOX).where(MAILBOX.ID.eq(id)).fetchOptional()

@@ -5,6 +5,8 @@ import dev.ticketd.db.Database;
 import dev.ticketd.mail.IngestObserver;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.node.intake.MailCounters;
+import dev.ticketd.node.web.Access;
+import dev.ticketd.node.web.WebFeature;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -179,5 +181,11 @@ public final class NodeMetrics implements IngestObserver {
     private double mailCount(String mailboxId, ToLongFunction<MailCounters> value) {
         MailCounters c = mailSnapshot.get(mailboxId);
         return c == null ? 0 : value.applyAsLong(c);
+    }
+
+    /** {@code GET /metrics}: with a bearer token, like the API, for Prometheus. */
+    public WebFeature route() {
+        return routes -> routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(scrape()),
+                Access.STAFF);
     }
 }

@@ -34,7 +34,7 @@ public final class ErrorMapping {
     private ErrorMapping() {
     }
 
-    static void register(RoutesConfig routes) {
+    static void register(RoutesConfig routes, long maxMultipartBytes) {
         routes.exception(HttpProblem.class, (e, ctx) -> respond(ctx, e.status(), e.getMessage(), null));
         routes.exception(NotFoundException.class, (e, ctx) -> respond(ctx, 404, e.getMessage(), null));
         routes.exception(InvalidRequestException.class, (e, ctx) -> respond(ctx, 400, e.getMessage(), null));
@@ -48,7 +48,7 @@ public final class ErrorMapping {
             HttpException refused = jettyRefusal(e);
             if (refused != null) { // e.g. a multipart form above WebServer's caps or cut short
                 respond(ctx, refused.getCode(), "the form could not be read: it was malformed, or larger than "
-                        + WebServer.MAX_MULTIPART_BYTES / (1024 * 1024) + " MB; nothing was saved", null);
+                        + maxMultipartBytes / (1024 * 1024) + " MB; nothing was saved", null);
             } else {
                 respond(ctx, 500, "the server could not complete this request; try again, and tell an administrator if it persists", e);
             }

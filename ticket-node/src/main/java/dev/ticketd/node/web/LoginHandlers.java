@@ -26,7 +26,7 @@ import java.util.Optional;
  * attacker controlling a sibling subdomain could plant the cookie; the login form is the only thing
  * this protects, and such an attacker is out of scope here.)
  */
-final class LoginHandlers {
+final class LoginHandlers implements WebFeature {
 
     static final String LOGIN_CSRF_COOKIE = "ticketd_login_csrf";
     private static final String FAILED = "Email or password is wrong, or the account is disabled.";
@@ -41,6 +41,13 @@ final class LoginHandlers {
         this.accounts = accounts;
         this.sessions = sessions;
         this.secureCookies = secureCookies;
+    }
+
+    @Override
+    public void addRoutes(RouteTable routes) {
+        routes.get("/login", this::form, Access.PUBLIC)
+                .post("/login", this::login, Access.PUBLIC)
+                .post("/logout", this::logout, Access.STAFF);
     }
 
     void form(Context ctx) {

@@ -6,27 +6,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import dev.ticketd.cluster.ClusterView;
-import dev.ticketd.db.Database;
-import dev.ticketd.db.Transactions;
-import dev.ticketd.mail.MailParser;
-import dev.ticketd.mail.TicketsFromMail;
-import dev.ticketd.node.clusterpage.ClusterHandlers;
-import dev.ticketd.node.clusterpage.ClusterStatusService;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.WebSessions;
-import dev.ticketd.node.health.DatabaseHealth;
-import dev.ticketd.node.health.HealthHandlers;
-import dev.ticketd.node.intake.MailCounters;
-import dev.ticketd.node.quarantine.QuarantineApi;
-import dev.ticketd.node.quarantine.QuarantinePages;
-import dev.ticketd.node.quarantine.QuarantineService;
-import dev.ticketd.node.ticket.ReplyAttachments;
-import dev.ticketd.node.ticket.ReplyService;
-import dev.ticketd.node.ticket.TicketApi;
-import dev.ticketd.node.ticket.TicketPages;
-import dev.ticketd.node.ticket.TicketQueries;
 import io.javalin.Javalin;
 import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
@@ -34,17 +16,19 @@ import io.javalin.json.JavalinJackson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The staff web UI and JSON API of one node. Stateless apart from the database: any node serves
  * any staff request.
  *
+ * <p>It knows no feature: the composition root ({@code Node}) builds the features from their
+ * services and hands them over; each adds its routes to the one {@link RouteTable}.
+ *
  * <p>Lifecycle: the constructor does no I/O; {@link #start()} binds (once); {@link #close()} stops
- * serving and is idempotent. The {@link Database} belongs to the caller and is not closed here.
+ * serving, then closes the features that are closeable, and is idempotent.
  */
 public final class WebServer implements AutoCloseable {
 
@@ -52,42 +36,34 @@ public final class WebServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WebServer.class);
 
-    /** A multipart form: the reply's files, plus 1 MiB for the text, the hidden fields and the part headers. */
-    static final long MAX_MULTIPART_BYTES = ReplyAttachments.MAX_TOTAL_BYTES + 1024 * 1024;
-
     private final WebSettings settings;
+    private final long maxFilesBytes;
+    private final long maxMultipartBytes;
+    private final RouteTable table = new RouteTable();
+    private final List<AutoCloseable> owned = new ArrayList<>();
     private final Javalin app;
-    private final HealthHandlers health;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
 
-    /** A web server outside any cluster (its cluster page says so); for tests of the other pages. */
-    public WebServer(Database db, WebSettings settings, Clock clock) {
-        this(db, settings, clock, () -> {
-            throw new IllegalStateException("this web server runs outside a cluster");
-        }, "standalone", () -> "", List::of);
-    }
-
     /**
-     * @param cluster reads the cluster from ZooKeeper for the cluster page; may throw when ZooKeeper is out of reach
-     * @param nodeId  this node's name, shown as the one that served a page
-     * @param metrics the Prometheus text exposition of this node
-     * @param mailCounters what this node's mailbox readers and outbox senders counted, for the cluster page
+     * @param sessions          staff browser sessions (login, CSRF)
+     * @param maxFilesBytes the most all files of one form may hold together; a multipart form may be
+     *                      1 MiB larger (its text, hidden fields and part headers) before it is refused unread
+     * @param features          every feature's routes; a feature that is {@link AutoCloseable} is closed with this server
      */
-    public WebServer(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster, String nodeId,
-                     Supplier<String> metrics, Supplier<List<MailCounters>> mailCounters) {
+    public WebServer(WebSettings settings, StaffAccounts accounts, WebSessions sessions, ApiTokens apiTokens,
+                     long maxFilesBytes, List<WebFeature> features) {
         this.settings = settings;
-        DatabaseHealth databaseHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
-        this.health = new HealthHandlers(databaseHealth);
-        // staff requests retry a write only briefly; background work keeps the database's long budget
-        Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
-        WebSessions sessions = new WebSessions(db, webWrites, clock, settings.sessionTtl());
-        AuthFilter auth = new AuthFilter(sessions, new ApiTokens(db));
-        LoginHandlers login = new LoginHandlers(new StaffAccounts(db), sessions, settings.secureCookies());
-        TicketQueries queries = new TicketQueries(db);
-        ReplyService replies = new ReplyService(webWrites);
-        TicketPages pages = new TicketPages(queries, replies);
-        TicketApi api = new TicketApi(queries, replies);
-        QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), new TicketsFromMail());
+        this.maxFilesBytes = maxFilesBytes;
+        this.maxMultipartBytes = maxFilesBytes + 1024 * 1024;
+        table.get("/assets/app.css", Stylesheet::serve, Access.PUBLIC);
+        new LoginHandlers(accounts, sessions, settings.secureCookies()).addRoutes(table);
+        for (WebFeature feature : features) {
+            feature.addRoutes(table);
+            if (feature instanceof AutoCloseable c) {
+                owned.add(c);
+            }
+        }
+        AuthFilter auth = new AuthFilter(sessions, apiTokens);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -98,20 +74,22 @@ public final class WebServer implements AutoCloseable {
             config.http.maxRequestSize = 1_000_000;
             // Multipart forms (the reply form's files) are parsed by Jetty, which Javalin lets take
             // any size unless told. Above these caps the request is refused whole (413); below them
-            // ReplyAttachments judges the files and the form comes back with the reason and the text.
-            config.jetty.multipartConfig.maxFileSize(ReplyAttachments.MAX_TOTAL_BYTES, SizeUnit.BYTES);
-            config.jetty.multipartConfig.maxTotalRequestSize(MAX_MULTIPART_BYTES, SizeUnit.BYTES);
+            // the feature judges the files and the form comes back with the reason and the text.
+            config.jetty.multipartConfig.maxFileSize(maxFilesBytes, SizeUnit.BYTES);
+            config.jetty.multipartConfig.maxTotalRequestSize(maxMultipartBytes, SizeUnit.BYTES);
             config.jsonMapper(new JavalinJackson(objectMapper(), false));
             config.fileRenderer(new JteRenderer());
             config.routes.before(SecurityHeaders::apply);
-            config.routes.before(WebServer::refuseOversizedForm);
+            config.routes.before(this::refuseOversizedForm);
             config.routes.beforeMatched(auth);
-            ErrorMapping.register(config.routes);
-            Routes.register(config.routes, login, pages, api, health,
-                    new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
-                    ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()),
-                    new QuarantinePages(quarantine), new QuarantineApi(quarantine));
+            ErrorMapping.register(config.routes, maxMultipartBytes);
+            table.installInto(config.routes);
         });
+    }
+
+    /** The routes this server serves, each with who may use it. */
+    public List<RouteTable.Route> routes() {
+        return table.routes();
     }
 
     /**
@@ -119,10 +97,10 @@ public final class WebServer implements AutoCloseable {
      * (the CSRF check would parse it first), with a message that says why. Jetty's own cap still
      * ends one sent without a length ({@link ErrorMapping}: the form could not be read).
      */
-    static void refuseOversizedForm(Context ctx) {
-        if (ctx.isMultipartFormData() && ctx.req().getContentLengthLong() > MAX_MULTIPART_BYTES) {
-            throw new HttpProblem(413, "the files are larger than " + ReplyAttachments.megabytes(ReplyAttachments.MAX_TOTAL_BYTES)
-                    + " together, the most one reply may carry; nothing was saved. Go back, choose fewer or smaller files "
+    void refuseOversizedForm(Context ctx) {
+        if (ctx.isMultipartFormData() && ctx.req().getContentLengthLong() > maxMultipartBytes) {
+            throw new HttpProblem(413, "the files are larger than " + maxFilesBytes / (1024 * 1024)
+                    + " MB together, the most one form may carry; nothing was saved. Go back, choose fewer or smaller files "
                     + "and send again");
         }
     }
@@ -151,7 +129,13 @@ public final class WebServer implements AutoCloseable {
             app.stop();
             log.info("web server stopped");
         }
-        health.close();
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                log.warn("error while stopping {}: {}", owned.get(i).getClass().getSimpleName(), e.toString());
+            }
+        }
     }
 
     static ObjectMapper objectMapper() {

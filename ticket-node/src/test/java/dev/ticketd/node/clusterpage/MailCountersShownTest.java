@@ -1,16 +1,22 @@
 package dev.ticketd.node.clusterpage;
 
+import dev.ticketd.cluster.ClusterMember;
+import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailParser;
+import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.PassListener;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.outbound.SmtpSettings;
 import dev.ticketd.mail.testing.TestMailServer;
+import dev.ticketd.node.Node;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.intake.GiveUps;
+import dev.ticketd.node.intake.IntakeSettings;
 import dev.ticketd.node.intake.MailIntake;
+import dev.ticketd.node.intake.MailboxDirectory;
 import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.web.WebFixture;
 import dev.ticketd.node.web.WebServer;
@@ -59,15 +65,28 @@ class MailCountersShownTest {
                 .set(MAILBOX.ACK_ENABLED, true).where(MAILBOX.ID.eq("support")).execute();
         SmtpSettings smtp = new SmtpSettings("127.0.0.1", mail.smtpPort(), TransportSecurity.NONE, null, null, SUPPORT, "Help Desk",
                 Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2));
-        intake = new MailIntake(id -> Optional.of(mail.mailbox(id, SUPPORT, PASSWORD, "INBOX")), id -> Optional.of(smtp),
-                web.db, new MailboxLeases(web.db.transactions(), Duration.ofSeconds(2)),
+        MailboxDirectory mailboxes = new MailboxDirectory() {
+            @Override
+            public Optional<MailboxSettings> mailbox(String id) {
+                return Optional.of(mail.mailbox(id, SUPPORT, PASSWORD, "INBOX"));
+            }
+
+            @Override
+            public Optional<SmtpSettings> smtp(String id) {
+                return Optional.of(smtp);
+            }
+        };
+        // a cluster member never started: this node is alone and never gives the mailbox up (give-up after 5 min)
+        ClusterMember alone = new ClusterMember(new ClusterSettings("127.0.0.1:1", "test", "node-1", Duration.ofSeconds(4)));
+        intake = new MailIntake(mailboxes, web.db, new MailboxLeases(web.db.transactions(), Duration.ofSeconds(2)),
                 new IngestStore(web.db, new MailParser(), new TicketsFromMail()), PassListener.NONE,
-                new GiveUps(Duration.ofMinutes(5)), Duration.ofMinutes(5), Duration.ofMinutes(15), "node-1", Clock.systemUTC());
+                new GiveUps(alone, Duration.ofMinutes(5)),
+                new IntakeSettings("node-1", Duration.ofMinutes(5), Duration.ofMinutes(15)), Clock.systemUTC());
         NodeMetrics metrics = new NodeMetrics("node-1");
         metrics.watchMail(intake::counters);
-        node = new WebServer(web.db, new WebSettings("127.0.0.1", 0, Duration.ofHours(8), false), Clock.systemUTC(), () -> {
+        node = Node.staffWeb(web.db, new WebSettings("127.0.0.1", 0, Duration.ofHours(8), false), Clock.systemUTC(), () -> {
             throw new IllegalStateException("no ZooKeeper in this test");
-        }, "node-1", metrics::scrape, intake::counters);
+        }, intake::counters, "node-1", metrics);
         node.start();
     }
 

@@ -36,8 +36,7 @@ class GiveUpsTest {
     @Test
     void aRetakeThatFailsIsTriedAgainWithGrowingPausesUntilItSucceeds() {
         membership.failNextEnables(3);
-        giveUps = new GiveUps(Duration.ofMillis(50), CHECK_PERIOD);
-        giveUps.attach(membership);
+        giveUps = new GiveUps(membership, Duration.ofMillis(50), CHECK_PERIOD);
 
         giveUps.giveUp("support", "the mail server is out of reach");
 
@@ -56,8 +55,7 @@ class GiveUpsTest {
     @Test
     void retriesStopWhenTheNodeShutsDown() {
         membership.failNextEnables(Integer.MAX_VALUE);
-        giveUps = new GiveUps(Duration.ofMillis(50), CHECK_PERIOD);
-        giveUps.attach(membership);
+        giveUps = new GiveUps(membership, Duration.ofMillis(50), CHECK_PERIOD);
         giveUps.giveUp("support", "the mail server is out of reach");
         await().atMost(TestTimeouts.seconds(10)).pollInterval(Duration.ofMillis(10))
                 .until(() -> membership.enableAttemptsNanos.size() >= 2);

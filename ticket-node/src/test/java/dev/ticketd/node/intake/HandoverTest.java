@@ -1,9 +1,13 @@
 package dev.ticketd.node.intake;
 
+import dev.ticketd.cluster.ClusterMember;
+import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailParser;
+import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.mail.outbound.SmtpSettings;
 import dev.ticketd.mail.MailboxReader;
 import dev.ticketd.mail.PassListener;
 import dev.ticketd.mail.TicketsFromMail;
@@ -50,10 +54,23 @@ class HandoverTest {
             mail.addUser(address(id), PASSWORD);
             mail.registerMailbox(db.dsl(), id, address(id));
         }
-        intake = new MailIntake(id -> Optional.of(mail.mailbox(id, address(id), PASSWORD, "INBOX")), id -> Optional.empty(),
-                db, new MailboxLeases(db.transactions(), Duration.ofSeconds(2)),
+        MailboxDirectory mailboxes = new MailboxDirectory() {
+            @Override
+            public Optional<MailboxSettings> mailbox(String id) {
+                return Optional.of(mail.mailbox(id, address(id), PASSWORD, "INBOX"));
+            }
+
+            @Override
+            public Optional<SmtpSettings> smtp(String id) {
+                return Optional.empty();
+            }
+        };
+        // a cluster member never started: this node is alone and never gives a mailbox up (give-up after 5 min)
+        ClusterMember alone = new ClusterMember(new ClusterSettings("127.0.0.1:1", "test", "node-1", Duration.ofSeconds(4)));
+        intake = new MailIntake(mailboxes, db, new MailboxLeases(db.transactions(), Duration.ofSeconds(2)),
                 new IngestStore(db, new MailParser(), new TicketsFromMail()), PassListener.NONE,
-                new GiveUps(Duration.ofMinutes(5)), Duration.ofMinutes(5), Duration.ofMinutes(15), "node-1", Clock.systemUTC());
+                new GiveUps(alone, Duration.ofMinutes(5)),
+                new IntakeSettings("node-1", Duration.ofMinutes(5), Duration.ofMinutes(15)), Clock.systemUTC());
     }
 
     @AfterEach

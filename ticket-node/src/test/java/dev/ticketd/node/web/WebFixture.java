@@ -1,8 +1,10 @@
 package dev.ticketd.node.web;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.node.Node;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
 
@@ -57,7 +59,9 @@ public final class WebFixture implements AutoCloseable {
 
     /** Another server (another "node") on the same database; the caller closes it. */
     public WebServer newServer(Clock clock) {
-        WebServer s = new WebServer(db, new WebSettings("127.0.0.1", 0, Duration.ofHours(8), false), clock);
+        WebServer s = Node.staffWeb(db, new WebSettings("127.0.0.1", 0, Duration.ofHours(8), false), clock, () -> {
+            throw new IllegalStateException("this web server runs outside a cluster");
+        }, List::of, "standalone", new NodeMetrics("standalone"));
         s.start();
         return s;
     }

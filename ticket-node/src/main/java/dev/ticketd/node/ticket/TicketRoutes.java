@@ -1,0 +1,34 @@
+package dev.ticketd.node.ticket;
+
+import dev.ticketd.node.web.RouteTable;
+import dev.ticketd.node.web.WebFeature;
+import io.javalin.http.HttpStatus;
+
+import static dev.ticketd.node.web.Access.STAFF;
+
+/** The ticket pages and the ticket API: lists, a ticket with its messages, replies, raw mail and files. */
+public final class TicketRoutes implements WebFeature {
+
+    private final TicketPages pages;
+    private final TicketApi api;
+
+    public TicketRoutes(TicketQueries queries, ReplyService replies) {
+        this.pages = new TicketPages(queries, replies);
+        this.api = new TicketApi(queries, replies);
+    }
+
+    @Override
+    public void addRoutes(RouteTable routes) {
+        routes.get("/", ctx -> ctx.redirect("/tickets", HttpStatus.SEE_OTHER), STAFF)
+                .get("/tickets", pages::list, STAFF)
+                .get("/tickets/{id}", pages::detail, STAFF)
+                .post("/tickets/{id}/reply", pages::reply, STAFF)
+                .get("/tickets/{id}/messages/{messageId}", pages::message, STAFF)
+                .get("/inbound/{id}/raw", pages::raw, STAFF)
+                .get("/attachments/{id}", pages::attachment, STAFF)
+                .get("/api/v1/tickets", api::list, STAFF)
+                .get("/api/v1/tickets/{id}", api::detail, STAFF)
+                .post("/api/v1/tickets/{id}/replies", api::reply, STAFF)
+                .get("/api/v1/inbound/{id}/raw", api::raw, STAFF);
+    }
+}
