@@ -175,6 +175,8 @@ final class Customers {
 
     private Send send(String tag, Kind kind, String replyTo, MimeMessage m) {
         Instant at = Instant.now();
+        // invoked: a send the run stops in the middle of stays unknown (the caller records the completion)
+        sent.put(tag, new Send(tag, kind, replyTo, at, Outcome.UNKNOWN));
         try {
             Transport.send(m, new jakarta.mail.Address[]{new InternetAddress(to)});
             return new Send(tag, kind, replyTo, at, Outcome.OK);

@@ -21,10 +21,10 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li><b>lost</b>: a send the mail server took ({@link Outcome#OK}) that is not stored, or a stored
- *       mail (of any outcome) that is not a ticket message, unless it is bad mail waiting, stored once,
- *       in the quarantine;</li>
- *   <li><b>duplicated</b>: a send stored more than once or in more than one ticket message, whatever its
- *       outcome;</li>
+ *       mail of an ok or unknown send that is not a ticket message, unless it is bad mail waiting, stored
+ *       once, in the quarantine;</li>
+ *   <li><b>duplicated</b>: an ok or unknown send stored more than once or in more than one ticket
+ *       message;</li>
  *   <li><b>unexpected</b>: a stored mail with no tag, with a tag nobody sent, or whose send certainly
  *       failed ({@link Outcome#FAIL});</li>
  *   <li><b>misthreaded</b>: a reply whose ticket message is not in the ticket of the mail it answers;</li>
