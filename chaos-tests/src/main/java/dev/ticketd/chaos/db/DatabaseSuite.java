@@ -162,7 +162,8 @@ public final class DatabaseSuite {
         check("every accepted mail is exactly one ticket message", accounting.clean(),
                 "sent " + accounting.sent() + ", ticket messages " + accounting.ticketMessages() + ", lost " + accounting.lost()
                         + " " + accounting.lostSubjects() + ", duplicated " + accounting.duplicated() + ", unexpected "
-                        + accounting.unexpected() + ", left in INBOX " + accounting.leftInInbox());
+                        + accounting.unexpected() + ", left in INBOX " + accounting.leftInInbox() + "; " + accounting.unknown()
+                        + " sends with no observed answer, " + accounting.unknownStored() + " of them stored (either is allowed)");
         check("no acknowledged write lost", lostWrites.isEmpty(), acked + " acknowledged, lost " + lostWrites.size()
                 + (lostWrites.isEmpty() ? "" : " " + lostWrites.subList(0, Math.min(20, lostWrites.size()))));
         check("the node ran throughout without a restart", nodes.isAlive(NODE) && nodes.starts(NODE) == 1,
@@ -371,16 +372,20 @@ public final class DatabaseSuite {
 
     /**
      * Milliseconds from {@code t} until the next mail was committed on the primary Patroni names;
-     * -1 when none within {@link #INTAKE_RESUME_LIMIT} (the node is stuck).
+     * -1 when none within {@link #INTAKE_RESUME_LIMIT} (the node is stuck). By the commit time the
+     * database recorded ({@link CommitTimes}), not {@code received_at}: that is when a transaction
+     * started, so a commit held up across the fault (waiting for a synchronous standby, say) would be
+     * missed, and one started after {@code t} would be timed from its start, not its commit.
      */
     private long awaitIntakeAfter(Instant t) throws InterruptedException {
         OffsetDateTime[] first = {null};
         try {
             Poll.until("a mail committed after " + t, INTAKE_RESUME_LIMIT, () -> {
                 try (Connection c = patroni.connectToPrimary()) {
-                    first[0] = Database.context(new SingleConnectionDataSource(c)).select(min(INBOUND_MESSAGE.RECEIVED_AT))
+                    first[0] = Database.context(new SingleConnectionDataSource(c))
+                            .select(min(CommitTimes.INBOUND_MESSAGE_COMMITTED_AT))
                             .from(INBOUND_MESSAGE)
-                            .where(INBOUND_MESSAGE.RECEIVED_AT.gt(t.atOffset(ZoneOffset.UTC)))
+                            .where(CommitTimes.INBOUND_MESSAGE_COMMITTED_AT.gt(t.atOffset(ZoneOffset.UTC)))
                             .fetchOne(0, OffsetDateTime.class);
                 } catch (SQLException | RuntimeException e) {
                     return false; // no primary at the moment
@@ -476,6 +481,8 @@ public final class DatabaseSuite {
         }
         report.put("faults", byType);
         report.put("sendFailures", a.sendFailures());
+        report.put("unknownOutcomes", a.unknown());
+        report.put("unknownStored", a.unknownStored());
         report.put("acknowledgedWrites", acked);
         report.put("lostAcknowledgedWrites", lostWrites);
         report.put("runSeconds", runTime.toSeconds());

@@ -191,6 +191,11 @@ public final class PatroniCluster implements AutoCloseable {
                 "        shared_buffers: 32MB",
                 "        wal_retrieve_retry_interval: 1s",
                 "        max_connections: 100",
+                // Not a production setting: the chaos checkers order commits by pg_xact_commit_timestamp.
+                // The time is written into each commit's WAL record and replayed on standbys, so it survives
+                // a failover. Set here, in the DCS, it is on for every member: a standby promoted with it
+                // off would drop the commit times it replayed.
+                "        track_commit_timestamp: 'on'",
                 "  initdb:",
                 "    - encoding: UTF8",
                 "    - locale: C.UTF-8",

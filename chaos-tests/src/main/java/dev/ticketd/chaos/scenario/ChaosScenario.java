@@ -5,6 +5,8 @@ import dev.ticketd.chaos.Procs;
 import dev.ticketd.chaos.Reaper;
 import dev.ticketd.chaos.Ticker;
 import dev.ticketd.chaos.UiProbe;
+import dev.ticketd.chaos.scenario.check.Checker;
+import dev.ticketd.chaos.scenario.check.History;
 import dev.ticketd.chaos.scenario.report.ReportWriter;
 import jakarta.mail.Folder;
 import jakarta.mail.Message;
@@ -23,7 +25,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -47,17 +48,19 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 /**
  * A chaos scenario on three simulated hosts ({@link ThreeHostCluster}): customers keep emailing,
  * staff keep reading and replying, and the {@link Nemesis} injects faults on a seeded schedule,
- * each into a whole cluster. Afterwards the system drains and the checker proves that every mail
- * the mail server accepted became exactly one ticket message in the right ticket, that every staff
- * reply reached the customer, and that no two epochs of a mailbox committed at overlapping times;
- * then it writes {@code report.json} and {@code report.html} with the run's logs beside them.
+ * each into a whole cluster. Afterwards the system drains, the run's {@link History} (the customers'
+ * sends as ok / fail / unknown, and what the database holds) is judged by the {@link Checker}: every
+ * mail the mail server accepted became exactly one ticket message in the right ticket, a mail whose
+ * send had no observed answer is there at most once, and no two epochs of a mailbox committed at
+ * overlapping times by the database's commit order; the run also checks that every staff reply
+ * reached the customer. Then it writes {@code report.json} and {@code report.html} with the run's
+ * logs beside them.
  *
  * <p>{@code chaos-tests/run --scenario [--duration 10m] [--rate 3] [--faults all|a,b,c] [--seed N] [--out DIR]}; root only.
  */
 public final class ChaosScenario {
 
     private static final Logger log = LoggerFactory.getLogger(ChaosScenario.class);
-    private static final Pattern TAG = Pattern.compile("cm\\d{6}");
     private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
 
     record Options(Duration duration, double rate, List<Nemesis.Type> faults, long seed, Path out, Path jar,
@@ -327,7 +330,7 @@ public final class ChaosScenario {
 
     /** Waits (bounded) until every accepted mail is stored and the outbox is empty. */
     private void drain(Customers customers) throws InterruptedException {
-        int accepted = (int) customers.sent().values().stream().filter(Customers.Sent::accepted).count();
+        int accepted = (int) customers.sent().values().stream().filter(s -> s.outcome() == History.Outcome.OK).count();
         try {
             Poll.until("every accepted mail stored and the outbox sent", Duration.ofSeconds(180), () -> {
                 try {
@@ -343,109 +346,24 @@ public final class ChaosScenario {
         }
     }
 
-    // ---- the checker ---------------------------------------------------------------------------
+    // ---- the checks: the recorded history judged by the Checker, plus replies, gaps and faults ---
 
     private RunReport check(Customers customers, List<UiProbe> probes, Instant started, Instant loadStarted, Instant loadEnded)
             throws Exception {
         DSLContext db = cluster.db().dsl();
-        // every stored customer mail: by its Message-ID (our tag), with its ticket message(s), ticket and commit time
-        record Stored(long inboundId, String tag, long epoch, OffsetDateTime receivedAt, Long ticketId, String ticketNumber) {
-        }
-        List<Stored> stored = new ArrayList<>();
-        db.select(INBOUND_MESSAGE.ID, INBOUND_MESSAGE.MESSAGE_ID, INBOUND_MESSAGE.EPOCH, INBOUND_MESSAGE.RECEIVED_AT,
-                        TICKET_MESSAGE.TICKET_ID, TICKET.NUMBER, INBOUND_MESSAGE.SUBJECT)
-                .from(INBOUND_MESSAGE)
-                .leftJoin(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))
-                .leftJoin(TICKET).on(TICKET.ID.eq(TICKET_MESSAGE.TICKET_ID))
-                .where(INBOUND_MESSAGE.MAILBOX_ID.eq(ThreeHostCluster.MAILBOX_ID))
-                .forEach(r -> {
-                    // the tag is in the Message-ID and the Subject; a mangled mail may have lost one of them
-                    Matcher m = TAG.matcher((r.value2() == null ? "" : r.value2()) + " " + (r.value7() == null ? "" : r.value7()));
-                    stored.add(new Stored(r.value1(), m.find() ? m.group() : null, r.value3(), r.value4(), r.value5(), r.value6()));
-                });
-        // a mail that could not be parsed is kept raw, without Subject or Message-ID columns: find its tag in the bytes
-        for (int i = 0; i < stored.size(); i++) {
-            Stored s = stored.get(i);
-            if (s.tag() == null) {
-                byte[] raw = db.select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(s.inboundId()))
-                        .fetchOne(INBOUND_MESSAGE.RAW);
-                Matcher m = TAG.matcher(raw == null ? "" : new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1));
-                if (m.find()) {
-                    stored.set(i, new Stored(s.inboundId(), m.group(), s.epoch(), s.receivedAt(), s.ticketId(), s.ticketNumber()));
-                }
-            }
-        }
-        Map<String, List<Stored>> byTag = new HashMap<>();
-        int unexpected = 0;
-        Map<String, Customers.Sent> sent = customers.sent();
-        for (Stored s : stored) {
-            if (s.tag() == null || !sent.containsKey(s.tag()) || !sent.get(s.tag()).accepted()) {
-                unexpected++;
-            } else {
-                byTag.computeIfAbsent(s.tag(), k -> new ArrayList<>()).add(s);
-            }
-        }
+        History history = new History(List.copyOf(customers.sent().values()), StoredMails.load(db, ThreeHostCluster.MAILBOX_ID));
+        Checker.Verdicts judged = Checker.check(history);
         List<RunReport.Mail> mails = new ArrayList<>();
-        int lost = 0;
-        int duplicated = 0;
-        int misthreaded = 0;
-        int quarantined = 0;
         List<Long> timeToTicket = new ArrayList<>();
-        for (Customers.Sent s : sent.values().stream().sorted((a, b) -> a.tag().compareTo(b.tag())).toList()) {
-            List<Stored> copies = byTag.getOrDefault(s.tag(), List.of());
-            List<Stored> messages = copies.stream().filter(c -> c.ticketId() != null).toList();
-            boolean isBad = s.kind().equals("bad");
-            Instant ticketedAt = copies.isEmpty() ? null : copies.get(0).receivedAt().toInstant();
-            String ticket = messages.isEmpty() ? null : messages.get(0).ticketNumber();
-            boolean inExpected = true;
-            if (s.accepted()) {
-                if (copies.isEmpty() || (!isBad && messages.isEmpty())) {
-                    lost++;
-                } else if (copies.size() > 1 || messages.size() > 1) {
-                    duplicated += Math.max(copies.size(), messages.size()) - 1;
-                }
-                if (isBad && !copies.isEmpty() && messages.isEmpty()) {
-                    quarantined++; // stored once, waiting for staff in the quarantine: not lost
-                }
-                if (s.kind().equals("reply") && !messages.isEmpty()) {
-                    List<Stored> original = byTag.getOrDefault(s.replyToTag(), List.of());
-                    Long originalTicket = original.stream().map(Stored::ticketId).filter(java.util.Objects::nonNull).findFirst().orElse(null);
-                    inExpected = originalTicket != null && originalTicket.equals(messages.get(0).ticketId());
-                    if (!inExpected) {
-                        misthreaded++;
-                    }
-                }
-                if (ticketedAt != null) {
-                    timeToTicket.add(Math.max(0, Duration.between(s.sentAt(), ticketedAt).toMillis()));
-                }
+        for (Checker.MailJudgement m : judged.mails()) {
+            History.Send s = m.send();
+            if (s.outcome() == History.Outcome.OK && m.ticketedAt() != null) {
+                timeToTicket.add(Math.max(0, Duration.between(s.invokedAt(), m.ticketedAt()).toMillis()));
             }
-            mails.add(new RunReport.Mail(s.tag(), s.kind(), s.replyToTag(), s.sentAt(), s.accepted(), ticketedAt,
-                    messages.size(), ticket, inExpected));
+            mails.add(new RunReport.Mail(s.tag(), s.kind().id(), s.replyToTag(), s.invokedAt(), s.outcome() == History.Outcome.OK,
+                    s.outcome().id(), m.ticketedAt(), m.messages(), m.ticket(), m.inExpectedTicket()));
         }
         Collections.sort(timeToTicket);
-        // epochs: a mailbox's commits under one epoch must all come before any commit under a newer one
-        Map<Long, Instant[]> epochSpans = new java.util.TreeMap<>();
-        for (Stored s : stored) {
-            epochSpans.compute(s.epoch(), (k, span) -> {
-                Instant t = s.receivedAt().toInstant();
-                if (span == null) {
-                    return new Instant[]{t, t};
-                }
-                return new Instant[]{t.isBefore(span[0]) ? t : span[0], t.isAfter(span[1]) ? t : span[1]};
-            });
-        }
-        int overlapping = 0;
-        List<String> overlapDetail = new ArrayList<>();
-        Instant[] previous = null;
-        long previousEpoch = -1;
-        for (Map.Entry<Long, Instant[]> e : epochSpans.entrySet()) {
-            if (previous != null && e.getValue()[0].isBefore(previous[1])) {
-                overlapping++;
-                overlapDetail.add("epoch " + previousEpoch + " committed until " + previous[1] + ", epoch " + e.getKey() + " from " + e.getValue()[0]);
-            }
-            previous = e.getValue();
-            previousEpoch = e.getKey();
-        }
         // staff replies: each sent reply must reach the capture mailbox once
         Map<String, Integer> captured = capturedByMessageId();
         Map<String, String> messageIdOfKey = new HashMap<>();
@@ -475,7 +393,8 @@ public final class ChaosScenario {
             replies.add(new RunReport.StaffReply(r.idempotencyKey(), r.ticket(), r.at(), r.status(), copies));
         }
         // per fault: intake gap (longest stretch without a commit from its start to its end + 60 s) and UI gap
-        List<Instant> commits = stored.stream().map(s -> s.receivedAt().toInstant()).sorted().toList();
+        List<Instant> commits = history.stored().stream().map(History.Stored::committedAt).filter(java.util.Objects::nonNull)
+                .distinct().sorted().toList();
         List<RunReport.UiSample> ui = new ArrayList<>();
         for (int i = 0; i < probes.size(); i++) {
             String node = ThreeHostCluster.NODE_HOSTS.get(i);
@@ -505,16 +424,11 @@ public final class ChaosScenario {
             }
             marked.add(new RunReport.Leadership(l.mailbox(), l.holder(), l.epoch(), l.from(), l.to(), caused));
         }
-        int accepted = (int) sent.values().stream().filter(Customers.Sent::accepted).count();
         int confirmedFaults = (int) faults.stream().filter(RunReport.Fault::confirmed).count();
-        checks.add(new RunReport.Check("every accepted mail is exactly one ticket message (bad mail: stored once)", lost == 0 && duplicated == 0,
-                accepted + " accepted, lost " + lost + ", duplicated " + duplicated + ", bad mails waiting in the quarantine " + quarantined));
-        checks.add(new RunReport.Check("nothing unexpected was stored", unexpected == 0, unexpected + " stored mails the customers did not send"));
-        checks.add(new RunReport.Check("every reply is in its original ticket", misthreaded == 0, misthreaded + " replies in another ticket"));
+        checks.addAll(CheckReport.mailChecks(judged));
         checks.add(new RunReport.Check("every acknowledged staff reply reached the customer", repliesMissing == 0,
                 repliesSent + " acknowledged, " + repliesCaptured + " captured, " + repliesMissing + " missing, " + repliesDuplicated + " duplicate copies"));
-        checks.add(new RunReport.Check("no two epochs committed at overlapping times", overlapping == 0,
-                epochSpans.size() + " epochs" + (overlapDetail.isEmpty() ? "" : ": " + overlapDetail)));
+        checks.add(CheckReport.epochCheck(judged.epochs()));
         checks.add(new RunReport.Check("every fault was applied and its effect observed", confirmedFaults == faults.size() && !faults.isEmpty(),
                 confirmedFaults + " of " + faults.size() + " confirmed"));
         checks.add(new RunReport.Check("every selected fault type was injected", options.faults().stream()
@@ -522,12 +436,13 @@ public final class ChaosScenario {
                 faults.stream().map(RunReport.Fault::type).distinct().count() + " of " + options.faults().size()
                         + " types injected (a run must be long enough for one round)"));
         boolean pass = checks.stream().allMatch(RunReport.Check::ok);
-        RunReport.Verdict verdict = new RunReport.Verdict(pass ? "pass" : "fail", accepted, lost, duplicated, unexpected, misthreaded,
-                repliesSent, repliesCaptured, repliesDuplicated, overlapping, spurious,
+        RunReport.Verdict verdict = new RunReport.Verdict(pass ? "pass" : "fail", judged.accepted(), judged.lost().size(),
+                judged.duplicatedCopies(), judged.unexpected().size(), judged.unknowns().sends(), judged.unknowns().stored(),
+                judged.misthreaded().size(), repliesSent, repliesCaptured, repliesDuplicated, judged.epochs().overlaps().size(), spurious,
                 percentile(timeToTicket, 0.50), percentile(timeToTicket, 0.99), timeToTicket.isEmpty() ? -1 : timeToTicket.get(timeToTicket.size() - 1));
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("zk.session-timeout", SESSION_TIMEOUT.toString());
-        settings.put("patroni", "ttl 6 / loop_wait 1 / retry_timeout 2, synchronous_mode_strict");
+        settings.put("patroni", "ttl 6 / loop_wait 1 / retry_timeout 2, synchronous_mode_strict, track_commit_timestamp");
         settings.put("mail.poll-interval", "1s");
         settings.put("subnet", cluster.hosts().subnet());
         RunReport.Meta meta = new RunReport.Meta(started, Instant.now(), options.seed(), options.rate(), options.duration().toSeconds(),
@@ -607,8 +522,9 @@ public final class ChaosScenario {
     private static String summary(RunReport r) {
         StringBuilder s = new StringBuilder();
         RunReport.Verdict v = r.verdict();
-        s.append(String.format("%nChaos scenario: %s — %d mails accepted, lost %d, duplicated %d, unexpected %d; time to ticket p50 %d ms, p99 %d ms, max %d ms%n",
-                v.verdict().toUpperCase(), v.mailsSent(), v.lost(), v.duplicated(), v.unexpected(),
+        s.append(String.format("%nChaos scenario: %s — %d mails accepted, lost %d, duplicated %d, unexpected %d, unknown outcome %d (%d stored);"
+                        + " time to ticket p50 %d ms, p99 %d ms, max %d ms%n",
+                v.verdict().toUpperCase(), v.mailsSent(), v.lost(), v.duplicated(), v.unexpected(), v.unknownOutcomes(), v.unknownStored(),
                 v.timeToTicketP50Millis(), v.timeToTicketP99Millis(), v.timeToTicketMaxMillis()));
         for (RunReport.Fault f : r.faults()) {
             s.append(String.format("  %-18s %-5s confirmed=%-5s intake gap %6d ms, UI gap %6d ms  %s%n", f.type(), f.target(),

@@ -1,5 +1,10 @@
 package dev.ticketd.chaos.scenario;
 
+import dev.ticketd.chaos.SmtpOutcome;
+import dev.ticketd.chaos.scenario.check.History;
+import dev.ticketd.chaos.scenario.check.History.Kind;
+import dev.ticketd.chaos.scenario.check.History.Outcome;
+import dev.ticketd.chaos.scenario.check.History.Send;
 import dev.ticketd.mail.testing.Eml;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -28,13 +33,10 @@ import java.util.function.Function;
  * from many senders. Most mails open a ticket; some reply to an earlier mail's ticket (its ticket
  * token in the subject and {@code In-Reply-To} its Message-ID); some are files from the project's
  * bad-mail corpus with the tag written into their Subject and Message-ID. Each send is recorded as
- * accepted (the server said 250) or not (not ours to lose).
+ * an operation of the {@link History}: ok (the server said 250 to the data), fail (it certainly did
+ * not take the mail) or unknown (its answer was never seen).
  */
 final class Customers {
-
-    /** A mail the customers tried to send. */
-    record Sent(String tag, String kind, String replyToTag, Instant sentAt, boolean accepted) {
-    }
 
     /** Corpus files with nasty shapes; each still has to be taken in exactly once. */
     static final List<String> BAD_MAIL = List.of("13-unknown-charset.eml", "16-8bit-utf8-headers.eml",
@@ -47,7 +49,7 @@ final class Customers {
     private final String to;
     private final Random random;
     private final Function<String, Optional<String>> ticketOfTag;
-    private final Map<String, Sent> sent = new ConcurrentHashMap<>();
+    private final Map<String, Send> sent = new ConcurrentHashMap<>();
     private final Map<String, String> senderOf = new ConcurrentHashMap<>();
     private final List<String> ticketable = new ArrayList<>();
     private final AtomicInteger sequence = new AtomicInteger();
@@ -80,11 +82,11 @@ final class Customers {
         String tag = tag(n);
         String from = "customer" + random.nextInt(40) + "@customers.test";
         int roll = random.nextInt(100);
-        Sent attempt;
+        Send attempt;
         try {
             if (roll < 8) {
                 String file = BAD_MAIL.get(random.nextInt(BAD_MAIL.size()));
-                attempt = send(tag, "bad", null, rewrite(Eml.load(file), tag, from));
+                attempt = send(tag, Kind.BAD, null, rewrite(Eml.load(file), tag, from));
             } else if (roll < 25 && !ticketable.isEmpty()) {
                 String original = ticketable.get(random.nextInt(ticketable.size()));
                 Optional<String> ticket = ticketOfTag.apply(original);
@@ -94,20 +96,21 @@ final class Customers {
                     m.setHeader("In-Reply-To", messageId(original));
                     m.setHeader("References", messageId(original));
                     m.setHeader("Message-ID", messageId(tag));
-                    attempt = send(tag, "reply", original, m);
+                    attempt = send(tag, Kind.REPLY, original, m);
                 } else {
-                    attempt = send(tag, "new", null, newMail(from, tag));
+                    attempt = send(tag, Kind.NEW, null, newMail(from, tag));
                 }
             } else {
-                attempt = send(tag, "new", null, newMail(from, tag));
+                attempt = send(tag, Kind.NEW, null, newMail(from, tag));
             }
         } catch (MessagingException e) {
-            attempt = new Sent(tag, "new", null, Instant.now(), false);
+            attempt = new Send(tag, Kind.NEW, null, Instant.now(), Outcome.FAIL); // never handed to the server
             log.warn("could not build mail {}: {}", tag, e.toString());
         }
         sent.put(tag, attempt);
         senderOf.put(tag, from);
-        if (attempt.accepted() && !attempt.kind().equals("bad")) {
+        // only a mail known to be taken is answered: an unknown one may never become a ticket
+        if (attempt.outcome() == Outcome.OK && attempt.kind() != Kind.BAD) {
             synchronized (this) {
                 ticketable.add(tag);
             }
@@ -170,18 +173,21 @@ final class Customers {
         return m;
     }
 
-    private Sent send(String tag, String kind, String replyTo, MimeMessage m) {
+    private Send send(String tag, Kind kind, String replyTo, MimeMessage m) {
         Instant at = Instant.now();
+        // invoked: a send the run stops in the middle of stays unknown (the caller records the completion)
+        sent.put(tag, new Send(tag, kind, replyTo, at, Outcome.UNKNOWN));
         try {
             Transport.send(m, new jakarta.mail.Address[]{new InternetAddress(to)});
-            return new Sent(tag, kind, replyTo, at, true);
+            return new Send(tag, kind, replyTo, at, Outcome.OK);
         } catch (MessagingException e) {
-            log.warn("mail {} not accepted: {}", tag, e.toString());
-            return new Sent(tag, kind, replyTo, at, false);
+            Outcome outcome = SmtpOutcome.of(e);
+            log.warn("mail {} outcome={}: {}", tag, outcome.id(), e.toString());
+            return new Send(tag, kind, replyTo, at, outcome);
         }
     }
 
-    Map<String, Sent> sent() {
+    Map<String, Send> sent() {
         return Map.copyOf(sent);
     }
 }

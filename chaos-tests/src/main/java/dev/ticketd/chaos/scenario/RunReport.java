@@ -24,8 +24,13 @@ public record RunReport(
                        List<String> faultTypes, String machine, Map<String, String> settings) {
     }
 
-    /** The top-level result: {@code verdict} is "pass" or "fail". */
+    /**
+     * The top-level result: {@code verdict} is "pass" or "fail". {@code mailsSent}: mails the server
+     * took; {@code unknownOutcomes}: sends whose answer was never seen, of which {@code unknownStored}
+     * are in the database (either is allowed; a second copy counts as duplicated).
+     */
     public record Verdict(String verdict, int mailsSent, int lost, int duplicated, int unexpected,
+                          int unknownOutcomes, int unknownStored,
                           int repliesMisthreaded, int staffRepliesSent, int staffRepliesCaptured, int staffRepliesDuplicated,
                           int overlappingEpochs, int spuriousLeaderChanges,
                           long timeToTicketP50Millis, long timeToTicketP99Millis, long timeToTicketMaxMillis) {
@@ -34,10 +39,12 @@ public record RunReport(
     /**
      * One customer mail. {@code kind}: "new", "reply" (to {@code replyToTag}'s ticket) or "bad" (from the
      * bad-mail corpus). {@code accepted}: the mail server took it (only accepted mail must become a
-     * ticket message). {@code ticketedAt} is when its ticket message was committed; {@code messages}
-     * how many ticket messages it became (1 is right); {@code ticket} the ticket it joined.
+     * ticket message); {@code outcome} "ok", "fail" (certainly not taken) or "unknown" (the answer was
+     * never seen: it may be a ticket message or not, but only once). {@code ticketedAt} is when its
+     * ticket message was committed (the database's commit time); {@code messages} how many ticket
+     * messages it became (1 is right); {@code ticket} the ticket it joined.
      */
-    public record Mail(String tag, String kind, String replyToTag, Instant sentAt, boolean accepted,
+    public record Mail(String tag, String kind, String replyToTag, Instant sentAt, boolean accepted, String outcome,
                        Instant ticketedAt, int messages, String ticket, boolean inExpectedTicket) {
     }
 

@@ -102,6 +102,7 @@ final class HtmlReport {
         card("lost", String.valueOf(v.lost()), v.lost() > 0, false);
         card("duplicated", String.valueOf(v.duplicated()), v.duplicated() > 0, false);
         card("unexpected", String.valueOf(v.unexpected()), v.unexpected() > 0, false);
+        card("unknown outcome / of them stored", v.unknownOutcomes() + " / " + v.unknownStored(), false, true);
         card("replies in the wrong ticket", String.valueOf(v.repliesMisthreaded()), v.repliesMisthreaded() > 0, false);
         card("staff replies sent / captured / duplicated",
                 v.staffRepliesSent() + " / " + v.staffRepliesCaptured() + " / " + v.staffRepliesDuplicated(),
@@ -134,13 +135,16 @@ final class HtmlReport {
         swatch("#cf222e", "UI not 200");
         out.append("</div>\n");
         out.append(Timeline.svg(report, span, palette));
-        long refused = report.mails().stream().filter(m -> !m.accepted() && m.messages() == 0).count();
+        long refused = report.mails().stream().filter(m -> "fail".equals(m.outcome()) && m.messages() == 0).count();
+        long unknownAbsent = report.mails().stream().filter(m -> "unknown".equals(m.outcome()) && m.messages() == 0).count();
         out.append("<p class=\"caption\">Fault bands are stacked where faults overlap and shaded behind the lanes below; "
                 + "a band with a red outline was not confirmed. Leader lanes are coloured by the lease holder (epoch in the "
                 + "tooltip; a red marker is a spurious change). Each dot is a mail: x when it was sent, y the time until its "
                 + "ticket message committed, log scale, anything under 0.1 s at 0.1 s; dots on the same pixel are merged and "
                 + "only the ten slowest and the wrong ones have tooltips.")
                 .append(refused > 0 ? " " + refused + " mails refused by the mail server are not drawn." : "")
+                .append(unknownAbsent > 0 ? " " + unknownAbsent + " mails whose send had no observed answer and that are not"
+                        + " tickets (allowed) are not drawn." : "")
                 .append(" UI lanes: one per node, from each request to the next.</p>\n");
     }
 

@@ -22,7 +22,8 @@ import java.util.Map;
 /**
  * {@code report.json}: the machine-readable result. The top level starts with what CI and the README
  * read ({@code verdict}, {@code mailsSent}, {@code lost}, {@code duplicated}, {@code unexpected},
- * {@code faults} keyed by type), then the rest of the verdict, the run's settings, the checks, every
+ * {@code faults} keyed by type), then the rest of the verdict (first the sends whose outcome was
+ * never seen: {@code unknownOutcomes}, of which {@code unknownStored} became tickets), the run's settings, the checks, every
  * fault, every leadership and the raw samples. Instants are ISO-8601 strings (chaos-tests has no
  * jsr310 module, and a string is what every reader wants anyway); gaps of -1 were not measured.
  *
@@ -59,6 +60,8 @@ final class JsonReport {
         Map<String, Object> faults = new LinkedHashMap<>();
         byType.forEach((type, s) -> faults.put(type, faultType(s)));
         json.put("faults", faults);
+        json.put("unknownOutcomes", v.unknownOutcomes());
+        json.put("unknownStored", v.unknownStored());
         json.put("repliesMisthreaded", v.repliesMisthreaded());
         json.put("staffRepliesSent", v.staffRepliesSent());
         json.put("staffRepliesCaptured", v.staffRepliesCaptured());

@@ -132,7 +132,7 @@ final class MailPoints {
         return s;
     }
 
-    /** Null: not drawn (refused by the mail server and rightly not a ticket, or never sent). */
+    /** Null: not drawn (refused by the mail server, or of unknown outcome, and rightly not a ticket; or never sent). */
     private static Kind kind(Mail m) {
         if (m.messages() == 0) {
             return m.accepted() ? Kind.LOST : null;
@@ -143,8 +143,8 @@ final class MailPoints {
         if (m.messages() > 1) {
             return Kind.DUPLICATED;
         }
-        if (!m.accepted()) {
-            return Kind.UNEXPECTED;
+        if ("fail".equals(m.outcome())) {
+            return Kind.UNEXPECTED; // an unknown outcome may rightly be a ticket
         }
         return m.inExpectedTicket() ? Kind.OK : Kind.MISTHREADED;
     }

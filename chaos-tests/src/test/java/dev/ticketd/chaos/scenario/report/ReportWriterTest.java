@@ -32,10 +32,12 @@ class ReportWriterTest {
         assertThat(keys).startsWith("verdict", "mailsSent", "lost", "duplicated", "unexpected", "faults");
         assertThat(keys).contains("meta", "checks", "faultLog", "leaderships", "timeToTicketP99Millis", "spuriousLeaderChanges", "mails", "ui");
         assertThat(root.get("verdict").asText()).isEqualTo("fail");
-        assertThat(root.get("mailsSent").asInt()).isEqualTo(300);
+        assertThat(root.get("mailsSent").asInt()).as("300 sends, 2 of them without an observed answer").isEqualTo(298);
         assertThat(root.get("lost").asInt()).isEqualTo(1);
         assertThat(root.get("duplicated").asInt()).isEqualTo(1);
         assertThat(root.get("unexpected").asInt()).isZero();
+        assertThat(root.get("unknownOutcomes").asInt()).isEqualTo(2);
+        assertThat(root.get("unknownStored").asInt()).isEqualTo(1);
 
         JsonNode faults = root.get("faults");
         List<String> types = new ArrayList<>();
@@ -72,6 +74,21 @@ class ReportWriterTest {
         assertThat(lines).filteredOn(l -> l.contains("\"tag\":\"" + SyntheticRun.LOST_TAG + "\"")).singleElement()
                 .satisfies(line -> assertThat(line).contains("\"accepted\":true", "\"messages\":0", "\"ticketedAt\":null"));
         assertThat(lines).filteredOn(l -> l.contains("\"tag\":\"m-")).hasSize(300);
+        assertThat(lines).filteredOn(l -> l.contains("\"tag\":\"" + SyntheticRun.UNKNOWN_ABSENT_TAG + "\"")).singleElement()
+                .satisfies(line -> assertThat(line).contains("\"accepted\":false", "\"outcome\":\"unknown\"", "\"messages\":0"));
+    }
+
+    @Test
+    void aMailWhoseSendHadNoObservedAnswerIsNeitherLostWhenAbsentNorUnexpectedWhenStored() throws IOException {
+        RunReport report = SyntheticRun.report(300, 7);
+        ReportWriter.write(report, SAMPLE);
+
+        String html = Files.readString(SAMPLE.resolve("report.html"));
+        assertThat(html).as("no cross with its tooltip").doesNotContain(SyntheticRun.UNKNOWN_ABSENT_TAG + " (");
+        assertThat(html).as("the stored one is drawn as a fine mail, not as unexpected")
+                .doesNotContain("not accepted by the mail server, yet a ticket");
+        assertThat(html).contains("1 mails whose send had no observed answer and that are not tickets (allowed) are not drawn.");
+        assertThat(html).contains("<div class=\"value\">2 / 1</div><div class=\"label\">unknown outcome / of them stored</div>");
     }
 
     @Test
@@ -103,7 +120,7 @@ class ReportWriterTest {
     void aPassingRunIsGreen(@TempDir Path dir) throws IOException {
         RunReport failing = SyntheticRun.report(300, 7);
         RunReport.Verdict v = failing.verdict();
-        RunReport passing = new RunReport(failing.meta(), new RunReport.Verdict("pass", v.mailsSent(), 0, 0, 0, 0,
+        RunReport passing = new RunReport(failing.meta(), new RunReport.Verdict("pass", v.mailsSent(), 0, 0, 0, 0, 0, 0,
                 40, 40, 0, 0, 0, 900, 11_800, 14_700), failing.mails(), failing.faults(), failing.leaderships(),
                 failing.ui(), failing.staffReplies(), failing.checks().stream().map(c -> new RunReport.Check(c.name(), true, c.detail())).toList());
 

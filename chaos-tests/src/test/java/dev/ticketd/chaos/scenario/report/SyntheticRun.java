@@ -22,7 +22,7 @@ import java.util.Random;
  * of them overlapping, one not confirmed, one whose detail carries markup), a fifth type scheduled but
  * never injected, two mailboxes whose leader moves with the faults (once spuriously, once with the
  * zombie still holding on), and mails of which exactly one is lost, one duplicated and one reply lands
- * in the wrong ticket.
+ * in the wrong ticket, and two whose send had no observed answer (one of them a ticket, one not).
  */
 final class SyntheticRun {
 
@@ -32,6 +32,10 @@ final class SyntheticRun {
     static final List<String> NODES = List.of("n1", "n2", "n3");
     static final String MARKUP_DETAIL = "iptables said: <script>alert('x')</script> & gave up";
     static final String LOST_TAG = "m-00042";
+    /** Sent, no answer seen, not a ticket: allowed, and not drawn. */
+    static final String UNKNOWN_ABSENT_TAG = "m-00200";
+    /** Sent, no answer seen, a ticket: allowed, drawn as a fine mail. */
+    static final String UNKNOWN_STORED_TAG = "m-00201";
 
     /** type, offset s, length s, target, confirmed, intake gap ms, UI gap ms, detail */
     private record Planned(String type, int at, int seconds, String target, boolean confirmed, long intakeGap, long uiGap, String detail) {
@@ -93,7 +97,10 @@ final class SyntheticRun {
                 new Check("no spurious leader change", false, "1: support at +9:20"));
         long lost = mails.stream().filter(m -> m.accepted() && m.messages() == 0).count();
         long duplicated = mails.stream().filter(m -> m.messages() > 1).count();
-        Verdict verdict = new Verdict("fail", mails.size(), (int) lost, (int) duplicated, 0, 1, 40, 40, 1, 0, 1,
+        int accepted = (int) mails.stream().filter(Mail::accepted).count();
+        int unknown = (int) mails.stream().filter(m -> m.outcome().equals("unknown")).count();
+        int unknownStored = (int) mails.stream().filter(m -> m.outcome().equals("unknown") && m.messages() > 0).count();
+        Verdict verdict = new Verdict("fail", accepted, (int) lost, (int) duplicated, 0, unknown, unknownStored, 1, 40, 40, 1, 0, 1,
                 900, 11_800, 14_700);
         Meta meta = new Meta(START, START.plus(LENGTH), seed, mailCount / (double) LENGTH.toSeconds(), LENGTH.toSeconds(),
                 TYPES, "2 cores, Debian 12 (synthetic)", Map.of("sessionTimeoutMs", "4500", "hosts", "3"));
@@ -110,10 +117,12 @@ final class SyntheticRun {
             boolean duringFault = PLAN.stream().anyMatch(p -> p.intakeGap() > 0 && second >= p.at() && second < p.at() + p.intakeGap() / 1000);
             long millis = duringFault ? 2_000 + random.nextInt(12_000) : (long) Math.exp(6 + random.nextGaussian() * 0.6);
             String kind = i % 20 == 7 ? "reply" : i % 37 == 3 ? "bad" : "new";
+            boolean unknown = tag.equals(UNKNOWN_ABSENT_TAG) || tag.equals(UNKNOWN_STORED_TAG);
             boolean lost = tag.equals(LOST_TAG);
-            int messages = lost ? 0 : i == 100 ? 2 : 1;
-            mails.add(new Mail(tag, kind, kind.equals("reply") ? String.format("m-%05d", i - 7) : null, sent, true,
-                    lost ? null : sent.plusMillis(millis), messages, lost ? null : "T-" + (i / 3), i != 150));
+            boolean absent = lost || tag.equals(UNKNOWN_ABSENT_TAG);
+            int messages = absent ? 0 : i == 100 ? 2 : 1;
+            mails.add(new Mail(tag, kind, kind.equals("reply") ? String.format("m-%05d", i - 7) : null, sent, !unknown,
+                    unknown ? "unknown" : "ok", absent ? null : sent.plusMillis(millis), messages, absent ? null : "T-" + (i / 3), i != 150));
         }
         return mails;
     }
