@@ -9,6 +9,7 @@ import dev.ticketd.mail.testing.TestMailServer;
 import dev.ticketd.node.intake.MailboxCatalog;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
@@ -194,11 +196,15 @@ final class ThreeNodeCluster implements AutoCloseable {
     }
 
     List<String> liveInstances() throws Exception {
-        ZooKeeper client = new ZooKeeper(zk.connectString(), 5000, event -> { });
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper client = new ZooKeeper(zk.connectString(), 5000, event -> {
+            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+            }
+        });
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (client.getState() != ZooKeeper.States.CONNECTED && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(20); // a bounded wait for the client's own connect
+            if (!connected.await(TestTimeouts.seconds(5).toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("no ZooKeeper session within " + TestTimeouts.seconds(5));
             }
             return client.getChildren("/" + CLUSTER + "/LIVEINSTANCES", false);
         } finally {
