@@ -7,6 +7,7 @@ import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.testing.TestMailServer;
 import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.testing.NodeLauncher;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
 import org.apache.zookeeper.Watcher;
@@ -50,6 +51,7 @@ final class ThreeNodeCluster implements AutoCloseable {
     static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
     private static final String PASSWORD = "cluster-it-secret";
     private static final List<String> NODE_IDS = List.of("node-1", "node-2", "node-3");
+    private static final NodeLauncher NODES = NodeLauncher.of(Path.of("target", "ticketd.jar"));
 
     private final Path dir;
     private final Map<String, Process> nodes = new LinkedHashMap<>();
@@ -286,14 +288,8 @@ final class ThreeNodeCluster implements AutoCloseable {
                     "mail.poll-interval=500ms",
                     "secret.support=" + PASSWORD, ""));
         }
-        boolean firstStart = !nodes.containsKey(id);
-        String java = ProcessHandle.current().info().command().orElse("java");
-        nodes.put(id, new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar",
-                Path.of("target", "ticketd.jar").toAbsolutePath().toString(), "serve", "--config", config.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(firstStart ? ProcessBuilder.Redirect.to(dir.resolve(id + ".log").toFile())
-                        : ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()))
-                .start());
+        boolean restart = nodes.containsKey(id);
+        nodes.put(id, NODES.serve(config, dir.resolve(id + ".log"), restart));
     }
 
     @Override
