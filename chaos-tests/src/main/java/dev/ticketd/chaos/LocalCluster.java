@@ -5,6 +5,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.testing.TestMailServer;
+import dev.ticketd.testing.NodeLauncher;
 import dev.ticketd.testing.TestPostgres;
 import org.apache.zookeeper.ZooKeeper;
 
@@ -35,7 +36,7 @@ public final class LocalCluster implements AutoCloseable {
     static final List<String> NODE_IDS = List.of("node-1", "node-2", "node-3");
     private static final String CLUSTER = "ticketd";
 
-    private final Path jar;
+    private final NodeLauncher launcher;
     private final Path dir;
     private final Map<String, Process> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
@@ -48,7 +49,7 @@ public final class LocalCluster implements AutoCloseable {
     private Database db;
 
     public LocalCluster(Path jar, Path dir) {
-        this.jar = jar;
+        this.launcher = NodeLauncher.of(jar);
         this.dir = dir;
     }
 
@@ -192,15 +193,9 @@ public final class LocalCluster implements AutoCloseable {
             config.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
             Files.writeString(configFile, text.toString());
         }
-        boolean firstStart = !nodes.containsKey(id);
+        boolean restart = nodes.containsKey(id);
         starts.merge(id, 1, Integer::sum);
-        String java = ProcessHandle.current().info().command().orElse("java");
-        nodes.put(id, new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
-                "serve", "--config", configFile.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(firstStart ? ProcessBuilder.Redirect.to(dir.resolve(id + ".log").toFile())
-                        : ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()))
-                .start());
+        nodes.put(id, launcher.serve(configFile, dir.resolve(id + ".log"), restart));
     }
 
     @Override

@@ -5,7 +5,6 @@ import jakarta.mail.Flags;
 import jakarta.mail.Folder;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
-import jakarta.mail.Session;
 import jakarta.mail.UIDFolder;
 import jakarta.mail.internet.MimeMessage;
 import org.eclipse.angus.mail.iap.Argument;
@@ -21,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
-import java.util.Properties;
 
 /**
  * One IMAP connection to one mailbox: its INBOX (the queue) and its Processed folder. Jakarta
@@ -54,31 +52,8 @@ final class ImapMailbox implements AutoCloseable {
     }
 
     void open() throws MessagingException {
-        String protocol = settings.imapSecurity() == TransportSecurity.TLS ? "imaps" : "imap";
-        Properties p = new Properties();
-        String timeout = Long.toString(settings.ioTimeout().toMillis());
-        p.setProperty("mail." + protocol + ".connectiontimeout", timeout);
-        p.setProperty("mail." + protocol + ".timeout", timeout);
-        p.setProperty("mail." + protocol + ".writetimeout", timeout);
-        p.setProperty("mail." + protocol + ".peek", "true");         // never set \Seen: we do not use it
-        p.setProperty("mail." + protocol + ".fetchsize", "1048576");
-        p.setProperty("mail." + protocol + ".connectionpoolsize", "1");
-        if (settings.imapSecurity() == TransportSecurity.STARTTLS) {
-            p.setProperty("mail." + protocol + ".starttls.enable", "true");
-            p.setProperty("mail." + protocol + ".starttls.required", "true");
-        }
-        if (settings.imapSecurity() != TransportSecurity.NONE) {
-            p.setProperty("mail." + protocol + ".ssl.checkserveridentity", "true");
-        }
-        // the connection's sockets, so that abort() can end a read that would otherwise never end
-        if (settings.imapSecurity() == TransportSecurity.TLS) {
-            p.put("mail." + protocol + ".ssl.socketFactory", sockets.tls());
-        } else {
-            p.put("mail." + protocol + ".socketFactory", sockets.plain());
-        }
-        Session session = Session.getInstance(p);
-        IMAPStore s = (IMAPStore) session.getStore(protocol);
-        s.connect(settings.imapHost(), settings.imapPort(), settings.imapUser(), settings.imapPassword());
+        // the connection's sockets are tracked, so that abort() can end a read that would otherwise never end
+        IMAPStore s = ImapConnections.connect(settings, sockets);
         store = s;
         IMAPFolder processed = (IMAPFolder) s.getFolder(settings.processedFolder());
         if (!processed.exists() && !processed.create(Folder.HOLDS_MESSAGES)) {

@@ -1,5 +1,6 @@
 package dev.ticketd.mail;
 
+import dev.ticketd.db.RetryableFailures;
 import jakarta.mail.FolderClosedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.StoreClosedException;
@@ -9,7 +10,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -238,7 +238,7 @@ public final class MailboxReader implements AutoCloseable {
             } catch (StaleEpochException | BudgetedParser.ReaderInterrupted e) {
                 throw e;
             } catch (RuntimeException e) {
-                if (isDatabaseUnreachable(e) || !isRunning()) {
+                if (RetryableFailures.isRetryable(e) || !isRunning()) {
                     throw e;
                 }
                 tookIn = mailFailed(c, uidValidity, m, e);
@@ -295,7 +295,7 @@ public final class MailboxReader implements AutoCloseable {
             return quarantinePoison(c, uidValidity, m, attempts, error);
         } catch (MessagingException | IOException | RuntimeException again) {
             if (again instanceof StaleEpochException || again instanceof FolderClosedException
-                    || again instanceof StoreClosedException || isDatabaseUnreachable(again)) {
+                    || again instanceof StoreClosedException || RetryableFailures.isRetryable(again)) {
                 throw again;
             }
             log.warn("mail that failed too often could not be quarantined either, it stays in the inbox "
@@ -350,19 +350,6 @@ public final class MailboxReader implements AutoCloseable {
         int nl = message.indexOf('\n');
         String line = (nl < 0 ? message : message.substring(0, nl)).strip();
         return line.length() <= 300 ? line : line.substring(0, 300) + "…";
-    }
-
-    /** A connection-class SQLState (08xxx) or a pool that could not hand out a connection. */
-    private static boolean isDatabaseUnreachable(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLTransientConnectionException) {
-                return true;
-            }
-            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** @return whether the mail left the INBOX */

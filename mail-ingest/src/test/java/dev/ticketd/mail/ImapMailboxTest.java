@@ -1,11 +1,13 @@
 package dev.ticketd.mail;
 
+import dev.ticketd.mail.testing.RecordingRelay;
 import dev.ticketd.mail.testing.TestMailServer;
 import dev.ticketd.testing.TestTimeouts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -17,9 +19,11 @@ import static org.awaitility.Awaitility.await;
 class ImapMailboxTest {
 
     private final TestMailServer mail = TestMailServer.start();
+    private final RecordingRelay wire = RecordingRelay.to(mail.imapPort());
 
     @AfterEach
     void tearDown() {
+        wire.close();
         mail.close();
     }
 
@@ -27,7 +31,7 @@ class ImapMailboxTest {
     void abortEndsAnIdleThatNothingElseWouldEnd() throws Exception {
         mail.addUser("support@example.test", "pw");
         // a poll interval far longer than the test: only abort() can end this IDLE
-        MailboxSettings settings = new MailboxSettings("support", "support@example.test", "127.0.0.1", mail.imapPort(),
+        MailboxSettings settings = new MailboxSettings("support", "support@example.test", "127.0.0.1", wire.port(),
                 TransportSecurity.NONE, "support@example.test", "pw", "INBOX", "Processed", Duration.ofMinutes(10),
                 Duration.ofMinutes(10), MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES);
         ImapMailbox box = new ImapMailbox(settings);
@@ -39,7 +43,9 @@ class ImapMailboxTest {
                 throw new IllegalStateException(e);
             }
         });
-        Thread.sleep(500); // let the IDLE begin; nothing arrives
+        // the server has accepted the IDLE: from here on only the server (which has nothing to
+        // report) or abort() can end it; aborting earlier would prove nothing
+        await().atMost(TestTimeouts.seconds(10)).until(() -> idleAccepted(wire.transcript()));
         assertThat(idle).isNotDone();
 
         long started = System.nanoTime();
@@ -49,5 +55,18 @@ class ImapMailboxTest {
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
         assertThatThrownBy(() -> idle.get(1, TimeUnit.SECONDS)).isNotNull();
         box.close();
+    }
+
+    /** The client sent {@code <tag> IDLE} and the server answered it with a continuation ({@code +}). */
+    private static boolean idleAccepted(List<RecordingRelay.Line> transcript) {
+        boolean idleSent = false;
+        for (RecordingRelay.Line line : transcript) {
+            if (line.fromClient()) {
+                idleSent = line.text().matches("\\S+ IDLE");
+            } else if (idleSent && line.text().startsWith("+")) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -50,6 +50,24 @@ class RetryableFailuresTest {
         assertThat(RetryableFailures.isRetryable(new CommitNotDurableException("canceling wait for synchronous replication"))).isTrue();
     }
 
+    /**
+     * The failures a reader's own, narrower copy of this check once missed (it knew 08xxx and pool
+     * timeouts only), as the reader meets them: under jOOQ's wrapper, inside the give-up of a write
+     * whose budget ran out. A server shutting down or starting, one demoted by a switchover, a commit
+     * that synchronous replication did not confirm.
+     */
+    @Test
+    void aGiveUpWrappingAServerShuttingDownStartingOrDemotedOrAnUnconfirmedCommitIsStillAnOutage() {
+        for (String state : new String[] {"57P01", "57P02", "57P03", "25006"}) {
+            DatabaseUnavailableException gaveUp = new DatabaseUnavailableException("the transaction", 4, 300, state,
+                    new DataAccessException("insert failed", new SQLException("server going away", state)));
+            assertThat(RetryableFailures.isRetryable(gaveUp)).as(state).isTrue();
+            assertThat(RetryableFailures.sqlState(gaveUp)).isEqualTo(state);
+        }
+        assertThat(RetryableFailures.isRetryable(new DatabaseUnavailableException("the transaction", 2, 300, null,
+                new DataAccessException("commit failed", new CommitNotDurableException(Transactions.SYNC_REP_CANCELLED))))).isTrue();
+    }
+
     @Test
     void theBackoffStartsSmallDoublesAndIsCappedWithJitter() {
         RetryPolicy policy = RetryPolicy.withBudget(Duration.ofSeconds(30));

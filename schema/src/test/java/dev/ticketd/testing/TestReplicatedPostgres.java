@@ -4,6 +4,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.db.LocalPostgres;
 import dev.ticketd.db.Migrations;
+import org.awaitility.Awaitility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -170,18 +171,8 @@ public final class TestReplicatedPostgres implements AutoCloseable {
     }
 
     private static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TestTimeouts.seconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            try {
-                Thread.sleep(50); // polling interval of a deadline-bounded wait
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for: " + what);
-            }
-        }
+        Awaitility.await(what).atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(condition::getAsBoolean);
     }
 
     private static String queryString(LocalPostgres server, String sql) {

@@ -11,11 +11,11 @@ import dev.ticketd.chaos.Ticker;
 import dev.ticketd.chaos.UiProbe;
 import dev.ticketd.cluster.testing.TestZooKeeperEnsemble;
 import dev.ticketd.mail.testing.TestMailServer;
+import dev.ticketd.testing.NodeLauncher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -435,16 +435,8 @@ public final class DatabaseSuite {
     }
 
     private void addStaff() throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(java, "-jar", jar.toString(), "user", "add", "--config",
-                nodes.configFile(NODE).toString(), "--email", STAFF_EMAIL, "--name", "Chaos Staff", "--role", "agent")
-                .redirectErrorStream(true).start();
-        p.getOutputStream().write((STAFF_PASSWORD + "\n").getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().close();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("could not add the staff user: " + output);
-        }
+        NodeLauncher.of(jar).run(List.of("user", "add", "--config", nodes.configFile(NODE).toString(), "--email", STAFF_EMAIL,
+                "--name", "Chaos Staff", "--role", "agent"), STAFF_PASSWORD, Duration.ofSeconds(60));
     }
 
     /** Keeps every {@code *.log} of the run (nodes, Patroni members, ZooKeeper servers are elsewhere) beside the report. */

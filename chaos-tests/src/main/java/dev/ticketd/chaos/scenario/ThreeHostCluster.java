@@ -11,6 +11,7 @@ import dev.ticketd.chaos.net.Hosts;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.db.Migrations;
+import dev.ticketd.testing.NodeLauncher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +56,7 @@ public final class ThreeHostCluster implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ThreeHostCluster.class);
 
     private final Path dir;
-    private final Path jar;
+    private final NodeLauncher launcher;
     private final Duration sessionTimeout;
     private Hosts hosts;
     private MailServer mail;
@@ -67,7 +68,7 @@ public final class ThreeHostCluster implements AutoCloseable {
 
     public ThreeHostCluster(Path dir, Path jar, Duration sessionTimeout) {
         this.dir = dir;
-        this.jar = jar;
+        this.launcher = NodeLauncher.of(jar);
         this.sessionTimeout = sessionTimeout;
     }
 
@@ -192,19 +193,7 @@ public final class ThreeHostCluster implements AutoCloseable {
 
     /** Runs a CLI command of the node jar from the harness (root namespace), with {@code stdin} as its first input line. */
     private void cli(List<String> args, String stdin) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString()));
-        command.addAll(args);
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        p.getOutputStream().write((stdin + "\n").getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().close();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("ticketd " + args.get(0) + " " + args.get(1) + " failed: " + output);
-        }
-    }
-
-    private static String java() {
-        return ProcessHandle.current().info().command().orElse("java");
+        launcher.run(args, stdin, Duration.ofSeconds(60));
     }
 
     /** Starts (or restarts) the ticket node on host {@code h}, inside the host's namespace. */
@@ -213,11 +202,8 @@ public final class ThreeHostCluster implements AutoCloseable {
         if (old != null && old.isAlive()) {
             throw new IllegalStateException("the node on " + h + " is still running");
         }
-        nodes.put(h, hosts.host(h).processBuilder(List.of(java(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
-                        "serve", "--config", config(h).toString()))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node-" + h + ".log").toFile()))
-                .start());
+        // inside the host's namespace; the log is appended to across restarts
+        nodes.put(h, launcher.behind(hosts.host(h).commandPrefix()).serve(config(h), dir.resolve("node-" + h + ".log"), true));
         nodeStarts.merge(h, 1, Integer::sum);
     }
 

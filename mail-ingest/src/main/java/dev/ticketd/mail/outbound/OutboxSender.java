@@ -154,6 +154,7 @@ public final class OutboxSender implements AutoCloseable {
                 failed.get(), resent.get());
     }
 
+    /** Once this is false after {@link #close()}, no mail that was not yet handed to SMTP will be. */
     public boolean isRunning() {
         return state.get() == State.RUNNING;
     }
@@ -167,12 +168,12 @@ public final class OutboxSender implements AutoCloseable {
      */
     @Override
     public void close() {
-        State previous = state.getAndUpdate(s -> s == State.FENCED_OUT ? s : State.STOPPED);
-        if (previous == State.NEW) {
-            return;
-        }
-        stopSignal.countDown();
         synchronized (sendLock) {
+            // one step with the stopping flag, so that a sender seen not running sends nothing new
+            State previous = state.getAndUpdate(s -> s == State.FENCED_OUT ? s : State.STOPPED);
+            if (previous == State.NEW) {
+                return;
+            }
             stopping = true;
             // a claim or a database retry is cut short; a mail handed to SMTP, and the recording of
             // its result, are not (cutting them off would make a duplicate likely)
@@ -180,6 +181,7 @@ public final class OutboxSender implements AutoCloseable {
                 thread.interrupt();
             }
         }
+        stopSignal.countDown();
         if (thread != null && thread != Thread.currentThread()) {
             try {
                 thread.join(smtp.connectTimeout().plus(smtp.readTimeout()).plusSeconds(1).toMillis());

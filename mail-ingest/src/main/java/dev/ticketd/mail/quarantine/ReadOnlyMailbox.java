@@ -1,12 +1,11 @@
 package dev.ticketd.mail.quarantine;
 
+import dev.ticketd.mail.ImapConnections;
 import dev.ticketd.mail.MailboxSettings;
-import dev.ticketd.mail.TransportSecurity;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Folder;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
-import jakarta.mail.Session;
 import jakarta.mail.Store;
 import jakarta.mail.UIDFolder;
 
@@ -14,7 +13,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 
 /**
  * A read-only IMAP view of a mailbox's folders, for reconciling them with the database. It opens
@@ -43,24 +41,7 @@ public final class ReadOnlyMailbox implements AutoCloseable {
     }
 
     public void open() throws MessagingException {
-        String protocol = settings.imapSecurity() == TransportSecurity.TLS ? "imaps" : "imap";
-        Properties p = new Properties();
-        String timeout = Long.toString(settings.ioTimeout().toMillis());
-        p.setProperty("mail." + protocol + ".connectiontimeout", timeout);
-        p.setProperty("mail." + protocol + ".timeout", timeout);
-        p.setProperty("mail." + protocol + ".writetimeout", timeout);
-        p.setProperty("mail." + protocol + ".peek", "true");
-        p.setProperty("mail." + protocol + ".fetchsize", "1048576");
-        if (settings.imapSecurity() == TransportSecurity.STARTTLS) {
-            p.setProperty("mail." + protocol + ".starttls.enable", "true");
-            p.setProperty("mail." + protocol + ".starttls.required", "true");
-        }
-        if (settings.imapSecurity() != TransportSecurity.NONE) {
-            p.setProperty("mail." + protocol + ".ssl.checkserveridentity", "true");
-        }
-        Store s = Session.getInstance(p).getStore(protocol);
-        s.connect(settings.imapHost(), settings.imapPort(), settings.imapUser(), settings.imapPassword());
-        store = s;
+        store = ImapConnections.connect(settings);
     }
 
     /** Opens {@code folder} read-only (closing the one open before) and lists it. */

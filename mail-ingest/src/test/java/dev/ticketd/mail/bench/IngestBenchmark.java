@@ -24,6 +24,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Ingest benchmark (a program, not a test; {@code mail-ingest/ingest-bench}). One PostgreSQL, one
@@ -116,14 +117,15 @@ public final class IngestBenchmark {
             MailboxSettings settings = b.settings().withPollInterval(poll);
             try (MailboxReader reader = b.reader(idle ? settings : settings.withoutIdle())) {
                 reader.start();
-                Thread.sleep(1_000); // the reader is connected and waiting
+                // the reader has connected and finished its first pass over the empty INBOX
+                await().atMost(Duration.ofSeconds(30)).until(() -> reader.status().lastPassAt() != null);
                 Map<String, Long> seen = new java.util.concurrent.ConcurrentHashMap<>();
                 Thread watcher = new Thread(() -> {
                     while (seen.size() < n && !Thread.currentThread().isInterrupted()) {
                         long now = System.nanoTime();
                         b.db.dsl().select(TICKET.SUBJECT).from(TICKET).fetch(TICKET.SUBJECT).forEach(sub -> seen.putIfAbsent(sub, now));
                         try {
-                            Thread.sleep(5);
+                            Thread.sleep(5); // the sampling interval of the measurement, not a wait
                         } catch (InterruptedException e) {
                             return;
                         }
@@ -133,6 +135,7 @@ public final class IngestBenchmark {
                 watcher.start();
                 Map<String, Long> sentAt = new HashMap<>();
                 for (int i = 0; i < n; i++) {
+                    // the load's own pace (customers writing at random gaps), not a wait
                     Thread.sleep(ThreadLocalRandom.current().nextLong(maxGapMs / 4, maxGapMs + 1));
                     String subject = "latency " + i;
                     b.mail.send(SUPPORT, List.of(b.mail.textMail("l" + i + "@example.test", SUPPORT, subject, "x")));
@@ -174,14 +177,8 @@ public final class IngestBenchmark {
             return new MailboxReader(s, new IngestStore(db, new MailParser(), new TicketsFromMail()), epoch, Clock.systemUTC());
         }
 
-        void awaitTickets(int n, Duration atMost) throws InterruptedException {
-            long deadline = System.nanoTime() + atMost.toNanos();
-            while (db.dsl().fetchCount(TICKET) < n) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("only " + db.dsl().fetchCount(TICKET) + " of " + n + " tickets after " + atMost);
-                }
-                Thread.sleep(50);
-            }
+        void awaitTickets(int n, Duration atMost) {
+            await(n + " tickets").atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> db.dsl().fetchCount(TICKET) >= n);
         }
 
         @Override

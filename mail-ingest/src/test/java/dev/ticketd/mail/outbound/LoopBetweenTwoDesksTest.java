@@ -18,7 +18,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Properties;
 import java.util.function.UnaryOperator;
 
@@ -27,6 +26,7 @@ import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.mail.testing.TestMailServer.rfc822;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Two help desks whose addresses write to each other: each acknowledges what it receives by mail to
@@ -143,18 +143,21 @@ class LoopBetweenTwoDesksTest {
                 """)), one.epoch);
     }
 
-    /** Pumps mail both ways until nothing moves for a while; fails if it runs away. @return mails delivered */
+    /**
+     * Pumps mail both ways until the exchange is over; fails if it runs away. Over means: both
+     * outboxes had nothing pending or being sent, and then neither desk had mail to take in. That
+     * state cannot change by itself: GreenMail files a mail before it answers 250, and a desk
+     * records 'sent' only after that answer, so every mail sent is already visible to takeIn.
+     *
+     * @return mails delivered
+     */
     private int exchangeUntilQuiet(UnaryOperator<byte[]> forwarder) {
-        Instant deadline = Instant.now().plus(TestTimeouts.seconds(60));
-        int quietRounds = 0;
-        while (quietRounds < 5) {
-            assertThat(Instant.now()).as("the exchange ends in time").isBefore(deadline);
+        await("the exchange ends").atMost(TestTimeouts.seconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            boolean idle = one.outboxIdle() && two.outboxIdle(); // first, then takeIn: see above
             int moved = one.takeIn(forwarder) + two.takeIn(forwarder);
-            boolean idle = one.outboxIdle() && two.outboxIdle();
-            quietRounds = moved == 0 && idle ? quietRounds + 1 : 0;
             assertThat(smtp.received().size()).as("mails exchanged").isLessThan(RUNAWAY);
-            pause(Duration.ofMillis(200));
-        }
+            return idle && moved == 0;
+        });
         return smtp.received().size();
     }
 
@@ -170,16 +173,6 @@ class LoopBetweenTwoDesksTest {
             m.writeTo(out);
             return out.toByteArray();
         } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void pause(Duration d) {
-        // the exchange is driven by this loop (the role of two mailbox readers), not waited for
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
     }

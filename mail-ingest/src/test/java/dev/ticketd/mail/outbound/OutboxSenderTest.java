@@ -279,7 +279,9 @@ class OutboxSenderTest {
             try (Connection held = starved.dataSource().getConnection()) {
                 OutboxSender sender = new OutboxSender("support", settings(), starved, 1, Clock.systemUTC(), testOptions());
                 sender.start();
-                Thread.sleep(2500); // well inside the retry budget
+                // a claim failed for want of a connection and is being retried (30 s budget)
+                await().atMost(TestTimeouts.seconds(10)).pollInterval(Duration.ofMillis(20))
+                        .until(() -> starved.transactions().counters().retries() > 0);
 
                 long t0 = System.nanoTime();
                 sender.close();
@@ -335,8 +337,8 @@ class OutboxSenderTest {
             reply = queue("reply", "<reply.handover@desk.example.test>", "<p@example.test>");
             closing = new Thread(sender::close); // told to stop while its claim waits
             closing.start();
+            // close() marks the sender stopping in the same step as it stops running
             await().atMost(TestTimeouts.seconds(10)).until(() -> !sender.isRunning());
-            Thread.sleep(200); // close() marks the sender stopping right after it stops running
             c.rollback(); // the claim goes through now, after the stop
         }
         closing.join(TestTimeouts.seconds(15).toMillis());

@@ -1,5 +1,6 @@
 package dev.ticketd.node.cli;
 
+import dev.ticketd.testing.NodeLauncher;
 import dev.ticketd.testing.TestTimeouts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -153,11 +154,7 @@ class DemoIT {
     }
 
     private static ProcessBuilder java(String... args) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Path jar = Path.of("target", "ticketd.jar").toAbsolutePath();
-        List<String> command = new ArrayList<>(List.of(java, "-jar", jar.toString()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command);
+        return NodeLauncher.of(Path.of("target", "ticketd.jar")).processBuilder(List.of(), List.of(args));
     }
 
     private static int freePort() throws IOException {

@@ -7,8 +7,10 @@ import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.testing.TestMailServer;
 import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.testing.NodeLauncher;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 
 import java.io.IOException;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
@@ -48,6 +51,7 @@ final class ThreeNodeCluster implements AutoCloseable {
     static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
     private static final String PASSWORD = "cluster-it-secret";
     private static final List<String> NODE_IDS = List.of("node-1", "node-2", "node-3");
+    private static final NodeLauncher NODES = NodeLauncher.of(Path.of("target", "ticketd.jar"));
 
     private final Path dir;
     private final Map<String, Process> nodes = new LinkedHashMap<>();
@@ -194,11 +198,15 @@ final class ThreeNodeCluster implements AutoCloseable {
     }
 
     List<String> liveInstances() throws Exception {
-        ZooKeeper client = new ZooKeeper(zk.connectString(), 5000, event -> { });
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper client = new ZooKeeper(zk.connectString(), 5000, event -> {
+            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+            }
+        });
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (client.getState() != ZooKeeper.States.CONNECTED && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(20); // a bounded wait for the client's own connect
+            if (!connected.await(TestTimeouts.seconds(5).toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("no ZooKeeper session within " + TestTimeouts.seconds(5));
             }
             return client.getChildren("/" + CLUSTER + "/LIVEINSTANCES", false);
         } finally {
@@ -280,14 +288,8 @@ final class ThreeNodeCluster implements AutoCloseable {
                     "mail.poll-interval=500ms",
                     "secret.support=" + PASSWORD, ""));
         }
-        boolean firstStart = !nodes.containsKey(id);
-        String java = ProcessHandle.current().info().command().orElse("java");
-        nodes.put(id, new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar",
-                Path.of("target", "ticketd.jar").toAbsolutePath().toString(), "serve", "--config", config.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(firstStart ? ProcessBuilder.Redirect.to(dir.resolve(id + ".log").toFile())
-                        : ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()))
-                .start());
+        boolean restart = nodes.containsKey(id);
+        nodes.put(id, NODES.serve(config, dir.resolve(id + ".log"), restart));
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.testing.TestMailServer;
+import dev.ticketd.testing.NodeLauncher;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
 import org.junit.jupiter.api.AfterEach;
@@ -115,12 +116,7 @@ class GiveUpIT {
                 "mail.give-up-after=5s",
                 "mail.give-up-cooldown=10m",
                 "secret.support=" + mailboxSecret, ""));
-        String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-Xmx256m", "-jar", Path.of("target", "ticketd.jar").toAbsolutePath().toString(),
-                "serve", "--config", config.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve(id + ".log").toFile())
-                .start();
+        return NodeLauncher.of(Path.of("target", "ticketd.jar")).serve(config, dir.resolve(id + ".log"), false);
     }
 
     private static int freePort() throws IOException {

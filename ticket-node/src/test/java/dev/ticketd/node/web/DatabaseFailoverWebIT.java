@@ -10,10 +10,12 @@ import org.junit.jupiter.api.Test;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -138,17 +140,6 @@ class DatabaseFailoverWebIT {
     }
 
     private static void awaitTrue(String what, Supplier<Boolean> condition) {
-        long deadline = System.nanoTime() + TestTimeouts.seconds(20).toNanos();
-        while (!condition.get()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            try {
-                Thread.sleep(100); // polling interval of a deadline-bounded wait
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting until " + what);
-            }
-        }
+        await(what).atMost(TestTimeouts.seconds(20)).pollInterval(Duration.ofMillis(100)).until(condition::get);
     }
 }
