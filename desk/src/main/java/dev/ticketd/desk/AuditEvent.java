@@ -1,0 +1,108 @@
+package dev.ticketd.desk;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * What an audit entry records: {@link #auditAction()} goes to {@code audit_log.action}, the record's
+ * components (serialised by {@link Audit}) to {@code audit_log.detail}. The action names and the
+ * detail keys are read by tests, the web UI and operators' queries: rename none of them.
+ *
+ * <p>Absent optional components ({@code null}) are left out of the detail unless marked otherwise.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public sealed interface AuditEvent {
+
+    @JsonIgnore
+    String auditAction();
+
+    /** A mail opened a ticket; a linked one (flagged for review) when its sender is no participant of the ticket it matched. */
+    record OpenedFromMail(long inboundMessageId, Long linkedTicketId, String needsReview) implements AuditEvent {
+        public static OpenedFromMail of(long inboundMessageId, Long linkedTicketId) {
+            return new OpenedFromMail(inboundMessageId, linkedTicketId,
+                    linkedTicketId == null ? null : "sender is not a participant of the linked ticket");
+        }
+
+        @Override
+        public String auditAction() {
+            return "ticket.opened_from_mail";
+        }
+    }
+
+    /** A mail joined a ticket; {@code by} says how it matched ({@code token} or {@code references}). */
+    record MailThreaded(long inboundMessageId, long ticketMessageId, String by) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.mail_threaded";
+        }
+    }
+
+    /** A customer's mail opened a pending, resolved or closed ticket again. */
+    record ReopenedByMail(long inboundMessageId, TicketStatus from, TicketStatus to) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.reopened_by_mail";
+        }
+    }
+
+    /** A delivery status notification joined the ticket of the mail it reports on; {@code action} is the report's own word ({@code failed}, …). */
+    record BounceAttached(long inboundMessageId, long ticketMessageId, String action, Long outboxId, boolean outboxFailed)
+            implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.bounce_attached";
+        }
+    }
+
+    /** A copy of a mail stored before (sent to two of our addresses) arrived through {@code mailboxId}. */
+    record MailCopy(long inboundMessageId, long copyOfInboundMessageId, String mailboxId) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.mail_copy";
+        }
+    }
+
+    /** The mail server handed out a stored mail again under other IMAP coordinates. */
+    record MailDeliveredAgain(long inboundMessageId, String mailboxId, long uidValidity, long uid) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.mail_delivered_again";
+        }
+    }
+
+    /** The acknowledgement of a new ticket was queued in the outbox. */
+    record AckQueued(long outboxId) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.ack_queued";
+        }
+    }
+
+    /** No acknowledgement: the loop rules or the rate limit forbade it; {@code reason} is the rule's name. */
+    record AckSuppressed(String reason) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.ack_suppressed";
+        }
+    }
+
+    /** A staff reply was stored (and queued as mail when the ticket has a mailbox). */
+    record Reply(long ticketMessageId, boolean mailQueued, int attachments) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.reply";
+        }
+    }
+
+    /**
+     * A member of staff decided on a quarantined mail. The audit action is {@code quarantine.<verb>}; the
+     * outcome is stored even when there is none ({@code null}).
+     */
+    record QuarantineDecision(@JsonIgnore String verb, long inboundMessageId, String result,
+                              @JsonInclude(JsonInclude.Include.ALWAYS) String outcome, String ticket) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "quarantine." + verb;
+        }
+    }
+}

@@ -1,0 +1,261 @@
+package dev.ticketd.desk;
+
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.impl.DSL;
+
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static dev.ticketd.db.generated.Sequences.TICKET_NUMBER_SEQ;
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
+import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+
+/**
+ * The one writer of tickets, their messages and attachments, and their requesters
+ * ({@code ticket}, {@code ticket_message}, {@code attachment}, {@code contact}); no other module
+ * writes these tables (see {@code OnlyTheDeskWritesTicketTablesTest}). Each change writes its audit
+ * entry through {@link Audit}.
+ *
+ * <p>Every method works inside the caller's transaction and uses only the {@link DSLContext} passed
+ * in; none opens a transaction of its own, so mail intake's exactly-once transaction (the mail, its
+ * ticket, its acknowledgement and the reader's cursor) stays one. Deciding which ticket a mail
+ * belongs to is the caller's; the caller holds the ticket's row lock where it read the ticket first.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class Tickets {
+
+    /** A ticket just opened with its first message. */
+    public record Opened(long ticketId, String number, long messageId) {
+    }
+
+    /** A staff reply just stored. */
+    public record Reply(long messageId, OffsetDateTime createdAt, List<Attachment.Stored> attachments) {
+    }
+
+    private final Audit audit;
+
+    public Tickets() {
+        this(new Audit());
+    }
+
+    public Tickets(Audit audit) {
+        this.audit = audit;
+    }
+
+    public Audit audit() {
+        return audit;
+    }
+
+    /**
+     * Opens a ticket for a mail of {@code mailboxId}; a linked one flagged {@code needs_review}
+     * when {@code linkedTo} is not null (the mail matched that ticket but its sender is no participant).
+     */
+    public Opened openFromMail(DSLContext tx, String mailboxId, long inboundMessageId, IncomingMail mail, Long linkedTo) {
+        long contactId = requester(tx, mail);
+        String number = nextNumber(tx);
+        String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
+        OffsetDateTime now = now(tx);
+        long ticketId = tx.insertInto(TICKET)
+                .set(TICKET.NUMBER, number)
+                .set(TICKET.MAILBOX_ID, mailboxId)
+                .set(TICKET.SUBJECT, subject)
+                .set(TICKET.STATUS, TicketStatus.OPEN.value())
+                .set(TICKET.PRIORITY, Priority.NORMAL.value())
+                .set(TICKET.REQUESTER_ID, contactId)
+                .set(TICKET.CREATED_AT, now)
+                .set(TICKET.UPDATED_AT, now)
+                .set(TICKET.LAST_MESSAGE_AT, now)
+                .set(TICKET.LINKED_TICKET_ID, linkedTo)
+                .set(TICKET.NEEDS_REVIEW, linkedTo != null)
+                .returning(TICKET.ID)
+                .fetchOne(TICKET.ID);
+        long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
+        audit.record(tx, Actor.mailbox(mailboxId), ticketId, AuditEvent.OpenedFromMail.of(inboundMessageId, linkedTo));
+        return new Opened(ticketId, number, messageId);
+    }
+
+    /**
+     * Adds a participant's mail to a ticket; a ticket that was not open is opened again (and that
+     * is audited too).
+     *
+     * @param status the ticket's status as read under its row lock
+     * @param by     how the mail matched the ticket, for the audit entry ({@code token}, {@code references})
+     * @return the new ticket message
+     */
+    public long addMail(DSLContext tx, String mailboxId, long ticketId, TicketStatus status, long inboundMessageId,
+                        IncomingMail mail, String by) {
+        long contactId = requester(tx, mail);
+        OffsetDateTime now = now(tx);
+        boolean reopen = status.reopensOnCustomerMail();
+        tx.update(TICKET)
+                .set(TICKET.STATUS, (reopen ? TicketStatus.OPEN : status).value())
+                .set(TICKET.UPDATED_AT, now)
+                .set(TICKET.LAST_MESSAGE_AT, now)
+                .where(TICKET.ID.eq(ticketId))
+                .execute();
+        long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
+        Actor actor = Actor.mailbox(mailboxId);
+        audit.record(tx, actor, ticketId, new AuditEvent.MailThreaded(inboundMessageId, messageId, by));
+        if (reopen) {
+            audit.record(tx, actor, ticketId, new AuditEvent.ReopenedByMail(inboundMessageId, status, TicketStatus.OPEN));
+        }
+        return messageId;
+    }
+
+    /**
+     * Adds a delivery status notification to a ticket as an inbound message with {@code bodyText};
+     * the status stays (a bounce is no customer's answer). The caller audits it
+     * ({@link AuditEvent.BounceAttached}) once it knows what the bounce did to the outbox.
+     *
+     * @return the new ticket message
+     */
+    public long addBounce(DSLContext tx, long ticketId, long inboundMessageId, IncomingMail mail, String bodyText) {
+        long contactId = requester(tx, mail);
+        OffsetDateTime now = now(tx);
+        tx.update(TICKET)
+                .set(TICKET.UPDATED_AT, now)
+                .set(TICKET.LAST_MESSAGE_AT, now)
+                .where(TICKET.ID.eq(ticketId))
+                .execute();
+        return insertInbound(tx, ticketId, contactId, inboundMessageId, mail, bodyText, now);
+    }
+
+    /**
+     * Opens a ticket for a quarantined mail that could not be read, imported by a member of staff.
+     * The caller audits the decision ({@link AuditEvent.QuarantineDecision}).
+     *
+     * @param requester the sender's address as far as it could be read
+     * @param bodyText  what the message says in place of the unreadable mail
+     */
+    public Opened importUnreadable(DSLContext tx, String mailboxId, long inboundMessageId, String requester, String subject,
+                                   String bodyText) {
+        long contactId = tx.insertInto(CONTACT)
+                .set(CONTACT.EMAIL, requester)
+                .onConflict(CONTACT.EMAIL).doUpdate().set(CONTACT.EMAIL, DSL.excluded(CONTACT.EMAIL))
+                .returning(CONTACT.ID)
+                .fetchOne(CONTACT.ID);
+        String number = nextNumber(tx);
+        OffsetDateTime now = now(tx);
+        long ticketId = tx.insertInto(TICKET)
+                .set(TICKET.NUMBER, number)
+                .set(TICKET.MAILBOX_ID, mailboxId)
+                .set(TICKET.SUBJECT, subject)
+                .set(TICKET.STATUS, TicketStatus.OPEN.value())
+                .set(TICKET.PRIORITY, Priority.NORMAL.value())
+                .set(TICKET.REQUESTER_ID, contactId)
+                .set(TICKET.CREATED_AT, now)
+                .set(TICKET.UPDATED_AT, now)
+                .set(TICKET.LAST_MESSAGE_AT, now)
+                .returning(TICKET.ID)
+                .fetchOne(TICKET.ID);
+        long messageId = tx.insertInto(TICKET_MESSAGE)
+                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
+                .set(TICKET_MESSAGE.KIND, MessageKind.INBOUND.value())
+                .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contactId)
+                .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, inboundMessageId)
+                .set(TICKET_MESSAGE.BODY_TEXT, bodyText)
+                .set(TICKET_MESSAGE.CREATED_AT, now)
+                .returning(TICKET_MESSAGE.ID)
+                .fetchOne(TICKET_MESSAGE.ID);
+        return new Opened(ticketId, number, messageId);
+    }
+
+    /**
+     * Stores a staff reply with its files, at most once per idempotency key, and moves the ticket's
+     * timestamps. The caller has locked the ticket (replies to it are serialised) and queues the mail
+     * and audits the reply ({@link AuditEvent.Reply}) in the same transaction.
+     *
+     * @return empty when {@code idempotencyKey} already made a message (then nothing was written)
+     */
+    public Optional<Reply> addReply(DSLContext tx, long ticketId, long staffId, String body, String idempotencyKey,
+                                    List<Attachment> files) {
+        Record inserted = tx.insertInto(TICKET_MESSAGE)
+                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
+                .set(TICKET_MESSAGE.KIND, MessageKind.OUTBOUND.value())
+                .set(TICKET_MESSAGE.AUTHOR_STAFF_ID, staffId)
+                .set(TICKET_MESSAGE.BODY_TEXT, body)
+                .set(TICKET_MESSAGE.IDEMPOTENCY_KEY, idempotencyKey)
+                .onConflict(TICKET_MESSAGE.IDEMPOTENCY_KEY).doNothing()
+                .returning(TICKET_MESSAGE.ID, TICKET_MESSAGE.CREATED_AT)
+                .fetchOne();
+        if (inserted == null) {
+            return Optional.empty();
+        }
+        long messageId = inserted.get(TICKET_MESSAGE.ID);
+        List<Attachment.Stored> stored = new ArrayList<>(files.size());
+        for (Attachment file : files) {
+            stored.add(insertAttachment(tx, messageId, file));
+        }
+        OffsetDateTime createdAt = inserted.get(TICKET_MESSAGE.CREATED_AT);
+        tx.update(TICKET)
+                .set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime())
+                .set(TICKET.LAST_MESSAGE_AT, createdAt)
+                .where(TICKET.ID.eq(ticketId))
+                .execute();
+        return Optional.of(new Reply(messageId, createdAt, List.copyOf(stored)));
+    }
+
+    /** The message with its sanitised HTML and its attachments. */
+    private static long insertInbound(DSLContext tx, long ticketId, long contactId, long inboundMessageId, IncomingMail mail,
+                                      String bodyText, OffsetDateTime now) {
+        long messageId = tx.insertInto(TICKET_MESSAGE)
+                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
+                .set(TICKET_MESSAGE.KIND, MessageKind.INBOUND.value())
+                .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contactId)
+                .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, inboundMessageId)
+                .set(TICKET_MESSAGE.AUTHOR_NAME, mail.fromName().isBlank() ? null : mail.fromName())
+                .set(TICKET_MESSAGE.BODY_TEXT, bodyText)
+                .set(TICKET_MESSAGE.BODY_HTML, mail.htmlBody().orElse(null))
+                .set(TICKET_MESSAGE.CREATED_AT, now)
+                .returning(TICKET_MESSAGE.ID)
+                .fetchOne(TICKET_MESSAGE.ID);
+        for (Attachment a : mail.attachments()) {
+            insertAttachment(tx, messageId, a);
+        }
+        return messageId;
+    }
+
+    private static Attachment.Stored insertAttachment(DSLContext tx, long messageId, Attachment a) {
+        // the column widths; a mail's headers may be longer, a staff upload's never are (ReplyAttachments)
+        String contentType = Columns.truncate(a.contentType(), 255);
+        long id = tx.insertInto(ATTACHMENT)
+                .set(ATTACHMENT.TICKET_MESSAGE_ID, messageId)
+                .set(ATTACHMENT.FILENAME, a.filename())
+                .set(ATTACHMENT.CONTENT_TYPE, contentType)
+                .set(ATTACHMENT.CONTENT_ID, a.contentId().map(cid -> Columns.truncate(cid, 998)).orElse(null))
+                .set(ATTACHMENT.SIZE_BYTES, (long) a.content().length)
+                .set(ATTACHMENT.CONTENT, a.content())
+                .returning(ATTACHMENT.ID)
+                .fetchOne(ATTACHMENT.ID);
+        return new Attachment.Stored(id, a.filename(), contentType, a.content().length);
+    }
+
+    /** The sender as a contact; a known contact keeps its name unless it had none. */
+    private static long requester(DSLContext tx, IncomingMail mail) {
+        // DO UPDATE (not DO NOTHING) so that RETURNING yields the row that already exists
+        return tx.insertInto(CONTACT)
+                .set(CONTACT.EMAIL, mail.fromAddress())
+                .set(CONTACT.DISPLAY_NAME, mail.fromName())
+                .onConflict(CONTACT.EMAIL)
+                .doUpdate()
+                .set(CONTACT.DISPLAY_NAME, DSL.when(CONTACT.DISPLAY_NAME.eq(""), DSL.excluded(CONTACT.DISPLAY_NAME))
+                        .otherwise(CONTACT.DISPLAY_NAME))
+                .returning(CONTACT.ID)
+                .fetchOne(CONTACT.ID);
+    }
+
+    private static String nextNumber(DSLContext tx) {
+        return "T-" + tx.select(TICKET_NUMBER_SEQ.nextval()).fetchOne(0, Long.class);
+    }
+
+    /** The transaction's start time: every row a transaction writes carries the same one. */
+    private static OffsetDateTime now(DSLContext tx) {
+        return tx.select(DSL.currentOffsetDateTime()).fetchOne(0, OffsetDateTime.class);
+    }
+}
