@@ -2,6 +2,7 @@ package dev.ticketd.mail;
 
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Transactions;
+import dev.ticketd.desk.Columns;
 import dev.ticketd.mail.quarantine.HeaderPeek;
 import org.jooq.DSLContext;
 import org.jooq.exception.DataAccessException;
@@ -141,7 +142,7 @@ public final class IngestStore {
         try {
             return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, parsed));
         } catch (DataAccessException e) {
-            if (!isAboutThisMail(e)) {
+            if (!Columns.isAboutThisMail(e)) {
                 throw e;
             }
             // The database refused something derived from this mail (a value it cannot hold). The
@@ -166,8 +167,8 @@ public final class IngestStore {
                 .set(INBOUND_MESSAGE.RAW_SHA256, rawSha)
                 .set(INBOUND_MESSAGE.RAW, mail.raw())
                 .set(INBOUND_MESSAGE.SIZE_BYTES, mail.raw().length)
-                .set(INBOUND_MESSAGE.MESSAGE_ID, ok == null ? null : ok.messageId().map(id -> truncate(id, 998)).orElse(null))
-                .set(INBOUND_MESSAGE.FROM_ADDRESS, ok == null ? null : truncate(ok.fromAddress(), 320))
+                .set(INBOUND_MESSAGE.MESSAGE_ID, ok == null ? null : ok.messageId().map(id -> Columns.truncate(id, 998)).orElse(null))
+                .set(INBOUND_MESSAGE.FROM_ADDRESS, ok == null ? null : Columns.truncate(ok.fromAddress(), 320))
                 .set(INBOUND_MESSAGE.SUBJECT, ok == null ? null : ok.subject())
                 .set(INBOUND_MESSAGE.SENT_AT, ok == null ? null : ok.sentAt().orElse(null))
                 .set(INBOUND_MESSAGE.PARSE_STATUS, ok == null ? "failed" : "parsed")
@@ -241,7 +242,7 @@ public final class IngestStore {
      * @return how many passes have failed on this mail so far, across leaders
      */
     public int recordFailure(String mailboxId, long uidValidity, long uid, String error) {
-        String shortError = truncate(error == null ? "" : error, 2_000);
+        String shortError = Columns.truncate(error == null ? "" : error, 2_000);
         int attempts = transactions.write(tx -> tx.insertInto(MAIL_FAILURE)
                 .set(MAIL_FAILURE.MAILBOX_ID, mailboxId)
                 .set(MAIL_FAILURE.UIDVALIDITY, uidValidity)
@@ -296,7 +297,7 @@ public final class IngestStore {
         }
         String key = contentKey;
         String reason = "The mail could not be taken in: " + attempts + " passes over the mailbox failed on it, so it was "
-                + "stored as it arrived for a person to look at. Last error: " + truncate(lastError == null ? "" : lastError, 300);
+                + "stored as it arrived for a person to look at. Last error: " + Columns.truncate(lastError == null ? "" : lastError, 300);
         try {
             Outcome outcome = transactions.write(tx -> {
                 EpochFence.check(tx, mail.mailboxId(), epoch);
@@ -379,18 +380,8 @@ public final class IngestStore {
         return out;
     }
 
-    /** SQLState classes 22 (data exception) and 23 (integrity constraint): the mail's content, not the database. */
-    private static boolean isAboutThisMail(DataAccessException e) {
-        String state = e.sqlState();
-        return state != null && (state.startsWith("22") || state.startsWith("23"));
-    }
-
     private static String firstLine(String message) {
         String line = message == null ? "" : message.lines().findFirst().orElse("").strip();
-        return truncate(line, 300);
-    }
-
-    private static String truncate(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max);
+        return Columns.truncate(line, 300);
     }
 }

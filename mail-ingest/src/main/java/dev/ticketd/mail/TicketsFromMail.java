@@ -1,9 +1,14 @@
 package dev.ticketd.mail;
 
+import dev.ticketd.desk.Actor;
+import dev.ticketd.desk.Attachment;
+import dev.ticketd.desk.AuditEvent;
+import dev.ticketd.desk.IncomingMail;
+import dev.ticketd.desk.MessageKind;
+import dev.ticketd.desk.TicketStatus;
+import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.outbound.Acknowledgements;
 import org.jooq.DSLContext;
-import org.jooq.Field;
-import org.jooq.JSONB;
 import org.jooq.Record2;
 import org.jooq.Record4;
 import org.jooq.impl.DSL;
@@ -20,9 +25,6 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static dev.ticketd.db.generated.Sequences.TICKET_NUMBER_SEQ;
-import static dev.ticketd.db.generated.Tables.ATTACHMENT;
-import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
@@ -31,7 +33,8 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 
 /**
  * Attaches a stored, parsed mail to a ticket, inside the ingest transaction (only that
- * transaction's {@link DSLContext} is used). Threading, in this order:
+ * transaction's {@link DSLContext} is used). This class decides which ticket; {@link Tickets} (the
+ * desk, the one writer of tickets) writes it. Threading, in this order:
  * <ol>
  *   <li>a ticket token in the subject ({@code [T-1042]} by default; the pattern's first group, or
  *       the whole match when it has none, is the ticket number);</li>
@@ -104,10 +107,10 @@ public final class TicketsFromMail {
     private static final Logger log = LoggerFactory.getLogger(TicketsFromMail.class);
     /** How the quarantine reason of a bounce that reports on no mail of ours begins. */
     public static final String UNKNOWN_BOUNCE = "A delivery report (bounce) about a mail this help desk never sent or received";
-    private static final Set<String> REOPENED_BY_CUSTOMER = Set.of("pending", "resolved", "closed");
 
     private final Pattern ticketToken;
     private final Acknowledgements acknowledgements;
+    private final Tickets tickets;
 
     public TicketsFromMail() {
         this(DEFAULT_TOKEN);
@@ -123,8 +126,18 @@ public final class TicketsFromMail {
      * @param acknowledgements queues the acknowledgement of a new ticket
      */
     public TicketsFromMail(Pattern ticketToken, Acknowledgements acknowledgements) {
+        this(ticketToken, acknowledgements, new Tickets());
+    }
+
+    /**
+     * @param ticketToken      finds a ticket number in a subject: its first group, or the whole match without groups
+     * @param acknowledgements queues the acknowledgement of a new ticket
+     * @param tickets          writes the tickets and their audit entries
+     */
+    public TicketsFromMail(Pattern ticketToken, Acknowledgements acknowledgements, Tickets tickets) {
         this.ticketToken = ticketToken;
         this.acknowledgements = acknowledgements;
+        this.tickets = tickets;
     }
 
     /**
@@ -152,7 +165,9 @@ public final class TicketsFromMail {
                     + "mailbox={} inbound={} matched={} by={}", mailboxId, inboundMessageId, ticket.value2(), match.get().by());
             return openTicket(tx, mailboxId, inboundMessageId, mail, ticketId);
         }
-        return addToTicket(tx, mailboxId, inboundMessageId, mail, ticketId, ticket.value2(), ticket.value3(), match.get().by());
+        long messageId = tickets.addMail(tx, mailboxId, ticketId, TicketStatus.stored(ticket.value3()), inboundMessageId,
+                incoming(mail), match.get().by());
+        return new Attached(ticketId, ticket.value2(), messageId, Route.THREADED);
     }
 
     /**
@@ -168,9 +183,8 @@ public final class TicketsFromMail {
                 .fetchOptional(TICKET_MESSAGE.TICKET_ID);
         log.info("mail is a copy of one stored before, no ticket message created mailbox={} inbound={} copyOf={} ticket={}",
                 mailboxId, inboundMessageId, firstInboundMessageId, ticketId.orElse(null));
-        ticketId.ifPresent(id -> audit(tx, mailboxId, "ticket.mail_copy", id,
-                "{\"inboundMessageId\":" + inboundMessageId + ",\"copyOfInboundMessageId\":" + firstInboundMessageId
-                        + ",\"mailboxId\":\"" + jsonSafeId(mailboxId) + "\"}"));
+        ticketId.ifPresent(id -> tickets.audit().record(tx, Actor.mailbox(mailboxId), id,
+                new AuditEvent.MailCopy(inboundMessageId, firstInboundMessageId, mailboxId)));
         return ticketId;
     }
 
@@ -188,27 +202,8 @@ public final class TicketsFromMail {
         if (ticketId.isEmpty()) {
             return; // stored, but in the quarantine: its entry is what a person sees
         }
-        Field<JSONB> detail = DSL.jsonbObject(
-                DSL.key("inboundMessageId").value(DSL.val(storedInboundMessageId)),
-                DSL.key("mailboxId").value(DSL.val(mailboxId)),
-                DSL.key("uidValidity").value(DSL.val(uidValidity)),
-                DSL.key("uid").value(DSL.val(uid)));
-        boolean recorded = tx.fetchExists(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(ticketId.get())
-                .and(AUDIT_LOG.ACTION.eq("ticket.mail_delivered_again"))
-                .and(DSL.condition("{0} @> {1}", AUDIT_LOG.DETAIL, detail)));
-        if (!recorded) {
-            tx.insertInto(AUDIT_LOG)
-                    .set(AUDIT_LOG.ACTOR, "mailbox:" + mailboxId)
-                    .set(AUDIT_LOG.ACTION, "ticket.mail_delivered_again")
-                    .set(AUDIT_LOG.TICKET_ID, ticketId.get())
-                    .set(AUDIT_LOG.DETAIL, detail)
-                    .execute();
-        }
-    }
-
-    /** Mailbox ids are checked by the database ({@code ^[a-z0-9][a-z0-9_-]*$}); this only guards the JSON. */
-    private static String jsonSafeId(String s) {
-        return s.replaceAll("[^a-z0-9_-]", "");
+        tickets.audit().recordOnce(tx, Actor.mailbox(mailboxId), ticketId.get(),
+                new AuditEvent.MailDeliveredAgain(storedInboundMessageId, mailboxId, uidValidity, uid));
     }
 
     /** @return the ticket the bounce joined, or null for a nested report about no mail we know (then it is ordinary mail) */
@@ -231,16 +226,9 @@ public final class TicketsFromMail {
         }
         String number = tx.select(TICKET.NUMBER).from(TICKET).where(TICKET.ID.eq(ticketId.get())).forUpdate()
                 .fetchSingle(TICKET.NUMBER);
-        long contactId = upsertContact(tx, mail);
-        OffsetDateTime now = now(tx);
-        tx.update(TICKET) // the status stays: a bounce is no customer's answer
-                .set(TICKET.UPDATED_AT, now)
-                .set(TICKET.LAST_MESSAGE_AT, now)
-                .where(TICKET.ID.eq(ticketId.get()))
-                .execute();
         String summary = bounceSummary(bounce, ours.isPresent());
         String body = mail.textBody().isBlank() ? summary : summary + "\n\n" + mail.textBody();
-        long messageId = insertMessage(tx, ticketId.get(), contactId, inboundMessageId, mail, body, now);
+        long messageId = tickets.addBounce(tx, ticketId.get(), inboundMessageId, incoming(mail), body);
         boolean outboxFailed = false;
         if (ours.isPresent() && bounce.failed()) {
             Bounce.Recipient failed = bounce.failedRecipients().get(0);
@@ -255,11 +243,10 @@ public final class TicketsFromMail {
         }
         log.info("bounce attached mailbox={} inbound={} ticket={} action={} outbox={} outboxFailed={}", mailboxId,
                 inboundMessageId, number, bounce.action(), ours.map(Record2::value1).orElse(null), outboxFailed);
-        audit(tx, mailboxId, "ticket.bounce_attached", ticketId.get(),
-                "{\"inboundMessageId\":" + inboundMessageId + ",\"ticketMessageId\":" + messageId
-                        + ",\"action\":\"" + jsonSafe(bounce.action()) + "\""
-                        + ours.map(r -> ",\"outboxId\":" + r.value1()).orElse("")
-                        + ",\"outboxFailed\":" + outboxFailed + "}");
+        // the report's own word, letters only: it comes from the mail
+        String action = bounce.action().replaceAll("[^a-z]", "");
+        tickets.audit().record(tx, Actor.mailbox(mailboxId), ticketId.get(), new AuditEvent.BounceAttached(inboundMessageId,
+                messageId, action, ours.map(Record2::value1).orElse(null), outboxFailed));
         return new Attached(ticketId.get(), number, messageId, Route.BOUNCE);
     }
 
@@ -290,10 +277,6 @@ public final class TicketsFromMail {
             }
         }
         return sb.toString();
-    }
-
-    private static String jsonSafe(String s) {
-        return s.replaceAll("[^a-z]", "");
     }
 
     private Optional<Match> byToken(DSLContext tx, String subject) {
@@ -345,115 +328,21 @@ public final class TicketsFromMail {
                 .where(CONTACT.EMAIL.eq(address))
                 .and(CONTACT.ID.eq(requesterId).or(DSL.exists(DSL.selectOne().from(TICKET_MESSAGE)
                         .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
-                        .and(TICKET_MESSAGE.KIND.eq("inbound"))
+                        .and(TICKET_MESSAGE.KIND.eq(MessageKind.INBOUND.value()))
                         .and(TICKET_MESSAGE.AUTHOR_CONTACT_ID.eq(CONTACT.ID))))));
     }
 
-    private Attached addToTicket(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail, long ticketId,
-                                 String number, String status, String by) {
-        long contactId = upsertContact(tx, mail);
-        OffsetDateTime now = now(tx);
-        boolean reopen = REOPENED_BY_CUSTOMER.contains(status);
-        tx.update(TICKET)
-                .set(TICKET.STATUS, reopen ? "open" : status)
-                .set(TICKET.UPDATED_AT, now)
-                .set(TICKET.LAST_MESSAGE_AT, now)
-                .where(TICKET.ID.eq(ticketId))
-                .execute();
-        long messageId = insertMessage(tx, ticketId, contactId, inboundMessageId, mail, now);
-        audit(tx, mailboxId, "ticket.mail_threaded", ticketId,
-                "{\"inboundMessageId\":" + inboundMessageId + ",\"ticketMessageId\":" + messageId + ",\"by\":\"" + by + "\"}");
-        if (reopen) {
-            audit(tx, mailboxId, "ticket.reopened_by_mail", ticketId,
-                    "{\"inboundMessageId\":" + inboundMessageId + ",\"from\":\"" + status + "\",\"to\":\"open\"}");
-        }
-        return new Attached(ticketId, number, messageId, Route.THREADED);
-    }
-
     private Attached openTicket(DSLContext tx, String mailboxId, long inboundMessageId, ParsedMail mail, Long linkedTo) {
-        long contactId = upsertContact(tx, mail);
-        String number = "T-" + tx.select(TICKET_NUMBER_SEQ.nextval()).fetchOne(0, Long.class);
-        String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
-        OffsetDateTime now = now(tx);
-        long ticketId = tx.insertInto(TICKET)
-                .set(TICKET.NUMBER, number)
-                .set(TICKET.MAILBOX_ID, mailboxId)
-                .set(TICKET.SUBJECT, subject)
-                .set(TICKET.REQUESTER_ID, contactId)
-                .set(TICKET.CREATED_AT, now)
-                .set(TICKET.UPDATED_AT, now)
-                .set(TICKET.LAST_MESSAGE_AT, now)
-                .set(TICKET.LINKED_TICKET_ID, linkedTo)
-                .set(TICKET.NEEDS_REVIEW, linkedTo != null)
-                .returning(TICKET.ID)
-                .fetchOne(TICKET.ID);
-        long messageId = insertMessage(tx, ticketId, contactId, inboundMessageId, mail, now);
-        audit(tx, mailboxId, "ticket.opened_from_mail", ticketId, linkedTo == null
-                ? "{\"inboundMessageId\":" + inboundMessageId + "}"
-                : "{\"inboundMessageId\":" + inboundMessageId + ",\"linkedTicketId\":" + linkedTo
-                        + ",\"needsReview\":\"sender is not a participant of the linked ticket\"}");
-        return new Attached(ticketId, number, messageId, linkedTo == null ? Route.OPENED : Route.OPENED_LINKED);
+        Tickets.Opened opened = tickets.openFromMail(tx, mailboxId, inboundMessageId, incoming(mail), linkedTo);
+        return new Attached(opened.ticketId(), opened.number(), opened.messageId(),
+                linkedTo == null ? Route.OPENED : Route.OPENED_LINKED);
     }
 
-    /** The message with its sanitised HTML (still with {@code cid:} image sources) and its attachments. */
-    private static long insertMessage(DSLContext tx, long ticketId, long contactId, long inboundMessageId, ParsedMail mail,
-                                      OffsetDateTime now) {
-        return insertMessage(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
-    }
-
-    private static long insertMessage(DSLContext tx, long ticketId, long contactId, long inboundMessageId, ParsedMail mail,
-                                      String bodyText, OffsetDateTime now) {
-        long messageId = tx.insertInto(TICKET_MESSAGE)
-                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
-                .set(TICKET_MESSAGE.KIND, "inbound")
-                .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contactId)
-                .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, inboundMessageId)
-                .set(TICKET_MESSAGE.AUTHOR_NAME, mail.fromName().isBlank() ? null : mail.fromName())
-                .set(TICKET_MESSAGE.BODY_TEXT, bodyText)
-                .set(TICKET_MESSAGE.BODY_HTML, mail.htmlBody().orElse(null))
-                .set(TICKET_MESSAGE.CREATED_AT, now)
-                .returning(TICKET_MESSAGE.ID)
-                .fetchOne(TICKET_MESSAGE.ID);
-        for (MailAttachment a : mail.attachments()) {
-            tx.insertInto(ATTACHMENT)
-                    .set(ATTACHMENT.TICKET_MESSAGE_ID, messageId)
-                    .set(ATTACHMENT.FILENAME, a.filename())
-                    .set(ATTACHMENT.CONTENT_TYPE, truncate(a.contentType(), 255))
-                    .set(ATTACHMENT.CONTENT_ID, a.contentId().map(id -> truncate(id, 998)).orElse(null))
-                    .set(ATTACHMENT.SIZE_BYTES, a.size())
-                    .set(ATTACHMENT.CONTENT, a.content())
-                    .execute();
-        }
-        return messageId;
-    }
-
-    private static void audit(DSLContext tx, String mailboxId, String action, long ticketId, String detailJson) {
-        tx.insertInto(AUDIT_LOG)
-                .set(AUDIT_LOG.ACTOR, "mailbox:" + mailboxId)
-                .set(AUDIT_LOG.ACTION, action)
-                .set(AUDIT_LOG.TICKET_ID, ticketId)
-                .set(AUDIT_LOG.DETAIL, JSONB.valueOf(detailJson))
-                .execute();
-    }
-
-    private static OffsetDateTime now(DSLContext tx) {
-        return tx.select(DSL.currentOffsetDateTime()).fetchOne(0, OffsetDateTime.class);
-    }
-
-    private static String truncate(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max);
-    }
-
-    private static long upsertContact(DSLContext tx, ParsedMail mail) {
-        // DO UPDATE (not DO NOTHING) so that RETURNING yields the row that already exists
-        return tx.insertInto(CONTACT)
-                .set(CONTACT.EMAIL, mail.fromAddress())
-                .set(CONTACT.DISPLAY_NAME, mail.fromName())
-                .onConflict(CONTACT.EMAIL)
-                .doUpdate()
-                .set(CONTACT.DISPLAY_NAME, DSL.when(CONTACT.DISPLAY_NAME.eq(""), DSL.excluded(CONTACT.DISPLAY_NAME))
-                        .otherwise(CONTACT.DISPLAY_NAME))
-                .returning(CONTACT.ID)
-                .fetchOne(CONTACT.ID);
+    /** What the desk stores of a parsed mail: its sanitised HTML (still with {@code cid:} image sources) and its attachments. */
+    private static IncomingMail incoming(ParsedMail mail) {
+        return new IncomingMail(mail.fromAddress(), mail.fromName(), mail.subject(), mail.textBody(), mail.htmlBody(),
+                mail.attachments().stream()
+                        .map(a -> new Attachment(a.filename(), a.contentType(), a.contentId(), a.content()))
+                        .toList());
     }
 }

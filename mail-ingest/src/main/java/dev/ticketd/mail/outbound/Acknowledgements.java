@@ -1,8 +1,10 @@
 package dev.ticketd.mail.outbound;
 
+import dev.ticketd.desk.Actor;
+import dev.ticketd.desk.Audit;
+import dev.ticketd.desk.AuditEvent;
 import dev.ticketd.mail.ParsedMail;
 import org.jooq.DSLContext;
-import org.jooq.JSONB;
 import org.jooq.Record3;
 import org.jooq.impl.DSL;
 import org.slf4j.Logger;
@@ -16,7 +18,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
-import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 
@@ -42,12 +43,19 @@ public final class Acknowledgements {
     private static final Duration RATE_WINDOW = Duration.ofHours(1);
 
     private final int perSenderPerHour;
+    private final Audit audit;
 
     public Acknowledgements(int perSenderPerHour) {
+        this(perSenderPerHour, new Audit());
+    }
+
+    /** @param audit records every acknowledgement queued and every one not sent, with its reason */
+    public Acknowledgements(int perSenderPerHour, Audit audit) {
         if (perSenderPerHour < 0) {
             throw new IllegalArgumentException("acknowledgements per sender per hour must not be negative: " + perSenderPerHour);
         }
         this.perSenderPerHour = perSenderPerHour;
+        this.audit = audit;
     }
 
     public static Acknowledgements defaults() {
@@ -84,7 +92,7 @@ public final class Acknowledgements {
         }
         if (suppressed.isPresent()) {
             log.info("no acknowledgement mailbox={} ticket={} reason={}", mailboxId, ticketNumber, suppressed.get());
-            audit(tx, mailboxId, ticketId, "ticket.ack_suppressed", "{\"reason\":\"" + suppressed.get() + "\"}");
+            audit.record(tx, Actor.mailbox(mailboxId), ticketId, new AuditEvent.AckSuppressed(suppressed.get().name()));
             return Optional.empty();
         }
         String messageId = "<ack." + UUID.randomUUID() + "@" + domainOf(mailbox.value1()) + ">";
@@ -102,7 +110,7 @@ public final class Acknowledgements {
                 .set(OUTBOX.STATUS, "pending")
                 .returning(OUTBOX.ID)
                 .fetchOne(OUTBOX.ID);
-        audit(tx, mailboxId, ticketId, "ticket.ack_queued", "{\"outboxId\":" + outboxId + "}");
+        audit.record(tx, Actor.mailbox(mailboxId), ticketId, new AuditEvent.AckQueued(outboxId));
         return Optional.of(messageId);
     }
 
@@ -131,14 +139,5 @@ public final class Acknowledgements {
             throw new IllegalStateException("mailbox address has no domain: " + address);
         }
         return address.substring(at + 1).strip().replace(">", "");
-    }
-
-    private static void audit(DSLContext tx, String mailboxId, long ticketId, String action, String detailJson) {
-        tx.insertInto(AUDIT_LOG)
-                .set(AUDIT_LOG.ACTOR, "mailbox:" + mailboxId)
-                .set(AUDIT_LOG.ACTION, action)
-                .set(AUDIT_LOG.TICKET_ID, ticketId)
-                .set(AUDIT_LOG.DETAIL, JSONB.valueOf(detailJson))
-                .execute();
     }
 }

@@ -1,6 +1,7 @@
 package dev.ticketd.mail.outbound;
 
 import dev.ticketd.db.Transactions;
+import dev.ticketd.desk.MessageKind;
 import dev.ticketd.mail.EpochFence;
 import org.jooq.DSLContext;
 import org.jooq.Record;
@@ -155,7 +156,7 @@ final class OutboxRows {
                 .leftJoin(CONTACT).on(CONTACT.ID.eq(TICKET_MESSAGE.AUTHOR_CONTACT_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET_MESSAGE.AUTHOR_STAFF_ID))
                 .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
-                .and(TICKET_MESSAGE.KIND.in("inbound", "outbound"))
+                .and(TICKET_MESSAGE.KIND.in(MessageKind.INBOUND.value(), MessageKind.OUTBOUND.value()))
                 .and(TICKET_MESSAGE.ID.lt(replyMessageId)) // identity order is the order the thread was written in
                 .orderBy(TICKET_MESSAGE.ID.desc())
                 .limit(1)
