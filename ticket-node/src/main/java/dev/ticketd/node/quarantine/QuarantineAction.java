@@ -32,10 +32,6 @@ public enum QuarantineAction {
         return decision;
     }
 
-    public String auditAction() {
-        return "quarantine." + verb;
-    }
-
     public static QuarantineAction ofVerb(String verb) {
         return Arrays.stream(values()).filter(a -> a.verb.equals(verb)).findFirst()
                 .orElseThrow(() -> new InvalidRequestException("unknown quarantine action '" + verb + "'; use one of "

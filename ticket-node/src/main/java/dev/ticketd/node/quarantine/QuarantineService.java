@@ -1,10 +1,12 @@
 package dev.ticketd.node.quarantine;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Read;
 import dev.ticketd.db.Transactions;
+import dev.ticketd.desk.Actor;
+import dev.ticketd.desk.AuditEvent;
+import dev.ticketd.desk.Columns;
+import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.BudgetedParser;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailBudget;
@@ -21,7 +23,6 @@ import dev.ticketd.node.ticket.TicketCursor;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
-import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.Record2;
 import org.jooq.exception.DataAccessException;
@@ -30,19 +31,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.OffsetDateTime;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
-import static dev.ticketd.db.generated.Sequences.TICKET_NUMBER_SEQ;
-import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
-import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.MAIL_CONTENT;
 import static dev.ticketd.db.generated.Tables.QUARANTINE_ACTION;
 import static dev.ticketd.db.generated.Tables.TICKET;
-import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 
 /**
  * The quarantine: stored mail whose parse failed and that nobody has decided on yet, and the
@@ -67,12 +62,12 @@ public final class QuarantineService {
     private static final Logger log = LoggerFactory.getLogger(QuarantineService.class);
     private static final int HEADER_PREFIX_BYTES = 16 * 1024;
     private static final int MAX_SUBJECT_REASON = 200;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Database db;
     private final Transactions writes;
     private final BudgetedParser parser;
     private final TicketsFromMail tickets;
+    private final Tickets desk;
 
     public QuarantineService(Database db, MailParser parser, TicketsFromMail tickets) {
         this(db, db.transactions(), parser, tickets);
@@ -80,11 +75,21 @@ public final class QuarantineService {
 
     /** @param writes transactions with the retry budget of a staff request */
     public QuarantineService(Database db, Transactions writes, MailParser parser, TicketsFromMail tickets) {
+        this(db, writes, parser, tickets, new Tickets());
+    }
+
+    /**
+     * @param writes  transactions with the retry budget of a staff request
+     * @param tickets threads a mail that can be read now, as intake would have
+     * @param desk    opens the ticket of an unreadable mail that staff import, and writes the audit entries
+     */
+    public QuarantineService(Database db, Transactions writes, MailParser parser, TicketsFromMail tickets, Tickets desk) {
         this.db = db;
         this.writes = writes;
         // a retry parses within the same time budget as intake, so no mail can hold a web request
         this.parser = new BudgetedParser(parser, MailBudget.DEFAULT);
         this.tickets = tickets;
+        this.desk = desk;
     }
 
     /** The open entries, newest first (received_at desc, id desc), after {@code after} when given. */
@@ -175,7 +180,7 @@ public final class QuarantineService {
                 // e.g. a bounce for a message we never sent: it still belongs in quarantine
                 return stillUnreadable(id, staff, e.getMessage());
             } catch (DataAccessException e) {
-                if (!isAboutThisMail(e)) {
+                if (!Columns.isAboutThisMail(e)) {
                     throw e;
                 }
                 // as at intake: the database refuses something derived from this mail
@@ -197,7 +202,7 @@ public final class QuarantineService {
             }
             requireQuarantined(row, id);
             OffsetDateTime now = now(tx);
-            audit(tx, staff, QuarantineAction.RETRY, null, detail(id, "still-unreadable", reason, null));
+            audit(tx, staff, QuarantineAction.RETRY, null, id, "still-unreadable", reason, null);
             log.info("quarantine retry still cannot read the mail inbound={} staff={} reason={}", id, staff.email(), reason);
             return new QuarantineResult(id, QuarantineAction.RETRY.decision(), false, false,
                     "still cannot be read: " + reason, null, null, staff.email(), now);
@@ -222,7 +227,7 @@ public final class QuarantineService {
                 .set(QUARANTINE_ACTION.OUTCOME, d.outcome())
                 .set(QUARANTINE_ACTION.ACTED_AT, now)
                 .execute();
-        audit(tx, staff, action, d.ticketId(), detail(id, action.decision(), d.outcome(), d.ticketNumber()));
+        audit(tx, staff, action, d.ticketId(), id, action.decision(), d.outcome(), d.ticketNumber());
         log.info("quarantine decision inbound={} action={} staff={} ticket={}", id, action.decision(), staff.email(), d.ticketNumber());
         return new QuarantineResult(id, action.decision(), true, false, d.outcome(), d.ticketId(), d.ticketNumber(),
                 staff.email(), now);
@@ -297,8 +302,8 @@ public final class QuarantineService {
         tx.update(INBOUND_MESSAGE)
                 .set(INBOUND_MESSAGE.PARSE_STATUS, "parsed")
                 .set(INBOUND_MESSAGE.COPY_OF_INBOUND_MESSAGE_ID, copyOf)
-                .set(INBOUND_MESSAGE.MESSAGE_ID, mail.messageId().map(m -> truncate(m, 998)).orElse(null))
-                .set(INBOUND_MESSAGE.FROM_ADDRESS, truncate(mail.fromAddress(), 320))
+                .set(INBOUND_MESSAGE.MESSAGE_ID, mail.messageId().map(m -> Columns.truncate(m, 998)).orElse(null))
+                .set(INBOUND_MESSAGE.FROM_ADDRESS, Columns.truncate(mail.fromAddress(), 320))
                 .set(INBOUND_MESSAGE.SUBJECT, mail.subject())
                 .set(INBOUND_MESSAGE.SENT_AT, mail.sentAt().orElse(null))
                 .where(INBOUND_MESSAGE.ID.eq(id))
@@ -330,63 +335,23 @@ public final class QuarantineService {
         byte[] raw = tx.select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(id)).fetchSingle(INBOUND_MESSAGE.RAW);
         String reason = Optional.ofNullable(row.get(INBOUND_MESSAGE.PARSE_ERROR)).orElse("unknown reason");
         String requester = HeaderPeek.fromAddress(raw).orElse(UNKNOWN_SENDER);
-        long contactId = tx.insertInto(CONTACT)
-                .set(CONTACT.EMAIL, requester)
-                .onConflict(CONTACT.EMAIL).doUpdate().set(CONTACT.EMAIL, DSL.excluded(CONTACT.EMAIL))
-                .returning(CONTACT.ID)
-                .fetchOne(CONTACT.ID);
-        String number = "T-" + tx.select(TICKET_NUMBER_SEQ.nextval()).fetchOne(0, Long.class);
-        OffsetDateTime now = now(tx);
-        long ticketId = tx.insertInto(TICKET)
-                .set(TICKET.NUMBER, number)
-                .set(TICKET.MAILBOX_ID, row.get(INBOUND_MESSAGE.MAILBOX_ID))
-                // the mail's own subject as far as it can be read; the reason only when it has none
-                .set(TICKET.SUBJECT, "(unreadable mail) " + HeaderPeek.header(raw, "Subject")
-                        .orElseGet(() -> truncate(reason.replaceAll("\\s+", " "), MAX_SUBJECT_REASON)))
-                .set(TICKET.REQUESTER_ID, contactId)
-                .set(TICKET.CREATED_AT, now)
-                .set(TICKET.UPDATED_AT, now)
-                .set(TICKET.LAST_MESSAGE_AT, now)
-                .returning(TICKET.ID)
-                .fetchOne(TICKET.ID);
+        // the mail's own subject as far as it can be read; the reason only when it has none
+        String ticketSubject = "(unreadable mail) " + HeaderPeek.header(raw, "Subject")
+                .orElseGet(() -> Columns.truncate(reason.replaceAll("\\s+", " "), MAX_SUBJECT_REASON));
         String subject = HeaderText.readable(HeaderPeek.header(raw, "Subject").orElse("(unknown)"));
-        long messageId = tx.insertInto(TICKET_MESSAGE)
-                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
-                .set(TICKET_MESSAGE.KIND, "inbound")
-                .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contactId)
-                .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, id)
-                .set(TICKET_MESSAGE.BODY_TEXT, "This mail could not be read (" + reason + ") and was imported from the quarantine by "
-                        + staff.email() + ".\nSubject as far as it could be read: " + subject
-                        + "\nDownload the mail as it arrived with the \"raw mail\" link of this message (/inbound/" + id + "/raw).")
-                .set(TICKET_MESSAGE.CREATED_AT, now)
-                .returning(TICKET_MESSAGE.ID)
-                .fetchOne(TICKET_MESSAGE.ID);
-        return new Decision(ticketId, number, messageId, "imported unread as ticket " + number
+        String body = "This mail could not be read (" + reason + ") and was imported from the quarantine by "
+                + staff.email() + ".\nSubject as far as it could be read: " + subject
+                + "\nDownload the mail as it arrived with the \"raw mail\" link of this message (/inbound/" + id + "/raw).";
+        Tickets.Opened opened = desk.importUnreadable(tx, row.get(INBOUND_MESSAGE.MAILBOX_ID), id, requester, ticketSubject, body);
+        String number = opened.number();
+        return new Decision(opened.ticketId(), number, opened.messageId(), "imported unread as ticket " + number
                 + (UNKNOWN_SENDER.equals(requester) ? " (sender unknown)" : " from " + requester));
     }
 
-    private static void audit(DSLContext tx, StaffUser staff, QuarantineAction action, Long ticketId, String detailJson) {
-        tx.insertInto(AUDIT_LOG)
-                .set(AUDIT_LOG.ACTOR, staff.email())
-                .set(AUDIT_LOG.ACTION, action.auditAction())
-                .set(AUDIT_LOG.TICKET_ID, ticketId)
-                .set(AUDIT_LOG.DETAIL, JSONB.valueOf(detailJson))
-                .execute();
-    }
-
-    private static String detail(long id, String result, String outcome, String ticketNumber) {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("inboundMessageId", id);
-        d.put("result", result);
-        d.put("outcome", outcome);
-        if (ticketNumber != null) {
-            d.put("ticket", ticketNumber);
-        }
-        try {
-            return JSON.writeValueAsString(d);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a map of strings and numbers always serialises", e);
-        }
+    private void audit(DSLContext tx, StaffUser staff, QuarantineAction action, Long ticketId, long id, String result,
+                       String outcome, String ticketNumber) {
+        desk.audit().record(tx, Actor.staff(staff.email()), ticketId,
+                new AuditEvent.QuarantineDecision(action.verb(), id, result, outcome, ticketNumber));
     }
 
     /** Failed to parse and not decided on: every failed mail whatever node version stored it. */
@@ -395,21 +360,11 @@ public final class QuarantineService {
                 .andNotExists(DSL.selectOne().from(QUARANTINE_ACTION).where(QUARANTINE_ACTION.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID)));
     }
 
-    /** SQLState classes 22 (data exception) and 23 (integrity constraint): the mail's content, not the database. */
-    private static boolean isAboutThisMail(DataAccessException e) {
-        String state = e.sqlState();
-        return state != null && (state.startsWith("22") || state.startsWith("23"));
-    }
-
     private static NotFoundException notFound(long id) {
         return new NotFoundException("inbound mail " + id + " does not exist");
     }
 
     private static OffsetDateTime now(DSLContext tx) {
         return tx.select(DSL.currentOffsetDateTime()).fetchOne(0, OffsetDateTime.class);
-    }
-
-    private static String truncate(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max);
     }
 }

@@ -2,21 +2,24 @@ package dev.ticketd.node.ticket;
 
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Transactions;
+import dev.ticketd.desk.Actor;
+import dev.ticketd.desk.Attachment;
+import dev.ticketd.desk.AuditEvent;
+import dev.ticketd.desk.MessageKind;
+import dev.ticketd.desk.Tickets;
 import dev.ticketd.node.auth.StaffUser;
 import org.jooq.DSLContext;
-import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
-import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
@@ -30,6 +33,7 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
  * attachments, its outbox row, the ticket's timestamps and the audit entry commit together or not
  * at all, so a double submit, a client retry or a retry after a failover returns the reply
  * already stored (with the attachments of the first request; a replay's files are not stored).
+ * The desk ({@link Tickets}) writes the message and the audit entry; this class adds the mail.
  */
 public final class ReplyService {
 
@@ -46,6 +50,7 @@ public final class ReplyService {
     private static final Logger log = LoggerFactory.getLogger(ReplyService.class);
 
     private final Transactions writes;
+    private final Tickets tickets;
 
     /** Replies with the database's own (background) retry budget. */
     public ReplyService(Database db) {
@@ -54,7 +59,16 @@ public final class ReplyService {
 
     /** @param writes transactions with the retry budget of a staff request (see {@code db.web-retry-budget}) */
     public ReplyService(Transactions writes) {
+        this(writes, new Tickets());
+    }
+
+    /**
+     * @param writes  transactions with the retry budget of a staff request (see {@code db.web-retry-budget})
+     * @param tickets stores the reply and its audit entry
+     */
+    public ReplyService(Transactions writes, Tickets tickets) {
         this.writes = writes;
+        this.tickets = tickets;
     }
 
     public ReplyResult reply(long ticketId, StaffUser author, String body, String idempotencyKey) {
@@ -98,31 +112,16 @@ public final class ReplyService {
         if (ticket == null) {
             throw new NotFoundException("ticket " + ticketId + " does not exist");
         }
-        Record inserted = tx.insertInto(TICKET_MESSAGE)
-                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
-                .set(TICKET_MESSAGE.KIND, "outbound")
-                .set(TICKET_MESSAGE.AUTHOR_STAFF_ID, author.id())
-                .set(TICKET_MESSAGE.BODY_TEXT, body)
-                .set(TICKET_MESSAGE.IDEMPOTENCY_KEY, key)
-                .onConflict(TICKET_MESSAGE.IDEMPOTENCY_KEY).doNothing()
-                .returning(TICKET_MESSAGE.ID, TICKET_MESSAGE.CREATED_AT)
-                .fetchOne();
-        if (inserted == null) {
+        Optional<Tickets.Reply> inserted = tickets.addReply(tx, ticketId, author.id(), body, key, files.stream()
+                .map(f -> new Attachment(f.filename(), f.contentType(), Optional.empty(), f.content()))
+                .toList());
+        if (inserted.isEmpty()) {
             return existing(tx, ticketId, key);
         }
-        long messageId = inserted.get(TICKET_MESSAGE.ID);
-        List<AttachmentInfo> stored = new ArrayList<>(files.size());
-        for (ReplyAttachment file : files) {
-            long id = tx.insertInto(ATTACHMENT)
-                    .set(ATTACHMENT.TICKET_MESSAGE_ID, messageId)
-                    .set(ATTACHMENT.FILENAME, file.filename())
-                    .set(ATTACHMENT.CONTENT_TYPE, file.contentType())
-                    .set(ATTACHMENT.SIZE_BYTES, (long) file.content().length)
-                    .set(ATTACHMENT.CONTENT, file.content())
-                    .returning(ATTACHMENT.ID)
-                    .fetchOne(ATTACHMENT.ID);
-            stored.add(new AttachmentInfo(id, file.filename(), file.contentType(), file.content().length));
-        }
+        long messageId = inserted.get().messageId();
+        List<AttachmentInfo> stored = inserted.get().attachments().stream()
+                .map(a -> new AttachmentInfo(a.id(), a.filename(), a.contentType(), a.sizeBytes()))
+                .toList();
         String mailboxId = ticket.get(TICKET.MAILBOX_ID);
         boolean mailQueued = false;
         if (mailboxId != null) {
@@ -131,7 +130,7 @@ public final class ReplyService {
             String inReplyTo = tx.select(INBOUND_MESSAGE.MESSAGE_ID)
                     .from(TICKET_MESSAGE).join(INBOUND_MESSAGE).on(INBOUND_MESSAGE.ID.eq(TICKET_MESSAGE.INBOUND_MESSAGE_ID))
                     .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
-                    .and(TICKET_MESSAGE.KIND.eq("inbound"))
+                    .and(TICKET_MESSAGE.KIND.eq(MessageKind.INBOUND.value()))
                     .and(INBOUND_MESSAGE.MESSAGE_ID.isNotNull())
                     .orderBy(TICKET_MESSAGE.CREATED_AT.desc(), TICKET_MESSAGE.ID.desc())
                     .limit(1)
@@ -150,21 +149,10 @@ public final class ReplyService {
                     .execute();
             mailQueued = true;
         }
-        tx.update(TICKET)
-                .set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime())
-                .set(TICKET.LAST_MESSAGE_AT, inserted.get(TICKET_MESSAGE.CREATED_AT))
-                .where(TICKET.ID.eq(ticketId))
-                .execute();
-        String detail = "{\"ticketMessageId\":" + messageId + ",\"mailQueued\":" + mailQueued
-                + ",\"attachments\":" + stored.size() + "}";
-        tx.insertInto(AUDIT_LOG)
-                .set(AUDIT_LOG.ACTOR, author.email())
-                .set(AUDIT_LOG.ACTION, "ticket.reply")
-                .set(AUDIT_LOG.TICKET_ID, ticketId)
-                .set(AUDIT_LOG.DETAIL, JSONB.valueOf(detail))
-                .execute();
-        ThreadMessage message = new ThreadMessage(messageId, "outbound", author.displayName(), body,
-                inserted.get(TICKET_MESSAGE.CREATED_AT), null, null, stored);
+        tickets.audit().record(tx, Actor.staff(author.email()), ticketId,
+                new AuditEvent.Reply(messageId, mailQueued, stored.size()));
+        ThreadMessage message = new ThreadMessage(messageId, MessageKind.OUTBOUND.value(), author.displayName(), body,
+                inserted.get().createdAt(), null, null, stored);
         return new ReplyResult(message, true, mailQueued);
     }
 

@@ -3,6 +3,7 @@ package dev.ticketd.node.ticket;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
 import dev.ticketd.node.web.LimitedBody;
@@ -52,7 +53,7 @@ public final class TicketApi {
 
     public void list(Context ctx) {
         int limit = parseLimit(ctx.queryParam("limit"));
-        TicketStatus status = TicketStatus.parseFilter(ctx.queryParam("status"));
+        TicketStatus status = StatusFilter.parse(ctx.queryParam("status"));
         ctx.json(Freshness.note(ctx, queries.list(status, limit, TicketCursor.decode(ctx.queryParam("cursor")))));
     }
 

@@ -1,6 +1,7 @@
 package dev.ticketd.node.ticket;
 
 import dev.ticketd.db.DatabaseUnavailableException;
+import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.node.web.ErrorMapping;
 import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
@@ -37,7 +38,7 @@ public final class TicketPages {
     }
 
     public void list(Context ctx) {
-        TicketStatus status = TicketStatus.parseFilter(ctx.queryParam("status"));
+        TicketStatus status = StatusFilter.parse(ctx.queryParam("status"));
         TicketPage page = Freshness.note(ctx, queries.list(status, PAGE_SIZE, TicketCursor.decode(ctx.queryParam("cursor"))));
         Map<String, Object> model = new HashMap<>();
         model.put("tickets", page.tickets());

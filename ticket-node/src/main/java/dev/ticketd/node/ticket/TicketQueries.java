@@ -3,6 +3,7 @@ package dev.ticketd.node.ticket;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Read;
 import dev.ticketd.db.generated.tables.Contact;
+import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.mail.mime.HtmlSanitizer;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
