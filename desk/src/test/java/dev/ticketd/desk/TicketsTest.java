@@ -1,0 +1,122 @@
+package dev.ticketd.desk;
+
+import dev.ticketd.db.Database;
+import dev.ticketd.testing.TestPostgres;
+import org.jooq.Record;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
+import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TicketsTest {
+
+    private final Tickets tickets = new Tickets();
+    private Database db;
+
+    @BeforeEach
+    void setUp() {
+        db = TestPostgres.freshDatabase();
+        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, "support@example.test")
+                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, 143)
+                .set(MAILBOX.IMAP_USER, "support@example.test").set(MAILBOX.SECRET_REF, "support").execute();
+    }
+
+    @AfterEach
+    void tearDown() {
+        db.close();
+    }
+
+    @Test
+    void aMailOpensAnOpenNormalTicketWithItsMessageAttachmentAndAuditEntryInTheCallersTransaction() {
+        long inbound = inbound(1);
+        Tickets.Opened opened = db.transactions().write(tx -> tickets.openFromMail(tx, "support", inbound,
+                mail("ann@example.test", "Printer on fire"), null));
+
+        Record ticket = db.dsl().selectFrom(TICKET).where(TICKET.ID.eq(opened.ticketId())).fetchSingle();
+        assertThat(ticket.get(TICKET.NUMBER)).isEqualTo(opened.number()).startsWith("T-");
+        assertThat(ticket.get(TICKET.STATUS)).isEqualTo("open");
+        assertThat(ticket.get(TICKET.PRIORITY)).isEqualTo("normal");
+        assertThat(ticket.get(TICKET.NEEDS_REVIEW)).isFalse();
+        assertThat(db.dsl().select(TICKET_MESSAGE.KIND).from(TICKET_MESSAGE).where(TICKET_MESSAGE.ID.eq(opened.messageId()))
+                .fetchSingle(TICKET_MESSAGE.KIND)).isEqualTo("inbound");
+        assertThat(db.dsl().fetchCount(ATTACHMENT, ATTACHMENT.TICKET_MESSAGE_ID.eq(opened.messageId()))).isEqualTo(1);
+        assertThat(db.dsl().select(AUDIT_LOG.ACTOR, AUDIT_LOG.ACTION).from(AUDIT_LOG).where(AUDIT_LOG.TICKET_ID.eq(opened.ticketId()))
+                .fetch(r -> r.value1() + " " + r.value2())).containsExactly("mailbox:support ticket.opened_from_mail");
+    }
+
+    @Test
+    void whenTheCallersTransactionRollsBackNothingOfTheTicketRemains() {
+        long inbound = inbound(1);
+        assertThatThrownBy(() -> db.transactions().write(tx -> {
+            tickets.openFromMail(tx, "support", inbound, mail("ann@example.test", "Printer on fire"), null);
+            throw new IllegalStateException("the caller's own work failed after the ticket was written");
+        })).isInstanceOf(IllegalStateException.class);
+
+        assertThat(db.dsl().fetchCount(TICKET)).isZero();
+        assertThat(db.dsl().fetchCount(TICKET_MESSAGE)).isZero();
+        assertThat(db.dsl().fetchCount(ATTACHMENT)).isZero();
+        assertThat(db.dsl().fetchCount(AUDIT_LOG)).isZero();
+    }
+
+    @Test
+    void aCustomersMailReopensAResolvedTicketAndSaysSoInTheAuditLog() {
+        Tickets.Opened opened = db.transactions().write(tx -> tickets.openFromMail(tx, "support", inbound(1),
+                mail("ann@example.test", "Printer on fire"), null));
+        db.dsl().update(TICKET).set(TICKET.STATUS, TicketStatus.RESOLVED.value()).where(TICKET.ID.eq(opened.ticketId())).execute();
+
+        long second = inbound(2);
+        db.transactions().write(tx -> tickets.addMail(tx, "support", opened.ticketId(), TicketStatus.RESOLVED, second,
+                mail("ann@example.test", "Re: Printer on fire"), "token"));
+
+        assertThat(db.dsl().select(TICKET.STATUS).from(TICKET).where(TICKET.ID.eq(opened.ticketId())).fetchSingle(TICKET.STATUS))
+                .isEqualTo("open");
+        assertThat(db.dsl().select(AUDIT_LOG.DETAIL).from(AUDIT_LOG)
+                .where(AUDIT_LOG.ACTION.eq("ticket.reopened_by_mail")).fetchSingle(AUDIT_LOG.DETAIL).data())
+                .isEqualTo("{\"to\": \"open\", \"from\": \"resolved\", \"inboundMessageId\": " + second + "}");
+    }
+
+    @Test
+    void aReplyIsStoredOncePerIdempotencyKey() {
+        Tickets.Opened opened = db.transactions().write(tx -> tickets.openFromMail(tx, "support", inbound(1),
+                mail("ann@example.test", "Printer on fire"), null));
+        long staff = db.dsl().insertInto(STAFF_USER).set(STAFF_USER.EMAIL, "bob@example.test").set(STAFF_USER.DISPLAY_NAME, "Bob")
+                .set(STAFF_USER.PASSWORD_HASH, "x").returning(STAFF_USER.ID).fetchOne(STAFF_USER.ID);
+
+        Optional<Tickets.Reply> first = db.transactions().write(tx -> tickets.addReply(tx, opened.ticketId(), staff,
+                "Unplug it.", "key-1", List.of()));
+        Optional<Tickets.Reply> again = db.transactions().write(tx -> tickets.addReply(tx, opened.ticketId(), staff,
+                "Unplug it.", "key-1", List.of()));
+
+        assertThat(first).isPresent();
+        assertThat(again).isEmpty();
+        assertThat(db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.KIND.eq(MessageKind.OUTBOUND.value()))).isEqualTo(1);
+    }
+
+    private long inbound(long uid) {
+        return db.dsl().insertInto(INBOUND_MESSAGE).set(INBOUND_MESSAGE.MAILBOX_ID, "support")
+                .set(INBOUND_MESSAGE.UIDVALIDITY, 1L).set(INBOUND_MESSAGE.UID, uid)
+                .set(INBOUND_MESSAGE.CONTENT_KEY, "k" + uid).set(INBOUND_MESSAGE.RAW_SHA256, "s" + uid)
+                .set(INBOUND_MESSAGE.RAW, new byte[0]).set(INBOUND_MESSAGE.SIZE_BYTES, 0)
+                .set(INBOUND_MESSAGE.PARSE_STATUS, "parsed").set(INBOUND_MESSAGE.EPOCH, 1L)
+                .returning(INBOUND_MESSAGE.ID).fetchOne(INBOUND_MESSAGE.ID);
+    }
+
+    private static IncomingMail mail(String from, String subject) {
+        return new IncomingMail(from, "Ann", subject, "It smokes.", Optional.of("<p>It smokes.</p>"),
+                List.of(new Attachment("photo.txt", "text/plain", Optional.empty(), "smoke".getBytes(StandardCharsets.UTF_8))));
+    }
+
+}
