@@ -1,6 +1,6 @@
 package dev.ticketd.node.quarantine;
 
-import dev.ticketd.node.ticket.InvalidRequestException;
+import dev.ticketd.desk.InvalidRequestException;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;

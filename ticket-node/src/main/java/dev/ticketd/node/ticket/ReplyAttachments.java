@@ -1,5 +1,6 @@
 package dev.ticketd.node.ticket;
 
+import dev.ticketd.desk.InvalidRequestException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

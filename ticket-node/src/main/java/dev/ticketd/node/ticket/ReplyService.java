@@ -1,5 +1,8 @@
 package dev.ticketd.node.ticket;
 
+import dev.ticketd.desk.ConflictException;
+import dev.ticketd.desk.InvalidRequestException;
+import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.Actor;

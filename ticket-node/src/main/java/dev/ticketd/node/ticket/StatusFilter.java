@@ -1,5 +1,6 @@
 package dev.ticketd.node.ticket;
 
+import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.TicketStatus;
 
 import java.util.Arrays;

@@ -1,5 +1,8 @@
 package dev.ticketd.node.ticket;
 
+import dev.ticketd.desk.ConflictException;
+import dev.ticketd.desk.InvalidRequestException;
+import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.db.DatabaseUnavailableException;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.node.web.ErrorMapping;

@@ -1,5 +1,7 @@
 package dev.ticketd.node.ticket;
 
+import dev.ticketd.desk.InvalidRequestException;
+import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Read;
 import dev.ticketd.db.generated.tables.Contact;

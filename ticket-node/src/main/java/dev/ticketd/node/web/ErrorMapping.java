@@ -2,9 +2,9 @@ package dev.ticketd.node.web;
 
 import dev.ticketd.db.DatabaseUnavailableException;
 import dev.ticketd.db.RetryableFailures;
-import dev.ticketd.node.ticket.ConflictException;
-import dev.ticketd.node.ticket.InvalidRequestException;
-import dev.ticketd.node.ticket.NotFoundException;
+import dev.ticketd.desk.ConflictException;
+import dev.ticketd.desk.InvalidRequestException;
+import dev.ticketd.desk.NotFoundException;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;

@@ -1,5 +1,6 @@
 package dev.ticketd.node.ticket;
 
+import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.db.Database;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;

@@ -1,4 +1,4 @@
-package dev.ticketd.node.ticket;
+package dev.ticketd.desk;
 
 /** Input that can never succeed as sent; the message says what to change and is safe to show. */
 public final class InvalidRequestException extends RuntimeException {
