@@ -6,11 +6,14 @@ import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Migrations;
 import dev.ticketd.db.Transactions;
+import dev.ticketd.desk.Audit;
+import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.MailboxStatusStore;
 import dev.ticketd.mail.TicketsFromMail;
+import dev.ticketd.mail.outbound.Acknowledgements;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.WebSessions;
@@ -77,7 +80,11 @@ public final class Node implements AutoCloseable {
             NodeMetrics metrics = new NodeMetrics(config.nodeId());
             metrics.watch(db, () -> member != null && member.isConnected());
             metrics.watchMail(this::mailCounters);
-            web = staffWeb(db, config.web(), clock, this::clusterView, this::mailCounters, config.nodeId(), metrics);
+            // the one writer of tickets, their messages and the audit log, shared by intake and staff
+            Tickets tickets = new Tickets(new Audit());
+            TicketsFromMail ticketsFromMail = new TicketsFromMail(TicketsFromMail.DEFAULT_TOKEN, Acknowledgements.defaults(), tickets);
+            web = staffWeb(db, config.web(), clock, this::clusterView, this::mailCounters, config.nodeId(), metrics, tickets,
+                    ticketsFromMail);
             web.start();
             started.push(web);
 
@@ -88,7 +95,7 @@ public final class Node implements AutoCloseable {
             started.push(giveUps);
             MailIntake intake = new MailIntake(catalog.directory(config), db,
                     new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
-                    new IngestStore(db, new MailParser(), new TicketsFromMail(), metrics, config.mail().budget()),
+                    new IngestStore(db, new MailParser(), ticketsFromMail, metrics, config.mail().budget()),
                     new MailboxStatusStore(db), giveUps,
                     new IntakeSettings(config.nodeId(), config.mail().giveUpAfter(), config.outbox().claimExpiry()), clock);
             started.push(intake);
@@ -114,14 +121,17 @@ public final class Node implements AutoCloseable {
      * @param cluster      reads the cluster from ZooKeeper for the cluster page; may throw when ZooKeeper is out of reach
      * @param mailCounters what this node's mailbox readers and outbox senders counted, for the cluster page
      * @param nodeId       this node's name, shown as the one that served a page
+     * @param tickets      the desk's writer, for staff replies and quarantine decisions
+     * @param ticketsFromMail how a mail becomes a ticket, for the quarantine's retry and import
      */
     public static WebServer staffWeb(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster,
-                                     Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics) {
+                                     Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics,
+                                     Tickets tickets, TicketsFromMail ticketsFromMail) {
         DatabaseHealth databaseHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
         // staff requests retry a write only briefly; background work keeps the database's long budget
         Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
-        ReplyService replies = new ReplyService(webWrites);
-        QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), new TicketsFromMail());
+        ReplyService replies = new ReplyService(webWrites, tickets);
+        QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), ticketsFromMail, tickets);
         return new WebServer(settings, new StaffAccounts(db), new WebSessions(db, webWrites, clock, settings.sessionTtl()),
                 new ApiTokens(db), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),

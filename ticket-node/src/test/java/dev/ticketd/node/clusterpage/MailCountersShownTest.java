@@ -3,6 +3,7 @@ package dev.ticketd.node.clusterpage;
 import dev.ticketd.cluster.ClusterMember;
 import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.cluster.MailboxLeases;
+import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.MailboxSettings;
@@ -86,7 +87,7 @@ class MailCountersShownTest {
         metrics.watchMail(intake::counters);
         node = Node.staffWeb(web.db, new WebSettings("127.0.0.1", 0, Duration.ofHours(8), false), Clock.systemUTC(), () -> {
             throw new IllegalStateException("no ZooKeeper in this test");
-        }, intake::counters, "node-1", metrics);
+        }, intake::counters, "node-1", metrics, new Tickets(), new TicketsFromMail());
         node.start();
     }
 

@@ -1,6 +1,8 @@
 package dev.ticketd.node.web;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.desk.Tickets;
+import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.node.Node;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
@@ -61,7 +63,8 @@ public final class WebFixture implements AutoCloseable {
     public WebServer newServer(Clock clock) {
         WebServer s = Node.staffWeb(db, new WebSettings("127.0.0.1", 0, Duration.ofHours(8), false), clock, () -> {
             throw new IllegalStateException("this web server runs outside a cluster");
-        }, List::of, "standalone", new NodeMetrics("standalone"));
+        }, List::of, "standalone", new NodeMetrics("standalone"), new Tickets(),
+                new TicketsFromMail());
         s.start();
         return s;
     }
