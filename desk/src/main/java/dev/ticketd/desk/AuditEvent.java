@@ -37,6 +37,14 @@ public sealed interface AuditEvent {
         }
     }
 
+    /** A member of staff set the ticket's status. */
+    record StatusChanged(TicketStatus from, TicketStatus to) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.status_changed";
+        }
+    }
+
     /** A customer's mail opened a pending, resolved or closed ticket again. */
     record ReopenedByMail(long inboundMessageId, TicketStatus from, TicketStatus to) implements AuditEvent {
         @Override

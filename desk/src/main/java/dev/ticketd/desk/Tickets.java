@@ -80,6 +80,37 @@ public final class Tickets {
         return new Opened(ticketId, number, messageId);
     }
 
+    /** What setting a ticket's status did: {@code from} equals {@code to} when it was already so (nothing written). */
+    public record StatusChange(TicketStatus from, TicketStatus to) {
+        public boolean changed() {
+            return from != to;
+        }
+    }
+
+    /**
+     * Sets a ticket's status, under the ticket's row lock, and audits the change. Setting the status it
+     * already has writes nothing, so a repeated request (a double click, a retry after a failover)
+     * leaves one audit entry.
+     *
+     * @return the change, or empty when there is no such ticket
+     */
+    public Optional<StatusChange> setStatus(DSLContext tx, long ticketId, Actor actor, TicketStatus to) {
+        String stored = tx.select(TICKET.STATUS).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne(TICKET.STATUS);
+        if (stored == null) {
+            return Optional.empty();
+        }
+        TicketStatus from = TicketStatus.stored(stored);
+        if (from != to) {
+            tx.update(TICKET)
+                    .set(TICKET.STATUS, to.value())
+                    .set(TICKET.UPDATED_AT, now(tx))
+                    .where(TICKET.ID.eq(ticketId))
+                    .execute();
+            audit.record(tx, actor, ticketId, new AuditEvent.StatusChanged(from, to));
+        }
+        return Optional.of(new StatusChange(from, to));
+    }
+
     /**
      * Adds a participant's mail to a ticket; a ticket that was not open is opened again (and that
      * is audited too).

@@ -1,5 +1,6 @@
 package dev.ticketd.node.ticket;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
@@ -45,10 +46,45 @@ public final class TicketApi {
 
     private final TicketQueries queries;
     private final ReplyService replies;
+    private final StatusService statuses;
 
-    public TicketApi(TicketQueries queries, ReplyService replies) {
+    public TicketApi(TicketQueries queries, ReplyService replies, StatusService statuses) {
         this.queries = queries;
         this.replies = replies;
+        this.statuses = statuses;
+    }
+
+    /**
+     * {@code PATCH /api/v1/tickets/{id}} with {@code {"status": "resolved"}}: answers the ticket as it
+     * is now. Setting the status it already has changes nothing (a repeat is harmless). A field this
+     * version cannot change yet is refused by name, so nothing is half applied.
+     */
+    public void patch(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        JsonNode body;
+        try {
+            body = ctx.bodyAsClass(JsonNode.class);
+        } catch (Exception e) { // Jackson's parse errors are checked exceptions that Javalin (Kotlin) passes on unchecked
+            throw HttpProblem.badRequest("the body must be a JSON object such as {\"status\": \"resolved\"}");
+        }
+        if (body == null || !body.isObject()) {
+            throw HttpProblem.badRequest("the body must be a JSON object such as {\"status\": \"resolved\"}");
+        }
+        List<String> unknown = new ArrayList<>();
+        body.fieldNames().forEachRemaining(name -> {
+            if (!name.equals("status")) {
+                unknown.add(name);
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw HttpProblem.badRequest("only status can be changed here; not " + String.join(", ", unknown));
+        }
+        JsonNode status = body.get("status");
+        if (status == null || !status.isTextual()) {
+            throw HttpProblem.badRequest("status is required, one of " + StatusService.ALLOWED);
+        }
+        statuses.setStatus(id, Pages.user(ctx), status.asText());
+        ctx.json(Freshness.note(ctx, queries.detail(id)));
     }
 
     public void list(Context ctx) {

@@ -5,6 +5,7 @@ import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.db.DatabaseUnavailableException;
 import dev.ticketd.desk.TicketStatus;
+import dev.ticketd.desk.Tickets;
 import dev.ticketd.node.web.ErrorMapping;
 import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
@@ -34,10 +35,12 @@ public final class TicketPages {
 
     private final TicketQueries queries;
     private final ReplyService replies;
+    private final StatusService statuses;
 
-    public TicketPages(TicketQueries queries, ReplyService replies) {
+    public TicketPages(TicketQueries queries, ReplyService replies, StatusService statuses) {
         this.queries = queries;
         this.replies = replies;
+        this.statuses = statuses;
     }
 
     public void list(Context ctx) {
@@ -54,8 +57,10 @@ public final class TicketPages {
     public void detail(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
         String sent = ctx.queryParam("sent");
+        String status = ctx.queryParam("status");
         String notice = "mail".equals(sent) ? "Reply saved; it will be emailed to the requester."
                 : "stored".equals(sent) ? "Reply saved. This ticket has no mailbox, so it was not emailed."
+                : status != null && TicketStatus.of(status).isPresent() ? "Status set to " + status + "."
                 : null;
         renderTicket(ctx, 200, Freshness.note(ctx, queries.detail(id)), "", UUID.randomUUID().toString(), null, notice, List.of());
     }
@@ -100,6 +105,13 @@ public final class TicketPages {
             return;
         }
         ctx.redirect("/tickets/" + id + "?sent=" + (result.mailQueued() ? "mail" : "stored"), HttpStatus.SEE_OTHER);
+    }
+
+    /** The status form: sets the status and shows the ticket again (a bad value comes back as a 400 page naming it). */
+    public void status(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        Tickets.StatusChange change = statuses.setStatus(id, Pages.user(ctx), ctx.formParam("status"));
+        ctx.redirect("/tickets/" + id + "?status=" + change.to().value(), HttpStatus.SEE_OTHER);
     }
 
     /**

@@ -6,15 +6,15 @@ import io.javalin.http.HttpStatus;
 
 import static dev.ticketd.node.web.Access.STAFF;
 
-/** The ticket pages and the ticket API: lists, a ticket with its messages, replies, raw mail and files. */
+/** The ticket pages and the ticket API: lists, a ticket with its messages, replies, status, raw mail and files. */
 public final class TicketRoutes implements WebFeature {
 
     private final TicketPages pages;
     private final TicketApi api;
 
-    public TicketRoutes(TicketQueries queries, ReplyService replies) {
-        this.pages = new TicketPages(queries, replies);
-        this.api = new TicketApi(queries, replies);
+    public TicketRoutes(TicketQueries queries, ReplyService replies, StatusService statuses) {
+        this.pages = new TicketPages(queries, replies, statuses);
+        this.api = new TicketApi(queries, replies, statuses);
     }
 
     @Override
@@ -23,11 +23,13 @@ public final class TicketRoutes implements WebFeature {
                 .get("/tickets", pages::list, STAFF)
                 .get("/tickets/{id}", pages::detail, STAFF)
                 .post("/tickets/{id}/reply", pages::reply, STAFF)
+                .post("/tickets/{id}/status", pages::status, STAFF)
                 .get("/tickets/{id}/messages/{messageId}", pages::message, STAFF)
                 .get("/inbound/{id}/raw", pages::raw, STAFF)
                 .get("/attachments/{id}", pages::attachment, STAFF)
                 .get("/api/v1/tickets", api::list, STAFF)
                 .get("/api/v1/tickets/{id}", api::detail, STAFF)
+                .patch("/api/v1/tickets/{id}", api::patch, STAFF)
                 .post("/api/v1/tickets/{id}/replies", api::reply, STAFF)
                 .get("/api/v1/inbound/{id}/raw", api::raw, STAFF);
     }

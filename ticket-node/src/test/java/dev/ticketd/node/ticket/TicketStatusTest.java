@@ -1,0 +1,132 @@
+package dev.ticketd.node.ticket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ticketd.node.web.WebFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.HashMap;
+import java.util.Map;
+
+import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Staff resolve, close, park and reopen tickets, from the ticket page and the API; each change is audited once. */
+class TicketStatusTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static WebFixture web;
+    private static String token;
+    private static String mailbox;
+
+    @BeforeAll
+    static void start() {
+        web = new WebFixture();
+        token = web.apiToken();
+        mailbox = web.data.mailbox("status", "status@desk.example.test");
+    }
+
+    @AfterAll
+    static void stop() {
+        web.close();
+    }
+
+    @Test
+    void anAgentResolvesATicketFromItsPageAndTheChangeIsAudited() {
+        long ticket = web.data.ticket("T-2001", "Printer on fire", "open", mailbox, "fire@example.test");
+        WebFixture.Browser browser = web.loggedInBrowser();
+        String page = browser.get("/tickets/" + ticket).body();
+        assertThat(page).contains("action=\"/tickets/" + ticket + "/status\"").contains("<option value=\"resolved\"");
+
+        HttpResponse<String> response = browser.post("/tickets/" + ticket + "/status",
+                Map.of("csrf", WebFixture.hiddenField(page, "csrf"), "status", "resolved"));
+
+        assertThat(response.statusCode()).isEqualTo(303);
+        assertThat(response.headers().firstValue("Location")).contains("/tickets/" + ticket + "?status=resolved");
+        assertThat(statusOf(ticket)).isEqualTo("resolved");
+        assertThat(browser.get("/tickets/" + ticket + "?status=resolved").body()).contains("Status set to resolved.");
+        assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(ticket)
+                .and(AUDIT_LOG.ACTION.eq("ticket.status_changed")))).isEqualTo(1);
+        String detail = web.db.dsl().select(AUDIT_LOG.DETAIL).from(AUDIT_LOG)
+                .where(AUDIT_LOG.TICKET_ID.eq(ticket).and(AUDIT_LOG.ACTION.eq("ticket.status_changed")))
+                .fetchOne(AUDIT_LOG.DETAIL).data();
+        assertThat(detail).contains("\"from\": \"open\"").contains("\"to\": \"resolved\"");
+    }
+
+    @Test
+    void theStatusFormWithoutTheSessionsTokenChangesNothing() {
+        long ticket = web.data.ticket("T-2002", "Forged", "open", mailbox, "forged@example.test");
+        WebFixture.Browser browser = web.loggedInBrowser();
+
+        HttpResponse<String> response = browser.post("/tickets/" + ticket + "/status", Map.of("status", "closed"));
+
+        assertThat(response.statusCode()).isEqualTo(403);
+        assertThat(statusOf(ticket)).isEqualTo("open");
+    }
+
+    @Test
+    void theApiSetsTheStatusAndARepeatChangesNothing() throws Exception {
+        long ticket = web.data.ticket("T-2003", "Waiting for logs", "open", mailbox, "logs@example.test");
+
+        HttpResponse<String> first = patch(ticket, "{\"status\": \"pending\"}");
+        HttpResponse<String> repeat = patch(ticket, "{\"status\": \"pending\"}");
+
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(first.body());
+        assertThat(body.get("number").asText()).isEqualTo("T-2003");
+        assertThat(body.get("status").asText()).isEqualTo("pending");
+        assertThat(repeat.statusCode()).isEqualTo(200);
+        assertThat(statusOf(ticket)).isEqualTo("pending");
+        assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(ticket)
+                .and(AUDIT_LOG.ACTION.eq("ticket.status_changed")))).isEqualTo(1);
+
+        assertThat(patch(ticket, "{\"status\": \"open\"}").statusCode()).isEqualTo(200);
+        assertThat(statusOf(ticket)).isEqualTo("open");
+    }
+
+    @Test
+    void aBadRequestIsRefusedNamingTheProblemAndChangesNothing() {
+        long ticket = web.data.ticket("T-2004", "Bad input", "open", mailbox, "bad@example.test");
+
+        HttpResponse<String> unknownStatus = patch(ticket, "{\"status\": \"done\"}");
+        HttpResponse<String> otherField = patch(ticket, "{\"status\": \"closed\", \"priority\": \"high\"}");
+        HttpResponse<String> notJson = patch(ticket, "status=closed");
+        HttpResponse<String> noStatus = patch(ticket, "{}");
+        HttpResponse<String> noTicket = patch(Long.MAX_VALUE, "{\"status\": \"closed\"}");
+
+        assertThat(unknownStatus.statusCode()).isEqualTo(400);
+        assertThat(unknownStatus.body()).contains("status must be one of open, pending, resolved, closed").contains("'done'");
+        assertThat(otherField.statusCode()).isEqualTo(400);
+        assertThat(otherField.body()).contains("not priority");
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(notJson.body()).contains("JSON object");
+        assertThat(noStatus.statusCode()).isEqualTo(400);
+        assertThat(noStatus.body()).contains("status is required");
+        assertThat(noTicket.statusCode()).isEqualTo(404);
+        assertThat(statusOf(ticket)).isEqualTo("open");
+        assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.ACTION.eq("ticket.status_changed")
+                .and(AUDIT_LOG.TICKET_ID.eq(ticket)))).isZero();
+    }
+
+    @Test
+    void theApiNeedsAToken() {
+        long ticket = web.data.ticket("T-2005", "Anonymous", "open", mailbox, "anon@example.test");
+
+        HttpResponse<String> response = web.api("PATCH", "/api/v1/tickets/" + ticket, null, "{\"status\": \"closed\"}", new HashMap<>());
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(statusOf(ticket)).isEqualTo("open");
+    }
+
+    private static HttpResponse<String> patch(long ticket, String body) {
+        return web.api("PATCH", "/api/v1/tickets/" + ticket, token, body, Map.of());
+    }
+
+    private static String statusOf(long ticket) {
+        return web.db.dsl().select(TICKET.STATUS).from(TICKET).where(TICKET.ID.eq(ticket)).fetchOne(TICKET.STATUS);
+    }
+}
