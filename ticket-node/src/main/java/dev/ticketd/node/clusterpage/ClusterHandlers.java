@@ -20,8 +20,8 @@ public final class ClusterHandlers implements WebFeature {
 
     @Override
     public void addRoutes(RouteTable routes) {
-        routes.get("/cluster", this::page, Access.STAFF)
-                .get("/api/v1/cluster", this::api, Access.STAFF);
+        routes.get("/cluster", this::page, Access.ADMIN)
+                .get("/api/v1/cluster", this::api, Access.ADMIN);
     }
 
     public void page(Context ctx) {

@@ -183,9 +183,9 @@ public final class NodeMetrics implements IngestObserver {
         return c == null ? 0 : value.applyAsLong(c);
     }
 
-    /** {@code GET /metrics}: with a bearer token, like the API, for Prometheus. */
+    /** {@code GET /metrics}: with an admin's bearer token, like the API, for Prometheus. */
     public WebFeature route() {
         return routes -> routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(scrape()),
-                Access.STAFF);
+                Access.ADMIN);
     }
 }

@@ -3,9 +3,9 @@ package dev.ticketd.node.quarantine;
 import dev.ticketd.node.web.RouteTable;
 import dev.ticketd.node.web.WebFeature;
 
-import static dev.ticketd.node.web.Access.STAFF;
+import static dev.ticketd.node.web.Access.ADMIN;
 
-/** The quarantine page and API: mail that could not be read, and staff's retry, import or dismiss. */
+/** The quarantine page and API, for admins: mail that could not be read, and its retry, import or dismiss. */
 public final class QuarantineRoutes implements WebFeature {
 
     private final QuarantinePages pages;
@@ -18,9 +18,9 @@ public final class QuarantineRoutes implements WebFeature {
 
     @Override
     public void addRoutes(RouteTable routes) {
-        routes.get("/quarantine", pages::list, STAFF)
-                .post("/quarantine/{id}/{action}", pages::act, STAFF)
-                .get("/api/v1/quarantine", api::list, STAFF)
-                .post("/api/v1/quarantine/{id}/{action}", api::act, STAFF);
+        routes.get("/quarantine", pages::list, ADMIN)
+                .post("/quarantine/{id}/{action}", pages::act, ADMIN)
+                .get("/api/v1/quarantine", api::list, ADMIN)
+                .post("/api/v1/quarantine/{id}/{action}", api::act, ADMIN);
     }
 }

@@ -109,7 +109,7 @@ class MailCountersShownTest {
 
     @Test
     void aMailTakenInAndItsAcknowledgementSentAreCountedOnMetricsAndTheClusterPageAcrossAHandover() throws Exception {
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
         assertThat(scrape(token)).doesNotContain("ticketd_reader_stored_total").doesNotContain("ticketd_outbox_sent_total");
 
         intake.leadershipGained("support");
@@ -138,7 +138,7 @@ class MailCountersShownTest {
                 .contains("ticketd_outbox_sent_total{mailbox=\"support\",node=\"node-1\"} 2.0");
 
         String email = web.newStaffEmail();
-        web.accounts.createUser(email, "Agent", WebFixture.PASSWORD, Role.AGENT);
+        web.accounts.createUser(email, "Admin", WebFixture.PASSWORD, Role.ADMIN);
         WebFixture.Browser browser = web.browser(node.port());
         assertThat(browser.login(email, WebFixture.PASSWORD).statusCode()).isEqualTo(303);
         HttpResponse<String> page = browser.get("/cluster");

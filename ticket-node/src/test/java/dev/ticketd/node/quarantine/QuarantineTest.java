@@ -2,6 +2,7 @@ package dev.ticketd.node.quarantine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ticketd.node.auth.Role;
 import dev.ticketd.mail.ContentKey;
 import dev.ticketd.node.web.WebFixture;
 import org.jooq.impl.DSL;
@@ -49,14 +50,14 @@ class QuarantineTest {
     void failedMailIsListedNewestFirstWithItsReasonOnThePageAndInTheApi() throws Exception {
         long older = failed(unreadable("Older broken mail"), "malformed MIME: older", OffsetDateTime.now().minusHours(2));
         long newer = failed(unreadable("Newer broken mail"), "malformed MIME: newer", OffsetDateTime.now().minusHours(1));
-        WebFixture.Browser browser = web.loggedInBrowser();
+        WebFixture.Browser browser = web.loggedInBrowser(Role.ADMIN);
 
         HttpResponse<String> page = browser.get("/quarantine");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("Newer broken mail", "malformed MIME: newer", "sender@example.test", "quarantine-test");
         assertThat(page.body().indexOf("Newer broken mail")).isLessThan(page.body().indexOf("Older broken mail"));
 
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
         JsonNode first = JSON.readTree(web.apiGet("/api/v1/quarantine?limit=1", token).body());
         assertThat(first.get("entries")).hasSize(1);
         long firstId = first.get("entries").get(0).get("id").asLong();
@@ -74,7 +75,7 @@ class QuarantineTest {
                 + "Content-Type: multipart/mixed\r\n\r\n--no boundary\r\n").getBytes(StandardCharsets.UTF_8);
         failed(raw, "unreadable MIME structure: jakarta.mail.MessagingException: Missing start boundary", OffsetDateTime.now());
 
-        String page = web.loggedInBrowser().get("/quarantine").body();
+        String page = web.loggedInBrowser(Role.ADMIN).get("/quarantine").body();
 
         assertThat(page).contains("Rechnung für März – 東京", "Jürgen Müller")
                 .doesNotContain("fÃ¼r")
@@ -86,7 +87,7 @@ class QuarantineTest {
     void retryingAMailThatParsesNowCreatesExactlyOneTicketEvenWhenRetriedTwice() throws Exception {
         byte[] raw = parseable("Now readable " + UUID.randomUUID());
         long id = failed(raw, "unknown charset x-broken", OffsetDateTime.now());
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
 
         HttpResponse<String> first = web.api("POST", "/api/v1/quarantine/" + id + "/retry", token, null, Map.of());
         HttpResponse<String> second = web.api("POST", "/api/v1/quarantine/" + id + "/retry", token, null, Map.of());
@@ -111,7 +112,7 @@ class QuarantineTest {
         long[] copies = oneMailInBothMailboxes("Sent to both");
         long first = copies[0];
         long second = copies[1];
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
 
         JsonNode a = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + first + "/retry", token, null, Map.of()).body());
         JsonNode b = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + second + "/retry", token, null, Map.of()).body());
@@ -131,7 +132,7 @@ class QuarantineTest {
         long[] copies = oneMailInBothMailboxes("Read elsewhere");
         long read = copies[0];
         long copy = copies[1];
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
         assertThat(web.api("POST", "/api/v1/quarantine/" + read + "/retry", token, null, Map.of()).statusCode()).isEqualTo(200);
 
         HttpResponse<String> imported = web.api("POST", "/api/v1/quarantine/" + copy + "/import", token, null, Map.of());
@@ -144,7 +145,7 @@ class QuarantineTest {
     @Test
     void retryingAMailThatStillDoesNotParseKeepsItInQuarantineAndIsAudited() throws Exception {
         long id = failed("no header separator at all".getBytes(StandardCharsets.US_ASCII), "no headers", OffsetDateTime.now());
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
 
         JsonNode r = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + id + "/retry", token, null, Map.of()).body());
 
@@ -158,7 +159,7 @@ class QuarantineTest {
     void retryingAMailQuarantinedForItsSizeDoesNotTicketItsHeadersAlone() throws Exception {
         long id = failed(parseable("huge attachment").clone(), "too large: 61000 bytes, the limit is 20000; only its headers are stored",
                 OffsetDateTime.now());
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
 
         JsonNode r = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + id + "/retry", token, null, Map.of()).body());
 
@@ -172,7 +173,7 @@ class QuarantineTest {
         String subject = "Strange mail " + UUID.randomUUID();
         byte[] raw = unreadable(subject);
         long id = failed(raw, "nested too deep", OffsetDateTime.now());
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
 
         JsonNode r = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + id + "/import", token, null, Map.of()).body());
         JsonNode again = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + id + "/import", token, null, Map.of()).body());
@@ -194,7 +195,7 @@ class QuarantineTest {
     void importOfMailWithoutAUsableSenderUsesThePlaceholderContact() throws Exception {
         long id = failed("From: nobody at all\r\nSubject: ?\r\n\r\nx".getBytes(StandardCharsets.US_ASCII), "broken", OffsetDateTime.now());
 
-        JsonNode r = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + id + "/import", web.apiToken(), null, Map.of()).body());
+        JsonNode r = JSON.readTree(web.api("POST", "/api/v1/quarantine/" + id + "/import", web.apiToken(Role.ADMIN), null, Map.of()).body());
 
         assertThat(web.db.dsl().select(CONTACT.EMAIL).from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .where(TICKET.ID.eq(r.get("ticketId").asLong())).fetchOne(CONTACT.EMAIL)).isEqualTo(QuarantineService.UNKNOWN_SENDER);
@@ -204,13 +205,13 @@ class QuarantineTest {
     void dismissHidesTheMailFromTheListButKeepsTheRowAndAnotherActionIsAConflict() throws Exception {
         byte[] raw = parseable("Dismiss me " + UUID.randomUUID());
         long id = failed(raw, "whatever", OffsetDateTime.now());
-        WebFixture.Browser browser = web.loggedInBrowser();
+        WebFixture.Browser browser = web.loggedInBrowser(Role.ADMIN);
 
         HttpResponse<String> dismissed = browser.post("/quarantine/" + id + "/dismiss", Map.of("csrf", browser.csrf()));
 
         assertThat(dismissed.statusCode()).isEqualTo(303);
         assertThat(browser.get(dismissed.headers().firstValue("Location").orElseThrow()).body()).contains("dismissed");
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
         assertThat(listedIds(token)).doesNotContain(id);
         assertThat(web.db.dsl().select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE).where(INBOUND_MESSAGE.ID.eq(id))
                 .fetchOne(INBOUND_MESSAGE.RAW)).isEqualTo(raw);
@@ -224,7 +225,7 @@ class QuarantineTest {
 
     @Test
     void unknownIdsAreNotFoundAndParsedMailIsNotInQuarantine() {
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
         assertThat(web.api("POST", "/api/v1/quarantine/99999999/dismiss", token, null, Map.of()).statusCode()).isEqualTo(404);
         assertThat(web.api("POST", "/api/v1/quarantine/1/explode", token, null, Map.of()).statusCode()).isEqualTo(400);
         long ticket = web.data.ticket("T-FIXTURE-" + uids.incrementAndGet(), // never a number the sequence gives
@@ -240,9 +241,9 @@ class QuarantineTest {
         assertThat(web.browser().get("/quarantine").statusCode()).isEqualTo(303);
         assertThat(web.api("POST", "/api/v1/quarantine/" + id + "/dismiss", null, null, Map.of()).statusCode()).isEqualTo(401);
         assertThat(web.apiGet("/api/v1/quarantine", "not-a-token").statusCode()).isEqualTo(401);
-        WebFixture.Browser browser = web.loggedInBrowser();
+        WebFixture.Browser browser = web.loggedInBrowser(Role.ADMIN);
         assertThat(browser.post("/quarantine/" + id + "/import", Map.of()).statusCode()).isEqualTo(403);
-        assertThat(browser.post("/quarantine/" + id + "/import", Map.of("csrf", web.loggedInBrowser().csrf())).statusCode()).isEqualTo(403);
+        assertThat(browser.post("/quarantine/" + id + "/import", Map.of("csrf", web.loggedInBrowser(Role.ADMIN).csrf())).statusCode()).isEqualTo(403);
         assertThat(web.db.dsl().fetchCount(QUARANTINE_ACTION, QUARANTINE_ACTION.INBOUND_MESSAGE_ID.eq(id))).isZero();
         assertThat(web.db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(id))).isZero();
     }
@@ -250,7 +251,7 @@ class QuarantineTest {
     @Test
     void theRetryButtonOnThePageTicketsTheMail() {
         long id = failed(parseable("Button " + UUID.randomUUID()), "x", OffsetDateTime.now());
-        WebFixture.Browser browser = web.loggedInBrowser();
+        WebFixture.Browser browser = web.loggedInBrowser(Role.ADMIN);
 
         HttpResponse<String> response = browser.post("/quarantine/" + id + "/retry", Map.of("csrf", browser.csrf()));
 

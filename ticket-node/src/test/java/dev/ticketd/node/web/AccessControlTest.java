@@ -1,5 +1,6 @@
 package dev.ticketd.node.web;
 
+import dev.ticketd.node.auth.Role;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -90,5 +91,29 @@ class AccessControlTest {
     void theStylesheetNeedsNoLogin() {
         HttpResponse<byte[]> response = web.getBytes("/assets/app.css", Map.of());
         assertThat(response.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void onlyAdminsSeeTheClusterTheMetricsAndTheQuarantine() {
+        WebFixture.Browser agent = web.loggedInBrowser();
+        WebFixture.Browser admin = web.loggedInBrowser(Role.ADMIN);
+        String agentToken = web.apiToken();
+        String adminToken = web.apiToken(Role.ADMIN);
+
+        for (String path : new String[]{"/cluster", "/quarantine"}) {
+            assertThat(agent.get(path).statusCode()).as("agent " + path).isEqualTo(403);
+            assertThat(admin.get(path).statusCode()).as("admin " + path).isEqualTo(200);
+        }
+        String agentPage = agent.get("/tickets").body();
+        HttpResponse<String> decision = agent.post("/quarantine/1/dismiss", Map.of("csrf", WebFixture.hiddenField(agentPage, "csrf")));
+        assertThat(decision.statusCode()).as("an agent deciding a quarantined mail").isEqualTo(403);
+        assertThat(agentPage).doesNotContain("href=\"/quarantine\"").doesNotContain("href=\"/cluster\"");
+        assertThat(admin.get("/tickets").body()).contains("href=\"/quarantine\"").contains("href=\"/cluster\"");
+
+        for (String path : new String[]{"/api/v1/cluster", "/api/v1/quarantine", "/metrics"}) {
+            assertThat(web.apiGet(path, agentToken).statusCode()).as("agent " + path).isEqualTo(403);
+            assertThat(web.apiGet(path, adminToken).statusCode()).as("admin " + path).isEqualTo(200);
+        }
+        assertThat(web.api("POST", "/api/v1/quarantine/1/dismiss", agentToken, null, Map.of()).statusCode()).isEqualTo(403);
     }
 }

@@ -1,5 +1,6 @@
 package dev.ticketd.node.web;
 
+import dev.ticketd.node.auth.Role;
 import dev.ticketd.db.Database;
 import dev.ticketd.testing.TestReplicatedPostgres;
 import dev.ticketd.testing.TestTimeouts;
@@ -50,8 +51,8 @@ class DatabaseFailoverWebIT {
 
     @Test
     void whileThePrimaryIsDownPagesComeFromTheStandbyAndAReplyIs503WithTheTypedTextKept() {
-        WebFixture.Browser browser = web.loggedInBrowser();
-        String token = web.apiToken();
+        WebFixture.Browser browser = web.loggedInBrowser(Role.ADMIN);
+        String token = web.apiToken(Role.ADMIN);
         String mailbox = web.data.mailbox("support", "help@desk.example.test");
         long ticket = web.data.ticket("T-2001", "Printer on fire", "open", mailbox, "cust@example.test");
         web.data.inbound(ticket, mailbox, "<fire@cust.example>", "cust@example.test", "it burns",
@@ -115,7 +116,7 @@ class DatabaseFailoverWebIT {
     @Test
     void readyShowsThePrimaryAndItsStandbyWithLagAndFailsWhenNoPrimaryAnswers() {
         pg.awaitStreaming();
-        String token = web.apiToken();
+        String token = web.apiToken(Role.ADMIN);
 
         HttpResponse<String> ready = web.apiGet("/health/ready", null);
         assertThat(ready.statusCode()).isEqualTo(200);

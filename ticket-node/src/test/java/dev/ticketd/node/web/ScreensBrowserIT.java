@@ -69,7 +69,7 @@ class ScreensBrowserIT {
         }
         web = new WebFixture();
         email = web.newStaffEmail();
-        web.accounts.createUser(email, "Agent Browser", WebFixture.PASSWORD, Role.AGENT);
+        web.accounts.createUser(email, "Admin Browser", WebFixture.PASSWORD, Role.ADMIN);
         seed();
 
         ChromeOptions options = new ChromeOptions();

@@ -75,8 +75,13 @@ public final class WebFixture implements AutoCloseable {
 
     /** Creates a staff user and logs them in. */
     public Browser loggedInBrowser() {
+        return loggedInBrowser(Role.AGENT);
+    }
+
+    /** Creates a staff user of this role and logs them in. */
+    public Browser loggedInBrowser(Role role) {
         String email = newStaffEmail();
-        accounts.createUser(email, "Agent Smith", PASSWORD, Role.AGENT);
+        accounts.createUser(email, role == Role.ADMIN ? "Admin Jones" : "Agent Smith", PASSWORD, role);
         Browser browser = browser();
         HttpResponse<String> response = browser.login(email, PASSWORD);
         if (response.statusCode() != 303) {
@@ -87,8 +92,13 @@ public final class WebFixture implements AutoCloseable {
 
     /** A user with an API token; returns the token. */
     public String apiToken() {
+        return apiToken(Role.AGENT);
+    }
+
+    /** A user of this role with an API token; returns the token. */
+    public String apiToken(Role role) {
         String email = newStaffEmail();
-        accounts.createUser(email, "API Agent", PASSWORD, Role.AGENT);
+        accounts.createUser(email, role == Role.ADMIN ? "API Admin" : "API Agent", PASSWORD, role);
         String token = "tok-" + UUID.randomUUID();
         accounts.createApiToken(email, "test", token);
         return token;
