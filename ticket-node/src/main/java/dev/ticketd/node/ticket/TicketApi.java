@@ -14,6 +14,7 @@ import io.javalin.http.Context;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /** JSON API handlers for tickets under {@code /api/v1}: same services as the pages. */
@@ -95,6 +96,12 @@ public final class TicketApi {
 
     public void detail(Context ctx) {
         ctx.json(Freshness.note(ctx, queries.detail(ctx.pathParamAsClass("id", Long.class).get())));
+    }
+
+    /** {@code GET /api/v1/tickets/{id}/history}: the audit trail, newest first (at most {@link TicketQueries#HISTORY_SHOWN}). */
+    public void history(Context ctx) {
+        TicketDetail ticket = Freshness.note(ctx, queries.detail(ctx.pathParamAsClass("id", Long.class).get()));
+        ctx.json(Map.of("entries", ticket.history(), "limit", TicketQueries.HISTORY_SHOWN));
     }
 
     public void raw(Context ctx) {

@@ -7,19 +7,27 @@ import dev.ticketd.db.Read;
 import dev.ticketd.db.generated.tables.Contact;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.mail.mime.HtmlSanitizer;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
+import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
@@ -81,6 +89,10 @@ public final class TicketQueries {
         return new TicketPage(page, new TicketCursor(last.createdAt(), last.id()).encode());
     }
 
+    /** The most entries of a ticket's history that its page and API show (newest first). */
+    public static final int HISTORY_SHOWN = 200;
+    private static final ObjectReader DETAIL_READER = new ObjectMapper().readerFor(new TypeReference<LinkedHashMap<String, Object>>() { });
+
     public Read<TicketDetail> detail(long ticketId) {
         return db.read(dsl -> detail(dsl, ticketId));
     }
@@ -90,7 +102,32 @@ public final class TicketQueries {
         List<ThreadMessage> messages = messages(dsl, TICKET_MESSAGE.TICKET_ID.eq(ticketId), true);
         return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
                 ticket.get(TICKET.STATUS), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
-                ticket.get(TICKET.CREATED_AT), messages);
+                ticket.get(TICKET.CREATED_AT), messages, history(dsl, ticketId));
+    }
+
+    /**
+     * The ticket's audit trail, newest first, at most {@link #HISTORY_SHOWN} entries (a ticket a loop
+     * or a flood keeps writing to must not make its page grow without end).
+     */
+    private static List<HistoryEntry> history(DSLContext dsl, long ticketId) {
+        return dsl.select(AUDIT_LOG.AT, AUDIT_LOG.ACTOR, AUDIT_LOG.ACTION, AUDIT_LOG.DETAIL)
+                .from(AUDIT_LOG)
+                .where(AUDIT_LOG.TICKET_ID.eq(ticketId))
+                .orderBy(AUDIT_LOG.AT.desc(), AUDIT_LOG.ID.desc())
+                .limit(HISTORY_SHOWN)
+                .fetch(r -> new HistoryEntry(r.get(AUDIT_LOG.AT), r.get(AUDIT_LOG.ACTOR), r.get(AUDIT_LOG.ACTION),
+                        detailOf(r.get(AUDIT_LOG.DETAIL))));
+    }
+
+    private static Map<String, Object> detailOf(JSONB detail) {
+        if (detail == null) {
+            return Map.of();
+        }
+        try {
+            return DETAIL_READER.readValue(detail.data());
+        } catch (IOException e) {
+            throw new UncheckedIOException("audit_log.detail is not a JSON object: " + e.getMessage(), e);
+        }
     }
 
     /**

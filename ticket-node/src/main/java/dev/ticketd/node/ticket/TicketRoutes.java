@@ -30,6 +30,7 @@ public final class TicketRoutes implements WebFeature {
                 .get("/api/v1/tickets", api::list, STAFF)
                 .get("/api/v1/tickets/{id}", api::detail, STAFF)
                 .patch("/api/v1/tickets/{id}", api::patch, STAFF)
+                .get("/api/v1/tickets/{id}/history", api::history, STAFF)
                 .post("/api/v1/tickets/{id}/replies", api::reply, STAFF)
                 .get("/api/v1/inbound/{id}/raw", api::raw, STAFF);
     }

@@ -55,6 +55,27 @@ class TicketStatusTest {
                 .where(AUDIT_LOG.TICKET_ID.eq(ticket).and(AUDIT_LOG.ACTION.eq("ticket.status_changed")))
                 .fetchOne(AUDIT_LOG.DETAIL).data();
         assertThat(detail).contains("\"from\": \"open\"").contains("\"to\": \"resolved\"");
+        assertThat(browser.get("/tickets/" + ticket).body()).contains("History (1)").contains("<strong>status changed</strong>")
+                .contains("from: open").contains("to: resolved");
+    }
+
+    @Test
+    void theHistoryApiListsEveryChangeNewestFirstWithWhoAndWhat() throws Exception {
+        long ticket = web.data.ticket("T-2006", "History", "open", mailbox, "history@example.test");
+        patch(ticket, "{\"status\": \"pending\"}");
+        patch(ticket, "{\"status\": \"resolved\"}");
+
+        HttpResponse<String> response = web.apiGet("/api/v1/tickets/" + ticket + "/history", token);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode entries = JSON.readTree(response.body()).get("entries");
+        assertThat(entries).hasSize(2);
+        assertThat(entries.get(0).get("action").asText()).isEqualTo("ticket.status_changed");
+        assertThat(entries.get(0).get("detail").get("from").asText()).isEqualTo("pending");
+        assertThat(entries.get(0).get("detail").get("to").asText()).isEqualTo("resolved");
+        assertThat(entries.get(1).get("detail").get("to").asText()).isEqualTo("pending");
+        assertThat(entries.get(0).get("actor").asText()).contains("@example.test");
+        assertThat(web.apiGet("/api/v1/tickets/" + Long.MAX_VALUE + "/history", token).statusCode()).isEqualTo(404);
     }
 
     @Test
