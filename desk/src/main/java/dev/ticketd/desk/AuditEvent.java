@@ -37,6 +37,14 @@ public sealed interface AuditEvent {
         }
     }
 
+    /** A member of staff left an internal note (never mailed). */
+    record Note(long ticketMessageId, int attachments) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.note";
+        }
+    }
+
     /** A member of staff set the ticket's status. */
     record StatusChanged(TicketStatus from, TicketStatus to) implements AuditEvent {
         @Override

@@ -206,9 +206,24 @@ public final class Tickets {
      */
     public Optional<Reply> addReply(DSLContext tx, long ticketId, long staffId, String body, String idempotencyKey,
                                     List<Attachment> files) {
+        return addStaffMessage(tx, MessageKind.OUTBOUND, ticketId, staffId, body, idempotencyKey, files);
+    }
+
+    /**
+     * Adds a staff member's internal note, with its files, once per idempotency key (empty when the
+     * key was used already). A note is never mailed: the caller queues nothing, and the outbox quotes
+     * only inbound and outbound messages. It does not count as the ticket's last message.
+     */
+    public Optional<Reply> addNote(DSLContext tx, long ticketId, long staffId, String body, String idempotencyKey,
+                                   List<Attachment> files) {
+        return addStaffMessage(tx, MessageKind.NOTE, ticketId, staffId, body, idempotencyKey, files);
+    }
+
+    private Optional<Reply> addStaffMessage(DSLContext tx, MessageKind kind, long ticketId, long staffId, String body,
+                                            String idempotencyKey, List<Attachment> files) {
         Record inserted = tx.insertInto(TICKET_MESSAGE)
                 .set(TICKET_MESSAGE.TICKET_ID, ticketId)
-                .set(TICKET_MESSAGE.KIND, MessageKind.OUTBOUND.value())
+                .set(TICKET_MESSAGE.KIND, kind.value())
                 .set(TICKET_MESSAGE.AUTHOR_STAFF_ID, staffId)
                 .set(TICKET_MESSAGE.BODY_TEXT, body)
                 .set(TICKET_MESSAGE.IDEMPOTENCY_KEY, idempotencyKey)
@@ -224,11 +239,15 @@ public final class Tickets {
             stored.add(insertAttachment(tx, messageId, file));
         }
         OffsetDateTime createdAt = inserted.get(TICKET_MESSAGE.CREATED_AT);
-        tx.update(TICKET)
-                .set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime())
-                .set(TICKET.LAST_MESSAGE_AT, createdAt)
-                .where(TICKET.ID.eq(ticketId))
-                .execute();
+        if (kind == MessageKind.NOTE) {
+            tx.update(TICKET).set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime()).where(TICKET.ID.eq(ticketId)).execute();
+        } else {
+            tx.update(TICKET)
+                    .set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime())
+                    .set(TICKET.LAST_MESSAGE_AT, createdAt)
+                    .where(TICKET.ID.eq(ticketId))
+                    .execute();
+        }
         return Optional.of(new Reply(messageId, createdAt, List.copyOf(stored)));
     }
 

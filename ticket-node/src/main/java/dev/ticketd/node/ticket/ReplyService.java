@@ -104,6 +104,48 @@ public final class ReplyService {
         return result;
     }
 
+    /**
+     * An internal note: stored with its files like a reply, never mailed, never quoted in a mail.
+     *
+     * @throws InvalidRequestException when the text, the key or a file is not acceptable; nothing is stored
+     */
+    public ReplyResult note(long ticketId, StaffUser author, String body, String idempotencyKey,
+                            List<ReplyAttachment> attachments) {
+        if (body == null || body.isBlank()) {
+            throw new InvalidRequestException("the note is empty; write something before saving");
+        }
+        if (body.length() > MAX_BODY_LENGTH) {
+            throw new InvalidRequestException("the note is longer than " + MAX_BODY_LENGTH + " characters");
+        }
+        if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
+            throw new InvalidRequestException("an idempotency key of 1 to " + MAX_KEY_LENGTH + " characters is required");
+        }
+        List<ReplyAttachment> files = ReplyAttachments.checked(attachments);
+        ReplyResult result = writes.write(tx -> {
+            if (tx.select(TICKET.ID).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne() == null) {
+                throw new NotFoundException("ticket " + ticketId + " does not exist");
+            }
+            Optional<Tickets.Reply> inserted = tickets.addNote(tx, ticketId, author.id(), body, idempotencyKey, files.stream()
+                    .map(f -> new Attachment(f.filename(), f.contentType(), Optional.empty(), f.content()))
+                    .toList());
+            if (inserted.isEmpty()) {
+                return existing(tx, ticketId, idempotencyKey);
+            }
+            long messageId = inserted.get().messageId();
+            tickets.audit().record(tx, Actor.staff(author.email()), ticketId, new AuditEvent.Note(messageId, files.size()));
+            List<AttachmentInfo> stored = inserted.get().attachments().stream()
+                    .map(a -> new AttachmentInfo(a.id(), a.filename(), a.contentType(), a.sizeBytes()))
+                    .toList();
+            return new ReplyResult(new ThreadMessage(messageId, MessageKind.NOTE.value(), author.displayName(), body,
+                    inserted.get().createdAt(), null, null, stored), true, false);
+        });
+        if (result.created()) {
+            log.info("ticket note stored ticket={} message={} staff={} attachments={}", ticketId, result.message().id(),
+                    author.id(), files.size());
+        }
+        return result;
+    }
+
     private ReplyResult replyInTransaction(DSLContext tx, long ticketId, StaffUser author, String body, String key,
                                            List<ReplyAttachment> files) {
         // Locking the ticket serialises replies to it, so the "latest inbound" and the timestamps agree.

@@ -124,6 +124,22 @@ public final class TicketApi {
         ctx.status(result.created() ? 201 : 200).json(result.message());
     }
 
+    /** {@code POST /api/v1/tickets/{id}/notes}: an internal note, shaped and limited like a reply; never mailed. */
+    public void note(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String key = ctx.header("Idempotency-Key");
+        if (key == null || key.isBlank()) {
+            throw HttpProblem.badRequest("the Idempotency-Key header is required (e.g. a random UUID per note)");
+        }
+        ReplyRequest request = readReplyRequest(ctx);
+        if (request == null || request.body() == null || request.body().isBlank()) {
+            throw HttpProblem.badRequest("\"body\" is required and must not be empty");
+        }
+        ReplyService.ReplyResult result = replies.note(id, Pages.user(ctx), request.body(), key.strip(),
+                attachments(request.attachments()));
+        ctx.status(result.created() ? 201 : 200).json(result.message());
+    }
+
     private static ReplyRequest readReplyRequest(Context ctx) {
         try (InputStream body = LimitedBody.open(ctx, MAX_REPLY_REQUEST_BYTES, REPLY_TOO_LARGE)) {
             return ctx.jsonMapper().fromJsonStream(body, ReplyRequest.class);

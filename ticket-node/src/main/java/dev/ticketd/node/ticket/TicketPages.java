@@ -60,51 +60,65 @@ public final class TicketPages {
         String status = ctx.queryParam("status");
         String notice = "mail".equals(sent) ? "Reply saved; it will be emailed to the requester."
                 : "stored".equals(sent) ? "Reply saved. This ticket has no mailbox, so it was not emailed."
+                : "note".equals(sent) ? "Note saved. Only staff see it."
                 : status != null && TicketStatus.of(status).isPresent() ? "Status set to " + status + "."
                 : null;
-        renderTicket(ctx, 200, Freshness.note(ctx, queries.detail(id)), "", UUID.randomUUID().toString(), null, notice, List.of());
+        renderTicket(ctx, 200, Freshness.note(ctx, queries.detail(id)), "", UUID.randomUUID().toString(), null, notice, List.of(), false);
     }
 
     public void reply(Context ctx) {
+        staffMessage(ctx, false);
+    }
+
+    /** The internal-note form: like the reply form, but the text is never mailed. */
+    public void note(Context ctx) {
+        staffMessage(ctx, true);
+    }
+
+    /** A reply or a note from the ticket page; on a problem the page comes back with the text in the form it came from. */
+    private void staffMessage(Context ctx, boolean note) {
+        String what = note ? "note" : "reply";
+        String again = note ? "Save again" : "Send again";
         long id = ctx.pathParamAsClass("id", Long.class).get();
         String body = ctx.formParam("body") == null ? "" : ctx.formParam("body");
         String key = ctx.formParam("idempotency_key");
         if (key == null || key.isBlank()) {
-            throw HttpProblem.badRequest("the reply form has no idempotency key; reload the ticket page and send again");
+            throw HttpProblem.badRequest("the " + what + " form has no idempotency key; reload the ticket page and send again");
         }
         List<ReplyAttachment> files = uploadedFiles(ctx);
         // a page cannot hand chosen files back to the browser: when it comes back, it names them
         List<String> chooseAgain = files.stream().map(f -> ReplyAttachments.filename(f.filename())).toList();
         if (body.isBlank()) {
-            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, "The reply is empty; write a message before sending.",
-                    null, chooseAgain);
+            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key,
+                    note ? "The note is empty; write something before saving." : "The reply is empty; write a message before sending.",
+                    null, chooseAgain, note);
             return;
         }
         ReplyService.ReplyResult result;
         try {
-            result = replies.reply(id, Pages.user(ctx), body, key, files);
+            result = note ? replies.note(id, Pages.user(ctx), body, key, files) : replies.reply(id, Pages.user(ctx), body, key, files);
         } catch (InvalidRequestException e) {
-            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, e.getMessage(), null, chooseAgain);
+            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, e.getMessage(), null, chooseAgain, note);
             return;
         } catch (NotFoundException | ConflictException e) {
             throw e;
         } catch (DatabaseUnavailableException e) {
             // Expected during a failover: no stack trace in the log, the reason in a line.
             String errorId = ErrorMapping.newErrorId();
-            log.warn("reply not saved, database unavailable errorId={} ticket={} reason={}", errorId, id, e.getMessage());
-            rerenderAfterFailure(ctx, id, body, key, "Your reply was not saved: " + DatabaseUnavailableException.USER_MESSAGE
-                    + ". Your text is kept below; press Send again in a moment — it will not be sent twice (error id "
-                    + errorId + ").", chooseAgain);
+            log.warn("{} not saved, database unavailable errorId={} ticket={} reason={}", what, errorId, id, e.getMessage());
+            rerenderAfterFailure(ctx, id, body, key, "Your " + what + " was not saved: " + DatabaseUnavailableException.USER_MESSAGE
+                    + ". Your text is kept below; press " + again + " in a moment — it will not be saved twice (error id "
+                    + errorId + ").", chooseAgain, note);
             return;
         } catch (RuntimeException e) {
             // Something else went wrong: keep what the agent typed and the same key, so pressing
-            // Send again can never create the reply twice.
+            // the button again can never create the message twice.
             String errorId = ErrorMapping.logFailure(ctx, e);
-            rerenderAfterFailure(ctx, id, body, key, "Your reply could not be saved (error id " + errorId
-                    + "). Your text is kept below; press Send again in a moment — it will not be sent twice.", chooseAgain);
+            rerenderAfterFailure(ctx, id, body, key, "Your " + what + " could not be saved (error id " + errorId
+                    + "). Your text is kept below; press " + again + " in a moment — it will not be saved twice.", chooseAgain, note);
             return;
         }
-        ctx.redirect("/tickets/" + id + "?sent=" + (result.mailQueued() ? "mail" : "stored"), HttpStatus.SEE_OTHER);
+        ctx.redirect("/tickets/" + id + "?sent=" + (note ? "note" : result.mailQueued() ? "mail" : "stored"), HttpStatus.SEE_OTHER);
     }
 
     /** The status form: sets the status and shows the ticket again (a bad value comes back as a 400 page naming it). */
@@ -137,7 +151,8 @@ public final class TicketPages {
         return files;
     }
 
-    private void rerenderAfterFailure(Context ctx, long id, String body, String key, String message, List<String> chooseAgain) {
+    private void rerenderAfterFailure(Context ctx, long id, String body, String key, String message, List<String> chooseAgain,
+                                      boolean note) {
         ctx.header("Retry-After", "5");
         TicketDetail ticket;
         try {
@@ -145,7 +160,7 @@ public final class TicketPages {
         } catch (RuntimeException again) {
             ticket = null; // the form alone, with the text, is what matters now
         }
-        renderTicket(ctx, 503, ticket, body, key, message, null, id, chooseAgain);
+        renderTicket(ctx, 503, ticket, body, key, message, null, id, chooseAgain, note);
     }
 
     /** {@code GET /tickets/{id}/messages/{messageId}}: one message whole, where the thread shows only the start of a long one. */
@@ -168,16 +183,18 @@ public final class TicketPages {
     }
 
     private static void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
-                                     String error, String notice, List<String> chooseAgain) {
-        renderTicket(ctx, status, ticket, body, key, error, notice, ticket.id(), chooseAgain);
+                                     String error, String notice, List<String> chooseAgain, boolean note) {
+        renderTicket(ctx, status, ticket, body, key, error, notice, ticket.id(), chooseAgain, note);
     }
 
     /**
      * {@code ticket} may be null when it could not be loaded; the page then shows only the reply form.
-     * {@code chooseAgain} names the files the request carried, which the form cannot keep.
+     * {@code chooseAgain} names the files the request carried, which the form cannot keep. {@code note}
+     * says which form the text, the key and the error belong to (the note form or the reply form), so
+     * a note that comes back is never in the box that mails the customer.
      */
     private static void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
-                                     String error, String notice, long ticketId, List<String> chooseAgain) {
+                                     String error, String notice, long ticketId, List<String> chooseAgain, boolean note) {
         Map<String, Object> model = new HashMap<>();
         model.put("ticket", ticket);
         model.put("ticketId", ticketId);
@@ -187,6 +204,7 @@ public final class TicketPages {
         model.put("error", error);
         model.put("notice", notice);
         model.put("chooseAgain", chooseAgain);
+        model.put("noteForm", note);
         ctx.status(status);
         Pages.render(ctx, "ticket.jte", model);
     }

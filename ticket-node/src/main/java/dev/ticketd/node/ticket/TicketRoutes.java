@@ -23,6 +23,7 @@ public final class TicketRoutes implements WebFeature {
                 .get("/tickets", pages::list, STAFF)
                 .get("/tickets/{id}", pages::detail, STAFF)
                 .post("/tickets/{id}/reply", pages::reply, STAFF)
+                .post("/tickets/{id}/note", pages::note, STAFF)
                 .post("/tickets/{id}/status", pages::status, STAFF)
                 .get("/tickets/{id}/messages/{messageId}", pages::message, STAFF)
                 .get("/inbound/{id}/raw", pages::raw, STAFF)
@@ -32,6 +33,7 @@ public final class TicketRoutes implements WebFeature {
                 .patch("/api/v1/tickets/{id}", api::patch, STAFF)
                 .get("/api/v1/tickets/{id}/history", api::history, STAFF)
                 .post("/api/v1/tickets/{id}/replies", api::reply, STAFF)
+                .post("/api/v1/tickets/{id}/notes", api::note, STAFF)
                 .get("/api/v1/inbound/{id}/raw", api::raw, STAFF);
     }
 }
