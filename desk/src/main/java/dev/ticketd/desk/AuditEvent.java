@@ -45,6 +45,14 @@ public sealed interface AuditEvent {
         }
     }
 
+    /** A member of staff set the ticket's priority. */
+    record PriorityChanged(Priority from, Priority to) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.priority_changed";
+        }
+    }
+
     /** A member of staff set the ticket's status. */
     record StatusChanged(TicketStatus from, TicketStatus to) implements AuditEvent {
         @Override

@@ -111,6 +111,36 @@ public final class Tickets {
         return Optional.of(new StatusChange(from, to));
     }
 
+    /** What setting a ticket's priority did: {@code from} equals {@code to} when it was already so (nothing written). */
+    public record PriorityChange(Priority from, Priority to) {
+        public boolean changed() {
+            return from != to;
+        }
+    }
+
+    /**
+     * Sets a ticket's priority, under the ticket's row lock, and audits the change; the priority it
+     * already has writes nothing.
+     *
+     * @return the change, or empty when there is no such ticket
+     */
+    public Optional<PriorityChange> setPriority(DSLContext tx, long ticketId, Actor actor, Priority to) {
+        String stored = tx.select(TICKET.PRIORITY).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne(TICKET.PRIORITY);
+        if (stored == null) {
+            return Optional.empty();
+        }
+        Priority from = Priority.stored(stored);
+        if (from != to) {
+            tx.update(TICKET)
+                    .set(TICKET.PRIORITY, to.value())
+                    .set(TICKET.UPDATED_AT, now(tx))
+                    .where(TICKET.ID.eq(ticketId))
+                    .execute();
+            audit.record(tx, actor, ticketId, new AuditEvent.PriorityChanged(from, to));
+        }
+        return Optional.of(new PriorityChange(from, to));
+    }
+
     /**
      * Adds a participant's mail to a ticket; a ticket that was not open is opened again (and that
      * is audited too).

@@ -32,7 +32,7 @@ import dev.ticketd.node.quarantine.QuarantineRoutes;
 import dev.ticketd.node.quarantine.QuarantineService;
 import dev.ticketd.node.ticket.ReplyAttachments;
 import dev.ticketd.node.ticket.ReplyService;
-import dev.ticketd.node.ticket.StatusService;
+import dev.ticketd.node.ticket.TicketChanges;
 import dev.ticketd.node.ticket.TicketQueries;
 import dev.ticketd.node.ticket.TicketRoutes;
 import dev.ticketd.node.web.WebServer;
@@ -137,7 +137,7 @@ public final class Node implements AutoCloseable {
                 new ApiTokens(db), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
                         metrics.route(),
-                        new TicketRoutes(new TicketQueries(db), replies, new StatusService(webWrites, tickets)),
+                        new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets)),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine)));
     }

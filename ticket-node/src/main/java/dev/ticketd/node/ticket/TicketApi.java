@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /** JSON API handlers for tickets under {@code /api/v1}: same services as the pages. */
@@ -47,18 +48,19 @@ public final class TicketApi {
 
     private final TicketQueries queries;
     private final ReplyService replies;
-    private final StatusService statuses;
+    private final TicketChanges changes;
 
-    public TicketApi(TicketQueries queries, ReplyService replies, StatusService statuses) {
+    public TicketApi(TicketQueries queries, ReplyService replies, TicketChanges changes) {
         this.queries = queries;
         this.replies = replies;
-        this.statuses = statuses;
+        this.changes = changes;
     }
 
     /**
-     * {@code PATCH /api/v1/tickets/{id}} with {@code {"status": "resolved"}}: answers the ticket as it
-     * is now. Setting the status it already has changes nothing (a repeat is harmless). A field this
-     * version cannot change yet is refused by name, so nothing is half applied.
+     * {@code PATCH /api/v1/tickets/{id}} with any of {@code status} and {@code priority}: answers the
+     * ticket as it is now. The values are checked first and applied in one transaction (all or
+     * nothing); a value the ticket already has changes nothing, so a repeat is harmless. A field this
+     * version cannot change yet is refused by name.
      */
     public void patch(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
@@ -66,26 +68,41 @@ public final class TicketApi {
         try {
             body = ctx.bodyAsClass(JsonNode.class);
         } catch (Exception e) { // Jackson's parse errors are checked exceptions that Javalin (Kotlin) passes on unchecked
-            throw HttpProblem.badRequest("the body must be a JSON object such as {\"status\": \"resolved\"}");
+            throw HttpProblem.badRequest(PATCH_SHAPE);
         }
         if (body == null || !body.isObject()) {
-            throw HttpProblem.badRequest("the body must be a JSON object such as {\"status\": \"resolved\"}");
+            throw HttpProblem.badRequest(PATCH_SHAPE);
         }
         List<String> unknown = new ArrayList<>();
         body.fieldNames().forEachRemaining(name -> {
-            if (!name.equals("status")) {
+            if (!name.equals("status") && !name.equals("priority")) {
                 unknown.add(name);
             }
         });
         if (!unknown.isEmpty()) {
-            throw HttpProblem.badRequest("only status can be changed here; not " + String.join(", ", unknown));
+            throw HttpProblem.badRequest("only status and priority can be changed here; not " + String.join(", ", unknown));
         }
-        JsonNode status = body.get("status");
-        if (status == null || !status.isTextual()) {
-            throw HttpProblem.badRequest("status is required, one of " + StatusService.ALLOWED);
+        Optional<String> status = text(body, "status", TicketChanges.STATUSES);
+        Optional<String> priority = text(body, "priority", TicketChanges.PRIORITIES);
+        if (status.isEmpty() && priority.isEmpty()) {
+            throw HttpProblem.badRequest("name what to change: status (one of " + TicketChanges.STATUSES + ") or priority (one of "
+                    + TicketChanges.PRIORITIES + ")");
         }
-        statuses.setStatus(id, Pages.user(ctx), status.asText());
+        changes.apply(id, Pages.user(ctx), status, priority);
         ctx.json(Freshness.note(ctx, queries.detail(id)));
+    }
+
+    private static final String PATCH_SHAPE = "the body must be a JSON object such as {\"status\": \"resolved\", \"priority\": \"high\"}";
+
+    private static Optional<String> text(JsonNode body, String field, String allowed) {
+        JsonNode value = body.get(field);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!value.isTextual()) {
+            throw HttpProblem.badRequest(field + " must be a string, one of " + allowed);
+        }
+        return Optional.of(value.asText());
     }
 
     public void list(Context ctx) {

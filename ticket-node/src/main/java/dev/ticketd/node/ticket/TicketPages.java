@@ -4,6 +4,7 @@ import dev.ticketd.desk.ConflictException;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.db.DatabaseUnavailableException;
+import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.node.web.ErrorMapping;
@@ -35,12 +36,12 @@ public final class TicketPages {
 
     private final TicketQueries queries;
     private final ReplyService replies;
-    private final StatusService statuses;
+    private final TicketChanges changes;
 
-    public TicketPages(TicketQueries queries, ReplyService replies, StatusService statuses) {
+    public TicketPages(TicketQueries queries, ReplyService replies, TicketChanges changes) {
         this.queries = queries;
         this.replies = replies;
-        this.statuses = statuses;
+        this.changes = changes;
     }
 
     public void list(Context ctx) {
@@ -58,10 +59,12 @@ public final class TicketPages {
         long id = ctx.pathParamAsClass("id", Long.class).get();
         String sent = ctx.queryParam("sent");
         String status = ctx.queryParam("status");
+        String priority = ctx.queryParam("priority");
         String notice = "mail".equals(sent) ? "Reply saved; it will be emailed to the requester."
                 : "stored".equals(sent) ? "Reply saved. This ticket has no mailbox, so it was not emailed."
                 : "note".equals(sent) ? "Note saved. Only staff see it."
                 : status != null && TicketStatus.of(status).isPresent() ? "Status set to " + status + "."
+                : priority != null && Priority.of(priority).isPresent() ? "Priority set to " + priority + "."
                 : null;
         renderTicket(ctx, 200, Freshness.note(ctx, queries.detail(id)), "", UUID.randomUUID().toString(), null, notice, List.of(), false);
     }
@@ -124,8 +127,15 @@ public final class TicketPages {
     /** The status form: sets the status and shows the ticket again (a bad value comes back as a 400 page naming it). */
     public void status(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        Tickets.StatusChange change = statuses.setStatus(id, Pages.user(ctx), ctx.formParam("status"));
+        Tickets.StatusChange change = changes.setStatus(id, Pages.user(ctx), ctx.formParam("status"));
         ctx.redirect("/tickets/" + id + "?status=" + change.to().value(), HttpStatus.SEE_OTHER);
+    }
+
+    /** The priority form: sets the priority and shows the ticket again. */
+    public void priority(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        Tickets.PriorityChange change = changes.setPriority(id, Pages.user(ctx), ctx.formParam("priority"));
+        ctx.redirect("/tickets/" + id + "?priority=" + change.to().value(), HttpStatus.SEE_OTHER);
     }
 
     /**

@@ -101,7 +101,7 @@ public final class TicketQueries {
         Record ticket = ticketHead(dsl, ticketId);
         List<ThreadMessage> messages = messages(dsl, TICKET_MESSAGE.TICKET_ID.eq(ticketId), true);
         return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
-                ticket.get(TICKET.STATUS), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
+                ticket.get(TICKET.STATUS), ticket.get(TICKET.PRIORITY), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
                 ticket.get(TICKET.CREATED_AT), messages, history(dsl, ticketId));
     }
 
@@ -145,7 +145,7 @@ public final class TicketQueries {
     }
 
     private static Record ticketHead(DSLContext dsl, long ticketId) {
-        Record ticket = dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.MAILBOX_ID,
+        Record ticket = dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.PRIORITY, TICKET.MAILBOX_ID,
                         TICKET.CREATED_AT, CONTACT.EMAIL)
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .where(TICKET.ID.eq(ticketId))

@@ -6,15 +6,15 @@ import io.javalin.http.HttpStatus;
 
 import static dev.ticketd.node.web.Access.STAFF;
 
-/** The ticket pages and the ticket API: lists, a ticket with its messages, replies, status, raw mail and files. */
+/** The ticket pages and the ticket API: lists, a ticket with its messages, replies, notes, status and priority, history, raw mail and files. */
 public final class TicketRoutes implements WebFeature {
 
     private final TicketPages pages;
     private final TicketApi api;
 
-    public TicketRoutes(TicketQueries queries, ReplyService replies, StatusService statuses) {
-        this.pages = new TicketPages(queries, replies, statuses);
-        this.api = new TicketApi(queries, replies, statuses);
+    public TicketRoutes(TicketQueries queries, ReplyService replies, TicketChanges changes) {
+        this.pages = new TicketPages(queries, replies, changes);
+        this.api = new TicketApi(queries, replies, changes);
     }
 
     @Override
@@ -25,6 +25,7 @@ public final class TicketRoutes implements WebFeature {
                 .post("/tickets/{id}/reply", pages::reply, STAFF)
                 .post("/tickets/{id}/note", pages::note, STAFF)
                 .post("/tickets/{id}/status", pages::status, STAFF)
+                .post("/tickets/{id}/priority", pages::priority, STAFF)
                 .get("/tickets/{id}/messages/{messageId}", pages::message, STAFF)
                 .get("/inbound/{id}/raw", pages::raw, STAFF)
                 .get("/attachments/{id}", pages::attachment, STAFF)

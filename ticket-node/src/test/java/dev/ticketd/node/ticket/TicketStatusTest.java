@@ -60,6 +60,30 @@ class TicketStatusTest {
     }
 
     @Test
+    void statusAndPriorityChangeTogetherInOneRequestAndFromThePage() throws Exception {
+        long ticket = web.data.ticket("T-2007", "Site down", "open", mailbox, "down@example.test");
+
+        HttpResponse<String> both = patch(ticket, "{\"status\": \"pending\", \"priority\": \"urgent\"}");
+
+        assertThat(both.statusCode()).as(both.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(both.body());
+        assertThat(body.get("status").asText()).isEqualTo("pending");
+        assertThat(body.get("priority").asText()).isEqualTo("urgent");
+        assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(ticket)
+                .and(AUDIT_LOG.ACTION.eq("ticket.priority_changed")))).isEqualTo(1);
+
+        WebFixture.Browser browser = web.loggedInBrowser();
+        String page = browser.get("/tickets/" + ticket).body();
+        assertThat(page).contains("priority urgent").contains("action=\"/tickets/" + ticket + "/priority\"");
+        HttpResponse<String> low = browser.post("/tickets/" + ticket + "/priority",
+                Map.of("csrf", WebFixture.hiddenField(page, "csrf"), "priority", "low"));
+        assertThat(low.statusCode()).isEqualTo(303);
+        assertThat(browser.get("/tickets/" + ticket + "?priority=low").body()).contains("Priority set to low.").contains("priority low");
+        assertThat(web.db.dsl().select(TICKET.PRIORITY).from(TICKET).where(TICKET.ID.eq(ticket)).fetchOne(TICKET.PRIORITY))
+                .isEqualTo("low");
+    }
+
+    @Test
     void theHistoryApiListsEveryChangeNewestFirstWithWhoAndWhat() throws Exception {
         long ticket = web.data.ticket("T-2006", "History", "open", mailbox, "history@example.test");
         patch(ticket, "{\"status\": \"pending\"}");
@@ -114,7 +138,8 @@ class TicketStatusTest {
         long ticket = web.data.ticket("T-2004", "Bad input", "open", mailbox, "bad@example.test");
 
         HttpResponse<String> unknownStatus = patch(ticket, "{\"status\": \"done\"}");
-        HttpResponse<String> otherField = patch(ticket, "{\"status\": \"closed\", \"priority\": \"high\"}");
+        HttpResponse<String> otherField = patch(ticket, "{\"status\": \"closed\", \"owner\": \"ana@example.test\"}");
+        HttpResponse<String> badPriority = patch(ticket, "{\"status\": \"closed\", \"priority\": \"asap\"}");
         HttpResponse<String> notJson = patch(ticket, "status=closed");
         HttpResponse<String> noStatus = patch(ticket, "{}");
         HttpResponse<String> noTicket = patch(Long.MAX_VALUE, "{\"status\": \"closed\"}");
@@ -122,11 +147,13 @@ class TicketStatusTest {
         assertThat(unknownStatus.statusCode()).isEqualTo(400);
         assertThat(unknownStatus.body()).contains("status must be one of open, pending, resolved, closed").contains("'done'");
         assertThat(otherField.statusCode()).isEqualTo(400);
-        assertThat(otherField.body()).contains("not priority");
+        assertThat(otherField.body()).contains("not owner");
+        assertThat(badPriority.statusCode()).as("a bad priority applies nothing, not even the good status").isEqualTo(400);
+        assertThat(badPriority.body()).contains("priority must be one of low, normal, high, urgent").contains("'asap'");
         assertThat(notJson.statusCode()).isEqualTo(400);
         assertThat(notJson.body()).contains("JSON object");
         assertThat(noStatus.statusCode()).isEqualTo(400);
-        assertThat(noStatus.body()).contains("status is required");
+        assertThat(noStatus.body()).contains("name what to change");
         assertThat(noTicket.statusCode()).isEqualTo(404);
         assertThat(statusOf(ticket)).isEqualTo("open");
         assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.ACTION.eq("ticket.status_changed")
