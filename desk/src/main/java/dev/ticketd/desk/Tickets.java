@@ -1,13 +1,19 @@
 package dev.ticketd.desk;
 
+import dev.ticketd.db.generated.tables.records.TicketRecord;
 import org.jooq.DSLContext;
 import org.jooq.Record;
+import org.jooq.TableField;
 import org.jooq.impl.DSL;
 
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+import dev.ticketd.db.generated.tables.records.TicketRecord;
 
 import static dev.ticketd.db.generated.Sequences.TICKET_NUMBER_SEQ;
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
@@ -80,10 +86,10 @@ public final class Tickets {
         return new Opened(ticketId, number, messageId);
     }
 
-    /** What setting a ticket's status did: {@code from} equals {@code to} when it was already so (nothing written). */
-    public record StatusChange(TicketStatus from, TicketStatus to) {
+    /** What setting a ticket's status or priority did: {@code from} equals {@code to} when it was already so (nothing written). */
+    public record Change<T>(T from, T to) {
         public boolean changed() {
-            return from != to;
+            return !from.equals(to);
         }
     }
 
@@ -94,51 +100,32 @@ public final class Tickets {
      *
      * @return the change, or empty when there is no such ticket
      */
-    public Optional<StatusChange> setStatus(DSLContext tx, long ticketId, Actor actor, TicketStatus to) {
-        String stored = tx.select(TICKET.STATUS).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne(TICKET.STATUS);
-        if (stored == null) {
+    public Optional<Change<TicketStatus>> setStatus(DSLContext tx, long ticketId, Actor actor, TicketStatus to) {
+        return set(tx, ticketId, actor, TICKET.STATUS, TicketStatus::stored, TicketStatus::value, to, AuditEvent.StatusChanged::new);
+    }
+
+    /** Sets a ticket's priority like {@link #setStatus}: locked, audited, and nothing written when it is already so. */
+    public Optional<Change<Priority>> setPriority(DSLContext tx, long ticketId, Actor actor, Priority to) {
+        return set(tx, ticketId, actor, TICKET.PRIORITY, Priority::stored, Priority::value, to, AuditEvent.PriorityChanged::new);
+    }
+
+    private <T> Optional<Change<T>> set(DSLContext tx, long ticketId, Actor actor, TableField<TicketRecord, String> column,
+                                        Function<String, T> stored, Function<T, String> value, T to,
+                                        BiFunction<T, T, AuditEvent> event) {
+        String current = tx.select(column).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne(column);
+        if (current == null) {
             return Optional.empty();
         }
-        TicketStatus from = TicketStatus.stored(stored);
-        if (from != to) {
+        T from = stored.apply(current);
+        if (!from.equals(to)) {
             tx.update(TICKET)
-                    .set(TICKET.STATUS, to.value())
+                    .set(column, value.apply(to))
                     .set(TICKET.UPDATED_AT, now(tx))
                     .where(TICKET.ID.eq(ticketId))
                     .execute();
-            audit.record(tx, actor, ticketId, new AuditEvent.StatusChanged(from, to));
+            audit.record(tx, actor, ticketId, event.apply(from, to));
         }
-        return Optional.of(new StatusChange(from, to));
-    }
-
-    /** What setting a ticket's priority did: {@code from} equals {@code to} when it was already so (nothing written). */
-    public record PriorityChange(Priority from, Priority to) {
-        public boolean changed() {
-            return from != to;
-        }
-    }
-
-    /**
-     * Sets a ticket's priority, under the ticket's row lock, and audits the change; the priority it
-     * already has writes nothing.
-     *
-     * @return the change, or empty when there is no such ticket
-     */
-    public Optional<PriorityChange> setPriority(DSLContext tx, long ticketId, Actor actor, Priority to) {
-        String stored = tx.select(TICKET.PRIORITY).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne(TICKET.PRIORITY);
-        if (stored == null) {
-            return Optional.empty();
-        }
-        Priority from = Priority.stored(stored);
-        if (from != to) {
-            tx.update(TICKET)
-                    .set(TICKET.PRIORITY, to.value())
-                    .set(TICKET.UPDATED_AT, now(tx))
-                    .where(TICKET.ID.eq(ticketId))
-                    .execute();
-            audit.record(tx, actor, ticketId, new AuditEvent.PriorityChanged(from, to));
-        }
-        return Optional.of(new PriorityChange(from, to));
+        return Optional.of(new Change<>(from, to));
     }
 
     /**

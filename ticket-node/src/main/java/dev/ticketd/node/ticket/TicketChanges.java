@@ -28,7 +28,7 @@ public final class TicketChanges {
     static final String PRIORITIES = Arrays.stream(Priority.values()).map(Priority::value).collect(Collectors.joining(", "));
 
     /** What one request changed; a field not asked for, or already so, is not in it. */
-    public record Applied(Optional<Tickets.StatusChange> status, Optional<Tickets.PriorityChange> priority) {
+    public record Applied(Optional<Tickets.Change<TicketStatus>> status, Optional<Tickets.Change<Priority>> priority) {
     }
 
     private final Transactions writes;
@@ -40,11 +40,11 @@ public final class TicketChanges {
         this.tickets = tickets;
     }
 
-    public Tickets.StatusChange setStatus(long ticketId, StaffUser by, String status) {
+    public Tickets.Change<TicketStatus> setStatus(long ticketId, StaffUser by, String status) {
         return apply(ticketId, by, Optional.of(status == null ? "" : status), Optional.empty()).status().orElseThrow();
     }
 
-    public Tickets.PriorityChange setPriority(long ticketId, StaffUser by, String priority) {
+    public Tickets.Change<Priority> setPriority(long ticketId, StaffUser by, String priority) {
         return apply(ticketId, by, Optional.empty(), Optional.of(priority == null ? "" : priority)).priority().orElseThrow();
     }
 
@@ -60,19 +60,19 @@ public final class TicketChanges {
         Actor actor = Actor.staff(by.email());
         // Replayed after a failover, setting the same values again writes nothing.
         Applied applied = writes.write(tx -> {
-            Optional<Tickets.StatusChange> s = Optional.empty();
+            Optional<Tickets.Change<TicketStatus>> s = Optional.empty();
             if (toStatus.isPresent()) {
                 s = Optional.of(tickets.setStatus(tx, ticketId, actor, toStatus.get()).orElseThrow(() -> missing(ticketId)));
             }
-            Optional<Tickets.PriorityChange> p = Optional.empty();
+            Optional<Tickets.Change<Priority>> p = Optional.empty();
             if (toPriority.isPresent()) {
                 p = Optional.of(tickets.setPriority(tx, ticketId, actor, toPriority.get()).orElseThrow(() -> missing(ticketId)));
             }
             return new Applied(s, p);
         });
-        applied.status().filter(Tickets.StatusChange::changed).ifPresent(c -> log.info(
+        applied.status().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket status set ticket={} from={} to={} staff={}", ticketId, c.from().value(), c.to().value(), by.id()));
-        applied.priority().filter(Tickets.PriorityChange::changed).ifPresent(c -> log.info(
+        applied.priority().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket priority set ticket={} from={} to={} staff={}", ticketId, c.from().value(), c.to().value(), by.id()));
         return applied;
     }

@@ -127,14 +127,14 @@ public final class TicketPages {
     /** The status form: sets the status and shows the ticket again (a bad value comes back as a 400 page naming it). */
     public void status(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        Tickets.StatusChange change = changes.setStatus(id, Pages.user(ctx), ctx.formParam("status"));
+        Tickets.Change<TicketStatus> change = changes.setStatus(id, Pages.user(ctx), ctx.formParam("status"));
         ctx.redirect("/tickets/" + id + "?status=" + change.to().value(), HttpStatus.SEE_OTHER);
     }
 
     /** The priority form: sets the priority and shows the ticket again. */
     public void priority(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        Tickets.PriorityChange change = changes.setPriority(id, Pages.user(ctx), ctx.formParam("priority"));
+        Tickets.Change<Priority> change = changes.setPriority(id, Pages.user(ctx), ctx.formParam("priority"));
         ctx.redirect("/tickets/" + id + "?priority=" + change.to().value(), HttpStatus.SEE_OTHER);
     }
 
