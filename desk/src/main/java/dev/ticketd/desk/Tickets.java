@@ -67,20 +67,7 @@ public final class Tickets {
         String number = nextNumber(tx);
         String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
         OffsetDateTime now = now(tx);
-        long ticketId = tx.insertInto(TICKET)
-                .set(TICKET.NUMBER, number)
-                .set(TICKET.MAILBOX_ID, mailboxId)
-                .set(TICKET.SUBJECT, subject)
-                .set(TICKET.STATUS, TicketStatus.OPEN.value())
-                .set(TICKET.PRIORITY, Priority.NORMAL.value())
-                .set(TICKET.REQUESTER_ID, contactId)
-                .set(TICKET.CREATED_AT, now)
-                .set(TICKET.UPDATED_AT, now)
-                .set(TICKET.LAST_MESSAGE_AT, now)
-                .set(TICKET.LINKED_TICKET_ID, linkedTo)
-                .set(TICKET.NEEDS_REVIEW, linkedTo != null)
-                .returning(TICKET.ID)
-                .fetchOne(TICKET.ID);
+        long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, linkedTo);
         long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         audit.record(tx, Actor.mailbox(mailboxId), ticketId, AuditEvent.OpenedFromMail.of(inboundMessageId, linkedTo));
         return new Opened(ticketId, number, messageId);
@@ -190,18 +177,7 @@ public final class Tickets {
                 .fetchOne(CONTACT.ID);
         String number = nextNumber(tx);
         OffsetDateTime now = now(tx);
-        long ticketId = tx.insertInto(TICKET)
-                .set(TICKET.NUMBER, number)
-                .set(TICKET.MAILBOX_ID, mailboxId)
-                .set(TICKET.SUBJECT, subject)
-                .set(TICKET.STATUS, TicketStatus.OPEN.value())
-                .set(TICKET.PRIORITY, Priority.NORMAL.value())
-                .set(TICKET.REQUESTER_ID, contactId)
-                .set(TICKET.CREATED_AT, now)
-                .set(TICKET.UPDATED_AT, now)
-                .set(TICKET.LAST_MESSAGE_AT, now)
-                .returning(TICKET.ID)
-                .fetchOne(TICKET.ID);
+        long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, null);
         long messageId = tx.insertInto(TICKET_MESSAGE)
                 .set(TICKET_MESSAGE.TICKET_ID, ticketId)
                 .set(TICKET_MESSAGE.KIND, MessageKind.INBOUND.value())
@@ -266,6 +242,25 @@ public final class Tickets {
                     .execute();
         }
         return Optional.of(new Reply(messageId, createdAt, List.copyOf(stored)));
+    }
+
+    /** A new open ticket of normal priority; linked to {@code linkedTo} and flagged for review when that is not null. */
+    private static long insertTicket(DSLContext tx, String number, String mailboxId, String subject, long contactId,
+                                     OffsetDateTime now, Long linkedTo) {
+        return tx.insertInto(TICKET)
+                .set(TICKET.NUMBER, number)
+                .set(TICKET.MAILBOX_ID, mailboxId)
+                .set(TICKET.SUBJECT, subject)
+                .set(TICKET.STATUS, TicketStatus.OPEN.value())
+                .set(TICKET.PRIORITY, Priority.NORMAL.value())
+                .set(TICKET.REQUESTER_ID, contactId)
+                .set(TICKET.CREATED_AT, now)
+                .set(TICKET.UPDATED_AT, now)
+                .set(TICKET.LAST_MESSAGE_AT, now)
+                .set(TICKET.LINKED_TICKET_ID, linkedTo)
+                .set(TICKET.NEEDS_REVIEW, linkedTo != null)
+                .returning(TICKET.ID)
+                .fetchOne(TICKET.ID);
     }
 
     /** The message with its sanitised HTML and its attachments. */
