@@ -85,16 +85,8 @@ public final class ReplyService {
      */
     public ReplyResult reply(long ticketId, StaffUser author, String body, String idempotencyKey,
                              List<ReplyAttachment> attachments) {
-        if (body == null || body.isBlank()) {
-            throw new InvalidRequestException("the reply is empty; write a message before sending");
-        }
-        if (body.length() > MAX_BODY_LENGTH) {
-            throw new InvalidRequestException("the reply is longer than " + MAX_BODY_LENGTH + " characters");
-        }
-        if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
-            throw new InvalidRequestException("an idempotency key of 1 to " + MAX_KEY_LENGTH + " characters is required");
-        }
-        List<ReplyAttachment> files = ReplyAttachments.checked(attachments);
+        List<ReplyAttachment> files = checked(body, idempotencyKey, attachments, "the reply is empty; write a message before sending",
+                "the reply");
         // Replayed after a failover, the idempotency key makes this return the reply already stored.
         ReplyResult result = writes.write(tx -> replyInTransaction(tx, ticketId, author, body, idempotencyKey, files));
         if (result.created()) {
@@ -111,16 +103,8 @@ public final class ReplyService {
      */
     public ReplyResult note(long ticketId, StaffUser author, String body, String idempotencyKey,
                             List<ReplyAttachment> attachments) {
-        if (body == null || body.isBlank()) {
-            throw new InvalidRequestException("the note is empty; write something before saving");
-        }
-        if (body.length() > MAX_BODY_LENGTH) {
-            throw new InvalidRequestException("the note is longer than " + MAX_BODY_LENGTH + " characters");
-        }
-        if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
-            throw new InvalidRequestException("an idempotency key of 1 to " + MAX_KEY_LENGTH + " characters is required");
-        }
-        List<ReplyAttachment> files = ReplyAttachments.checked(attachments);
+        List<ReplyAttachment> files = checked(body, idempotencyKey, attachments, "the note is empty; write something before saving",
+                "the note");
         ReplyResult result = writes.write(tx -> {
             if (tx.select(TICKET.ID).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne() == null) {
                 throw new NotFoundException("ticket " + ticketId + " does not exist");
@@ -144,6 +128,21 @@ public final class ReplyService {
                     author.id(), files.size());
         }
         return result;
+    }
+
+    /** The files of a reply or a note, once its text and key are found acceptable; nothing is stored before. */
+    private static List<ReplyAttachment> checked(String body, String idempotencyKey, List<ReplyAttachment> attachments,
+                                                 String whenEmpty, String what) {
+        if (body == null || body.isBlank()) {
+            throw new InvalidRequestException(whenEmpty);
+        }
+        if (body.length() > MAX_BODY_LENGTH) {
+            throw new InvalidRequestException(what + " is longer than " + MAX_BODY_LENGTH + " characters");
+        }
+        if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
+            throw new InvalidRequestException("an idempotency key of 1 to " + MAX_KEY_LENGTH + " characters is required");
+        }
+        return ReplyAttachments.checked(attachments);
     }
 
     private ReplyResult replyInTransaction(DSLContext tx, long ticketId, StaffUser author, String body, String key,

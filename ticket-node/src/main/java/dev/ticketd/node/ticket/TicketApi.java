@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import dev.ticketd.desk.TicketStatus;
+import dev.ticketd.node.auth.StaffUser;
 import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
 import dev.ticketd.node.web.LimitedBody;
@@ -127,32 +128,31 @@ public final class TicketApi {
     }
 
     public void reply(Context ctx) {
-        long id = ctx.pathParamAsClass("id", Long.class).get();
-        String key = ctx.header("Idempotency-Key");
-        if (key == null || key.isBlank()) {
-            throw HttpProblem.badRequest("the Idempotency-Key header is required (e.g. a random UUID per reply)");
-        }
-        ReplyRequest request = readReplyRequest(ctx);
-        if (request == null || request.body() == null || request.body().isBlank()) {
-            throw HttpProblem.badRequest("\"body\" is required and must not be empty");
-        }
-        ReplyService.ReplyResult result = replies.reply(id, Pages.user(ctx), request.body(), key.strip(),
-                attachments(request.attachments()));
-        ctx.status(result.created() ? 201 : 200).json(result.message());
+        staffMessage(ctx, "reply", replies::reply);
     }
 
     /** {@code POST /api/v1/tickets/{id}/notes}: an internal note, shaped and limited like a reply; never mailed. */
     public void note(Context ctx) {
+        staffMessage(ctx, "note", replies::note);
+    }
+
+    /** How a reply or a note is stored: {@link ReplyService#reply} or {@link ReplyService#note}. */
+    @FunctionalInterface
+    private interface Store {
+        ReplyService.ReplyResult store(long ticketId, StaffUser author, String body, String key, List<ReplyAttachment> files);
+    }
+
+    private void staffMessage(Context ctx, String what, Store store) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
         String key = ctx.header("Idempotency-Key");
         if (key == null || key.isBlank()) {
-            throw HttpProblem.badRequest("the Idempotency-Key header is required (e.g. a random UUID per note)");
+            throw HttpProblem.badRequest("the Idempotency-Key header is required (e.g. a random UUID per " + what + ")");
         }
         ReplyRequest request = readReplyRequest(ctx);
         if (request == null || request.body() == null || request.body().isBlank()) {
             throw HttpProblem.badRequest("\"body\" is required and must not be empty");
         }
-        ReplyService.ReplyResult result = replies.note(id, Pages.user(ctx), request.body(), key.strip(),
+        ReplyService.ReplyResult result = store.store(id, Pages.user(ctx), request.body(), key.strip(),
                 attachments(request.attachments()));
         ctx.status(result.created() ? 201 : 200).json(result.message());
     }
