@@ -14,6 +14,7 @@ import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.MailboxStatusStore;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.mail.outbound.Acknowledgements;
+import dev.ticketd.node.apidoc.ApiDocument;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.WebSessions;
@@ -139,7 +140,8 @@ public final class Node implements AutoCloseable {
                         metrics.route(),
                         new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets)),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
-                        new QuarantineRoutes(quarantine)));
+                        new QuarantineRoutes(quarantine),
+                        ApiDocument.fromClasspath()));
     }
 
     public int httpPort() {
