@@ -1,0 +1,397 @@
+package dev.ticketd.node.apidoc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ticketd.mail.ContentKey;
+import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.web.Access;
+import dev.ticketd.node.web.RouteTable;
+import dev.ticketd.node.web.WebFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The OpenAPI document served at {@code GET /api/v1/openapi.json} is the API's contract, and it is
+ * true: it names exactly the {@code /api/v1} routes of the node's route table (method, path template
+ * and whether a login is needed), and the node's real answers — successes and errors — are the
+ * statuses and bodies it describes, checked with a JSON Schema validator (see {@link ApiContract}).
+ * A document that says something else fails here, as {@link #aDocumentThatSaysSomethingElseFailsTheCheck} shows.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OpenApiContractTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final AtomicLong numbers = new AtomicLong();
+    private static final Pattern PARAMETER = Pattern.compile("\\{[^}]+}");
+
+    private static WebFixture web;
+    private static ApiContract contract;
+    private static String agent;
+    private static String admin;
+    private static String mailbox;
+    /** Every {@code METHOD template status} whose answer was checked against the document. */
+    private static final Set<String> checked = ConcurrentHashMap.newKeySet();
+
+    @BeforeAll
+    static void start() {
+        web = new WebFixture();
+        contract = ApiContract.of(web.apiGet(ApiDocument.PATH, null).body());
+        agent = web.apiToken(Role.AGENT);
+        admin = web.apiToken(Role.ADMIN);
+        mailbox = web.data.mailbox("contract", "help@contract.example.test");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (web != null) {
+            web.close();
+        }
+    }
+
+    @Test
+    void theDocumentIsServedWithoutALoginAsTheResourceInTheJar() throws IOException {
+        HttpResponse<String> served = web.apiGet(ApiDocument.PATH, null);
+
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(served.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        try (InputStream in = ApiDocument.class.getResourceAsStream(ApiDocument.RESOURCE)) {
+            assertThat(served.body()).isEqualTo(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+        assertThat(contract.document().path("openapi").asText()).startsWith("3.1.");
+        assertAsDocumented("GET", ApiDocument.PATH, served);
+    }
+
+    @Test
+    void everyApiRouteOfTheRouteTableIsInTheDocumentAndNothingElse() {
+        Set<String> routes = new TreeSet<>();
+        Set<String> publicRoutes = new TreeSet<>();
+        for (RouteTable.Route route : web.server.routes()) {
+            if (route.path().startsWith("/api/v1/")) {
+                routes.add(route.method() + " " + route.path());
+                if (route.access() == Access.PUBLIC) {
+                    publicRoutes.add(route.method() + " " + route.path());
+                }
+            }
+        }
+
+        assertThat(contract.operations()).as("operations in the document (left) against the route table's /api/v1 routes")
+                .containsExactlyInAnyOrderElementsOf(routes);
+        assertThat(operationsWithoutLogin()).as("operations the document says need no login (security: [])")
+                .containsExactlyInAnyOrderElementsOf(publicRoutes);
+    }
+
+    @Test
+    void everyReferenceInTheDocumentResolvesAndEveryOperationHasItsOwnId() {
+        List<String> refs = new ArrayList<>();
+        collectRefs(contract.document(), refs);
+        assertThat(refs).isNotEmpty().allSatisfy(ref -> {
+            assertThat(ref).startsWith("#/");
+            assertThat(contract.document().at(ref.substring(1)).isMissingNode()).as(ref + " resolves").isFalse();
+        });
+
+        List<String> ids = new ArrayList<>();
+        contract.document().path("paths").forEach(path -> path.fields().forEachRemaining(op -> {
+            if (ApiContract.METHODS.contains(op.getKey())) {
+                ids.add(op.getValue().path("operationId").asText(""));
+            }
+        }));
+        assertThat(ids).doesNotContain("").doesNotHaveDuplicates();
+    }
+
+    @Test
+    void ticketListsDetailsHistoryAndRawMailAreAsDocumented() throws IOException {
+        long ticket = ticketWithInboundMail("Printer on fire");
+
+        assertAsDocumented("GET", "/api/v1/tickets", web.apiGet("/api/v1/tickets?limit=1", agent));
+        HttpResponse<String> open = web.apiGet("/api/v1/tickets?status=open&limit=500", agent);
+        assertAsDocumented("GET", "/api/v1/tickets", open);
+        assertThat(JSON.readTree(open.body()).get("tickets").findValues("id")).extracting(JsonNode::asLong).contains(ticket);
+        assertAsDocumented("GET", "/api/v1/tickets/{id}", get("/api/v1/tickets/{id}", agent, ticket));
+        assertAsDocumented("GET", "/api/v1/tickets/{id}/history", get("/api/v1/tickets/{id}/history", agent, ticket));
+        HttpResponse<String> raw = get("/api/v1/inbound/{id}/raw", agent, inboundMailOf(ticket));
+        assertThat(raw.statusCode()).isEqualTo(200);
+        assertAsDocumented("GET", "/api/v1/inbound/{id}/raw", raw);
+    }
+
+    @Test
+    void patchingATicketAnswersTheTicketWithItsHistoryAsDocumented() throws IOException {
+        long ticket = ticketWithInboundMail("Site down");
+        String change = "{\"status\": \"pending\", \"priority\": \"urgent\"}";
+        assertThat(contract.problemsWithRequest("PATCH", "/api/v1/tickets/{id}", change)).isEmpty();
+
+        HttpResponse<String> patched = call("PATCH", "/api/v1/tickets/{id}", agent, change, Map.of(), ticket);
+
+        assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+        assertAsDocumented("PATCH", "/api/v1/tickets/{id}", patched);
+        assertThat(JSON.readTree(patched.body()).get("history")).isNotEmpty();
+        assertAsDocumented("GET", "/api/v1/tickets/{id}/history", get("/api/v1/tickets/{id}/history", agent, ticket));
+    }
+
+    @Test
+    void repliesAndNotesWithFilesAndTheirRepeatsAreAsDocumented() {
+        long ticket = ticketWithInboundMail("Invoice missing");
+        String body = "{\"body\": \"Here it is.\", \"attachments\": [{\"filename\": \"invoice.txt\", \"contentType\": \"text/plain\", "
+                + "\"contentBase64\": \"" + Base64.getEncoder().encodeToString("total: 42".getBytes(StandardCharsets.UTF_8)) + "\"}]}";
+        for (String template : List.of("/api/v1/tickets/{id}/replies", "/api/v1/tickets/{id}/notes")) {
+            assertThat(contract.problemsWithRequest("POST", template, body)).isEmpty();
+            Map<String, String> key = Map.of("Idempotency-Key", UUID.randomUUID().toString());
+
+            HttpResponse<String> created = call("POST", template, agent, body, key, ticket);
+            HttpResponse<String> repeated = call("POST", template, agent, body, key, ticket);
+
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            assertThat(repeated.statusCode()).as(repeated.body()).isEqualTo(200);
+            assertAsDocumented("POST", template, created);
+            assertAsDocumented("POST", template, repeated);
+        }
+        assertAsDocumented("GET", "/api/v1/tickets/{id}", get("/api/v1/tickets/{id}", agent, ticket));
+    }
+
+    @Test
+    void refusedTicketRequestsAnswerTheDocumentedErrors() {
+        long ticket = ticketWithInboundMail("Refusals");
+        long other = ticketWithInboundMail("Another");
+        String reply = "{\"body\": \"hello\"}";
+        Map<String, String> noKey = Map.of();
+
+        expect(400, "GET", "/api/v1/tickets", web.apiGet("/api/v1/tickets?limit=501", agent));
+        expect(400, "GET", "/api/v1/tickets", web.apiGet("/api/v1/tickets?status=sleeping", agent));
+        expect(400, "GET", "/api/v1/tickets", web.apiGet("/api/v1/tickets?cursor=not-a-cursor", agent));
+        expect(401, "GET", "/api/v1/tickets", web.apiGet("/api/v1/tickets", null));
+        expect(401, "GET", "/api/v1/tickets", web.apiGet("/api/v1/tickets", "not-a-token"));
+        expect(400, "GET", "/api/v1/tickets/{id}", web.apiGet("/api/v1/tickets/abc", agent));
+        expect(404, "GET", "/api/v1/tickets/{id}", get("/api/v1/tickets/{id}", agent, 99_999_999L));
+        expect(404, "GET", "/api/v1/tickets/{id}/history", get("/api/v1/tickets/{id}/history", agent, 99_999_999L));
+        expect(404, "GET", "/api/v1/inbound/{id}/raw", get("/api/v1/inbound/{id}/raw", agent, 99_999_999L));
+        expect(400, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"owner\": \"me\"}", noKey, ticket));
+        expect(400, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"status\": \"asleep\"}", noKey, ticket));
+        expect(404, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"status\": \"open\"}", noKey, 99_999_999L));
+        expect(401, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", null, "{\"status\": \"open\"}", noKey, ticket));
+        for (String template : List.of("/api/v1/tickets/{id}/replies", "/api/v1/tickets/{id}/notes")) {
+            Map<String, String> key = Map.of("Idempotency-Key", UUID.randomUUID().toString());
+            expect(400, "POST", template, call("POST", template, agent, reply, noKey, ticket));
+            expect(400, "POST", template, call("POST", template, agent, "{\"body\": \"  \"}", key, ticket));
+            expect(400, "POST", template, call("POST", template, agent, "{\"body\": \"x\", \"attachments\": "
+                    + "[{\"filename\": \"a.txt\", \"contentBase64\": \"!!not base64!!\"}]}", key, ticket));
+            expect(404, "POST", template, call("POST", template, agent, reply, key, 99_999_999L));
+            expect(401, "POST", template, call("POST", template, null, reply, key, ticket));
+            assertThat(call("POST", template, agent, reply, key, ticket).statusCode()).isEqualTo(201);
+            expect(409, "POST", template, call("POST", template, agent, reply, key, other));
+        }
+    }
+
+    @Test
+    void theQuarantineAndItsDecisionsAreAsDocumented() {
+        long unreadable = quarantined("Broken " + UUID.randomUUID(), false);
+        long readable = quarantined("Readable now " + UUID.randomUUID(), true);
+        long onATicket = inboundMailOf(ticketWithInboundMail("Read on arrival"));
+        String act = "/api/v1/quarantine/{id}/{action}";
+
+        assertAsDocumented("GET", "/api/v1/quarantine", web.apiGet("/api/v1/quarantine?limit=1", admin));
+        assertAsDocumented("GET", "/api/v1/quarantine", web.apiGet("/api/v1/quarantine?limit=500", admin));
+        HttpResponse<String> retried = call("POST", act, admin, null, Map.of(), unreadable, "retry");
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+        assertAsDocumented("POST", act, retried);
+        HttpResponse<String> ticketed = call("POST", act, admin, null, Map.of(), readable, "retry");
+        assertThat(ticketed.statusCode()).as(ticketed.body()).isEqualTo(200);
+        assertAsDocumented("POST", act, ticketed);
+        assertAsDocumented("POST", act, call("POST", act, admin, null, Map.of(), unreadable, "dismiss"));
+        assertAsDocumented("POST", act, call("POST", act, admin, null, Map.of(), unreadable, "dismiss"));
+
+        expect(409, "POST", act, call("POST", act, admin, null, Map.of(), unreadable, "import"));
+        expect(409, "POST", act, call("POST", act, admin, null, Map.of(), onATicket, "dismiss"));
+        expect(404, "POST", act, call("POST", act, admin, null, Map.of(), 99_999_999L, "dismiss"));
+        expect(400, "POST", act, call("POST", act, admin, null, Map.of(), unreadable, "explode"));
+        expect(403, "POST", act, call("POST", act, agent, null, Map.of(), unreadable, "dismiss"));
+        expect(401, "POST", act, call("POST", act, null, null, Map.of(), unreadable, "dismiss"));
+        expect(400, "GET", "/api/v1/quarantine", web.apiGet("/api/v1/quarantine?limit=0", admin));
+        expect(403, "GET", "/api/v1/quarantine", web.apiGet("/api/v1/quarantine", agent));
+        expect(401, "GET", "/api/v1/quarantine", web.apiGet("/api/v1/quarantine", null));
+    }
+
+    @Test
+    void theClusterIsAsDocumentedForAdminsAndRefusedToAgents() {
+        HttpResponse<String> cluster = web.apiGet("/api/v1/cluster", admin);
+
+        assertThat(cluster.statusCode()).as(cluster.body()).isEqualTo(200);
+        assertAsDocumented("GET", "/api/v1/cluster", cluster);
+        expect(403, "GET", "/api/v1/cluster", web.apiGet("/api/v1/cluster", agent));
+        expect(401, "GET", "/api/v1/cluster", web.apiGet("/api/v1/cluster", null));
+    }
+
+    /**
+     * The check can fail: the same real answers are refused by a document that is wrong about them —
+     * a field of the wrong type, a field the API answers but the document leaves out, a status it
+     * does not list — so a test above that passes says something.
+     */
+    @Test
+    void aDocumentThatSaysSomethingElseFailsTheCheck() throws IOException {
+        long ticket = ticketWithInboundMail("Mutants");
+        HttpResponse<String> detail = get("/api/v1/tickets/{id}", agent, ticket);
+        HttpResponse<String> notFound = get("/api/v1/tickets/{id}", agent, 99_999_999L);
+        assertThat(contract.problemsWithAnswer("GET", "/api/v1/tickets/{id}", detail)).isEmpty();
+        JsonNode document = contract.document();
+
+        JsonNode wrongType = document.deepCopy();
+        ((ObjectNode) wrongType.at("/components/schemas/TicketDetail/properties/id"))
+                .removeAll().put("type", "string");
+        assertThat(ApiContract.of(wrongType.toString()).problemsWithAnswer("GET", "/api/v1/tickets/{id}", detail))
+                .as("ticket id documented as a string").isNotEmpty();
+
+        JsonNode missingField = document.deepCopy();
+        ((ObjectNode) missingField.at("/components/schemas/TicketDetail/properties")).remove("priority");
+        assertThat(ApiContract.of(missingField.toString()).problemsWithAnswer("GET", "/api/v1/tickets/{id}", detail))
+                .as("priority left out of the document").isNotEmpty().anySatisfy(p -> assertThat(p).contains("priority"));
+
+        JsonNode wrongError = document.deepCopy();
+        ((ObjectNode) wrongError.at("/components/schemas/Error/properties/errorId"))
+                .put("pattern", "^[A-Z]+$");
+        assertThat(ApiContract.of(wrongError.toString()).problemsWithAnswer("GET", "/api/v1/tickets/{id}", notFound))
+                .as("error ids documented as capitals").isNotEmpty();
+
+        JsonNode no404 = document.deepCopy();
+        ((ObjectNode) no404.at("/paths/" + ApiContract.escape("/api/v1/tickets/{id}") + "/get/responses"))
+                .remove("404");
+        assertThat(ApiContract.of(no404.toString()).problemsWithAnswer("GET", "/api/v1/tickets/{id}", notFound))
+                .as("404 not listed").singleElement().satisfies(p -> assertThat(p).contains("404"));
+
+        assertThat(contract.problemsWithRequest("PATCH", "/api/v1/tickets/{id}", "{\"status\": \"asleep\"}"))
+                .as("a status the document does not allow").isNotEmpty();
+    }
+
+    /**
+     * Runs last: every operation of the document had a success checked by the tests above, so a route
+     * added to the document and the table also needs a call here. Run alone, it fails (nothing was checked).
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void everyOperationOfTheDocumentHadASuccessCheckedAbove() {
+        Set<String> succeeded = new TreeSet<>();
+        for (String c : checked) {
+            if (c.matches(".* 2\\d\\d$")) {
+                succeeded.add(c.substring(0, c.lastIndexOf(' ')));
+            }
+        }
+        assertThat(succeeded).as("operations answered with a 2xx and checked").containsAll(contract.operations());
+    }
+
+    private static void assertAsDocumented(String method, String template, HttpResponse<String> answer) {
+        assertThat(contract.problemsWithAnswer(method, template, answer)).as(method + " " + template + " " + answer.statusCode()).isEmpty();
+        checked.add(method + " " + template + " " + answer.statusCode());
+    }
+
+    private static void expect(int status, String method, String template, HttpResponse<String> answer) {
+        assertThat(answer.statusCode()).as(method + " " + template + ": " + answer.body()).isEqualTo(status);
+        assertAsDocumented(method, template, answer);
+    }
+
+    private static HttpResponse<String> get(String template, String token, Object... values) {
+        return call("GET", template, token, null, Map.of(), values);
+    }
+
+    /** Calls {@code template} with its path parameters filled in order from {@code values}. */
+    private static HttpResponse<String> call(String method, String template, String token, String json, Map<String, String> headers,
+                                             Object... values) {
+        Matcher m = PARAMETER.matcher(template);
+        StringBuilder path = new StringBuilder();
+        int i = 0;
+        while (m.find()) {
+            m.appendReplacement(path, Matcher.quoteReplacement(String.valueOf(values[i++])));
+        }
+        m.appendTail(path);
+        assertThat(i).as("values for " + template).isEqualTo(values.length);
+        return web.api(method, path.toString(), token, json, new HashMap<>(headers));
+    }
+
+    private static Set<String> operationsWithoutLogin() {
+        Set<String> open = new TreeSet<>();
+        contract.document().path("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(op -> {
+            JsonNode security = op.getValue().path("security");
+            if (ApiContract.METHODS.contains(op.getKey()) && security.isArray() && security.isEmpty()) {
+                open.add(op.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey());
+            }
+        }));
+        return open;
+    }
+
+    private static void collectRefs(JsonNode node, List<String> refs) {
+        if (node.isObject() && node.has("$ref")) {
+            refs.add(node.get("$ref").asText());
+        }
+        node.forEach(child -> collectRefs(child, refs));
+    }
+
+    /** A ticket opened from a mail: one inbound message with its raw bytes. */
+    private static long ticketWithInboundMail(String subject) {
+        String number = "T-CONTRACT-" + numbers.incrementAndGet();
+        long ticket = web.data.ticket(number, subject, "open", mailbox, "requester@example.test");
+        byte[] raw = mail(subject, true);
+        web.data.inbound(ticket, mailbox, "<" + UUID.randomUUID() + "@example.test>", "requester@example.test", "Hello, " + subject, raw);
+        return ticket;
+    }
+
+    /** The id of the ticket's first inbound mail, as the API shows it. */
+    private static long inboundMailOf(long ticket) {
+        try {
+            return JSON.readTree(get("/api/v1/tickets/{id}", agent, ticket).body()).at("/messages/0/inboundMessageId").asLong();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Stores a mail as intake does when it cannot read it; returns its id. */
+    private static long quarantined(String subject, boolean parsesNow) {
+        byte[] raw = mail(subject, parsesNow);
+        return web.db.dsl().insertInto(INBOUND_MESSAGE)
+                .set(INBOUND_MESSAGE.MAILBOX_ID, mailbox)
+                .set(INBOUND_MESSAGE.UIDVALIDITY, 1L)
+                .set(INBOUND_MESSAGE.UID, 1_000_000L + numbers.incrementAndGet())
+                .set(INBOUND_MESSAGE.CONTENT_KEY, ContentKey.of(raw))
+                .set(INBOUND_MESSAGE.RAW_SHA256, ContentKey.rawSha256(raw))
+                .set(INBOUND_MESSAGE.RAW, raw)
+                .set(INBOUND_MESSAGE.SIZE_BYTES, raw.length)
+                .set(INBOUND_MESSAGE.RECEIVED_AT, OffsetDateTime.now())
+                .set(INBOUND_MESSAGE.PARSE_STATUS, "failed")
+                .set(INBOUND_MESSAGE.PARSE_ERROR, "malformed MIME: missing start boundary")
+                .set(INBOUND_MESSAGE.EPOCH, 1L)
+                .returning(INBOUND_MESSAGE.ID).fetchOne(INBOUND_MESSAGE.ID);
+    }
+
+    /** A plain mail; or, not {@code readable}, bytes without a header at all (no sender or subject can be known). */
+    private static byte[] mail(String subject, boolean readable) {
+        if (!readable) {
+            return ("no header separator at all " + subject).getBytes(StandardCharsets.US_ASCII);
+        }
+        return ("From: Requester <requester@example.test>\r\nTo: help@contract.example.test\r\nSubject: " + subject + "\r\n"
+                + "Message-ID: <" + UUID.randomUUID() + "@example.test>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\n\r\nHello, " + subject + "\r\n").getBytes(StandardCharsets.UTF_8);
+    }
+}
