@@ -18,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -97,22 +98,50 @@ final class ApiContract {
         }
         if (response.has("$ref")) {
             responsePointer = response.get("$ref").asText().substring(1);
-            response = document.at(responsePointer);
         }
+        List<String> problems = new ArrayList<>(problemsWithHeaders(operation + " " + status, responsePointer, answer));
+        problems.addAll(problemsWithBody(operation + " " + status, responsePointer, answer));
+        return problems;
+    }
+
+    /** A header the answer must carry is missing, or one it carries is not as its schema says. */
+    private List<String> problemsWithHeaders(String what, String responsePointer, HttpResponse<String> answer) {
+        List<String> problems = new ArrayList<>();
+        document.at(responsePointer + "/headers").fields().forEachRemaining(h -> {
+            String pointer = responsePointer + "/headers/" + escape(h.getKey());
+            JsonNode header = h.getValue();
+            if (header.has("$ref")) {
+                pointer = header.get("$ref").asText().substring(1);
+                header = document.at(pointer);
+            }
+            Optional<String> value = answer.headers().firstValue(h.getKey());
+            if (value.isEmpty()) {
+                if (header.path("required").asBoolean(false)) {
+                    problems.add(what + ": the header " + h.getKey() + " is missing");
+                }
+                return;
+            }
+            boolean numeric = header.path("schema").path("type").asText("").matches("integer|number");
+            String instance = numeric ? value.get() : JSON.getNodeFactory().textNode(value.get()).toString();
+            problems.addAll(problems(what + " header " + h.getKey(), pointer + "/schema", instance));
+        });
+        return problems;
+    }
+
+    private List<String> problemsWithBody(String what, String responsePointer, HttpResponse<String> answer) {
+        JsonNode response = document.at(responsePointer);
         String mediaType = answer.headers().firstValue("Content-Type").orElse("").split(";")[0].strip();
         JsonNode content = response.path("content");
         if (content.isMissingNode() || content.isEmpty()) {
-            return answer.body().isEmpty() ? List.of()
-                    : List.of(operation + " " + status + " has a body, but the document describes none");
+            return answer.body().isEmpty() ? List.of() : List.of(what + " has a body, but the document describes none");
         }
         if (!content.has(mediaType)) {
-            return List.of(operation + " " + status + " answered " + mediaType + "; the document has " + fieldNames(content));
+            return List.of(what + " answered " + mediaType + "; the document has " + fieldNames(content));
         }
         if (!mediaType.equals("application/json")) {
             return List.of(); // e.g. message/rfc822: bytes, no schema to hold them to
         }
-        String schemaPointer = responsePointer + "/content/" + escape(mediaType) + "/schema";
-        return problems(operation + " " + status, schemaPointer, answer.body());
+        return problems(what, responsePointer + "/content/" + escape(mediaType) + "/schema", answer.body());
     }
 
     /** What is wrong with this request body by the document's request schema of {@code method template}. */
