@@ -2,9 +2,16 @@ package dev.ticketd.node.apidoc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ticketd.mail.ContentKey;
 import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.quarantine.QuarantineApi;
+import dev.ticketd.node.quarantine.QuarantineService;
+import dev.ticketd.node.ticket.ReplyAttachments;
+import dev.ticketd.node.ticket.ReplyService;
+import dev.ticketd.node.ticket.TicketApi;
+import dev.ticketd.node.ticket.TicketQueries;
 import dev.ticketd.node.web.Access;
 import dev.ticketd.node.web.RouteTable;
 import dev.ticketd.node.web.WebFixture;
@@ -124,6 +131,23 @@ class OpenApiContractTest {
             }
         }));
         assertThat(ids).doesNotContain("").doesNotHaveDuplicates();
+    }
+
+    /** Limits that no answer shows are the code's: what the document promises is what the node enforces. */
+    @Test
+    void theLimitsInTheDocumentAreTheNodes() {
+        JsonNode components = contract.document().path("components");
+
+        assertThat(components.at("/parameters/Limit/schema/maximum").asInt()).isEqualTo(TicketQueries.MAX_LIMIT)
+                .isEqualTo(QuarantineService.MAX_LIMIT);
+        assertThat(components.at("/parameters/Limit/schema/default").asInt()).isEqualTo(TicketApi.DEFAULT_LIMIT)
+                .isEqualTo(QuarantineApi.DEFAULT_LIMIT);
+        assertThat(components.at("/parameters/IdempotencyKey/schema/maxLength").asInt()).isEqualTo(ReplyService.MAX_KEY_LENGTH);
+        assertThat(components.at("/schemas/StaffMessageRequest/properties/body/maxLength").asInt()).isEqualTo(ReplyService.MAX_BODY_LENGTH);
+        assertThat(components.at("/schemas/StaffMessageRequest/properties/attachments/maxItems").asInt())
+                .isEqualTo(ReplyAttachments.MAX_FILES);
+        assertThat(components.at("/schemas/History/properties/limit/const").asInt()).isEqualTo(TicketQueries.HISTORY_SHOWN);
+        assertThat(components.at("/schemas/TicketDetail/properties/history/maxItems").asInt()).isEqualTo(TicketQueries.HISTORY_SHOWN);
     }
 
     @Test
@@ -268,6 +292,7 @@ class OpenApiContractTest {
 
         JsonNode missingField = document.deepCopy();
         ((ObjectNode) missingField.at("/components/schemas/TicketDetail/properties")).remove("priority");
+        ((ArrayNode) missingField.at("/components/schemas/TicketDetail/required")).removeIf(n -> n.asText().equals("priority"));
         assertThat(ApiContract.of(missingField.toString()).problemsWithAnswer("GET", "/api/v1/tickets/{id}", detail))
                 .as("priority left out of the document").isNotEmpty().anySatisfy(p -> assertThat(p).contains("priority"));
 
