@@ -24,7 +24,7 @@ class PackageDependenciesTest {
         noClasses().that().resideInAPackage("dev.ticketd.node.web..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.ticketd.node.ticket..", "dev.ticketd.node.quarantine..",
                         "dev.ticketd.node.clusterpage..", "dev.ticketd.node.health..", "dev.ticketd.node.metrics..",
-                        "dev.ticketd.node.intake..", "dev.ticketd.node.cli..")
+                        "dev.ticketd.node.intake..", "dev.ticketd.node.cli..", "dev.ticketd.node.apidoc..")
                 .check(NODE);
     }
 
