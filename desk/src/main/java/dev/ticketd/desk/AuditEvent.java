@@ -61,6 +61,29 @@ public sealed interface AuditEvent {
         }
     }
 
+    /**
+     * A member of staff gave the ticket to an owner, or took it from one ({@code null}: nobody);
+     * owners by e-mail address.
+     */
+    record OwnerChanged(@JsonInclude(JsonInclude.Include.ALWAYS) String from,
+                        @JsonInclude(JsonInclude.Include.ALWAYS) String to) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.owner_changed";
+        }
+    }
+
+    /**
+     * A member of staff moved the ticket to another group, by name; {@code ownerRemoved} names the
+     * owner who had no full access to the new group and so is its owner no more.
+     */
+    record GroupChanged(String from, String to, String ownerRemoved) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.group_changed";
+        }
+    }
+
     /** A customer's mail opened a pending, resolved or closed ticket again. */
     record ReopenedByMail(long inboundMessageId, TicketStatus from, TicketStatus to) implements AuditEvent {
         @Override

@@ -1,7 +1,9 @@
 package dev.ticketd.desk;
 
 import dev.ticketd.db.generated.tables.records.TicketRecord;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
+import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.TableField;
 import org.jooq.impl.DSL;
@@ -9,15 +11,18 @@ import org.jooq.impl.DSL;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
-import dev.ticketd.db.generated.tables.records.TicketRecord;
-
 import static dev.ticketd.db.generated.Sequences.TICKET_NUMBER_SEQ;
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.GROUP_MEMBER;
+import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 
@@ -113,6 +118,110 @@ public final class Tickets {
             audit.record(tx, actor, ticketId, event.apply(from, to));
         }
         return Optional.of(new Change<>(from, to));
+    }
+
+    /**
+     * Locks a ticket that {@code by} is about to change, and checks that they may: a ticket they
+     * cannot see does not exist for them, one of a group where their access is read-only is refused.
+     *
+     * @throws NotFoundException  when there is no such ticket, or {@code by} may not see it
+     * @throws ForbiddenException when {@code by} may see the ticket but not change it
+     */
+    public void lockForChange(DSLContext tx, long ticketId, Viewer by) {
+        Field<Boolean> mayChange = DSL.field(by.mayChange()).as("may_change");
+        Record ticket = tx.select(TICKET.NUMBER, STAFF_GROUP.NAME, mayChange)
+                .from(TICKET).join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
+                .where(TICKET.ID.eq(ticketId)).and(by.sees())
+                .forUpdate().of(TICKET)
+                .fetchOne();
+        if (ticket == null) {
+            throw new NotFoundException("ticket " + ticketId + " does not exist");
+        }
+        if (!ticket.get(mayChange)) {
+            throw new ForbiddenException("you can read but not change the tickets of group " + ticket.get(STAFF_GROUP.NAME)
+                    + " (ticket " + ticket.get(TICKET.NUMBER) + "); ask an admin for full access to the group");
+        }
+    }
+
+    /**
+     * Gives a ticket to {@code ownerId}, or to nobody when it is null, under the ticket's row lock.
+     * The owner must be an active admin or an agent with full access to the ticket's group. Nothing is
+     * written when the ticket already has that owner.
+     *
+     * @return the change (owners by e-mail address), or empty when there is no such ticket
+     * @throws InvalidRequestException when {@code ownerId} cannot own the ticket
+     */
+    public Optional<Change<Optional<String>>> setOwner(DSLContext tx, long ticketId, Actor actor, Long ownerId) {
+        Record ticket = tx.select(TICKET.OWNER_ID, TICKET.GROUP_ID, STAFF_GROUP.NAME)
+                .from(TICKET).join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
+                .where(TICKET.ID.eq(ticketId)).forUpdate().of(TICKET).fetchOne();
+        if (ticket == null) {
+            return Optional.empty();
+        }
+        Long current = ticket.get(TICKET.OWNER_ID);
+        Optional<String> from = email(tx, current);
+        if (Objects.equals(current, ownerId)) {
+            return Optional.of(new Change<>(from, from));
+        }
+        Optional<String> to = Optional.empty();
+        if (ownerId != null) {
+            to = Optional.of(tx.select(STAFF_USER.EMAIL).from(STAFF_USER)
+                    .where(STAFF_USER.ID.eq(ownerId)).and(STAFF_USER.ACTIVE.isTrue())
+                    .and(mayWork(ownerId, ticket.get(TICKET.GROUP_ID)))
+                    .fetchOptional(STAFF_USER.EMAIL)
+                    .orElseThrow(() -> new InvalidRequestException("the owner must be an active admin or an agent with full access "
+                            + "to group " + ticket.get(STAFF_GROUP.NAME) + "; staff user " + ownerId + " is not")));
+        }
+        tx.update(TICKET).set(TICKET.OWNER_ID, ownerId).set(TICKET.UPDATED_AT, now(tx)).where(TICKET.ID.eq(ticketId)).execute();
+        audit.record(tx, actor, ticketId, new AuditEvent.OwnerChanged(from.orElse(null), to.orElse(null)));
+        return Optional.of(new Change<>(from, to));
+    }
+
+    /**
+     * Moves a ticket to group {@code groupId}, under the ticket's row lock. An owner who may not
+     * work the new group's tickets is no longer the owner (the audit entry names them). Nothing is
+     * written when the ticket is in that group already.
+     *
+     * @return the change (groups by name), or empty when there is no such ticket
+     * @throws InvalidRequestException when there is no such group
+     */
+    public Optional<Change<String>> setGroup(DSLContext tx, long ticketId, Actor actor, long groupId) {
+        Record ticket = tx.select(TICKET.OWNER_ID, TICKET.GROUP_ID, STAFF_GROUP.NAME)
+                .from(TICKET).join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
+                .where(TICKET.ID.eq(ticketId)).forUpdate().of(TICKET).fetchOne();
+        if (ticket == null) {
+            return Optional.empty();
+        }
+        String from = ticket.get(STAFF_GROUP.NAME);
+        String to = tx.select(STAFF_GROUP.NAME).from(STAFF_GROUP).where(STAFF_GROUP.ID.eq(groupId)).fetchOptional(STAFF_GROUP.NAME)
+                .orElseThrow(() -> new InvalidRequestException("group " + groupId + " does not exist"));
+        if (ticket.get(TICKET.GROUP_ID) == groupId) {
+            return Optional.of(new Change<>(from, from));
+        }
+        Long owner = ticket.get(TICKET.OWNER_ID);
+        boolean ownerStays = owner == null || tx.fetchExists(tx.selectOne().from(STAFF_USER)
+                .where(STAFF_USER.ID.eq(owner)).and(mayWork(owner, groupId)));
+        tx.update(TICKET)
+                .set(TICKET.GROUP_ID, groupId)
+                .set(TICKET.OWNER_ID, ownerStays ? owner : null)
+                .set(TICKET.UPDATED_AT, now(tx))
+                .where(TICKET.ID.eq(ticketId))
+                .execute();
+        audit.record(tx, actor, ticketId, new AuditEvent.GroupChanged(from, to, ownerStays ? null : email(tx, owner).orElse(null)));
+        return Optional.of(new Change<>(from, to));
+    }
+
+    /** Staff user {@code userId} (a {@code STAFF_USER} row) is an admin or has full access to group {@code groupId}. */
+    private static Condition mayWork(long userId, long groupId) {
+        return STAFF_USER.ROLE.eq("admin").or(DSL.exists(DSL.selectOne().from(GROUP_MEMBER)
+                .where(GROUP_MEMBER.USER_ID.eq(userId))
+                .and(GROUP_MEMBER.GROUP_ID.eq(groupId))
+                .and(GROUP_MEMBER.ACCESS.eq(GroupAccess.FULL.value()))));
+    }
+
+    private static Optional<String> email(DSLContext tx, Long staffId) {
+        return staffId == null ? Optional.empty()
+                : tx.select(STAFF_USER.EMAIL).from(STAFF_USER).where(STAFF_USER.ID.eq(staffId)).fetchOptional(STAFF_USER.EMAIL);
     }
 
     /**
@@ -244,7 +353,10 @@ public final class Tickets {
         return Optional.of(new Reply(messageId, createdAt, List.copyOf(stored)));
     }
 
-    /** A new open ticket of normal priority; linked to {@code linkedTo} and flagged for review when that is not null. */
+    /**
+     * A new open ticket of normal priority in the group of its mailbox (without one, in the first
+     * group); linked to {@code linkedTo} and flagged for review when that is not null.
+     */
     private static long insertTicket(DSLContext tx, String number, String mailboxId, String subject, long contactId,
                                      OffsetDateTime now, Long linkedTo) {
         return tx.insertInto(TICKET)
@@ -259,6 +371,8 @@ public final class Tickets {
                 .set(TICKET.LAST_MESSAGE_AT, now)
                 .set(TICKET.LINKED_TICKET_ID, linkedTo)
                 .set(TICKET.NEEDS_REVIEW, linkedTo != null)
+                .set(TICKET.GROUP_ID, mailboxId == null ? DSL.field("default_group_id()", Long.class)
+                        : DSL.field(DSL.select(MAILBOX.GROUP_ID).from(MAILBOX).where(MAILBOX.ID.eq(mailboxId))))
                 .returning(TICKET.ID)
                 .fetchOne(TICKET.ID);
     }

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Optional;
 
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
+import static dev.ticketd.db.generated.Tables.GROUP_MEMBER;
+import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
@@ -55,6 +57,54 @@ class TicketsTest {
         assertThat(db.dsl().fetchCount(ATTACHMENT, ATTACHMENT.TICKET_MESSAGE_ID.eq(opened.messageId()))).isEqualTo(1);
         assertThat(db.dsl().select(AUDIT_LOG.ACTOR, AUDIT_LOG.ACTION).from(AUDIT_LOG).where(AUDIT_LOG.TICKET_ID.eq(opened.ticketId()))
                 .fetch(r -> r.value1() + " " + r.value2())).containsExactly("mailbox:support ticket.opened_from_mail");
+    }
+
+    @Test
+    void aMailOpensItsTicketInTheGroupOfItsMailbox() {
+        long billing = db.dsl().insertInto(STAFF_GROUP).set(STAFF_GROUP.NAME, "Billing").returning(STAFF_GROUP.ID).fetchOne(STAFF_GROUP.ID);
+        db.dsl().update(MAILBOX).set(MAILBOX.GROUP_ID, billing).where(MAILBOX.ID.eq("support")).execute();
+
+        Tickets.Opened opened = db.transactions().write(tx -> tickets.openFromMail(tx, "support", inbound(1),
+                mail("ann@example.test", "Invoice twice"), null));
+
+        assertThat(db.dsl().select(TICKET.GROUP_ID).from(TICKET).where(TICKET.ID.eq(opened.ticketId())).fetchSingle(TICKET.GROUP_ID))
+                .isEqualTo(billing);
+    }
+
+    @Test
+    void movingATicketToAGroupItsOwnerCannotWorkLeavesItWithoutOwnerAndSaysWhoInTheAuditLog() {
+        long billing = db.dsl().insertInto(STAFF_GROUP).set(STAFF_GROUP.NAME, "Billing").returning(STAFF_GROUP.ID).fetchOne(STAFF_GROUP.ID);
+        long support = db.dsl().select(STAFF_GROUP.ID).from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq("Support")).fetchSingle(STAFF_GROUP.ID);
+        long ann = staff("ann@example.test", "agent");
+        db.dsl().insertInto(GROUP_MEMBER).set(GROUP_MEMBER.GROUP_ID, support).set(GROUP_MEMBER.USER_ID, ann)
+                .set(GROUP_MEMBER.ACCESS, "full").execute();
+        long ticket = db.transactions().write(tx -> tickets.openFromMail(tx, "support", inbound(1),
+                mail("bob@example.test", "Refund"), null)).ticketId();
+        Actor lead = Actor.staff("lead@example.test");
+
+        Tickets.Change<Optional<String>> taken = db.transactions().write(tx -> tickets.setOwner(tx, ticket, lead, ann)).orElseThrow();
+        Tickets.Change<String> moved = db.transactions().write(tx -> tickets.setGroup(tx, ticket, lead, billing)).orElseThrow();
+
+        assertThat(taken.to()).contains("ann@example.test");
+        assertThat(moved).isEqualTo(new Tickets.Change<>("Support", "Billing"));
+        Record row = db.dsl().selectFrom(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle();
+        assertThat(row.get(TICKET.GROUP_ID)).isEqualTo(billing);
+        assertThat(row.get(TICKET.OWNER_ID)).as("ann has no access to Billing").isNull();
+        assertThat(db.dsl().select(AUDIT_LOG.DETAIL).from(AUDIT_LOG)
+                .where(AUDIT_LOG.TICKET_ID.eq(ticket)).and(AUDIT_LOG.ACTION.eq("ticket.group_changed"))
+                .fetchSingle(AUDIT_LOG.DETAIL).data())
+                .contains("\"from\": \"Support\"").contains("\"to\": \"Billing\"").contains("\"ownerRemoved\": \"ann@example.test\"");
+        assertThatThrownBy(() -> db.transactions().write(tx -> tickets.setOwner(tx, ticket, lead, ann)))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("full access to group Billing");
+        assertThat(db.transactions().write(tx -> tickets.setGroup(tx, ticket, lead, billing)).orElseThrow().changed())
+                .as("moving it where it is writes nothing").isFalse();
+        assertThat(db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(ticket).and(AUDIT_LOG.ACTION.eq("ticket.group_changed"))))
+                .isEqualTo(1);
+    }
+
+    private long staff(String email, String role) {
+        return db.dsl().insertInto(STAFF_USER).set(STAFF_USER.EMAIL, email).set(STAFF_USER.DISPLAY_NAME, email)
+                .set(STAFF_USER.PASSWORD_HASH, "x").set(STAFF_USER.ROLE, role).returning(STAFF_USER.ID).fetchOne(STAFF_USER.ID);
     }
 
     @Test

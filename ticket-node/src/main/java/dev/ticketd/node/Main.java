@@ -1,7 +1,10 @@
 package dev.ticketd.node;
 
+import dev.ticketd.desk.InvalidRequestException;
+import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.node.cli.ClusterCommand;
 import dev.ticketd.node.cli.DemoCommand;
+import dev.ticketd.node.cli.GroupCommand;
 import dev.ticketd.node.cli.MailboxCommand;
 import dev.ticketd.node.cli.MigrateCommand;
 import dev.ticketd.node.cli.ServeCommand;
@@ -14,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ticketd", mixinStandardHelpOptions = true, version = "ticketd 0.1.0",
         description = "A clustered, highly available help desk.",
         subcommands = {ServeCommand.class, DemoCommand.class, MigrateCommand.class, UserCommand.class,
-                MailboxCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
+                GroupCommand.class, MailboxCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -28,7 +31,7 @@ public final class Main {
                 commandLine.getErr().println("ticketd: configuration error: " + e.getMessage());
                 return 2;
             }
-            if (e instanceof IllegalArgumentException) {
+            if (e instanceof IllegalArgumentException || e instanceof InvalidRequestException || e instanceof NotFoundException) {
                 commandLine.getErr().println("ticketd: " + e.getMessage());
                 return 2;
             }

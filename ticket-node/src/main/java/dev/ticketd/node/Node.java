@@ -17,6 +17,7 @@ import dev.ticketd.mail.outbound.Acknowledgements;
 import dev.ticketd.node.apidoc.ApiDocument;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.auth.StaffGroups;
 import dev.ticketd.node.auth.WebSessions;
 import dev.ticketd.node.clusterpage.ClusterHandlers;
 import dev.ticketd.node.clusterpage.ClusterStatusService;
@@ -134,11 +135,13 @@ public final class Node implements AutoCloseable {
         Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
         ReplyService replies = new ReplyService(webWrites, tickets);
         QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), ticketsFromMail, tickets);
+        StaffGroups groups = new StaffGroups(db, webWrites);
         return new WebServer(settings, new StaffAccounts(db), new WebSessions(db, webWrites, clock, settings.sessionTtl()),
                 new ApiTokens(db), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
                         metrics.route(),
-                        new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets)),
+                        new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets),
+                                () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
                         ApiDocument.fromClasspath()));

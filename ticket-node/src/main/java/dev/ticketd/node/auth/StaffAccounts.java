@@ -6,7 +6,10 @@ import dev.ticketd.db.generated.tables.records.StaffUserRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.ticketd.desk.GroupAccess;
+
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -45,8 +48,19 @@ public final class StaffAccounts {
         this.hasher = hasher;
     }
 
-    /** Creates an active staff user and returns its id. */
+    /**
+     * Creates an active staff user and returns its id. An agent joins the first group with full
+     * access, so a new agent of a one-team desk can work at once; see the other overload to choose.
+     */
     public long createUser(String email, String displayName, String password, Role role) {
+        return createUser(email, displayName, password, role, null);
+    }
+
+    /**
+     * Creates an active staff user, member of {@code groups} (group name to access; null: the first
+     * group with full access, for an agent), and returns its id; one transaction.
+     */
+    public long createUser(String email, String displayName, String password, Role role, Map<String, GroupAccess> groups) {
         String normalized = normalizeEmail(email);
         checkPassword(password);
         if (role == null) {
@@ -58,17 +72,26 @@ public final class StaffAccounts {
         // once before the first attempt, is the same, so it "updates" that row (which also makes the
         // replay wait for synchronous replication again) and returns its id. Anyone else's row with
         // this email has another hash and is left alone: the email is taken.
-        Long id = writes.write(tx -> tx.insertInto(STAFF_USER)
-                .set(STAFF_USER.EMAIL, normalized)
-                .set(STAFF_USER.DISPLAY_NAME, name)
-                .set(STAFF_USER.PASSWORD_HASH, hash)
-                .set(STAFF_USER.ROLE, role.dbValue())
-                .onConflict(STAFF_USER.EMAIL).doUpdate()
-                .set(STAFF_USER.PASSWORD_HASH, hash)
-                .where(STAFF_USER.PASSWORD_HASH.eq(hash))
-                .returning(STAFF_USER.ID)
-                .fetchOptional(STAFF_USER.ID)
-                .orElse(null));
+        Long id = writes.write(tx -> {
+            Long created = tx.insertInto(STAFF_USER)
+                    .set(STAFF_USER.EMAIL, normalized)
+                    .set(STAFF_USER.DISPLAY_NAME, name)
+                    .set(STAFF_USER.PASSWORD_HASH, hash)
+                    .set(STAFF_USER.ROLE, role.dbValue())
+                    .onConflict(STAFF_USER.EMAIL).doUpdate()
+                    .set(STAFF_USER.PASSWORD_HASH, hash)
+                    .where(STAFF_USER.PASSWORD_HASH.eq(hash))
+                    .returning(STAFF_USER.ID)
+                    .fetchOptional(STAFF_USER.ID)
+                    .orElse(null);
+            if (created != null) {
+                Map<String, GroupAccess> joins = groups != null ? groups : role == Role.AGENT
+                        ? StaffGroups.firstGroup(tx).map(g -> Map.of(g, GroupAccess.FULL)).orElse(Map.of()) : Map.of();
+                // joining again on a replay sets the same access
+                joins.forEach((group, access) -> StaffGroups.join(tx, group, normalized, access));
+            }
+            return created;
+        });
         if (id == null) {
             throw new IllegalArgumentException("a staff user with email " + normalized + " already exists");
         }

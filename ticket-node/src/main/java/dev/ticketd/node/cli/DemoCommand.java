@@ -8,6 +8,8 @@ import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.node.Node;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.auth.StaffGroups;
+import dev.ticketd.desk.GroupAccess;
 import dev.ticketd.node.config.ConfigLoader;
 import dev.ticketd.node.config.NodeConfig;
 import dev.ticketd.node.intake.MailboxCatalog;
@@ -42,6 +44,9 @@ import java.util.stream.Stream;
 public final class DemoCommand implements Callable<Integer> {
 
     static final String ADMIN_EMAIL = "admin@example.test";
+    /** Two agents of two teams: Ana works Support and reads Billing, Ben works Billing. */
+    static final String SUPPORT_AGENT = "ana@example.test";
+    static final String BILLING_AGENT = "ben@example.test";
 
     @Spec
     CommandSpec spec;
@@ -138,7 +143,9 @@ public final class DemoCommand implements Callable<Integer> {
             }
             out.println("  Cluster:  http://127.0.0.1:" + httpPort + "/cluster  (kill -9 the leader's pid and watch it move)");
         }
-        out.println("  Login:    " + ADMIN_EMAIL + " / " + password);
+        out.println("  Login:    " + ADMIN_EMAIL + " / " + password + "  (admin)");
+        out.println("            " + SUPPORT_AGENT + " / " + password + "  (agent: Support, reads Billing)");
+        out.println("            " + BILLING_AGENT + " / " + password + "  (agent: Billing)");
         if (apiToken != null) {
             out.println("  API:      curl -H 'Authorization: Bearer " + apiToken + "' http://127.0.0.1:" + httpPort + "/api/v1/tickets");
         }
@@ -173,11 +180,10 @@ public final class DemoCommand implements Callable<Integer> {
                     TransportSecurity.NONE, mailbox, "demo-mailbox", "INBOX", "Processed",
                     "127.0.0.1", smtpPort, TransportSecurity.NONE, null));
             StaffAccounts accounts = new StaffAccounts(db);
-            try {
-                accounts.createUser(ADMIN_EMAIL, "Demo Admin", password, Role.ADMIN);
-            } catch (IllegalArgumentException alreadyThere) {
-                accounts.setPassword(ADMIN_EMAIL, password); // a kept --data-dir from an earlier run
-            }
+            new StaffGroups(db).create("Billing");
+            user(accounts, ADMIN_EMAIL, "Demo Admin", password, Role.ADMIN, Map.of());
+            user(accounts, SUPPORT_AGENT, "Ana Support", password, Role.AGENT, Map.of("Support", GroupAccess.FULL, "Billing", GroupAccess.READ));
+            user(accounts, BILLING_AGENT, "Ben Billing", password, Role.AGENT, Map.of("Billing", GroupAccess.FULL));
             if (apiToken != null) {
                 try {
                     accounts.createApiToken(ADMIN_EMAIL, "demo", apiToken);
@@ -187,6 +193,15 @@ public final class DemoCommand implements Callable<Integer> {
                     }
                 }
             }
+        }
+    }
+
+    private static void user(StaffAccounts accounts, String email, String name, String password, Role role,
+                             Map<String, GroupAccess> groups) {
+        try {
+            accounts.createUser(email, name, password, role, groups);
+        } catch (IllegalArgumentException alreadyThere) {
+            accounts.setPassword(email, password); // a kept --data-dir from an earlier run
         }
     }
 

@@ -61,6 +61,10 @@ public final class MailboxCommand {
         @Option(names = "--inbox-folder", defaultValue = "INBOX", description = "Default: ${DEFAULT-VALUE}.")
         String inboxFolder;
 
+        @Option(names = "--group", description = "The group its new tickets go to (see `ticketd group`); default: the first group"
+                + " for a new mailbox, unchanged for an existing one.")
+        String group;
+
         @Option(names = "--processed-folder", defaultValue = "Processed", description = "Default: ${DEFAULT-VALUE}.")
         String processedFolder;
 
@@ -105,8 +109,12 @@ public final class MailboxCommand {
                 if (signatureFile != null) {
                     catalog.setSignature(id, signature);
                 }
+                if (group != null) {
+                    catalog.setGroup(id, group);
+                }
             }
-            spec.commandLine().getOut().println("mailbox saved: id=" + id + " address=" + address + " secret-ref=" + secretRef);
+            spec.commandLine().getOut().println("mailbox saved: id=" + id + " address=" + address + " secret-ref=" + secretRef
+                    + (group == null ? "" : " group=" + group.strip()));
             withCluster(config, admin -> admin.addMailboxes(Set.of(id)), spec.commandLine().getOut());
             return 0;
         }

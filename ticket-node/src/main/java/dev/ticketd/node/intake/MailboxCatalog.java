@@ -8,12 +8,14 @@ import dev.ticketd.mail.outbound.SmtpSettings;
 import dev.ticketd.node.config.ConfigException;
 import dev.ticketd.node.config.NodeConfig;
 import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
 
 import java.util.List;
 import java.util.Optional;
 import java.util.Locale;
 
 import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 
 /**
  * The mailboxes this help desk reads, as stored in PostgreSQL, joined with their secrets from this
@@ -64,6 +66,19 @@ public final class MailboxCatalog {
     /** Adds a mailbox, or updates the one with the same id (an operator re-running the command). */
     public void save(NewMailbox m) {
         db.transactions().run(tx -> upsert(tx, m)); // an upsert: a replay after a failover changes nothing
+    }
+
+    /** Makes the mailbox deliver its new tickets into group {@code group} (by name). */
+    public void setGroup(String id, String group) {
+        String name = group == null ? "" : group.strip();
+        int updated = db.transactions().write(tx -> tx.update(MAILBOX)
+                .set(MAILBOX.GROUP_ID, DSL.field(DSL.select(STAFF_GROUP.ID).from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq(name))))
+                .where(MAILBOX.ID.eq(id))
+                .and(DSL.exists(DSL.selectOne().from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq(name))))
+                .execute());
+        if (updated == 0) {
+            throw new IllegalArgumentException("no group named '" + name + "' (create it with `ticketd group add`), or no mailbox '" + id + "'");
+        }
     }
 
     private static void upsert(DSLContext tx, NewMailbox m) {

@@ -106,9 +106,7 @@ public final class ReplyService {
         List<ReplyAttachment> files = checked(body, idempotencyKey, attachments, "the note is empty; write something before saving",
                 "the note");
         ReplyResult result = writes.write(tx -> {
-            if (tx.select(TICKET.ID).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne() == null) {
-                throw new NotFoundException("ticket " + ticketId + " does not exist");
-            }
+            tickets.lockForChange(tx, ticketId, author.viewer());
             Optional<Tickets.Reply> inserted = tickets.addNote(tx, ticketId, author.id(), body, idempotencyKey, files.stream()
                     .map(f -> new Attachment(f.filename(), f.contentType(), Optional.empty(), f.content()))
                     .toList());
@@ -148,6 +146,7 @@ public final class ReplyService {
     private ReplyResult replyInTransaction(DSLContext tx, long ticketId, StaffUser author, String body, String key,
                                            List<ReplyAttachment> files) {
         // Locking the ticket serialises replies to it, so the "latest inbound" and the timestamps agree.
+        tickets.lockForChange(tx, ticketId, author.viewer());
         Record ticket = tx.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.MAILBOX_ID, CONTACT.EMAIL)
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .where(TICKET.ID.eq(ticketId))

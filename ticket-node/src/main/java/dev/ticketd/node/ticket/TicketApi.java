@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
-import dev.ticketd.desk.TicketStatus;
+import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.node.auth.StaffUser;
 import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
@@ -58,10 +58,12 @@ public final class TicketApi {
     }
 
     /**
-     * {@code PATCH /api/v1/tickets/{id}} with any of {@code status} and {@code priority}: answers the
-     * ticket as it is now. The values are checked first and applied in one transaction (all or
-     * nothing); a value the ticket already has changes nothing, so a repeat is harmless. A field this
-     * version cannot change yet is refused by name.
+     * {@code PATCH /api/v1/tickets/{id}} with any of {@code status}, {@code priority}, {@code group}
+     * (a name) and {@code owner} (a staff address, or null for nobody): answers the ticket as it is
+     * now. The values are checked first and applied in one transaction (all or nothing); a value the
+     * ticket already has changes nothing, so a repeat is harmless. A field this version cannot
+     * change is refused by name. When the change moved the ticket to a group the caller is not in,
+     * the answer is {@code {"id", "group", "visible": false}}.
      */
     public void patch(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
@@ -76,24 +78,32 @@ public final class TicketApi {
         }
         List<String> unknown = new ArrayList<>();
         body.fieldNames().forEachRemaining(name -> {
-            if (!name.equals("status") && !name.equals("priority")) {
+            if (!PATCHABLE.contains(name)) {
                 unknown.add(name);
             }
         });
         if (!unknown.isEmpty()) {
-            throw HttpProblem.badRequest("only status and priority can be changed here; not " + String.join(", ", unknown));
+            throw HttpProblem.badRequest("only " + String.join(", ", PATCHABLE) + " can be changed here; not " + String.join(", ", unknown));
         }
-        Optional<String> status = text(body, "status", TicketChanges.STATUSES);
-        Optional<String> priority = text(body, "priority", TicketChanges.PRIORITIES);
-        if (status.isEmpty() && priority.isEmpty()) {
-            throw HttpProblem.badRequest("name what to change: status (one of " + TicketChanges.STATUSES + ") or priority (one of "
-                    + TicketChanges.PRIORITIES + ")");
+        TicketChanges.Wanted wanted = new TicketChanges.Wanted(text(body, "status", "one of " + TicketChanges.STATUSES),
+                text(body, "priority", "one of " + TicketChanges.PRIORITIES), text(body, "group", "the name of a group"),
+                owner(body));
+        if (wanted.isEmpty()) {
+            throw HttpProblem.badRequest("name what to change: status (one of " + TicketChanges.STATUSES + "), priority (one of "
+                    + TicketChanges.PRIORITIES + "), group (a name) or owner (a staff address, or null for nobody)");
         }
-        changes.apply(id, Pages.user(ctx), status, priority);
-        ctx.json(Freshness.note(ctx, queries.detail(id)));
+        TicketChanges.Applied applied = changes.apply(id, Pages.user(ctx), wanted);
+        try {
+            ctx.json(Freshness.note(ctx, queries.detail(Pages.user(ctx).viewer(), id)));
+        } catch (NotFoundException movedAway) {
+            // the change moved the ticket to a group the caller is not in: it was done, and they see it no more
+            ctx.json(Map.of("id", id, "group", applied.group().orElseThrow().to(), "visible", false));
+        }
     }
 
-    private static final String PATCH_SHAPE = "the body must be a JSON object such as {\"status\": \"resolved\", \"priority\": \"high\"}";
+    private static final List<String> PATCHABLE = List.of("status", "priority", "group", "owner");
+    private static final String PATCH_SHAPE = "the body must be a JSON object such as {\"status\": \"resolved\", \"priority\": \"high\", "
+            + "\"group\": \"Support\", \"owner\": \"ann@example.com\"}";
 
     private static Optional<String> text(JsonNode body, String field, String allowed) {
         JsonNode value = body.get(field);
@@ -101,30 +111,47 @@ public final class TicketApi {
             return Optional.empty();
         }
         if (!value.isTextual()) {
-            throw HttpProblem.badRequest(field + " must be a string, one of " + allowed);
+            throw HttpProblem.badRequest(field + " must be a string, " + allowed);
         }
         return Optional.of(value.asText());
     }
 
+    /** {@code owner}: absent, null (nobody) or an address. */
+    private static Optional<String> owner(JsonNode body) {
+        JsonNode value = body.get("owner");
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (value.isNull()) {
+            return Optional.of("");
+        }
+        if (!value.isTextual() || value.asText().isBlank()) {
+            throw HttpProblem.badRequest("owner must be the address of a member of staff, or null for nobody");
+        }
+        return Optional.of(value.asText());
+    }
+
+    /** {@code GET /api/v1/tickets?status=&priority=&group=&owner=&limit=&cursor=}: the tickets the caller may see. */
     public void list(Context ctx) {
         int limit = parseLimit(ctx.queryParam("limit"));
-        TicketStatus status = StatusFilter.parse(ctx.queryParam("status"));
-        ctx.json(Freshness.note(ctx, queries.list(status, limit, TicketCursor.decode(ctx.queryParam("cursor")))));
+        TicketFilter filter = TicketFilter.parse(ctx.queryParam("status"), ctx.queryParam("priority"), ctx.queryParam("group"),
+                ctx.queryParam("owner"));
+        ctx.json(Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, limit, TicketCursor.decode(ctx.queryParam("cursor")))));
     }
 
     public void detail(Context ctx) {
-        ctx.json(Freshness.note(ctx, queries.detail(ctx.pathParamAsClass("id", Long.class).get())));
+        ctx.json(Freshness.note(ctx, queries.detail(Pages.user(ctx).viewer(), ctx.pathParamAsClass("id", Long.class).get())));
     }
 
     /** {@code GET /api/v1/tickets/{id}/history}: the audit trail, newest first (at most {@link TicketQueries#HISTORY_SHOWN}). */
     public void history(Context ctx) {
-        TicketDetail ticket = Freshness.note(ctx, queries.detail(ctx.pathParamAsClass("id", Long.class).get()));
+        TicketDetail ticket = Freshness.note(ctx, queries.detail(Pages.user(ctx).viewer(), ctx.pathParamAsClass("id", Long.class).get()));
         ctx.json(Map.of("entries", ticket.history(), "limit", TicketQueries.HISTORY_SHOWN));
     }
 
     public void raw(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        RawMail.send(ctx, id, Freshness.note(ctx, queries.rawInbound(id)));
+        RawMail.send(ctx, id, Freshness.note(ctx, queries.rawInbound(Pages.user(ctx).viewer(), id)));
     }
 
     public void reply(Context ctx) {

@@ -2,22 +2,30 @@ package dev.ticketd.node.ticket;
 
 import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.Actor;
+import dev.ticketd.desk.ForbiddenException;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Tickets;
+import dev.ticketd.desk.Viewer;
 import dev.ticketd.node.auth.StaffUser;
+import org.jooq.DSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
+import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
+
 /**
- * Staff change a ticket's status (open, pending, resolved, closed) and priority (low, normal, high,
- * urgent); the desk writes and audits each change. Every value is checked before anything is
+ * Staff change a ticket's status (open, pending, resolved, closed), priority (low, normal, high,
+ * urgent), group and owner; the desk checks the member of staff may change the ticket, and writes
+ * and audits each change. Every value is checked before anything is
  * written, and all changes of one request are one transaction, so a request is applied whole or not
  * at all. Knows nothing of HTTP.
  */
@@ -27,8 +35,36 @@ public final class TicketChanges {
     static final String STATUSES = Arrays.stream(TicketStatus.values()).map(TicketStatus::value).collect(Collectors.joining(", "));
     static final String PRIORITIES = Arrays.stream(Priority.values()).map(Priority::value).collect(Collectors.joining(", "));
 
-    /** What one request changed; a field not asked for, or already so, is not in it. */
-    public record Applied(Optional<Tickets.Change<TicketStatus>> status, Optional<Tickets.Change<Priority>> priority) {
+    /**
+     * What one request asks to change; an empty field is left as it is. {@code owner} is a staff
+     * address, {@code me}, or {@code ""} for nobody; {@code group} a group's name.
+     */
+    public record Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner) {
+
+        public static Wanted status(String status) {
+            return new Wanted(Optional.of(status == null ? "" : status), Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
+        public static Wanted priority(String priority) {
+            return new Wanted(Optional.empty(), Optional.of(priority == null ? "" : priority), Optional.empty(), Optional.empty());
+        }
+
+        public static Wanted group(String group) {
+            return new Wanted(Optional.empty(), Optional.empty(), Optional.of(group == null ? "" : group), Optional.empty());
+        }
+
+        public static Wanted owner(String owner) {
+            return new Wanted(Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(owner == null ? "" : owner));
+        }
+
+        public boolean isEmpty() {
+            return status.isEmpty() && priority.isEmpty() && group.isEmpty() && owner.isEmpty();
+        }
+    }
+
+    /** What one request changed; a field not asked for is empty, one already so is an unchanged change. */
+    public record Applied(Optional<Tickets.Change<TicketStatus>> status, Optional<Tickets.Change<Priority>> priority,
+                          Optional<Tickets.Change<String>> group, Optional<Tickets.Change<Optional<String>>> owner) {
     }
 
     private final Transactions writes;
@@ -40,26 +76,33 @@ public final class TicketChanges {
         this.tickets = tickets;
     }
 
-    public Tickets.Change<TicketStatus> setStatus(long ticketId, StaffUser by, String status) {
-        return apply(ticketId, by, Optional.of(status == null ? "" : status), Optional.empty()).status().orElseThrow();
-    }
-
-    public Tickets.Change<Priority> setPriority(long ticketId, StaffUser by, String priority) {
-        return apply(ticketId, by, Optional.empty(), Optional.of(priority == null ? "" : priority)).priority().orElseThrow();
-    }
-
     /**
-     * @throws InvalidRequestException when a value is not one of its kind; nothing is written
-     * @throws NotFoundException       when there is no such ticket
+     * Applies every change {@code wanted} names, in one transaction: the group first, so that an
+     * owner named in the same request is checked against the new group.
+     *
+     * @throws InvalidRequestException when a value is not one of its kind, or names no group or no
+     *                                 staff member who may own the ticket; nothing is written
+     * @throws NotFoundException       when there is no such ticket, or {@code by} may not see it
+     * @throws ForbiddenException      when {@code by} may see the ticket but not change it
      */
-    public Applied apply(long ticketId, StaffUser by, Optional<String> status, Optional<String> priority) {
-        Optional<TicketStatus> toStatus = status.map(String::strip).map(s -> TicketStatus.of(s)
+    public Applied apply(long ticketId, StaffUser by, Wanted wanted) {
+        Optional<TicketStatus> toStatus = wanted.status().map(String::strip).map(s -> TicketStatus.of(s)
                 .orElseThrow(() -> new InvalidRequestException("status must be one of " + STATUSES + "; got '" + s + "'")));
-        Optional<Priority> toPriority = priority.map(String::strip).map(p -> Priority.of(p)
+        Optional<Priority> toPriority = wanted.priority().map(String::strip).map(p -> Priority.of(p)
                 .orElseThrow(() -> new InvalidRequestException("priority must be one of " + PRIORITIES + "; got '" + p + "'")));
-        Actor actor = Actor.staff(by.email());
+        Viewer viewer = by.viewer();
+        Actor actor = viewer.actor();
         // Replayed after a failover, setting the same values again writes nothing.
         Applied applied = writes.write(tx -> {
+            tickets.lockForChange(tx, ticketId, viewer);
+            Optional<Tickets.Change<String>> g = Optional.empty();
+            if (wanted.group().isPresent()) {
+                g = Optional.of(tickets.setGroup(tx, ticketId, actor, groupId(tx, wanted.group().get())).orElseThrow(() -> missing(ticketId)));
+            }
+            Optional<Tickets.Change<Optional<String>>> o = Optional.empty();
+            if (wanted.owner().isPresent()) {
+                o = Optional.of(tickets.setOwner(tx, ticketId, actor, ownerId(tx, wanted.owner().get(), by)).orElseThrow(() -> missing(ticketId)));
+            }
             Optional<Tickets.Change<TicketStatus>> s = Optional.empty();
             if (toStatus.isPresent()) {
                 s = Optional.of(tickets.setStatus(tx, ticketId, actor, toStatus.get()).orElseThrow(() -> missing(ticketId)));
@@ -68,13 +111,43 @@ public final class TicketChanges {
             if (toPriority.isPresent()) {
                 p = Optional.of(tickets.setPriority(tx, ticketId, actor, toPriority.get()).orElseThrow(() -> missing(ticketId)));
             }
-            return new Applied(s, p);
+            return new Applied(s, p, g, o);
         });
         applied.status().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket status set ticket={} from={} to={} staff={}", ticketId, c.from().value(), c.to().value(), by.id()));
         applied.priority().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket priority set ticket={} from={} to={} staff={}", ticketId, c.from().value(), c.to().value(), by.id()));
+        applied.group().filter(Tickets.Change::changed).ifPresent(c -> log.info(
+                "ticket group set ticket={} staff={}", ticketId, by.id()));
+        applied.owner().filter(Tickets.Change::changed).ifPresent(c -> log.info(
+                "ticket owner set ticket={} staff={}", ticketId, by.id()));
         return applied;
+    }
+
+    private static long groupId(DSLContext tx, String name) {
+        String group = name.strip();
+        return tx.select(STAFF_GROUP.ID).from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq(group)).fetchOptional(STAFF_GROUP.ID)
+                .orElseThrow(() -> new InvalidRequestException("group must be the name of a group; there is no group '"
+                        + shown(group) + "'"));
+    }
+
+    /** Null for nobody. */
+    private static Long ownerId(DSLContext tx, String owner, StaffUser by) {
+        String wanted = owner.strip().toLowerCase(Locale.ROOT);
+        if (wanted.isEmpty() || wanted.equals(TicketFilter.NOBODY)) {
+            return null;
+        }
+        if (wanted.equals(TicketFilter.ME)) {
+            return by.id();
+        }
+        return tx.select(STAFF_USER.ID).from(STAFF_USER).where(STAFF_USER.EMAIL.eq(wanted)).fetchOptional(STAFF_USER.ID)
+                .orElseThrow(() -> new InvalidRequestException("owner must be the address of a member of staff, or null for nobody; "
+                        + "there is no staff user '" + shown(wanted) + "'"));
+    }
+
+    private static String shown(String value) {
+        String oneLine = value.replaceAll("\\p{Cntrl}", "?");
+        return oneLine.length() <= 60 ? oneLine : oneLine.substring(0, 60) + "…";
     }
 
     private static NotFoundException missing(long ticketId) {

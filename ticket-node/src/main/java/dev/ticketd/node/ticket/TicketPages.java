@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /** Browser handlers for tickets: validate the request, call the services, render. */
 public final class TicketPages {
@@ -37,21 +38,28 @@ public final class TicketPages {
     private final TicketQueries queries;
     private final ReplyService replies;
     private final TicketChanges changes;
+    private final Supplier<List<String>> groups;
 
-    public TicketPages(TicketQueries queries, ReplyService replies, TicketChanges changes) {
+    /** @param groups the names of every group, for the list's filter and the "move to" choice */
+    public TicketPages(TicketQueries queries, ReplyService replies, TicketChanges changes, Supplier<List<String>> groups) {
         this.queries = queries;
         this.replies = replies;
         this.changes = changes;
+        this.groups = groups;
     }
 
     public void list(Context ctx) {
-        TicketStatus status = StatusFilter.parse(ctx.queryParam("status"));
-        TicketPage page = Freshness.note(ctx, queries.list(status, PAGE_SIZE, TicketCursor.decode(ctx.queryParam("cursor"))));
+        TicketFilter filter = TicketFilter.parse(ctx.queryParam("status"), ctx.queryParam("priority"), ctx.queryParam("group"),
+                ctx.queryParam("owner"));
+        TicketPage page = Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, PAGE_SIZE,
+                TicketCursor.decode(ctx.queryParam("cursor"))));
         Map<String, Object> model = new HashMap<>();
         model.put("tickets", page.tickets());
         model.put("nextCursor", page.nextCursor());
-        model.put("status", status == null ? "" : status.value());
+        model.put("filter", filter);
         model.put("statuses", Arrays.stream(TicketStatus.values()).map(TicketStatus::value).toList());
+        model.put("priorities", Arrays.stream(Priority.values()).map(Priority::value).toList());
+        model.put("groups", groups.get());
         Pages.render(ctx, "tickets.jte", model);
     }
 
@@ -60,13 +68,16 @@ public final class TicketPages {
         String sent = ctx.queryParam("sent");
         String status = ctx.queryParam("status");
         String priority = ctx.queryParam("priority");
+        String changed = ctx.queryParam("changed");
         String notice = "mail".equals(sent) ? "Reply saved; it will be emailed to the requester."
                 : "stored".equals(sent) ? "Reply saved. This ticket has no mailbox, so it was not emailed."
                 : "note".equals(sent) ? "Note saved. Only staff see it."
                 : status != null && TicketStatus.of(status).isPresent() ? "Status set to " + status + "."
                 : priority != null && Priority.of(priority).isPresent() ? "Priority set to " + priority + "."
+                : "owner".equals(changed) ? "Owner changed."
+                : "group".equals(changed) ? "Group changed."
                 : null;
-        renderTicket(ctx, 200, Freshness.note(ctx, queries.detail(id)), "", UUID.randomUUID().toString(), null, notice, List.of(), false);
+        renderTicket(ctx, 200, detail(ctx, id), "", UUID.randomUUID().toString(), null, notice, List.of(), false);
     }
 
     public void reply(Context ctx) {
@@ -92,7 +103,7 @@ public final class TicketPages {
         // a page cannot hand chosen files back to the browser: when it comes back, it names them
         List<String> chooseAgain = files.stream().map(f -> ReplyAttachments.filename(f.filename())).toList();
         if (body.isBlank()) {
-            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key,
+            renderTicket(ctx, 400, detail(ctx, id), body, key,
                     note ? "The note is empty; write something before saving." : "The reply is empty; write a message before sending.",
                     null, chooseAgain, note);
             return;
@@ -101,7 +112,7 @@ public final class TicketPages {
         try {
             result = note ? replies.note(id, Pages.user(ctx), body, key, files) : replies.reply(id, Pages.user(ctx), body, key, files);
         } catch (InvalidRequestException e) {
-            renderTicket(ctx, 400, Freshness.note(ctx, queries.detail(id)), body, key, e.getMessage(), null, chooseAgain, note);
+            renderTicket(ctx, 400, detail(ctx, id), body, key, e.getMessage(), null, chooseAgain, note);
             return;
         } catch (NotFoundException | ConflictException e) {
             throw e;
@@ -127,15 +138,45 @@ public final class TicketPages {
     /** The status form: sets the status and shows the ticket again (a bad value comes back as a 400 page naming it). */
     public void status(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        Tickets.Change<TicketStatus> change = changes.setStatus(id, Pages.user(ctx), ctx.formParam("status"));
+        Tickets.Change<TicketStatus> change = changes.apply(id, Pages.user(ctx), TicketChanges.Wanted.status(ctx.formParam("status")))
+                .status().orElseThrow();
         ctx.redirect("/tickets/" + id + "?status=" + change.to().value(), HttpStatus.SEE_OTHER);
     }
 
     /** The priority form: sets the priority and shows the ticket again. */
     public void priority(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        Tickets.Change<Priority> change = changes.setPriority(id, Pages.user(ctx), ctx.formParam("priority"));
+        Tickets.Change<Priority> change = changes.apply(id, Pages.user(ctx), TicketChanges.Wanted.priority(ctx.formParam("priority")))
+                .priority().orElseThrow();
         ctx.redirect("/tickets/" + id + "?priority=" + change.to().value(), HttpStatus.SEE_OTHER);
+    }
+
+    /** The owner forms: "Take it" ({@code owner=me}), assign to a colleague (their address), unassign ({@code owner=none}). */
+    public void owner(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String owner = ctx.formParam("owner");
+        if (owner == null || owner.isBlank()) {
+            throw HttpProblem.badRequest("choose an owner: me, a colleague's address, or none");
+        }
+        changes.apply(id, Pages.user(ctx), TicketChanges.Wanted.owner(owner));
+        ctx.redirect("/tickets/" + id + "?changed=owner", HttpStatus.SEE_OTHER);
+    }
+
+    /** The group form: moves the ticket to another group. */
+    public void group(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String group = ctx.formParam("group");
+        if (group == null || group.isBlank()) {
+            throw HttpProblem.badRequest("choose a group to move the ticket to");
+        }
+        changes.apply(id, Pages.user(ctx), TicketChanges.Wanted.group(group));
+        boolean stillSeen = queries.sees(Pages.user(ctx).viewer(), id);
+        // moved to a group the agent is not in: the ticket is out of their sight, so back to the list
+        ctx.redirect(stillSeen ? "/tickets/" + id + "?changed=group" : "/tickets", HttpStatus.SEE_OTHER);
+    }
+
+    private TicketDetail detail(Context ctx, long id) {
+        return Freshness.note(ctx, queries.detail(Pages.user(ctx).viewer(), id));
     }
 
     /**
@@ -166,7 +207,7 @@ public final class TicketPages {
         ctx.header("Retry-After", "5");
         TicketDetail ticket;
         try {
-            ticket = Freshness.note(ctx, queries.detail(id));
+            ticket = detail(ctx, id);
         } catch (RuntimeException again) {
             ticket = null; // the form alone, with the text, is what matters now
         }
@@ -177,23 +218,23 @@ public final class TicketPages {
     public void message(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
         long messageId = ctx.pathParamAsClass("messageId", Long.class).get();
-        WholeMessage whole = Freshness.note(ctx, queries.wholeMessage(id, messageId));
+        WholeMessage whole = Freshness.note(ctx, queries.wholeMessage(Pages.user(ctx).viewer(), id, messageId));
         Pages.render(ctx, "message.jte", Map.of("whole", whole));
     }
 
     /** {@code GET /attachments/{id}}: the bytes, with headers that never let them run as our page. */
     public void attachment(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        Attachments.send(ctx, Freshness.note(ctx, queries.attachment(id)));
+        Attachments.send(ctx, Freshness.note(ctx, queries.attachment(Pages.user(ctx).viewer(), id)));
     }
 
     public void raw(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        RawMail.send(ctx, id, Freshness.note(ctx, queries.rawInbound(id)));
+        RawMail.send(ctx, id, Freshness.note(ctx, queries.rawInbound(Pages.user(ctx).viewer(), id)));
     }
 
-    private static void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
-                                     String error, String notice, List<String> chooseAgain, boolean note) {
+    private void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
+                              String error, String notice, List<String> chooseAgain, boolean note) {
         renderTicket(ctx, status, ticket, body, key, error, notice, ticket.id(), chooseAgain, note);
     }
 
@@ -203,8 +244,8 @@ public final class TicketPages {
      * says which form the text, the key and the error belong to (the note form or the reply form), so
      * a note that comes back is never in the box that mails the customer.
      */
-    private static void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
-                                     String error, String notice, long ticketId, List<String> chooseAgain, boolean note) {
+    private void renderTicket(Context ctx, int status, TicketDetail ticket, String body, String key,
+                              String error, String notice, long ticketId, List<String> chooseAgain, boolean note) {
         Map<String, Object> model = new HashMap<>();
         model.put("ticket", ticket);
         model.put("ticketId", ticketId);
@@ -215,6 +256,10 @@ public final class TicketPages {
         model.put("notice", notice);
         model.put("chooseAgain", chooseAgain);
         model.put("noteForm", note);
+        boolean changeable = ticket != null && ticket.mayChange() && status < 500;
+        model.put("owners", changeable ? queries.possibleOwners(Pages.user(ctx).viewer(), ticketId).value() : List.of());
+        model.put("groups", changeable ? groups.get() : List.of());
+        model.put("me", Pages.user(ctx).email());
         ctx.status(status);
         Pages.render(ctx, "ticket.jte", model);
     }

@@ -5,7 +5,8 @@ import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Read;
 import dev.ticketd.db.generated.tables.Contact;
-import dev.ticketd.desk.TicketStatus;
+import dev.ticketd.desk.GroupAccess;
+import dev.ticketd.desk.Viewer;
 import dev.ticketd.mail.mime.HtmlSanitizer;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,6 +30,8 @@ import java.util.Map;
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.GROUP_MEMBER;
+import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
@@ -56,29 +59,65 @@ public final class TicketQueries {
         this.db = db;
     }
 
-    /** Tickets newest first (created_at desc, id desc), starting after {@code after} when given. */
-    public Read<TicketPage> list(TicketStatus status, int limit, TicketCursor after) {
+    /**
+     * The tickets {@code viewer} may see that {@code filter} selects, newest first (created_at desc,
+     * id desc), starting after {@code after} when given.
+     */
+    public Read<TicketPage> list(Viewer viewer, TicketFilter filter, int limit, TicketCursor after) {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new InvalidRequestException("limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
         }
         Field<Integer> messageCount = DSL.field(DSL.selectCount().from(TICKET_MESSAGE)
                 .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))).as("message_count");
-        Condition where = DSL.noCondition();
-        if (status != null) {
-            where = where.and(TICKET.STATUS.eq(status.value()));
-        }
+        Condition where = viewer.sees().and(filter.condition(viewer));
         if (after != null) {
             where = where.and(DSL.row(TICKET.CREATED_AT, TICKET.ID).lt(after.createdAt(), after.id()));
         }
-        Condition filter = where;
-        return db.read(dsl -> page(dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT)
+        Condition selected = where;
+        return db.read(dsl -> page(dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.PRIORITY,
+                        STAFF_GROUP.NAME, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT)
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
-                .where(filter)
+                .join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
+                .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET.OWNER_ID))
+                .where(selected)
                 .orderBy(TICKET.CREATED_AT.desc(), TICKET.ID.desc())
                 .limit(limit + 1)
                 .fetch(r -> new TicketSummary(r.get(TICKET.ID), r.get(TICKET.NUMBER), r.get(TICKET.SUBJECT),
-                        r.get(TICKET.STATUS), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT))), limit));
+                        r.get(TICKET.STATUS), r.get(TICKET.PRIORITY), r.get(STAFF_GROUP.NAME), r.get(STAFF_USER.EMAIL),
+                        r.get(STAFF_USER.DISPLAY_NAME), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT))), limit));
     }
+
+    /**
+     * Who may own a ticket {@code viewer} can see: the active admins and the agents with full access
+     * to its group, by name. For the page's "assign to" choice.
+     */
+    public Read<List<Owner>> possibleOwners(Viewer viewer, long ticketId) {
+        return db.read(dsl -> {
+            Long group = dsl.select(TICKET.GROUP_ID).from(TICKET).where(TICKET.ID.eq(ticketId)).and(viewer.sees())
+                    .fetchOptional(TICKET.GROUP_ID)
+                    .orElseThrow(() -> new NotFoundException("ticket " + ticketId + " does not exist"));
+            return dsl.select(STAFF_USER.ID, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME).from(STAFF_USER)
+                    .where(STAFF_USER.ACTIVE.isTrue())
+                    .and(STAFF_USER.ROLE.eq("admin").or(DSL.exists(DSL.selectOne().from(GROUP_MEMBER)
+                            .where(GROUP_MEMBER.USER_ID.eq(STAFF_USER.ID)).and(GROUP_MEMBER.GROUP_ID.eq(group))
+                            .and(GROUP_MEMBER.ACCESS.eq(GroupAccess.FULL.value())))))
+                    .orderBy(STAFF_USER.DISPLAY_NAME, STAFF_USER.ID)
+                    .limit(MAX_OWNERS_LISTED)
+                    .fetch(r -> new Owner(r.get(STAFF_USER.ID), r.get(STAFF_USER.EMAIL), r.get(STAFF_USER.DISPLAY_NAME)));
+        });
+    }
+
+    /** Whether {@code viewer} may see ticket {@code ticketId}. */
+    boolean sees(Viewer viewer, long ticketId) {
+        return db.read(dsl -> dsl.fetchExists(dsl.selectOne().from(TICKET).where(TICKET.ID.eq(ticketId)).and(viewer.sees()))).value();
+    }
+
+    /** A member of staff who may own a ticket. */
+    public record Owner(long id, String email, String displayName) {
+    }
+
+    /** The most owners the "assign to" choice lists. */
+    static final int MAX_OWNERS_LISTED = 500;
 
     private static TicketPage page(List<TicketSummary> rows, int limit) {
         if (rows.size() <= limit) {
@@ -93,17 +132,22 @@ public final class TicketQueries {
     public static final int HISTORY_SHOWN = 200;
     private static final ObjectReader DETAIL_READER = new ObjectMapper().readerFor(new TypeReference<LinkedHashMap<String, Object>>() { });
 
-    public Read<TicketDetail> detail(long ticketId) {
-        return db.read(dsl -> detail(dsl, ticketId));
+    /** A ticket {@code viewer} may see, with its thread and history. */
+    public Read<TicketDetail> detail(Viewer viewer, long ticketId) {
+        return db.read(dsl -> detail(dsl, viewer, ticketId));
     }
 
-    private TicketDetail detail(DSLContext dsl, long ticketId) {
-        Record ticket = ticketHead(dsl, ticketId);
+    private TicketDetail detail(DSLContext dsl, Viewer viewer, long ticketId) {
+        Record ticket = ticketHead(dsl, viewer, ticketId);
         List<ThreadMessage> messages = messages(dsl, TICKET_MESSAGE.TICKET_ID.eq(ticketId), true);
         return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
-                ticket.get(TICKET.STATUS), ticket.get(TICKET.PRIORITY), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
-                ticket.get(TICKET.CREATED_AT), messages, history(dsl, ticketId));
+                ticket.get(TICKET.STATUS), ticket.get(TICKET.PRIORITY), ticket.get(STAFF_GROUP.NAME), ticket.get(STAFF_USER.EMAIL),
+                ticket.get(STAFF_USER.DISPLAY_NAME), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
+                ticket.get(TICKET.CREATED_AT), ticket.get(MAY_CHANGE), messages, history(dsl, ticketId));
     }
+
+    private static final String MAY_CHANGE_NAME = "may_change";
+    private static final Field<Boolean> MAY_CHANGE = DSL.field(DSL.name(MAY_CHANGE_NAME), Boolean.class);
 
     /**
      * The ticket's audit trail, newest first, at most {@link #HISTORY_SHOWN} entries (a ticket a loop
@@ -134,9 +178,9 @@ public final class TicketQueries {
      * One message of a ticket with its whole bodies, for the page a "show the whole message" link
      * opens: the only read whose cost grows with the size of a mail, and only on request.
      */
-    public Read<WholeMessage> wholeMessage(long ticketId, long messageId) {
+    public Read<WholeMessage> wholeMessage(Viewer viewer, long ticketId, long messageId) {
         return db.read(dsl -> {
-            Record ticket = ticketHead(dsl, ticketId);
+            Record ticket = ticketHead(dsl, viewer, ticketId);
             ThreadMessage message = messages(dsl, TICKET_MESSAGE.TICKET_ID.eq(ticketId).and(TICKET_MESSAGE.ID.eq(messageId)), false)
                     .stream().findFirst()
                     .orElseThrow(() -> new NotFoundException("ticket " + ticket.get(TICKET.NUMBER) + " has no message " + messageId));
@@ -144,11 +188,15 @@ public final class TicketQueries {
         });
     }
 
-    private static Record ticketHead(DSLContext dsl, long ticketId) {
+    /** The ticket's own fields; a ticket {@code viewer} may not see does not exist for them. */
+    private static Record ticketHead(DSLContext dsl, Viewer viewer, long ticketId) {
         Record ticket = dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.PRIORITY, TICKET.MAILBOX_ID,
-                        TICKET.CREATED_AT, CONTACT.EMAIL)
+                        TICKET.CREATED_AT, CONTACT.EMAIL, STAFF_GROUP.NAME, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME,
+                        DSL.field(viewer.mayChange()).as(MAY_CHANGE_NAME))
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
-                .where(TICKET.ID.eq(ticketId))
+                .join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
+                .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET.OWNER_ID))
+                .where(TICKET.ID.eq(ticketId)).and(viewer.sees())
                 .fetchOne();
         if (ticket == null) {
             throw new NotFoundException("ticket " + ticketId + " does not exist");
@@ -232,19 +280,27 @@ public final class TicketQueries {
                 .map(a -> Attachments.url(a.get(ATTACHMENT.ID))));
     }
 
-    /** An attachment with its bytes. */
-    Read<Attachments.StoredAttachment> attachment(long attachmentId) {
+    /** An attachment with its bytes, of a ticket {@code viewer} may see. */
+    Read<Attachments.StoredAttachment> attachment(Viewer viewer, long attachmentId) {
         return db.read(dsl -> dsl.select(ATTACHMENT.ID, ATTACHMENT.FILENAME, ATTACHMENT.CONTENT_TYPE, ATTACHMENT.CONTENT)
-                .from(ATTACHMENT).where(ATTACHMENT.ID.eq(attachmentId))
+                .from(ATTACHMENT).join(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
+                .join(TICKET).on(TICKET.ID.eq(TICKET_MESSAGE.TICKET_ID))
+                .where(ATTACHMENT.ID.eq(attachmentId)).and(viewer.sees())
                 .fetchOptional(r -> new Attachments.StoredAttachment(r.get(ATTACHMENT.ID), r.get(ATTACHMENT.FILENAME),
                         r.get(ATTACHMENT.CONTENT_TYPE), r.get(ATTACHMENT.CONTENT)))
                 .orElseThrow(() -> new NotFoundException("attachment " + attachmentId + " does not exist")));
     }
 
-    /** The raw RFC 822 bytes of an inbound mail, exactly as stored. */
-    public Read<byte[]> rawInbound(long inboundMessageId) {
+    /**
+     * The raw RFC 822 bytes of an inbound mail, exactly as stored: for an admin any, for an agent one
+     * that is a message of a ticket they may see (a quarantined mail is for admins only).
+     */
+    public Read<byte[]> rawInbound(Viewer viewer, long inboundMessageId) {
+        Condition visible = viewer.admin() ? DSL.noCondition() : DSL.exists(DSL.selectOne().from(TICKET_MESSAGE)
+                .join(TICKET).on(TICKET.ID.eq(TICKET_MESSAGE.TICKET_ID))
+                .where(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID)).and(viewer.sees()));
         return db.read(dsl -> dsl.select(INBOUND_MESSAGE.RAW).from(INBOUND_MESSAGE)
-                .where(INBOUND_MESSAGE.ID.eq(inboundMessageId))
+                .where(INBOUND_MESSAGE.ID.eq(inboundMessageId)).and(visible)
                 .fetchOptional(INBOUND_MESSAGE.RAW)
                 .orElseThrow(() -> new NotFoundException("inbound message " + inboundMessageId + " does not exist")));
     }

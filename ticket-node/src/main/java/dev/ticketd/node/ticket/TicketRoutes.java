@@ -4,16 +4,20 @@ import dev.ticketd.node.web.RouteTable;
 import dev.ticketd.node.web.WebFeature;
 import io.javalin.http.HttpStatus;
 
+import java.util.List;
+import java.util.function.Supplier;
+
 import static dev.ticketd.node.web.Access.STAFF;
 
-/** The ticket pages and the ticket API: lists, a ticket with its messages, replies, notes, status and priority, history, raw mail and files. */
+/** The ticket pages and the ticket API: lists, a ticket with its messages, replies, notes, status, priority, owner and group, history, raw mail and files. */
 public final class TicketRoutes implements WebFeature {
 
     private final TicketPages pages;
     private final TicketApi api;
 
-    public TicketRoutes(TicketQueries queries, ReplyService replies, TicketChanges changes) {
-        this.pages = new TicketPages(queries, replies, changes);
+    /** @param groups the names of every group */
+    public TicketRoutes(TicketQueries queries, ReplyService replies, TicketChanges changes, Supplier<List<String>> groups) {
+        this.pages = new TicketPages(queries, replies, changes, groups);
         this.api = new TicketApi(queries, replies, changes);
     }
 
@@ -26,6 +30,8 @@ public final class TicketRoutes implements WebFeature {
                 .post("/tickets/{id}/note", pages::note, STAFF)
                 .post("/tickets/{id}/status", pages::status, STAFF)
                 .post("/tickets/{id}/priority", pages::priority, STAFF)
+                .post("/tickets/{id}/owner", pages::owner, STAFF)
+                .post("/tickets/{id}/group", pages::group, STAFF)
                 .get("/tickets/{id}/messages/{messageId}", pages::message, STAFF)
                 .get("/inbound/{id}/raw", pages::raw, STAFF)
                 .get("/attachments/{id}", pages::attachment, STAFF)

@@ -4,6 +4,7 @@ import dev.ticketd.db.DatabaseUnavailableException;
 import dev.ticketd.db.RetryableFailures;
 import dev.ticketd.desk.ConflictException;
 import dev.ticketd.desk.InvalidRequestException;
+import dev.ticketd.desk.ForbiddenException;
 import dev.ticketd.desk.NotFoundException;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -37,6 +38,7 @@ public final class ErrorMapping {
     static void register(RoutesConfig routes, long maxMultipartBytes) {
         routes.exception(HttpProblem.class, (e, ctx) -> respond(ctx, e.status(), e.getMessage(), null));
         routes.exception(NotFoundException.class, (e, ctx) -> respond(ctx, 404, e.getMessage(), null));
+        routes.exception(ForbiddenException.class, (e, ctx) -> respond(ctx, 403, e.getMessage(), null));
         routes.exception(InvalidRequestException.class, (e, ctx) -> respond(ctx, 400, e.getMessage(), null));
         routes.exception(ConflictException.class, (e, ctx) -> respond(ctx, 409, e.getMessage(), null));
         routes.exception(ValidationException.class, (e, ctx) -> respond(ctx, 400, "invalid value for "

@@ -81,6 +81,10 @@ class AccountWritesFailoverIT {
         pg.restartPrimary();
 
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(TestTimeouts.seconds(30).toMillis(), TimeUnit.MILLISECONDS);
+        // logins read from a standby until the node sees the primary again, and a standby may not
+        // have applied a commit it confirmed yet; what is checked here is what the primary stored
+        await("the node sees the primary again").atMost(TestTimeouts.seconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> db.primaryState().orElseThrow().reachable());
         assertThat(db.dsl().fetchCount(STAFF_USER, STAFF_USER.EMAIL.eq("bob@example.test"))).isEqualTo(1);
         assertThat(writes.get(0).get()).isEqualTo(db.dsl().select(STAFF_USER.ID).from(STAFF_USER)
                 .where(STAFF_USER.EMAIL.eq("bob@example.test")).fetchSingle(STAFF_USER.ID));

@@ -89,7 +89,7 @@ class ReplyServiceTest {
         long messageId = replies.reply(ticket, agent, "See the photo.", "files-5002",
                 List.of(file("photo.png", "image/png", 10))).message().id();
 
-        ThreadMessage reply = new TicketQueries(db).detail(ticket).value().messages().get(0);
+        ThreadMessage reply = new TicketQueries(db).detail(agent.viewer(), ticket).value().messages().get(0);
 
         assertThat(reply.id()).isEqualTo(messageId);
         assertThat(reply.attachments()).extracting(AttachmentInfo::filename).containsExactly("photo.png");

@@ -138,7 +138,8 @@ class TicketStatusTest {
         long ticket = web.data.ticket("T-2004", "Bad input", "open", mailbox, "bad@example.test");
 
         HttpResponse<String> unknownStatus = patch(ticket, "{\"status\": \"done\"}");
-        HttpResponse<String> otherField = patch(ticket, "{\"status\": \"closed\", \"owner\": \"ana@example.test\"}");
+        HttpResponse<String> otherField = patch(ticket, "{\"status\": \"closed\", \"subject\": \"New subject\"}");
+        HttpResponse<String> unknownOwner = patch(ticket, "{\"status\": \"closed\", \"owner\": \"ana@example.test\"}");
         HttpResponse<String> badPriority = patch(ticket, "{\"status\": \"closed\", \"priority\": \"asap\"}");
         HttpResponse<String> notJson = patch(ticket, "status=closed");
         HttpResponse<String> noStatus = patch(ticket, "{}");
@@ -147,7 +148,9 @@ class TicketStatusTest {
         assertThat(unknownStatus.statusCode()).isEqualTo(400);
         assertThat(unknownStatus.body()).contains("status must be one of open, pending, resolved, closed").contains("'done'");
         assertThat(otherField.statusCode()).isEqualTo(400);
-        assertThat(otherField.body()).contains("not owner");
+        assertThat(otherField.body()).contains("not subject");
+        assertThat(unknownOwner.statusCode()).as("an owner who is no staff applies nothing, not even the good status").isEqualTo(400);
+        assertThat(unknownOwner.body()).contains("no staff user 'ana@example.test'");
         assertThat(badPriority.statusCode()).as("a bad priority applies nothing, not even the good status").isEqualTo(400);
         assertThat(badPriority.body()).contains("priority must be one of low, normal, high, urgent").contains("'asap'");
         assertThat(notJson.statusCode()).isEqualTo(400);

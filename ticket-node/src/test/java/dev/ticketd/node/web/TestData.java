@@ -10,6 +10,7 @@ import java.util.UUID;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
@@ -29,6 +30,19 @@ public final class TestData {
                 .set(MAILBOX.IMAP_HOST, "localhost").set(MAILBOX.IMAP_PORT, 143)
                 .set(MAILBOX.IMAP_USER, address).set(MAILBOX.SECRET_REF, "TEST_SECRET")
                 .execute();
+        return id;
+    }
+
+    /** A group (made when it does not exist); returns its id. */
+    public long group(String name) {
+        db.dsl().insertInto(STAFF_GROUP).set(STAFF_GROUP.NAME, name).onConflict(STAFF_GROUP.NAME).doNothing().execute();
+        return db.dsl().select(STAFF_GROUP.ID).from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq(name)).fetchSingle(STAFF_GROUP.ID);
+    }
+
+    /** A mailbox that delivers into {@code group}. */
+    public String mailbox(String id, String address, String group) {
+        mailbox(id, address);
+        db.dsl().update(MAILBOX).set(MAILBOX.GROUP_ID, group(group)).where(MAILBOX.ID.eq(id)).execute();
         return id;
     }
 

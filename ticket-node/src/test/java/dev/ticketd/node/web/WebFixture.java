@@ -4,6 +4,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.node.Node;
+import dev.ticketd.desk.GroupAccess;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.metrics.NodeMetrics;
@@ -88,6 +89,30 @@ public final class WebFixture implements AutoCloseable {
             throw new IllegalStateException("login failed: " + response.statusCode() + " " + response.body());
         }
         return browser;
+    }
+
+    /** Creates a staff user of this role, member of {@code groups} (name to access; none when empty), and returns the address. */
+    public String staff(Role role, Map<String, GroupAccess> groups) {
+        String email = newStaffEmail();
+        accounts.createUser(email, role == Role.ADMIN ? "Admin " + email : "Agent " + email, PASSWORD, role, groups);
+        return email;
+    }
+
+    /** Logs in a staff user made by {@link #staff}. */
+    public Browser loggedInAs(String email) {
+        Browser browser = browser();
+        HttpResponse<String> response = browser.login(email, PASSWORD);
+        if (response.statusCode() != 303) {
+            throw new IllegalStateException("login failed: " + response.statusCode() + " " + response.body());
+        }
+        return browser;
+    }
+
+    /** A new API token of a staff user made by {@link #staff}. */
+    public String apiTokenOf(String email) {
+        String token = "tok-" + UUID.randomUUID();
+        accounts.createApiToken(email, "test-" + UUID.randomUUID(), token);
+        return token;
     }
 
     /** A user with an API token; returns the token. */

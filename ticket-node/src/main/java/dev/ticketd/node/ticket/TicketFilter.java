@@ -1,0 +1,90 @@
+package dev.ticketd.node.ticket;
+
+import dev.ticketd.desk.InvalidRequestException;
+import dev.ticketd.desk.Priority;
+import dev.ticketd.desk.TicketStatus;
+import dev.ticketd.desk.Viewer;
+import org.jooq.Condition;
+import org.jooq.impl.DSL;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
+import static dev.ticketd.db.generated.Tables.TICKET;
+
+/**
+ * What the ticket list shows, as the pages and the API take it ({@code ?status=&priority=&group=&owner=}).
+ * Every part is optional (null: any). {@code owner} is a staff address, {@code me} or {@code none}
+ * (nobody's tickets).
+ */
+public record TicketFilter(TicketStatus status, Priority priority, String group, String owner) {
+
+    public static final TicketFilter ALL = new TicketFilter(null, null, null, null);
+    public static final String ME = "me";
+    public static final String NOBODY = "none";
+
+    /** Parses the query parameters; blank means "any"; a value that names nothing known is a 400 naming it. */
+    public static TicketFilter parse(String status, String priority, String group, String owner) {
+        TicketStatus s = blank(status) ? null : TicketStatus.of(status.strip()).orElseThrow(() -> new InvalidRequestException(
+                "unknown ticket status '" + shown(status) + "'; use one of " + values(TicketStatus.values())));
+        Priority p = blank(priority) ? null : Priority.of(priority.strip()).orElseThrow(() -> new InvalidRequestException(
+                "unknown priority '" + shown(priority) + "'; use one of " + values(Priority.values())));
+        return new TicketFilter(s, p, blank(group) ? null : group.strip(),
+                blank(owner) ? null : owner.strip().toLowerCase(Locale.ROOT));
+    }
+
+    /** The rows of {@code TICKET} this filter selects (the viewer's access is added by the query). */
+    Condition condition(Viewer viewer) {
+        Condition c = DSL.noCondition();
+        if (status != null) {
+            c = c.and(TICKET.STATUS.eq(status.value()));
+        }
+        if (priority != null) {
+            c = c.and(TICKET.PRIORITY.eq(priority.value()));
+        }
+        if (group != null) {
+            c = c.and(TICKET.GROUP_ID.eq(DSL.field(DSL.select(STAFF_GROUP.ID).from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq(group)))));
+        }
+        if (owner != null) {
+            c = c.and(switch (owner) {
+                case NOBODY -> TICKET.OWNER_ID.isNull();
+                case ME -> TICKET.OWNER_ID.eq(viewer.staffId());
+                default -> TICKET.OWNER_ID.eq(DSL.field(DSL.select(STAFF_USER.ID).from(STAFF_USER).where(STAFF_USER.EMAIL.eq(owner))));
+            });
+        }
+        return c;
+    }
+
+    /** The filter as query parameters for the next page's link (without the leading {@code ?}, may be empty). */
+    public String query() {
+        StringBuilder q = new StringBuilder();
+        append(q, "status", status == null ? null : status.value());
+        append(q, "priority", priority == null ? null : priority.value());
+        append(q, "group", group);
+        append(q, "owner", owner);
+        return q.toString();
+    }
+
+    private static void append(StringBuilder q, String name, String value) {
+        if (value != null) {
+            q.append(q.isEmpty() ? "" : "&").append(name).append('=').append(URLEncoder.encode(value, StandardCharsets.UTF_8));
+        }
+    }
+
+    private static boolean blank(String value) {
+        return value == null || value.isBlank();
+    }
+
+    private static String values(Enum<?>[] values) {
+        return Arrays.stream(values).map(v -> v.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+    }
+
+    private static String shown(String value) {
+        return value.length() <= 40 ? value : value.substring(0, 40) + "…";
+    }
+}
