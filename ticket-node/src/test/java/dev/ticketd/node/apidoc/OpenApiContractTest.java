@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ticketd.mail.ContentKey;
+import dev.ticketd.desk.GroupAccess;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.quarantine.QuarantineApi;
 import dev.ticketd.node.quarantine.QuarantineService;
@@ -177,6 +178,14 @@ class OpenApiContractTest {
         assertAsDocumented("PATCH", "/api/v1/tickets/{id}", patched);
         assertThat(JSON.readTree(patched.body()).get("history")).isNotEmpty();
         assertAsDocumented("GET", "/api/v1/tickets/{id}/history", get("/api/v1/tickets/{id}/history", agent, ticket));
+
+        HttpResponse<String> taken = call("PATCH", "/api/v1/tickets/{id}", agent, "{\"owner\": \"me\"}", Map.of(), ticket);
+        assertThat(JSON.readTree(taken.body()).get("owner").asText()).as(taken.body()).contains("@");
+        assertAsDocumented("PATCH", "/api/v1/tickets/{id}", taken);
+        web.data.group("Elsewhere");
+        HttpResponse<String> movedAway = call("PATCH", "/api/v1/tickets/{id}", agent, "{\"group\": \"Elsewhere\"}", Map.of(), ticket);
+        assertThat(JSON.readTree(movedAway.body()).get("visible").asBoolean(true)).as(movedAway.body()).isFalse();
+        assertAsDocumented("PATCH", "/api/v1/tickets/{id}", movedAway);
     }
 
     @Test
@@ -215,7 +224,12 @@ class OpenApiContractTest {
         expect(404, "GET", "/api/v1/tickets/{id}", get("/api/v1/tickets/{id}", agent, 99_999_999L));
         expect(404, "GET", "/api/v1/tickets/{id}/history", get("/api/v1/tickets/{id}/history", agent, 99_999_999L));
         expect(404, "GET", "/api/v1/inbound/{id}/raw", get("/api/v1/inbound/{id}/raw", agent, 99_999_999L));
-        expect(400, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"owner\": \"me\"}", noKey, ticket));
+        expect(400, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"subject\": \"new\"}", noKey, ticket));
+        expect(400, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"owner\": \"nobody@example.test\"}", noKey, ticket));
+        String reader = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
+        expect(403, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", reader, "{\"status\": \"open\"}", noKey, ticket));
+        expect(403, "POST", "/api/v1/tickets/{id}/notes", call("POST", "/api/v1/tickets/{id}/notes", reader, reply,
+                Map.of("Idempotency-Key", UUID.randomUUID().toString()), ticket));
         expect(400, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"status\": \"asleep\"}", noKey, ticket));
         expect(404, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"status\": \"open\"}", noKey, 99_999_999L));
         expect(401, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", null, "{\"status\": \"open\"}", noKey, ticket));
