@@ -49,3 +49,9 @@ create index ticket_owner_created_idx on ticket (owner_id, created_at, id) where
 -- Agents who worked tickets before groups existed keep seeing and working every ticket.
 insert into group_member (group_id, user_id, access)
 select default_group_id(), id, 'full' from staff_user where role = 'agent';
+
+-- A ticket's page lists the requester's other tickets and those of their mail domain.
+create index ticket_requester_created_idx on ticket (requester_id, created_at, id);
+-- [jooq ignore start] (the build's in-memory schema reader has no expression indexes)
+create index contact_domain_idx on contact (split_part(email, '@', 2));
+-- [jooq ignore stop]

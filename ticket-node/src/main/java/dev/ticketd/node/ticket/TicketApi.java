@@ -101,6 +101,46 @@ public final class TicketApi {
         }
     }
 
+    /**
+     * {@code POST /api/v1/tickets/bulk} with {@code {"ids": [..], ...}} and any of the fields of a
+     * PATCH: applies them to each ticket, each in its own transaction and audited, and answers
+     * {@code {"results": [{"id", "status", "changed", "error"}]}} in the order given (a ticket the
+     * caller may not change has its own 403 or 404 there; the others are changed). A repeat changes nothing.
+     */
+    public void bulk(Context ctx) {
+        JsonNode body;
+        try {
+            body = ctx.bodyAsClass(JsonNode.class);
+        } catch (Exception e) { // see patch
+            throw HttpProblem.badRequest(BULK_SHAPE);
+        }
+        if (body == null || !body.isObject() || !body.path("ids").isArray()) {
+            throw HttpProblem.badRequest(BULK_SHAPE);
+        }
+        List<String> unknown = new ArrayList<>();
+        body.fieldNames().forEachRemaining(name -> {
+            if (!name.equals("ids") && !PATCHABLE.contains(name)) {
+                unknown.add(name);
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw HttpProblem.badRequest("a bulk change takes ids and any of " + String.join(", ", PATCHABLE) + "; not " + String.join(", ", unknown));
+        }
+        List<Long> ids = new ArrayList<>();
+        for (JsonNode id : body.get("ids")) {
+            if (!id.canConvertToLong() || id.asLong() < 1) {
+                throw HttpProblem.badRequest("ids must be ticket ids (positive whole numbers); got " + id);
+            }
+            ids.add(id.asLong());
+        }
+        TicketChanges.Wanted wanted = new TicketChanges.Wanted(text(body, "status", "one of " + TicketChanges.STATUSES),
+                text(body, "priority", "one of " + TicketChanges.PRIORITIES), text(body, "group", "the name of a group"),
+                owner(body));
+        ctx.json(Map.of("results", changes.applyToEach(ids, Pages.user(ctx), wanted)));
+    }
+
+    private static final String BULK_SHAPE = "the body must be a JSON object such as {\"ids\": [12, 13], \"status\": \"resolved\"}";
+
     private static final List<String> PATCHABLE = List.of("status", "priority", "group", "owner");
     private static final String PATCH_SHAPE = "the body must be a JSON object such as {\"status\": \"resolved\", \"priority\": \"high\", "
             + "\"group\": \"Support\", \"owner\": \"ann@example.com\"}";

@@ -14,10 +14,14 @@ import org.jooq.DSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
@@ -122,6 +126,55 @@ public final class TicketChanges {
         applied.owner().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket owner set ticket={} staff={}", ticketId, by.id()));
         return applied;
+    }
+
+    /** The most tickets one bulk request changes. */
+    public static final int MAX_BULK = 500;
+
+    /**
+     * What a bulk change did to one ticket: {@code status} is the HTTP status it would have had alone
+     * (200, or 400, 403, 404 with {@code error} naming why); {@code changed} whether anything was written.
+     */
+    public record Outcome(long id, int status, boolean changed, String error) {
+    }
+
+    /**
+     * Applies {@code wanted} to each ticket in its own transaction, so one ticket the member of staff
+     * may not change does not stop the others; each change is audited like a single one, and a
+     * repeated request changes nothing more.
+     *
+     * @throws InvalidRequestException when the list is empty, too long, or a value is not one of its kind
+     */
+    public List<Outcome> applyToEach(List<Long> ids, StaffUser by, Wanted wanted) {
+        if (ids.isEmpty() || ids.size() > MAX_BULK) {
+            throw new InvalidRequestException("choose 1 to " + MAX_BULK + " tickets; got " + ids.size());
+        }
+        if (wanted.isEmpty()) {
+            throw new InvalidRequestException("choose what to change: status, priority, group or owner");
+        }
+        wanted.status().map(String::strip).filter(v -> TicketStatus.of(v).isEmpty()).ifPresent(v -> {
+            throw new InvalidRequestException("status must be one of " + STATUSES + "; got '" + shown(v) + "'");
+        });
+        wanted.priority().map(String::strip).filter(v -> Priority.of(v).isEmpty()).ifPresent(v -> {
+            throw new InvalidRequestException("priority must be one of " + PRIORITIES + "; got '" + shown(v) + "'");
+        });
+        List<Outcome> outcomes = new ArrayList<>(ids.size());
+        for (long id : new LinkedHashSet<>(ids)) {
+            try {
+                Applied applied = apply(id, by, wanted);
+                boolean changed = Stream.of(applied.status(), applied.priority(), applied.group(), applied.owner())
+                        .anyMatch(c -> c.map(Tickets.Change::changed).orElse(false));
+                outcomes.add(new Outcome(id, 200, changed, null));
+            } catch (NotFoundException e) {
+                outcomes.add(new Outcome(id, 404, false, e.getMessage()));
+            } catch (ForbiddenException e) {
+                outcomes.add(new Outcome(id, 403, false, e.getMessage()));
+            } catch (InvalidRequestException e) {
+                outcomes.add(new Outcome(id, 400, false, e.getMessage()));
+            }
+        }
+        log.info("bulk change tickets={} changed={} staff={}", outcomes.size(), outcomes.stream().filter(Outcome::changed).count(), by.id());
+        return outcomes;
     }
 
     private static long groupId(DSLContext tx, String name) {

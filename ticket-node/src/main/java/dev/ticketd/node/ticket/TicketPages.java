@@ -1,6 +1,7 @@
 package dev.ticketd.node.ticket;
 
 import dev.ticketd.desk.ConflictException;
+import dev.ticketd.desk.ForbiddenException;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.db.DatabaseUnavailableException;
@@ -60,6 +61,11 @@ public final class TicketPages {
         model.put("statuses", Arrays.stream(TicketStatus.values()).map(TicketStatus::value).toList());
         model.put("priorities", Arrays.stream(Priority.values()).map(Priority::value).toList());
         model.put("groups", groups.get());
+        model.put("views", queries.views(Pages.user(ctx).viewer()).value());
+        String done = ctx.queryParam("done");
+        String refused = ctx.queryParam("refused");
+        model.put("notice", done != null && done.matches("\\d{1,4}") ? done + " ticket(s) changed"
+                + (refused != null && refused.matches("[1-9]\\d{0,3}") ? "; " + refused + " could not be (no access, or not allowed)" : "") + "." : null);
         Pages.render(ctx, "tickets.jte", model);
     }
 
@@ -114,7 +120,7 @@ public final class TicketPages {
         } catch (InvalidRequestException e) {
             renderTicket(ctx, 400, detail(ctx, id), body, key, e.getMessage(), null, chooseAgain, note);
             return;
-        } catch (NotFoundException | ConflictException e) {
+        } catch (NotFoundException | ConflictException | ForbiddenException e) {
             throw e;
         } catch (DatabaseUnavailableException e) {
             // Expected during a failover: no stack trace in the log, the reason in a line.
@@ -173,6 +179,38 @@ public final class TicketPages {
         boolean stillSeen = queries.sees(Pages.user(ctx).viewer(), id);
         // moved to a group the agent is not in: the ticket is out of their sight, so back to the list
         ctx.redirect(stillSeen ? "/tickets/" + id + "?changed=group" : "/tickets", HttpStatus.SEE_OTHER);
+    }
+
+    /** The list's bulk form: the chosen action applied to each ticket ticked; back to the list with how it went. */
+    public void bulk(Context ctx) {
+        List<Long> ids = new ArrayList<>();
+        for (String id : ctx.formParams("ids")) {
+            try {
+                ids.add(Long.parseLong(id.strip()));
+            } catch (NumberFormatException e) {
+                throw HttpProblem.badRequest("ids must be ticket ids; got '" + (id.length() > 20 ? id.substring(0, 20) + "…" : id) + "'");
+            }
+        }
+        if (ids.isEmpty()) {
+            throw HttpProblem.badRequest("tick the tickets to change first");
+        }
+        String action = ctx.formParam("action") == null ? "" : ctx.formParam("action");
+        int colon = action.indexOf(':');
+        String field = colon < 0 ? action : action.substring(0, colon);
+        String value = colon < 0 ? "" : action.substring(colon + 1);
+        TicketChanges.Wanted wanted = switch (field) {
+            case "status" -> TicketChanges.Wanted.status(value);
+            case "priority" -> TicketChanges.Wanted.priority(value);
+            case "group" -> TicketChanges.Wanted.group(value);
+            case "owner" -> TicketChanges.Wanted.owner(value);
+            default -> throw HttpProblem.badRequest("choose what to do with the tickets ticked");
+        };
+        List<TicketChanges.Outcome> outcomes = changes.applyToEach(ids, Pages.user(ctx), wanted);
+        long refused = outcomes.stream().filter(o -> o.status() != 200).count();
+        String back = ctx.formParam("back");
+        String query = back != null && back.matches("[A-Za-z0-9=&%._@+-]*") ? back : "";
+        ctx.redirect("/tickets?" + (query.isEmpty() ? "" : query + "&") + "done=" + (outcomes.size() - refused) + "&refused=" + refused,
+                HttpStatus.SEE_OTHER);
     }
 
     private TicketDetail detail(Context ctx, long id) {
@@ -260,6 +298,7 @@ public final class TicketPages {
         model.put("owners", changeable ? queries.possibleOwners(Pages.user(ctx).viewer(), ticketId).value() : List.of());
         model.put("groups", changeable ? groups.get() : List.of());
         model.put("me", Pages.user(ctx).email());
+        model.put("customer", ticket != null && status < 500 ? queries.customerHistory(Pages.user(ctx).viewer(), ticketId).value() : null);
         ctx.status(status);
         Pages.render(ctx, "ticket.jte", model);
     }

@@ -6,6 +6,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.db.Read;
 import dev.ticketd.db.generated.tables.Contact;
 import dev.ticketd.desk.GroupAccess;
+import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Viewer;
 import dev.ticketd.mail.mime.HtmlSanitizer;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -25,7 +26,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
@@ -67,24 +70,124 @@ public final class TicketQueries {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new InvalidRequestException("limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
         }
-        Field<Integer> messageCount = DSL.field(DSL.selectCount().from(TICKET_MESSAGE)
-                .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))).as("message_count");
-        Condition where = viewer.sees().and(filter.condition(viewer));
+        Condition where = filter.condition(viewer);
         if (after != null) {
             where = where.and(DSL.row(TICKET.CREATED_AT, TICKET.ID).lt(after.createdAt(), after.id()));
         }
         Condition selected = where;
-        return db.read(dsl -> page(dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.PRIORITY,
+        return db.read(dsl -> page(summaries(dsl, viewer, selected, limit + 1), limit));
+    }
+
+    /** The tickets {@code viewer} may see that {@code which} selects, newest first, at most {@code limit}. */
+    private static List<TicketSummary> summaries(DSLContext dsl, Viewer viewer, Condition which, int limit) {
+        Field<Integer> messageCount = DSL.field(DSL.selectCount().from(TICKET_MESSAGE)
+                .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))).as("message_count");
+        return dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.PRIORITY,
                         STAFF_GROUP.NAME, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT)
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET.OWNER_ID))
-                .where(selected)
+                .where(viewer.sees()).and(which)
                 .orderBy(TICKET.CREATED_AT.desc(), TICKET.ID.desc())
-                .limit(limit + 1)
+                .limit(limit)
                 .fetch(r -> new TicketSummary(r.get(TICKET.ID), r.get(TICKET.NUMBER), r.get(TICKET.SUBJECT),
                         r.get(TICKET.STATUS), r.get(TICKET.PRIORITY), r.get(STAFF_GROUP.NAME), r.get(STAFF_USER.EMAIL),
-                        r.get(STAFF_USER.DISPLAY_NAME), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT))), limit));
+                        r.get(STAFF_USER.DISPLAY_NAME), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT)));
+    }
+
+    /**
+     * The most tickets a view's count counts. A count costs at most this many index entries however
+     * many tickets there are; beyond it the page shows "1000+" (no count over all tickets on a page load).
+     */
+    public static final int COUNT_CAP = 1000;
+    /** The most group views the list shows (an admin of many groups filters by group instead). */
+    static final int MAX_GROUP_VIEWS = 20;
+
+    /** A built-in view of the list: a name, the filter it stands for, and how many tickets it holds. */
+    public record View(String name, TicketFilter filter, int count) {
+        /** The count as the page shows it: {@code 1000+} when there are more than {@link #COUNT_CAP}. */
+        public String shownCount() {
+            return count > COUNT_CAP ? COUNT_CAP + "+" : Integer.toString(count);
+        }
+    }
+
+    /**
+     * The built-in views for {@code viewer}, each with its bounded count, in one round trip: my open
+     * tickets, the open ones nobody owns, the open ones of each of the viewer's groups (every group
+     * for an admin), pending, resolved, and all.
+     */
+    public Read<List<View>> views(Viewer viewer) {
+        return db.read(dsl -> {
+            Condition groupsOfViewer = viewer.admin() ? DSL.trueCondition() : STAFF_GROUP.ID.in(DSL.select(GROUP_MEMBER.GROUP_ID)
+                    .from(GROUP_MEMBER).where(GROUP_MEMBER.USER_ID.eq(viewer.staffId())));
+            List<String> groups = dsl.select(STAFF_GROUP.NAME).from(STAFF_GROUP).where(groupsOfViewer)
+                    .orderBy(STAFF_GROUP.NAME).limit(MAX_GROUP_VIEWS).fetch(STAFF_GROUP.NAME);
+            List<View> views = new ArrayList<>();
+            views.add(new View("My open tickets", new TicketFilter(TicketStatus.OPEN, null, null, TicketFilter.ME), 0));
+            views.add(new View("Unassigned", new TicketFilter(TicketStatus.OPEN, null, null, TicketFilter.NOBODY), 0));
+            for (String group : groups) {
+                views.add(new View(group, new TicketFilter(TicketStatus.OPEN, null, group, null), 0));
+            }
+            views.add(new View("Pending", new TicketFilter(TicketStatus.PENDING, null, null, null), 0));
+            views.add(new View("Resolved", new TicketFilter(TicketStatus.RESOLVED, null, null, null), 0));
+            views.add(new View("All", TicketFilter.ALL, 0));
+            List<Field<Integer>> counts = new ArrayList<>();
+            for (int i = 0; i < views.size(); i++) {
+                counts.add(DSL.field(DSL.selectCount().from(DSL.select(DSL.one()).from(TICKET)
+                        .where(viewer.sees()).and(views.get(i).filter().condition(viewer))
+                        .limit(COUNT_CAP + 1).asTable("v" + i))).as("c" + i));
+            }
+            Record row = dsl.select(counts).fetchSingle();
+            List<View> counted = new ArrayList<>(views.size());
+            for (int i = 0; i < views.size(); i++) {
+                View v = views.get(i);
+                counted.add(new View(v.name(), v.filter(), row.get(counts.get(i))));
+            }
+            return List.copyOf(counted);
+        });
+    }
+
+    /** How many of the requester's other tickets, and of their domain's, a ticket's page lists. */
+    static final int HISTORY_TICKETS = 10;
+    /**
+     * Mail domains shared by unrelated people: a ticket from one says nothing about another, so the
+     * page lists no "same domain" tickets for them (and never gathers a public provider's millions).
+     */
+    static final Set<String> PUBLIC_MAIL_DOMAINS = Set.of("gmail.com", "googlemail.com", "outlook.com", "hotmail.com",
+            "live.com", "msn.com", "yahoo.com", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com", "gmx.de", "gmx.net",
+            "gmx.com", "web.de", "t-online.de", "proton.me", "protonmail.com", "mail.ru", "yandex.ru", "qq.com", "163.com",
+            "free.fr", "orange.fr", "libero.it", "mail.com", "zoho.com", "fastmail.com");
+
+    /**
+     * The customer's history as a ticket's page shows it: the requester's other tickets and, unless
+     * the requester writes from a public mail provider, other tickets of their mail domain (newest
+     * first, {@link #HISTORY_TICKETS} of each, only tickets {@code viewer} may see).
+     *
+     * @param domain null when no domain list is shown (a public provider)
+     */
+    public record CustomerHistory(String requester, List<TicketSummary> requesterTickets, String domain,
+                                  List<TicketSummary> domainTickets) {
+    }
+
+    public Read<CustomerHistory> customerHistory(Viewer viewer, long ticketId) {
+        return db.read(dsl -> {
+            Record ticket = dsl.select(TICKET.REQUESTER_ID, CONTACT.EMAIL).from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
+                    .where(TICKET.ID.eq(ticketId)).and(viewer.sees()).fetchOne();
+            if (ticket == null) {
+                throw new NotFoundException("ticket " + ticketId + " does not exist");
+            }
+            String email = ticket.get(CONTACT.EMAIL);
+            String domain = email.substring(email.indexOf('@') + 1).toLowerCase(Locale.ROOT);
+            List<TicketSummary> own = summaries(dsl, viewer, TICKET.REQUESTER_ID.eq(ticket.get(TICKET.REQUESTER_ID))
+                    .and(TICKET.ID.ne(ticketId)), HISTORY_TICKETS);
+            if (PUBLIC_MAIL_DOMAINS.contains(domain) || domain.isEmpty()) {
+                return new CustomerHistory(email, own, null, List.of());
+            }
+            List<TicketSummary> sameDomain = summaries(dsl, viewer, TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT)
+                    .where(DSL.splitPart(CONTACT.EMAIL, DSL.inline("@"), DSL.inline(2)).eq(domain)))
+                    .and(TICKET.REQUESTER_ID.ne(ticket.get(TICKET.REQUESTER_ID))), HISTORY_TICKETS);
+            return new CustomerHistory(email, own, domain, sameDomain);
+        });
     }
 
     /**

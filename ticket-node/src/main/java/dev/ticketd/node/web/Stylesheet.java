@@ -23,6 +23,12 @@ final class Stylesheet {
             .technical { font-size: 12px; color: #5b6472; margin-top: .3rem; }
             .technical code { font-family: ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-all; }
             .filters a { margin-right: .6rem; } .filters a.active { font-weight: 700; }
+            .filters label { margin-right: .6rem; } .ticket-actions { display: flex; flex-wrap: wrap; gap: .4rem; }
+            .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+            col.pick { width: 2rem; }
+            .views { display: flex; flex-wrap: wrap; gap: .3rem .9rem; margin: .4rem 0 .8rem; }
+            .views a.active { font-weight: 700; } .views .count { color: #5b6472; font-size: 12px; }
+            .priority-urgent { color: #b3261e; font-weight: 700; } .priority-high { color: #b3261e; }
             .message { background: #fff; border: 1px solid #e3e6ea; border-radius: 4px; margin: .8rem 0; padding: .6rem .9rem; }
             .message.outbound { border-left: 4px solid #2f6fde; } .message.note { border-left: 4px solid #d9a400; }
             .message.inbound { border-left: 4px solid #4a9a5b; }

@@ -179,6 +179,13 @@ class OpenApiContractTest {
         assertThat(JSON.readTree(patched.body()).get("history")).isNotEmpty();
         assertAsDocumented("GET", "/api/v1/tickets/{id}/history", get("/api/v1/tickets/{id}/history", agent, ticket));
 
+        String bulk = "{\"ids\": [" + ticket + ", 99999999], \"priority\": \"high\"}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/tickets/bulk", bulk)).isEmpty();
+        HttpResponse<String> many = web.api("POST", "/api/v1/tickets/bulk", agent, bulk, Map.of());
+        assertThat(many.statusCode()).as(many.body()).isEqualTo(200);
+        assertAsDocumented("POST", "/api/v1/tickets/bulk", many);
+        expect(400, "POST", "/api/v1/tickets/bulk", web.api("POST", "/api/v1/tickets/bulk", agent, "{\"ids\": []}", Map.of()));
+
         HttpResponse<String> taken = call("PATCH", "/api/v1/tickets/{id}", agent, "{\"owner\": \"me\"}", Map.of(), ticket);
         assertThat(JSON.readTree(taken.body()).get("owner").asText()).as(taken.body()).contains("@");
         assertAsDocumented("PATCH", "/api/v1/tickets/{id}", taken);

@@ -1,0 +1,246 @@
+package dev.ticketd.node.web;
+
+import dev.ticketd.desk.GroupAccess;
+import dev.ticketd.node.auth.Role;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every route of the node's route table, called as each kind of caller: anonymous, an agent of no
+ * group, an agent with read access to the ticket's group, an agent with full access, an admin. Each
+ * answer must be the one this table expects; a route the table does not name fails the test, so a new
+ * route cannot arrive without saying who may use it.
+ */
+class RouteByRoleTest {
+
+    /** Who calls. */
+    enum Caller { ANONYMOUS, NO_GROUP_AGENT, READ_ONLY_AGENT, FULL_AGENT, ADMIN }
+
+    /** What kind of answer a caller gets. */
+    enum Answer {
+        /** 2xx, or a redirect that is not to the login page. */
+        OK,
+        /** A redirect to the login page (pages), 401 (API). */
+        LOGIN,
+        FORBIDDEN,
+        /** 404: the thing does not exist for this caller. */
+        NOT_FOUND;
+
+        static Answer of(HttpResponse<String> r) {
+            int s = r.statusCode();
+            boolean toLogin = (s == 302 || s == 303) && r.headers().firstValue("Location").orElse("").startsWith("/login");
+            if (s == 401 || toLogin) {
+                return LOGIN;
+            }
+            if (s == 403) {
+                return FORBIDDEN;
+            }
+            if (s == 404) {
+                return NOT_FOUND;
+            }
+            if (s >= 200 && s < 400) {
+                return OK;
+            }
+            throw new AssertionError("unexpected answer " + s + ": " + r.body());
+        }
+    }
+
+    private static final Answer O = Answer.OK;
+    private static final Answer L = Answer.LOGIN;
+    private static final Answer F = Answer.FORBIDDEN;
+    private static final Answer N = Answer.NOT_FOUND;
+
+    /** Per route, the answer of: anonymous, agent of no group, read-only agent, full agent, admin. */
+    private static final Map<String, List<Answer>> EXPECTED = new LinkedHashMap<>();
+
+    static {
+        expect("GET /assets/app.css", O, O, O, O, O);
+        expect("GET /login", O, O, O, O, O);
+        // the test logs in with a wrong password: 401 and the form again, whoever asks
+        expect("POST /login", L, L, L, L, L);
+        // logged out, or never logged in: the login page
+        expect("POST /logout", L, L, L, L, L);
+        expect("GET /health/live", O, O, O, O, O);
+        expect("GET /health/ready", O, O, O, O, O);
+        expect("GET /metrics", L, F, F, F, O);
+        expect("GET /", L, O, O, O, O);
+        expect("GET /tickets", L, O, O, O, O);
+        expect("GET /tickets/{id}", L, N, O, O, O);
+        // a bulk change answers each ticket's refusal in its result, not with the request's status
+        expect("POST /tickets/bulk", L, O, O, O, O);
+        expect("POST /tickets/{id}/reply", L, N, F, O, O);
+        expect("POST /tickets/{id}/note", L, N, F, O, O);
+        expect("POST /tickets/{id}/status", L, N, F, O, O);
+        expect("POST /tickets/{id}/priority", L, N, F, O, O);
+        expect("POST /tickets/{id}/owner", L, N, F, O, O);
+        expect("POST /tickets/{id}/group", L, N, F, O, O);
+        expect("GET /tickets/{id}/messages/{messageId}", L, N, O, O, O);
+        expect("GET /inbound/{id}/raw", L, N, O, O, O);
+        expect("GET /attachments/{id}", L, N, O, O, O);
+        expect("GET /api/v1/openapi.json", O, O, O, O, O);
+        expect("GET /api/v1/tickets", L, O, O, O, O);
+        expect("GET /api/v1/tickets/{id}", L, N, O, O, O);
+        expect("PATCH /api/v1/tickets/{id}", L, N, F, O, O);
+        expect("POST /api/v1/tickets/bulk", L, O, O, O, O);
+        expect("GET /api/v1/tickets/{id}/history", L, N, O, O, O);
+        expect("POST /api/v1/tickets/{id}/replies", L, N, F, O, O);
+        expect("POST /api/v1/tickets/{id}/notes", L, N, F, O, O);
+        expect("GET /api/v1/inbound/{id}/raw", L, N, O, O, O);
+        expect("GET /cluster", L, F, F, F, O);
+        expect("GET /api/v1/cluster", L, F, F, F, O);
+        expect("GET /quarantine", L, F, F, F, O);
+        // no such quarantine entry: an admin learns that, nobody else gets that far
+        expect("POST /quarantine/{id}/{action}", L, F, F, F, N);
+        expect("GET /api/v1/quarantine", L, F, F, F, O);
+        expect("POST /api/v1/quarantine/{id}/{action}", L, F, F, F, N);
+    }
+
+    private static void expect(String route, Answer... byCaller) {
+        EXPECTED.put(route, List.of(byCaller));
+    }
+
+    private static WebFixture web;
+    private static long ticket;
+    private static long messageId;
+    private static long inboundId;
+    private static long attachmentId;
+    private static final Map<Caller, String> emails = new EnumMap<>(Caller.class);
+
+    @BeforeAll
+    static void start() {
+        web = new WebFixture();
+        String mailbox = web.data.mailbox("roles", "roles@desk.example.test", "Support");
+        ticket = web.data.ticket("T-9001", "Whose is this", "open", mailbox, "who@example.test");
+        inboundId = web.data.inbound(ticket, mailbox, "<roles-1@example.test>", "who@example.test", "Hello",
+                "From: who@example.test\r\nSubject: Whose is this\r\n\r\nHello\r\n".getBytes(StandardCharsets.US_ASCII));
+        messageId = web.db.dsl().select(TICKET_MESSAGE.ID).from(TICKET_MESSAGE).where(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(inboundId))
+                .fetchSingle(TICKET_MESSAGE.ID);
+        attachmentId = web.db.dsl().insertInto(ATTACHMENT).set(ATTACHMENT.TICKET_MESSAGE_ID, messageId)
+                .set(ATTACHMENT.FILENAME, "a.txt").set(ATTACHMENT.CONTENT_TYPE, "text/plain")
+                .set(ATTACHMENT.SIZE_BYTES, 1L).set(ATTACHMENT.CONTENT, new byte[]{'a'})
+                .returning(ATTACHMENT.ID).fetchOne(ATTACHMENT.ID);
+        emails.put(Caller.NO_GROUP_AGENT, web.staff(Role.AGENT, Map.of()));
+        emails.put(Caller.READ_ONLY_AGENT, web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
+        emails.put(Caller.FULL_AGENT, web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL)));
+        emails.put(Caller.ADMIN, web.staff(Role.ADMIN, Map.of()));
+    }
+
+    @AfterAll
+    static void stop() {
+        web.close();
+    }
+
+    @Test
+    void everyRouteAnswersEachKindOfCallerAsExpected() {
+        List<RouteTable.Route> routes = new ArrayList<>(web.server.routes());
+        assertThat(routes.stream().map(RouteByRoleTest::key).toList())
+                .as("every route of the table has a row here (and no row names a route that is gone)")
+                .containsExactlyInAnyOrderElementsOf(EXPECTED.keySet());
+        // logging out ends the session the other calls use
+        routes.sort(Comparator.comparing(r -> key(r).equals("POST /logout")));
+        List<String> wrong = new ArrayList<>();
+        for (Caller caller : Caller.values()) {
+            Session session = new Session(caller);
+            for (RouteTable.Route route : routes) {
+                Answer expected = EXPECTED.get(key(route)).get(caller.ordinal());
+                HttpResponse<String> response = session.call(route);
+                Answer got = Answer.of(response);
+                if (got != expected) {
+                    wrong.add(caller + " " + key(route) + ": expected " + expected + ", got " + response.statusCode()
+                            + " " + abbreviate(response.body()));
+                }
+            }
+        }
+        assertThat(wrong).as("answers that differ from the table").isEmpty();
+    }
+
+    private static String key(RouteTable.Route route) {
+        return route.method() + " " + route.path();
+    }
+
+    private static String abbreviate(String body) {
+        String line = body.replaceAll("\\s+", " ");
+        return line.length() <= 160 ? line : line.substring(0, 160) + "…";
+    }
+
+    /** One caller's browser (with its session and CSRF token) and API token. */
+    private static final class Session {
+        private final WebFixture.Browser browser;
+        private final String token;
+        private final String csrf;
+
+        Session(Caller caller) {
+            if (caller == Caller.ANONYMOUS) {
+                browser = web.browser();
+                token = null;
+                csrf = "";
+            } else {
+                browser = web.loggedInAs(emails.get(caller));
+                token = web.apiTokenOf(emails.get(caller));
+                csrf = browser.csrf();
+            }
+        }
+
+        HttpResponse<String> call(RouteTable.Route route) {
+            String path = route.path()
+                    .replace("/attachments/{id}", "/attachments/" + attachmentId)
+                    .replace("/inbound/{id}", "/inbound/" + inboundId)
+                    .replace("/quarantine/{id}/{action}", "/quarantine/987654321/retry")
+                    .replace("{messageId}", Long.toString(messageId))
+                    .replace("{id}", Long.toString(ticket));
+            String key = UUID.randomUUID().toString();
+            if (path.startsWith("/api/") || path.equals("/metrics")) {
+                String body = switch (route.method()) {
+                    case GET -> null;
+                    case PATCH -> "{\"priority\": \"normal\"}";
+                    case POST -> path.startsWith("/api/v1/quarantine") ? ""
+                            : path.endsWith("/bulk") ? "{\"ids\": [" + ticket + "], \"priority\": \"normal\"}"
+                            : "{\"body\": \"from the role test\"}";
+                };
+                return web.api(route.method().name(), path, token, body, Map.of("Idempotency-Key", key));
+            }
+            if (route.method() == RouteTable.Method.GET) {
+                return browser.get(path);
+            }
+            Map<String, String> form = new LinkedHashMap<>();
+            form.put("csrf", csrf);
+            if (path.equals("/login")) {
+                form.put("email", "nobody@example.test");
+                form.put("password", "wrong password");
+                WebFixture.Browser stranger = web.browser();
+                form.put("csrf", WebFixture.hiddenField(stranger.get("/login").body(), "csrf"));
+                return stranger.post(path, form);
+            }
+            if (path.endsWith("/reply") || path.endsWith("/note")) {
+                form.put("body", "from the role test");
+                form.put("idempotency_key", key);
+                return browser.postMultipart(path, form, List.of());
+            }
+            if (path.equals("/tickets/bulk")) {
+                form.put("ids", Long.toString(ticket));
+                form.put("action", "priority:normal");
+                return browser.post(path, form);
+            }
+            form.put("status", "open");
+            form.put("priority", "normal");
+            form.put("owner", "none");
+            form.put("group", "Support");
+            return browser.post(path, form);
+        }
+    }
+}
