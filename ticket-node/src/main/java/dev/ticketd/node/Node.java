@@ -15,6 +15,7 @@ import dev.ticketd.mail.MailboxStatusStore;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.mail.outbound.Acknowledgements;
 import dev.ticketd.node.auth.ApiTokens;
+import dev.ticketd.node.auth.LoginThrottle;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.WebSessions;
 import dev.ticketd.node.clusterpage.ClusterHandlers;
@@ -133,8 +134,10 @@ public final class Node implements AutoCloseable {
         Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
         ReplyService replies = new ReplyService(webWrites, tickets);
         QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), ticketsFromMail, tickets);
-        return new WebServer(settings, new StaffAccounts(db), new WebSessions(db, webWrites, clock, settings.sessionTtl()),
-                new ApiTokens(db), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
+        LoginThrottle throttle = new LoginThrottle(db, webWrites, tickets.audit(), clock, LoginThrottle.Policy.DEFAULT);
+        return new WebServer(settings, new StaffAccounts(db), throttle,
+                new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
+                new ApiTokens(db, clock), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
                         metrics.route(),
                         new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets)),

@@ -6,6 +6,7 @@ import dev.ticketd.db.LocalPostgres;
 import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.node.Node;
+import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.config.ConfigLoader;
@@ -61,8 +62,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--admin-password", description = "Password of " + ADMIN_EMAIL + " (default: generated and printed).")
     String adminPassword;
 
-    @Option(names = "--api-token", description = "Also create this API bearer token for the admin (at least 16 characters).")
-    String apiToken;
+    @Option(names = "--api-token", description = "Also make an API bearer token for the admin and print it.")
+    boolean withApiToken;
+
+    /** The token made for {@code --api-token}, once {@link #prepare} ran. */
+    private String apiToken;
 
     @Option(names = "--data-dir", description = "Keep the demo's database here across runs (default: a temporary folder, deleted at exit).")
     Path dataDir;
@@ -178,14 +182,8 @@ public final class DemoCommand implements Callable<Integer> {
             } catch (IllegalArgumentException alreadyThere) {
                 accounts.setPassword(ADMIN_EMAIL, password); // a kept --data-dir from an earlier run
             }
-            if (apiToken != null) {
-                try {
-                    accounts.createApiToken(ADMIN_EMAIL, "demo", apiToken);
-                } catch (IllegalArgumentException e) {
-                    if (!e.getMessage().contains("already in use")) {
-                        throw e;
-                    }
-                }
+            if (withApiToken) {
+                apiToken = new ApiTokens(db, Clock.systemUTC()).create(ADMIN_EMAIL, "demo", ApiTokens.DEFAULT_LIFETIME).token();
             }
         }
     }
