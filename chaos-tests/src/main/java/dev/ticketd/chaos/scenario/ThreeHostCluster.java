@@ -25,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static dev.ticketd.db.generated.Tables.MAILBOX;
@@ -109,7 +111,7 @@ public final class ThreeHostCluster implements AutoCloseable {
         // the node makes the token and prints it once ("token: tkd_…")
         String made = launcher.run(List.of("user", "token", "--config", config("h1").toString(), "--email", STAFF_EMAIL,
                 "--name", "chaos"), null, Duration.ofSeconds(60));
-        java.util.regex.Matcher printed = java.util.regex.Pattern.compile("token: (tkd_\\S+)").matcher(made);
+        Matcher printed = Pattern.compile("token: (tkd_\\S+)").matcher(made);
         if (!printed.find()) {
             throw new IllegalStateException("ticketd user token printed no token: " + made);
         }

@@ -3,6 +3,7 @@ package dev.ticketd.node.auth;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Transactions;
 import org.jooq.Record;
+import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,7 +123,7 @@ public final class ApiTokens {
         String normalized = StaffAccounts.normalizeEmail(email);
         OffsetDateTime now = now();
         int found = writes.write(tx -> tx.update(API_TOKEN)
-                .set(API_TOKEN.REVOKED_AT, org.jooq.impl.DSL.coalesce(API_TOKEN.REVOKED_AT, org.jooq.impl.DSL.val(now)))
+                .set(API_TOKEN.REVOKED_AT, DSL.coalesce(API_TOKEN.REVOKED_AT, DSL.val(now)))
                 .where(API_TOKEN.ID.eq(tokenId))
                 .and(API_TOKEN.USER_ID.in(tx.select(STAFF_USER.ID).from(STAFF_USER).where(STAFF_USER.EMAIL.eq(normalized))))
                 .execute());

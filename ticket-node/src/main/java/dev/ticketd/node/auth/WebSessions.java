@@ -1,6 +1,7 @@
 package dev.ticketd.node.auth;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.db.Read;
 import dev.ticketd.db.Transactions;
 import org.jooq.DSLContext;
 import org.jooq.Record;
@@ -27,9 +28,9 @@ import static dev.ticketd.db.generated.Tables.WEB_SESSION;
  *
  * <p>Checking a session is a read, served by a standby while the primary of a replicated database is
  * out of reach, so staff stay logged in during a failover. Its "last seen" time is written at most
- * once per {@link #touchInterval()} per session, as one conditional update that is not retried:
- * when it fails (a failover) the request goes on, and the session merely looks idle a little
- * longer than it was. The idle check therefore errs by at most one touch interval.
+ * once per {@link #touchInterval()} per session, as one conditional update that is not retried
+ * and not tried at all while reads come from a standby: when it fails (a failover) the request
+ * goes on, and the session merely looks idle a little longer than it was. The idle check therefore errs by at most one touch interval.
  */
 public final class WebSessions {
 
@@ -120,7 +121,7 @@ public final class WebSessions {
         }
         String tokenSha = Secrets.sha256Hex(token);
         OffsetDateTime now = now();
-        Record row = db.read(dsl -> dsl
+        Read<Record> read = db.read(dsl -> dsl
                 .select(WEB_SESSION.TOKEN_SHA256, WEB_SESSION.CSRF_TOKEN, WEB_SESSION.LAST_SEEN_AT,
                         STAFF_USER.ID, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, STAFF_USER.ROLE)
                 .from(WEB_SESSION).join(STAFF_USER).on(STAFF_USER.ID.eq(WEB_SESSION.USER_ID))
@@ -128,11 +129,13 @@ public final class WebSessions {
                 .and(WEB_SESSION.EXPIRES_AT.gt(now))
                 .and(WEB_SESSION.LAST_SEEN_AT.gt(now.minus(idleTimeout)))
                 .and(STAFF_USER.ACTIVE.isTrue())
-                .fetchOne()).value();
+                .fetchOne());
+        Record row = read.value();
         if (row == null) {
             return Optional.empty();
         }
-        if (!row.get(WEB_SESSION.LAST_SEEN_AT).isAfter(now.minus(touchInterval))) {
+        // from a standby the primary is out of reach: trying to write would only make the page wait
+        if (!read.fromStandby() && !row.get(WEB_SESSION.LAST_SEEN_AT).isAfter(now.minus(touchInterval))) {
             touch(tokenSha, now);
         }
         StaffUser user = new StaffUser(row.get(STAFF_USER.ID), row.get(STAFF_USER.EMAIL),
