@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,11 +34,24 @@ class LogEscapingTest {
     }
 
     @Test
+    void theMessageOfALoggedExceptionIsEscapedAndItsTraceKeepsOneFramePerLine() throws Exception {
+        Exception e = new IllegalArgumentException("not a valid email address: x\r\nERROR forged", new IllegalStateException("cause\nforged"));
+
+        String out = format("src/main", "request failed", e);
+
+        assertThat(out).contains("request failed\n")
+                .contains("java.lang.IllegalArgumentException: not a valid email address: x\\r\\nERROR forged\n")
+                .contains("Caused by: java.lang.IllegalStateException: cause\\nforged\n")
+                .contains("\tat dev.ticketd.node.web.LogEscapingTest.");
+        assertThat(out.lines()).noneMatch(l -> l.startsWith("ERROR forged") || l.startsWith("forged"));
+    }
+
+    @Test
     void theTestConfigurationEscapesToo() throws Exception {
         assertThat(format("src/test", "x={}", "a\nb")).endsWith("x=a\\nb\n");
     }
 
-    /** Formats one event with the encoder of the appender "OUT" of the node's real logback configuration. */
+    /** Formats one event (a last argument that is a Throwable is its exception) with the encoder of the appender "OUT" of the node's real logback configuration. */
     private static String format(String tree, String pattern, Object... args) throws Exception {
         String resource = tree.equals("src/main") ? "logback.xml" : "logback-test.xml";
         URL config = LogEscapingTest.class.getClassLoader().getResource(resource);
@@ -49,7 +63,9 @@ class LogEscapingTest {
             configurator.doConfigure(config);
             Logger logger = context.getLogger("dev.ticketd.test");
             var appender = (OutputStreamAppender<ch.qos.logback.classic.spi.ILoggingEvent>) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("OUT");
-            LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, Level.INFO, pattern, null, args);
+            Throwable thrown = args.length > 0 && args[args.length - 1] instanceof Throwable t ? t : null;
+            Object[] params = thrown == null ? args : Arrays.copyOf(args, args.length - 1);
+            LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, Level.INFO, pattern, thrown, params);
             return new String(appender.getEncoder().encode(event), StandardCharsets.UTF_8);
         } finally {
             context.stop();
