@@ -134,7 +134,7 @@ public final class Node implements AutoCloseable {
         Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
         ReplyService replies = new ReplyService(webWrites, tickets);
         QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), ticketsFromMail, tickets);
-        LoginThrottle throttle = new LoginThrottle(db, webWrites, tickets.audit(), clock, LoginThrottle.Policy.DEFAULT);
+        LoginThrottle throttle = new LoginThrottle(webWrites, tickets.audit(), clock, LoginThrottle.Policy.DEFAULT);
         return new WebServer(settings, new StaffAccounts(db), throttle,
                 new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
                 new ApiTokens(db, clock), ReplyAttachments.MAX_TOTAL_BYTES, List.of(

@@ -1,12 +1,12 @@
 package dev.ticketd.node.auth;
 
-import dev.ticketd.db.Database;
 import dev.ticketd.db.Transactions;
+import dev.ticketd.db.generated.tables.records.LoginThrottleRecord;
 import dev.ticketd.desk.Actor;
 import dev.ticketd.desk.Audit;
 import dev.ticketd.desk.AuditEvent;
-import dev.ticketd.db.generated.tables.records.LoginThrottleRecord;
 import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +14,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -26,23 +25,26 @@ import static dev.ticketd.db.generated.Tables.LOGIN_THROTTLE;
  * per client address, with the counts in PostgreSQL so that every node behind the load balancer
  * sees the same ones.
  *
- * <p>After {@link Policy#accountLimit()} failures of one account (or {@link Policy#addressLimit()}
- * from one address) within {@link Policy#window()}, further attempts are refused for
- * {@link Policy#firstLockout()}, and every further lockout in a row lasts twice as long as the one
+ * <p>Each attempt is admitted ({@link #admit}) before its password is checked, in one transaction
+ * that locks the account's and the address's rows and counts the attempt. So attempts sent in
+ * parallel are counted one after the other, and no burst gets more than the limit through. After
+ * {@link Policy#accountLimit()} failures of one account (or {@link Policy#addressLimit()} from one
+ * address) within {@link Policy#window()}, further attempts are refused for
+ * {@link Policy#firstLockout()}; every further lockout in a row lasts twice as long as the one
  * before, up to {@link Policy#maxLockout()}. A refused attempt does not check the password at all.
- * A successful login resets its account (not its address: a guesser with one valid login could
- * otherwise reset the address between guesses). Rows untouched for {@link Policy#keepFor()} are
- * deleted on the next failure, which keeps the table bounded and forgets old lockouts.
+ * A successful login ({@link #succeeded}) resets its account and takes its own attempt off the
+ * address's count (not more: a guesser with one valid login must not reset the address between
+ * guesses). Rows untouched for {@link Policy#keepFor()} are deleted whenever an attempt is
+ * admitted, which keeps the table bounded and forgets old lockouts.
  *
- * <p>Every failure and every lockout is written to the audit log in the same transaction as the count.
- * Thread-safe; each failure is one transaction that locks the rows it counts.
+ * <p>Every failure and every lockout is written to the audit log. Thread-safe.
  */
 public final class LoginThrottle {
 
     /**
-     * @param accountLimit failures of one account within the window that lock it
-     * @param addressLimit failures from one client address within the window that lock it (higher:
-     *                     several staff may share an address)
+     * @param accountLimit unsuccessful attempts of one account within the window before it is locked
+     * @param addressLimit unsuccessful attempts from one client address within the window before it
+     *                     is locked (higher: several staff may share an address)
      */
     public record Policy(int accountLimit, int addressLimit, Duration window, Duration firstLockout, Duration maxLockout,
                          Duration keepFor) {
@@ -81,58 +83,94 @@ public final class LoginThrottle {
     private static final Logger log = LoggerFactory.getLogger(LoginThrottle.class);
     private static final int MAX_EMAIL_CHARS = 320;
 
-    private final Database db;
     private final Transactions writes;
     private final Audit audit;
     private final Clock clock;
     private final Policy policy;
 
-    public LoginThrottle(Database db, Transactions writes, Audit audit, Clock clock, Policy policy) {
-        this.db = db;
+    public LoginThrottle(Transactions writes, Audit audit, Clock clock, Policy policy) {
         this.writes = writes;
         this.audit = audit;
         this.clock = clock;
         this.policy = policy;
     }
 
-    /** Whether an attempt for this email from this address is refused now; a pure read. */
-    public Optional<Refusal> refusal(String email, String address) {
-        OffsetDateTime now = now();
-        List<OffsetDateTime> until = db.read(dsl -> dsl.select(LOGIN_THROTTLE.LOCKED_UNTIL).from(LOGIN_THROTTLE)
-                .where(LOGIN_THROTTLE.KEY.in(accountKey(email), addressKey(address)))
-                .and(LOGIN_THROTTLE.LOCKED_UNTIL.gt(now))
-                .fetch(LOGIN_THROTTLE.LOCKED_UNTIL)).value();
-        return until.stream().max(OffsetDateTime::compareTo).map(u -> new Refusal(Duration.between(now, u)));
-    }
-
     /**
-     * Counts a failed attempt against the account and the address, and audits it (and a lockout it
-     * causes). A replay after a lost commit counts the failure twice: it errs on the safe side.
+     * Counts an attempt for this email from this address, or refuses it (empty: go on and check
+     * the password, then call {@link #failed} or {@link #succeeded}). A replay after a lost commit
+     * counts the attempt twice: it errs on the safe side.
      */
-    public void recordFailure(String email, String address) {
+    public Optional<Refusal> admit(String email, String address) {
         OffsetDateTime now = now();
         String shownEmail = shown(email);
-        writes.run(tx -> {
+        return writes.write(tx -> {
             tx.deleteFrom(LOGIN_THROTTLE).where(LOGIN_THROTTLE.UPDATED_AT.lt(now.minus(policy.keepFor()))).execute();
-            Actor actor = new Actor("address:" + address);
-            audit.record(tx, actor, null, new AuditEvent.LoginFailed(shownEmail, address));
-            count(tx, now, accountKey(email), policy.accountLimit())
-                    .ifPresent(l -> lockedOut(tx, actor, "account", shownEmail, address, l));
-            count(tx, now, addressKey(address), policy.addressLimit())
-                    .ifPresent(l -> lockedOut(tx, actor, "address", shownEmail, address, l));
+            // always the account's row first, then the address's: two attempts never wait for each other in a circle
+            LoginThrottleRecord account = locked(tx, now, accountKey(email));
+            LoginThrottleRecord from = locked(tx, now, addressKey(address));
+            OffsetDateTime lockedUntil = later(account.getLockedUntil(), from.getLockedUntil());
+            if (lockedUntil != null && lockedUntil.isAfter(now)) {
+                return Optional.of(new Refusal(Duration.between(now, lockedUntil)));
+            }
+            // reached only by attempts admitted in parallel: the failure that reached the limit
+            // has not been reported yet, so this attempt starts the lockout
+            Duration refused = null;
+            if (account.getFailures() >= policy.accountLimit()) {
+                refused = lockOut(tx, now, account, "account", shownEmail, address);
+            }
+            if (from.getFailures() >= policy.addressLimit()) {
+                Duration d = lockOut(tx, now, from, "address", shownEmail, address);
+                refused = refused == null || d.compareTo(refused) > 0 ? d : refused;
+            }
+            if (refused != null) {
+                return Optional.of(new Refusal(refused));
+            }
+            for (LoginThrottleRecord row : new LoginThrottleRecord[] {account, from}) {
+                row.setFailures(row.getFailures() + 1);
+                row.setUpdatedAt(now);
+                row.update();
+            }
+            return Optional.empty();
         });
     }
 
-    /** Forgets the failures of this account (not of the address). */
-    public void recordSuccess(String email) {
-        writes.run(tx -> tx.deleteFrom(LOGIN_THROTTLE).where(LOGIN_THROTTLE.KEY.eq(accountKey(email))).execute());
+    /**
+     * The admitted attempt had a wrong password (or an unknown email, or a disabled account). It
+     * counted already; this audits it, and the failure that reaches a limit starts the lockout.
+     */
+    public void failed(String email, String address) {
+        OffsetDateTime now = now();
+        String shownEmail = shown(email);
+        writes.run(tx -> {
+            audit.record(tx, actor(address), null, new AuditEvent.LoginFailed(shownEmail, address));
+            LoginThrottleRecord account = locked(tx, now, accountKey(email));
+            LoginThrottleRecord from = locked(tx, now, addressKey(address));
+            if (account.getFailures() >= policy.accountLimit() && !lockedAt(account, now)) {
+                lockOut(tx, now, account, "account", shownEmail, address);
+            }
+            if (from.getFailures() >= policy.addressLimit() && !lockedAt(from, now)) {
+                lockOut(tx, now, from, "address", shownEmail, address);
+            }
+        });
     }
 
-    private record Lockout(int number, Duration length) {
+    private static boolean lockedAt(LoginThrottleRecord row, OffsetDateTime now) {
+        return row.getLockedUntil() != null && row.getLockedUntil().isAfter(now);
     }
 
-    /** One more failure for this key; the lockout it starts, if any. Locks the key's row. */
-    private Optional<Lockout> count(DSLContext tx, OffsetDateTime now, String key, int limit) {
+    /** The admitted attempt logged in: the account starts afresh, and the address's count loses this attempt. */
+    public void succeeded(String email, String address) {
+        writes.run(tx -> {
+            tx.deleteFrom(LOGIN_THROTTLE).where(LOGIN_THROTTLE.KEY.eq(accountKey(email))).execute();
+            tx.update(LOGIN_THROTTLE)
+                    .set(LOGIN_THROTTLE.FAILURES, DSL.greatest(LOGIN_THROTTLE.FAILURES.minus(1), DSL.inline(0)))
+                    .where(LOGIN_THROTTLE.KEY.eq(addressKey(address)))
+                    .execute();
+        });
+    }
+
+    /** The key's row, created if need be and locked for this transaction; its count restarted when its window is over. */
+    private LoginThrottleRecord locked(DSLContext tx, OffsetDateTime now, String key) {
         tx.insertInto(LOGIN_THROTTLE)
                 .set(LOGIN_THROTTLE.KEY, key)
                 .set(LOGIN_THROTTLE.FAILURES, 0)
@@ -141,33 +179,38 @@ public final class LoginThrottle {
                 .set(LOGIN_THROTTLE.UPDATED_AT, now)
                 .onConflictDoNothing()
                 .execute();
-        LoginThrottleRecord row = tx.selectFrom(LOGIN_THROTTLE).where(LOGIN_THROTTLE.KEY.eq(key)).forUpdate().fetchOne();
-        boolean windowOver = !row.getWindowStartedAt().isAfter(now.minus(policy.window()));
-        int failures = (windowOver ? 0 : row.getFailures()) + 1;
-        row.setUpdatedAt(now);
-        if (windowOver) {
+        LoginThrottleRecord row = tx.selectFrom(LOGIN_THROTTLE).where(LOGIN_THROTTLE.KEY.eq(key)).forUpdate().fetchSingle();
+        if (!row.getWindowStartedAt().isAfter(now.minus(policy.window()))) {
+            row.setFailures(0);
             row.setWindowStartedAt(now);
         }
-        Optional<Lockout> lockout = Optional.empty();
-        if (failures >= limit) {
-            int number = row.getLockouts() + 1;
-            Duration length = policy.lockout(number);
-            row.setLockouts(number);
-            row.setLockedUntil(now.plus(length));
-            row.setWindowStartedAt(now);
-            failures = 0;
-            lockout = Optional.of(new Lockout(number, length));
-        }
-        row.setFailures(failures);
-        row.update();
-        return lockout;
+        return row;
     }
 
-    private void lockedOut(DSLContext tx, Actor actor, String scope, String email, String address, Lockout lockout) {
-        audit.record(tx, actor, null, new AuditEvent.LoginLockedOut(scope, email, address, lockout.length().toSeconds(),
-                lockout.number()));
-        log.warn("login locked out scope={} email={} ip={} seconds={} lockout={}", scope, email, address,
-                lockout.length().toSeconds(), lockout.number());
+    /** Starts the next lockout of this row; its length. */
+    private Duration lockOut(DSLContext tx, OffsetDateTime now, LoginThrottleRecord row, String scope, String email, String address) {
+        int number = row.getLockouts() + 1;
+        Duration length = policy.lockout(number);
+        row.setLockouts(number);
+        row.setLockedUntil(now.plus(length));
+        row.setFailures(0);
+        row.setWindowStartedAt(now);
+        row.setUpdatedAt(now);
+        row.update();
+        audit.record(tx, actor(address), null, new AuditEvent.LoginLockedOut(scope, email, address, length.toSeconds(), number));
+        log.warn("login locked out scope={} email={} ip={} seconds={} lockout={}", scope, email, address, length.toSeconds(), number);
+        return length;
+    }
+
+    private static OffsetDateTime later(OffsetDateTime a, OffsetDateTime b) {
+        if (a == null) {
+            return b;
+        }
+        return b == null || a.isAfter(b) ? a : b;
+    }
+
+    private static Actor actor(String address) {
+        return new Actor("address:" + address);
     }
 
     private static String accountKey(String email) {

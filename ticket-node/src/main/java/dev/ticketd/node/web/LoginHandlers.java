@@ -72,7 +72,7 @@ final class LoginHandlers implements WebFeature {
         String password = Optional.ofNullable(ctx.formParam("password")).orElse("");
         String address = ctx.ip();
         // refused before the password is looked at: a locked account cannot be probed at all
-        Optional<LoginThrottle.Refusal> refusal = throttle.refusal(email, address);
+        Optional<LoginThrottle.Refusal> refusal = throttle.admit(email, address);
         if (refusal.isPresent()) {
             long seconds = refusal.get().seconds();
             log.info("login refused, too many failures ip={} retryAfterSeconds={}", address, seconds);
@@ -82,12 +82,12 @@ final class LoginHandlers implements WebFeature {
         }
         Optional<StaffUser> user = accounts.authenticate(email, password);
         if (user.isEmpty()) {
-            throttle.recordFailure(email, address);
+            throttle.failed(email, address);
             log.info("login failed ip={}", address);
             renderForm(ctx, 401, email, FAILED);
             return;
         }
-        throttle.recordSuccess(email);
+        throttle.succeeded(email, address);
         WebSessions.NewSession session = sessions.create(user.get().id());
         ctx.cookie(cookie(AuthFilter.SESSION_COOKIE, session.token(), "/", (int) sessions.ttl().toSeconds()));
         ctx.cookie(cookie(LOGIN_CSRF_COOKIE, "", "/login", 0));

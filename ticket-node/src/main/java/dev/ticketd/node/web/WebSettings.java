@@ -48,11 +48,6 @@ public record WebSettings(String host, int port, Duration sessionTtl, Duration s
         }
     }
 
-    /** The same settings with another idle timeout. */
-    public WebSettings withSessionIdleTimeout(Duration idle) {
-        return new WebSettings(host, port, sessionTtl, idle, secureCookies, https, dbRetryBudget);
-    }
-
     /** The same settings, served over https (Secure cookies and HSTS). */
     public WebSettings overHttps() {
         return new WebSettings(host, port, sessionTtl, sessionIdleTimeout, true, true, dbRetryBudget);

@@ -3,12 +3,19 @@ package dev.ticketd.node.web;
 import dev.ticketd.node.auth.MovableClock;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.testing.TestPostgres;
+import dev.ticketd.testing.TestTimeouts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.LOGIN_THROTTLE;
@@ -55,6 +62,28 @@ class LoginThrottleTest {
         assertThat(lockout.getActor()).isEqualTo("address:127.0.0.1");
         assertThat(lockout.getDetail().data()).contains("\"scope\": \"account\"").contains("\"email\": \"" + email + "\"")
                 .contains("\"seconds\": 60").contains("\"lockout\": 1");
+    }
+
+    @Test
+    void attemptsSentAllAtOnceGetNoMoreThanFiveGuessesThrough() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(12);
+        try {
+            List<Future<Integer>> attempts = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                attempts.add(pool.submit(() -> web.browser().login(email, "wrong password").statusCode()));
+            }
+            List<Integer> statuses = new ArrayList<>();
+            for (Future<Integer> attempt : attempts) {
+                statuses.add(attempt.get(TestTimeouts.seconds(60).toMillis(), TimeUnit.MILLISECONDS));
+            }
+
+            assertThat(statuses).containsOnly(401, 429);
+            assertThat(statuses.stream().filter(s -> s == 401).count()).isEqualTo(5);
+            assertThat(auditCount("staff.login_failed")).isEqualTo(5);
+            assertThat(auditCount("staff.login_locked_out")).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
