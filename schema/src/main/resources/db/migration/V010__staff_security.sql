@@ -30,3 +30,8 @@ alter table api_token add constraint api_token_generated_chk
     check (lookup_id is null or (salt is not null and secret_sha256 is not null));
 update api_token set revoked_at = now() where revoked_at is null and lookup_id is null;
 create index api_token_user_idx on api_token (user_id);
+
+-- Optional second factor: an RFC 6238 TOTP secret (base32; NULL when off) and the last time step
+-- whose code was accepted, so that each code logs in once.
+alter table staff_user add column totp_secret    varchar(64);
+alter table staff_user add column totp_last_step bigint;

@@ -17,6 +17,7 @@ import dev.ticketd.mail.outbound.Acknowledgements;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.LoginThrottle;
 import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.auth.Totp;
 import dev.ticketd.node.auth.WebSessions;
 import dev.ticketd.node.clusterpage.ClusterHandlers;
 import dev.ticketd.node.clusterpage.ClusterStatusService;
@@ -135,7 +136,7 @@ public final class Node implements AutoCloseable {
         ReplyService replies = new ReplyService(webWrites, tickets);
         QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), ticketsFromMail, tickets);
         LoginThrottle throttle = new LoginThrottle(webWrites, tickets.audit(), clock, LoginThrottle.Policy.DEFAULT);
-        return new WebServer(settings, new StaffAccounts(db), throttle,
+        return new WebServer(settings, new StaffAccounts(db), throttle, new Totp(db, webWrites, clock),
                 new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
                 new ApiTokens(db, clock), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),

@@ -25,6 +25,13 @@ public final class Secrets {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
+    /** {@code count} random bytes. */
+    public static byte[] newBytes(int count) {
+        byte[] b = new byte[count];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
     /** {@code bytes} random bytes as lower-case hex. */
     public static String newHex(int bytes) {
         byte[] b = new byte[bytes];

@@ -4,6 +4,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.auth.Totp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,7 +25,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage staff logins.",
         subcommands = {UserCommand.Add.class, UserCommand.Password.class, UserCommand.Deactivate.class, UserCommand.Token.class,
-                UserCommand.Tokens.class, UserCommand.RevokeToken.class})
+                UserCommand.Tokens.class, UserCommand.RevokeToken.class, UserCommand.TwoFactor.class})
 public final class UserCommand {
 
     @Command(name = "add", mixinStandardHelpOptions = true,
@@ -206,6 +207,43 @@ public final class UserCommand {
             try (Database db = config.openMigrated("ticketd-cli")) {
                 new StaffAccounts(db).deactivate(email);
                 spec.commandLine().getOut().println("user deactivated: " + email.strip().toLowerCase(Locale.ROOT));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "totp", mixinStandardHelpOptions = true,
+            description = "Turn on two-factor login (time-based one-time codes) for a staff user and print the secret for an"
+                    + " authenticator app, once; with --disable turn it off.")
+    static final class TwoFactor implements Callable<Integer> {
+
+        @Mixin
+        ConfigOption config;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--email", required = true, description = "The staff user's login email address.")
+        String email;
+
+        @Option(names = "--disable", description = "Turn two-factor login off for this user.")
+        boolean disable;
+
+        @Override
+        public Integer call() {
+            try (Database db = config.openMigrated("ticketd-cli")) {
+                Totp totp = new Totp(db, db.transactions(), Clock.systemUTC());
+                PrintWriter out = spec.commandLine().getOut();
+                if (disable) {
+                    totp.disable(email);
+                    out.println("two-factor login disabled for " + email.strip().toLowerCase(Locale.ROOT));
+                } else {
+                    Totp.Enrolment enrolment = totp.enable(email);
+                    out.println("two-factor login enabled for " + email.strip().toLowerCase(Locale.ROOT));
+                    out.println("secret: " + enrolment.secret());
+                    out.println("uri: " + enrolment.uri());
+                    out.println("Add it to an authenticator app now; this is the only time it is shown.");
+                }
             }
             return 0;
         }

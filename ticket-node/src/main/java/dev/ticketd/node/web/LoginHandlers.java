@@ -4,6 +4,7 @@ import dev.ticketd.node.auth.LoginThrottle;
 import dev.ticketd.node.auth.Secrets;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.StaffUser;
+import dev.ticketd.node.auth.Totp;
 import dev.ticketd.node.auth.WebSessions;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
@@ -35,18 +36,20 @@ import java.util.Optional;
 final class LoginHandlers implements WebFeature {
 
     static final String LOGIN_CSRF_COOKIE = "ticketd_login_csrf";
-    private static final String FAILED = "Email or password is wrong, or the account is disabled.";
+    private static final String FAILED = "Email, password or one-time code is wrong, or the account is disabled.";
 
     private static final Logger log = LoggerFactory.getLogger(LoginHandlers.class);
 
     private final StaffAccounts accounts;
     private final LoginThrottle throttle;
+    private final Totp totp;
     private final WebSessions sessions;
     private final boolean secureCookies;
 
-    LoginHandlers(StaffAccounts accounts, LoginThrottle throttle, WebSessions sessions, boolean secureCookies) {
+    LoginHandlers(StaffAccounts accounts, LoginThrottle throttle, Totp totp, WebSessions sessions, boolean secureCookies) {
         this.accounts = accounts;
         this.throttle = throttle;
+        this.totp = totp;
         this.sessions = sessions;
         this.secureCookies = secureCookies;
     }
@@ -80,7 +83,9 @@ final class LoginHandlers implements WebFeature {
             renderForm(ctx, 429, email, "Too many failed logins, try again in " + seconds + " s.");
             return;
         }
-        Optional<StaffUser> user = accounts.authenticate(email, password);
+        // a wrong one-time code looks like a wrong password: the answer does not say which one was right
+        Optional<StaffUser> user = accounts.authenticate(email, password)
+                .filter(u -> totp.accepts(u.id(), ctx.formParam("code")));
         if (user.isEmpty()) {
             throttle.failed(email, address);
             log.info("login failed ip={}", address);

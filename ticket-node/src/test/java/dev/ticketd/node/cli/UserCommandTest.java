@@ -6,6 +6,7 @@ import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.node.Main;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.auth.Totp;
 import dev.ticketd.node.auth.WebSessions;
 import dev.ticketd.testing.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
@@ -121,6 +122,27 @@ class UserCommandTest {
                 "--email", "ann@example.test")).isZero();
         assertThat(sessions.find(after.token())).isEmpty();
         assertThat(accounts.authenticate("ann@example.test", "a new password")).isEmpty();
+    }
+
+    @Test
+    void totpPrintsTheSecretOnceAndDisableTurnsItOff() {
+        run(new StringWriter(), "correct horse battery\n", "user", "add", "--config", config.toString(),
+                "--email", "ann@example.test", "--name", "Ann");
+        long id = new StaffAccounts(db).authenticate("ann@example.test", "correct horse battery").orElseThrow().id();
+        Totp totp = new Totp(db, db.transactions(), Clock.systemUTC());
+        StringWriter out = new StringWriter();
+
+        assertThat(run(out, new StringWriter(), "", "user", "totp", "--config", config.toString(), "--email", "ann@example.test")).isZero();
+
+        Matcher secret = Pattern.compile("secret: ([A-Z2-7]{32})").matcher(out.toString());
+        assertThat(secret.find()).as(out.toString()).isTrue();
+        assertThat(out.toString()).contains("uri: otpauth://totp/ticketd:ann%40example.test?secret=" + secret.group(1));
+        assertThat(totp.accepts(id, null)).isFalse();
+        assertThat(totp.accepts(id, Totp.code(Totp.unbase32(secret.group(1)), System.currentTimeMillis() / 30_000))).isTrue();
+
+        assertThat(run(new StringWriter(), "", "user", "totp", "--config", config.toString(), "--email", "ann@example.test",
+                "--disable")).isZero();
+        assertThat(totp.accepts(id, null)).isTrue();
     }
 
     private int run(StringWriter err, String stdin, String... args) {
