@@ -152,4 +152,23 @@ public sealed interface AuditEvent {
             return "quarantine." + verb;
         }
     }
+
+    /** A staff login failed (unknown email, wrong password or disabled account); {@code address} is the client's. */
+    record LoginFailed(String email, String address) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "staff.login_failed";
+        }
+    }
+
+    /**
+     * Too many failed logins: further attempts for this account or from this address are refused for
+     * {@code seconds}; {@code lockout} counts the lockouts in a row (each one twice as long).
+     */
+    record LoginLockedOut(String scope, String email, String address, long seconds, int lockout) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "staff.login_locked_out";
+        }
+    }
 }

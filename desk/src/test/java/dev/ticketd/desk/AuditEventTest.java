@@ -63,6 +63,14 @@ class AuditEventTest {
         assertThat(d.get("by").asText()).isEqualTo("a\"b\\c\n}");
     }
 
+    @Test
+    void aFailedLoginAndALockoutNameTheEmailTriedTheAddressAndTheLockoutsLength() {
+        assertDetail(new AuditEvent.LoginFailed("ann@example.test", "10.0.0.1"), "staff.login_failed",
+                "{\"email\":\"ann@example.test\",\"address\":\"10.0.0.1\"}");
+        assertDetail(new AuditEvent.LoginLockedOut("account", "ann@example.test", "10.0.0.1", 120, 2), "staff.login_locked_out",
+                "{\"scope\":\"account\",\"email\":\"ann@example.test\",\"address\":\"10.0.0.1\",\"seconds\":120,\"lockout\":2}");
+    }
+
     private static void assertDetail(AuditEvent event, String action, String json) {
         assertThat(event.auditAction()).isEqualTo(action);
         try {

@@ -16,8 +16,10 @@ import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.mail.outbound.Acknowledgements;
 import dev.ticketd.node.apidoc.ApiDocument;
 import dev.ticketd.node.auth.ApiTokens;
+import dev.ticketd.node.auth.LoginThrottle;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.StaffGroups;
+import dev.ticketd.node.auth.Totp;
 import dev.ticketd.node.auth.WebSessions;
 import dev.ticketd.node.clusterpage.ClusterHandlers;
 import dev.ticketd.node.clusterpage.ClusterStatusService;
@@ -136,8 +138,10 @@ public final class Node implements AutoCloseable {
         ReplyService replies = new ReplyService(webWrites, tickets);
         QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), ticketsFromMail, tickets);
         StaffGroups groups = new StaffGroups(db, webWrites);
-        return new WebServer(settings, new StaffAccounts(db), new WebSessions(db, webWrites, clock, settings.sessionTtl()),
-                new ApiTokens(db), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
+        LoginThrottle throttle = new LoginThrottle(webWrites, tickets.audit(), clock, LoginThrottle.Policy.DEFAULT);
+        return new WebServer(settings, new StaffAccounts(db), throttle, new Totp(db, webWrites, clock),
+                new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
+                new ApiTokens(db, clock), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
                         metrics.route(),
                         new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets),

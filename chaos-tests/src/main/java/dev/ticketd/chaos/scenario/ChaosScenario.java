@@ -307,7 +307,7 @@ public final class ChaosScenario {
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(cluster.httpUrl(h) + "/api/v1/tickets/" + ticketId + "/replies"))
                         .timeout(Duration.ofSeconds(10))
-                        .header("Authorization", "Bearer " + ThreeHostCluster.API_TOKEN)
+                        .header("Authorization", "Bearer " + cluster.apiToken())
                         .header("Idempotency-Key", key)
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString("{\"body\": \"staff reply " + key + "\"}")).build(),

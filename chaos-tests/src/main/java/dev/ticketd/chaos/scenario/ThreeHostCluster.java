@@ -25,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static dev.ticketd.db.generated.Tables.MAILBOX;
@@ -43,7 +45,6 @@ public final class ThreeHostCluster implements AutoCloseable {
     public static final String SUPPORT_PASSWORD = MailServerConfig.DEFAULT_SUPPORT_PASSWORD;
     public static final String STAFF_EMAIL = "staff@example.test";
     public static final String STAFF_PASSWORD = "chaos-staff-password";
-    public static final String API_TOKEN = "chaos-api-token-0123456789";
     public static final int HTTP_PORT = 8080;
     public static final int PG_PORT = 5432;
     public static final int PATRONI_PORT = 8008;
@@ -57,6 +58,7 @@ public final class ThreeHostCluster implements AutoCloseable {
 
     private final Path dir;
     private final NodeLauncher launcher;
+    private volatile String apiToken;
     private final Duration sessionTimeout;
     private Hosts hosts;
     private MailServer mail;
@@ -106,7 +108,14 @@ public final class ThreeHostCluster implements AutoCloseable {
         }
         cli(List.of("user", "add", "--config", config("h1").toString(), "--email", STAFF_EMAIL, "--name", "Chaos Staff",
                 "--role", "agent"), STAFF_PASSWORD);
-        cli(List.of("user", "token", "--config", config("h1").toString(), "--email", STAFF_EMAIL, "--name", "chaos"), API_TOKEN);
+        // the node makes the token and prints it once ("token: tkd_…")
+        String made = launcher.run(List.of("user", "token", "--config", config("h1").toString(), "--email", STAFF_EMAIL,
+                "--name", "chaos"), null, Duration.ofSeconds(60));
+        Matcher printed = Pattern.compile("token: (tkd_\\S+)").matcher(made);
+        if (!printed.find()) {
+            throw new IllegalStateException("ticketd user token printed no token: " + made);
+        }
+        apiToken = printed.group(1);
         startNode("h1");
         awaitLiveNodes(1, Duration.ofSeconds(90));
         startNode("h2");
@@ -120,6 +129,11 @@ public final class ThreeHostCluster implements AutoCloseable {
         return DatabaseSettings.of(patroni.jdbcUrl(), patroni.appUser(), patroni.appPassword())
                 .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5))
                 .withPatroniUrls(dev.ticketd.db.patroni.PatroniLeader.parseUrls(patroni.restUrls()));
+    }
+
+    /** The staff API token the cluster's first node made during {@link #start}. */
+    public String apiToken() {
+        return apiToken;
     }
 
     public List<Host> nodeHosts() {

@@ -8,8 +8,8 @@ import java.util.Base64;
 import java.util.HexFormat;
 
 /**
- * Random tokens and their digests. Tokens (session ids, CSRF tokens, API tokens) are only ever
- * stored as {@link #sha256Hex}; callers must never log a token.
+ * Random tokens and their digests. Tokens (session ids, CSRF tokens) are only ever stored as
+ * {@link #sha256Hex}, API tokens as a salted digest ({@link ApiTokens}); callers must never log a token.
  */
 public final class Secrets {
 
@@ -23,6 +23,20 @@ public final class Secrets {
         byte[] bytes = new byte[32];
         RANDOM.nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** {@code count} random bytes. */
+    public static byte[] newBytes(int count) {
+        byte[] b = new byte[count];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    /** {@code bytes} random bytes as lower-case hex. */
+    public static String newHex(int bytes) {
+        byte[] b = new byte[bytes];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
     }
 
     public static String sha256Hex(String value) {

@@ -13,12 +13,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-import static dev.ticketd.db.generated.Tables.API_TOKEN;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
+import static dev.ticketd.db.generated.Tables.WEB_SESSION;
 
 /**
- * Staff logins and API tokens: used by the CLI ({@code ticketd user add}), the demo and the login
- * page. Emails are stored trimmed and lower-cased. Passwords and tokens are never logged.
+ * Staff logins: used by the CLI ({@code ticketd user add}), the demo and the login
+ * page. Emails are stored trimmed and lower-cased. Passwords are never logged.
  *
  * <p>Every write goes through {@link Transactions}, as every other write does: it is retried while
  * the database fails over and counts as done only once synchronous replication confirmed its
@@ -28,7 +28,6 @@ import static dev.ticketd.db.generated.Tables.STAFF_USER;
 public final class StaffAccounts {
 
     public static final int MIN_PASSWORD_LENGTH = 8;
-    public static final int MIN_TOKEN_LENGTH = 16;
 
     private static final Logger log = LoggerFactory.getLogger(StaffAccounts.class);
     private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
@@ -99,50 +98,57 @@ public final class StaffAccounts {
         return id;
     }
 
+    /**
+     * Sets a new password and ends all of the user's web sessions, in one transaction: whoever
+     * knew the old password is logged out everywhere. Setting the same hash again and deleting
+     * sessions again is a replay that changes nothing.
+     */
     public void setPassword(String email, String password) {
         String normalized = normalizeEmail(email);
         checkPassword(password);
         String hash = hasher.hash(password);
-        // setting the same hash again is a replay that changes nothing
+        int ended = writes.write(tx -> {
+            Long id = tx.update(STAFF_USER)
+                    .set(STAFF_USER.PASSWORD_HASH, hash)
+                    .where(STAFF_USER.EMAIL.eq(normalized))
+                    .returning(STAFF_USER.ID)
+                    .fetchOptional(STAFF_USER.ID)
+                    .orElseThrow(() -> new IllegalArgumentException("no staff user with email " + normalized));
+            return tx.deleteFrom(WEB_SESSION).where(WEB_SESSION.USER_ID.eq(id)).execute();
+        });
+        log.info("staff password changed email={} sessionsEnded={}", normalized, ended);
+    }
+
+    /**
+     * Disables a login and ends all of its web sessions, in one transaction. API tokens stop
+     * working as well ({@link ApiTokens} admits active users only) and work again on
+     * {@link #activate}. Deactivating twice is a replay that changes nothing.
+     */
+    public void deactivate(String email) {
+        String normalized = normalizeEmail(email);
+        int ended = writes.write(tx -> {
+            Long id = tx.update(STAFF_USER)
+                    .set(STAFF_USER.ACTIVE, false)
+                    .where(STAFF_USER.EMAIL.eq(normalized))
+                    .returning(STAFF_USER.ID)
+                    .fetchOptional(STAFF_USER.ID)
+                    .orElseThrow(() -> new IllegalArgumentException("no staff user with email " + normalized));
+            return tx.deleteFrom(WEB_SESSION).where(WEB_SESSION.USER_ID.eq(id)).execute();
+        });
+        log.info("staff user deactivated email={} sessionsEnded={}", normalized, ended);
+    }
+
+    /** Enables a login again; its old sessions stay ended. */
+    public void activate(String email) {
+        String normalized = normalizeEmail(email);
         int updated = writes.write(tx -> tx.update(STAFF_USER)
-                .set(STAFF_USER.PASSWORD_HASH, hash)
+                .set(STAFF_USER.ACTIVE, true)
                 .where(STAFF_USER.EMAIL.eq(normalized))
                 .execute());
         if (updated == 0) {
             throw new IllegalArgumentException("no staff user with email " + normalized);
         }
-        log.info("staff password changed email={}", normalized);
-    }
-
-    /** Stores only the SHA-256 of {@code token}; the caller shows the token to its owner once. */
-    public void createApiToken(String email, String name, String token) {
-        String normalized = normalizeEmail(email);
-        if (token == null || token.length() < MIN_TOKEN_LENGTH) {
-            throw new IllegalArgumentException("an API token must be at least " + MIN_TOKEN_LENGTH + " characters long");
-        }
-        String tokenSha = Secrets.sha256Hex(token);
-        String tokenName = name == null ? "" : name.strip();
-        int inserted = writes.write(tx -> {
-            Long userId = tx.select(STAFF_USER.ID).from(STAFF_USER)
-                    .where(STAFF_USER.EMAIL.eq(normalized))
-                    .fetchOptional(STAFF_USER.ID)
-                    .orElseThrow(() -> new IllegalArgumentException("no staff user with email " + normalized));
-            // A replay after a lost commit finds the row it stored itself and "updates" it (so it
-            // waits for synchronous replication again); the same token of another user or under
-            // another name is left alone and refused below.
-            return tx.insertInto(API_TOKEN)
-                    .set(API_TOKEN.TOKEN_SHA256, tokenSha)
-                    .set(API_TOKEN.USER_ID, userId)
-                    .set(API_TOKEN.NAME, tokenName)
-                    .onConflict(API_TOKEN.TOKEN_SHA256).doUpdate()
-                    .set(API_TOKEN.NAME, tokenName)
-                    .where(API_TOKEN.USER_ID.eq(userId)).and(API_TOKEN.NAME.eq(tokenName)).and(API_TOKEN.REVOKED_AT.isNull())
-                    .execute();
-        });
-        if (inserted == 0) {
-            throw new IllegalArgumentException("this API token is already in use; choose another");
-        }
-        log.info("api token created email={} name={}", normalized, name);
+        log.info("staff user activated email={}", normalized);
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.ticketd.db.LocalPostgres;
 import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.node.Node;
+import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.StaffGroups;
@@ -66,8 +67,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--admin-password", description = "Password of " + ADMIN_EMAIL + " (default: generated and printed).")
     String adminPassword;
 
-    @Option(names = "--api-token", description = "Also create this API bearer token for the admin (at least 16 characters).")
-    String apiToken;
+    @Option(names = "--api-token", description = "Also make an API bearer token for the admin and print it.")
+    boolean withApiToken;
+
+    /** The token made for {@code --api-token}, once {@link #prepare} ran. */
+    private String apiToken;
 
     @Option(names = "--data-dir", description = "Keep the demo's database here across runs (default: a temporary folder, deleted at exit).")
     Path dataDir;
@@ -184,14 +188,8 @@ public final class DemoCommand implements Callable<Integer> {
             user(accounts, ADMIN_EMAIL, "Demo Admin", password, Role.ADMIN, Map.of());
             user(accounts, SUPPORT_AGENT, "Ana Support", password, Role.AGENT, Map.of("Support", GroupAccess.FULL, "Billing", GroupAccess.READ));
             user(accounts, BILLING_AGENT, "Ben Billing", password, Role.AGENT, Map.of("Billing", GroupAccess.FULL));
-            if (apiToken != null) {
-                try {
-                    accounts.createApiToken(ADMIN_EMAIL, "demo", apiToken);
-                } catch (IllegalArgumentException e) {
-                    if (!e.getMessage().contains("already in use")) {
-                        throw e;
-                    }
-                }
+            if (withApiToken) {
+                apiToken = new ApiTokens(db, Clock.systemUTC()).create(ADMIN_EMAIL, "demo", ApiTokens.DEFAULT_LIFETIME).token();
             }
         }
     }

@@ -41,7 +41,7 @@ public final class ConfigLoader {
 
     static final Set<String> KNOWN_KEYS = Set.of(
             "node.id",
-            "http.host", "http.port", "http.secure-cookies", "http.session-ttl", "http.public-url",
+            "http.host", "http.port", "http.secure-cookies", "http.session-ttl", "http.session-idle-timeout", "http.public-url",
             "db.url", "db.user", "db.password", "db.pool-size", "db.connect-timeout", "db.socket-timeout",
             "db.retry-budget", "db.web-retry-budget", "db.patroni-urls",
             "zk.address", "zk.session-timeout", "cluster.name",
@@ -103,11 +103,15 @@ public final class ConfigLoader {
         if (!nodeId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,99}")) {
             throw new ConfigException("node.id", "must be 1-100 letters, digits, '.', '_' or '-', was '" + nodeId + "'");
         }
+        // an https public URL means staff use https: Secure cookies and HSTS, whatever http.secure-cookies says
+        boolean https = r.optional("http.public-url").map(u -> u.startsWith("https://")).orElse(false);
         WebSettings web = r.build("http.port", () -> new WebSettings(
                 r.optional("http.host").orElse("0.0.0.0"),
                 r.integer("http.port", 8080, 0, 65535),
                 r.duration("http.session-ttl", Duration.ofHours(12)),
-                r.bool("http.secure-cookies", false),
+                r.atLeast("http.session-idle-timeout", WebSettings.DEFAULT_SESSION_IDLE_TIMEOUT, Duration.ofMinutes(1)),
+                r.bool("http.secure-cookies", false) || https,
+                https,
                 r.duration("db.web-retry-budget", RetryPolicy.DEFAULT_WEB_BUDGET)));
         List<URI> patroniUrls = r.build("db.patroni-urls",
                 () -> r.optional("db.patroni-urls").map(PatroniLeader::parseUrls).orElse(List.of()));

@@ -2,6 +2,7 @@ package dev.ticketd.node.health;
 
 import dev.ticketd.db.DatabaseStatus;
 import dev.ticketd.node.web.Access;
+import dev.ticketd.node.web.Pages;
 import dev.ticketd.node.web.RouteTable;
 import dev.ticketd.node.web.WebFeature;
 import io.javalin.http.Context;
@@ -19,7 +20,10 @@ import java.util.Map;
  *
  * <p>Ready shows the database as well: the primary ({@code host:port}), its standbys with state,
  * sync state and lag, and — when no primary answers — whether a standby serves reads meanwhile
- * (the node is then not ready, since nothing can be saved). {@link #close()} stops the probe thread.
+ * (the node is then not ready, since nothing can be saved). These details go to logged-in staff only
+ * (bearer token or session cookie); anyone else — a load balancer, a monitoring probe — gets the
+ * status code and {@code {"status":"ready"}} or {@code {"status":"not ready"}}, which tells an
+ * outsider nothing about the database. {@link #close()} stops the probe thread.
  */
 public final class HealthHandlers implements WebFeature, AutoCloseable {
 
@@ -48,6 +52,10 @@ public final class HealthHandlers implements WebFeature, AutoCloseable {
         Map<String, Object> body = new LinkedHashMap<>();
         if (status.primaryReachable()) {
             body.put("status", "ready");
+            if (Pages.staffIfAny(ctx).isEmpty()) {
+                ctx.json(body);
+                return;
+            }
             body.put("database", "up");
             body.put("primary", status.primary());
             if (status.replicated()) {
@@ -64,6 +72,10 @@ public final class HealthHandlers implements WebFeature, AutoCloseable {
         }
         log.warn("not ready reason={}", reason);
         body.put("status", "not ready");
+        if (Pages.staffIfAny(ctx).isEmpty()) {
+            ctx.status(503).json(body);
+            return;
+        }
         body.put("reason", reason);
         body.put("database", "no primary");
         if (status.readsFromStandby() != null) {

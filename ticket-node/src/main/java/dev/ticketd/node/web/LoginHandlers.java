@@ -1,8 +1,10 @@
 package dev.ticketd.node.web;
 
+import dev.ticketd.node.auth.LoginThrottle;
 import dev.ticketd.node.auth.Secrets;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.StaffUser;
+import dev.ticketd.node.auth.Totp;
 import dev.ticketd.node.auth.WebSessions;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
@@ -25,20 +27,29 @@ import java.util.Optional;
  * it can neither read nor set our cookie, so it cannot make a victim log in as the attacker. (An
  * attacker controlling a sibling subdomain could plant the cookie; the login form is the only thing
  * this protects, and such an attacker is out of scope here.)
+ *
+ * <p>Password guessing: {@link LoginThrottle} refuses attempts after too many failures (429 with
+ * {@code Retry-After}) before the password is checked. The client address is the TCP peer's; behind
+ * a load balancer that forwards without PROXY protocol it is the balancer's, which is why the
+ * per-address limit is higher than the per-account one.
  */
 final class LoginHandlers implements WebFeature {
 
     static final String LOGIN_CSRF_COOKIE = "ticketd_login_csrf";
-    private static final String FAILED = "Email or password is wrong, or the account is disabled.";
+    private static final String FAILED = "Email, password or one-time code is wrong, or the account is disabled.";
 
     private static final Logger log = LoggerFactory.getLogger(LoginHandlers.class);
 
     private final StaffAccounts accounts;
+    private final LoginThrottle throttle;
+    private final Totp totp;
     private final WebSessions sessions;
     private final boolean secureCookies;
 
-    LoginHandlers(StaffAccounts accounts, WebSessions sessions, boolean secureCookies) {
+    LoginHandlers(StaffAccounts accounts, LoginThrottle throttle, Totp totp, WebSessions sessions, boolean secureCookies) {
         this.accounts = accounts;
+        this.throttle = throttle;
+        this.totp = totp;
         this.sessions = sessions;
         this.secureCookies = secureCookies;
     }
@@ -62,12 +73,26 @@ final class LoginHandlers implements WebFeature {
         }
         String email = Optional.ofNullable(ctx.formParam("email")).orElse("").strip();
         String password = Optional.ofNullable(ctx.formParam("password")).orElse("");
-        Optional<StaffUser> user = accounts.authenticate(email, password);
+        String address = ctx.ip();
+        // refused before the password is looked at: a locked account cannot be probed at all
+        Optional<LoginThrottle.Refusal> refusal = throttle.admit(email, address);
+        if (refusal.isPresent()) {
+            long seconds = refusal.get().seconds();
+            log.info("login refused, too many failures ip={} retryAfterSeconds={}", address, seconds);
+            ctx.header("Retry-After", Long.toString(seconds));
+            renderForm(ctx, 429, email, "Too many failed logins, try again in " + seconds + " s.");
+            return;
+        }
+        // a wrong one-time code looks like a wrong password: the answer does not say which one was right
+        Optional<StaffUser> user = accounts.authenticate(email, password)
+                .filter(u -> totp.accepts(u.id(), ctx.formParam("code")));
         if (user.isEmpty()) {
-            log.info("login failed ip={}", ctx.ip());
+            throttle.failed(email, address);
+            log.info("login failed ip={}", address);
             renderForm(ctx, 401, email, FAILED);
             return;
         }
+        throttle.succeeded(email, address);
         WebSessions.NewSession session = sessions.create(user.get().id());
         ctx.cookie(cookie(AuthFilter.SESSION_COOKIE, session.token(), "/", (int) sessions.ttl().toSeconds()));
         ctx.cookie(cookie(LOGIN_CSRF_COOKIE, "", "/login", 0));

@@ -6,6 +6,8 @@ import io.javalin.http.Context;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Access to the request's authenticated identity (set by {@link AuthFilter}) and page rendering
@@ -15,6 +17,7 @@ public final class Pages {
 
     static final String SESSION_ATTRIBUTE = "ticketd.session";
     static final String USER_ATTRIBUTE = "ticketd.user";
+    static final String OPTIONAL_USER_ATTRIBUTE = "ticketd.optional-user";
 
     private Pages() {
     }
@@ -26,6 +29,20 @@ public final class Pages {
             throw new IllegalStateException("no authenticated user on " + ctx.path() + "; is the route PUBLIC by mistake?");
         }
         return user;
+    }
+
+    /**
+     * On a public route: the staff member whose bearer token or session cookie came with the
+     * request, if any and valid. Checked only when asked (one database read), never redirecting
+     * or refusing; a route that must be staff-only is not public.
+     */
+    public static Optional<StaffUser> staffIfAny(Context ctx) {
+        StaffUser user = ctx.attribute(USER_ATTRIBUTE);
+        if (user != null) {
+            return Optional.of(user);
+        }
+        Supplier<Optional<StaffUser>> lookup = ctx.attribute(OPTIONAL_USER_ATTRIBUTE);
+        return lookup == null ? Optional.empty() : lookup.get();
     }
 
     static WebSessions.Session session(Context ctx) {

@@ -2,7 +2,10 @@ package dev.ticketd.node.web;
 
 import io.javalin.http.Context;
 
-/** Headers on every response: no framing, no sniffing, no third-party anything, no referrer leaks. */
+/**
+ * Headers on every response: no framing, no sniffing, no third-party anything, no referrer leaks;
+ * and over https, HSTS.
+ */
 final class SecurityHeaders {
 
     static final String CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -11,7 +14,16 @@ final class SecurityHeaders {
     private SecurityHeaders() {
     }
 
-    static void apply(Context ctx) {
+    /**
+     * A year, for this host only: other hosts of the domain may still serve plain http, so no
+     * includeSubDomains. Browsers ignore the header on a plain-http answer.
+     */
+    static final String HSTS = "max-age=31536000";
+
+    static void apply(Context ctx, boolean https) {
+        if (https) {
+            ctx.header("Strict-Transport-Security", HSTS);
+        }
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.header("X-Frame-Options", "DENY");
         ctx.header("Content-Security-Policy", CSP);

@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.ticketd.node.auth.ApiTokens;
+import dev.ticketd.node.auth.LoginThrottle;
 import dev.ticketd.node.auth.StaffAccounts;
+import dev.ticketd.node.auth.Totp;
 import dev.ticketd.node.auth.WebSessions;
 import io.javalin.Javalin;
 import io.javalin.config.SizeUnit;
@@ -45,18 +47,20 @@ public final class WebServer implements AutoCloseable {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
 
     /**
+     * @param throttle          counts failed logins and refuses attempts after too many
+     * @param totp              the optional second factor of the login page
      * @param sessions          staff browser sessions (login, CSRF)
      * @param maxFilesBytes the most all files of one form may hold together; a multipart form may be
      *                      1 MiB larger (its text, hidden fields and part headers) before it is refused unread
      * @param features          every feature's routes; a feature that is {@link AutoCloseable} is closed with this server
      */
-    public WebServer(WebSettings settings, StaffAccounts accounts, WebSessions sessions, ApiTokens apiTokens,
+    public WebServer(WebSettings settings, StaffAccounts accounts, LoginThrottle throttle, Totp totp, WebSessions sessions, ApiTokens apiTokens,
                      long maxFilesBytes, List<WebFeature> features) {
         this.settings = settings;
         this.maxFilesBytes = maxFilesBytes;
         this.maxMultipartBytes = maxFilesBytes + 1024 * 1024;
         table.get("/assets/app.css", Stylesheet::serve, Access.PUBLIC);
-        new LoginHandlers(accounts, sessions, settings.secureCookies()).addRoutes(table);
+        new LoginHandlers(accounts, throttle, totp, sessions, settings.secureCookies()).addRoutes(table);
         for (WebFeature feature : features) {
             feature.addRoutes(table);
             if (feature instanceof AutoCloseable c) {
@@ -79,7 +83,7 @@ public final class WebServer implements AutoCloseable {
             config.jetty.multipartConfig.maxTotalRequestSize(maxMultipartBytes, SizeUnit.BYTES);
             config.jsonMapper(new JavalinJackson(objectMapper(), false));
             config.fileRenderer(new JteRenderer());
-            config.routes.before(SecurityHeaders::apply);
+            config.routes.before(ctx -> SecurityHeaders.apply(ctx, settings.https()));
             config.routes.before(this::refuseOversizedForm);
             config.routes.beforeMatched(auth);
             ErrorMapping.register(config.routes, maxMultipartBytes);

@@ -6,8 +6,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import static dev.ticketd.db.generated.Tables.API_TOKEN;
+import java.time.Clock;
+import java.time.Duration;
+
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
+import static dev.ticketd.db.generated.Tables.WEB_SESSION;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -64,16 +67,36 @@ class StaffAccountsTest {
     }
 
     @Test
-    void anApiTokenIsStoredOnlyAsItsSha256AndMustBeLongEnough() {
-        accounts.createUser("tokens@example.test", "T", "long enough", Role.AGENT);
-        String token = "0123456789abcdef-token";
+    void aPasswordChangeEndsEveryWebSessionOfThatUser() {
+        long id = accounts.createUser("sessions@example.test", "S", "first password", Role.AGENT);
+        WebSessions sessions = new WebSessions(db, Clock.systemUTC(), Duration.ofHours(8), Duration.ofMinutes(30));
+        WebSessions.NewSession one = sessions.create(id);
+        WebSessions.NewSession two = sessions.create(id);
 
-        accounts.createApiToken("tokens@example.test", "ci", token);
+        accounts.setPassword("sessions@example.test", "second password");
 
-        assertThat(db.dsl().fetchExists(API_TOKEN, API_TOKEN.TOKEN_SHA256.eq(Secrets.sha256Hex(token)))).isTrue();
-        assertThat(db.dsl().fetchExists(API_TOKEN, API_TOKEN.TOKEN_SHA256.eq(token))).isFalse();
-        assertThat(new ApiTokens(db).authenticate(token)).get().extracting(StaffUser::email).isEqualTo("tokens@example.test");
-        assertThatThrownBy(() -> accounts.createApiToken("tokens@example.test", "ci", "too-short"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 16");
+        assertThat(sessions.find(one.token())).isEmpty();
+        assertThat(sessions.find(two.token())).isEmpty();
+        assertThat(db.dsl().fetchCount(WEB_SESSION, WEB_SESSION.USER_ID.eq(id))).isZero();
+    }
+
+    @Test
+    void deactivationEndsEveryWebSessionAndStopsTheTokensUntilTheUserIsActiveAgain() {
+        long id = accounts.createUser("leaver@example.test", "L", "long enough", Role.AGENT);
+        WebSessions sessions = new WebSessions(db, Clock.systemUTC(), Duration.ofHours(8), Duration.ofMinutes(30));
+        WebSessions.NewSession session = sessions.create(id);
+        ApiTokens tokens = new ApiTokens(db, Clock.systemUTC());
+        String token = tokens.create("leaver@example.test", "ci", null).token();
+
+        accounts.deactivate("leaver@example.test");
+
+        assertThat(db.dsl().fetchCount(WEB_SESSION, WEB_SESSION.USER_ID.eq(id))).isZero();
+        assertThat(sessions.find(session.token())).isEmpty();
+        assertThat(tokens.authenticate(token)).isEmpty();
+        assertThat(accounts.authenticate("leaver@example.test", "long enough")).isEmpty();
+
+        accounts.activate("leaver@example.test");
+        assertThat(sessions.find(session.token())).as("an ended session stays ended").isEmpty();
+        assertThat(tokens.authenticate(token)).isPresent();
     }
 }

@@ -33,7 +33,8 @@ import static org.awaitility.Awaitility.await;
  */
 class DemoIT {
 
-    private static final String TOKEN = "demo-it-token-0123456789";
+    /** The API token the demo made and printed (--api-token). */
+    private String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private Process demo;
     private Path log;
@@ -64,18 +65,18 @@ class DemoIT {
         demoSend("--subject", "Printer on fire", "--from", "ann@example.test");
 
         await().atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
-                assertThat(get(httpPort, "/api/v1/tickets", TOKEN).body())
+                assertThat(get(httpPort, "/api/v1/tickets", token).body())
                         .contains("\"subject\":\"Printer on fire\"").contains("\"requester\":\"ann@example.test\""));
         assertThat(get(httpPort, "/api/v1/tickets", null).statusCode()).isEqualTo(401);
         await().atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
-                assertThat(get(httpPort, "/api/v1/cluster", TOKEN).body())
+                assertThat(get(httpPort, "/api/v1/cluster", token).body())
                         .contains("\"zooKeeper\":\"connected\"")
                         .contains("\"id\":\"demo\",\"httpUrl\":\"http://127.0.0.1:" + httpPort + "/\",\"live\":true")
                         .contains("\"name\":\"demo\",\"address\":\"support@example.test\",\"leader\":\"demo\"")
                         .contains("\"epoch\":1,\"leaseHolder\":\"demo\"")
                         .contains("\"backlog\":0"));
         assertThat(get(httpPort, "/api/v1/cluster", null).statusCode()).isEqualTo(401);
-        assertThat(get(httpPort, "/metrics", TOKEN).body())
+        assertThat(get(httpPort, "/metrics", token).body())
                 .contains("ticketd_mail_ingested_total{mailbox=\"demo\",node=\"demo\",outcome=\"ticketed\"} 1.0")
                 .contains("ticketd_leadership_changes_total{change=\"gained\",mailbox=\"demo\",node=\"demo\"} 1.0")
                 .contains("ticketd_zookeeper_connected{node=\"demo\"} 1.0");
@@ -100,11 +101,11 @@ class DemoIT {
         demoSend("--eml", eml.toString(), "--from", "zoe@example.test");
 
         await().atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
-                assertThat(get(httpPort, "/api/v1/tickets", TOKEN).body())
+                assertThat(get(httpPort, "/api/v1/tickets", token).body())
                         .contains("\"subject\":\"Grüße aus Köln\"").contains("\"requester\":\"zoe@example.test\""));
-        Matcher id = Pattern.compile("\"id\":(\\d+)").matcher(get(httpPort, "/api/v1/tickets", TOKEN).body());
+        Matcher id = Pattern.compile("\"id\":(\\d+)").matcher(get(httpPort, "/api/v1/tickets", token).body());
         assertThat(id.find()).isTrue();
-        String ticket = get(httpPort, "/api/v1/tickets/" + id.group(1), TOKEN).body();
+        String ticket = get(httpPort, "/api/v1/tickets/" + id.group(1), token).body();
         assertThat(ticket).contains("\"subject\":\"Grüße aus Köln\"").contains("Zoë Ångström")
                 .contains("Der Drucker druckt nur noch Kästchen.").doesNotContain("\uFFFD");
     }
@@ -120,13 +121,16 @@ class DemoIT {
         int zkPort = freePort();
         log = Files.createTempFile("ticketd-demo-it-", ".log");
         demo = java("demo", "--http-port", "" + httpPort, "--smtp-port", "" + smtpPort, "--imap-port", "" + imapPort, "--zk-port", "" + zkPort,
-                "--admin-password", "demo-it-password", "--api-token", TOKEN)
+                "--admin-password", "demo-it-password", "--api-token")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
 
         await().atMost(TestTimeouts.seconds(90)).pollInterval(Duration.ofMillis(250))
                 .until(() -> Files.readString(log).contains("Stop with Ctrl-C.") || !demo.isAlive());
         String started = Files.readString(log);
         assertThat(demo.isAlive()).as("demo is running; its output:%n%s", started).isTrue();
+        Matcher printed = Pattern.compile("Bearer (tkd_\\S+)'").matcher(started);
+        assertThat(printed.find()).as("demo prints the API token it made; its output:%n%s", started).isTrue();
+        token = printed.group(1);
         return started;
     }
 

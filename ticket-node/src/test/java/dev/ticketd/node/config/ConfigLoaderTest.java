@@ -44,6 +44,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anHttpsPublicUrlMeansSecureCookiesAndHstsAndPlainHttpMeansNeither() {
+        NodeConfig plain = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_HTTP_PUBLIC_URL", "http://desk.example.test/"));
+        NodeConfig https = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_HTTP_PUBLIC_URL", "https://desk.example.test/",
+                "TICKETD_HTTP_SECURE_COOKIES", "false"));
+        NodeConfig secureOnly = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_HTTP_SECURE_COOKIES", "true"));
+
+        assertThat(plain.web().secureCookies()).isFalse();
+        assertThat(plain.web().https()).isFalse();
+        assertThat(https.web().secureCookies()).as("implied by the https URL").isTrue();
+        assertThat(https.web().https()).isTrue();
+        assertThat(secureOnly.web().secureCookies()).isTrue();
+        assertThat(secureOnly.web().https()).isFalse();
+    }
+
+    @Test
+    void theSessionIdleTimeoutIsHalfAnHourUnlessConfiguredAndAtLeastAMinute() {
+        assertThat(ConfigLoader.fromMap(minimal(), Map.of()).web().sessionIdleTimeout()).isEqualTo(Duration.ofMinutes(30));
+        Map<String, String> file = minimal();
+        file.put("http.session-idle-timeout", "10m");
+        assertThat(ConfigLoader.fromMap(file, Map.of()).web().sessionIdleTimeout()).isEqualTo(Duration.ofMinutes(10));
+
+        assertThatThrownBy(() -> ConfigLoader.fromMap(minimal(), Map.of("TICKETD_HTTP_SESSION_IDLE_TIMEOUT", "30s")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("http.session-idle-timeout");
+    }
+
+    @Test
     void theRetryBudgetsAreConfigurableAndABadOneNamesItsKey() {
         NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_DB_RETRY_BUDGET", "45s", "TICKETD_DB_WEB_RETRY_BUDGET", "1500ms"));
         assertThat(c.database().retryBudget()).isEqualTo(Duration.ofSeconds(45));

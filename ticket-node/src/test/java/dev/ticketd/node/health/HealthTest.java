@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HealthTest {
 
     @Test
-    void liveAndReadyAnswerWithoutLoginWhileTheDatabaseAnswers() {
+    void liveAndReadyAnswerWithoutLoginWhileTheDatabaseAnswersAndReadyTellsAnonymousCallersNothingElse() {
         try (WebFixture web = new WebFixture()) {
             HttpResponse<String> live = web.apiGet("/health/live", null);
             HttpResponse<String> ready = web.apiGet("/health/ready", null);
@@ -21,20 +21,39 @@ class HealthTest {
             assertThat(live.statusCode()).isEqualTo(200);
             assertThat(live.body()).isEqualTo("{\"status\":\"up\"}");
             assertThat(ready.statusCode()).isEqualTo(200);
-            assertThat(ready.body()).contains("\"status\":\"ready\"");
+            assertThat(ready.body()).isEqualTo("{\"status\":\"ready\"}");
+            assertThat(web.apiGet("/health/ready", "tkd_0000000000000000_not-a-token").body())
+                    .as("a wrong token is anonymous, not refused").isEqualTo("{\"status\":\"ready\"}");
         }
     }
 
     @Test
-    void readyIs503WithAReasonWhenTheDatabaseIsGone() {
+    void readyShowsTheDatabaseToStaffWithABearerTokenOrASession() {
+        try (WebFixture web = new WebFixture()) {
+            HttpResponse<String> withToken = web.apiGet("/health/ready", web.apiToken());
+            HttpResponse<String> withSession = web.loggedInBrowser().get("/health/ready");
+
+            for (HttpResponse<String> ready : java.util.List.of(withToken, withSession)) {
+                assertThat(ready.statusCode()).isEqualTo(200);
+                assertThat(ready.body()).contains("\"status\":\"ready\"").contains("\"database\":\"up\"").contains("\"primary\":");
+            }
+        }
+    }
+
+    @Test
+    void readyIs503WhenTheDatabaseIsGoneAndSaysOnlyNotReadyWhenTheCallerCannotBeChecked() {
         Database db = TestPostgres.freshDatabase();
         try (WebFixture web = new WebFixture(db, Clock.systemUTC())) {
+            String token = web.apiToken();
             db.close();
 
-            HttpResponse<String> ready = web.apiGet("/health/ready", null);
+            HttpResponse<String> anonymous = web.apiGet("/health/ready", null);
+            HttpResponse<String> withToken = web.apiGet("/health/ready", token);
 
-            assertThat(ready.statusCode()).isEqualTo(503);
-            assertThat(ready.body()).contains("not ready").contains("reason").doesNotContain("jdbc:").doesNotContain("password");
+            assertThat(anonymous.statusCode()).isEqualTo(503);
+            assertThat(anonymous.body()).isEqualTo("{\"status\":\"not ready\"}");
+            assertThat(withToken.statusCode()).as("the token cannot be checked without a database").isEqualTo(503);
+            assertThat(withToken.body()).isEqualTo("{\"status\":\"not ready\"}");
             assertThat(web.apiGet("/health/live", null).statusCode()).isEqualTo(200);
         }
     }

@@ -7,6 +7,7 @@ import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.testing.TestMailServer;
 import dev.ticketd.node.Node;
+import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.config.ConfigLoader;
@@ -59,7 +60,6 @@ class ReplyRoundTripIT {
 
     private static final String SUPPORT = "support@example.test";
     private static final String CUSTOMER = "ann@example.test";
-    private static final String TOKEN = "round-trip-token-0123456789";
 
     @TempDir
     Path dir;
@@ -100,7 +100,7 @@ class ReplyRoundTripIT {
         new MailboxCatalog(db).setSignature("support", "Your help desk\nPhone 555-0100\n");
         StaffAccounts accounts = new StaffAccounts(db);
         accounts.createUser("agent@example.test", "Agent", "agent-password", Role.AGENT);
-        accounts.createApiToken("agent@example.test", "test", TOKEN);
+        String token = new ApiTokens(db, Clock.systemUTC()).create("agent@example.test", "test", ApiTokens.DEFAULT_LIFETIME).token();
 
         Map<String, String> config = new HashMap<>();
         config.put("node.id", "node-a");
@@ -129,7 +129,7 @@ class ReplyRoundTripIT {
         String fileName = "Lieferschein März (Kopie).pdf";
         HttpResponse<String> posted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + node.httpPort() + "/api/v1/tickets/" + ticketId + "/replies"))
-                .header("Authorization", "Bearer " + TOKEN).header("Idempotency-Key", "round-trip-1")
+                .header("Authorization", "Bearer " + token).header("Idempotency-Key", "round-trip-1")
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"body\": \"We are on our way.\", \"attachments\": [{\"filename\": \""
                         + fileName + "\", \"contentType\": \"application/pdf\", \"contentBase64\": \""

@@ -1,6 +1,7 @@
 package dev.ticketd.node.web;
 
 import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.auth.Totp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,9 +60,28 @@ class LoginTest {
 
         for (HttpResponse<String> response : java.util.List.of(wrongPassword, unknownEmail)) {
             assertThat(response.statusCode()).isEqualTo(401);
-            assertThat(response.body()).contains("Email or password is wrong, or the account is disabled.");
+            assertThat(response.body()).contains("Email, password or one-time code is wrong, or the account is disabled.");
             assertThat(response.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith("ticketd_session="));
         }
+    }
+
+    @Test
+    void withTwoFactorOnTheRightPasswordAloneIsNotEnoughAndWithItsCodeItIs() {
+        String email = web.newStaffEmail();
+        web.accounts.createUser(email, "Otto", WebFixture.PASSWORD, Role.AGENT);
+        Totp.Enrolment enrolment = new Totp(web.db, web.db.transactions(), Clock.systemUTC()).enable(email);
+        WebFixture.Browser browser = web.browser();
+
+        HttpResponse<String> passwordOnly = browser.login(email, WebFixture.PASSWORD);
+        String csrf = WebFixture.hiddenField(browser.get("/login").body(), "csrf");
+        String code = Totp.code(Totp.unbase32(enrolment.secret()), Instant.now().getEpochSecond() / 30);
+        HttpResponse<String> withCode = browser.post("/login",
+                Map.of("email", email, "password", WebFixture.PASSWORD, "code", code, "csrf", csrf));
+
+        assertThat(passwordOnly.statusCode()).isEqualTo(401);
+        assertThat(passwordOnly.body()).contains("Email, password or one-time code is wrong");
+        assertThat(withCode.statusCode()).isEqualTo(303);
+        assertThat(browser.get("/tickets").statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.node.Node;
 import dev.ticketd.desk.GroupAccess;
+import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.metrics.NodeMetrics;
@@ -62,7 +63,12 @@ public final class WebFixture implements AutoCloseable {
 
     /** Another server (another "node") on the same database; the caller closes it. */
     public WebServer newServer(Clock clock) {
-        WebServer s = Node.staffWeb(db, new WebSettings("127.0.0.1", 0, Duration.ofHours(8), false), clock, () -> {
+        return newServer(clock, new WebSettings("127.0.0.1", 0, Duration.ofHours(8), false));
+    }
+
+    /** Another server on the same database with these settings; the caller closes it. */
+    public WebServer newServer(Clock clock, WebSettings settings) {
+        WebServer s = Node.staffWeb(db, settings, clock, () -> {
             throw new IllegalStateException("this web server runs outside a cluster");
         }, List::of, "standalone", new NodeMetrics("standalone"), new Tickets(),
                 new TicketsFromMail());
@@ -110,9 +116,7 @@ public final class WebFixture implements AutoCloseable {
 
     /** A new API token of a staff user made by {@link #staff}. */
     public String apiTokenOf(String email) {
-        String token = "tok-" + UUID.randomUUID();
-        accounts.createApiToken(email, "test-" + UUID.randomUUID(), token);
-        return token;
+        return new ApiTokens(db, Clock.systemUTC()).create(email, "test-" + UUID.randomUUID(), ApiTokens.DEFAULT_LIFETIME).token();
     }
 
     /** A user with an API token; returns the token. */
@@ -124,9 +128,7 @@ public final class WebFixture implements AutoCloseable {
     public String apiToken(Role role) {
         String email = newStaffEmail();
         accounts.createUser(email, role == Role.ADMIN ? "API Admin" : "API Agent", PASSWORD, role);
-        String token = "tok-" + UUID.randomUUID();
-        accounts.createApiToken(email, "test", token);
-        return token;
+        return new ApiTokens(db, Clock.systemUTC()).create(email, "test", ApiTokens.DEFAULT_LIFETIME).token();
     }
 
     public Browser browser() {
