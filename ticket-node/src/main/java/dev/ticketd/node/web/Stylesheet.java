@@ -16,14 +16,16 @@ final class Stylesheet {
             th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #e3e6ea; vertical-align: top;
                      overflow-wrap: anywhere; word-break: break-word; min-width: 0; }
             table.tickets, table.quarantine { table-layout: fixed; }
-            col.number { width: 10%; } col.requester { width: 20%; } col.status { width: 8%; } col.count { width: 10%; } col.created { width: 14%; }
+            col.number { width: 8%; } col.requester { width: 17%; } col.status { width: 7%; } col.count { width: 7%; } col.created { width: 12%; }
+            col.priority { width: 7%; } col.group { width: 9%; } col.owner { width: 10%; }
             col.id { width: 6%; } col.mailbox { width: 10%; } col.received { width: 10%; } col.from { width: 13%; }
             table.quarantine col.subject { width: 15%; } col.size { width: 8%; } col.actions { width: 10%; }
             td.actions form { display: block; margin: 0 0 .3rem; } td.actions button { width: 100%; }
             .technical { font-size: 12px; color: #5b6472; margin-top: .3rem; }
             .technical code { font-family: ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-all; }
             .filters a { margin-right: .6rem; } .filters a.active { font-weight: 700; }
-            .filters label { margin-right: .6rem; } .ticket-actions { display: flex; flex-wrap: wrap; gap: .4rem; }
+            form.filters { display: flex; flex-wrap: wrap; align-items: center; gap: .3rem .9rem; margin: .3rem 0; }
+            form.filters label { display: inline; margin: 0; } .ticket-actions { display: flex; flex-wrap: wrap; gap: .4rem; }
             .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
             col.pick { width: 2rem; }
             .views { display: flex; flex-wrap: wrap; gap: .3rem .9rem; margin: .4rem 0 .8rem; }

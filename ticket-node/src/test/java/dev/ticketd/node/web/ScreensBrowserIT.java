@@ -2,90 +2,57 @@ package dev.ticketd.node.web;
 
 import dev.ticketd.mail.ContentKey;
 import dev.ticketd.node.auth.Role;
-import dev.ticketd.testing.TestTimeouts;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
-import org.openqa.selenium.Dimension;
-import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.Rectangle;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.support.ui.ExpectedConditions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.abort;
 
 /**
  * The screens as a person sees them, in a real browser (headless Chromium, 1280×900): the ticket
  * list with a 300-character unbroken subject, that ticket's page, and the quarantine with
  * 500-character reasons fit the window's width, and every quarantine button is on screen.
- * Screenshots go to {@code target/screens/} for a person to look at.
- *
- * <p>Needs Chromium and its driver ({@code apt-get install chromium chromium-driver}; other paths
- * in {@code TICKETD_CHROMIUM} and {@code TICKETD_CHROMEDRIVER}). Without them the test is skipped,
- * unless {@code TICKETD_REQUIRE_BROWSER=1} (as in CI), when it fails.
+ * Screenshots go to {@code target/screens/} for a person to look at. The browser:
+ * {@link HeadlessChromium} (skipped without one, unless CI requires it).
  */
 class ScreensBrowserIT {
 
     private static final int WIDTH = 1280;
     private static final int HEIGHT = 900;
-    private static final String INSTALL = "apt-get install chromium chromium-driver";
-    private static final Path SCREENS = Path.of("target", "screens");
     private static final AtomicLong uids = new AtomicLong(5000);
 
     static WebFixture web;
+    static HeadlessChromium chromium;
     static ChromeDriver browser;
     static String email;
     static long longTicket;
 
     @BeforeAll
     static void start() {
-        Optional<Path> chromium = executable(System.getenv("TICKETD_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser");
-        Optional<Path> driver = executable(System.getenv("TICKETD_CHROMEDRIVER"), "/usr/bin/chromedriver", "chromedriver");
-        if (chromium.isEmpty() || driver.isEmpty()) {
-            String missing = (chromium.isEmpty() ? "chromium " : "") + (driver.isEmpty() ? "chromedriver " : "")
-                    + "not found; install with `" + INSTALL + "`";
-            if ("1".equals(System.getenv("TICKETD_REQUIRE_BROWSER"))) {
-                fail("TICKETD_REQUIRE_BROWSER=1 but " + missing);
-            }
-            abort("browser check skipped: " + missing); // a machine with only a JDK and Maven: the README says so
-        }
+        HeadlessChromium.requireBrowser();
         web = new WebFixture();
         email = web.newStaffEmail();
         web.accounts.createUser(email, "Admin Browser", WebFixture.PASSWORD, Role.ADMIN);
         seed();
-
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(chromium.get().toFile());
-        // --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=" + WIDTH + "," + HEIGHT);
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(driver.get().toFile()).build();
-        browser = new ChromeDriver(service, options);
-        browser.manage().timeouts().pageLoadTimeout(TestTimeouts.seconds(30));
+        chromium = HeadlessChromium.open(web.server.port(), WIDTH, HEIGHT);
+        browser = chromium.driver;
     }
 
     @AfterAll
     static void stop() {
-        if (browser != null) {
-            browser.quit();
+        if (chromium != null) {
+            chromium.close();
         }
         if (web != null) {
             web.close();
@@ -153,32 +120,16 @@ class ScreensBrowserIT {
     }
 
     private static void logIn() {
-        browser.get(base() + "/login");
-        browser.findElement(By.name("email")).sendKeys(email);
-        browser.findElement(By.name("password")).sendKeys(WebFixture.PASSWORD);
-        browser.findElement(By.cssSelector("form button[type=submit]")).click();
-        new WebDriverWait(browser, TestTimeouts.seconds(15)).until(ExpectedConditions.urlMatches("/tickets$"));
+        chromium.logIn(email);
     }
 
     private static void open(String path, String screenshot) throws IOException {
-        browser.get(base() + path);
-        new WebDriverWait(browser, TestTimeouts.seconds(15)).until(d -> "complete".equals(
-                ((JavascriptExecutor) d).executeScript("return document.readyState")));
-        Files.createDirectories(SCREENS);
-        Files.write(SCREENS.resolve(screenshot + ".png"), browser.getScreenshotAs(OutputType.BYTES));
+        chromium.go(path);
+        chromium.screenshot(screenshot);
     }
 
-    /** The whole page as one picture: the window made as tall as the page (same width), then back to 1280×900. */
     private static void screenshotWholePage(String screenshot) throws IOException {
-        Dimension window = browser.manage().window().getSize();
-        long chrome = window.getHeight() - width("window.innerHeight");
-        long tall = Math.min(6000, width("document.documentElement.scrollHeight") + chrome);
-        browser.manage().window().setSize(new Dimension(window.getWidth(), (int) tall));
-        try {
-            Files.write(SCREENS.resolve(screenshot + "-whole.png"), browser.getScreenshotAs(OutputType.BYTES));
-        } finally {
-            browser.manage().window().setSize(window);
-        }
+        chromium.screenshotWholePage(screenshot);
     }
 
     private static void assertFitsTheWindow(String screen) {
@@ -188,36 +139,6 @@ class ScreensBrowserIT {
     }
 
     private static long width(String expression) {
-        return ((Number) browser.executeScript("return " + expression + ";")).longValue();
-    }
-
-    private static String base() {
-        return "http://127.0.0.1:" + web.server.port();
-    }
-
-    /**
-     * {@code override} when it is set (then nothing else: a wrong path must not silently find
-     * another browser), else the first of the paths (absolute) or names (looked up on PATH) that is
-     * an executable file.
-     */
-    private static Optional<Path> executable(String override, String... candidates) {
-        if (override != null && !override.isBlank()) {
-            return Files.isExecutable(Path.of(override)) ? Optional.of(Path.of(override)) : Optional.empty();
-        }
-        for (String candidate : candidates) {
-            if (candidate.startsWith("/")) {
-                if (Files.isExecutable(Path.of(candidate))) {
-                    return Optional.of(Path.of(candidate));
-                }
-                continue;
-            }
-            for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-                Path p = Path.of(dir, candidate);
-                if (!dir.isEmpty() && Files.isExecutable(p)) {
-                    return Optional.of(p);
-                }
-            }
-        }
-        return Optional.empty();
+        return chromium.number(expression);
     }
 }

@@ -68,7 +68,20 @@ public final class TestData {
 
     /** Stores a raw mail and attaches it to the ticket as an inbound message; returns the inbound message id. */
     public long inbound(long ticketId, String mailboxId, String messageId, String fromEmail, String body, byte[] raw) {
-        long inboundId = db.dsl().insertInto(INBOUND_MESSAGE)
+        long inboundId = storedMail(mailboxId, messageId, fromEmail, raw);
+        db.dsl().insertInto(TICKET_MESSAGE)
+                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
+                .set(TICKET_MESSAGE.KIND, "inbound")
+                .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contact(fromEmail))
+                .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, inboundId)
+                .set(TICKET_MESSAGE.BODY_TEXT, body)
+                .execute();
+        return inboundId;
+    }
+
+    /** Stores a raw mail as intake does before it decides where it goes; returns the inbound message id. */
+    public long storedMail(String mailboxId, String messageId, String fromEmail, byte[] raw) {
+        return db.dsl().insertInto(INBOUND_MESSAGE)
                 .set(INBOUND_MESSAGE.MAILBOX_ID, mailboxId)
                 .set(INBOUND_MESSAGE.UIDVALIDITY, 1L)
                 .set(INBOUND_MESSAGE.UID, (long) Math.abs(UUID.randomUUID().getMostSignificantBits() % 1_000_000_000L))
@@ -81,14 +94,6 @@ public final class TestData {
                 .set(INBOUND_MESSAGE.PARSE_STATUS, "parsed")
                 .set(INBOUND_MESSAGE.EPOCH, 1L)
                 .returning(INBOUND_MESSAGE.ID).fetchOne(INBOUND_MESSAGE.ID);
-        db.dsl().insertInto(TICKET_MESSAGE)
-                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
-                .set(TICKET_MESSAGE.KIND, "inbound")
-                .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contact(fromEmail))
-                .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, inboundId)
-                .set(TICKET_MESSAGE.BODY_TEXT, body)
-                .execute();
-        return inboundId;
     }
 
     public int messagesOf(long ticketId) {
