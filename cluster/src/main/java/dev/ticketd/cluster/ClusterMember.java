@@ -41,6 +41,17 @@ public final class ClusterMember implements AutoCloseable {
     private final ClusterSettings settings;
     /** Set by {@link #start} (the listener comes with it), read by Helix's and the watchdog's threads after. */
     private volatile LeaderGate gate;
+    /** The gate of the cluster-wide duties; set and read like {@link #gate}. */
+    private volatile LeaderGate dutyGate;
+    private static final LeadershipListener NO_DUTIES = new LeadershipListener() {
+        @Override
+        public void leadershipGained(String duty) {
+        }
+
+        @Override
+        public void leadershipLost(String duty) {
+        }
+    };
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private HelixManager manager;
     private ScheduledExecutorService watchdog;
@@ -64,21 +75,33 @@ public final class ClusterMember implements AutoCloseable {
      * before the mail intake that listens.
      */
     public void start(Set<String> mailboxIds, LeadershipListener listener) throws Exception {
+        start(mailboxIds, listener, Set.of(), null);
+    }
+
+    /**
+     * Like {@link #start(Set, LeadershipListener)}, and takes part in the election of each of
+     * {@code duties} (cluster-wide work that exactly one node does at a time, such as the ticket
+     * timers): {@code dutyListener} is told, with the duty's name, when this node should start or
+     * stop it, under the same rules as a mailbox (ZooKeeper contact lost too long stops it too).
+     */
+    public void start(Set<String> mailboxIds, LeadershipListener listener, Set<String> duties, LeadershipListener dutyListener)
+            throws Exception {
         if (!state.compareAndSet(State.NEW, State.STARTED)) {
             throw new IllegalStateException("cluster member already started");
         }
         gate = new LeaderGate(listener);
+        dutyGate = new LeaderGate(dutyListener == null ? NO_DUTIES : dutyListener);
         // Helix 1.4 reads the session timeout only from this system property
         System.setProperty("zk.session.timeout", Long.toString(settings.sessionTimeout().toMillis()));
         HelixAdmin admin = new ZKHelixAdmin.Builder().setZkAddress(settings.zkAddress()).build();
         try {
-            ClusterSetup.ensure(admin, settings.clusterName(), settings.instanceName(), mailboxIds);
+            ClusterSetup.ensure(admin, settings.clusterName(), settings.instanceName(), mailboxIds, duties);
         } finally {
             admin.close();
         }
         manager = HelixManagerFactory.getZKHelixManager(settings.clusterName(), settings.instanceName(),
                 InstanceType.CONTROLLER_PARTICIPANT, settings.zkAddress());
-        manager.getStateMachineEngine().registerStateModelFactory(ClusterSetup.STATE_MODEL, new MailboxStateModel.Factory(gate));
+        manager.getStateMachineEngine().registerStateModelFactory(ClusterSetup.STATE_MODEL, new MailboxStateModel.Factory(gate, dutyGate));
         String upSince = Instant.now().toString();
         manager.setLiveInstanceInfoProvider(() -> {
             ZNRecord info = new ZNRecord(settings.instanceName());
@@ -160,6 +183,12 @@ public final class ClusterMember implements AutoCloseable {
         return g == null ? Set.of() : g.working();
     }
 
+    /** The duties this node is working on as their one runner right now. */
+    public Set<String> leadingDuties() {
+        LeaderGate g = dutyGate;
+        return g == null ? Set.of() : g.working();
+    }
+
     public boolean isConnected() {
         HelixManager m = manager;
         return m != null && m.isConnected();
@@ -177,8 +206,10 @@ public final class ClusterMember implements AutoCloseable {
             if (manager.isConnected()) {
                 lastZooKeeperContactNanos = now;
                 gate.zooKeeperHealthy(true);
+                dutyGate.zooKeeperHealthy(true);
             } else if (Duration.ofNanos(now - lastZooKeeperContactNanos).compareTo(settings.sessionTimeout().multipliedBy(2).dividedBy(3)) > 0) {
                 gate.zooKeeperHealthy(false);
+                dutyGate.zooKeeperHealthy(false);
             }
         } catch (RuntimeException e) {
             log.warn("zookeeper watchdog check failed: {}", e.toString());
@@ -191,6 +222,7 @@ public final class ClusterMember implements AutoCloseable {
             return;
         }
         gate.close();
+        dutyGate.close();
         if (watchdog != null) {
             watchdog.shutdownNow();
         }
