@@ -58,7 +58,8 @@ public final class TicketApi {
     }
 
     /**
-     * {@code PATCH /api/v1/tickets/{id}} with any of {@code status} and {@code priority}: answers the
+     * {@code PATCH /api/v1/tickets/{id}} with any of {@code status} and {@code priority} (with status
+     * {@code pending} also {@code pendingUntil}, an ISO-8601 instant, and {@code pendingKind}): answers the
      * ticket as it is now. The values are checked first and applied in one transaction (all or
      * nothing); a value the ticket already has changes nothing, so a repeat is harmless. A field this
      * version cannot change yet is refused by name.
@@ -76,20 +77,22 @@ public final class TicketApi {
         }
         List<String> unknown = new ArrayList<>();
         body.fieldNames().forEachRemaining(name -> {
-            if (!name.equals("status") && !name.equals("priority")) {
+            if (!name.equals("status") && !name.equals("priority") && !name.equals("pendingUntil") && !name.equals("pendingKind")) {
                 unknown.add(name);
             }
         });
         if (!unknown.isEmpty()) {
-            throw HttpProblem.badRequest("only status and priority can be changed here; not " + String.join(", ", unknown));
+            throw HttpProblem.badRequest("only status (with pendingUntil and pendingKind) and priority can be changed here; not " + String.join(", ", unknown));
         }
-        Optional<String> status = text(body, "status", TicketChanges.STATUSES);
-        Optional<String> priority = text(body, "priority", TicketChanges.PRIORITIES);
-        if (status.isEmpty() && priority.isEmpty()) {
+        Optional<String> status = text(body, "status", "one of " + TicketChanges.STATUSES);
+        Optional<String> priority = text(body, "priority", "one of " + TicketChanges.PRIORITIES);
+        Optional<String> pendingUntil = text(body, "pendingUntil", "an ISO-8601 instant such as 2026-12-24T09:00:00Z");
+        Optional<String> pendingKind = text(body, "pendingKind", "one of " + TicketChanges.KINDS);
+        if (status.isEmpty() && priority.isEmpty() && pendingUntil.isEmpty() && pendingKind.isEmpty()) {
             throw HttpProblem.badRequest("name what to change: status (one of " + TicketChanges.STATUSES + ") or priority (one of "
                     + TicketChanges.PRIORITIES + ")");
         }
-        changes.apply(id, Pages.user(ctx), status, priority);
+        changes.apply(id, Pages.user(ctx), status, priority, pendingUntil, pendingKind);
         ctx.json(Freshness.note(ctx, queries.detail(id)));
     }
 
@@ -101,7 +104,7 @@ public final class TicketApi {
             return Optional.empty();
         }
         if (!value.isTextual()) {
-            throw HttpProblem.badRequest(field + " must be a string, one of " + allowed);
+            throw HttpProblem.badRequest(field + " must be a string, " + allowed);
         }
         return Optional.of(value.asText());
     }

@@ -4,6 +4,7 @@ import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.Actor;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
+import dev.ticketd.desk.PendingKind;
 import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Tickets;
@@ -11,6 +12,10 @@ import dev.ticketd.node.auth.StaffUser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -31,13 +36,41 @@ public final class TicketChanges {
     public record Applied(Optional<Tickets.Change<TicketStatus>> status, Optional<Tickets.Change<Priority>> priority) {
     }
 
+    /** How long a ticket set pending without a time waits, unless configured ({@code tickets.pending-default}). */
+    public static final Duration DEFAULT_PENDING = Duration.ofDays(3);
+    /** A pending time further ahead than this is a typo, not a plan. */
+    static final Duration LONGEST_PENDING = Duration.ofDays(366);
+    static final String KINDS = Arrays.stream(PendingKind.values()).map(PendingKind::value).collect(Collectors.joining(", "));
+
     private final Transactions writes;
     private final Tickets tickets;
+    private final Duration pendingDefault;
+    private final Clock clock;
 
     /** @param writes transactions with the retry budget of a staff request */
     public TicketChanges(Transactions writes, Tickets tickets) {
+        this(writes, tickets, DEFAULT_PENDING, Clock.systemUTC());
+    }
+
+    /**
+     * @param writes         transactions with the retry budget of a staff request
+     * @param pendingDefault how long a ticket set pending without a time waits
+     */
+    public TicketChanges(Transactions writes, Tickets tickets, Duration pendingDefault, Clock clock) {
         this.writes = writes;
         this.tickets = tickets;
+        this.pendingDefault = pendingDefault;
+        this.clock = clock;
+    }
+
+    /**
+     * Sets the status; {@code pending} with a time ({@code pendingUntil}, ISO-8601 instant; empty: the
+     * configured default from now) and a kind ({@code customer} when empty).
+     */
+    public Tickets.Change<TicketStatus> setStatus(long ticketId, StaffUser by, String status, String pendingUntil, String pendingKind) {
+        return apply(ticketId, by, Optional.of(status == null ? "" : status), Optional.empty(),
+                Optional.ofNullable(pendingUntil).filter(v -> !v.isBlank()), Optional.ofNullable(pendingKind).filter(v -> !v.isBlank()))
+                .status().orElseThrow();
     }
 
     public Tickets.Change<TicketStatus> setStatus(long ticketId, StaffUser by, String status) {
@@ -53,8 +86,30 @@ public final class TicketChanges {
      * @throws NotFoundException       when there is no such ticket
      */
     public Applied apply(long ticketId, StaffUser by, Optional<String> status, Optional<String> priority) {
+        return apply(ticketId, by, status, priority, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * Like {@link #apply(long, StaffUser, Optional, Optional)}, with the time and kind of a pending
+     * ticket; they go only with status {@code pending} (a default applies to each that is absent).
+     *
+     * @throws InvalidRequestException naming the field when a value is bad; nothing is written
+     */
+    public Applied apply(long ticketId, StaffUser by, Optional<String> status, Optional<String> priority,
+                         Optional<String> pendingUntil, Optional<String> pendingKind) {
         Optional<TicketStatus> toStatus = status.map(String::strip).map(s -> TicketStatus.of(s)
                 .orElseThrow(() -> new InvalidRequestException("status must be one of " + STATUSES + "; got '" + s + "'")));
+        boolean pending = toStatus.filter(s -> s == TicketStatus.PENDING).isPresent();
+        if (!pending && pendingUntil.isPresent()) {
+            throw new InvalidRequestException("pendingUntil goes only with status pending");
+        }
+        if (!pending && pendingKind.isPresent()) {
+            throw new InvalidRequestException("pendingKind goes only with status pending");
+        }
+        Instant now = clock.instant();
+        Instant until = pendingUntil.map(String::strip).map(u -> pendingUntil(u, now)).orElse(now.plus(pendingDefault));
+        PendingKind kind = pendingKind.map(String::strip).map(k -> PendingKind.of(k).orElseThrow(() ->
+                new InvalidRequestException("pendingKind must be one of " + KINDS + "; got '" + k + "'"))).orElse(PendingKind.CUSTOMER);
         Optional<Priority> toPriority = priority.map(String::strip).map(p -> Priority.of(p)
                 .orElseThrow(() -> new InvalidRequestException("priority must be one of " + PRIORITIES + "; got '" + p + "'")));
         Actor actor = Actor.staff(by.email());
@@ -62,7 +117,8 @@ public final class TicketChanges {
         Applied applied = writes.write(tx -> {
             Optional<Tickets.Change<TicketStatus>> s = Optional.empty();
             if (toStatus.isPresent()) {
-                s = Optional.of(tickets.setStatus(tx, ticketId, actor, toStatus.get()).orElseThrow(() -> missing(ticketId)));
+                s = Optional.of((pending ? tickets.setPending(tx, ticketId, actor, until, kind)
+                        : tickets.setStatus(tx, ticketId, actor, toStatus.get())).orElseThrow(() -> missing(ticketId)));
             }
             Optional<Tickets.Change<Priority>> p = Optional.empty();
             if (toPriority.isPresent()) {
@@ -75,6 +131,22 @@ public final class TicketChanges {
         applied.priority().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket priority set ticket={} from={} to={} staff={}", ticketId, c.from().value(), c.to().value(), by.id()));
         return applied;
+    }
+
+    private static Instant pendingUntil(String value, Instant now) {
+        Instant until;
+        try {
+            until = Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            throw new InvalidRequestException("pendingUntil must be an ISO-8601 instant such as 2026-12-24T09:00:00Z; got '" + value + "'");
+        }
+        if (!until.isAfter(now)) {
+            throw new InvalidRequestException("pendingUntil must be in the future; got " + until);
+        }
+        if (until.isAfter(now.plus(LONGEST_PENDING))) {
+            throw new InvalidRequestException("pendingUntil must be within " + LONGEST_PENDING.toDays() + " days; got " + until);
+        }
+        return until;
     }
 
     private static NotFoundException missing(long ticketId) {

@@ -102,7 +102,16 @@ public final class TicketQueries {
         List<ThreadMessage> messages = messages(dsl, TICKET_MESSAGE.TICKET_ID.eq(ticketId), true);
         return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
                 ticket.get(TICKET.STATUS), ticket.get(TICKET.PRIORITY), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
-                ticket.get(TICKET.CREATED_AT), messages, history(dsl, ticketId));
+                ticket.get(TICKET.CREATED_AT), messages, history(dsl, ticketId), lifecycle(dsl, ticketId));
+    }
+
+    /** The ticket's pending time and kind, resolved time and linked ticket. */
+    private static TicketLifecycle lifecycle(DSLContext dsl, long ticketId) {
+        var linked = TICKET.as("linked");
+        return dsl.select(TICKET.PENDING_UNTIL, TICKET.PENDING_KIND, TICKET.RESOLVED_AT, TICKET.LINKED_TICKET_ID, linked.NUMBER)
+                .from(TICKET).leftJoin(linked).on(linked.ID.eq(TICKET.LINKED_TICKET_ID))
+                .where(TICKET.ID.eq(ticketId))
+                .fetchSingle(r -> new TicketLifecycle(r.value1(), r.value2(), r.value3(), r.value4(), r.value5()));
     }
 
     /**

@@ -1,0 +1,13 @@
+package dev.ticketd.node.ticket;
+
+import java.time.OffsetDateTime;
+
+/**
+ * The time-based part of a ticket's state: how long a pending ticket waits and for whom, when a
+ * resolved ticket was resolved (it closes by itself after {@code tickets.close-resolved-after}), and
+ * the ticket it is linked to (the closed ticket a follow-up continues, or the ticket a stranger's mail
+ * matched). Each is null when it does not apply.
+ */
+public record TicketLifecycle(OffsetDateTime pendingUntil, String pendingKind, OffsetDateTime resolvedAt, Long linkedTicketId,
+                              String linkedTicketNumber) {
+}
