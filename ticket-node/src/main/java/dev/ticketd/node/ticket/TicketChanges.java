@@ -9,16 +9,21 @@ import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.node.auth.StaffUser;
+import org.jooq.DSLContext;
+import org.jooq.Record3;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.stream.Collectors;
+
+import static dev.ticketd.db.generated.Tables.TICKET;
 
 /**
  * Staff change a ticket's status (open, pending, resolved, closed) and priority (low, normal, high,
@@ -107,9 +112,9 @@ public final class TicketChanges {
             throw new InvalidRequestException("pendingKind goes only with status pending");
         }
         Instant now = clock.instant();
-        Instant until = pendingUntil.map(String::strip).map(u -> pendingUntil(u, now)).orElse(now.plus(pendingDefault));
-        PendingKind kind = pendingKind.map(String::strip).map(k -> PendingKind.of(k).orElseThrow(() ->
-                new InvalidRequestException("pendingKind must be one of " + KINDS + "; got '" + k + "'"))).orElse(PendingKind.CUSTOMER);
+        Optional<Instant> until = pendingUntil.map(String::strip).map(u -> pendingUntil(u, now));
+        Optional<PendingKind> kind = pendingKind.map(String::strip).map(k -> PendingKind.of(k).orElseThrow(() ->
+                new InvalidRequestException("pendingKind must be one of " + KINDS + "; got '" + k + "'")));
         Optional<Priority> toPriority = priority.map(String::strip).map(p -> Priority.of(p)
                 .orElseThrow(() -> new InvalidRequestException("priority must be one of " + PRIORITIES + "; got '" + p + "'")));
         Actor actor = Actor.staff(by.email());
@@ -117,7 +122,7 @@ public final class TicketChanges {
         Applied applied = writes.write(tx -> {
             Optional<Tickets.Change<TicketStatus>> s = Optional.empty();
             if (toStatus.isPresent()) {
-                s = Optional.of((pending ? tickets.setPending(tx, ticketId, actor, until, kind)
+                s = Optional.of((pending ? pending(tx, ticketId, actor, until, kind, now)
                         : tickets.setStatus(tx, ticketId, actor, toStatus.get())).orElseThrow(() -> missing(ticketId)));
             }
             Optional<Tickets.Change<Priority>> p = Optional.empty();
@@ -131,6 +136,25 @@ public final class TicketChanges {
         applied.priority().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket priority set ticket={} from={} to={} staff={}", ticketId, c.from().value(), c.to().value(), by.id()));
         return applied;
+    }
+
+    /**
+     * Sets the ticket pending; a time or kind not given keeps the ticket's own when it is pending
+     * already (so setting pending again is a repeat that writes nothing), else the default.
+     */
+    private Optional<Tickets.Change<TicketStatus>> pending(DSLContext tx, long ticketId, Actor actor, Optional<Instant> until,
+                                                           Optional<PendingKind> kind, Instant now) {
+        Record3<String, OffsetDateTime, String> current = tx.select(TICKET.STATUS, TICKET.PENDING_UNTIL, TICKET.PENDING_KIND)
+                .from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne();
+        if (current == null) {
+            return Optional.empty();
+        }
+        boolean alreadyPending = TicketStatus.PENDING.value().equals(current.value1());
+        Instant untilNow = until.orElseGet(() -> alreadyPending && current.value2() != null ? current.value2().toInstant()
+                : now.plus(pendingDefault));
+        PendingKind kindNow = kind.orElseGet(() -> alreadyPending && current.value3() != null ? PendingKind.stored(current.value3())
+                : PendingKind.CUSTOMER);
+        return tickets.setPending(tx, ticketId, actor, untilNow, kindNow);
     }
 
     private static Instant pendingUntil(String value, Instant now) {
