@@ -113,6 +113,7 @@ public final class Node implements AutoCloseable {
                     new TicketTimerSettings(config.nodeId(), config.tickets().closeResolvedAfter(), config.tickets().timerInterval(),
                             TIMER_BATCH, config.mail().giveUpCoolDown()), clock);
             started.push(timers);
+            metrics.watchTimers(timers);
 
             // last in, first out: on close the node leaves the cluster (stopping its leader work)
             // before anything else stops, so the other nodes take over at once

@@ -16,6 +16,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.ticketd.db.generated.Tables.TICKET;
 
@@ -49,6 +50,10 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
     private final Clock clock;
     private Worker worker;
     private boolean closed;
+    /** For the metrics: the end of this node's last complete run, and what its runs changed. */
+    private volatile Instant lastRunAt;
+    private final AtomicLong reopenedTotal = new AtomicLong();
+    private final AtomicLong closedTotal = new AtomicLong();
 
     public TicketTimers(Database db, DutyLeases leases, Tickets tickets, TicketTimerSettings settings, Clock clock) {
         this.db = db;
@@ -82,6 +87,21 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         }
     }
 
+    /** When this node last completed a run (null: never since it started). */
+    public Instant lastRunAt() {
+        return lastRunAt;
+    }
+
+    /** Tickets this node's runs opened again since it started. */
+    public long reopenedTotal() {
+        return reopenedTotal.get();
+    }
+
+    /** Tickets this node's runs closed since it started. */
+    public long closedTotal() {
+        return closedTotal.get();
+    }
+
     /** Whether this node runs the timers now. */
     public synchronized boolean running() {
         return worker != null;
@@ -101,6 +121,9 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         if (reopened + closedCount > 0) {
             log.info("ticket timers ran duty={} epoch={} reopened={} closed={}", DUTY, epoch, reopened, closedCount);
         }
+        reopenedTotal.addAndGet(reopened);
+        closedTotal.addAndGet(closedCount);
+        lastRunAt = clock.instant();
         return new Run(reopened, closedCount);
     }
 

@@ -159,6 +159,8 @@ class TicketTimersTest {
 
         await().atMost(TestTimeouts.seconds(10)).until(() -> "open".equals(statusOf(ticket)));
         assertThat(leases.current(TicketTimers.DUTY)).isEqualTo(1);
+        assertThat(timers.reopenedTotal()).isEqualTo(1);
+        await().atMost(TestTimeouts.seconds(10)).until(() -> timers.lastRunAt() != null);
         timers.leadershipLost(TicketTimers.DUTY);
         assertThat(timers.running()).isFalse();
     }
