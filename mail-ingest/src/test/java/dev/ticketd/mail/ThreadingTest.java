@@ -3,6 +3,8 @@ package dev.ticketd.mail;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.generated.tables.records.TicketRecord;
+import dev.ticketd.desk.Tickets;
+import dev.ticketd.mail.outbound.Acknowledgements;
 import dev.ticketd.mail.testing.Eml;
 import dev.ticketd.testing.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
@@ -156,7 +158,7 @@ class ThreadingTest {
     @Test
     void aReplyToAClosedTicketReopensItWhenFollowUpsAreOffAndTheAuditLogSaysSo() {
         store = new IngestStore(db, new MailParser(), new TicketsFromMail(TicketsFromMail.DEFAULT_TOKEN,
-                dev.ticketd.mail.outbound.Acknowledgements.defaults(), new dev.ticketd.desk.Tickets(), false));
+                Acknowledgements.defaults(), new Tickets(), false));
         TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<z1@example.test>", "", "1")));
         db.dsl().update(TICKET).set(TICKET.STATUS, "closed").where(TICKET.ID.eq(first.getId())).execute();
 

@@ -6,6 +6,9 @@ import dev.ticketd.desk.Actor;
 import dev.ticketd.desk.PendingKind;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Tickets;
+import dev.ticketd.node.clusterpage.ClusterStatusService;
+import dev.ticketd.node.health.DatabaseHealth;
+import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.web.TestData;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
@@ -163,6 +166,27 @@ class TicketTimersTest {
         await().atMost(TestTimeouts.seconds(10)).until(() -> timers.lastRunAt() != null);
         timers.leadershipLost(TicketTimers.DUTY);
         assertThat(timers.running()).isFalse();
+    }
+
+    @Test
+    void theClusterPageAndTheMetricsShowWhoRunsTheTimers() {
+        long epoch = leases.acquire(TicketTimers.DUTY, "node-a");
+        pending("T-30", Duration.ofMinutes(1), PendingKind.CUSTOMER);
+        now.set(now.get().plus(Duration.ofMinutes(2)));
+        timers.runOnce(epoch);
+        ClusterStatusService service = new ClusterStatusService(db, new DatabaseHealth(db, Duration.ofSeconds(2)), () -> {
+            throw new IllegalStateException("no ZooKeeper in this test");
+        }, "node-a");
+        NodeMetrics metrics = new NodeMetrics("node-a");
+        metrics.watchTimers(timers);
+
+        assertThat(service.status().value().duties()).singleElement().satisfies(d -> {
+            assertThat(d.name()).isEqualTo("ticket-timers");
+            assertThat(d.epoch()).isEqualTo(epoch);
+            assertThat(d.holder()).isEqualTo("node-a");
+        });
+        assertThat(metrics.scrape()).contains("ticketd_ticket_timers_running{node=\"node-a\"} 0.0")
+                .contains("ticketd_ticket_timers_changes_total{change=\"reopened\",node=\"node-a\"} 1.0");
     }
 
     @Test
