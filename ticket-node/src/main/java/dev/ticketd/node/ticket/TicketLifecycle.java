@@ -1,6 +1,8 @@
 package dev.ticketd.node.ticket;
 
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 
 /**
  * The time-based part of a ticket's state: how long a pending ticket waits and for whom, when a
@@ -10,4 +12,10 @@ import java.time.OffsetDateTime;
  */
 public record TicketLifecycle(OffsetDateTime pendingUntil, String pendingKind, OffsetDateTime resolvedAt, Long linkedTicketId,
                               String linkedTicketNumber) {
+
+    /** The pending time as the status form's {@code datetime-local} input shows it (UTC, to the minute), or "". */
+    public String pendingUntilForForm() {
+        return pendingUntil == null ? ""
+                : pendingUntil.withOffsetSameInstant(ZoneOffset.UTC).toLocalDateTime().truncatedTo(ChronoUnit.MINUTES).toString();
+    }
 }

@@ -246,7 +246,8 @@ class TicketStatusTest {
         assertThat(response.statusCode()).isEqualTo(303);
         assertThat(web.db.dsl().select(TICKET.PENDING_UNTIL).from(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle(TICKET.PENDING_UNTIL)
                 .toInstant()).isEqualTo(until.toInstant(ZoneOffset.UTC));
-        assertThat(browser.get("/tickets/" + ticket).body()).contains("Pending until").contains("waiting for the customer");
+        assertThat(browser.get("/tickets/" + ticket).body()).contains("Pending until").contains("waiting for the customer")
+                .as("the form shows the time it has").contains("value=\"" + until + "\"");
 
         HttpResponse<String> open = browser.post("/tickets/" + ticket + "/status", Map.of("csrf", WebFixture.hiddenField(page, "csrf"),
                 "status", "open", "pending_until", until.toString(), "pending_kind", "customer"));
