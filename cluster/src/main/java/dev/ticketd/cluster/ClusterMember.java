@@ -177,6 +177,48 @@ public final class ClusterMember implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops running a duty for a while and lets Helix give it to another node, like {@link #disableMailbox}:
+     * for a node that cannot do it (its database is out of reach from here). {@link #enableDuty} undoes it.
+     */
+    public void disableDuty(String duty, String reason) {
+        log.warn("giving duty up duty={} reason={}", duty, reason);
+        viewAdmin.enablePartition(false, settings.clusterName(), settings.instanceName(), ClusterSetup.DUTIES, List.of(duty));
+    }
+
+    public void enableDuty(String duty) {
+        log.info("taking part in duty again duty={}", duty);
+        viewAdmin.enablePartition(true, settings.clusterName(), settings.instanceName(), ClusterSetup.DUTIES, List.of(duty));
+    }
+
+    /** Whether another live, enabled node that has not given the duty up could run it; false when ZooKeeper cannot be asked. */
+    public boolean anotherNodeCouldRunDuty(String duty) {
+        try {
+            return otherNodesThatCouldRun(duty) > 0;
+        } catch (RuntimeException e) {
+            log.warn("cannot read the cluster view duty={} error={}", duty, e.toString());
+            return false;
+        }
+    }
+
+    /** Whether the cluster, read just now, shows no other node that could run the duty; false when ZooKeeper cannot be asked. */
+    public boolean noOtherNodeCouldRunDuty(String duty) {
+        try {
+            return otherNodesThatCouldRun(duty) == 0;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private long otherNodesThatCouldRun(String duty) {
+        return view().nodes().stream().filter(n -> !n.id().equals(settings.instanceName()) && n.live() && n.enabled())
+                .filter(n -> {
+                    List<String> off = viewAdmin.getInstanceConfig(settings.clusterName(), n.id()).getDisabledPartitions(ClusterSetup.DUTIES);
+                    return off == null || !off.contains(duty);
+                })
+                .count();
+    }
+
     /** The mailboxes this node is working on as leader right now. */
     public Set<String> leading() {
         LeaderGate g = gate;

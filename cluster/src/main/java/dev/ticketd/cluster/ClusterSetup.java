@@ -43,6 +43,11 @@ final class ClusterSetup {
                 ensureOnce(admin, cluster, instance, mailboxIds);
                 if (!duties.isEmpty()) {
                     ensureDuties(admin, cluster, duties);
+                    // duties this node gave up before a restart: a fresh start takes part in them again
+                    List<String> givenUp = admin.getInstanceConfig(cluster, instance).getDisabledPartitions(DUTIES);
+                    if (givenUp != null && !givenUp.isEmpty()) {
+                        admin.enablePartition(true, cluster, instance, DUTIES, List.copyOf(givenUp));
+                    }
                 }
                 return;
             } catch (RuntimeException e) {

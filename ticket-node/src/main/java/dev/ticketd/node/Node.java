@@ -109,9 +109,11 @@ public final class Node implements AutoCloseable {
             started.push(intake);
             this.intake = intake;
             // the ticket timers: one node at a time runs them, fenced by the duty's epoch
+            GiveUps dutyGiveUps = GiveUps.forDuties(member, config.mail().giveUpCoolDown());
+            started.push(dutyGiveUps);
             TicketTimers timers = new TicketTimers(db, new DutyLeases(db.transactions(), config.leaseLockTimeout()), tickets,
                     new TicketTimerSettings(config.nodeId(), config.tickets().closeResolvedAfter(), config.tickets().timerInterval(),
-                            TIMER_BATCH, config.mail().giveUpCoolDown()), clock);
+                            TIMER_BATCH, config.mail().giveUpCoolDown(), config.mail().giveUpAfter()), clock, dutyGiveUps);
             started.push(timers);
             metrics.watchTimers(timers);
 

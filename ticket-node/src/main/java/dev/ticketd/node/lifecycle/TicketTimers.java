@@ -5,6 +5,7 @@ import dev.ticketd.cluster.LeadershipListener;
 import dev.ticketd.db.Database;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Tickets;
+import dev.ticketd.node.intake.GiveUps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,8 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
     private final Tickets tickets;
     private final TicketTimerSettings settings;
     private final Clock clock;
+    /** Hands the duty to another node when this one cannot do it; null: never (tests of one runner). */
+    private final GiveUps giveUps;
     private Worker worker;
     private boolean closed;
     /** For the metrics: the end of this node's last complete run, and what its runs changed. */
@@ -56,6 +59,12 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
     private final AtomicLong closedTotal = new AtomicLong();
 
     public TicketTimers(Database db, DutyLeases leases, Tickets tickets, TicketTimerSettings settings, Clock clock) {
+        this(db, leases, tickets, settings, clock, null);
+    }
+
+    /** @param giveUps gives the duty up to another node when this one cannot take its lease or complete a run */
+    public TicketTimers(Database db, DutyLeases leases, Tickets tickets, TicketTimerSettings settings, Clock clock, GiveUps giveUps) {
+        this.giveUps = giveUps;
         this.db = db;
         this.leases = leases;
         this.tickets = tickets;
@@ -211,14 +220,19 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
                     return;
                 }
                 try {
+                    long lastGood = System.nanoTime();
                     do {
                         try {
                             runOnce(epoch);
+                            lastGood = System.nanoTime();
                         } catch (DutyLeases.StaleDutyEpochException e) {
                             throw e;
                         } catch (RuntimeException e) {
                             // the database failing over beyond the retry budget: the next run finds the same tickets
                             log.warn("ticket timers run failed duty={} epoch={} error={}", DUTY, epoch, e.toString());
+                            if (gaveUp(lastGood, "no complete run for " + settings.giveUpAfter().toSeconds() + " s; last error: " + e)) {
+                                return;
+                            }
                         }
                     } while (!sleep(settings.interval()));
                     return;
@@ -235,13 +249,38 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
             }
         }
 
+        /**
+         * Gives the duty up when this node has not managed it since {@code since} for {@code giveUpAfter}
+         * and another node could run it (never to nobody: due tickets would only wait longer).
+         *
+         * @return whether it gave the duty up (the worker then ends; Helix moves the duty)
+         */
+        private boolean gaveUp(long since, String reason) {
+            if (giveUps == null || Duration.ofNanos(System.nanoTime() - since).compareTo(settings.giveUpAfter()) <= 0) {
+                return false;
+            }
+            if (!giveUps.canHandOver(DUTY)) {
+                log.warn("cannot run the duty, and no other node could: keeping it duty={} reason={}", DUTY, reason);
+                return false;
+            }
+            giveUps.giveUp(DUTY, reason);
+            return true;
+        }
+
         private Long lease() {
             Duration wait = Duration.ofSeconds(1);
+            long since = System.nanoTime();
             while (!stopped()) {
                 try {
                     return leases.acquire(DUTY, settings.nodeId());
                 } catch (RuntimeException e) {
                     log.warn("cannot take the duty lease yet duty={} retryIn={} error={}", DUTY, wait, e.toString());
+                    if (gaveUp(since, "cannot take the duty lease: " + e.getMessage())) {
+                        return null;
+                    }
+                    if (giveUps != null && Duration.ofNanos(System.nanoTime() - since).compareTo(settings.giveUpAfter()) > 0) {
+                        since = System.nanoTime(); // kept it: warn again after another period
+                    }
                     if (sleep(wait)) {
                         return null;
                     }

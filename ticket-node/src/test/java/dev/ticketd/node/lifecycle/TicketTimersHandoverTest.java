@@ -6,9 +6,12 @@ import dev.ticketd.cluster.DutyLeases;
 import dev.ticketd.cluster.EmbeddedZooKeeper;
 import dev.ticketd.cluster.LeadershipListener;
 import dev.ticketd.db.Database;
+import dev.ticketd.db.DatabaseSettings;
+import dev.ticketd.db.Migrations;
 import dev.ticketd.desk.Actor;
 import dev.ticketd.desk.PendingKind;
 import dev.ticketd.desk.Tickets;
+import dev.ticketd.node.intake.GiveUps;
 import dev.ticketd.node.web.TestData;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
@@ -112,17 +115,43 @@ class TicketTimersHandoverTest {
                 .fetchSingle(DUTY_LEASE.EPOCH)).isEqualTo(2);
     }
 
+    @Test
+    void aRunnerThatCannotReachTheDatabaseGivesTheTimersUpToANodeThatCan() throws Exception {
+        zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), freePort());
+        DatabaseSettings settings = TestPostgres.freshDatabaseSettings();
+        db = Database.open(settings, "timers-b");
+        Migrations.migrate(db.dataSource());
+        Database lostDb = Database.open(settings.withRetryBudget(Duration.ofMillis(200)), "timers-a");
+        TestData data = new TestData(db);
+        data.mailbox("support", "support@example.test");
+        Tickets tickets = new Tickets();
+        lostDb.close(); // node a cannot reach the database any more
+        Node a = node("node-a", tickets, lostDb);
+        await().atMost(TestTimeouts.seconds(30)).until(() -> a.member.leadingDuties().contains(TicketTimers.DUTY));
+        long ticket = pending(data, tickets, "T-5", Duration.ofMinutes(1));
+        now.set(now.get().plus(Duration.ofMinutes(5)));
+
+        Node b = node("node-b", tickets);
+
+        await().atMost(TestTimeouts.seconds(30)).until(() -> b.timers.running() && "open".equals(statusOf(ticket)));
+        assertThat(holder()).isEqualTo("node-b");
+        assertThat(a.member.leadingDuties()).isEmpty();
+        assertThat(timerEntries(ticket)).isEqualTo(1);
+    }
+
     /** A node's part in this test: its cluster membership and its ticket timers, closed like the node closes them. */
     private final class Node implements AutoCloseable {
         final String id;
         final ClusterMember member;
         final TicketTimers timers;
+        final GiveUps giveUps;
         boolean closed;
 
-        Node(String id, ClusterMember member, TicketTimers timers) {
+        Node(String id, ClusterMember member, TicketTimers timers, GiveUps giveUps) {
             this.id = id;
             this.member = member;
             this.timers = timers;
+            this.giveUps = giveUps;
         }
 
         @Override
@@ -131,15 +160,23 @@ class TicketTimersHandoverTest {
                 closed = true;
                 member.close();
                 timers.close();
+                giveUps.close();
             }
         }
     }
 
     private Node node(String id, Tickets tickets) throws Exception {
-        TicketTimers timers = new TicketTimers(db, new DutyLeases(db.transactions(), Duration.ofSeconds(2)), tickets,
-                new TicketTimerSettings(id, Duration.ofDays(7), Duration.ofMillis(100), 500, Duration.ofSeconds(1)), clock);
+        return node(id, tickets, db);
+    }
+
+    /** @param nodeDb this node's connection pool (a node's own, so that one node can lose the database alone) */
+    private Node node(String id, Tickets tickets, Database nodeDb) throws Exception {
         ClusterMember member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "timers", id, Duration.ofSeconds(4)));
-        Node node = new Node(id, member, timers);
+        GiveUps giveUps = GiveUps.forDuties(member, Duration.ofMinutes(5));
+        TicketTimers timers = new TicketTimers(nodeDb, new DutyLeases(nodeDb.transactions(), Duration.ofSeconds(2)), tickets,
+                new TicketTimerSettings(id, Duration.ofDays(7), Duration.ofMillis(100), 500, Duration.ofSeconds(1), Duration.ofSeconds(2)),
+                clock, giveUps);
+        Node node = new Node(id, member, timers, giveUps);
         nodes.add(node);
         member.start(Set.of("support"), NO_MAILBOX_WORK, Set.of(TicketTimers.DUTY), timers);
         return node;

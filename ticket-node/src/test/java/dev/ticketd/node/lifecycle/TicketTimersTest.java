@@ -213,7 +213,7 @@ class TicketTimersTest {
             timers.close();
         }
         return new TicketTimers(db, leases, tickets, new TicketTimerSettings("node-a", CLOSE_AFTER, interval, batch,
-                Duration.ofSeconds(1)), clock);
+                Duration.ofSeconds(1), Duration.ofSeconds(2)), clock);
     }
 
     private long pending(String number, Duration waitFor, PendingKind kind) {
