@@ -41,6 +41,17 @@ public final class ClusterMember implements AutoCloseable {
     private final ClusterSettings settings;
     /** Set by {@link #start} (the listener comes with it), read by Helix's and the watchdog's threads after. */
     private volatile LeaderGate gate;
+    /** The gate of the cluster-wide duties; set and read like {@link #gate}. */
+    private volatile LeaderGate dutyGate;
+    private static final LeadershipListener NO_DUTIES = new LeadershipListener() {
+        @Override
+        public void leadershipGained(String duty) {
+        }
+
+        @Override
+        public void leadershipLost(String duty) {
+        }
+    };
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private HelixManager manager;
     private ScheduledExecutorService watchdog;
@@ -64,21 +75,33 @@ public final class ClusterMember implements AutoCloseable {
      * before the mail intake that listens.
      */
     public void start(Set<String> mailboxIds, LeadershipListener listener) throws Exception {
+        start(mailboxIds, listener, Set.of(), null);
+    }
+
+    /**
+     * Like {@link #start(Set, LeadershipListener)}, and takes part in the election of each of
+     * {@code duties} (cluster-wide work that exactly one node does at a time, such as the ticket
+     * timers): {@code dutyListener} is told, with the duty's name, when this node should start or
+     * stop it, under the same rules as a mailbox (ZooKeeper contact lost too long stops it too).
+     */
+    public void start(Set<String> mailboxIds, LeadershipListener listener, Set<String> duties, LeadershipListener dutyListener)
+            throws Exception {
         if (!state.compareAndSet(State.NEW, State.STARTED)) {
             throw new IllegalStateException("cluster member already started");
         }
         gate = new LeaderGate(listener);
+        dutyGate = new LeaderGate(dutyListener == null ? NO_DUTIES : dutyListener);
         // Helix 1.4 reads the session timeout only from this system property
         System.setProperty("zk.session.timeout", Long.toString(settings.sessionTimeout().toMillis()));
         HelixAdmin admin = new ZKHelixAdmin.Builder().setZkAddress(settings.zkAddress()).build();
         try {
-            ClusterSetup.ensure(admin, settings.clusterName(), settings.instanceName(), mailboxIds);
+            ClusterSetup.ensure(admin, settings.clusterName(), settings.instanceName(), mailboxIds, duties);
         } finally {
             admin.close();
         }
         manager = HelixManagerFactory.getZKHelixManager(settings.clusterName(), settings.instanceName(),
                 InstanceType.CONTROLLER_PARTICIPANT, settings.zkAddress());
-        manager.getStateMachineEngine().registerStateModelFactory(ClusterSetup.STATE_MODEL, new MailboxStateModel.Factory(gate));
+        manager.getStateMachineEngine().registerStateModelFactory(ClusterSetup.STATE_MODEL, new MailboxStateModel.Factory(gate, dutyGate));
         String upSince = Instant.now().toString();
         manager.setLiveInstanceInfoProvider(() -> {
             ZNRecord info = new ZNRecord(settings.instanceName());
@@ -154,9 +177,57 @@ public final class ClusterMember implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops running a duty for a while and lets Helix give it to another node, like {@link #disableMailbox}:
+     * for a node that cannot do it (its database is out of reach from here). {@link #enableDuty} undoes it.
+     */
+    public void disableDuty(String duty, String reason) {
+        log.warn("giving duty up duty={} reason={}", duty, reason);
+        viewAdmin.enablePartition(false, settings.clusterName(), settings.instanceName(), ClusterSetup.DUTIES, List.of(duty));
+    }
+
+    public void enableDuty(String duty) {
+        log.info("taking part in duty again duty={}", duty);
+        viewAdmin.enablePartition(true, settings.clusterName(), settings.instanceName(), ClusterSetup.DUTIES, List.of(duty));
+    }
+
+    /** Whether another live, enabled node that has not given the duty up could run it; false when ZooKeeper cannot be asked. */
+    public boolean anotherNodeCouldRunDuty(String duty) {
+        try {
+            return otherNodesThatCouldRun(duty) > 0;
+        } catch (RuntimeException e) {
+            log.warn("cannot read the cluster view duty={} error={}", duty, e.toString());
+            return false;
+        }
+    }
+
+    /** Whether the cluster, read just now, shows no other node that could run the duty; false when ZooKeeper cannot be asked. */
+    public boolean noOtherNodeCouldRunDuty(String duty) {
+        try {
+            return otherNodesThatCouldRun(duty) == 0;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private long otherNodesThatCouldRun(String duty) {
+        return view().nodes().stream().filter(n -> !n.id().equals(settings.instanceName()) && n.live() && n.enabled())
+                .filter(n -> {
+                    List<String> off = viewAdmin.getInstanceConfig(settings.clusterName(), n.id()).getDisabledPartitions(ClusterSetup.DUTIES);
+                    return off == null || !off.contains(duty);
+                })
+                .count();
+    }
+
     /** The mailboxes this node is working on as leader right now. */
     public Set<String> leading() {
         LeaderGate g = gate;
+        return g == null ? Set.of() : g.working();
+    }
+
+    /** The duties this node is working on as their one runner right now. */
+    public Set<String> leadingDuties() {
+        LeaderGate g = dutyGate;
         return g == null ? Set.of() : g.working();
     }
 
@@ -177,8 +248,10 @@ public final class ClusterMember implements AutoCloseable {
             if (manager.isConnected()) {
                 lastZooKeeperContactNanos = now;
                 gate.zooKeeperHealthy(true);
+                dutyGate.zooKeeperHealthy(true);
             } else if (Duration.ofNanos(now - lastZooKeeperContactNanos).compareTo(settings.sessionTimeout().multipliedBy(2).dividedBy(3)) > 0) {
                 gate.zooKeeperHealthy(false);
+                dutyGate.zooKeeperHealthy(false);
             }
         } catch (RuntimeException e) {
             log.warn("zookeeper watchdog check failed: {}", e.toString());
@@ -191,6 +264,7 @@ public final class ClusterMember implements AutoCloseable {
             return;
         }
         gate.close();
+        dutyGate.close();
         if (watchdog != null) {
             watchdog.shutdownNow();
         }

@@ -18,11 +18,14 @@ import java.util.TreeSet;
  * Creates what the help desk needs in ZooKeeper, idempotently and safely when several nodes start
  * at once: the Helix cluster, the LeaderStandby model, the resource {@value #RESOURCE} (FULL_AUTO,
  * one replica on every live node, one partition per mailbox, named by the mailbox's stable id so
- * that removing one mailbox moves no other) and this node's instance.
+ * that removing one mailbox moves no other), the resource {@value #DUTIES} (the same model and
+ * placement, one partition per cluster-wide duty such as the ticket timers, so exactly one node is
+ * its LEADER) and this node's instance.
  */
 final class ClusterSetup {
 
     static final String RESOURCE = "mailboxes";
+    static final String DUTIES = "duties";
     static final String STATE_MODEL = "LeaderStandby";
     private static final Logger log = LoggerFactory.getLogger(ClusterSetup.class);
     private static final int ATTEMPTS = 10;
@@ -31,9 +34,21 @@ final class ClusterSetup {
     }
 
     static void ensure(HelixAdmin admin, String cluster, String instance, Set<String> mailboxIds) {
+        ensure(admin, cluster, instance, mailboxIds, Set.of());
+    }
+
+    static void ensure(HelixAdmin admin, String cluster, String instance, Set<String> mailboxIds, Set<String> duties) {
         for (int attempt = 1; ; attempt++) {
             try {
                 ensureOnce(admin, cluster, instance, mailboxIds);
+                if (!duties.isEmpty()) {
+                    ensureDuties(admin, cluster, duties);
+                    // duties this node gave up before a restart: a fresh start takes part in them again
+                    List<String> givenUp = admin.getInstanceConfig(cluster, instance).getDisabledPartitions(DUTIES);
+                    if (givenUp != null && !givenUp.isEmpty()) {
+                        admin.enablePartition(true, cluster, instance, DUTIES, List.copyOf(givenUp));
+                    }
+                }
                 return;
             } catch (RuntimeException e) {
                 // another node is creating the same things right now (Helix reports that with several
@@ -83,6 +98,30 @@ final class ClusterSetup {
         if (givenUp != null && !givenUp.isEmpty()) {
             admin.enablePartition(true, cluster, instance, RESOURCE, List.copyOf(givenUp));
         }
+    }
+
+    /** The resource {@value #DUTIES}, placed like the mailboxes, with a partition for every duty that has none. */
+    private static void ensureDuties(HelixAdmin admin, String cluster, Set<String> duties) {
+        if (!admin.getResourcesInCluster(cluster).contains(DUTIES)) {
+            IdealState is = new IdealState(DUTIES);
+            is.setRebalanceMode(IdealState.RebalanceMode.FULL_AUTO);
+            is.setStateModelDefRef(STATE_MODEL);
+            is.setReplicas(IdealState.IdealStateConstants.ANY_LIVEINSTANCE.toString());
+            is.setNumPartitions(0);
+            admin.addResource(cluster, DUTIES, is);
+        }
+        IdealState is = admin.getResourceIdealState(cluster, DUTIES);
+        Set<String> missing = new TreeSet<>(duties);
+        missing.removeAll(is.getPartitionSet());
+        if (missing.isEmpty()) {
+            return;
+        }
+        for (String id : missing) {
+            is.getRecord().setListField(id, new ArrayList<>()); // empty: FULL_AUTO chooses the node
+        }
+        is.setNumPartitions(is.getPartitionSet().size());
+        admin.setResourceIdealState(cluster, DUTIES, is);
+        log.info("duty partitions added cluster={} added={}", cluster, missing);
     }
 
     /** Adds a partition for every mailbox that has none. Never removes one: that is an operator's decision. */

@@ -64,14 +64,21 @@ public final class MailboxStateModel extends StateModel {
 
     static final class Factory extends StateModelFactory<MailboxStateModel> {
         private final LeaderGate gate;
+        private final LeaderGate dutyGate;
 
         Factory(LeaderGate gate) {
+            this(gate, gate);
+        }
+
+        /** @param dutyGate the gate of the partitions of {@link ClusterSetup#DUTIES} (the same model, other work) */
+        Factory(LeaderGate gate, LeaderGate dutyGate) {
             this.gate = gate;
+            this.dutyGate = dutyGate;
         }
 
         @Override
         public MailboxStateModel createNewStateModel(String resourceName, String partitionName) {
-            return new MailboxStateModel(partitionName, gate);
+            return new MailboxStateModel(partitionName, ClusterSetup.DUTIES.equals(resourceName) ? dutyGate : gate);
         }
     }
 }

@@ -119,6 +119,47 @@ class ClusterMemberTest {
         }
     }
 
+    @Test
+    void exactlyOneOfTwoNodesRunsADutyAndTheOtherTakesItOverWhenTheFirstLeaves() throws Exception {
+        zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), freePort());
+        List<String> dutyEvents = new CopyOnWriteArrayList<>();
+        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "duties", "node-a", Duration.ofSeconds(4)));
+        ClusterMember second = new ClusterMember(new ClusterSettings(zooKeeper.connectString(), "duties", "node-b", Duration.ofSeconds(4)));
+        try {
+            member.start(Set.of("support"), recorder(), Set.of("ticket-timers"), recorder(dutyEvents, "node-a"));
+            second.start(Set.of("support"), recorder(), Set.of("ticket-timers"), recorder(dutyEvents, "node-b"));
+
+            await().atMost(TestTimeouts.seconds(30)).until(() -> member.leadingDuties().size() + second.leadingDuties().size() == 1
+                    && member.leading().size() + second.leading().size() == 1);
+            await().during(TestTimeouts.seconds(2)).atMost(TestTimeouts.seconds(5)).until(() ->
+                    member.leadingDuties().size() + second.leadingDuties().size() == 1);
+            assertThat(member.leading()).as("a duty is no mailbox").doesNotContain("ticket-timers");
+            assertThat(second.leading()).doesNotContain("ticket-timers");
+            ClusterMember runner = member.leadingDuties().contains("ticket-timers") ? member : second;
+            ClusterMember other = runner == member ? second : member;
+
+            runner.close();
+            await().atMost(TestTimeouts.seconds(30)).until(() -> other.leadingDuties().equals(Set.of("ticket-timers")));
+            assertThat(dutyEvents).filteredOn(e -> e.startsWith("gained")).hasSize(2);
+        } finally {
+            second.close();
+        }
+    }
+
+    private static LeadershipListener recorder(List<String> into, String node) {
+        return new LeadershipListener() {
+            @Override
+            public void leadershipGained(String duty) {
+                into.add("gained " + duty + " " + node);
+            }
+
+            @Override
+            public void leadershipLost(String duty) {
+                into.add("lost " + duty + " " + node);
+            }
+        };
+    }
+
     private LeadershipListener recorder() {
         return new LeadershipListener() {
             @Override

@@ -14,6 +14,11 @@ public record Actor(String name) {
         return new Actor("mailbox:" + mailboxId);
     }
 
+    /** The node itself doing a cluster duty (a timer that reopens or closes tickets): {@code system:<duty>}. */
+    public static Actor system(String duty) {
+        return new Actor("system:" + duty);
+    }
+
     /** A member of staff, by e-mail address. */
     public static Actor staff(String email) {
         return new Actor(email);

@@ -53,8 +53,18 @@ public sealed interface AuditEvent {
         }
     }
 
-    /** A member of staff set the ticket's status. */
-    record StatusChanged(TicketStatus from, TicketStatus to) implements AuditEvent {
+    /**
+     * A member of staff, or a timer of the system, set the ticket's status. A ticket set pending carries
+     * when it stops waiting ({@code pendingUntil}, ISO-8601) and for whom ({@code pendingKind}); a change
+     * made by a timer says why ({@code reason}). {@code from} equals {@code to} when only the pending
+     * time or kind changed.
+     */
+    record StatusChanged(TicketStatus from, TicketStatus to, String pendingUntil, PendingKind pendingKind, String reason)
+            implements AuditEvent {
+        public StatusChanged(TicketStatus from, TicketStatus to) {
+            this(from, to, null, null, null);
+        }
+
         @Override
         public String auditAction() {
             return "ticket.status_changed";
@@ -81,6 +91,17 @@ public sealed interface AuditEvent {
         @Override
         public String auditAction() {
             return "ticket.group_changed";
+        }
+    }
+
+    /**
+     * A customer wrote to this closed ticket; the mail opened {@code followUpTicketId} (linked to this
+     * one) instead of reopening it.
+     */
+    record FollowUpOpened(long inboundMessageId, long followUpTicketId, String followUpNumber) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.follow_up_opened";
         }
     }
 

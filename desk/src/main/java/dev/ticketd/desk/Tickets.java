@@ -5,10 +5,15 @@ import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
+import org.jooq.Record2;
+import org.jooq.Record3;
 import org.jooq.TableField;
 import org.jooq.impl.DSL;
 
+import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -93,7 +98,122 @@ public final class Tickets {
      * @return the change, or empty when there is no such ticket
      */
     public Optional<Change<TicketStatus>> setStatus(DSLContext tx, long ticketId, Actor actor, TicketStatus to) {
-        return set(tx, ticketId, actor, TICKET.STATUS, TicketStatus::stored, TicketStatus::value, to, AuditEvent.StatusChanged::new);
+        Optional<Change<TicketStatus>> change =
+                set(tx, ticketId, actor, TICKET.STATUS, TicketStatus::stored, TicketStatus::value, to, AuditEvent.StatusChanged::new);
+        change.filter(Change::changed).ifPresent(c -> timers(tx, ticketId, c.to()));
+        return change;
+    }
+
+    /** The actor of the changes the ticket timers make (see {@link #reopenWhenDue}, {@link #closeWhenResolvedBefore}). */
+    public static final Actor TIMERS = Actor.system("ticket-timers");
+
+    /**
+     * Sets a ticket pending until {@code until}, waiting for {@code kind}, under the ticket's row lock,
+     * and audits it. When that time passes the ticket timers open it again. Nothing is written when it
+     * is pending already with the same time and kind (a repeated request leaves one audit entry).
+     *
+     * @return the change ({@code from} is pending when only the time or kind changed), or empty when there is no such ticket
+     */
+    public Optional<Change<TicketStatus>> setPending(DSLContext tx, long ticketId, Actor actor, Instant until, PendingKind kind) {
+        Instant stored = until.truncatedTo(ChronoUnit.MICROS); // what timestamptz keeps
+        Record3<String, OffsetDateTime, String> current = tx.select(TICKET.STATUS, TICKET.PENDING_UNTIL, TICKET.PENDING_KIND)
+                .from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne();
+        if (current == null) {
+            return Optional.empty();
+        }
+        TicketStatus from = TicketStatus.stored(current.value1());
+        boolean same = from == TicketStatus.PENDING && current.value2() != null && current.value2().toInstant().equals(stored)
+                && kind.value().equals(current.value3());
+        if (!same) {
+            tx.update(TICKET)
+                    .set(TICKET.STATUS, TicketStatus.PENDING.value())
+                    .set(TICKET.PENDING_UNTIL, stored.atOffset(ZoneOffset.UTC))
+                    .set(TICKET.PENDING_KIND, kind.value())
+                    .set(TICKET.RESOLVED_AT, (OffsetDateTime) null)
+                    .set(TICKET.UPDATED_AT, now(tx))
+                    .where(TICKET.ID.eq(ticketId))
+                    .execute();
+            audit.record(tx, actor, ticketId, new AuditEvent.StatusChanged(from, TicketStatus.PENDING, stored.toString(), kind, null));
+        }
+        return Optional.of(new Change<>(from, TicketStatus.PENDING));
+    }
+
+    /**
+     * Opens a pending ticket again when its pending time is not after {@code now}: the ticket timers'
+     * write. The caller has checked, in this transaction, that it still holds the timers' epoch. The
+     * ticket is read again under its row lock, so one that changed since it was found due (a customer
+     * wrote, staff set it otherwise, another run was first) is left alone: a ticket reopens once.
+     *
+     * @return whether the ticket was opened
+     */
+    public boolean reopenWhenDue(DSLContext tx, long ticketId, Instant now) {
+        Record3<String, OffsetDateTime, String> t = tx.select(TICKET.STATUS, TICKET.PENDING_UNTIL, TICKET.PENDING_KIND)
+                .from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne();
+        if (t == null || !TicketStatus.PENDING.value().equals(t.value1()) || t.value2() == null || t.value2().toInstant().isAfter(now)) {
+            return false;
+        }
+        tx.update(TICKET)
+                .set(TICKET.STATUS, TicketStatus.OPEN.value())
+                .set(TICKET.PENDING_UNTIL, (OffsetDateTime) null)
+                .set(TICKET.PENDING_KIND, (String) null)
+                .set(TICKET.UPDATED_AT, now(tx))
+                .where(TICKET.ID.eq(ticketId))
+                .execute();
+        audit.record(tx, TIMERS, ticketId, new AuditEvent.StatusChanged(TicketStatus.PENDING, TicketStatus.OPEN,
+                t.value2().toInstant().toString(), t.value3() == null ? null : PendingKind.stored(t.value3()), "pending time passed"));
+        return true;
+    }
+
+    /**
+     * Closes a resolved ticket that was resolved at or before {@code resolvedBy}: the ticket timers'
+     * write, fenced and re-checked under the row lock like {@link #reopenWhenDue}.
+     *
+     * @param reason why, for the audit entry ("resolved for 7 days")
+     * @return whether the ticket was closed
+     */
+    public boolean closeWhenResolvedBefore(DSLContext tx, long ticketId, Instant resolvedBy, String reason) {
+        Record2<String, OffsetDateTime> t = tx.select(TICKET.STATUS, TICKET.RESOLVED_AT)
+                .from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne();
+        if (t == null || !TicketStatus.RESOLVED.value().equals(t.value1()) || t.value2() == null
+                || t.value2().toInstant().isAfter(resolvedBy)) {
+            return false;
+        }
+        tx.update(TICKET)
+                .set(TICKET.STATUS, TicketStatus.CLOSED.value())
+                .set(TICKET.UPDATED_AT, now(tx))
+                .where(TICKET.ID.eq(ticketId))
+                .execute();
+        audit.record(tx, TIMERS, ticketId, new AuditEvent.StatusChanged(TicketStatus.RESOLVED, TicketStatus.CLOSED, null, null, reason));
+        return true;
+    }
+
+    /**
+     * Opens a new ticket for a customer's mail to a closed ticket, linked to it (not flagged for review:
+     * the sender is a participant), and audits it on both: the closed ticket stays closed.
+     */
+    public Opened openFollowUp(DSLContext tx, String mailboxId, long inboundMessageId, IncomingMail mail, long closedTicketId) {
+        long contactId = requester(tx, mail);
+        String number = nextNumber(tx);
+        String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
+        OffsetDateTime now = now(tx);
+        long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, closedTicketId);
+        // insertTicket flags a linked ticket for review (its sender is a stranger); a follow-up's is the customer
+        tx.update(TICKET).set(TICKET.NEEDS_REVIEW, false).where(TICKET.ID.eq(ticketId)).execute();
+        long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
+        Actor actor = Actor.mailbox(mailboxId);
+        audit.record(tx, actor, ticketId, new AuditEvent.OpenedFromMail(inboundMessageId, closedTicketId, null));
+        audit.record(tx, actor, closedTicketId, new AuditEvent.FollowUpOpened(inboundMessageId, ticketId, number));
+        return new Opened(ticketId, number, messageId);
+    }
+
+    /** A ticket that changed status forgets its pending time, and one just resolved starts counting towards its closing. */
+    private static void timers(DSLContext tx, long ticketId, TicketStatus to) {
+        tx.update(TICKET)
+                .set(TICKET.PENDING_UNTIL, (OffsetDateTime) null)
+                .set(TICKET.PENDING_KIND, (String) null)
+                .set(TICKET.RESOLVED_AT, to == TicketStatus.RESOLVED ? now(tx) : null)
+                .where(TICKET.ID.eq(ticketId))
+                .execute();
     }
 
     /** Sets a ticket's priority like {@link #setStatus}: locked, audited, and nothing written when it is already so. */
@@ -243,6 +363,9 @@ public final class Tickets {
                 .set(TICKET.LAST_MESSAGE_AT, now)
                 .where(TICKET.ID.eq(ticketId))
                 .execute();
+        if (reopen) {
+            timers(tx, ticketId, TicketStatus.OPEN);
+        }
         long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         Actor actor = Actor.mailbox(mailboxId);
         audit.record(tx, actor, ticketId, new AuditEvent.MailThreaded(inboundMessageId, messageId, by));

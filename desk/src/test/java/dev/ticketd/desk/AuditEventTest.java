@@ -30,6 +30,19 @@ class AuditEventTest {
     }
 
     @Test
+    void aStatusChangeKeepsItsKeysAndAddsThePendingTimeKindAndReasonOnlyWhenThereAreAny() {
+        assertDetail(new AuditEvent.StatusChanged(TicketStatus.OPEN, TicketStatus.RESOLVED), "ticket.status_changed",
+                "{\"from\":\"open\",\"to\":\"resolved\"}");
+        assertDetail(new AuditEvent.StatusChanged(TicketStatus.OPEN, TicketStatus.PENDING, "2026-12-24T09:00:00Z", PendingKind.INTERNAL, null),
+                "ticket.status_changed",
+                "{\"from\":\"open\",\"to\":\"pending\",\"pendingUntil\":\"2026-12-24T09:00:00Z\",\"pendingKind\":\"internal\"}");
+        assertDetail(new AuditEvent.StatusChanged(TicketStatus.RESOLVED, TicketStatus.CLOSED, null, null, "resolved for 7 days"),
+                "ticket.status_changed", "{\"from\":\"resolved\",\"to\":\"closed\",\"reason\":\"resolved for 7 days\"}");
+        assertDetail(new AuditEvent.FollowUpOpened(7, 12, "T-1012"), "ticket.follow_up_opened",
+                "{\"inboundMessageId\":7,\"followUpTicketId\":12,\"followUpNumber\":\"T-1012\"}");
+    }
+
+    @Test
     void aBounceNamesItsOutboxRowOnlyWhenItReportsOnOurMail() {
         assertDetail(new AuditEvent.BounceAttached(7, 9, "failed", 4L, true), "ticket.bounce_attached",
                 "{\"inboundMessageId\":7,\"ticketMessageId\":9,\"action\":\"failed\",\"outboxId\":4,\"outboxFailed\":true}");

@@ -45,7 +45,9 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
  * A matched ticket takes the mail only from a participant (its requester or the author of any
  * inbound message on it); anyone else's mail is never merged silently: it opens a new ticket that
  * links to the matched one and is flagged {@code needs_review}. A customer's mail to a pending,
- * resolved or closed ticket reopens it, recorded in the audit log.
+ * resolved or closed ticket reopens it, recorded in the audit log — except a closed ticket when
+ * follow-ups are on (the default): then the mail opens a new ticket linked to the closed one (not
+ * flagged for review), acknowledged like any new ticket, and both tickets' audit logs say so.
  *
  * <p>A mail that opens a new ticket (not a linked one) is acknowledged: {@link Acknowledgements}
  * queues the acknowledgement in the outbox in the same transaction, unless the RFC 3834 loop rules
@@ -76,6 +78,8 @@ public final class TicketsFromMail {
         THREADED,
         /** Matched a ticket, but the sender is no participant: opened a linked ticket flagged for review. */
         OPENED_LINKED,
+        /** A participant wrote to a closed ticket: opened a new ticket linked to it (follow-ups on). */
+        OPENED_FOLLOW_UP,
         /** A delivery status notification, added to the ticket of the mail it reports on; status unchanged, never acknowledged. */
         BOUNCE
     }
@@ -111,6 +115,7 @@ public final class TicketsFromMail {
     private final Pattern ticketToken;
     private final Acknowledgements acknowledgements;
     private final Tickets tickets;
+    private final boolean followUpsOfClosed;
 
     public TicketsFromMail() {
         this(DEFAULT_TOKEN);
@@ -135,9 +140,18 @@ public final class TicketsFromMail {
      * @param tickets          writes the tickets and their audit entries
      */
     public TicketsFromMail(Pattern ticketToken, Acknowledgements acknowledgements, Tickets tickets) {
+        this(ticketToken, acknowledgements, tickets, true);
+    }
+
+    /**
+     * @param followUpsOfClosed a participant's mail to a closed ticket opens a new ticket linked to it
+     *                          ({@code tickets.reply-to-closed-opens-new}); when false it reopens the closed one
+     */
+    public TicketsFromMail(Pattern ticketToken, Acknowledgements acknowledgements, Tickets tickets, boolean followUpsOfClosed) {
         this.ticketToken = ticketToken;
         this.acknowledgements = acknowledgements;
         this.tickets = tickets;
+        this.followUpsOfClosed = followUpsOfClosed;
     }
 
     /**
@@ -164,6 +178,13 @@ public final class TicketsFromMail {
             log.info("mail matched a ticket but its sender is no participant, opening a linked ticket "
                     + "mailbox={} inbound={} matched={} by={}", mailboxId, inboundMessageId, ticket.value2(), match.get().by());
             return openTicket(tx, mailboxId, inboundMessageId, mail, ticketId);
+        }
+        if (followUpsOfClosed && TicketStatus.stored(ticket.value3()) == TicketStatus.CLOSED) {
+            Tickets.Opened followUp = tickets.openFollowUp(tx, mailboxId, inboundMessageId, incoming(mail), ticketId);
+            log.info("mail to a closed ticket opened a follow-up mailbox={} inbound={} closed={} followUp={}",
+                    mailboxId, inboundMessageId, ticket.value2(), followUp.number());
+            acknowledgements.queue(tx, mailboxId, followUp.ticketId(), followUp.number(), mail);
+            return new Attached(followUp.ticketId(), followUp.number(), followUp.messageId(), Route.OPENED_FOLLOW_UP);
         }
         long messageId = tickets.addMail(tx, mailboxId, ticketId, TicketStatus.stored(ticket.value3()), inboundMessageId,
                 incoming(mail), match.get().by());

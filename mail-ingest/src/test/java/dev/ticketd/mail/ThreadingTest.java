@@ -3,6 +3,8 @@ package dev.ticketd.mail;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.generated.tables.records.TicketRecord;
+import dev.ticketd.desk.Tickets;
+import dev.ticketd.mail.outbound.Acknowledgements;
 import dev.ticketd.mail.testing.Eml;
 import dev.ticketd.testing.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
@@ -129,7 +131,34 @@ class ThreadingTest {
     }
 
     @Test
-    void aReplyToAClosedTicketReopensItAndTheAuditLogSaysSo() {
+    void aReplyToAClosedTicketOpensANewTicketLinkedToItAndBothAuditLogsSaySo() {
+        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<f1@example.test>", "", "1")));
+        db.dsl().update(TICKET).set(TICKET.STATUS, "closed").where(TICKET.ID.eq(first.getId())).execute();
+
+        long reply = ingest(mail("ann@example.test", "Re: [" + first.getNumber() + "] Printer", "<f2@example.test>", "", "broken again"));
+
+        TicketRecord followUp = ticketOf(reply);
+        assertThat(followUp.getId()).isNotEqualTo(first.getId());
+        assertThat(followUp.getLinkedTicketId()).isEqualTo(first.getId());
+        assertThat(followUp.getNeedsReview()).isFalse();
+        assertThat(followUp.getStatus()).isEqualTo("open");
+        assertThat(ticket(first.getId()).getStatus()).isEqualTo("closed");
+        assertThat(db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.TICKET_ID.eq(first.getId()))).isEqualTo(1);
+        assertThat(db.dsl().select(AUDIT_LOG.DETAIL).from(AUDIT_LOG)
+                .where(AUDIT_LOG.TICKET_ID.eq(first.getId())).and(AUDIT_LOG.ACTION.eq("ticket.follow_up_opened"))
+                .fetchSingle(AUDIT_LOG.DETAIL).data()).contains("\"followUpNumber\": \"" + followUp.getNumber() + "\"");
+        assertThat(db.dsl().select(AUDIT_LOG.DETAIL).from(AUDIT_LOG)
+                .where(AUDIT_LOG.TICKET_ID.eq(followUp.getId())).and(AUDIT_LOG.ACTION.eq("ticket.opened_from_mail"))
+                .fetchSingle(AUDIT_LOG.DETAIL).data()).contains("\"linkedTicketId\": " + first.getId()).doesNotContain("needsReview");
+        // acknowledged like any new ticket, under the same rules (here the per-sender rate limit: ann had one a moment ago)
+        assertThat(db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(followUp.getId())
+                .and(AUDIT_LOG.ACTION.in("ticket.ack_queued", "ticket.ack_suppressed")))).isEqualTo(1);
+    }
+
+    @Test
+    void aReplyToAClosedTicketReopensItWhenFollowUpsAreOffAndTheAuditLogSaysSo() {
+        store = new IngestStore(db, new MailParser(), new TicketsFromMail(TicketsFromMail.DEFAULT_TOKEN,
+                Acknowledgements.defaults(), new Tickets(), false));
         TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<z1@example.test>", "", "1")));
         db.dsl().update(TICKET).set(TICKET.STATUS, "closed").where(TICKET.ID.eq(first.getId())).execute();
 

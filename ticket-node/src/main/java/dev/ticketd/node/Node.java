@@ -2,6 +2,7 @@ package dev.ticketd.node;
 
 import dev.ticketd.cluster.ClusterMember;
 import dev.ticketd.cluster.ClusterView;
+import dev.ticketd.cluster.DutyLeases;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Migrations;
@@ -31,6 +32,8 @@ import dev.ticketd.node.intake.IntakeSettings;
 import dev.ticketd.node.intake.MailCounters;
 import dev.ticketd.node.intake.MailIntake;
 import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.node.lifecycle.TicketTimerSettings;
+import dev.ticketd.node.lifecycle.TicketTimers;
 import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.quarantine.QuarantineRoutes;
 import dev.ticketd.node.quarantine.QuarantineService;
@@ -45,6 +48,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -61,6 +65,8 @@ import java.util.stream.Collectors;
 public final class Node implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Node.class);
+    /** How many due tickets the ticket timers change per query; the next query takes the rest. */
+    private static final int TIMER_BATCH = 500;
 
     private final NodeConfig config;
     private final Clock clock;
@@ -87,9 +93,10 @@ public final class Node implements AutoCloseable {
             metrics.watchMail(this::mailCounters);
             // the one writer of tickets, their messages and the audit log, shared by intake and staff
             Tickets tickets = new Tickets(new Audit());
-            TicketsFromMail ticketsFromMail = new TicketsFromMail(TicketsFromMail.DEFAULT_TOKEN, Acknowledgements.defaults(), tickets);
+            TicketsFromMail ticketsFromMail = new TicketsFromMail(TicketsFromMail.DEFAULT_TOKEN, Acknowledgements.defaults(), tickets,
+                    config.tickets().replyToClosedOpensNew());
             web = staffWeb(db, config.web(), clock, this::clusterView, this::mailCounters, config.nodeId(), metrics, tickets,
-                    ticketsFromMail);
+                    ticketsFromMail, config.tickets().pendingDefault());
             web.start();
             started.push(web);
 
@@ -105,12 +112,20 @@ public final class Node implements AutoCloseable {
                     new IntakeSettings(config.nodeId(), config.mail().giveUpAfter(), config.outbox().claimExpiry()), clock);
             started.push(intake);
             this.intake = intake;
+            // the ticket timers: one node at a time runs them, fenced by the duty's epoch
+            GiveUps dutyGiveUps = GiveUps.forDuties(member, config.mail().giveUpCoolDown());
+            started.push(dutyGiveUps);
+            TicketTimers timers = new TicketTimers(db, new DutyLeases(db.transactions(), config.leaseLockTimeout()), tickets,
+                    new TicketTimerSettings(config.nodeId(), config.tickets().closeResolvedAfter(), config.tickets().timerInterval(),
+                            TIMER_BATCH, config.mail().giveUpCoolDown(), config.mail().giveUpAfter()), clock, dutyGiveUps);
+            started.push(timers);
+            metrics.watchTimers(timers);
 
             // last in, first out: on close the node leaves the cluster (stopping its leader work)
             // before anything else stops, so the other nodes take over at once
             member.announceHttpUrl(publicUrl());
             started.push(member);
-            member.start(mailboxIds, metrics.counting(intake));
+            member.start(mailboxIds, metrics.counting(intake), Set.of(TicketTimers.DUTY), timers);
             this.member = member;
             log.info("node started node={} httpPort={}", config.nodeId(), web.port());
         } catch (Exception e) {
@@ -132,6 +147,13 @@ public final class Node implements AutoCloseable {
     public static WebServer staffWeb(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster,
                                      Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics,
                                      Tickets tickets, TicketsFromMail ticketsFromMail) {
+        return staffWeb(db, settings, clock, cluster, mailCounters, nodeId, metrics, tickets, ticketsFromMail, TicketChanges.DEFAULT_PENDING);
+    }
+
+    /** @param pendingDefault how long a ticket set pending without a time waits ({@code tickets.pending-default}) */
+    public static WebServer staffWeb(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster,
+                                     Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics,
+                                     Tickets tickets, TicketsFromMail ticketsFromMail, Duration pendingDefault) {
         DatabaseHealth databaseHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
         // staff requests retry a write only briefly; background work keeps the database's long budget
         Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
@@ -144,7 +166,7 @@ public final class Node implements AutoCloseable {
                 new ApiTokens(db, clock), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
                         metrics.route(),
-                        new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets),
+                        new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
                                 () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),

@@ -16,9 +16,14 @@ import java.util.List;
  * @param database    the database's primary, standbys and replication lag as this node sees them
  * @param countedHere what the readers and outbox senders of the node that answered counted since it started, per
  *                    mailbox it led (kept in that node's memory, like its {@code /metrics}: another node shows its own)
+ * @param duties      the cluster-wide duties (the ticket timers) with their leases: who runs each, under which epoch
  */
 public record ClusterStatus(String servedBy, String zooKeeper, String controller, List<Node> nodes, List<Mailbox> mailboxes,
-                            DatabaseStatus database, List<MailCounters> countedHere) {
+                            DatabaseStatus database, List<MailCounters> countedHere, List<Duty> duties) {
+
+    /** A duty's lease as the database holds it: the node that took it last runs the duty (epoch 0: never taken). */
+    public record Duty(String name, long epoch, String holder, Instant since) {
+    }
 
     public record Node(String id, String httpUrl, boolean live, boolean enabled, Instant upSince, List<String> gaveUp) {
     }

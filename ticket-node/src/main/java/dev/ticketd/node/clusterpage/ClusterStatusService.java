@@ -17,6 +17,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.DUTY_LEASE;
 import static dev.ticketd.db.generated.Tables.MAILBOX_LEASE;
 import static dev.ticketd.db.generated.Tables.MAILBOX_STATUS;
 import static dev.ticketd.db.generated.Tables.MAIL_FAILURE;
@@ -86,7 +87,10 @@ public final class ClusterStatusService {
         List<ClusterStatus.Node> nodes = view == null ? List.of() : view.nodes().stream()
                 .map(n -> new ClusterStatus.Node(n.id(), n.httpUrl(), n.live(), n.enabled(), n.upSince(), n.disabledMailboxes()))
                 .toList();
+        Read<List<ClusterStatus.Duty>> duties = db.read(dsl -> dsl.selectFrom(DUTY_LEASE).orderBy(DUTY_LEASE.DUTY)
+                .fetch(d -> new ClusterStatus.Duty(d.getDuty(), d.getEpoch(), d.getHolder(),
+                        d.getAcquiredAt() == null ? null : d.getAcquiredAt().toInstant())));
         return new Read<>(new ClusterStatus(nodeId, zooKeeper, view == null ? null : view.controller(), nodes, List.copyOf(mailboxes),
-                databaseHealth.status(), mailCounters.get()), rows.fromStandby());
+                databaseHealth.status(), mailCounters.get(), duties.value()), rows.fromStandby() || duties.fromStandby());
     }
 }

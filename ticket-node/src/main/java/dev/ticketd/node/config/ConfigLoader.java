@@ -48,9 +48,10 @@ public final class ConfigLoader {
             "lease.lock-timeout",
             "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown",
             "mail.parse-timeout", "mail.max-failed-passes",
-            "smtp.connect-timeout", "smtp.read-timeout", "smtp.write-timeout", "outbox.claim-expiry");
+            "smtp.connect-timeout", "smtp.read-timeout", "smtp.write-timeout", "outbox.claim-expiry",
+            "tickets.close-resolved-after", "tickets.pending-default", "tickets.timer-interval", "tickets.reply-to-closed-opens-new");
     private static final String SECRET_PREFIX = "secret.";
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
     private ConfigLoader() {
     }
@@ -145,7 +146,13 @@ public final class ConfigLoader {
         if (!publicUrl.matches("https?://[^\\s/]+(/.*)?")) {
             throw new ConfigException("http.public-url", "not an http(s) URL: '" + publicUrl + "'");
         }
-        return new NodeConfig(nodeId, web, publicUrl, db, cluster, mail, outbox, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets);
+        NodeConfig.TicketRules tickets = new NodeConfig.TicketRules(
+                r.atLeast("tickets.close-resolved-after", Duration.ofDays(7), Duration.ofMinutes(1)),
+                r.atLeast("tickets.pending-default", Duration.ofDays(3), Duration.ofMinutes(1)),
+                r.atLeast("tickets.timer-interval", Duration.ofMinutes(1), Duration.ofSeconds(1)),
+                r.bool("tickets.reply-to-closed-opens-new", true));
+        return new NodeConfig(nodeId, web, publicUrl, db, cluster, mail, outbox, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets,
+                tickets);
     }
 
     private static NodeConfig.OutboxDefaults outbox(Values r) {
@@ -171,7 +178,7 @@ public final class ConfigLoader {
     static Duration parseDuration(String key, String value) {
         Matcher m = DURATION.matcher(value.strip());
         if (!m.matches()) {
-            throw new ConfigException(key, "not a duration: '" + value + "' (write e.g. 500ms, 5s, 2m, 12h)");
+            throw new ConfigException(key, "not a duration: '" + value + "' (write e.g. 500ms, 5s, 2m, 12h, 7d)");
         }
         Duration d;
         try {
@@ -180,7 +187,8 @@ public final class ConfigLoader {
                 case "ms" -> Duration.ofMillis(n);
                 case "s" -> Duration.ofSeconds(n);
                 case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
             };
         } catch (NumberFormatException | ArithmeticException e) {
             throw new ConfigException(key, "duration out of range: '" + value + "'");

@@ -21,9 +21,23 @@ import java.util.Optional;
  * @param outbox           how every mailbox's outbox is sent
  * @param leaseLockTimeout how long taking a mailbox lease may wait for a stale holder's lock
  * @param secrets          mailbox secrets by reference ({@code secret.REF} / {@code TICKETD_SECRET_REF}); never logged
+ * @param tickets          the ticket lifecycle's timers and rules
  */
 public record NodeConfig(String nodeId, WebSettings web, String publicUrl, DatabaseSettings database, ClusterSettings cluster, MailDefaults mail,
-                         OutboxDefaults outbox, Duration leaseLockTimeout, Map<String, String> secrets) {
+                         OutboxDefaults outbox, Duration leaseLockTimeout, Map<String, String> secrets, TicketRules tickets) {
+
+    /**
+     * The ticket lifecycle.
+     *
+     * @param closeResolvedAfter      a resolved ticket closes by itself this long after it was resolved
+     * @param pendingDefault          a ticket set pending without a time waits this long
+     * @param timerInterval           how often the node that runs the ticket timers looks for due tickets
+     * @param replyToClosedOpensNew   a customer's reply to a closed ticket opens a new ticket linked to it
+     *                                (else it reopens the closed one)
+     */
+    public record TicketRules(Duration closeResolvedAfter, Duration pendingDefault, Duration timerInterval,
+                              boolean replyToClosedOpensNew) {
+    }
 
     /**
      * Reader settings that apply to every mailbox of this node.
@@ -58,6 +72,7 @@ public record NodeConfig(String nodeId, WebSettings web, String publicUrl, Datab
     @Override
     public String toString() {
         return "NodeConfig[nodeId=" + nodeId + ", web=" + web + ", database=" + database + ", cluster=" + cluster + ", mail=" + mail
-                + ", outbox=" + outbox + ", leaseLockTimeout=" + leaseLockTimeout + ", secrets=" + secrets.keySet() + "]";
+                + ", outbox=" + outbox + ", leaseLockTimeout=" + leaseLockTimeout + ", secrets=" + secrets.keySet()
+                + ", tickets=" + tickets + "]";
     }
 }

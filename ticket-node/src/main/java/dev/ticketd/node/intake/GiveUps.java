@@ -86,6 +86,34 @@ public final class GiveUps implements AutoCloseable {
         }, coolDown, CHECK_PERIOD);
     }
 
+    /**
+     * Gives a cluster duty (the ticket timers) up instead of a mailbox, under the same rules: for the
+     * cool-down, never to nobody, and back early when no other node could run it.
+     */
+    public static GiveUps forDuties(ClusterMember member, Duration coolDown) {
+        return new GiveUps(new Membership() {
+            @Override
+            public void disableMailbox(String duty, String reason) {
+                member.disableDuty(duty, reason);
+            }
+
+            @Override
+            public void enableMailbox(String duty) {
+                member.enableDuty(duty);
+            }
+
+            @Override
+            public boolean anotherNodeCouldLead(String duty) {
+                return member.anotherNodeCouldRunDuty(duty);
+            }
+
+            @Override
+            public boolean noOtherNodeCouldLead(String duty) {
+                return member.noOtherNodeCouldRunDuty(duty);
+            }
+        }, coolDown, CHECK_PERIOD);
+    }
+
     /** @param checkPeriod how often a node in its cool-down looks whether anyone else could lead the mailbox */
     GiveUps(Membership member, Duration coolDown, Duration checkPeriod) {
         this.member = member;

@@ -5,6 +5,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.mail.IngestObserver;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.node.intake.MailCounters;
+import dev.ticketd.node.lifecycle.TicketTimers;
 import dev.ticketd.node.web.Access;
 import dev.ticketd.node.web.WebFeature;
 import io.micrometer.core.instrument.Counter;
@@ -18,6 +19,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -153,6 +155,20 @@ public final class NodeMetrics implements IngestObserver {
                 .register(registry);
         Gauge.builder("ticketd.zookeeper.connected", () -> zooKeeperConnected.getAsBoolean() ? 1 : 0)
                 .description("1 while this node is connected to ZooKeeper").register(registry);
+    }
+
+    /** Whether this node runs the ticket timers, when its last run ended, and what its runs changed. */
+    public void watchTimers(TicketTimers timers) {
+        Gauge.builder("ticketd.ticket.timers.running", () -> timers.running() ? 1 : 0)
+                .description("1 on the node that runs the ticket timers (exactly one node of the cluster should)").register(registry);
+        Gauge.builder("ticketd.ticket.timers.last.run", () -> {
+            Instant at = timers.lastRunAt();
+            return at == null ? 0 : at.getEpochSecond();
+        }).description("when this node's last complete run of the ticket timers ended, in Unix seconds (0: none)").register(registry);
+        FunctionCounter.builder("ticketd.ticket.timers.changes", timers, TicketTimers::reopenedTotal).tags("change", "reopened")
+                .description("tickets the ticket timers of this node changed").register(registry);
+        FunctionCounter.builder("ticketd.ticket.timers.changes", timers, TicketTimers::closedTotal).tags("change", "closed")
+                .description("tickets the ticket timers of this node changed").register(registry);
     }
 
     /**

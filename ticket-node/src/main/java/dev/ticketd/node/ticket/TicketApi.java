@@ -59,11 +59,12 @@ public final class TicketApi {
 
     /**
      * {@code PATCH /api/v1/tickets/{id}} with any of {@code status}, {@code priority}, {@code group}
-     * (a name) and {@code owner} (a staff address, or null for nobody): answers the ticket as it is
-     * now. The values are checked first and applied in one transaction (all or nothing); a value the
-     * ticket already has changes nothing, so a repeat is harmless. A field this version cannot
-     * change is refused by name. When the change moved the ticket to a group the caller is not in,
-     * the answer is {@code {"id", "group", "visible": false}}.
+     * (a name) and {@code owner} (a staff address, or null for nobody); with status {@code pending}
+     * also {@code pendingUntil} (an ISO-8601 instant) and {@code pendingKind}: answers the ticket as
+     * it is now. The values are checked first and applied in one transaction (all or nothing); a
+     * value the ticket already has changes nothing, so a repeat is harmless. A field this version
+     * cannot change is refused by name. When the change moved the ticket to a group the caller is
+     * not in, the answer is {@code {"id", "group", "visible": false}}.
      */
     public void patch(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
@@ -85,9 +86,7 @@ public final class TicketApi {
         if (!unknown.isEmpty()) {
             throw HttpProblem.badRequest("only " + String.join(", ", PATCHABLE) + " can be changed here; not " + String.join(", ", unknown));
         }
-        TicketChanges.Wanted wanted = new TicketChanges.Wanted(text(body, "status", "one of " + TicketChanges.STATUSES),
-                text(body, "priority", "one of " + TicketChanges.PRIORITIES), text(body, "group", "the name of a group"),
-                owner(body));
+        TicketChanges.Wanted wanted = wanted(body);
         if (wanted.isEmpty()) {
             throw HttpProblem.badRequest("name what to change: status (one of " + TicketChanges.STATUSES + "), priority (one of "
                     + TicketChanges.PRIORITIES + "), group (a name) or owner (a staff address, or null for nobody)");
@@ -133,15 +132,20 @@ public final class TicketApi {
             }
             ids.add(id.asLong());
         }
-        TicketChanges.Wanted wanted = new TicketChanges.Wanted(text(body, "status", "one of " + TicketChanges.STATUSES),
-                text(body, "priority", "one of " + TicketChanges.PRIORITIES), text(body, "group", "the name of a group"),
-                owner(body));
-        ctx.json(Map.of("results", changes.applyToEach(ids, Pages.user(ctx), wanted)));
+        ctx.json(Map.of("results", changes.applyToEach(ids, Pages.user(ctx), wanted(body))));
     }
 
     private static final String BULK_SHAPE = "the body must be a JSON object such as {\"ids\": [12, 13], \"status\": \"resolved\"}";
 
-    private static final List<String> PATCHABLE = List.of("status", "priority", "group", "owner");
+    private static final List<String> PATCHABLE = List.of("status", "priority", "group", "owner", "pendingUntil", "pendingKind");
+
+    /** The fields of a PATCH (or a bulk change), each checked for its JSON type. */
+    private static TicketChanges.Wanted wanted(JsonNode body) {
+        return new TicketChanges.Wanted(text(body, "status", "one of " + TicketChanges.STATUSES),
+                text(body, "priority", "one of " + TicketChanges.PRIORITIES), text(body, "group", "the name of a group"),
+                owner(body), text(body, "pendingUntil", "an ISO-8601 instant such as 2026-12-24T09:00:00Z"),
+                text(body, "pendingKind", "one of " + TicketChanges.KINDS));
+    }
     private static final String PATCH_SHAPE = "the body must be a JSON object such as {\"status\": \"resolved\", \"priority\": \"high\", "
             + "\"group\": \"Support\", \"owner\": \"ann@example.com\"}";
 

@@ -5,15 +5,22 @@ import dev.ticketd.desk.Actor;
 import dev.ticketd.desk.ForbiddenException;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
+import dev.ticketd.desk.PendingKind;
 import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.desk.Viewer;
 import dev.ticketd.node.auth.StaffUser;
 import org.jooq.DSLContext;
+import org.jooq.Record3;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -25,6 +32,7 @@ import java.util.stream.Stream;
 
 import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
+import static dev.ticketd.db.generated.Tables.TICKET;
 
 /**
  * Staff change a ticket's status (open, pending, resolved, closed), priority (low, normal, high,
@@ -43,10 +51,25 @@ public final class TicketChanges {
      * What one request asks to change; an empty field is left as it is. {@code owner} is a staff
      * address, {@code me}, or {@code ""} for nobody; {@code group} a group's name.
      */
-    public record Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner) {
+    public record Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner,
+                         Optional<String> pendingUntil, Optional<String> pendingKind) {
+
+        /** Status, priority, group and owner, without a pending time or kind. */
+        public Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner) {
+            this(status, priority, group, owner, Optional.empty(), Optional.empty());
+        }
 
         public static Wanted status(String status) {
             return new Wanted(Optional.of(status == null ? "" : status), Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
+        /**
+         * A status, with the time ({@code pendingUntil}, ISO-8601 instant) and kind of a pending ticket;
+         * blank ones are absent (the defaults apply).
+         */
+        public static Wanted status(String status, String pendingUntil, String pendingKind) {
+            return new Wanted(Optional.of(status == null ? "" : status), Optional.empty(), Optional.empty(), Optional.empty(),
+                    Optional.ofNullable(pendingUntil).filter(v -> !v.isBlank()), Optional.ofNullable(pendingKind).filter(v -> !v.isBlank()));
         }
 
         public static Wanted priority(String priority) {
@@ -62,7 +85,8 @@ public final class TicketChanges {
         }
 
         public boolean isEmpty() {
-            return status.isEmpty() && priority.isEmpty() && group.isEmpty() && owner.isEmpty();
+            return status.isEmpty() && priority.isEmpty() && group.isEmpty() && owner.isEmpty()
+                    && pendingUntil.isEmpty() && pendingKind.isEmpty();
         }
     }
 
@@ -71,13 +95,31 @@ public final class TicketChanges {
                           Optional<Tickets.Change<String>> group, Optional<Tickets.Change<Optional<String>>> owner) {
     }
 
+    /** How long a ticket set pending without a time waits, unless configured ({@code tickets.pending-default}). */
+    public static final Duration DEFAULT_PENDING = Duration.ofDays(3);
+    /** A pending time further ahead than this is a typo, not a plan. */
+    static final Duration LONGEST_PENDING = Duration.ofDays(366);
+    static final String KINDS = Arrays.stream(PendingKind.values()).map(PendingKind::value).collect(Collectors.joining(", "));
+
     private final Transactions writes;
     private final Tickets tickets;
+    private final Duration pendingDefault;
+    private final Clock clock;
 
     /** @param writes transactions with the retry budget of a staff request */
     public TicketChanges(Transactions writes, Tickets tickets) {
+        this(writes, tickets, DEFAULT_PENDING, Clock.systemUTC());
+    }
+
+    /**
+     * @param writes         transactions with the retry budget of a staff request
+     * @param pendingDefault how long a ticket set pending without a time waits
+     */
+    public TicketChanges(Transactions writes, Tickets tickets, Duration pendingDefault, Clock clock) {
         this.writes = writes;
         this.tickets = tickets;
+        this.pendingDefault = pendingDefault;
+        this.clock = clock;
     }
 
     /**
@@ -92,6 +134,17 @@ public final class TicketChanges {
     public Applied apply(long ticketId, StaffUser by, Wanted wanted) {
         Optional<TicketStatus> toStatus = wanted.status().map(String::strip).map(s -> TicketStatus.of(s)
                 .orElseThrow(() -> new InvalidRequestException("status must be one of " + STATUSES + "; got '" + s + "'")));
+        boolean pending = toStatus.filter(st -> st == TicketStatus.PENDING).isPresent();
+        if (!pending && wanted.pendingUntil().isPresent()) {
+            throw new InvalidRequestException("pendingUntil goes only with status pending");
+        }
+        if (!pending && wanted.pendingKind().isPresent()) {
+            throw new InvalidRequestException("pendingKind goes only with status pending");
+        }
+        Instant now = clock.instant();
+        Optional<Instant> until = wanted.pendingUntil().map(String::strip).map(u -> pendingUntil(u, now));
+        Optional<PendingKind> kind = wanted.pendingKind().map(String::strip).map(k -> PendingKind.of(k).orElseThrow(() ->
+                new InvalidRequestException("pendingKind must be one of " + KINDS + "; got '" + k + "'")));
         Optional<Priority> toPriority = wanted.priority().map(String::strip).map(p -> Priority.of(p)
                 .orElseThrow(() -> new InvalidRequestException("priority must be one of " + PRIORITIES + "; got '" + p + "'")));
         Viewer viewer = by.viewer();
@@ -109,7 +162,8 @@ public final class TicketChanges {
             }
             Optional<Tickets.Change<TicketStatus>> s = Optional.empty();
             if (toStatus.isPresent()) {
-                s = Optional.of(tickets.setStatus(tx, ticketId, actor, toStatus.get()).orElseThrow(() -> missing(ticketId)));
+                s = Optional.of((pending ? pending(tx, ticketId, actor, until, kind, now)
+                        : tickets.setStatus(tx, ticketId, actor, toStatus.get())).orElseThrow(() -> missing(ticketId)));
             }
             Optional<Tickets.Change<Priority>> p = Optional.empty();
             if (toPriority.isPresent()) {
@@ -175,6 +229,41 @@ public final class TicketChanges {
         }
         log.info("bulk change tickets={} changed={} staff={}", outcomes.size(), outcomes.stream().filter(Outcome::changed).count(), by.id());
         return outcomes;
+    }
+
+    /**
+     * Sets the ticket pending; a time or kind not given keeps the ticket's own when it is pending
+     * already (so setting pending again is a repeat that writes nothing), else the default.
+     */
+    private Optional<Tickets.Change<TicketStatus>> pending(DSLContext tx, long ticketId, Actor actor, Optional<Instant> until,
+                                                           Optional<PendingKind> kind, Instant now) {
+        Record3<String, OffsetDateTime, String> current = tx.select(TICKET.STATUS, TICKET.PENDING_UNTIL, TICKET.PENDING_KIND)
+                .from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne();
+        if (current == null) {
+            return Optional.empty();
+        }
+        boolean alreadyPending = TicketStatus.PENDING.value().equals(current.value1());
+        Instant untilNow = until.orElseGet(() -> alreadyPending && current.value2() != null ? current.value2().toInstant()
+                : now.plus(pendingDefault));
+        PendingKind kindNow = kind.orElseGet(() -> alreadyPending && current.value3() != null ? PendingKind.stored(current.value3())
+                : PendingKind.CUSTOMER);
+        return tickets.setPending(tx, ticketId, actor, untilNow, kindNow);
+    }
+
+    private static Instant pendingUntil(String value, Instant now) {
+        Instant until;
+        try {
+            until = Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            throw new InvalidRequestException("pendingUntil must be an ISO-8601 instant such as 2026-12-24T09:00:00Z; got '" + value + "'");
+        }
+        if (!until.isAfter(now)) {
+            throw new InvalidRequestException("pendingUntil must be in the future; got " + until);
+        }
+        if (until.isAfter(now.plus(LONGEST_PENDING))) {
+            throw new InvalidRequestException("pendingUntil must be within " + LONGEST_PENDING.toDays() + " days; got " + until);
+        }
+        return until;
     }
 
     private static long groupId(DSLContext tx, String name) {

@@ -6,9 +6,11 @@ import java.util.List;
 /**
  * A ticket with its whole thread, oldest message first. {@code mailboxId} is null for tickets no
  * mailbox answers; {@code owner} (an address) and {@code ownerName} are null when nobody owns it;
- * {@code mayChange} says whether the member of staff who asked may change it (full access to its group).
+ * {@code mayChange} says whether the member of staff who asked may change it (full access to its
+ * group); {@code lifecycle} holds its pending time, resolved time and linked ticket.
  */
 public record TicketDetail(long id, String number, String subject, String status, String priority, String group,
                            String owner, String ownerName, String requester, String mailboxId, OffsetDateTime createdAt,
-                           boolean mayChange, List<ThreadMessage> messages, List<HistoryEntry> history) {
+                           boolean mayChange, List<ThreadMessage> messages, List<HistoryEntry> history,
+                           TicketLifecycle lifecycle) {
 }

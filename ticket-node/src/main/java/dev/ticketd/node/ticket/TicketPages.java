@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -144,9 +147,27 @@ public final class TicketPages {
     /** The status form: sets the status and shows the ticket again (a bad value comes back as a 400 page naming it). */
     public void status(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        Tickets.Change<TicketStatus> change = changes.apply(id, Pages.user(ctx), TicketChanges.Wanted.status(ctx.formParam("status")))
+        // the pending fields go with the status pending only; the form sends them whatever is chosen
+        boolean pending = TicketStatus.PENDING.value().equals(ctx.formParam("status"));
+        Tickets.Change<TicketStatus> change = changes.apply(id, Pages.user(ctx), TicketChanges.Wanted.status(ctx.formParam("status"),
+                pending ? formInstant(ctx.formParam("pending_until")) : null, pending ? ctx.formParam("pending_kind") : null))
                 .status().orElseThrow();
         ctx.redirect("/tickets/" + id + "?status=" + change.to().value(), HttpStatus.SEE_OTHER);
+    }
+
+    /**
+     * A browser's {@code datetime-local} value ({@code 2026-12-24T09:00}, no zone) read as UTC, as the
+     * form says, in ISO-8601; anything else is passed on as it came so that the error names it.
+     */
+    static String formInstant(String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return LocalDateTime.parse(value.strip()).toInstant(ZoneOffset.UTC).toString();
+        } catch (DateTimeParseException e) {
+            return value;
+        }
     }
 
     /** The priority form: sets the priority and shows the ticket again. */

@@ -246,7 +246,16 @@ public final class TicketQueries {
         return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
                 ticket.get(TICKET.STATUS), ticket.get(TICKET.PRIORITY), ticket.get(STAFF_GROUP.NAME), ticket.get(STAFF_USER.EMAIL),
                 ticket.get(STAFF_USER.DISPLAY_NAME), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
-                ticket.get(TICKET.CREATED_AT), ticket.get(MAY_CHANGE), messages, history(dsl, ticketId));
+                ticket.get(TICKET.CREATED_AT), ticket.get(MAY_CHANGE), messages, history(dsl, ticketId), lifecycle(dsl, ticketId));
+    }
+
+    /** The ticket's pending time and kind, resolved time and linked ticket. */
+    private static TicketLifecycle lifecycle(DSLContext dsl, long ticketId) {
+        var linked = TICKET.as("linked");
+        return dsl.select(TICKET.PENDING_UNTIL, TICKET.PENDING_KIND, TICKET.RESOLVED_AT, TICKET.LINKED_TICKET_ID, linked.NUMBER)
+                .from(TICKET).leftJoin(linked).on(linked.ID.eq(TICKET.LINKED_TICKET_ID))
+                .where(TICKET.ID.eq(ticketId))
+                .fetchSingle(r -> new TicketLifecycle(r.value1(), r.value2(), r.value3(), r.value4(), r.value5()));
     }
 
     private static final String MAY_CHANGE_NAME = "may_change";

@@ -38,6 +38,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theTicketLifecycleHasDefaultsAndTakesDaysAndABadValueNamesItsKey() {
+        NodeConfig defaults = ConfigLoader.fromMap(minimal(), Map.of());
+        assertThat(defaults.tickets()).isEqualTo(new NodeConfig.TicketRules(Duration.ofDays(7), Duration.ofDays(3), Duration.ofMinutes(1), true));
+
+        Map<String, String> file = minimal();
+        file.put("tickets.close-resolved-after", "14d");
+        file.put("tickets.pending-default", "36h");
+        file.put("tickets.reply-to-closed-opens-new", "false");
+        NodeConfig c = ConfigLoader.fromMap(file, Map.of("TICKETD_TICKETS_TIMER_INTERVAL", "30s"));
+        assertThat(c.tickets()).isEqualTo(new NodeConfig.TicketRules(Duration.ofDays(14), Duration.ofHours(36), Duration.ofSeconds(30), false));
+
+        assertThatThrownBy(() -> ConfigLoader.fromMap(minimal(), Map.of("TICKETD_TICKETS_CLOSE_RESOLVED_AFTER", "a week")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("tickets.close-resolved-after");
+        assertThatThrownBy(() -> ConfigLoader.fromMap(minimal(), Map.of("TICKETD_TICKETS_CLOSE_RESOLVED_AFTER", "10s")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("tickets.close-resolved-after").hasMessageContaining("at least");
+    }
+
+    @Test
     void whatOneMailMayCostIsConfigurable() {
         NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_MAIL_PARSE_TIMEOUT", "30s", "TICKETD_MAIL_MAX_FAILED_PASSES", "5"));
         assertThat(c.mail().budget()).isEqualTo(new MailBudget(Duration.ofSeconds(30), 5));

@@ -8,6 +8,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -161,6 +166,96 @@ class TicketStatusTest {
         assertThat(statusOf(ticket)).isEqualTo("open");
         assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.ACTION.eq("ticket.status_changed")
                 .and(AUDIT_LOG.TICKET_ID.eq(ticket)))).isZero();
+    }
+
+    @Test
+    void theApiSetsATicketPendingUntilATimeWaitingForSomeoneAndTheAuditSaysSo() throws Exception {
+        long ticket = web.data.ticket("T-2010", "Waiting for the vendor", "open", mailbox, "vendor@example.test");
+        Instant until = Instant.now().plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.SECONDS);
+
+        HttpResponse<String> response = patch(ticket, "{\"status\": \"pending\", \"pendingUntil\": \"" + until
+                + "\", \"pendingKind\": \"internal\"}");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.get("status").asText()).isEqualTo("pending");
+        assertThat(body.get("lifecycle").get("pendingKind").asText()).isEqualTo("internal");
+        var row = web.db.dsl().selectFrom(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle();
+        assertThat(row.getPendingUntil().toInstant()).isEqualTo(until);
+        assertThat(row.getPendingKind()).isEqualTo("internal");
+        assertThat(web.db.dsl().select(AUDIT_LOG.DETAIL).from(AUDIT_LOG)
+                .where(AUDIT_LOG.TICKET_ID.eq(ticket).and(AUDIT_LOG.ACTION.eq("ticket.status_changed")))
+                .fetchSingle(AUDIT_LOG.DETAIL).data())
+                .contains("\"to\": \"pending\"").contains("\"pendingUntil\": \"" + until + "\"").contains("\"pendingKind\": \"internal\"");
+        assertThat(patch(ticket, "{\"status\": \"pending\", \"pendingUntil\": \"" + until + "\", \"pendingKind\": \"internal\"}")
+                .statusCode()).isEqualTo(200);
+        assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(ticket)
+                .and(AUDIT_LOG.ACTION.eq("ticket.status_changed")))).as("a repeat writes nothing").isEqualTo(1);
+
+        assertThat(patch(ticket, "{\"status\": \"resolved\"}").statusCode()).isEqualTo(200);
+        var resolved = web.db.dsl().selectFrom(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle();
+        assertThat(resolved.getPendingUntil()).isNull();
+        assertThat(resolved.getResolvedAt()).isNotNull();
+    }
+
+    @Test
+    void pendingWithoutATimeWaitsTheDefaultForTheCustomer() {
+        long ticket = web.data.ticket("T-2011", "Logs please", "open", mailbox, "logs2@example.test");
+
+        assertThat(patch(ticket, "{\"status\": \"pending\"}").statusCode()).isEqualTo(200);
+
+        var row = web.db.dsl().selectFrom(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle();
+        assertThat(row.getPendingKind()).isEqualTo("customer");
+        assertThat(Duration.between(Instant.now(), row.getPendingUntil().toInstant()))
+                .isBetween(TicketChanges.DEFAULT_PENDING.minusMinutes(5), TicketChanges.DEFAULT_PENDING);
+    }
+
+    @Test
+    void badPendingValuesAreRefusedNamingTheFieldAndChangeNothing() {
+        long ticket = web.data.ticket("T-2012", "Bad pending", "open", mailbox, "badpending@example.test");
+        String later = Instant.now().plus(Duration.ofDays(1)).toString();
+
+        HttpResponse<String> notAnInstant = patch(ticket, "{\"status\": \"pending\", \"pendingUntil\": \"tomorrow\"}");
+        HttpResponse<String> past = patch(ticket, "{\"status\": \"pending\", \"pendingUntil\": \"2020-01-01T00:00:00Z\"}");
+        HttpResponse<String> badKind = patch(ticket, "{\"status\": \"pending\", \"pendingKind\": \"boss\"}");
+        HttpResponse<String> notPending = patch(ticket, "{\"status\": \"resolved\", \"pendingUntil\": \"" + later + "\"}");
+        HttpResponse<String> notText = patch(ticket, "{\"status\": \"pending\", \"pendingUntil\": 12}");
+
+        assertThat(notAnInstant.statusCode()).isEqualTo(400);
+        assertThat(notAnInstant.body()).contains("pendingUntil must be an ISO-8601 instant").contains("'tomorrow'");
+        assertThat(past.statusCode()).isEqualTo(400);
+        assertThat(past.body()).contains("pendingUntil must be in the future");
+        assertThat(badKind.statusCode()).isEqualTo(400);
+        assertThat(badKind.body()).contains("pendingKind must be one of customer, internal").contains("'boss'");
+        assertThat(notPending.statusCode()).isEqualTo(400);
+        assertThat(notPending.body()).contains("pendingUntil goes only with status pending");
+        assertThat(notText.statusCode()).isEqualTo(400);
+        assertThat(notText.body()).contains("pendingUntil must be a string");
+        assertThat(statusOf(ticket)).isEqualTo("open");
+        assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(ticket))).isZero();
+    }
+
+    @Test
+    void theStatusFormSetsPendingUntilADateAndTimeAndThePageShowsIt() {
+        long ticket = web.data.ticket("T-2013", "Parked", "open", mailbox, "parked@example.test");
+        WebFixture.Browser browser = web.loggedInBrowser();
+        String page = browser.get("/tickets/" + ticket).body();
+        assertThat(page).contains("type=\"datetime-local\"").contains("name=\"pending_kind\"");
+        LocalDateTime until = LocalDateTime.now(ZoneOffset.UTC).plusDays(5).truncatedTo(ChronoUnit.MINUTES);
+
+        HttpResponse<String> response = browser.post("/tickets/" + ticket + "/status", Map.of("csrf", WebFixture.hiddenField(page, "csrf"),
+                "status", "pending", "pending_until", until.toString(), "pending_kind", "customer"));
+
+        assertThat(response.statusCode()).isEqualTo(303);
+        assertThat(web.db.dsl().select(TICKET.PENDING_UNTIL).from(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle(TICKET.PENDING_UNTIL)
+                .toInstant()).isEqualTo(until.toInstant(ZoneOffset.UTC));
+        assertThat(browser.get("/tickets/" + ticket).body()).contains("Pending until").contains("waiting for the customer")
+                .as("the form shows the time it has").contains("value=\"" + until + "\"");
+
+        HttpResponse<String> open = browser.post("/tickets/" + ticket + "/status", Map.of("csrf", WebFixture.hiddenField(page, "csrf"),
+                "status", "open", "pending_until", until.toString(), "pending_kind", "customer"));
+        assertThat(open.statusCode()).as("the pending fields of the form are ignored for another status").isEqualTo(303);
+        assertThat(statusOf(ticket)).isEqualTo("open");
     }
 
     @Test

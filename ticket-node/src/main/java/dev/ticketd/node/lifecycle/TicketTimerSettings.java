@@ -1,0 +1,24 @@
+package dev.ticketd.node.lifecycle;
+
+import java.time.Duration;
+
+/**
+ * How the ticket timers run.
+ *
+ * @param nodeId             this node's name, recorded as the duty's lease holder
+ * @param closeResolvedAfter a ticket resolved this long ago is closed
+ * @param interval           how often the runner looks for due tickets
+ * @param batch              at most this many tickets per due query (the runner queries again while a batch is full)
+ * @param fencedCoolDown     how long a runner whose lease another took waits before taking it again, if still leader
+ * @param giveUpAfter        a runner that could not take the lease or complete a run this long gives the duty up to
+ *                           another node (when there is one), like a mailbox's reader ({@code mail.give-up-after})
+ */
+public record TicketTimerSettings(String nodeId, Duration closeResolvedAfter, Duration interval, int batch, Duration fencedCoolDown,
+                                  Duration giveUpAfter) {
+
+    public TicketTimerSettings {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be at least 1, was " + batch);
+        }
+    }
+}
