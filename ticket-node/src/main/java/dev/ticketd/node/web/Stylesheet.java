@@ -16,8 +16,8 @@ final class Stylesheet {
             th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #e3e6ea; vertical-align: top;
                      overflow-wrap: anywhere; word-break: break-word; min-width: 0; }
             table.tickets, table.quarantine { table-layout: fixed; }
-            col.number { width: 8%; } col.requester { width: 17%; } col.status { width: 7%; } col.count { width: 7%; } col.created { width: 12%; }
-            col.priority { width: 7%; } col.group { width: 9%; } col.owner { width: 10%; }
+            col.number { width: 8%; } col.requester { width: 13%; } col.status { width: 8%; } col.count { width: 9%; } col.created { width: 10%; }
+            col.priority { width: 8%; } col.group { width: 9%; } col.owner { width: 11%; }
             col.id { width: 6%; } col.mailbox { width: 10%; } col.received { width: 10%; } col.from { width: 13%; }
             table.quarantine col.subject { width: 15%; } col.size { width: 8%; } col.actions { width: 10%; }
             td.actions form { display: block; margin: 0 0 .3rem; } td.actions button { width: 100%; }
@@ -27,7 +27,12 @@ final class Stylesheet {
             form.filters { display: flex; flex-wrap: wrap; align-items: center; gap: .3rem .9rem; margin: .3rem 0; }
             form.filters label { display: inline; margin: 0; } .ticket-actions { display: flex; flex-wrap: wrap; gap: .4rem; }
             .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-            col.pick { width: 2rem; }
+            col.pick { width: 3%; } table.tickets th { font-size: 13px; overflow-wrap: normal; word-break: normal; } tr.selected { outline: 2px solid #3b6fd8; outline-offset: -2px; }
+            #shortcuts { position: fixed; right: 1rem; bottom: 1rem; background: #fff; border: 1px solid #c8cdd5; padding: .6rem 1rem;
+                         box-shadow: 0 2px 8px rgba(0,0,0,.15); font-size: 13px; } #shortcuts kbd { font-weight: 700; }
+            .hint { color: #5b6472; font-size: 12px; }
+            form.status-form { display: inline-flex; flex-wrap: wrap; align-items: center; gap: .3rem; margin: 0 1.2rem .5rem 0; }
+            form.status-form label { display: inline; margin: 0; }
             .views { display: flex; flex-wrap: wrap; gap: .3rem .9rem; margin: .4rem 0 .8rem; }
             .views a.active { font-weight: 700; } .views .count { color: #5b6472; font-size: 12px; }
             .priority-urgent { color: #b3261e; font-weight: 700; } .priority-high { color: #b3261e; }

@@ -60,6 +60,7 @@ public final class WebServer implements AutoCloseable {
         this.maxFilesBytes = maxFilesBytes;
         this.maxMultipartBytes = maxFilesBytes + 1024 * 1024;
         table.get("/assets/app.css", Stylesheet::serve, Access.PUBLIC);
+        table.get("/assets/app.js", Script::serve, Access.PUBLIC);
         new LoginHandlers(accounts, throttle, totp, sessions, settings.secureCookies()).addRoutes(table);
         for (WebFeature feature : features) {
             feature.addRoutes(table);

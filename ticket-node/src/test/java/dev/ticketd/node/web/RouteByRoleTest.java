@@ -70,6 +70,7 @@ class RouteByRoleTest {
 
     static {
         expect("GET /assets/app.css", O, O, O, O, O);
+        expect("GET /assets/app.js", O, O, O, O, O);
         expect("GET /login", O, O, O, O, O);
         // the test logs in with a wrong password: 401 and the form again, whoever asks
         expect("POST /login", L, L, L, L, L);

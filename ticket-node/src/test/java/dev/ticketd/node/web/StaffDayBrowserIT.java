@@ -8,13 +8,20 @@ import dev.ticketd.node.auth.Role;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import dev.ticketd.testing.TestTimeouts;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 import org.openqa.selenium.support.ui.Select;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A staff member's day in a real browser (headless Chromium, 1280×900): log in, open the
- * Unassigned view, take a ticket, reply with a file, leave a note, set it pending; the customer's
+ * Unassigned view, open its first ticket and take it by keyboard (j, o, t), reply with a file, leave a note, set it pending until tomorrow; the customer's
  * answer reopens it; resolve it. An agent of another group cannot see it. Screenshots of the list and
  * the ticket go to {@code target/screens/}.
  */
@@ -73,8 +80,19 @@ class StaffDayBrowserIT {
         assertThat(browser.findElement(By.cssSelector("table.tickets")).getText()).contains("T-3001");
         chromium.screenshot("desk-unassigned");
 
-        chromium.clickAndWait(By.linkText("T-3001"));
-        chromium.clickAndWait(By.id("take"));
+        // by keyboard: the first ticket of the list, opened; the shortcuts' help; "t" takes it
+        var list = browser.findElement(By.cssSelector("table.tickets"));
+        new Actions(browser).sendKeys("j").sendKeys("o").perform();
+        new WebDriverWait(browser, TestTimeouts.seconds(15)).until(ExpectedConditions.stalenessOf(list));
+        chromium.waitUntilLoaded();
+        assertThat(browser.getCurrentUrl()).endsWith("/tickets/" + ticket);
+        new Actions(browser).sendKeys("?").perform();
+        assertThat(browser.findElement(By.id("shortcuts")).isDisplayed()).isTrue();
+        new Actions(browser).sendKeys(Keys.ESCAPE).perform();
+        var take = browser.findElement(By.id("take"));
+        new Actions(browser).sendKeys("t").perform();
+        new WebDriverWait(browser, TestTimeouts.seconds(15)).until(ExpectedConditions.stalenessOf(take));
+        chromium.waitUntilLoaded();
         assertThat(browser.findElement(By.id("ticket-owner")).getText()).isEqualTo("Agent " + ana);
 
         Path file = Files.createTempFile("steps", ".txt");
@@ -90,9 +108,14 @@ class StaffDayBrowserIT {
         chromium.clickAndWait(By.xpath("//button[text()='Add note']"));
         assertThat(browser.findElement(By.cssSelector("p.notice")).getText()).contains("Note saved");
 
+        LocalDateTime tomorrow = LocalDateTime.now(ZoneOffset.UTC).plusDays(1).withHour(9).withMinute(0).withSecond(0).withNano(0);
         new Select(browser.findElement(By.id("status"))).selectByValue("pending");
+        browser.executeScript("arguments[0].value = arguments[1];", browser.findElement(By.id("pending_until")), tomorrow.toString());
         chromium.clickAndWait(By.xpath("//button[text()='Set status']"));
         assertThat(browser.findElement(By.cssSelector("p.meta")).getText()).contains("status pending");
+        assertThat(browser.findElement(By.cssSelector("p.pending")).getText()).contains("Pending until").contains("waiting for the customer");
+        assertThat(web.db.dsl().select(TICKET.PENDING_UNTIL).from(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle(TICKET.PENDING_UNTIL)
+                .toInstant()).isEqualTo(tomorrow.toInstant(ZoneOffset.UTC));
 
         customerAnswers("Thanks, the new password works, but I cannot see my invoices.");
         chromium.go("/tickets/" + ticket);
