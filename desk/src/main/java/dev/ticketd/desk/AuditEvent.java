@@ -3,6 +3,8 @@ package dev.ticketd.desk;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
+import java.util.SortedSet;
+
 /**
  * What an audit entry records: {@link #auditAction()} goes to {@code audit_log.action}, the record's
  * components (serialised by {@link Audit}) to {@code audit_log.detail}. The action names and the
@@ -34,6 +36,14 @@ public sealed interface AuditEvent {
         @Override
         public String auditAction() {
             return "ticket.mail_threaded";
+        }
+    }
+
+    /** A member of staff changed the ticket's tags: what was added and what was removed. */
+    record TagsChanged(SortedSet<String> added, SortedSet<String> removed) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.tags_changed";
         }
     }
 

@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -30,6 +32,7 @@ import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+import static dev.ticketd.db.generated.Tables.TICKET_TAG;
 
 /**
  * The one writer of tickets, their messages and attachments, and their requesters
@@ -328,6 +331,37 @@ public final class Tickets {
                 .where(TICKET.ID.eq(ticketId))
                 .execute();
         audit.record(tx, actor, ticketId, new AuditEvent.GroupChanged(from, to, ownerStays ? null : email(tx, owner).orElse(null)));
+        return Optional.of(new Change<>(from, to));
+    }
+
+    /**
+     * Sets a ticket's tags to {@code tags} (already cleaned by {@link Tags#of}), under the ticket's
+     * row lock; audited with what was added and removed. Setting the tags it has writes nothing.
+     *
+     * @return the change, or empty when there is no such ticket
+     */
+    public Optional<Change<SortedSet<String>>> setTags(DSLContext tx, long ticketId, Actor actor, SortedSet<String> tags) {
+        if (tx.select(TICKET.ID).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne() == null) {
+            return Optional.empty();
+        }
+        SortedSet<String> from = new TreeSet<>(tx.select(TICKET_TAG.TAG).from(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(ticketId))
+                .fetch(TICKET_TAG.TAG));
+        SortedSet<String> to = new TreeSet<>(tags);
+        if (from.equals(to)) {
+            return Optional.of(new Change<>(from, to));
+        }
+        SortedSet<String> added = new TreeSet<>(to);
+        added.removeAll(from);
+        SortedSet<String> removed = new TreeSet<>(from);
+        removed.removeAll(to);
+        if (!removed.isEmpty()) {
+            tx.deleteFrom(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(ticketId)).and(TICKET_TAG.TAG.in(removed)).execute();
+        }
+        for (String tag : added) {
+            tx.insertInto(TICKET_TAG).set(TICKET_TAG.TICKET_ID, ticketId).set(TICKET_TAG.TAG, tag).execute();
+        }
+        tx.update(TICKET).set(TICKET.UPDATED_AT, now(tx)).where(TICKET.ID.eq(ticketId)).execute();
+        audit.record(tx, actor, ticketId, new AuditEvent.TagsChanged(added, removed));
         return Optional.of(new Change<>(from, to));
     }
 

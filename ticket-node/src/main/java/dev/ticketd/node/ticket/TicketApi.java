@@ -89,7 +89,7 @@ public final class TicketApi {
         TicketChanges.Wanted wanted = wanted(body);
         if (wanted.isEmpty()) {
             throw HttpProblem.badRequest("name what to change: status (one of " + TicketChanges.STATUSES + "), priority (one of "
-                    + TicketChanges.PRIORITIES + "), group (a name) or owner (a staff address, or null for nobody)");
+                    + TicketChanges.PRIORITIES + "), group (a name), owner (a staff address, or null for nobody) or tags");
         }
         TicketChanges.Applied applied = changes.apply(id, Pages.user(ctx), wanted);
         try {
@@ -118,12 +118,13 @@ public final class TicketApi {
         }
         List<String> unknown = new ArrayList<>();
         body.fieldNames().forEachRemaining(name -> {
-            if (!name.equals("ids") && !PATCHABLE.contains(name)) {
+            if (!name.equals("ids") && !name.equals("addTags") && !PATCHABLE.contains(name)) {
                 unknown.add(name);
             }
         });
         if (!unknown.isEmpty()) {
-            throw HttpProblem.badRequest("a bulk change takes ids and any of " + String.join(", ", PATCHABLE) + "; not " + String.join(", ", unknown));
+            throw HttpProblem.badRequest("a bulk change takes ids and any of " + String.join(", ", PATCHABLE) + ", addTags; not "
+                    + String.join(", ", unknown));
         }
         List<Long> ids = new ArrayList<>();
         for (JsonNode id : body.get("ids")) {
@@ -137,14 +138,33 @@ public final class TicketApi {
 
     private static final String BULK_SHAPE = "the body must be a JSON object such as {\"ids\": [12, 13], \"status\": \"resolved\"}";
 
-    private static final List<String> PATCHABLE = List.of("status", "priority", "group", "owner", "pendingUntil", "pendingKind");
+    private static final List<String> PATCHABLE = List.of("status", "priority", "group", "owner", "pendingUntil", "pendingKind", "tags");
 
     /** The fields of a PATCH (or a bulk change), each checked for its JSON type. */
     private static TicketChanges.Wanted wanted(JsonNode body) {
         return new TicketChanges.Wanted(text(body, "status", "one of " + TicketChanges.STATUSES),
                 text(body, "priority", "one of " + TicketChanges.PRIORITIES), text(body, "group", "the name of a group"),
                 owner(body), text(body, "pendingUntil", "an ISO-8601 instant such as 2026-12-24T09:00:00Z"),
-                text(body, "pendingKind", "one of " + TicketChanges.KINDS));
+                text(body, "pendingKind", "one of " + TicketChanges.KINDS), strings(body, "tags"), strings(body, "addTags"));
+    }
+
+    /** An array of strings, or absent. */
+    private static Optional<List<String>> strings(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!value.isArray() || value.size() > 100) {
+            throw HttpProblem.badRequest(field + " must be an array of tags (strings), such as [\"refund\", \"vip\"]");
+        }
+        List<String> tags = new ArrayList<>();
+        for (JsonNode tag : value) {
+            if (!tag.isTextual()) {
+                throw HttpProblem.badRequest(field + " must be an array of tags (strings), such as [\"refund\", \"vip\"]; not " + tag);
+            }
+            tags.add(tag.asText());
+        }
+        return Optional.of(tags);
     }
     private static final String PATCH_SHAPE = "the body must be a JSON object such as {\"status\": \"resolved\", \"priority\": \"high\", "
             + "\"group\": \"Support\", \"owner\": \"ann@example.com\"}";
@@ -179,7 +199,7 @@ public final class TicketApi {
     public void list(Context ctx) {
         int limit = parseLimit(ctx.queryParam("limit"));
         TicketFilter filter = TicketFilter.parse(ctx.queryParam("status"), ctx.queryParam("priority"), ctx.queryParam("group"),
-                ctx.queryParam("owner"));
+                ctx.queryParam("owner"), ctx.queryParam("tag"));
         ctx.json(Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, limit, TicketCursor.decode(ctx.queryParam("cursor")))));
     }
 

@@ -6,6 +6,7 @@ import dev.ticketd.desk.ForbiddenException;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.desk.PendingKind;
+import dev.ticketd.desk.Tags;
 import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Tickets;
@@ -27,12 +28,15 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_TAG;
 
 /**
  * Staff change a ticket's status (open, pending, resolved, closed), priority (low, normal, high,
@@ -52,11 +56,30 @@ public final class TicketChanges {
      * address, {@code me}, or {@code ""} for nobody; {@code group} a group's name.
      */
     public record Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner,
-                         Optional<String> pendingUntil, Optional<String> pendingKind) {
+                         Optional<String> pendingUntil, Optional<String> pendingKind, Optional<List<String>> tags,
+                         Optional<List<String>> addTags) {
 
-        /** Status, priority, group and owner, without a pending time or kind. */
+        /** Status, priority, group and owner, without a pending time or kind, or tags. */
         public Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner) {
             this(status, priority, group, owner, Optional.empty(), Optional.empty());
+        }
+
+        /** Without tags. */
+        public Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner,
+                      Optional<String> pendingUntil, Optional<String> pendingKind) {
+            this(status, priority, group, owner, pendingUntil, pendingKind, Optional.empty(), Optional.empty());
+        }
+
+        /** Exactly these tags (the ticket's others are removed). */
+        public static Wanted tags(List<String> tags) {
+            return new Wanted(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), Optional.of(tags), Optional.empty());
+        }
+
+        /** These tags besides the ticket's own. */
+        public static Wanted addTags(List<String> tags) {
+            return new Wanted(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), Optional.empty(), Optional.of(tags));
         }
 
         public static Wanted status(String status) {
@@ -86,13 +109,19 @@ public final class TicketChanges {
 
         public boolean isEmpty() {
             return status.isEmpty() && priority.isEmpty() && group.isEmpty() && owner.isEmpty()
-                    && pendingUntil.isEmpty() && pendingKind.isEmpty();
+                    && pendingUntil.isEmpty() && pendingKind.isEmpty() && tags.isEmpty() && addTags.isEmpty();
         }
     }
 
     /** What one request changed; a field not asked for is empty, one already so is an unchanged change. */
     public record Applied(Optional<Tickets.Change<TicketStatus>> status, Optional<Tickets.Change<Priority>> priority,
-                          Optional<Tickets.Change<String>> group, Optional<Tickets.Change<Optional<String>>> owner) {
+                          Optional<Tickets.Change<String>> group, Optional<Tickets.Change<Optional<String>>> owner,
+                          Optional<Tickets.Change<SortedSet<String>>> tags) {
+
+        /** Whether anything was written. */
+        public boolean changed() {
+            return Stream.of(status, priority, group, owner, tags).anyMatch(c -> c.map(Tickets.Change::changed).orElse(false));
+        }
     }
 
     /** How long a ticket set pending without a time waits, unless configured ({@code tickets.pending-default}). */
@@ -147,6 +176,8 @@ public final class TicketChanges {
                 new InvalidRequestException("pendingKind must be one of " + KINDS + "; got '" + k + "'")));
         Optional<Priority> toPriority = wanted.priority().map(String::strip).map(p -> Priority.of(p)
                 .orElseThrow(() -> new InvalidRequestException("priority must be one of " + PRIORITIES + "; got '" + p + "'")));
+        Optional<SortedSet<String>> setTags = wanted.tags().map(Tags::of);
+        Optional<SortedSet<String>> addTags = wanted.addTags().map(Tags::of);
         Viewer viewer = by.viewer();
         Actor actor = viewer.actor();
         // Replayed after a failover, setting the same values again writes nothing.
@@ -169,7 +200,16 @@ public final class TicketChanges {
             if (toPriority.isPresent()) {
                 p = Optional.of(tickets.setPriority(tx, ticketId, actor, toPriority.get()).orElseThrow(() -> missing(ticketId)));
             }
-            return new Applied(s, p, g, o);
+            Optional<Tickets.Change<SortedSet<String>>> t = Optional.empty();
+            if (setTags.isPresent() || addTags.isPresent()) {
+                SortedSet<String> tags = new TreeSet<>(setTags.orElseGet(TreeSet::new));
+                if (addTags.isPresent()) {
+                    tags.addAll(tx.select(TICKET_TAG.TAG).from(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(ticketId)).fetch(TICKET_TAG.TAG));
+                    tags.addAll(addTags.get());
+                }
+                t = Optional.of(tickets.setTags(tx, ticketId, actor, Tags.of(tags)).orElseThrow(() -> missing(ticketId)));
+            }
+            return new Applied(s, p, g, o, t);
         });
         applied.status().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket status set ticket={} from={} to={} staff={}", ticketId, c.from().value(), c.to().value(), by.id()));
@@ -179,6 +219,8 @@ public final class TicketChanges {
                 "ticket group set ticket={} staff={}", ticketId, by.id()));
         applied.owner().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket owner set ticket={} staff={}", ticketId, by.id()));
+        applied.tags().filter(Tickets.Change::changed).ifPresent(c -> log.info(
+                "ticket tags set ticket={} tags={} staff={}", ticketId, c.to().size(), by.id()));
         return applied;
     }
 
@@ -204,7 +246,7 @@ public final class TicketChanges {
             throw new InvalidRequestException("choose 1 to " + MAX_BULK + " tickets; got " + ids.size());
         }
         if (wanted.isEmpty()) {
-            throw new InvalidRequestException("choose what to change: status, priority, group or owner");
+            throw new InvalidRequestException("choose what to change: status, priority, group, owner or tags");
         }
         wanted.status().map(String::strip).filter(v -> TicketStatus.of(v).isEmpty()).ifPresent(v -> {
             throw new InvalidRequestException("status must be one of " + STATUSES + "; got '" + shown(v) + "'");
@@ -215,10 +257,7 @@ public final class TicketChanges {
         List<Outcome> outcomes = new ArrayList<>(ids.size());
         for (long id : new LinkedHashSet<>(ids)) {
             try {
-                Applied applied = apply(id, by, wanted);
-                boolean changed = Stream.of(applied.status(), applied.priority(), applied.group(), applied.owner())
-                        .anyMatch(c -> c.map(Tickets.Change::changed).orElse(false));
-                outcomes.add(new Outcome(id, 200, changed, null));
+                outcomes.add(new Outcome(id, 200, apply(id, by, wanted).changed(), null));
             } catch (NotFoundException e) {
                 outcomes.add(new Outcome(id, 404, false, e.getMessage()));
             } catch (ForbiddenException e) {

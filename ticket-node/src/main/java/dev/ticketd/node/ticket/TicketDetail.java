@@ -11,6 +11,6 @@ import java.util.List;
  */
 public record TicketDetail(long id, String number, String subject, String status, String priority, String group,
                            String owner, String ownerName, String requester, String mailboxId, OffsetDateTime createdAt,
-                           boolean mayChange, List<ThreadMessage> messages, List<HistoryEntry> history,
+                           boolean mayChange, List<String> tags, List<ThreadMessage> messages, List<HistoryEntry> history,
                            TicketLifecycle lifecycle) {
 }

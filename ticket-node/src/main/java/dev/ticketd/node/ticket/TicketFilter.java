@@ -16,26 +16,37 @@ import java.util.stream.Collectors;
 import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_TAG;
 
 /**
- * What the ticket list shows, as the pages and the API take it ({@code ?status=&priority=&group=&owner=}).
+ * What the ticket list shows, as the pages and the API take it ({@code ?status=&priority=&group=&owner=&tag=}).
  * Every part is optional (null: any). {@code owner} is a staff address, {@code me} or {@code none}
  * (nobody's tickets).
  */
-public record TicketFilter(TicketStatus status, Priority priority, String group, String owner) {
+public record TicketFilter(TicketStatus status, Priority priority, String group, String owner, String tag) {
 
-    public static final TicketFilter ALL = new TicketFilter(null, null, null, null);
+    public static final TicketFilter ALL = new TicketFilter(null, null, null, null, null);
+
+    /** Without a tag. */
+    public TicketFilter(TicketStatus status, Priority priority, String group, String owner) {
+        this(status, priority, group, owner, null);
+    }
     public static final String ME = "me";
     public static final String NOBODY = "none";
 
     /** Parses the query parameters; blank means "any"; a value that names nothing known is a 400 naming it. */
     public static TicketFilter parse(String status, String priority, String group, String owner) {
+        return parse(status, priority, group, owner, null);
+    }
+
+    /** With a tag (any text: a tag nobody uses selects nothing). */
+    public static TicketFilter parse(String status, String priority, String group, String owner, String tag) {
         TicketStatus s = blank(status) ? null : TicketStatus.of(status.strip()).orElseThrow(() -> new InvalidRequestException(
                 "unknown ticket status '" + shown(status) + "'; use one of " + values(TicketStatus.values())));
         Priority p = blank(priority) ? null : Priority.of(priority.strip()).orElseThrow(() -> new InvalidRequestException(
                 "unknown priority '" + shown(priority) + "'; use one of " + values(Priority.values())));
         return new TicketFilter(s, p, blank(group) ? null : group.strip(),
-                blank(owner) ? null : owner.strip().toLowerCase(Locale.ROOT));
+                blank(owner) ? null : owner.strip().toLowerCase(Locale.ROOT), blank(tag) ? null : tag.strip().toLowerCase(Locale.ROOT));
     }
 
     /** The rows of {@code TICKET} this filter selects (the viewer's access is added by the query). */
@@ -49,6 +60,9 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
         }
         if (group != null) {
             c = c.and(TICKET.GROUP_ID.eq(DSL.field(DSL.select(STAFF_GROUP.ID).from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq(group)))));
+        }
+        if (tag != null) {
+            c = c.and(DSL.exists(DSL.selectOne().from(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(TICKET.ID)).and(TICKET_TAG.TAG.eq(tag))));
         }
         if (owner != null) {
             c = c.and(switch (owner) {
@@ -67,6 +81,7 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
         append(q, "priority", priority == null ? null : priority.value());
         append(q, "group", group);
         append(q, "owner", owner);
+        append(q, "tag", tag);
         return q.toString();
     }
 

@@ -54,7 +54,7 @@ public final class TicketPages {
 
     public void list(Context ctx) {
         TicketFilter filter = TicketFilter.parse(ctx.queryParam("status"), ctx.queryParam("priority"), ctx.queryParam("group"),
-                ctx.queryParam("owner"));
+                ctx.queryParam("owner"), ctx.queryParam("tag"));
         TicketPage page = Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, PAGE_SIZE,
                 TicketCursor.decode(ctx.queryParam("cursor"))));
         Map<String, Object> model = new HashMap<>();
@@ -85,6 +85,7 @@ public final class TicketPages {
                 : priority != null && Priority.of(priority).isPresent() ? "Priority set to " + priority + "."
                 : "owner".equals(changed) ? "Owner changed."
                 : "group".equals(changed) ? "Group changed."
+                : "tags".equals(changed) ? "Tags saved."
                 : null;
         renderTicket(ctx, 200, detail(ctx, id), "", UUID.randomUUID().toString(), null, notice, List.of(), false);
     }
@@ -189,6 +190,14 @@ public final class TicketPages {
         ctx.redirect("/tickets/" + id + "?changed=owner", HttpStatus.SEE_OTHER);
     }
 
+    /** The tags form: the ticket's tags, separated by commas or spaces (an empty box removes them all). */
+    public void tags(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String tags = ctx.formParam("tags") == null ? "" : ctx.formParam("tags");
+        changes.apply(id, Pages.user(ctx), TicketChanges.Wanted.tags(List.of(tags.split("[,\\s]+"))));
+        ctx.redirect("/tickets/" + id + "?changed=tags", HttpStatus.SEE_OTHER);
+    }
+
     /** The group form: moves the ticket to another group. */
     public void group(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
@@ -224,6 +233,7 @@ public final class TicketPages {
             case "priority" -> TicketChanges.Wanted.priority(value);
             case "group" -> TicketChanges.Wanted.group(value);
             case "owner" -> TicketChanges.Wanted.owner(value);
+            case "addtag" -> TicketChanges.Wanted.addTags(List.of(ctx.formParam("tag") == null ? "" : ctx.formParam("tag")));
             default -> throw HttpProblem.badRequest("choose what to do with the tickets ticked");
         };
         List<TicketChanges.Outcome> outcomes = changes.applyToEach(ids, Pages.user(ctx), wanted);

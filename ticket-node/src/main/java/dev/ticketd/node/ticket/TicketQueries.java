@@ -39,6 +39,7 @@ import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+import static dev.ticketd.db.generated.Tables.TICKET_TAG;
 
 /**
  * Read side of tickets: the list, one ticket's thread and raw inbound mail. Knows nothing of HTTP.
@@ -82,8 +83,9 @@ public final class TicketQueries {
     private static List<TicketSummary> summaries(DSLContext dsl, Viewer viewer, Condition which, int limit) {
         Field<Integer> messageCount = DSL.field(DSL.selectCount().from(TICKET_MESSAGE)
                 .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))).as("message_count");
+        Field<String[]> tags = TAGS.as("tags");
         return dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.PRIORITY,
-                        STAFF_GROUP.NAME, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT)
+                        STAFF_GROUP.NAME, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT, tags)
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET.OWNER_ID))
@@ -92,7 +94,8 @@ public final class TicketQueries {
                 .limit(limit)
                 .fetch(r -> new TicketSummary(r.get(TICKET.ID), r.get(TICKET.NUMBER), r.get(TICKET.SUBJECT),
                         r.get(TICKET.STATUS), r.get(TICKET.PRIORITY), r.get(STAFF_GROUP.NAME), r.get(STAFF_USER.EMAIL),
-                        r.get(STAFF_USER.DISPLAY_NAME), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT)));
+                        r.get(STAFF_USER.DISPLAY_NAME), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT),
+                        tagList(r.get(tags))));
     }
 
     /**
@@ -246,7 +249,8 @@ public final class TicketQueries {
         return new TicketDetail(ticket.get(TICKET.ID), ticket.get(TICKET.NUMBER), ticket.get(TICKET.SUBJECT),
                 ticket.get(TICKET.STATUS), ticket.get(TICKET.PRIORITY), ticket.get(STAFF_GROUP.NAME), ticket.get(STAFF_USER.EMAIL),
                 ticket.get(STAFF_USER.DISPLAY_NAME), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
-                ticket.get(TICKET.CREATED_AT), ticket.get(MAY_CHANGE), messages, history(dsl, ticketId), lifecycle(dsl, ticketId));
+                ticket.get(TICKET.CREATED_AT), ticket.get(MAY_CHANGE), tagList(ticket.get(TAGS_NAME, String[].class)), messages,
+                history(dsl, ticketId), lifecycle(dsl, ticketId));
     }
 
     /** The ticket's pending time and kind, resolved time and linked ticket. */
@@ -258,7 +262,16 @@ public final class TicketQueries {
                 .fetchSingle(r -> new TicketLifecycle(r.value1(), r.value2(), r.value3(), r.value4(), r.value5()));
     }
 
+    /** A ticket's ({@code TICKET}'s) tags, sorted, as an array (empty when it has none). */
+    private static final Field<String[]> TAGS = DSL.field(DSL.select(DSL.coalesce(DSL.arrayAgg(TICKET_TAG.TAG).orderBy(TICKET_TAG.TAG),
+            DSL.field("array[]::varchar[]", String[].class))).from(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(TICKET.ID)));
+
+    private static List<String> tagList(String[] tags) {
+        return tags == null ? List.of() : List.of(tags);
+    }
+
     private static final String MAY_CHANGE_NAME = "may_change";
+    private static final String TAGS_NAME = "tags";
     private static final Field<Boolean> MAY_CHANGE = DSL.field(DSL.name(MAY_CHANGE_NAME), Boolean.class);
 
     /**
@@ -304,7 +317,7 @@ public final class TicketQueries {
     private static Record ticketHead(DSLContext dsl, Viewer viewer, long ticketId) {
         Record ticket = dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.PRIORITY, TICKET.MAILBOX_ID,
                         TICKET.CREATED_AT, CONTACT.EMAIL, STAFF_GROUP.NAME, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME,
-                        DSL.field(viewer.mayChange()).as(MAY_CHANGE_NAME))
+                        DSL.field(viewer.mayChange()).as(MAY_CHANGE_NAME), TAGS.as(TAGS_NAME))
                 .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET.OWNER_ID))

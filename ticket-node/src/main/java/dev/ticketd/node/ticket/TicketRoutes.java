@@ -33,6 +33,7 @@ public final class TicketRoutes implements WebFeature {
                 .post("/tickets/{id}/priority", pages::priority, STAFF)
                 .post("/tickets/{id}/owner", pages::owner, STAFF)
                 .post("/tickets/{id}/group", pages::group, STAFF)
+                .post("/tickets/{id}/tags", pages::tags, STAFF)
                 .get("/tickets/{id}/messages/{messageId}", pages::message, STAFF)
                 .get("/inbound/{id}/raw", pages::raw, STAFF)
                 .get("/attachments/{id}", pages::attachment, STAFF)

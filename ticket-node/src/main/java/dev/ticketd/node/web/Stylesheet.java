@@ -31,6 +31,7 @@ final class Stylesheet {
             #shortcuts { position: fixed; right: 1rem; bottom: 1rem; background: #fff; border: 1px solid #c8cdd5; padding: .6rem 1rem;
                          box-shadow: 0 2px 8px rgba(0,0,0,.15); font-size: 13px; } #shortcuts kbd { font-weight: 700; }
             .hint { color: #5b6472; font-size: 12px; }
+            a.tag { font-size: 12px; background: #e9edf3; border-radius: 3px; padding: 0 .35rem; text-decoration: none; color: #1d2430; }
             form.status-form { display: inline-flex; flex-wrap: wrap; align-items: center; gap: .3rem; margin: 0 1.2rem .5rem 0; }
             form.status-form label { display: inline; margin: 0; }
             .views { display: flex; flex-wrap: wrap; gap: .3rem .9rem; margin: .4rem 0 .8rem; }

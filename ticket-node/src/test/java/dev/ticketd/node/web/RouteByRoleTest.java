@@ -90,6 +90,7 @@ class RouteByRoleTest {
         expect("POST /tickets/{id}/priority", L, N, F, O, O);
         expect("POST /tickets/{id}/owner", L, N, F, O, O);
         expect("POST /tickets/{id}/group", L, N, F, O, O);
+        expect("POST /tickets/{id}/tags", L, N, F, O, O);
         expect("GET /tickets/{id}/messages/{messageId}", L, N, O, O, O);
         expect("GET /inbound/{id}/raw", L, N, O, O, O);
         expect("GET /attachments/{id}", L, N, O, O, O);
