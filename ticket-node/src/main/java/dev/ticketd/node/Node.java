@@ -15,6 +15,7 @@ import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.MailboxStatusStore;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.mail.outbound.Acknowledgements;
+import dev.ticketd.node.admin.AdminRoutes;
 import dev.ticketd.node.apidoc.ApiDocument;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.LoginThrottle;
@@ -161,15 +162,19 @@ public final class Node implements AutoCloseable {
         QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), ticketsFromMail, tickets);
         StaffGroups groups = new StaffGroups(db, webWrites);
         LoginThrottle throttle = new LoginThrottle(webWrites, tickets.audit(), clock, LoginThrottle.Policy.DEFAULT);
-        return new WebServer(settings, new StaffAccounts(db), throttle, new Totp(db, webWrites, clock),
+        StaffAccounts accounts = new StaffAccounts(db, webWrites);
+        ApiTokens apiTokens = new ApiTokens(db, webWrites, clock);
+        TicketQueries ticketQueries = new TicketQueries(db);
+        return new WebServer(settings, accounts, throttle, new Totp(db, webWrites, clock),
                 new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
-                new ApiTokens(db, clock), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
+                apiTokens, ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
                         metrics.route(),
-                        new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
+                        new TicketRoutes(ticketQueries, replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
                                 () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
+                        new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries),
                         ApiDocument.fromClasspath()));
     }
 
