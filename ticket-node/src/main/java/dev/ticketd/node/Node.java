@@ -174,7 +174,7 @@ public final class Node implements AutoCloseable {
                                 () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
-                        new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries),
+                        new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, clock),
                         ApiDocument.fromClasspath()));
     }
 

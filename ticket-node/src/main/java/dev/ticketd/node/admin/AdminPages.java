@@ -2,12 +2,14 @@ package dev.ticketd.node.admin;
 
 import dev.ticketd.desk.GroupAccess;
 import dev.ticketd.desk.InvalidRequestException;
+import dev.ticketd.node.auth.StaffGroups;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -156,7 +158,8 @@ final class AdminPages {
     /** The groups chosen in a form: a field {@code group.ID} per group, valued {@code full}, {@code read} or empty (none). */
     private Map<String, GroupAccess> groupsOf(Context ctx) {
         Map<String, GroupAccess> chosen = new LinkedHashMap<>();
-        for (StaffAdmin.Group g : staff.groups()) {
+        List<StaffGroups.Group> known = staff.groupNames();
+        for (StaffGroups.Group g : known) {
             String access = ctx.formParam("group." + g.id());
             if (access != null && !access.isBlank()) {
                 chosen.put(g.name(), StaffAdmin.access(access));
@@ -165,7 +168,7 @@ final class AdminPages {
         // a group named in the form that does not exist (e.g. deleted meanwhile, or a forged form)
         ctx.formParamMap().keySet().stream().filter(k -> k.startsWith("group.")).forEach(k -> {
             String id = k.substring("group.".length());
-            if (staff.groups().stream().noneMatch(g -> Long.toString(g.id()).equals(id))) {
+            if (known.stream().noneMatch(g -> Long.toString(g.id()).equals(id))) {
                 throw new InvalidRequestException("there is no group " + StaffAdmin.shown(id));
             }
         });
@@ -186,7 +189,7 @@ final class AdminPages {
     private void renderUsers(Context ctx, String error, Map<String, String> form) {
         Map<String, Object> model = new HashMap<>();
         model.put("users", staff.users());
-        model.put("groups", staff.groups());
+        model.put("groups", staff.groupNames());
         model.put("error", error);
         model.put("form", form);
         model.put("saved", ctx.queryParam("saved") != null && error == null);
@@ -214,7 +217,7 @@ final class AdminPages {
     private void renderMailboxes(Context ctx, String error, Map<String, String> form) {
         Map<String, Object> model = new HashMap<>();
         model.put("mailboxes", mailboxes.listed());
-        model.put("groups", staff.groups());
+        model.put("groups", staff.groupNames());
         model.put("error", error);
         model.put("form", form);
         model.put("saved", ctx.queryParam("saved") != null && error == null);

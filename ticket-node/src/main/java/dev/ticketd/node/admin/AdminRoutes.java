@@ -8,6 +8,8 @@ import dev.ticketd.node.ticket.TicketQueries;
 import dev.ticketd.node.web.RouteTable;
 import dev.ticketd.node.web.WebFeature;
 
+import java.time.Clock;
+
 import static dev.ticketd.node.web.Access.ADMIN;
 import static dev.ticketd.node.web.Access.STAFF;
 
@@ -21,8 +23,9 @@ public final class AdminRoutes implements WebFeature {
     private final AdminApi api;
     private final MeApi me;
 
-    public AdminRoutes(StaffAccounts accounts, StaffGroups groups, ApiTokens tokens, MailboxCatalog mailboxes, TicketQueries tickets) {
-        StaffAdmin staff = new StaffAdmin(accounts, groups, tokens);
+    public AdminRoutes(StaffAccounts accounts, StaffGroups groups, ApiTokens tokens, MailboxCatalog mailboxes, TicketQueries tickets,
+                       Clock clock) {
+        StaffAdmin staff = new StaffAdmin(accounts, groups, tokens, clock);
         MailboxAdmin mailboxAdmin = new MailboxAdmin(mailboxes, groups);
         this.pages = new AdminPages(staff, mailboxAdmin);
         this.api = new AdminApi(staff, mailboxAdmin);

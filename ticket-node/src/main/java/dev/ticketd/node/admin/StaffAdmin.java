@@ -8,8 +8,10 @@ import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.StaffGroups;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -56,11 +58,13 @@ public final class StaffAdmin {
     private final StaffAccounts accounts;
     private final StaffGroups groups;
     private final ApiTokens tokens;
+    private final Clock clock;
 
-    public StaffAdmin(StaffAccounts accounts, StaffGroups groups, ApiTokens tokens) {
+    public StaffAdmin(StaffAccounts accounts, StaffGroups groups, ApiTokens tokens, Clock clock) {
         this.accounts = accounts;
         this.groups = groups;
         this.tokens = tokens;
+        this.clock = clock;
     }
 
     public List<User> users() {
@@ -85,6 +89,12 @@ public final class StaffAdmin {
         Role parsed = role == null ? null : role(role);
         if (memberships != null) {
             checkGroups(memberships);
+        }
+        boolean staysAdmin = (parsed == null ? account.role() : parsed) == Role.ADMIN && (active == null ? account.active() : active);
+        if (account.role() == Role.ADMIN && account.active() && !staysAdmin
+                && accounts.list().stream().filter(a -> a.role() == Role.ADMIN && a.active()).count() <= 1) {
+            // with no active admin left, nobody could reach these screens again but through the CLI
+            throw new InvalidRequestException(account.email() + " is the last active admin; make another admin first");
         }
         if (parsed != null) {
             refusedAs400(() -> { accounts.setRole(account.email(), parsed); return null; });
@@ -130,7 +140,7 @@ public final class StaffAdmin {
     }
 
     public List<Token> tokens(long id) {
-        OffsetDateTime now = OffsetDateTime.now();
+        OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
         return tokens.list(account(id).email()).stream()
                 .map(t -> new Token(t.id(), t.name(), t.createdAt(), t.expiresAt(), t.revokedAt(), t.usableAt(now)))
                 .toList();
@@ -171,22 +181,16 @@ public final class StaffAdmin {
         return group(id);
     }
 
-    /** Makes the group's members exactly {@code members} (email to access). */
+    /** Makes the group's members exactly {@code members} (email to access), in one transaction. */
     public Group setMembers(long id, Map<String, GroupAccess> members) {
         Group group = group(id);
-        List<String> known = accounts.list().stream().map(StaffAccounts.Account::email).toList();
-        for (String email : members.keySet()) {
-            if (!known.contains(email.strip().toLowerCase(Locale.ROOT))) {
-                throw new InvalidRequestException("there is no staff user with email " + shown(email));
-            }
-        }
-        for (Member m : group.members()) {
-            if (members.keySet().stream().noneMatch(e -> e.strip().equalsIgnoreCase(m.email()))) {
-                groups.removeMember(group.name(), m.email());
-            }
-        }
-        members.forEach((email, access) -> refusedAs400(() -> { groups.setMember(group.name(), email, access); return null; }));
+        refusedAs400(() -> { groups.setMembers(group.name(), members); return null; });
         return group(id);
+    }
+
+    /** The groups without their members, for forms. */
+    public List<StaffGroups.Group> groupNames() {
+        return groups.list();
     }
 
     /** {@code full} or {@code read}, else 400 naming the value. */

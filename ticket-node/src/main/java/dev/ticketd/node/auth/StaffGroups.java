@@ -101,6 +101,25 @@ public final class StaffGroups {
         log.info("group memberships set email={} groups={}", normalized, groups.size());
     }
 
+    /**
+     * Makes {@code group}'s members exactly {@code members} (email to access), in one transaction: an
+     * unknown email or group changes nothing and fails naming it. A replay sets the same members.
+     */
+    public void setMembers(String group, Map<String, GroupAccess> members) {
+        writes.write(tx -> {
+            long groupId = groupId(tx, group);
+            List<Long> kept = new ArrayList<>();
+            members.forEach((email, access) -> {
+                String normalized = StaffAccounts.normalizeEmail(email);
+                kept.add(userId(tx, normalized));
+                join(tx, group, normalized, access);
+            });
+            tx.deleteFrom(GROUP_MEMBER).where(GROUP_MEMBER.GROUP_ID.eq(groupId)).and(GROUP_MEMBER.USER_ID.notIn(kept)).execute();
+            return null;
+        });
+        log.info("group members set group={} members={}", group, members.size());
+    }
+
     /** Ends {@code email}'s membership of {@code group}; nothing when they were no member. */
     public void removeMember(String group, String email) {
         String normalized = StaffAccounts.normalizeEmail(email);

@@ -186,6 +186,18 @@ class AdminPagesTest {
     }
 
     @Test
+    void theLastActiveAdminCannotBeDeactivatedOrMadeAnAgent() {
+        web.db.dsl().update(STAFF_USER).set(STAFF_USER.ROLE, "agent")
+                .where(STAFF_USER.ROLE.eq("admin")).and(STAFF_USER.EMAIL.ne(admin)).execute();
+        long id = userId(admin);
+
+        assertRefused(adminBrowser.post("/admin/users/" + id + "/active", form("active", "false")), "is the last active admin");
+        assertRefused(web.api("PATCH", "/api/v1/admin/users/" + id, web.apiTokenOf(admin), "{\"role\": \"agent\"}", Map.of()),
+                "is the last active admin");
+        assertThat(adminBrowser.get("/admin/users").statusCode()).as("still an admin, still logged in").isEqualTo(200);
+    }
+
+    @Test
     void agentsAreRefusedEverywhereUnderAdminAndTheAdminApi() {
         String agent = web.staff(Role.AGENT, Map.of("Billing", GroupAccess.FULL));
         WebFixture.Browser browser = web.loggedInAs(agent);
