@@ -117,14 +117,15 @@ final class AdminPages {
 
     void saveMailbox(Context ctx) {
         Map<String, String> form = form(ctx, MailboxAdmin.FIELD_ORDER.toArray(String[]::new));
+        MailboxAdmin.Saved saved;
         try {
-            mailboxes.save(form);
+            saved = mailboxes.save(form);
         } catch (InvalidRequestException e) {
             ctx.status(400);
             renderMailboxes(ctx, e.getMessage(), form);
             return;
         }
-        ctx.redirect("/admin/mailboxes?saved", HttpStatus.SEE_OTHER);
+        ctx.redirect("/admin/mailboxes?" + (saved.clusterNotified() ? "saved" : "unannounced=" + saved.mailbox().id()), HttpStatus.SEE_OTHER);
     }
 
     private interface UserChange {
@@ -221,6 +222,7 @@ final class AdminPages {
         model.put("error", error);
         model.put("form", form);
         model.put("saved", ctx.queryParam("saved") != null && error == null);
+        model.put("unannounced", error == null ? ctx.queryParam("unannounced") : null);
         Pages.render(ctx, "admin-mailboxes.jte", model);
     }
 }

@@ -24,9 +24,9 @@ public final class AdminRoutes implements WebFeature {
     private final MeApi me;
 
     public AdminRoutes(StaffAccounts accounts, StaffGroups groups, ApiTokens tokens, MailboxCatalog mailboxes, TicketQueries tickets,
-                       Clock clock) {
+                       MailboxAnnouncer announcer, Clock clock) {
         StaffAdmin staff = new StaffAdmin(accounts, groups, tokens, clock);
-        MailboxAdmin mailboxAdmin = new MailboxAdmin(mailboxes, groups);
+        MailboxAdmin mailboxAdmin = new MailboxAdmin(mailboxes, groups, announcer);
         this.pages = new AdminPages(staff, mailboxAdmin);
         this.api = new AdminApi(staff, mailboxAdmin);
         this.me = new MeApi(groups, tickets);

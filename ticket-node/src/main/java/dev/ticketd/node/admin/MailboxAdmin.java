@@ -5,6 +5,9 @@ import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.node.auth.StaffGroups;
 import dev.ticketd.node.intake.MailboxCatalog;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,10 +18,16 @@ import java.util.Set;
  * {@code secretRef}, and each node reads {@code secret.REF} from its own configuration. Nodes do not
  * report which secrets they hold, so nothing here can say which node lacks one.
  *
- * <p>Unlike the CLI, this cannot tell a running cluster about a new mailbox (the web layer has no
- * Helix admin); see docs/operations.md, "Admin screens".
+ * <p>After saving, the running cluster is told about the mailbox ({@link MailboxAnnouncer}), as the
+ * CLI does; when that fails the mailbox stays stored and the answer says so.
  */
 final class MailboxAdmin {
+
+    private static final Logger log = LoggerFactory.getLogger(MailboxAdmin.class);
+
+    /** A saved mailbox, and whether the running cluster was told about it (else why not). */
+    record Saved(MailboxCatalog.Listed mailbox, boolean clusterNotified, String clusterNote) {
+    }
 
     /** The fields of a mailbox, as the form and the API name them (the CLI's options in camel case). */
     static final List<String> FIELD_ORDER = List.of("id", "address", "imapHost", "imapPort", "imapSecurity", "imapUser", "secretRef",
@@ -27,10 +36,12 @@ final class MailboxAdmin {
 
     private final MailboxCatalog catalog;
     private final StaffGroups groups;
+    private final MailboxAnnouncer announcer;
 
-    MailboxAdmin(MailboxCatalog catalog, StaffGroups groups) {
+    MailboxAdmin(MailboxCatalog catalog, StaffGroups groups, MailboxAnnouncer announcer) {
         this.catalog = catalog;
         this.groups = groups;
+        this.announcer = announcer;
     }
 
     Map<String, Object> list() {
@@ -45,7 +56,7 @@ final class MailboxAdmin {
      * Adds or updates a mailbox from {@code values} (field to text; a missing or blank field takes the
      * CLI's default). Every value is checked before anything is written.
      */
-    MailboxCatalog.Listed save(Map<String, String> values) {
+    Saved save(Map<String, String> values) {
         String id = required(values, "id");
         String address = required(values, "address");
         String imapHost = required(values, "imapHost");
@@ -82,7 +93,15 @@ final class MailboxAdmin {
         if (group != null) {
             catalog.setGroup(id, group);
         }
-        return catalog.list().stream().filter(m -> m.id().equals(id)).findFirst().orElseThrow();
+        MailboxCatalog.Listed saved = catalog.list().stream().filter(m -> m.id().equals(id)).findFirst().orElseThrow();
+        try {
+            announcer.announce(id);
+            return new Saved(saved, true, null);
+        } catch (Exception e) {
+            log.warn("mailbox saved but the cluster was not told mailbox={} reason={}", id, e.toString());
+            return new Saved(saved, false, "saved, but the running cluster could not be told (" + e.getMessage()
+                    + "); run `ticketd mailbox add` for it, or restart a node, before it is read");
+        }
     }
 
     private static String required(Map<String, String> values, String field) {

@@ -153,6 +153,10 @@ class AdminPagesTest {
                 "imapHost", "imap.admin.example.test", "secretRef", "invoices", "group", "Billing"));
 
         assertThat(saved.statusCode()).as(saved.body()).isEqualTo(303);
+        assertThat(saved.headers().firstValue("Location")).as("this test's web server runs outside a cluster, and says so")
+                .hasValue("/admin/mailboxes?unannounced=invoices");
+        assertThat(adminBrowser.get("/admin/mailboxes?unannounced=invoices").body())
+                .contains("Mailbox invoices is saved, but the running cluster could not be told");
         var row = web.db.dsl().selectFrom(MAILBOX).where(MAILBOX.ID.eq("invoices")).fetchSingle();
         assertThat(row.getGroupId()).isEqualTo(billingGroup);
         assertThat(row.getImapPort()).as("the CLI's default").isEqualTo(993);
