@@ -3,18 +3,32 @@ package dev.ticketd.node.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ticketd.desk.GroupAccess;
+import dev.ticketd.desk.Tickets;
+import dev.ticketd.mail.TicketsFromMail;
+import dev.ticketd.node.Node;
 import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.metrics.NodeMetrics;
+import dev.ticketd.node.ticket.TicketChanges;
+import dev.ticketd.node.web.WebServer;
+import dev.ticketd.node.web.WebSettings;
+import dev.ticketd.testing.TestTimeouts;
 import dev.ticketd.node.web.RouteTable;
 import dev.ticketd.node.web.WebFixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -163,6 +177,29 @@ class AdminPagesTest {
         assertThat(row.getImapUser()).isEqualTo("invoices@admin.example.test");
         assertThat(adminBrowser.get("/admin/mailboxes").body()).contains("invoices@admin.example.test", "Billing",
                 "cannot show which node lacks one");
+    }
+
+    @Test
+    void aMailboxSavedThroughTheApiIsAnnouncedToTheRunningCluster() throws Exception {
+        List<String> announced = new CopyOnWriteArrayList<>();
+        try (WebServer node = Node.staffWeb(web.db, new WebSettings("127.0.0.1", 0, Duration.ofHours(8), false), Clock.systemUTC(),
+                () -> {
+                    throw new IllegalStateException("no cluster view in this test");
+                }, List::of, "announcing", new NodeMetrics("announcing"), new Tickets(), new TicketsFromMail(),
+                TicketChanges.DEFAULT_PENDING, announced::add)) {
+            node.start();
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/api/v1/admin/mailboxes"))
+                    .header("Authorization", "Bearer " + web.apiTokenOf(admin)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"id\": \"orders\", \"address\": \"orders@admin.example.test\", "
+                            + "\"imapHost\": \"imap.example.test\", \"secretRef\": \"orders\"}"))
+                    .timeout(TestTimeouts.seconds(10)).build();
+
+            HttpResponse<String> saved = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+
+            assertThat(saved.statusCode()).as(saved.body()).isEqualTo(200);
+            assertThat(JSON.readTree(saved.body()).get("clusterNotified").asBoolean()).isTrue();
+            assertThat(announced).containsExactly("orders");
+        }
     }
 
     @Test
