@@ -111,8 +111,10 @@ final class AdminPages {
         groupChange(ctx, () -> staff.removeMember(id, ctx.formParam("email")));
     }
 
+    /** {@code GET /admin/mailboxes}; {@code ?edit=ID} fills the form with that mailbox. */
     void mailboxes(Context ctx) {
-        renderMailboxes(ctx, null, Map.of());
+        String edit = ctx.queryParam("edit");
+        renderMailboxes(ctx, null, edit == null ? Map.of() : mailboxes.formOf(edit));
     }
 
     void saveMailbox(Context ctx) {

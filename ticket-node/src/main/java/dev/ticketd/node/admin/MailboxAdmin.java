@@ -48,6 +48,32 @@ final class MailboxAdmin {
         return Map.of("mailboxes", catalog.list());
     }
 
+    /** A stored mailbox as the form's fields, to edit it; empty when there is no such mailbox. */
+    Map<String, String> formOf(String id) {
+        return catalog.list().stream().filter(m -> m.id().equals(id)).findFirst().map(m -> {
+            Map<String, String> form = new java.util.HashMap<>();
+            form.put("id", m.id());
+            form.put("address", m.address());
+            form.put("imapHost", m.imapHost());
+            form.put("imapPort", Integer.toString(m.imapPort()));
+            form.put("imapSecurity", m.imapSecurity());
+            form.put("imapUser", m.imapUser());
+            form.put("secretRef", m.secretRef());
+            form.put("inboxFolder", m.inboxFolder());
+            form.put("processedFolder", m.processedFolder());
+            if (m.smtpHost() != null) {
+                form.put("smtpHost", m.smtpHost());
+                form.put("smtpPort", String.valueOf(m.smtpPort()));
+                form.put("smtpSecurity", m.smtpSecurity());
+                form.put("smtpUser", m.smtpUser() == null ? "" : m.smtpUser());
+            }
+            if (m.group() != null) {
+                form.put("group", m.group());
+            }
+            return Map.copyOf(form);
+        }).orElse(Map.of());
+    }
+
     List<MailboxCatalog.Listed> listed() {
         return catalog.list();
     }

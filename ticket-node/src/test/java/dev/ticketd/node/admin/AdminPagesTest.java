@@ -177,6 +177,8 @@ class AdminPagesTest {
         assertThat(row.getImapUser()).isEqualTo("invoices@admin.example.test");
         assertThat(adminBrowser.get("/admin/mailboxes").body()).contains("invoices@admin.example.test", "Billing",
                 "cannot show which node lacks one");
+        assertThat(adminBrowser.get("/admin/mailboxes?edit=invoices").body()).as("Edit fills the form with the stored mailbox")
+                .contains("name=\"imapHost\" required value=\"imap.admin.example.test\"", "name=\"imapPort\" value=\"993\"");
     }
 
     @Test
