@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** JSON API under {@code /api/v1/admin/}: the same {@link StaffAdmin} and {@link MailboxAdmin} as the pages. */
 final class AdminApi {
@@ -114,10 +115,10 @@ final class AdminApi {
         try {
             body = ctx.bodyAsClass(JsonNode.class);
         } catch (Exception e) { // Jackson's parse errors are checked exceptions that Javalin (Kotlin) passes on unchecked
-            throw HttpProblem.badRequest("the body must be a JSON object with " + String.join(", ", new java.util.TreeSet<>(allowed)));
+            throw HttpProblem.badRequest("the body must be a JSON object with " + String.join(", ", new TreeSet<>(allowed)));
         }
         if (body == null || !body.isObject()) {
-            throw HttpProblem.badRequest("the body must be a JSON object with " + String.join(", ", new java.util.TreeSet<>(allowed)));
+            throw HttpProblem.badRequest("the body must be a JSON object with " + String.join(", ", new TreeSet<>(allowed)));
         }
         List<String> unknown = new ArrayList<>();
         body.fieldNames().forEachRemaining(f -> {

@@ -48,7 +48,11 @@ final class AdminPages {
     }
 
     void setActive(Context ctx) {
-        userChange(ctx, id -> staff.change(id, null, "true".equals(ctx.formParam("active")), null));
+        userChange(ctx, id -> staff.change(id, null, switch (String.valueOf(ctx.formParam("active"))) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidRequestException("active must be true or false");
+        }, null));
     }
 
     void setPassword(Context ctx) {

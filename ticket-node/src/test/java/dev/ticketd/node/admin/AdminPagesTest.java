@@ -264,6 +264,8 @@ class AdminPagesTest {
             }
         }
         assertThat(checked).isGreaterThanOrEqualTo(20);
+        assertThat(browser.get("/tickets").body()).as("no Admin link for an agent").doesNotContain("href=\"/admin/users\"");
+        assertThat(adminBrowser.get("/tickets").body()).as("the Admin link for an admin").contains("href=\"/admin/users\"");
         assertThat(wrong).as("admin routes that did not refuse an agent").isEmpty();
     }
 
