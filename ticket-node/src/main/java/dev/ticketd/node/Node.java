@@ -1,5 +1,6 @@
 package dev.ticketd.node;
 
+import dev.ticketd.cluster.ClusterAdmin;
 import dev.ticketd.cluster.ClusterMember;
 import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.cluster.DutyLeases;
@@ -15,6 +16,8 @@ import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.MailboxStatusStore;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.mail.outbound.Acknowledgements;
+import dev.ticketd.node.admin.AdminRoutes;
+import dev.ticketd.node.admin.MailboxAnnouncer;
 import dev.ticketd.node.apidoc.ApiDocument;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.LoginThrottle;
@@ -96,7 +99,12 @@ public final class Node implements AutoCloseable {
             TicketsFromMail ticketsFromMail = new TicketsFromMail(TicketsFromMail.DEFAULT_TOKEN, Acknowledgements.defaults(), tickets,
                     config.tickets().replyToClosedOpensNew());
             web = staffWeb(db, config.web(), clock, this::clusterView, this::mailCounters, config.nodeId(), metrics, tickets,
-                    ticketsFromMail, config.tickets().pendingDefault());
+                    ticketsFromMail, config.tickets().pendingDefault(), mailboxId -> {
+                        // as `ticketd mailbox add` does: a Helix admin connection for this one change
+                        try (ClusterAdmin admin = ClusterAdmin.open(config.cluster().zkAddress(), config.cluster().clusterName())) {
+                            admin.addMailboxes(Set.of(mailboxId));
+                        }
+                    });
             web.start();
             started.push(web);
 
@@ -147,13 +155,18 @@ public final class Node implements AutoCloseable {
     public static WebServer staffWeb(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster,
                                      Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics,
                                      Tickets tickets, TicketsFromMail ticketsFromMail) {
-        return staffWeb(db, settings, clock, cluster, mailCounters, nodeId, metrics, tickets, ticketsFromMail, TicketChanges.DEFAULT_PENDING);
+        return staffWeb(db, settings, clock, cluster, mailCounters, nodeId, metrics, tickets, ticketsFromMail, TicketChanges.DEFAULT_PENDING,
+                MailboxAnnouncer.OUTSIDE_A_CLUSTER);
     }
 
-    /** @param pendingDefault how long a ticket set pending without a time waits ({@code tickets.pending-default}) */
+    /**
+     * @param pendingDefault  how long a ticket set pending without a time waits ({@code tickets.pending-default})
+     * @param announceMailbox tells the running cluster about a mailbox saved on the admin screens
+     */
     public static WebServer staffWeb(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster,
                                      Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics,
-                                     Tickets tickets, TicketsFromMail ticketsFromMail, Duration pendingDefault) {
+                                     Tickets tickets, TicketsFromMail ticketsFromMail, Duration pendingDefault,
+                                     MailboxAnnouncer announceMailbox) {
         DatabaseHealth databaseHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
         // staff requests retry a write only briefly; background work keeps the database's long budget
         Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
@@ -161,15 +174,19 @@ public final class Node implements AutoCloseable {
         QuarantineService quarantine = new QuarantineService(db, webWrites, new MailParser(), ticketsFromMail, tickets);
         StaffGroups groups = new StaffGroups(db, webWrites);
         LoginThrottle throttle = new LoginThrottle(webWrites, tickets.audit(), clock, LoginThrottle.Policy.DEFAULT);
-        return new WebServer(settings, new StaffAccounts(db), throttle, new Totp(db, webWrites, clock),
+        StaffAccounts accounts = new StaffAccounts(db, webWrites);
+        ApiTokens apiTokens = new ApiTokens(db, webWrites, clock);
+        TicketQueries ticketQueries = new TicketQueries(db);
+        return new WebServer(settings, accounts, throttle, new Totp(db, webWrites, clock),
                 new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
-                new ApiTokens(db, clock), ReplyAttachments.MAX_TOTAL_BYTES, List.of(
+                apiTokens, ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
                         metrics.route(),
-                        new TicketRoutes(new TicketQueries(db), replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
+                        new TicketRoutes(ticketQueries, replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
                                 () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
+                        new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox, clock),
                         ApiDocument.fromClasspath()));
     }
 

@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.ticketd.desk.GroupAccess;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -36,9 +37,18 @@ public final class StaffAccounts {
     private final Transactions writes;
     private final PasswordHasher hasher;
 
+    /** A staff user as the admin screens list them: never the password hash. */
+    public record Account(long id, String email, String displayName, Role role, boolean active) {
+    }
+
     /** Writes with the database's background retry budget (the CLI and the demo). */
     public StaffAccounts(Database db) {
         this(db, db.transactions(), new PasswordHasher());
+    }
+
+    /** Writes with {@code writes}' budget (the web's short one for staff requests). */
+    public StaffAccounts(Database db, Transactions writes) {
+        this(db, writes, new PasswordHasher());
     }
 
     StaffAccounts(Database db, Transactions writes, PasswordHasher hasher) {
@@ -136,6 +146,40 @@ public final class StaffAccounts {
             return tx.deleteFrom(WEB_SESSION).where(WEB_SESSION.USER_ID.eq(id)).execute();
         });
         log.info("staff user deactivated email={} sessionsEnded={}", normalized, ended);
+    }
+
+    /**
+     * Changes a user's role. Sessions and tokens read the role on every request, so it applies at
+     * once on every node; setting the same role again changes nothing.
+     */
+    public void setRole(String email, Role role) {
+        String normalized = normalizeEmail(email);
+        if (role == null) {
+            throw new IllegalArgumentException("role is required (agent or admin)");
+        }
+        int updated = writes.write(tx -> tx.update(STAFF_USER)
+                .set(STAFF_USER.ROLE, role.dbValue())
+                .where(STAFF_USER.EMAIL.eq(normalized))
+                .execute());
+        if (updated == 0) {
+            throw new IllegalArgumentException("no staff user with email " + normalized);
+        }
+        log.info("staff role changed email={} role={}", normalized, role.dbValue());
+    }
+
+    /** Every staff user, active or not, by display name. */
+    public List<Account> list() {
+        return db.read(dsl -> dsl.selectFrom(STAFF_USER).orderBy(STAFF_USER.DISPLAY_NAME, STAFF_USER.ID)
+                .fetch(StaffAccounts::account)).value();
+    }
+
+    /** The staff user with this id, active or not. */
+    public Optional<Account> find(long id) {
+        return db.read(dsl -> dsl.selectFrom(STAFF_USER).where(STAFF_USER.ID.eq(id)).fetchOptional(StaffAccounts::account)).value();
+    }
+
+    private static Account account(StaffUserRecord r) {
+        return new Account(r.getId(), r.getEmail(), r.getDisplayName(), Role.fromDb(r.getRole()), Boolean.TRUE.equals(r.getActive()));
     }
 
     /** Enables a login again; its old sessions stay ended. */

@@ -9,7 +9,9 @@ import org.jooq.DSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static dev.ticketd.db.generated.Tables.GROUP_MEMBER;
@@ -78,6 +80,44 @@ public final class StaffGroups {
             return null;
         });
         log.info("group member set group={} email={} access={}", group, StaffAccounts.normalizeEmail(email), access.value());
+    }
+
+    /**
+     * Makes {@code email}'s memberships exactly {@code groups} (name to access), in one transaction:
+     * an unknown group changes nothing and fails naming it. A replay sets the same memberships.
+     */
+    public void setMemberships(String email, Map<String, GroupAccess> groups) {
+        String normalized = StaffAccounts.normalizeEmail(email);
+        writes.write(tx -> {
+            long user = userId(tx, normalized);
+            List<Long> kept = new ArrayList<>();
+            groups.forEach((group, access) -> {
+                kept.add(groupId(tx, group));
+                join(tx, group, normalized, access);
+            });
+            tx.deleteFrom(GROUP_MEMBER).where(GROUP_MEMBER.USER_ID.eq(user)).and(GROUP_MEMBER.GROUP_ID.notIn(kept)).execute();
+            return null;
+        });
+        log.info("group memberships set email={} groups={}", normalized, groups.size());
+    }
+
+    /**
+     * Makes {@code group}'s members exactly {@code members} (email to access), in one transaction: an
+     * unknown email or group changes nothing and fails naming it. A replay sets the same members.
+     */
+    public void setMembers(String group, Map<String, GroupAccess> members) {
+        writes.write(tx -> {
+            long groupId = groupId(tx, group);
+            List<Long> kept = new ArrayList<>();
+            members.forEach((email, access) -> {
+                String normalized = StaffAccounts.normalizeEmail(email);
+                kept.add(userId(tx, normalized));
+                join(tx, group, normalized, access);
+            });
+            tx.deleteFrom(GROUP_MEMBER).where(GROUP_MEMBER.GROUP_ID.eq(groupId)).and(GROUP_MEMBER.USER_ID.notIn(kept)).execute();
+            return null;
+        });
+        log.info("group members set group={} members={}", group, members.size());
     }
 
     /** Ends {@code email}'s membership of {@code group}; nothing when they were no member. */

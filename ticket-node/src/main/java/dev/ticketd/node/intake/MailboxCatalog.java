@@ -57,6 +57,12 @@ public final class MailboxCatalog {
         }
     }
 
+    /** A stored mailbox as the admin screens list it: the secret's name, never a secret. */
+    public record Listed(String id, String address, String imapHost, int imapPort, String imapSecurity, String imapUser,
+                         String secretRef, String inboxFolder, String processedFolder, String smtpHost, Integer smtpPort,
+                         String smtpSecurity, String smtpUser, String group, String signature, boolean enabled) {
+    }
+
     private final Database db;
 
     public MailboxCatalog(Database db) {
@@ -133,6 +139,20 @@ public final class MailboxCatalog {
         if (updated == 0) {
             throw new IllegalArgumentException("no mailbox with id '" + id + "'");
         }
+    }
+
+    /** Every stored mailbox, paused ones too, by id. */
+    public List<Listed> list() {
+        return db.read(dsl -> dsl.select(MAILBOX.asterisk(), STAFF_GROUP.NAME).from(MAILBOX)
+                .leftJoin(STAFF_GROUP).on(STAFF_GROUP.ID.eq(MAILBOX.GROUP_ID))
+                .orderBy(MAILBOX.ID)
+                .fetch(r -> {
+                    MailboxRecord m = r.into(MAILBOX);
+                    return new Listed(m.getId(), m.getAddress(), m.getImapHost(), m.getImapPort(), m.getImapSecurity(),
+                            m.getImapUser(), m.getSecretRef(), m.getInboxFolder(), m.getProcessedFolder(), m.getSmtpHost(),
+                            m.getSmtpPort(), m.getSmtpSecurity(), m.getSmtpUser(), r.get(STAFF_GROUP.NAME), m.getSignature(),
+                            Boolean.TRUE.equals(m.getEnabled()));
+                })).value();
     }
 
     /** Every enabled mailbox with its secret resolved; a missing secret stops start-up naming its key. */

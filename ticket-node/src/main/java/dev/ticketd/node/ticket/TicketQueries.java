@@ -150,6 +150,16 @@ public final class TicketQueries {
         });
     }
 
+    /**
+     * How many open tickets {@code viewer} owns, counted like a view's: at most {@link #COUNT_CAP} + 1
+     * index entries, so more than the cap reads as {@code COUNT_CAP + 1}.
+     */
+    public Read<Integer> myOpenCount(Viewer viewer) {
+        return db.read(dsl -> dsl.selectCount().from(DSL.select(DSL.one()).from(TICKET)
+                .where(viewer.sees()).and(new TicketFilter(TicketStatus.OPEN, null, null, TicketFilter.ME).condition(viewer))
+                .limit(COUNT_CAP + 1).asTable("mine")).fetchSingle(0, Integer.class));
+    }
+
     /** How many of the requester's other tickets, and of their domain's, a ticket's page lists. */
     static final int HISTORY_TICKETS = 10;
     /**

@@ -99,7 +99,8 @@ final class AuthFilter implements Handler {
             ctx.skipRemainingHandlers();
             return null;
         }
-        if (ctx.method() == HandlerType.POST
+        // every method that may change something, not only POST: a page route added with PUT or PATCH stays guarded
+        if (ctx.method() != HandlerType.GET && ctx.method() != HandlerType.HEAD
                 && !Secrets.constantTimeEquals(ctx.formParam(CSRF_FIELD), session.get().csrfToken())) {
             throw new HttpProblem(403, "this form's security token is missing or out of date; "
                     + "go back, reload the page and submit again");

@@ -292,6 +292,65 @@ class OpenApiContractTest {
         expect(401, "GET", "/api/v1/cluster", web.apiGet("/api/v1/cluster", null));
     }
 
+    @Test
+    void meAndTheAdminCallsAreAsDocumentedForAdminsAndRefusedToAgents() throws IOException {
+        assertAsDocumented("GET", "/api/v1/me", web.apiGet("/api/v1/me", agent));
+        expect(401, "GET", "/api/v1/me", web.apiGet("/api/v1/me", null));
+        web.data.group("Support");
+
+        String email = web.newStaffEmail();
+        String newUser = "{\"email\": \"" + email + "\", \"displayName\": \"Contract User\", \"password\": \"long enough\", "
+                + "\"role\": \"agent\", \"groups\": {\"Support\": \"read\"}}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/admin/users", newUser)).isEmpty();
+        HttpResponse<String> created = web.api("POST", "/api/v1/admin/users", admin, newUser, Map.of());
+        expect(201, "POST", "/api/v1/admin/users", created);
+        long user = JSON.readTree(created.body()).get("id").asLong();
+        expect(400, "POST", "/api/v1/admin/users", web.api("POST", "/api/v1/admin/users", admin, newUser, Map.of()));
+        expect(403, "POST", "/api/v1/admin/users", web.api("POST", "/api/v1/admin/users", agent, newUser, Map.of()));
+        assertAsDocumented("GET", "/api/v1/admin/users", web.apiGet("/api/v1/admin/users", admin));
+        expect(403, "GET", "/api/v1/admin/users", web.apiGet("/api/v1/admin/users", agent));
+
+        String change = "{\"role\": \"admin\", \"active\": false, \"groups\": {}}";
+        assertThat(contract.problemsWithRequest("PATCH", "/api/v1/admin/users/{id}", change)).isEmpty();
+        expect(200, "PATCH", "/api/v1/admin/users/{id}", call("PATCH", "/api/v1/admin/users/{id}", admin, change, Map.of(), user));
+        expect(400, "PATCH", "/api/v1/admin/users/{id}", call("PATCH", "/api/v1/admin/users/{id}", admin, "{\"role\": \"boss\"}", Map.of(), user));
+        expect(404, "PATCH", "/api/v1/admin/users/{id}", call("PATCH", "/api/v1/admin/users/{id}", admin, "{\"active\": true}", Map.of(), 99_999_999L));
+
+        String tokens = "/api/v1/admin/users/{id}/tokens";
+        String newToken = "{\"name\": \"contract\", \"expiresInDays\": 7}";
+        assertThat(contract.problemsWithRequest("POST", tokens, newToken)).isEmpty();
+        HttpResponse<String> made = call("POST", tokens, admin, newToken, Map.of(), user);
+        expect(201, "POST", tokens, made);
+        expect(400, "POST", tokens, call("POST", tokens, admin, "{\"name\": \"x\", \"expiresInDays\": 0}", Map.of(), user));
+        expect(200, "GET", tokens, get(tokens, admin, user));
+        expect(404, "GET", tokens, get(tokens, admin, 99_999_999L));
+        String revoke = "/api/v1/admin/users/{id}/tokens/{tokenId}/revoke";
+        long tokenId = JSON.readTree(made.body()).get("id").asLong();
+        expect(200, "POST", revoke, call("POST", revoke, admin, null, Map.of(), user, tokenId));
+        expect(404, "POST", revoke, call("POST", revoke, admin, null, Map.of(), user, 99_999_999L));
+
+        HttpResponse<String> group = web.api("POST", "/api/v1/admin/groups", admin, "{\"name\": \"Contract\"}", Map.of());
+        expect(201, "POST", "/api/v1/admin/groups", group);
+        expect(400, "POST", "/api/v1/admin/groups", web.api("POST", "/api/v1/admin/groups", admin, "{\"name\": \" \"}", Map.of()));
+        assertAsDocumented("GET", "/api/v1/admin/groups", web.apiGet("/api/v1/admin/groups", admin));
+        String members = "/api/v1/admin/groups/{id}/members";
+        long groupId = JSON.readTree(group.body()).get("id").asLong();
+        String setMembers = "{\"members\": {\"" + email + "\": \"full\"}}";
+        assertThat(contract.problemsWithRequest("PUT", members, setMembers)).isEmpty();
+        expect(200, "PUT", members, call("PUT", members, admin, setMembers, Map.of(), groupId));
+        expect(400, "PUT", members, call("PUT", members, admin, "{\"members\": {\"nobody@example.test\": \"full\"}}", Map.of(), groupId));
+        expect(404, "PUT", members, call("PUT", members, admin, setMembers, Map.of(), 99_999_999L));
+
+        String box = "{\"id\": \"contract-new\", \"address\": \"new@contract.example.test\", \"imapHost\": \"imap.example.test\", "
+                + "\"secretRef\": \"contract\", \"smtpHost\": \"smtp.example.test\", \"group\": \"Contract\"}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/admin/mailboxes", box)).isEmpty();
+        expect(200, "POST", "/api/v1/admin/mailboxes", web.api("POST", "/api/v1/admin/mailboxes", admin, box, Map.of()));
+        expect(400, "POST", "/api/v1/admin/mailboxes", web.api("POST", "/api/v1/admin/mailboxes", admin,
+                "{\"id\": \"Bad Id\", \"address\": \"a@b.test\", \"imapHost\": \"h\", \"secretRef\": \"s\"}", Map.of()));
+        assertAsDocumented("GET", "/api/v1/admin/mailboxes", web.apiGet("/api/v1/admin/mailboxes", admin));
+        expect(403, "GET", "/api/v1/admin/mailboxes", web.apiGet("/api/v1/admin/mailboxes", agent));
+    }
+
     /**
      * The check can fail: the same real answers are refused by a document that is wrong about them —
      * a field of the wrong type, a field the API answers but the document leaves out, a status it

@@ -1,6 +1,7 @@
 package dev.ticketd.node.web;
 
 import dev.ticketd.desk.GroupAccess;
+import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -17,6 +19,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -110,6 +113,19 @@ class RouteByRoleTest {
         expect("POST /quarantine/{id}/{action}", L, F, F, F, N);
         expect("GET /api/v1/quarantine", L, F, F, F, O);
         expect("POST /api/v1/quarantine/{id}/{action}", L, F, F, F, N);
+        for (String adminRoute : List.of("GET /admin/users", "POST /admin/users", "POST /admin/users/{id}/role",
+                "POST /admin/users/{id}/active", "POST /admin/users/{id}/password", "POST /admin/users/{id}/groups",
+                "GET /admin/users/{id}/tokens", "POST /admin/users/{id}/tokens", "POST /admin/users/{id}/tokens/{tokenId}/revoke",
+                "GET /admin/groups", "POST /admin/groups", "POST /admin/groups/{id}/members", "POST /admin/groups/{id}/members/remove",
+                "GET /admin/mailboxes", "POST /admin/mailboxes",
+                "GET /api/v1/admin/users", "POST /api/v1/admin/users", "PATCH /api/v1/admin/users/{id}",
+                "GET /api/v1/admin/users/{id}/tokens", "POST /api/v1/admin/users/{id}/tokens",
+                "POST /api/v1/admin/users/{id}/tokens/{tokenId}/revoke", "GET /api/v1/admin/groups", "POST /api/v1/admin/groups",
+                "PUT /api/v1/admin/groups/{id}/members", "GET /api/v1/admin/mailboxes", "POST /api/v1/admin/mailboxes")) {
+            // admins only: agents are refused whatever their groups
+            expect(adminRoute, L, F, F, F, O);
+        }
+        expect("GET /api/v1/me", L, O, O, O, O);
     }
 
     private static void expect(String route, Answer... byCaller) {
@@ -121,6 +137,11 @@ class RouteByRoleTest {
     private static long messageId;
     private static long inboundId;
     private static long attachmentId;
+    /** The staff user the admin routes change (never one of the callers), one of their tokens, and the ticket's group. */
+    private static long target;
+    private static String targetEmail;
+    private static long targetToken;
+    private static long supportGroup;
     private static final Map<Caller, String> emails = new EnumMap<>(Caller.class);
 
     @BeforeAll
@@ -140,6 +161,10 @@ class RouteByRoleTest {
         emails.put(Caller.READ_ONLY_AGENT, web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
         emails.put(Caller.FULL_AGENT, web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL)));
         emails.put(Caller.ADMIN, web.staff(Role.ADMIN, Map.of()));
+        targetEmail = web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL));
+        target = web.db.dsl().select(STAFF_USER.ID).from(STAFF_USER).where(STAFF_USER.EMAIL.eq(targetEmail)).fetchSingle(STAFF_USER.ID);
+        targetToken = new ApiTokens(web.db, Clock.systemUTC()).create(targetEmail, "to revoke", ApiTokens.DEFAULT_LIFETIME).id();
+        supportGroup = web.data.group("Support");
     }
 
     @AfterAll
@@ -180,6 +205,28 @@ class RouteByRoleTest {
         return line.length() <= 160 ? line : line.substring(0, 160) + "…";
     }
 
+    /** A valid form for each admin page's POST route. */
+    private static Map<String, String> adminForm(String path) {
+        if (path.equals("/admin/users")) {
+            return Map.of("email", web.newStaffEmail(), "displayName", "Made By Role Test", "password", WebFixture.PASSWORD,
+                    "role", "agent", "group." + supportGroup, "read");
+        }
+        if (path.equals("/admin/mailboxes")) {
+            return Map.of("id", "roles-page", "address", "page@desk.example.test", "imapHost", "imap.example.test",
+                    "secretRef", "roles", "group", "Support");
+        }
+        if (path.equals("/admin/groups")) {
+            return Map.of("name", "Support");
+        }
+        if (path.startsWith("/admin/groups/")) {
+            return Map.of("email", targetEmail, "access", "full");
+        }
+        if (path.endsWith("/tokens")) {
+            return Map.of("name", "role test");
+        }
+        return Map.of("role", "agent", "active", "true", "password", WebFixture.PASSWORD, "group." + supportGroup, "full");
+    }
+
     /** One caller's browser (with its session and CSRF token) and API token. */
     private static final class Session {
         private final WebFixture.Browser browser;
@@ -200,6 +247,9 @@ class RouteByRoleTest {
 
         HttpResponse<String> call(RouteTable.Route route) {
             String path = route.path()
+                    .replace("/users/{id}/tokens/{tokenId}", "/users/" + target + "/tokens/" + targetToken)
+                    .replace("/users/{id}", "/users/" + target)
+                    .replace("/groups/{id}", "/groups/" + supportGroup)
                     .replace("/attachments/{id}", "/attachments/" + attachmentId)
                     .replace("/inbound/{id}", "/inbound/" + inboundId)
                     .replace("/quarantine/{id}/{action}", "/quarantine/987654321/retry")
@@ -209,8 +259,15 @@ class RouteByRoleTest {
             if (path.startsWith("/api/") || path.equals("/metrics")) {
                 String body = switch (route.method()) {
                     case GET -> null;
-                    case PATCH -> "{\"priority\": \"normal\"}";
-                    case POST -> path.startsWith("/api/v1/quarantine") ? ""
+                    case PATCH -> path.startsWith("/api/v1/admin/") ? "{\"role\": \"agent\"}" : "{\"priority\": \"normal\"}";
+                    case PUT -> "{\"members\": {\"" + targetEmail + "\": \"full\"}}";
+                    case POST -> path.startsWith("/api/v1/quarantine") || path.endsWith("/revoke") ? ""
+                            : path.equals("/api/v1/admin/users") ? "{\"email\": \"" + web.newStaffEmail() + "\", \"password\": \""
+                                    + WebFixture.PASSWORD + "\", \"role\": \"agent\", \"groups\": {\"Support\": \"read\"}}"
+                            : path.endsWith("/tokens") ? "{\"name\": \"role test\"}"
+                            : path.equals("/api/v1/admin/groups") ? "{\"name\": \"Support\"}"
+                            : path.equals("/api/v1/admin/mailboxes") ? "{\"id\": \"roles-api\", \"address\": \"api@desk.example.test\", "
+                                    + "\"imapHost\": \"imap.example.test\", \"secretRef\": \"roles\", \"group\": \"Support\"}"
                             : path.endsWith("/bulk") ? "{\"ids\": [" + ticket + "], \"priority\": \"normal\"}"
                             : "{\"body\": \"from the role test\"}";
                 };
@@ -232,6 +289,10 @@ class RouteByRoleTest {
                 form.put("body", "from the role test");
                 form.put("idempotency_key", key);
                 return browser.postMultipart(path, form, List.of());
+            }
+            if (path.startsWith("/admin/")) {
+                form.putAll(adminForm(path));
+                return browser.post(path, form);
             }
             if (path.equals("/tickets/bulk")) {
                 form.put("ids", Long.toString(ticket));
