@@ -27,14 +27,16 @@ import java.util.Map;
 import java.util.Optional;
 
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
+import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A staff member's day in a real browser (headless Chromium, 1280×900): log in, open the
  * Unassigned view, open its first ticket and take it by keyboard (j, o, t), reply with a file, leave a note, set it pending until tomorrow; the customer's
- * answer reopens it; resolve it. An agent of another group cannot see it. Screenshots of the list and
- * the ticket go to {@code target/screens/}.
+ * answer reopens it; resolve it. An agent of another group cannot see it. An admin adds a colleague
+ * to that group and a mailbox delivering into it on the admin screens; the colleague sees its
+ * tickets. Screenshots go to {@code target/screens/}.
  */
 class StaffDayBrowserIT {
 
@@ -136,6 +138,36 @@ class StaffDayBrowserIT {
         chromium.go("/tickets/" + ticket);
         assertThat(browser.findElement(By.tagName("main")).getText()).contains("does not exist").doesNotContain("Cannot log in");
         chromium.screenshot("desk-other-team");
+
+        // an admin adds a colleague to Billing and a Billing mailbox, on the admin screens
+        chromium.clickAndWait(By.xpath("//button[text()='Log out']"));
+        chromium.logIn(web.staff(Role.ADMIN, Map.of()));
+        chromium.go("/admin/users");
+        String newUser = "form[action='/admin/users'] ";
+        browser.findElement(By.cssSelector(newUser + "input[name=email]")).sendKeys("cleo@desk.example");
+        browser.findElement(By.cssSelector(newUser + "input[name=displayName]")).sendKeys("Cleo New");
+        browser.findElement(By.cssSelector(newUser + "input[name=password]")).sendKeys(WebFixture.PASSWORD);
+        new Select(browser.findElement(By.cssSelector(newUser + "select[name='group." + web.data.group("Billing") + "']"))).selectByValue("full");
+        chromium.clickAndWait(By.xpath("//form[@action='/admin/users']//button[text()='Add user']"));
+        assertThat(browser.findElement(By.tagName("main")).getText()).contains("cleo@desk.example");
+        chromium.screenshotWholePage("admin-users");
+
+        chromium.go("/admin/mailboxes");
+        String mailboxForm = "form[action='/admin/mailboxes'] ";
+        browser.findElement(By.cssSelector(mailboxForm + "input[name=id]")).sendKeys("billing");
+        browser.findElement(By.cssSelector(mailboxForm + "input[name=address]")).sendKeys("billing@desk.example");
+        browser.findElement(By.cssSelector(mailboxForm + "input[name=imapHost]")).sendKeys("imap.desk.example");
+        browser.findElement(By.cssSelector(mailboxForm + "input[name=secretRef]")).sendKeys("billing");
+        new Select(browser.findElement(By.cssSelector(mailboxForm + "select[name=group]"))).selectByValue("Billing");
+        chromium.clickAndWait(By.xpath("//form[@action='/admin/mailboxes']//button[text()='Save mailbox']"));
+        assertThat(browser.findElement(By.tagName("main")).getText()).contains("billing@desk.example");
+        assertThat(web.db.dsl().select(MAILBOX.GROUP_ID).from(MAILBOX).where(MAILBOX.ID.eq("billing")).fetchSingle(MAILBOX.GROUP_ID))
+                .isEqualTo(web.data.group("Billing"));
+
+        chromium.clickAndWait(By.xpath("//button[text()='Log out']"));
+        chromium.logIn("cleo@desk.example");
+        assertThat(browser.findElement(By.tagName("main")).getText()).as("the new colleague works Billing's tickets")
+                .contains("T-3002").doesNotContain("T-3001");
     }
 
     /** The customer's reply as mail intake stores it: threaded on the ticket by the desk, in one transaction. */
