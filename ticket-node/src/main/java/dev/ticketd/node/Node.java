@@ -187,7 +187,8 @@ public final class Node implements AutoCloseable {
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox, clock),
-                        ApiDocument.fromClasspath()));
+                        ApiDocument.fromClasspath()),
+                user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()));
     }
 
     public int httpPort() {

@@ -106,11 +106,16 @@ public final class TicketQueries {
     /** The most group views the list shows (an admin of many groups filters by group instead). */
     static final int MAX_GROUP_VIEWS = 20;
 
+    /** A bounded count as pages show it: {@code 1000+} when it is above {@link #COUNT_CAP}. */
+    public static String shownCount(int count) {
+        return count > COUNT_CAP ? COUNT_CAP + "+" : Integer.toString(count);
+    }
+
     /** A built-in view of the list: a name, the filter it stands for, and how many tickets it holds. */
     public record View(String name, TicketFilter filter, int count) {
         /** The count as the page shows it: {@code 1000+} when there are more than {@link #COUNT_CAP}. */
         public String shownCount() {
-            return count > COUNT_CAP ? COUNT_CAP + "+" : Integer.toString(count);
+            return TicketQueries.shownCount(count);
         }
     }
 

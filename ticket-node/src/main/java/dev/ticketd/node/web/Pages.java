@@ -18,6 +18,7 @@ public final class Pages {
     static final String SESSION_ATTRIBUTE = "ticketd.session";
     static final String USER_ATTRIBUTE = "ticketd.user";
     static final String OPTIONAL_USER_ATTRIBUTE = "ticketd.optional-user";
+    static final String HEADER_ATTRIBUTE = "ticketd.page-header";
 
     private Pages() {
     }
@@ -55,6 +56,14 @@ public final class Pages {
         full.putIfAbsent("user", session == null ? null : session.user());
         full.putIfAbsent("csrf", session == null ? "" : session.csrfToken());
         full.putIfAbsent("stale", Freshness.stale(ctx));
+        PageHeader header = ctx.attribute(HEADER_ATTRIBUTE);
+        if (session != null && header != null && !full.containsKey("myOpen")) {
+            try {
+                full.put("myOpen", header.openTickets(session.user()));
+            } catch (RuntimeException e) {
+                full.put("myOpen", null); // the header's count is never worth failing a page (e.g. during a failover)
+            }
+        }
         ctx.render(template, full);
     }
 }

@@ -56,6 +56,12 @@ public final class WebServer implements AutoCloseable {
      */
     public WebServer(WebSettings settings, StaffAccounts accounts, LoginThrottle throttle, Totp totp, WebSessions sessions, ApiTokens apiTokens,
                      long maxFilesBytes, List<WebFeature> features) {
+        this(settings, accounts, throttle, totp, sessions, apiTokens, maxFilesBytes, features, PageHeader.NONE);
+    }
+
+    /** @param header what the header of every page shows of the logged-in member of staff */
+    public WebServer(WebSettings settings, StaffAccounts accounts, LoginThrottle throttle, Totp totp, WebSessions sessions, ApiTokens apiTokens,
+                     long maxFilesBytes, List<WebFeature> features, PageHeader header) {
         this.settings = settings;
         this.maxFilesBytes = maxFilesBytes;
         this.maxMultipartBytes = maxFilesBytes + 1024 * 1024;
@@ -85,6 +91,7 @@ public final class WebServer implements AutoCloseable {
             config.jsonMapper(new JavalinJackson(objectMapper(), false));
             config.fileRenderer(new JteRenderer());
             config.routes.before(ctx -> SecurityHeaders.apply(ctx, settings.https()));
+            config.routes.before(ctx -> ctx.attribute(Pages.HEADER_ATTRIBUTE, header));
             config.routes.before(this::refuseOversizedForm);
             config.routes.beforeMatched(auth);
             ErrorMapping.register(config.routes, maxMultipartBytes);

@@ -121,6 +121,7 @@ class TicketViewsTest {
                 .as("Support is no group of the agent's").doesNotContainKey("Support");
 
         String page = web.loggedInAs(counted).get("/tickets?owner=none&status=open").body();
+        assertThat(page).as("every page's header").contains("my open tickets: 2");
         assertThat(page).contains("Unassigned <span class=\"count\">1</span>").contains("T-8003").doesNotContain("T-8001")
                 .doesNotContain("T-8005");
     }
