@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
@@ -36,6 +37,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
+
+import static dev.ticketd.db.generated.Tables.TICKET;
 /**
  * A newcomer's start: a throwaway PostgreSQL, an in-process ZooKeeper, an in-process IMAP + SMTP
  * server holding the support mailbox, and one node leading it, all on 127.0.0.1. Ctrl-C stops everything it started.
@@ -83,6 +86,9 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--mailbox", defaultValue = "support@example.test", description = "The support address (default: ${DEFAULT-VALUE}).")
     String mailbox;
+
+    @Option(names = "--empty", description = "Start with no tickets (by default a handful of customers' mails arrive and the demo agents work them).")
+    boolean empty;
 
     @Override
     public Integer call() throws Exception {
@@ -147,6 +153,9 @@ public final class DemoCommand implements Callable<Integer> {
             }
             out.println("  Cluster:  http://127.0.0.1:" + httpPort + "/cluster  (kill -9 the leader's pid and watch it move)");
         }
+        if (!empty) {
+            out.println("  Desk:     " + seedDesk(nodeConfig(shared, "demo", httpPort), password));
+        }
         out.println("  Login:    " + ADMIN_EMAIL + " / " + password + "  (admin)");
         out.println("            " + SUPPORT_AGENT + " / " + password + "  (agent: Support, reads Billing)");
         out.println("            " + BILLING_AGENT + " / " + password + "  (agent: Billing)");
@@ -191,6 +200,19 @@ public final class DemoCommand implements Callable<Integer> {
             if (withApiToken) {
                 apiToken = new ApiTokens(db, Clock.systemUTC()).create(ADMIN_EMAIL, "demo", ApiTokens.DEFAULT_LIFETIME).token();
             }
+        }
+    }
+
+    /** A desk at work ({@link DemoDesk}) on a database without tickets yet; says what it did, or why not. */
+    private String seedDesk(NodeConfig config, String password) {
+        try (Database db = Database.open(config.database(), "ticketd-demo-desk")) {
+            if (db.dsl().fetchCount(TICKET) > 0) {
+                return "the kept database has tickets already; no demo tickets added";
+            }
+            int made = DemoDesk.seed(db, smtpPort, mailbox, password, Duration.ofSeconds(60));
+            return made + " customers' mails arrived; Ana and Ben took, answered, parked, moved and resolved some (--empty for none)";
+        } catch (Exception e) { // the demo runs on without them: it is a picture, not the product
+            return "no demo tickets: " + e.getMessage();
         }
     }
 

@@ -61,6 +61,11 @@ class DemoIT {
     void aMailSentToTheDemoBecomesATicketAndStoppingItLeavesNothingRunning() throws Exception {
         String started = startDemo();
         Path dataDir = dataDirOf(started);
+        assertThat(started).contains("6 customers' mails arrived");
+        assertThat(get(httpPort, "/api/v1/tickets", token).body()).as("a desk at work, taken in as mail and worked by the demo agents")
+                .contains("\"subject\":\"Cannot log in since this morning\"").contains("\"status\":\"pending\"")
+                .contains("\"status\":\"resolved\"").contains("\"status\":\"closed\"").contains("\"group\":\"Billing\"")
+                .contains("\"owner\":\"ben@example.test\"").contains("\"tags\":[\"refund\"]");
 
         demoSend("--subject", "Printer on fire", "--from", "ann@example.test");
 
@@ -77,7 +82,7 @@ class DemoIT {
                         .contains("\"backlog\":0"));
         assertThat(get(httpPort, "/api/v1/cluster", null).statusCode()).isEqualTo(401);
         assertThat(get(httpPort, "/metrics", token).body())
-                .contains("ticketd_mail_ingested_total{mailbox=\"demo\",node=\"demo\",outcome=\"ticketed\"} 1.0")
+                .as("the demo's six mails and this one").contains("ticketd_mail_ingested_total{mailbox=\"demo\",node=\"demo\",outcome=\"ticketed\"} 7.0")
                 .contains("ticketd_leadership_changes_total{change=\"gained\",mailbox=\"demo\",node=\"demo\"} 1.0")
                 .contains("ticketd_zookeeper_connected{node=\"demo\"} 1.0");
         assertThat(get(httpPort, "/metrics", null).statusCode()).isEqualTo(401);
