@@ -35,6 +35,7 @@ import dev.ticketd.node.intake.IntakeSettings;
 import dev.ticketd.node.intake.MailCounters;
 import dev.ticketd.node.intake.MailIntake;
 import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.node.intake.NodeSecrets;
 import dev.ticketd.node.lifecycle.TicketTimerSettings;
 import dev.ticketd.node.lifecycle.TicketTimers;
 import dev.ticketd.node.metrics.NodeMetrics;
@@ -90,6 +91,8 @@ public final class Node implements AutoCloseable {
             started.push(db);
             int applied = Migrations.migrate(db.dataSource());
             log.info("schema migrated applied={}", applied);
+            // the names of the mailbox secrets this node holds, for the admin screens (never a value)
+            new NodeSecrets(db).report(config.nodeId(), config.secretRefs());
 
             NodeMetrics metrics = new NodeMetrics(config.nodeId());
             metrics.watch(db, () -> member != null && member.isConnected());
@@ -186,7 +189,8 @@ public final class Node implements AutoCloseable {
                                 () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
-                        new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox, clock),
+                        new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,
+                                new NodeSecrets(db), clock),
                         ApiDocument.fromClasspath()),
                 user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()));
     }

@@ -224,6 +224,7 @@ final class AdminPages {
     private void renderMailboxes(Context ctx, String error, Map<String, String> form) {
         Map<String, Object> model = new HashMap<>();
         model.put("mailboxes", mailboxes.listed());
+        model.put("secretReports", mailboxes.secretReports());
         model.put("groups", staff.groupNames());
         model.put("error", error);
         model.put("form", form);

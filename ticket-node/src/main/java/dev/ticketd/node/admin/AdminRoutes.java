@@ -4,6 +4,7 @@ import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.StaffGroups;
 import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.node.intake.NodeSecrets;
 import dev.ticketd.node.ticket.TicketQueries;
 import dev.ticketd.node.web.RouteTable;
 import dev.ticketd.node.web.WebFeature;
@@ -24,9 +25,9 @@ public final class AdminRoutes implements WebFeature {
     private final MeApi me;
 
     public AdminRoutes(StaffAccounts accounts, StaffGroups groups, ApiTokens tokens, MailboxCatalog mailboxes, TicketQueries tickets,
-                       MailboxAnnouncer announcer, Clock clock) {
+                       MailboxAnnouncer announcer, NodeSecrets secrets, Clock clock) {
         StaffAdmin staff = new StaffAdmin(accounts, groups, tokens, clock);
-        MailboxAdmin mailboxAdmin = new MailboxAdmin(mailboxes, groups, announcer);
+        MailboxAdmin mailboxAdmin = new MailboxAdmin(mailboxes, groups, announcer, secrets);
         this.pages = new AdminPages(staff, mailboxAdmin);
         this.api = new AdminApi(staff, mailboxAdmin);
         this.me = new MeApi(groups, tickets);

@@ -4,6 +4,7 @@ import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.node.auth.StaffGroups;
 import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.node.intake.NodeSecrets;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,8 +16,8 @@ import java.util.Set;
 /**
  * Adding and editing mailboxes as {@code ticketd mailbox add} does, with the same defaults, through
  * the same {@link MailboxCatalog}. Secrets stay out of the database: a mailbox names its
- * {@code secretRef}, and each node reads {@code secret.REF} from its own configuration. Nodes do not
- * report which secrets they hold, so nothing here can say which node lacks one.
+ * {@code secretRef}, and each node reads {@code secret.REF} from its own configuration; nodes report
+ * the names they hold when they start ({@link NodeSecrets}), so the page can say which lack one.
  *
  * <p>After saving, the running cluster is told about the mailbox ({@link MailboxAnnouncer}), as the
  * CLI does; when that fails the mailbox stays stored and the answer says so.
@@ -37,11 +38,18 @@ final class MailboxAdmin {
     private final MailboxCatalog catalog;
     private final StaffGroups groups;
     private final MailboxAnnouncer announcer;
+    private final NodeSecrets secrets;
 
-    MailboxAdmin(MailboxCatalog catalog, StaffGroups groups, MailboxAnnouncer announcer) {
+    MailboxAdmin(MailboxCatalog catalog, StaffGroups groups, MailboxAnnouncer announcer, NodeSecrets secrets) {
         this.catalog = catalog;
         this.groups = groups;
         this.announcer = announcer;
+        this.secrets = secrets;
+    }
+
+    /** The nodes' last reports of the secrets they hold (names only). */
+    List<NodeSecrets.Report> secretReports() {
+        return secrets.reports();
     }
 
     Map<String, Object> list() {

@@ -8,6 +8,7 @@ import dev.ticketd.node.web.WebSettings;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The whole, validated configuration of one node, loaded once at start-up by {@link ConfigLoader}.
@@ -67,6 +68,11 @@ public record NodeConfig(String nodeId, WebSettings web, String publicUrl, Datab
 
     public Optional<String> secret(String ref) {
         return Optional.ofNullable(secrets.get(ref));
+    }
+
+    /** The names of the secrets this node holds (never their values). */
+    public Set<String> secretRefs() {
+        return secrets.keySet();
     }
 
     @Override

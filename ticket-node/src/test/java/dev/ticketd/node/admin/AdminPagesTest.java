@@ -7,6 +7,7 @@ import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.node.Node;
 import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.intake.NodeSecrets;
 import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.ticket.TicketChanges;
 import dev.ticketd.node.web.WebServer;
@@ -145,6 +146,24 @@ class AdminPagesTest {
     }
 
     @Test
+    void theMailboxesPageNamesTheNodesThatReportedWithoutAMailboxsSecret() {
+        web.data.mailbox("secretive", "secretive@desk.example.test");
+        web.db.dsl().update(MAILBOX).set(MAILBOX.SECRET_REF, "secretive-box").where(MAILBOX.ID.eq("secretive")).execute();
+        NodeSecrets secrets = new NodeSecrets(web.db);
+        secrets.report("node-a", List.of("secretive-box", "other"));
+        secrets.report("node-b", List.of("secretive-box"));
+        secrets.report("node-b", List.of("other")); // restarted without it: the last report counts
+
+        String page = adminBrowser.get("/admin/mailboxes").body();
+        int row = page.indexOf("secretive@desk.example.test");
+        String secretiveRow = page.substring(row, page.indexOf("</tr>", row));
+
+        assertThat(secretiveRow).contains("missing on node-b").doesNotContain("node-a");
+        assertThat(NodeSecrets.lacking(secrets.reports(), "secretive-box")).containsExactly("node-b");
+        assertThat(NodeSecrets.lacking(secrets.reports(), "other")).isEmpty();
+    }
+
+    @Test
     void meNamesTheCallerTheirGroupsAndTheOpenTicketsTheyOwn() throws Exception {
         String email = web.staff(Role.AGENT, Map.of("Billing", GroupAccess.FULL, "Support", GroupAccess.READ));
         long id = userId(email);
@@ -176,7 +195,7 @@ class AdminPagesTest {
         assertThat(row.getImapPort()).as("the CLI's default").isEqualTo(993);
         assertThat(row.getImapUser()).isEqualTo("invoices@admin.example.test");
         assertThat(adminBrowser.get("/admin/mailboxes").body()).contains("invoices@admin.example.test", "Billing",
-                "cannot show which node lacks one");
+                "cannot read the mailbox when it leads it");
         assertThat(adminBrowser.get("/admin/mailboxes?edit=invoices").body()).as("Edit fills the form with the stored mailbox")
                 .contains("name=\"imapHost\" required value=\"imap.admin.example.test\"", "name=\"imapPort\" value=\"993\"");
     }

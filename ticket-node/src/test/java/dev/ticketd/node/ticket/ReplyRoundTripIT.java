@@ -7,6 +7,7 @@ import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.testing.TestMailServer;
 import dev.ticketd.node.Node;
+import dev.ticketd.node.intake.NodeSecrets;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
@@ -43,12 +44,14 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Properties;
 
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -114,6 +117,9 @@ class ReplyRoundTripIT {
         config.put("secret.support", "support-secret");
         node = new Node(ConfigLoader.fromMap(config, Map.of()), Clock.systemUTC());
         node.start();
+        assertThat(new NodeSecrets(db).reports()).as("the node names the secrets it holds, never their values")
+                .extracting(NodeSecrets.Report::nodeId, NodeSecrets.Report::secretRefs)
+                .containsExactly(tuple("node-a", Set.of("support")));
 
         byte[] first = mail.textMail(CUSTOMER, SUPPORT, "Printer on fire", "It is smoking.");
         String customerMessageId = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(first)).getMessageID();
