@@ -198,8 +198,8 @@ public final class TicketApi {
     /** {@code GET /api/v1/tickets?status=&priority=&group=&owner=&limit=&cursor=}: the tickets the caller may see. */
     public void list(Context ctx) {
         int limit = parseLimit(ctx.queryParam("limit"));
-        TicketFilter filter = TicketFilter.parse(ctx.queryParam("status"), ctx.queryParam("priority"), ctx.queryParam("group"),
-                ctx.queryParam("owner"), ctx.queryParam("tag"));
+        TicketFilter filter = TicketFilter.parse(ctx.queryParam("view"), ctx.queryParam("status"), ctx.queryParam("priority"),
+                ctx.queryParam("group"), ctx.queryParam("owner"), ctx.queryParam("tag"));
         ctx.json(Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, limit, TicketCursor.decode(ctx.queryParam("cursor")))));
     }
 

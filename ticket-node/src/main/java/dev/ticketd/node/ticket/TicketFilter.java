@@ -49,6 +49,41 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
                 blank(owner) ? null : owner.strip().toLowerCase(Locale.ROOT), blank(tag) ? null : tag.strip().toLowerCase(Locale.ROOT));
     }
 
+    /** The built-in views by name, as {@code ?view=} takes them (and {@code group:NAME} for a group's open tickets). */
+    public static final String VIEWS = "mine, unassigned, pending, resolved, all, group:NAME";
+
+    /**
+     * Parses the query parameters with a built-in view: the view says what the parameters leave
+     * open ({@code mine}: my open tickets; {@code unassigned}: open and nobody's; {@code pending};
+     * {@code resolved}; {@code all}; {@code group:NAME}: that group's open tickets), and a parameter
+     * given besides it wins.
+     */
+    public static TicketFilter parse(String view, String status, String priority, String group, String owner, String tag) {
+        if (blank(view)) {
+            return parse(status, priority, group, owner, tag);
+        }
+        String v = view.strip();
+        String viewStatus = null;
+        String viewGroup = null;
+        String viewOwner = null;
+        switch (v.toLowerCase(Locale.ROOT)) {
+            case "mine" -> { viewStatus = "open"; viewOwner = ME; }
+            case "unassigned" -> { viewStatus = "open"; viewOwner = NOBODY; }
+            case "pending" -> viewStatus = "pending";
+            case "resolved" -> viewStatus = "resolved";
+            case "all" -> { }
+            default -> {
+                if (!v.regionMatches(true, 0, "group:", 0, 6) || v.length() == 6) {
+                    throw new InvalidRequestException("unknown view '" + shown(v) + "'; use one of " + VIEWS);
+                }
+                viewStatus = "open";
+                viewGroup = v.substring(6);
+            }
+        }
+        return parse(blank(status) ? viewStatus : status, priority, blank(group) ? viewGroup : group,
+                blank(owner) ? viewOwner : owner, tag);
+    }
+
     /** The rows of {@code TICKET} this filter selects (the viewer's access is added by the query). */
     Condition condition(Viewer viewer) {
         Condition c = DSL.noCondition();

@@ -53,8 +53,8 @@ public final class TicketPages {
     }
 
     public void list(Context ctx) {
-        TicketFilter filter = TicketFilter.parse(ctx.queryParam("status"), ctx.queryParam("priority"), ctx.queryParam("group"),
-                ctx.queryParam("owner"), ctx.queryParam("tag"));
+        TicketFilter filter = TicketFilter.parse(ctx.queryParam("view"), ctx.queryParam("status"), ctx.queryParam("priority"),
+                ctx.queryParam("group"), ctx.queryParam("owner"), ctx.queryParam("tag"));
         TicketPage page = Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, PAGE_SIZE,
                 TicketCursor.decode(ctx.queryParam("cursor"))));
         Map<String, Object> model = new HashMap<>();

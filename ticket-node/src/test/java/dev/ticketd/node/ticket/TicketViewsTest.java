@@ -120,6 +120,15 @@ class TicketViewsTest {
                 .containsEntry("Resolved", TicketQueries.COUNT_CAP + "+").containsEntry("All", TicketQueries.COUNT_CAP + "+")
                 .as("Support is no group of the agent's").doesNotContainKey("Support");
 
+        String token = web.apiTokenOf(counted);
+        assertThat(web.apiGet("/api/v1/tickets?view=mine", token).body()).contains("T-8001", "T-8002").doesNotContain("T-8003");
+        assertThat(web.apiGet("/api/v1/tickets?view=unassigned", token).body()).contains("T-8003").doesNotContain("T-8001");
+        assertThat(web.apiGet("/api/v1/tickets?view=group:Desk&owner=me", token).body()).as("a filter besides the view wins")
+                .contains("T-8001").doesNotContain("T-8003");
+        HttpResponse<String> unknown = web.apiGet("/api/v1/tickets?view=everything", token);
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(unknown.body()).contains("unknown view 'everything'");
+
         String page = web.loggedInAs(counted).get("/tickets?owner=none&status=open").body();
         assertThat(page).as("every page's header").contains("my open tickets: 2");
         assertThat(page).contains("Unassigned <span class=\"count\">1</span>").contains("T-8003").doesNotContain("T-8001")
