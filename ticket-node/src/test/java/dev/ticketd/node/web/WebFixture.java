@@ -185,6 +185,11 @@ public final class WebFixture implements AutoCloseable {
     public record FormFile(String field, String filename, String contentType, byte[] content) {
     }
 
+    /** Every page loads the pages' own script (keyboard shortcuts); this is the page without that one tag. */
+    public static String withoutOwnScript(String html) {
+        return html.replace("<script src=\"/assets/app.js\" defer></script>", "");
+    }
+
     /** The value of the hidden field {@code name} in a page. */
     public static String hiddenField(String html, String name) {
         Matcher m = Pattern.compile("name=\"" + Pattern.quote(name) + "\" value=\"([^\"]*)\"").matcher(html);
