@@ -11,7 +11,9 @@ import jakarta.mail.UIDFolder;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 
 /**
@@ -19,7 +21,7 @@ import java.util.List;
  * folders {@code READ_ONLY} with {@code peek}, so it can neither move, flag nor delete mail. Every
  * connect, read and write is bounded by the mailbox's I/O timeout. Jakarta Mail types stay in here.
  *
- * <p>Lifecycle: {@link #open()} once, then any number of {@link #list} and {@link #fetchRaw};
+ * <p>Lifecycle: {@link #open()} once, then any number of {@link #list}, {@link #head} and {@link #fetchRaw};
  * {@link #close()} once. One thread.
  */
 public final class ReadOnlyMailbox implements AutoCloseable {
@@ -30,6 +32,13 @@ public final class ReadOnlyMailbox implements AutoCloseable {
 
     /** A folder's UIDVALIDITY and its messages, oldest UID first; empty when the folder does not exist. */
     public record FolderListing(String folder, long uidValidity, List<Listed> messages) {
+    }
+
+    /**
+     * The head of a folder: how many messages wait in it, and the first (lowest UID) of them with the
+     * time the server received it; {@code uid} is 0 and {@code received} null when the folder is empty.
+     */
+    public record Head(int count, long uid, Instant received) {
     }
 
     private final MailboxSettings settings;
@@ -67,6 +76,31 @@ public final class ReadOnlyMailbox implements AutoCloseable {
         }
         listed.sort((a, b) -> Long.compare(a.uid(), b.uid()));
         return new FolderListing(folder, uids.getUIDValidity(), listed);
+    }
+
+    /**
+     * Opens {@code folder} read-only (closing the one open before) and looks at its first message only:
+     * the cost does not grow with the folder (one SELECT and one FETCH of a single message).
+     */
+    public Head head(String folder) throws MessagingException {
+        closeFolder();
+        Folder f = store.getFolder(folder);
+        if (!f.exists()) {
+            return new Head(0, 0, null);
+        }
+        f.open(Folder.READ_ONLY);
+        open = f;
+        int count = f.getMessageCount();
+        if (count == 0) {
+            return new Head(0, 0, null);
+        }
+        Message first = f.getMessage(1);
+        FetchProfile fp = new FetchProfile();
+        fp.add(UIDFolder.FetchProfileItem.UID);
+        fp.add(FetchProfile.Item.ENVELOPE); // carries INTERNALDATE
+        f.fetch(new Message[]{first}, fp);
+        Date received = first.getReceivedDate();
+        return new Head(count, ((UIDFolder) f).getUID(first), received == null ? null : received.toInstant());
     }
 
     /** The bytes of a message of the folder listed last, exactly as the server stores them; null when it is gone. */

@@ -1,0 +1,76 @@
+package dev.ticketd.node.watch;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Every signal the watch reads in one round, as seen from the watching node at {@code at}.
+ *
+ * @param cluster null when ZooKeeper could not be read this round
+ */
+public record Sample(Instant at, List<MailboxSignal> mailboxes, List<OutboxSignal> outbox, DatabaseSignal database,
+                     ClusterSignal cluster) {
+
+    public Sample {
+        mailboxes = List.copyOf(mailboxes);
+        outbox = List.copyOf(outbox);
+    }
+
+    /**
+     * One mailbox.
+     *
+     * @param paused        an operator paused it: no intake is expected
+     * @param leader        the node that leads it, or null (meaningful only when the cluster was read)
+     * @param sinceLastPass how long ago its reader last completed a pass (by the database's clock), or null: never
+     * @param lastError     the error its reader last recorded, or null
+     * @param look          what the watch's own read-only look into the INBOX saw this round, or null: not looked
+     */
+    public record MailboxSignal(String id, String address, boolean paused, String leader, Duration sinceLastPass,
+                                String lastError, Look look) {
+    }
+
+    /**
+     * A read-only look into a mailbox's INBOX.
+     *
+     * @param count    mails waiting
+     * @param headUid  the UID of the first (oldest) of them, 0 when none
+     * @param headAge  how long ago the server received it, or null
+     * @param error    why the look failed (the rest is then empty), or null
+     */
+    public record Look(int count, long headUid, Duration headAge, String error) {
+        public static Look failed(String error) {
+            return new Look(0, 0, null, error);
+        }
+
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
+    /** @param oldestWaiting how long the oldest unsent mail of the mailbox's outbox has waited */
+    public record OutboxSignal(String mailboxId, String address, Duration oldestWaiting) {
+    }
+
+    /**
+     * @param error        why no primary answered, or null when one did
+     * @param replicated   the database has standbys by configuration
+     * @param syncStandbys standbys the primary reports as synchronous
+     */
+    public record DatabaseSignal(String error, boolean replicated, int syncStandbys) {
+        public boolean reachable() {
+            return error == null;
+        }
+    }
+
+    /** The cluster as ZooKeeper shows it, with each node's answer to {@code /health/ready}. */
+    public record ClusterSignal(List<NodeSignal> nodes) {
+        public ClusterSignal {
+            nodes = List.copyOf(nodes);
+        }
+    }
+
+    /** @param problem why the node is not ready (not live in the cluster, no answer, not ready), or null */
+    public record NodeSignal(String id, String problem) {
+    }
+}

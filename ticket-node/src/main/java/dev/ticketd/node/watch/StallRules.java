@@ -1,0 +1,179 @@
+package dev.ticketd.node.watch;
+
+import dev.ticketd.node.watch.Finding.Severity;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The rules that turn a {@link Sample} into {@link Finding}s. They remember a little between samples
+ * (which mail was first in each INBOX and since when; since when a condition holds), so they are
+ * fed the samples of one watching node in order; a node that starts watching starts afresh.
+ *
+ * <ul>
+ *   <li>{@code mailbox-stalled} (stall): no pass of the mailbox's reader completed for
+ *       {@code watch.stall-after}, unless the INBOX is seen draining (its first mail changes), or the
+ *       first mail of the INBOX stayed the same for that long — whatever the reason: no leader, a
+ *       changed password, an IDLE that never wakes, a database that refuses writes;</li>
+ *   <li>{@code database-unreachable} (stall): no primary answered the watching node for that long;</li>
+ *   <li>{@code outbox-stuck} (warning): an outbound mail waited longer than {@code watch.outbox-stuck-after};</li>
+ *   <li>{@code no-sync-standby} (warning): a replicated database without a synchronous standby for
+ *       {@code watch.stall-after};</li>
+ *   <li>{@code zookeeper-unreachable} (warning): the cluster could not be read for that long;</li>
+ *   <li>{@code node-down} (info): a node of the cluster is not live or not ready.</li>
+ * </ul>
+ * Not thread-safe: the watch's one thread.
+ */
+final class StallRules {
+
+    static final String MAILBOX_STALLED = "mailbox-stalled";
+    static final String DATABASE_UNREACHABLE = "database-unreachable";
+    static final String OUTBOX_STUCK = "outbox-stuck";
+    static final String NO_SYNC_STANDBY = "no-sync-standby";
+    static final String ZOOKEEPER_UNREACHABLE = "zookeeper-unreachable";
+    static final String NODE_DOWN = "node-down";
+
+    private final WatchSettings settings;
+    private final String watchingNode;
+    /** Per mailbox: the UID first in its INBOX when last looked (0: empty) and since when it is first. */
+    private final Map<String, HeadSeen> heads = new HashMap<>();
+    /** Since when a condition without a time of its own holds (database down, never read, …). */
+    private final Map<String, Instant> since = new HashMap<>();
+
+    private record HeadSeen(long uid, Instant since) {
+    }
+
+    StallRules(WatchSettings settings, String watchingNode) {
+        this.settings = settings;
+        this.watchingNode = watchingNode;
+    }
+
+    List<Finding> evaluate(Sample s) {
+        List<Finding> found = new ArrayList<>();
+        Set<String> holding = new HashSet<>();
+        for (Sample.MailboxSignal m : s.mailboxes()) {
+            Finding f = mailbox(s, m, holding);
+            if (f != null) {
+                found.add(f);
+            }
+        }
+        for (Sample.OutboxSignal o : s.outbox()) {
+            if (o.oldestWaiting() != null && o.oldestWaiting().compareTo(settings.outboxStuckAfter()) > 0) {
+                found.add(new Finding(OUTBOX_STUCK, o.address(), Severity.WARNING, o.address() + ": an outbound mail (reply or "
+                        + "acknowledgement) has waited " + human(o.oldestWaiting()) + " to be sent; see the cluster page"));
+            }
+        }
+        Sample.DatabaseSignal db = s.database();
+        if (!db.reachable() && held("database", s.at(), holding)) {
+            found.add(new Finding(DATABASE_UNREACHABLE, "database", Severity.STALL, "no database primary has answered "
+                    + watchingNode + " for " + human(Duration.between(since.get("database"), s.at())) + ": nothing can be stored ("
+                    + db.error() + ")"));
+        }
+        if (db.reachable() && db.replicated() && db.syncStandbys() == 0 && held("no-sync", s.at(), holding)) {
+            found.add(new Finding(NO_SYNC_STANDBY, "database", Severity.WARNING, "the database has had no synchronous standby for "
+                    + human(Duration.between(since.get("no-sync"), s.at())) + ": losing the primary's host now could lose "
+                    + "committed tickets, or writes wait until a standby is back"));
+        }
+        if (s.cluster() == null) {
+            if (held("zookeeper", s.at(), holding)) {
+                found.add(new Finding(ZOOKEEPER_UNREACHABLE, watchingNode, Severity.WARNING, watchingNode
+                        + " has not been able to read the cluster from ZooKeeper for "
+                        + human(Duration.between(since.get("zookeeper"), s.at()))));
+            }
+        } else {
+            for (Sample.NodeSignal n : s.cluster().nodes()) {
+                if (n.problem() != null) {
+                    found.add(new Finding(NODE_DOWN, n.id(), Severity.INFO, "node " + n.id() + " is down: " + n.problem()));
+                }
+            }
+        }
+        since.keySet().retainAll(holding);
+        heads.keySet().retainAll(s.mailboxes().stream().map(Sample.MailboxSignal::id).toList());
+        return found;
+    }
+
+    private Finding mailbox(Sample s, Sample.MailboxSignal m, Set<String> holding) {
+        if (m.paused()) {
+            heads.remove(m.id());
+            return null;
+        }
+        Duration stall = settings.stallAfter();
+        Duration headStuck = headStuckFor(s.at(), m); // null: unknown
+        HeadSeen head = heads.get(m.id());
+        boolean draining = head != null && head.uid() != 0 && headStuck != null && headStuck.compareTo(stall) < 0;
+        Duration sinceLastPass = m.sinceLastPass();
+        if (sinceLastPass == null && held("unread:" + m.id(), s.at(), holding)) {
+            sinceLastPass = Duration.between(since.get("unread:" + m.id()), s.at());
+        }
+        String reason = reason(s, m);
+        if (head != null && head.uid() != 0 && headStuck != null && headStuck.compareTo(stall) >= 0) {
+            return new Finding(MAILBOX_STALLED, m.address(), Severity.STALL, m.address() + ": intake stalled, the first of "
+                    + waitingText(m) + " has waited " + human(headStuck) + " in its INBOX; " + reason);
+        }
+        if (sinceLastPass != null && sinceLastPass.compareTo(stall) >= 0 && !draining) {
+            return new Finding(MAILBOX_STALLED, m.address(), Severity.STALL, m.address() + ": intake stalled, its mailbox has not "
+                    + "been read for " + human(sinceLastPass) + "; " + reason);
+        }
+        return null;
+    }
+
+    private String waitingText(Sample.MailboxSignal m) {
+        return m.look() == null || !m.look().ok() ? "the waiting mails" : m.look().count() + " waiting mail(s)";
+    }
+
+    /** How long the same mail has been first in the INBOX, from this and earlier looks; null when no look saw it. */
+    private Duration headStuckFor(Instant at, Sample.MailboxSignal m) {
+        Sample.Look look = m.look();
+        if (look != null && look.ok()) {
+            HeadSeen seen = heads.get(m.id());
+            long uid = look.count() == 0 ? 0 : look.headUid();
+            if (seen == null || seen.uid() != uid) {
+                seen = new HeadSeen(uid, at);
+                heads.put(m.id(), seen);
+            }
+        } else if (look != null) {
+            return null; // the look failed: what is first in the INBOX is unknown now
+        }
+        HeadSeen seen = heads.get(m.id());
+        return seen == null ? null : Duration.between(seen.since(), at);
+    }
+
+    private String reason(Sample s, Sample.MailboxSignal m) {
+        if (s.cluster() != null && m.leader() == null) {
+            return "no node leads it";
+        }
+        if (m.look() != null && !m.look().ok()) {
+            return "the watch cannot read it either: " + m.look().error();
+        }
+        String by = m.leader() == null ? "" : "led by " + m.leader();
+        if (m.lastError() != null) {
+            return by + (by.isEmpty() ? "" : ", ") + "last error: " + m.lastError();
+        }
+        return by.isEmpty() ? "see the cluster page" : by + ", which reports no error";
+    }
+
+    /** Whether {@code condition} holds for {@code stall-after} by now (it holds this sample: remembered). */
+    private boolean held(String condition, Instant at, Set<String> holding) {
+        holding.add(condition);
+        Instant from = since.computeIfAbsent(condition, c -> at);
+        return Duration.between(from, at).compareTo(settings.stallAfter()) >= 0;
+    }
+
+    /** 95 s, 4 min, 2 h. */
+    static String human(Duration d) {
+        long s = d.toSeconds();
+        if (s < 120) {
+            return s + " s";
+        }
+        if (s < 2 * 3600) {
+            return (s / 60) + " min";
+        }
+        return (s / 3600) + " h";
+    }
+}
