@@ -36,12 +36,10 @@ create table alert_notice (
     primary key (episode_id, event, channel)
 );
 
--- When the self-watch last looked at the cluster, and from which node. A node that is not the
--- watch's runner takes over the looking when this grows old (the runner is gone and Helix could not
--- move the duty, e.g. without ZooKeeper).
+-- When each node's self-watch last looked at the cluster. A node that is not the watch's runner
+-- takes the looking over when no other node has looked for a while (the runner is gone and Helix
+-- could not move the duty, e.g. without ZooKeeper), and stops when another node looks again.
 create table watch_state (
-    id           smallint     primary key,
-    evaluated_at timestamptz  not null,
-    evaluated_by varchar(100) not null,
-    constraint watch_state_single_chk check (id = 1)
+    node_id      varchar(100) primary key,
+    evaluated_at timestamptz  not null
 );

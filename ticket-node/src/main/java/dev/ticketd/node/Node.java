@@ -4,6 +4,7 @@ import dev.ticketd.cluster.ClusterAdmin;
 import dev.ticketd.cluster.ClusterMember;
 import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.cluster.DutyLeases;
+import dev.ticketd.cluster.LeadershipListener;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.Migrations;
@@ -35,6 +36,7 @@ import dev.ticketd.node.intake.IntakeSettings;
 import dev.ticketd.node.intake.MailCounters;
 import dev.ticketd.node.intake.MailIntake;
 import dev.ticketd.node.intake.MailboxCatalog;
+import dev.ticketd.node.intake.MailboxDirectory;
 import dev.ticketd.node.intake.NodeSecrets;
 import dev.ticketd.node.lifecycle.TicketTimerSettings;
 import dev.ticketd.node.lifecycle.TicketTimers;
@@ -46,6 +48,10 @@ import dev.ticketd.node.ticket.ReplyService;
 import dev.ticketd.node.ticket.TicketChanges;
 import dev.ticketd.node.ticket.TicketQueries;
 import dev.ticketd.node.ticket.TicketRoutes;
+import dev.ticketd.node.watch.SelfWatch;
+import dev.ticketd.node.watch.StallBanner;
+import dev.ticketd.node.watch.WatchRoutes;
+import dev.ticketd.node.web.PageHeader;
 import dev.ticketd.node.web.WebServer;
 import dev.ticketd.node.web.WebSettings;
 import org.slf4j.Logger;
@@ -57,6 +63,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -78,6 +85,7 @@ public final class Node implements AutoCloseable {
     private WebServer web;
     private volatile ClusterMember member;
     private volatile MailIntake intake;
+    private volatile SelfWatch selfWatch;
 
     public Node(NodeConfig config, Clock clock) {
         this.config = config;
@@ -107,7 +115,7 @@ public final class Node implements AutoCloseable {
                         try (ClusterAdmin admin = ClusterAdmin.open(config.cluster().zkAddress(), config.cluster().clusterName())) {
                             admin.addMailboxes(Set.of(mailboxId));
                         }
-                    });
+                    }, () -> selfWatch != null && selfWatch.watching());
             web.start();
             started.push(web);
 
@@ -131,13 +139,23 @@ public final class Node implements AutoCloseable {
                             TIMER_BATCH, config.mail().giveUpCoolDown(), config.mail().giveUpAfter()), clock, dutyGiveUps);
             started.push(timers);
             metrics.watchTimers(timers);
+            // the self-watch: every node runs it; the duty's leader (or a stand-in) looks and alerts
+            DatabaseHealth watchHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
+            started.push(watchHealth);
+            MailboxDirectory directory = catalog.directory(config);
+            SelfWatch selfWatch = SelfWatch.create(config.nodeId(), config.cluster().clusterName(), config.watch(), db, watchHealth,
+                    this::clusterView, directory::mailbox, () -> watchHealth.status().primaryReachable(), clock);
+            started.push(selfWatch);
+            this.selfWatch = selfWatch;
+            metrics.watchSelfWatch(selfWatch);
 
             // last in, first out: on close the node leaves the cluster (stopping its leader work)
             // before anything else stops, so the other nodes take over at once
             member.announceHttpUrl(publicUrl());
             started.push(member);
-            member.start(mailboxIds, metrics.counting(intake), Set.of(TicketTimers.DUTY), timers);
+            member.start(mailboxIds, metrics.counting(intake), Set.of(TicketTimers.DUTY, SelfWatch.DUTY), duties(timers, selfWatch));
             this.member = member;
+            selfWatch.start();
             log.info("node started node={} httpPort={}", config.nodeId(), web.port());
         } catch (Exception e) {
             close();
@@ -159,17 +177,18 @@ public final class Node implements AutoCloseable {
                                      Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics,
                                      Tickets tickets, TicketsFromMail ticketsFromMail) {
         return staffWeb(db, settings, clock, cluster, mailCounters, nodeId, metrics, tickets, ticketsFromMail, TicketChanges.DEFAULT_PENDING,
-                MailboxAnnouncer.OUTSIDE_A_CLUSTER);
+                MailboxAnnouncer.OUTSIDE_A_CLUSTER, () -> false);
     }
 
     /**
      * @param pendingDefault  how long a ticket set pending without a time waits ({@code tickets.pending-default})
      * @param announceMailbox tells the running cluster about a mailbox saved on the admin screens
+     * @param watching        whether this node's self-watch looks at the cluster now ({@code /health/watch})
      */
     public static WebServer staffWeb(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster,
                                      Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics,
                                      Tickets tickets, TicketsFromMail ticketsFromMail, Duration pendingDefault,
-                                     MailboxAnnouncer announceMailbox) {
+                                     MailboxAnnouncer announceMailbox, BooleanSupplier watching) {
         DatabaseHealth databaseHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
         // staff requests retry a write only briefly; background work keeps the database's long budget
         Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
@@ -184,6 +203,7 @@ public final class Node implements AutoCloseable {
                 new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
                 apiTokens, ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
+                        new WatchRoutes(watching),
                         metrics.route(),
                         new TicketRoutes(ticketQueries, replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
                                 () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
@@ -192,7 +212,27 @@ public final class Node implements AutoCloseable {
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,
                                 new NodeSecrets(db), clock),
                         ApiDocument.fromClasspath()),
-                user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()));
+                PageHeader.of(user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()),
+                        new StallBanner(db, clock)::lines));
+    }
+
+    /** One listener for the node's duties: each is told of its own duty only. */
+    private static LeadershipListener duties(LeadershipListener... listeners) {
+        return new LeadershipListener() {
+            @Override
+            public void leadershipGained(String duty) {
+                for (LeadershipListener l : listeners) {
+                    l.leadershipGained(duty);
+                }
+            }
+
+            @Override
+            public void leadershipLost(String duty) {
+                for (LeadershipListener l : listeners) {
+                    l.leadershipLost(duty);
+                }
+            }
+        };
     }
 
     public int httpPort() {

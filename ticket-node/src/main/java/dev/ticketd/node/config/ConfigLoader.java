@@ -6,8 +6,10 @@ import dev.ticketd.db.RetryPolicy;
 import dev.ticketd.db.patroni.PatroniLeader;
 import dev.ticketd.mail.MailBudget;
 import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.outbound.OutboxSender;
 import dev.ticketd.mail.outbound.SmtpSettings;
+import dev.ticketd.node.watch.WatchSettings;
 import dev.ticketd.node.web.WebSettings;
 
 import java.io.IOException;
@@ -49,7 +51,11 @@ public final class ConfigLoader {
             "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown",
             "mail.parse-timeout", "mail.max-failed-passes",
             "smtp.connect-timeout", "smtp.read-timeout", "smtp.write-timeout", "outbox.claim-expiry",
-            "tickets.close-resolved-after", "tickets.pending-default", "tickets.timer-interval", "tickets.reply-to-closed-opens-new");
+            "tickets.close-resolved-after", "tickets.pending-default", "tickets.timer-interval", "tickets.reply-to-closed-opens-new",
+            "watch.interval", "watch.stall-after", "watch.look-interval", "watch.remind-every", "watch.outbox-stuck-after",
+            "watch.take-over-after", "watch.heartbeat-url",
+            "alert.smtp.host", "alert.smtp.port", "alert.smtp.security", "alert.smtp.user", "alert.smtp.password",
+            "alert.smtp.from", "alert.smtp.to", "alert.webhook.url", "alert.webhook.format", "alert.webhook.authorization");
     private static final String SECRET_PREFIX = "secret.";
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
@@ -152,7 +158,43 @@ public final class ConfigLoader {
                 r.atLeast("tickets.timer-interval", Duration.ofMinutes(1), Duration.ofSeconds(1)),
                 r.bool("tickets.reply-to-closed-opens-new", true));
         return new NodeConfig(nodeId, web, publicUrl, db, cluster, mail, outbox, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets,
-                tickets);
+                tickets, watch(r, outbox));
+    }
+
+    /** The self-watch ({@code watch.*}) and its channels ({@code alert.*}); a channel whose first key is absent is off. */
+    private static WatchSettings watch(Values r, NodeConfig.OutboxDefaults outbox) {
+        WatchSettings d = WatchSettings.defaults();
+        Duration interval = r.atLeast("watch.interval", d.interval(), Duration.ofMillis(200));
+        WatchSettings.AlertSmtp smtp = r.optional("alert.smtp.host").map(host -> r.build("alert.smtp.host", () -> {
+            List<String> to = r.optional("alert.smtp.to").map(v -> List.of(v.split("\\s*,\\s*")))
+                    .orElseThrow(() -> new ConfigException("alert.smtp.to", "required with alert.smtp.host: who receives the alerts"));
+            TransportSecurity security = r.build("alert.smtp.security",
+                    () -> TransportSecurity.parse(r.optional("alert.smtp.security").orElse("starttls")));
+            return new WatchSettings.AlertSmtp(new SmtpSettings(host,
+                    r.integer("alert.smtp.port", security == TransportSecurity.TLS ? 465 : 587, 1, 65535), security,
+                    r.optional("alert.smtp.user").orElse(null), r.optional("alert.smtp.password").orElse(null),
+                    r.optional("alert.smtp.from").orElseThrow(() -> new ConfigException("alert.smtp.from",
+                            "required with alert.smtp.host: the alerts' sender address")),
+                    "ticketd alerts", outbox.smtpConnectTimeout(), outbox.smtpReadTimeout(), outbox.smtpWriteTimeout()), to);
+        })).orElse(null);
+        WatchSettings.AlertWebhook webhook = r.optional("alert.webhook.url").map(url -> r.build("alert.webhook.url",
+                () -> new WatchSettings.AlertWebhook(URI.create(url),
+                        r.build("alert.webhook.format", () -> WatchSettings.WebhookFormat.parse(r.optional("alert.webhook.format").orElse("json"))),
+                        r.optional("alert.webhook.authorization").orElse("")))).orElse(null);
+        URI heartbeat = r.optional("watch.heartbeat-url").map(u -> r.build("watch.heartbeat-url", () -> {
+            URI uri = URI.create(u);
+            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+                throw new IllegalArgumentException("must be an http or https URL, was '" + uri.getScheme() + ":…'");
+            }
+            return uri;
+        })).orElse(null);
+        return r.build("watch.stall-after", () -> new WatchSettings(interval,
+                r.atLeast("watch.stall-after", d.stallAfter(), Duration.ofSeconds(1)),
+                r.atLeast("watch.look-interval", d.lookInterval(), Duration.ofMillis(200)),
+                r.atLeast("watch.remind-every", d.remindEvery(), Duration.ofMinutes(1)),
+                r.atLeast("watch.outbox-stuck-after", d.outboxStuckAfter(), Duration.ofSeconds(1)),
+                r.atLeast("watch.take-over-after", d.takeOverAfter(), Duration.ofSeconds(1)),
+                d.rankStep(), d.raiseAfter(), d.clearAfter(), heartbeat, smtp, webhook));
     }
 
     private static NodeConfig.OutboxDefaults outbox(Values r) {

@@ -3,6 +3,7 @@ package dev.ticketd.node.config;
 import dev.ticketd.cluster.ClusterSettings;
 import dev.ticketd.db.DatabaseSettings;
 import dev.ticketd.mail.MailBudget;
+import dev.ticketd.node.watch.WatchSettings;
 import dev.ticketd.node.web.WebSettings;
 
 import java.time.Duration;
@@ -25,7 +26,8 @@ import java.util.Set;
  * @param tickets          the ticket lifecycle's timers and rules
  */
 public record NodeConfig(String nodeId, WebSettings web, String publicUrl, DatabaseSettings database, ClusterSettings cluster, MailDefaults mail,
-                         OutboxDefaults outbox, Duration leaseLockTimeout, Map<String, String> secrets, TicketRules tickets) {
+                         OutboxDefaults outbox, Duration leaseLockTimeout, Map<String, String> secrets, TicketRules tickets,
+                         WatchSettings watch) {
 
     /**
      * The ticket lifecycle.
@@ -79,6 +81,6 @@ public record NodeConfig(String nodeId, WebSettings web, String publicUrl, Datab
     public String toString() {
         return "NodeConfig[nodeId=" + nodeId + ", web=" + web + ", database=" + database + ", cluster=" + cluster + ", mail=" + mail
                 + ", outbox=" + outbox + ", leaseLockTimeout=" + leaseLockTimeout + ", secrets=" + secrets.keySet()
-                + ", tickets=" + tickets + "]";
+                + ", tickets=" + tickets + ", watch=" + watch + "]";
     }
 }

@@ -6,6 +6,7 @@ import dev.ticketd.mail.IngestObserver;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.node.intake.MailCounters;
 import dev.ticketd.node.lifecycle.TicketTimers;
+import dev.ticketd.node.watch.SelfWatch;
 import dev.ticketd.node.web.Access;
 import dev.ticketd.node.web.WebFeature;
 import io.micrometer.core.instrument.Counter;
@@ -169,6 +170,23 @@ public final class NodeMetrics implements IngestObserver {
                 .description("tickets the ticket timers of this node changed").register(registry);
         FunctionCounter.builder("ticketd.ticket.timers.changes", timers, TicketTimers::closedTotal).tags("change", "closed")
                 .description("tickets the ticket timers of this node changed").register(registry);
+    }
+
+    /** Shows what this node's self-watch does: whether it watches, the episodes it sees open, the notices it sent or failed. */
+    public void watchSelfWatch(SelfWatch watch) {
+        Gauge.builder("ticketd.watch.watching", () -> watch.watching() ? 1 : 0)
+                .description("1 on the node whose self-watch looks at the cluster now (one node normally; one per side of a partition)")
+                .register(registry);
+        Gauge.builder("ticketd.watch.open.alerts", watch::openEpisodes)
+                .description("alert episodes open at the watching node's latest round (0 on the others)").register(registry);
+        FunctionCounter.builder("ticketd.watch.rounds", watch, SelfWatch::rounds)
+                .description("rounds this node's self-watch looked at the cluster").register(registry);
+        for (String channel : watch.channelNames()) {
+            FunctionCounter.builder("ticketd.watch.notices", watch, w -> w.sent(channel)).tags("channel", channel, "result", "sent")
+                    .description("alert notices this node sent, by channel and result").register(registry);
+            FunctionCounter.builder("ticketd.watch.notices", watch, w -> w.failed(channel)).tags("channel", channel, "result", "failed")
+                    .description("alert notices this node sent, by channel and result").register(registry);
+        }
     }
 
     /**

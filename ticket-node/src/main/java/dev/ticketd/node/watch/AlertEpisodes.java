@@ -175,22 +175,20 @@ final class AlertEpisodes {
     /** Notes that {@code node} looked at the cluster now. */
     void evaluated(String node) {
         writes.run(tx -> tx.insertInto(WATCH_STATE)
-                .set(WATCH_STATE.ID, (short) 1)
+                .set(WATCH_STATE.NODE_ID, node)
                 .set(WATCH_STATE.EVALUATED_AT, DSL.currentOffsetDateTime())
-                .set(WATCH_STATE.EVALUATED_BY, node)
-                .onConflict(WATCH_STATE.ID)
+                .onConflict(WATCH_STATE.NODE_ID)
                 .doUpdate()
                 .set(WATCH_STATE.EVALUATED_AT, DSL.currentOffsetDateTime())
-                .set(WATCH_STATE.EVALUATED_BY, node)
                 .execute());
     }
 
-    /** How long ago (by the database's clock) any node last looked at the cluster; empty: never. */
-    Optional<Duration> sinceEvaluated() {
-        Record r = writes.write(tx -> tx.select(DSL.field("extract(epoch from now() - {0})", Double.class, WATCH_STATE.EVALUATED_AT))
-                .from(WATCH_STATE).where(WATCH_STATE.ID.eq((short) 1)).fetchOne());
+    /** How long ago (by the database's clock) any node but {@code node} last looked at the cluster; empty: never. */
+    Optional<Duration> sinceOthersEvaluated(String node) {
+        Record r = writes.write(tx -> tx.select(DSL.field("extract(epoch from now() - max({0}))", Double.class, WATCH_STATE.EVALUATED_AT))
+                .from(WATCH_STATE).where(WATCH_STATE.NODE_ID.ne(node)).fetchOne());
         return r == null || r.get(0) == null ? Optional.empty()
-                : Optional.of(Duration.ofMillis(Math.round(r.get(0, Double.class) * 1000)));
+                : Optional.of(Duration.ofMillis(Math.max(0, Math.round(r.get(0, Double.class) * 1000))));
     }
 
     /** The open stalls for the staff banner: a read, from a standby during a failover. */

@@ -6,7 +6,6 @@ import dev.ticketd.db.DatabaseStatus;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.quarantine.ReadOnlyMailbox;
 import dev.ticketd.node.health.DatabaseHealth;
-import dev.ticketd.node.intake.MailboxDirectory;
 import org.jooq.Field;
 import org.jooq.impl.DSL;
 import org.slf4j.Logger;
@@ -24,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import static dev.ticketd.db.generated.Tables.MAILBOX;
@@ -52,7 +52,8 @@ final class Sampler {
     private final Database db;
     private final DatabaseHealth databaseHealth;
     private final Supplier<ClusterView> cluster;
-    private final MailboxDirectory mailboxes;
+    /** How to read a mailbox (the same settings its reader uses), or empty when this node has none. */
+    private final Function<String, Optional<MailboxSettings>> mailboxes;
     private final HttpClient http;
     private final Clock clock;
     private List<Sample.MailboxSignal> lastMailboxes = List.of();
@@ -60,7 +61,7 @@ final class Sampler {
     private long lastReadNanos;
     private final Map<String, Sample.Look> looks = new HashMap<>();
 
-    Sampler(Database db, DatabaseHealth databaseHealth, Supplier<ClusterView> cluster, MailboxDirectory mailboxes, HttpClient http,
+    Sampler(Database db, DatabaseHealth databaseHealth, Supplier<ClusterView> cluster, Function<String, Optional<MailboxSettings>> mailboxes, HttpClient http,
             Clock clock) {
         this.db = db;
         this.databaseHealth = databaseHealth;
@@ -134,7 +135,7 @@ final class Sampler {
     private Sample.Look look(String mailboxId) {
         Optional<MailboxSettings> settings;
         try {
-            settings = mailboxes.mailbox(mailboxId);
+            settings = mailboxes.apply(mailboxId);
         } catch (RuntimeException e) {
             return Sample.Look.failed("its settings cannot be read: " + e.getMessage());
         }
@@ -179,7 +180,7 @@ final class Sampler {
             Thread.currentThread().interrupt();
             return "interrupted";
         } catch (Exception e) {
-            return "no answer from " + httpUrl + "health/ready: " + e.getClass().getSimpleName();
+            return "no answer to /health/ready: " + e.getClass().getSimpleName();
         }
     }
 

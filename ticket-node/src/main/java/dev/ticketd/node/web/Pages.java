@@ -5,6 +5,7 @@ import dev.ticketd.node.auth.WebSessions;
 import io.javalin.http.Context;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -62,6 +63,13 @@ public final class Pages {
                 full.put("myOpen", header.openTickets(session.user()));
             } catch (RuntimeException e) {
                 full.put("myOpen", null); // the header's count is never worth failing a page (e.g. during a failover)
+            }
+        }
+        if (session != null && header != null && !full.containsKey("alerts")) {
+            try {
+                full.put("alerts", header.alerts());
+            } catch (RuntimeException e) {
+                full.put("alerts", List.of());
             }
         }
         ctx.render(template, full);

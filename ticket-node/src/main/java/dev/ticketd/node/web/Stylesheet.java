@@ -48,6 +48,8 @@ final class Stylesheet {
             textarea { width: 100%; min-height: 8rem; box-sizing: border-box; font: inherit; }
             .error { background: #fde8e8; border: 1px solid #e0a0a0; padding: .5rem .8rem; }
             .notice { background: #e8f4fd; border: 1px solid #a0c4e0; padding: .5rem .8rem; }
+            .notice.alert { background: #fdecea; border-color: #d9534f; font-weight: bold; }
+            .notice.alert p { margin: .2rem 0; }
             label { display: block; margin: .5rem 0 .2rem; }
             """;
 

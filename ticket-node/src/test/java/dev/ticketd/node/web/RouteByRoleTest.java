@@ -81,6 +81,7 @@ class RouteByRoleTest {
         expect("POST /logout", L, L, L, L, L);
         expect("GET /health/live", O, O, O, O, O);
         expect("GET /health/ready", O, O, O, O, O);
+        expect("GET /health/watch", O, O, O, O, O);
         expect("GET /metrics", L, F, F, F, O);
         expect("GET /", L, O, O, O, O);
         expect("GET /tickets", L, O, O, O, O);
