@@ -2,6 +2,7 @@ package dev.ticketd.node;
 
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
+import dev.ticketd.node.cli.AlertCommand;
 import dev.ticketd.node.cli.ClusterCommand;
 import dev.ticketd.node.cli.DemoCommand;
 import dev.ticketd.node.cli.GroupCommand;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ticketd", mixinStandardHelpOptions = true, version = "ticketd 0.1.0",
         description = "A clustered, highly available help desk.",
         subcommands = {ServeCommand.class, DemoCommand.class, MigrateCommand.class, UserCommand.class,
-                GroupCommand.class, MailboxCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
+                GroupCommand.class, MailboxCommand.class, ClusterCommand.class, AlertCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
