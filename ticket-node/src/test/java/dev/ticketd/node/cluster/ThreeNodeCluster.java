@@ -54,14 +54,16 @@ final class ThreeNodeCluster implements AutoCloseable {
     private static final NodeLauncher NODES = NodeLauncher.of(Path.of("target", "ticketd.jar"));
 
     private final Path dir;
+    private final List<String> extraConfig;
     private final Map<String, Process> nodes = new LinkedHashMap<>();
     private TestZooKeeperEnsemble zk;
     private TestMailServer mail;
     private DatabaseSettings dbSettings;
     private Database db;
 
-    private ThreeNodeCluster(Path dir) {
+    private ThreeNodeCluster(Path dir, List<String> extraConfig) {
         this.dir = dir;
+        this.extraConfig = List.copyOf(extraConfig);
     }
 
     /**
@@ -71,11 +73,24 @@ final class ThreeNodeCluster implements AutoCloseable {
      * else does not depend on that race.
      */
     static ThreeNodeCluster start(String name, boolean simultaneous) throws IOException {
-        ThreeNodeCluster c = new ThreeNodeCluster(Files.createDirectories(Path.of("target", "cluster-it", name)).toAbsolutePath());
+        return start(name, simultaneous, List.of(), List.of());
+    }
+
+    /**
+     * @param extraConfig     lines added to every node's configuration; {@code {smtp-port}} in them is the mail server's SMTP port
+     * @param extraMailUsers  further accounts on the mail server, as address=password
+     */
+    static ThreeNodeCluster start(String name, boolean simultaneous, List<String> extraConfig, List<String> extraMailUsers)
+            throws IOException {
+        ThreeNodeCluster c = new ThreeNodeCluster(Files.createDirectories(Path.of("target", "cluster-it", name)).toAbsolutePath(),
+                extraConfig);
         try {
             c.zk = TestZooKeeperEnsemble.start();
             c.mail = TestMailServer.start();
             c.mail.addUser(SUPPORT, PASSWORD);
+            for (String user : extraMailUsers) {
+                c.mail.addUser(user.substring(0, user.indexOf('=')), user.substring(user.indexOf('=') + 1));
+            }
             c.dbSettings = TestPostgres.freshDatabaseSettings();
             c.db = Database.open(c.dbSettings.withMaxPoolSize(4), "cluster-it");
             Migrations.migrate(c.db.dataSource());
@@ -97,6 +112,10 @@ final class ThreeNodeCluster implements AutoCloseable {
 
     Database db() {
         return db;
+    }
+
+    TestMailServer mail() {
+        return mail;
     }
 
     TestZooKeeperEnsemble zooKeeper() {
@@ -138,6 +157,14 @@ final class ThreeNodeCluster implements AutoCloseable {
     /** SIGCONT after {@link #freeze}. */
     void thaw(String nodeId) throws IOException, InterruptedException {
         signal(nodeId, "CONT");
+    }
+
+    /**
+     * Changes the support mailbox's password on the mail server (an operator rotated it there and not
+     * in ticketd), or with {@code null} sets the one the nodes know again.
+     */
+    void changeMailboxPassword(String password) {
+        mail.addUser(SUPPORT, password == null ? PASSWORD : password);
     }
 
     /** Starts a node that was killed or stopped, with its old configuration. */
@@ -286,7 +313,8 @@ final class ThreeNodeCluster implements AutoCloseable {
                     "zk.address=" + zk.connectString(),
                     "zk.session-timeout=" + SESSION_TIMEOUT.toSeconds() + "s",
                     "mail.poll-interval=500ms",
-                    "secret.support=" + PASSWORD, ""));
+                    "secret.support=" + PASSWORD,
+                    String.join("\n", extraConfig).replace("{smtp-port}", Integer.toString(mail.smtpPort())), ""));
         }
         boolean restart = nodes.containsKey(id);
         nodes.put(id, NODES.serve(config, dir.resolve(id + ".log"), restart));
