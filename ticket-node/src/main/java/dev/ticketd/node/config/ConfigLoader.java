@@ -158,12 +158,18 @@ public final class ConfigLoader {
                 r.atLeast("tickets.timer-interval", Duration.ofMinutes(1), Duration.ofSeconds(1)),
                 r.bool("tickets.reply-to-closed-opens-new", true));
         return new NodeConfig(nodeId, web, publicUrl, db, cluster, mail, outbox, r.duration("lease.lock-timeout", Duration.ofSeconds(2)), secrets,
-                tickets, watch(r, outbox));
+                tickets, watch(r, outbox, mail.pollInterval()));
     }
 
     /** The self-watch ({@code watch.*}) and its channels ({@code alert.*}); a channel whose first key is absent is off. */
-    private static WatchSettings watch(Values r, NodeConfig.OutboxDefaults outbox) {
+    private static WatchSettings watch(Values r, NodeConfig.OutboxDefaults outbox, Duration pollInterval) {
         WatchSettings d = WatchSettings.defaults();
+        Duration stallAfter = r.atLeast("watch.stall-after", d.stallAfter(), Duration.ofSeconds(1));
+        if (stallAfter.compareTo(pollInterval.multipliedBy(2)) <= 0) {
+            // a quiet mailbox completes a pass every poll interval at the latest: a shorter stall time would alert on quiet
+            throw new ConfigException("watch.stall-after", "must be more than twice mail.poll-interval ("
+                    + pollInterval.toMillis() + "ms), was " + stallAfter.toMillis() + "ms: a quiet mailbox would look stalled");
+        }
         Duration interval = r.atLeast("watch.interval", d.interval(), Duration.ofMillis(200));
         WatchSettings.AlertSmtp smtp = r.optional("alert.smtp.host").map(host -> r.build("alert.smtp.host", () -> {
             List<String> to = r.optional("alert.smtp.to").map(v -> List.of(v.split("\\s*,\\s*")))
@@ -188,8 +194,7 @@ public final class ConfigLoader {
             }
             return uri;
         })).orElse(null);
-        return r.build("watch.stall-after", () -> new WatchSettings(interval,
-                r.atLeast("watch.stall-after", d.stallAfter(), Duration.ofSeconds(1)),
+        return r.build("watch.stall-after", () -> new WatchSettings(interval, stallAfter,
                 r.atLeast("watch.look-interval", d.lookInterval(), Duration.ofMillis(200)),
                 r.atLeast("watch.remind-every", d.remindEvery(), Duration.ofMinutes(1)),
                 r.atLeast("watch.outbox-stuck-after", d.outboxStuckAfter(), Duration.ofSeconds(1)),

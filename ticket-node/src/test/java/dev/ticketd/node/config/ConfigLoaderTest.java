@@ -1,6 +1,7 @@
 package dev.ticketd.node.config;
 
 import dev.ticketd.mail.MailBudget;
+import dev.ticketd.node.watch.WatchSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -185,6 +186,53 @@ class ConfigLoaderTest {
         Path file = dir.resolve("node.properties");
         Files.writeString(file, "node.id=a\ndb.url=jdbc:postgresql://localhost/t\ndb.user=u\nzk.address=127.0.0.1:2181\n");
         assertThat(ConfigLoader.load(file, Map.of()).nodeId()).isEqualTo("a");
+    }
+
+    @Test
+    void theSelfWatchHasDefaultsAndNoChannelUntilOneIsConfigured() {
+        NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of());
+        assertThat(c.watch().interval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.watch().stallAfter()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.watch().remindEvery()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(c.watch().smtp()).isNull();
+        assertThat(c.watch().webhook()).isNull();
+        assertThat(c.watch().heartbeatUrl()).isNull();
+    }
+
+    @Test
+    void alertChannelsAreReadAndTheirSecretsNeverShown() {
+        Map<String, String> file = minimal();
+        file.put("alert.smtp.host", "relay.ops.example");
+        file.put("alert.smtp.user", "alerts");
+        file.put("alert.smtp.password", "relay-secret");
+        file.put("alert.smtp.from", "ticketd@ops.example");
+        file.put("alert.smtp.to", "oncall@ops.example, team@ops.example");
+        file.put("alert.webhook.url", "https://ntfy.ops.example/ticketd");
+        file.put("alert.webhook.format", "ntfy");
+        file.put("watch.heartbeat-url", "https://hc.ops.example/ping/abc");
+        NodeConfig c = ConfigLoader.fromMap(file, Map.of("TICKETD_ALERT_WEBHOOK_AUTHORIZATION", "Bearer hook-secret"));
+        assertThat(c.watch().smtp().to()).containsExactly("oncall@ops.example", "team@ops.example");
+        assertThat(c.watch().smtp().server().port()).as("starttls by default, on the submission port").isEqualTo(587);
+        assertThat(c.watch().webhook().format()).isEqualTo(WatchSettings.WebhookFormat.NTFY);
+        assertThat(c.watch().webhook().authorization()).isEqualTo("Bearer hook-secret");
+        assertThat(c.toString()).doesNotContain("relay-secret").doesNotContain("hook-secret").doesNotContain("/ping/abc");
+    }
+
+    @Test
+    void aBadSelfWatchSettingNamesItsKey() {
+        Map<String, String> teams = minimal();
+        teams.put("alert.webhook.url", "https://hooks.example/x");
+        teams.put("alert.webhook.format", "teams");
+        assertThatThrownBy(() -> ConfigLoader.fromMap(teams, Map.of())).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown webhook format 'teams'")
+                .extracting(e -> ((ConfigException) e).key()).isEqualTo("alert.webhook.format");
+        assertRefused("watch.heartbeat-url", "ftp://hc.example/ping", "watch.heartbeat-url");
+        assertRefused("watch.stall-after", "8s", "watch.stall-after");
+        Map<String, String> noRecipient = minimal();
+        noRecipient.put("alert.smtp.host", "relay.ops.example");
+        noRecipient.put("alert.smtp.from", "ticketd@ops.example");
+        assertThatThrownBy(() -> ConfigLoader.fromMap(noRecipient, Map.of())).isInstanceOf(ConfigException.class)
+                .extracting(e -> ((ConfigException) e).key()).isEqualTo("alert.smtp.to");
     }
 
     private static void assertRefused(String key, String value, String message) {
