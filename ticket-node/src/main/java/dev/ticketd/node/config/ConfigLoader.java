@@ -9,6 +9,7 @@ import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.outbound.OutboxSender;
 import dev.ticketd.mail.outbound.SmtpSettings;
+import dev.ticketd.node.watch.OutsideWatch;
 import dev.ticketd.node.watch.WatchSettings;
 import dev.ticketd.node.web.WebSettings;
 
@@ -63,6 +64,57 @@ public final class ConfigLoader {
     }
 
     public static NodeConfig load(Path file, Map<String, String> environment) {
+        return fromMap(read(file), environment);
+    }
+
+    /** The keys of {@code ticketd watch}'s file, the watcher outside the cluster. */
+    static final Set<String> OUTSIDE_WATCH_KEYS = Set.of("cluster.name", "watch.nodes", "watch.interval", "watch.silent-after",
+            "watch.remind-every",
+            "alert.smtp.host", "alert.smtp.port", "alert.smtp.security", "alert.smtp.user", "alert.smtp.password",
+            "alert.smtp.from", "alert.smtp.to", "alert.webhook.url", "alert.webhook.format", "alert.webhook.authorization");
+
+    /** The configuration of {@code ticketd watch}: the nodes to ask, and its own channels. */
+    public record OutsideWatchConfig(OutsideWatch.Settings settings, WatchSettings channels) {
+    }
+
+    public static OutsideWatchConfig loadOutsideWatch(Path file, Map<String, String> environment) {
+        return outsideWatchFromMap(read(file), environment);
+    }
+
+    public static OutsideWatchConfig outsideWatchFromMap(Map<String, String> fileValues, Map<String, String> environment) {
+        Map<String, String> values = new HashMap<>(fileValues);
+        fileValues.keySet().stream().filter(k -> !OUTSIDE_WATCH_KEYS.contains(k)).sorted().findFirst().ifPresent(key -> {
+            throw new ConfigException(key, "unknown key for ticketd watch (known: "
+                    + String.join(", ", OUTSIDE_WATCH_KEYS.stream().sorted().toList()) + ")");
+        });
+        for (String key : OUTSIDE_WATCH_KEYS) {
+            String fromEnv = environment.get(envName(key));
+            if (fromEnv != null) {
+                values.put(key, fromEnv.strip());
+            }
+        }
+        Values r = new Values(values);
+        String clusterName = r.optional("cluster.name").orElse("ticketd");
+        List<URI> nodes = r.build("watch.nodes", () -> List.of(r.required("watch.nodes").split("\\s*,\\s*")).stream().map(u -> {
+            URI uri = URI.create(u);
+            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+                throw new IllegalArgumentException("each node is an http(s) URL, was '" + u + "'");
+            }
+            return uri;
+        }).toList());
+        OutsideWatch.Settings settings = r.build("watch.silent-after", () -> new OutsideWatch.Settings(clusterName, nodes,
+                r.atLeast("watch.interval", Duration.ofSeconds(15), Duration.ofMillis(200)),
+                r.atLeast("watch.silent-after", Duration.ofSeconds(120), Duration.ofSeconds(1)),
+                r.atLeast("watch.remind-every", WatchSettings.DEFAULT_REMIND_EVERY, Duration.ofMinutes(1))));
+        WatchSettings channels = WatchSettings.defaults().withChannels(alertSmtp(r, SmtpSettings.DEFAULT_CONNECT_TIMEOUT,
+                SmtpSettings.DEFAULT_READ_TIMEOUT, SmtpSettings.DEFAULT_WRITE_TIMEOUT), alertWebhook(r));
+        if (channels.smtp() == null && channels.webhook() == null) {
+            throw new ConfigException("alert.webhook.url", "ticketd watch needs a channel to alert through: alert.smtp.host or alert.webhook.url");
+        }
+        return new OutsideWatchConfig(settings, channels);
+    }
+
+    private static Map<String, String> read(Path file) {
         Properties props = new Properties();
         if (!Files.isRegularFile(file)) {
             throw new ConfigException("--config", "no such file: " + file);
@@ -74,7 +126,7 @@ public final class ConfigLoader {
         }
         Map<String, String> values = new HashMap<>();
         props.stringPropertyNames().forEach(k -> values.put(k.strip(), props.getProperty(k).strip()));
-        return fromMap(values, environment);
+        return values;
     }
 
     /** Builds the configuration from key/value pairs (a parsed file) and the environment. */
@@ -171,22 +223,8 @@ public final class ConfigLoader {
                     + pollInterval.toMillis() + "ms), was " + stallAfter.toMillis() + "ms: a quiet mailbox would look stalled");
         }
         Duration interval = r.atLeast("watch.interval", d.interval(), Duration.ofMillis(200));
-        WatchSettings.AlertSmtp smtp = r.optional("alert.smtp.host").map(host -> r.build("alert.smtp.host", () -> {
-            List<String> to = r.optional("alert.smtp.to").map(v -> List.of(v.split("\\s*,\\s*")))
-                    .orElseThrow(() -> new ConfigException("alert.smtp.to", "required with alert.smtp.host: who receives the alerts"));
-            TransportSecurity security = r.build("alert.smtp.security",
-                    () -> TransportSecurity.parse(r.optional("alert.smtp.security").orElse("starttls")));
-            return new WatchSettings.AlertSmtp(new SmtpSettings(host,
-                    r.integer("alert.smtp.port", security == TransportSecurity.TLS ? 465 : 587, 1, 65535), security,
-                    r.optional("alert.smtp.user").orElse(null), r.optional("alert.smtp.password").orElse(null),
-                    r.optional("alert.smtp.from").orElseThrow(() -> new ConfigException("alert.smtp.from",
-                            "required with alert.smtp.host: the alerts' sender address")),
-                    "ticketd alerts", outbox.smtpConnectTimeout(), outbox.smtpReadTimeout(), outbox.smtpWriteTimeout()), to);
-        })).orElse(null);
-        WatchSettings.AlertWebhook webhook = r.optional("alert.webhook.url").map(url -> r.build("alert.webhook.url",
-                () -> new WatchSettings.AlertWebhook(URI.create(url),
-                        r.build("alert.webhook.format", () -> WatchSettings.WebhookFormat.parse(r.optional("alert.webhook.format").orElse("json"))),
-                        r.optional("alert.webhook.authorization").orElse("")))).orElse(null);
+        WatchSettings.AlertSmtp smtp = alertSmtp(r, outbox.smtpConnectTimeout(), outbox.smtpReadTimeout(), outbox.smtpWriteTimeout());
+        WatchSettings.AlertWebhook webhook = alertWebhook(r);
         URI heartbeat = r.optional("watch.heartbeat-url").map(u -> r.build("watch.heartbeat-url", () -> {
             URI uri = URI.create(u);
             if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
@@ -200,6 +238,30 @@ public final class ConfigLoader {
                 r.atLeast("watch.outbox-stuck-after", d.outboxStuckAfter(), Duration.ofSeconds(1)),
                 r.atLeast("watch.take-over-after", d.takeOverAfter(), Duration.ofSeconds(1)),
                 d.rankStep(), d.raiseAfter(), d.clearAfter(), heartbeat, smtp, webhook));
+    }
+
+    /** The operations relay ({@code alert.smtp.*}), or null when {@code alert.smtp.host} is absent. */
+    private static WatchSettings.AlertSmtp alertSmtp(Values r, Duration connect, Duration read, Duration write) {
+        return r.optional("alert.smtp.host").map(host -> r.build("alert.smtp.host", () -> {
+            List<String> to = r.optional("alert.smtp.to").map(v -> List.of(v.split("\\s*,\\s*")))
+                    .orElseThrow(() -> new ConfigException("alert.smtp.to", "required with alert.smtp.host: who receives the alerts"));
+            TransportSecurity security = r.build("alert.smtp.security",
+                    () -> TransportSecurity.parse(r.optional("alert.smtp.security").orElse("starttls")));
+            return new WatchSettings.AlertSmtp(new SmtpSettings(host,
+                    r.integer("alert.smtp.port", security == TransportSecurity.TLS ? 465 : 587, 1, 65535), security,
+                    r.optional("alert.smtp.user").orElse(null), r.optional("alert.smtp.password").orElse(null),
+                    r.optional("alert.smtp.from").orElseThrow(() -> new ConfigException("alert.smtp.from",
+                            "required with alert.smtp.host: the alerts' sender address")),
+                    "ticketd alerts", connect, read, write), to);
+        })).orElse(null);
+    }
+
+    /** The alert webhook ({@code alert.webhook.*}), or null when {@code alert.webhook.url} is absent. */
+    private static WatchSettings.AlertWebhook alertWebhook(Values r) {
+        return r.optional("alert.webhook.url").map(url -> r.build("alert.webhook.url",
+                () -> new WatchSettings.AlertWebhook(URI.create(url),
+                        r.build("alert.webhook.format", () -> WatchSettings.WebhookFormat.parse(r.optional("alert.webhook.format").orElse("json"))),
+                        r.optional("alert.webhook.authorization").orElse("")))).orElse(null);
     }
 
     private static NodeConfig.OutboxDefaults outbox(Values r) {

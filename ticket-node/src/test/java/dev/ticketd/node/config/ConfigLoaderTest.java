@@ -235,6 +235,32 @@ class ConfigLoaderTest {
                 .extracting(e -> ((ConfigException) e).key()).isEqualTo("alert.smtp.to");
     }
 
+    @Test
+    void theOutsideWatchersFileNamesTheNodesAndAChannel() {
+        Map<String, String> file = new HashMap<>();
+        file.put("cluster.name", "acme");
+        file.put("watch.nodes", "http://10.0.0.1:8080/, http://10.0.0.2:8080/,http://10.0.0.3:8080/");
+        file.put("alert.webhook.url", "https://hooks.example/ops");
+        ConfigLoader.OutsideWatchConfig c = ConfigLoader.outsideWatchFromMap(file, Map.of("TICKETD_WATCH_SILENT_AFTER", "3m"));
+        assertThat(c.settings().nodes()).hasSize(3).first().hasToString("http://10.0.0.1:8080/");
+        assertThat(c.settings().interval()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(c.settings().silentAfter()).isEqualTo(Duration.ofMinutes(3));
+        assertThat(c.settings().clusterName()).isEqualTo("acme");
+
+        Map<String, String> noChannel = new HashMap<>(file);
+        noChannel.remove("alert.webhook.url");
+        assertThatThrownBy(() -> ConfigLoader.outsideWatchFromMap(noChannel, Map.of())).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("needs a channel");
+        Map<String, String> nodeKey = new HashMap<>(file);
+        nodeKey.put("db.url", "jdbc:postgresql://db1/ticketd");
+        assertThatThrownBy(() -> ConfigLoader.outsideWatchFromMap(nodeKey, Map.of())).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("db.url: unknown key for ticketd watch");
+        Map<String, String> badNode = new HashMap<>(file);
+        badNode.put("watch.nodes", "10.0.0.1:8080");
+        assertThatThrownBy(() -> ConfigLoader.outsideWatchFromMap(badNode, Map.of())).isInstanceOf(ConfigException.class)
+                .extracting(e -> ((ConfigException) e).key()).isEqualTo("watch.nodes");
+    }
+
     private static void assertRefused(String key, String value, String message) {
         Map<String, String> m = minimal();
         if (value == null) {
