@@ -26,7 +26,10 @@ import java.util.Set;
  *   <li>{@code no-sync-standby} (warning): a replicated database without a synchronous standby for
  *       {@code watch.stall-after};</li>
  *   <li>{@code zookeeper-unreachable} (warning): the cluster could not be read for that long;</li>
- *   <li>{@code node-down} (info): a node of the cluster is not live or not ready.</li>
+ *   <li>{@code node-down} (info): a node of the cluster is not live or not ready;</li>
+ *   <li>{@code watch-blind} (info): the watching node cannot reach the database while another node
+ *       can; nothing else is judged then (what it knows is old), so one node's lost link raises no
+ *       stall.</li>
  * </ul>
  * Not thread-safe: the watch's one thread.
  */
@@ -38,6 +41,7 @@ final class StallRules {
     static final String NO_SYNC_STANDBY = "no-sync-standby";
     static final String ZOOKEEPER_UNREACHABLE = "zookeeper-unreachable";
     static final String NODE_DOWN = "node-down";
+    static final String WATCH_BLIND = "watch-blind";
 
     private final WatchSettings settings;
     private final String watchingNode;
@@ -57,6 +61,16 @@ final class StallRules {
     List<Finding> evaluate(Sample s) {
         List<Finding> found = new ArrayList<>();
         Set<String> holding = new HashSet<>();
+        Sample.DatabaseSignal db = s.database();
+        if (!db.reachable() && anotherNodeReady(s)) {
+            // Only this node lost the database: what it knows of the mailboxes is old, and the cluster is
+            // not without a database. Say so, and judge nothing it cannot see.
+            found.add(new Finding(WATCH_BLIND, watchingNode, Severity.INFO, "node " + watchingNode + " watches the cluster but cannot"
+                    + " reach the database, which other nodes reach (" + db.error() + "); intake is not judged meanwhile"));
+            heads.clear();
+            since.clear();
+            return found;
+        }
         for (Sample.MailboxSignal m : s.mailboxes()) {
             Finding f = mailbox(s, m, holding);
             if (f != null) {
@@ -69,7 +83,6 @@ final class StallRules {
                         + "acknowledgement) has waited " + human(o.oldestWaiting()) + " to be sent; see the cluster page"));
             }
         }
-        Sample.DatabaseSignal db = s.database();
         if (!db.reachable() && held("database", s.at(), holding)) {
             found.add(new Finding(DATABASE_UNREACHABLE, "database", Severity.STALL, "no database primary has answered "
                     + watchingNode + " for " + human(Duration.between(since.get("database"), s.at())) + ": nothing can be stored ("
@@ -96,6 +109,11 @@ final class StallRules {
         since.keySet().retainAll(holding);
         heads.keySet().retainAll(s.mailboxes().stream().map(Sample.MailboxSignal::id).toList());
         return found;
+    }
+
+    /** Whether a node other than the watching one answers ready (its database answers it). */
+    private boolean anotherNodeReady(Sample s) {
+        return s.cluster() != null && s.cluster().nodes().stream().anyMatch(n -> !n.id().equals(watchingNode) && n.problem() == null);
     }
 
     private Finding mailbox(Sample s, Sample.MailboxSignal m, Set<String> holding) {

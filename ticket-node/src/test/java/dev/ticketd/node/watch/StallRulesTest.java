@@ -150,4 +150,19 @@ class StallRulesTest {
         assertThat(rules.evaluate(new Sample(T0.plus(STALL_AFTER), List.of(), List.of(), up, null))).singleElement()
                 .satisfies(f -> assertThat(f.rule()).isEqualTo(StallRules.ZOOKEEPER_UNREACHABLE));
     }
+
+    @Test
+    void aWatcherThatAloneLostTheDatabaseJudgesNothingButSaysSo() {
+        Sample.DatabaseSignal down = new Sample.DatabaseSignal("connection refused", true, 0);
+        Sample.ClusterSignal othersReady = new Sample.ClusterSignal(List.of(new Sample.NodeSignal("node-a", "not ready (HTTP 503)"),
+                new Sample.NodeSignal("node-b", null)));
+        for (int i = 0; i < 10; i++) {
+            List<Finding> found = rules.evaluate(new Sample(T0.plusSeconds(30L * i), List.of(mailbox(Duration.ofMinutes(10 + i), null)),
+                    List.of(), down, othersReady));
+            assertThat(found).as("round %d", i).singleElement().satisfies(f -> {
+                assertThat(f.rule()).isEqualTo(StallRules.WATCH_BLIND);
+                assertThat(f.severity()).isEqualTo(Finding.Severity.INFO);
+            });
+        }
+    }
 }
