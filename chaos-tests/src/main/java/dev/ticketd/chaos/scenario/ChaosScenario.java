@@ -40,6 +40,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.ticketd.db.generated.Tables.ALERT_EPISODE;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
@@ -431,6 +432,7 @@ public final class ChaosScenario {
         checks.add(CheckReport.epochCheck(judged.epochs()));
         checks.add(new RunReport.Check("every fault was applied and its effect observed", confirmedFaults == faults.size() && !faults.isEmpty(),
                 confirmedFaults + " of " + faults.size() + " confirmed"));
+        checks.add(alertCheck(db));
         checks.add(new RunReport.Check("every selected fault type was injected", options.faults().stream()
                 .allMatch(t -> faults.stream().anyMatch(f -> f.type().equals(t.id))),
                 faults.stream().map(RunReport.Fault::type).distinct().count() + " of " + options.faults().size()
@@ -450,6 +452,25 @@ public final class ChaosScenario {
                 Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " " + System.getProperty("os.version")
                         + ", Java " + System.getProperty("java.version"), settings);
         return new RunReport(meta, verdict, mails, measured, marked, ui, replies, List.copyOf(checks));
+    }
+
+    /**
+     * The self-watch under faults the cluster recovers from by itself: it may raise warnings and
+     * information (a node down, no synchronous standby for a while), never an intake stall. The detail
+     * counts every alert episode of the run by rule and severity.
+     */
+    private static RunReport.Check alertCheck(DSLContext db) {
+        Map<String, Integer> byKind = new java.util.TreeMap<>();
+        List<String> stalls = new ArrayList<>();
+        db.select(ALERT_EPISODE.RULE, ALERT_EPISODE.SEVERITY, ALERT_EPISODE.SUBJECT, ALERT_EPISODE.OPENED_AT, ALERT_EPISODE.SUMMARY)
+                .from(ALERT_EPISODE).orderBy(ALERT_EPISODE.ID).forEach(r -> {
+                    byKind.merge(r.value1() + " (" + r.value2() + ")", 1, Integer::sum);
+                    if ("stall".equals(r.value2())) {
+                        stalls.add(r.value4() + " " + r.value5());
+                    }
+                });
+        return new RunReport.Check("the self-watch raised no intake stall under faults the cluster recovers from", stalls.isEmpty(),
+                (byKind.isEmpty() ? "no alert" : "alerts by kind: " + byKind) + (stalls.isEmpty() ? "" : "; stalls: " + stalls));
     }
 
     private static Instant earliest(Instant a, Instant b) {
