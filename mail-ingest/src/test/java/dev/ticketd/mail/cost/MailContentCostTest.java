@@ -162,6 +162,15 @@ class MailContentCostTest {
         if (small < MEASURABLE_NANOS) {
             return; // even a quarter of the largest input is too quick to measure: nothing grows here
         }
+        // Other processes on a shared machine slow this one's CPU time too (caches, memory bandwidth),
+        // now and then enough to pass the limit. Work that grows faster than its input does so every
+        // time (a quadratic one 16-fold), so a ratio over the limit is measured again, at most twice.
+        for (int again = 0; again < 2 && ratio > MAX_RATIO; again++) {
+            small = fastest(c.ofSize().apply(n));
+            large = fastest(c.ofSize().apply(n * 4));
+            ratio = Math.min(ratio, (double) large / small);
+            System.out.printf("cost %-60s measured again: ratio %5.2f%n", c.name(), (double) large / small);
+        }
         assertThat(ratio).as("%s: time for %d against %d characters", c.name(), 4 * n, n).isLessThanOrEqualTo(MAX_RATIO);
     }
 
