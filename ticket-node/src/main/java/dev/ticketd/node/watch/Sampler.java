@@ -106,7 +106,8 @@ final class Sampler {
             try {
                 List<Sample.MailboxSignal> read = new ArrayList<>();
                 List<Sample.OutboxSignal> outbox = new ArrayList<>();
-                db.dsl().select(MAILBOX.ID, MAILBOX.ADDRESS, MAILBOX.ENABLED, SINCE_PASS, MAILBOX_STATUS.LAST_ERROR, OLDEST_WAITING)
+                db.dsl().select(MAILBOX.ID, MAILBOX.ADDRESS, MAILBOX.ENABLED, MAILBOX.SMTP_HOST, SINCE_PASS, MAILBOX_STATUS.LAST_ERROR,
+                                OLDEST_WAITING)
                         .from(MAILBOX).leftJoin(MAILBOX_STATUS).on(MAILBOX_STATUS.MAILBOX_ID.eq(MAILBOX.ID))
                         .orderBy(MAILBOX.ID)
                         .forEach(r -> {
@@ -114,7 +115,8 @@ final class Sampler {
                             read.add(new Sample.MailboxSignal(r.get(MAILBOX.ID), r.get(MAILBOX.ADDRESS), !r.get(MAILBOX.ENABLED), null,
                                     since == null ? null : seconds(since), r.get(MAILBOX_STATUS.LAST_ERROR), null));
                             Double waiting = r.get(OLDEST_WAITING);
-                            if (waiting != null) {
+                            // a mailbox without SMTP keeps its outbox unsent on purpose: nothing is stuck
+                            if (waiting != null && r.get(MAILBOX.SMTP_HOST) != null) {
                                 outbox.add(new Sample.OutboxSignal(r.get(MAILBOX.ID), r.get(MAILBOX.ADDRESS), seconds(waiting)));
                             }
                         });

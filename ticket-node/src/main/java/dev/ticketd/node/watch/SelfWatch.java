@@ -95,6 +95,10 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
     private Map<String, String> knownUrls = Map.of();
     /** Episodes this node alerted while the database was away, by trouble; recorded when it is back. */
     private final Map<Finding.Key, Direct> direct = new LinkedHashMap<>();
+    /** The troubles open in the database at the last round that could read it: alerted already. */
+    private Set<Finding.Key> openInDatabase = Set.of();
+    /** When this node began its current spell of watching (by the watch's clock). */
+    private Instant watchingSince;
 
     private record Direct(Finding finding, Instant openedAt, Set<String> sentOn) {
     }
@@ -225,6 +229,7 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
             rules = new StallRules(settings, nodeId);
             hysteresis = new Hysteresis(settings.raiseAfter(), settings.clearAfter());
             lastLook = Instant.EPOCH;
+            watchingSince = now;
         } else if (!watchNow && watching) {
             log.info("self-watch no longer watching node={}", nodeId);
             rules = null;
@@ -312,7 +317,7 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         hysteresis.update(findings);
         List<Finding> raised = hysteresis.raised();
         try {
-            reconcile(raised);
+            reconcile(raised, now);
             episodes.evaluated(nodeId);
         } catch (RuntimeException e) {
             log.warn("self-watch cannot use the database, alerting directly node={} error={}", nodeId, e.toString());
@@ -320,8 +325,13 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         }
     }
 
-    /** With the database: open what is raised, close what cleared, remind, send every notice owed. */
-    void reconcile(List<Finding> raised) {
+    /**
+     * With the database: open what is raised, close what cleared, remind, send every notice owed. An
+     * episode is closed only by a node that has watched for at least the stall time: a node that just
+     * took the watching over has not seen long enough to say a trouble it inherited is over.
+     */
+    void reconcile(List<Finding> raised, Instant now) {
+        boolean seenLongEnough = Duration.between(watchingSince, now).compareTo(settings.stallAfter()) >= 0;
         recordDirect();
         Map<Finding.Key, AlertEpisodes.Episode> open = new LinkedHashMap<>();
         episodes.open().forEach(e -> open.put(e.key(), e));
@@ -336,7 +346,7 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         }
         List<AlertEpisodes.Episode> stillOpen = new ArrayList<>();
         for (AlertEpisodes.Episode e : open.values()) {
-            if (hysteresis.cleared(e.key())) {
+            if (seenLongEnough && hysteresis.cleared(e.key())) {
                 if (episodes.close(e.id(), nodeId)) {
                     log.info("alert cleared rule={} subject={} openFor={}", e.rule(), e.subject(),
                             Duration.between(e.openedAt(), clock.instant()));
@@ -346,6 +356,7 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
             }
         }
         openEpisodes = stillOpen.size();
+        openInDatabase = stillOpen.stream().map(AlertEpisodes.Episode::key).collect(java.util.stream.Collectors.toSet());
         Map<Long, String> reminders = new HashMap<>();
         for (AlertEpisodes.Episode e : stillOpen) {
             OptionalInt n = episodes.remind(e, settings.remindEvery());
@@ -417,12 +428,16 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
     }
 
     /**
-     * Without the database: every raised trouble not alerted yet is sent on every channel now, and
+     * Without the database: every raised trouble not alerted yet (not open in the database when it was
+     * last read) is sent on every channel now, and
      * every one alerted so that has cleared gets its all-clear. A channel that fails is tried again
      * next round.
      */
     private void alertDirectly(List<Finding> raised, Instant now) {
         for (Finding f : raised) {
+            if (openInDatabase.contains(f.key())) {
+                continue; // alerted before the database went away; its all-clear waits for the database
+            }
             Direct d = direct.computeIfAbsent(f.key(), k -> new Direct(f, now, new HashSet<>()));
             for (AlertChannel c : channels) {
                 if (!d.sentOn().contains(c.name()) && send(c, new Alert(Alert.Event.OPEN, 0, f.rule(), f.subject(), f.severity(),

@@ -1,20 +1,14 @@
 package dev.ticketd.node.cluster;
 
-import com.sun.net.httpserver.HttpServer;
+import dev.ticketd.node.watch.WebhookSink;
 import dev.ticketd.testing.TestTimeouts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static dev.ticketd.db.generated.Tables.ALERT_EPISODE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,27 +26,17 @@ class SelfWatchIT {
 
     private static final String OPS = "ops@example.test";
     private static final String OPS_PASSWORD = "ops-secret";
-    private static final Pattern EVENT = Pattern.compile("\"event\":\"([a-z]+)\".*\"rule\":\"([a-z-]+)\"");
 
     private ThreeNodeCluster cluster;
-    private HttpServer sink;
-    private final List<String> events = new CopyOnWriteArrayList<>();
+    private WebhookSink sink;
 
     @BeforeEach
     void setUp() throws Exception {
-        sink = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        sink.createContext("/hook", exchange -> {
-            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-            Matcher m = EVENT.matcher(body);
-            events.add(m.find() ? m.group(1) + " " + m.group(2) : "unreadable " + body);
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
-        });
-        sink.start();
+        sink = WebhookSink.start();
         cluster = ThreeNodeCluster.start("SelfWatchIT", false, List.of(
                 "watch.interval=1s", "watch.stall-after=10s", "watch.look-interval=2s", "watch.take-over-after=5s",
                 "mail.give-up-after=5s",
-                "alert.webhook.url=http://127.0.0.1:" + sink.getAddress().getPort() + "/hook",
+                "alert.webhook.url=" + sink.url(),
                 "alert.smtp.host=127.0.0.1", "alert.smtp.port={smtp-port}", "alert.smtp.security=none", "alert.smtp.from=alerts@example.test",
                 "alert.smtp.to=" + OPS), List.of(OPS + "=" + OPS_PASSWORD));
     }
@@ -63,12 +47,12 @@ class SelfWatchIT {
             cluster.close();
         }
         if (sink != null) {
-            sink.stop(0);
+            sink.close();
         }
     }
 
     private List<String> stalled() {
-        return events.stream().filter(e -> e.endsWith(" mailbox-stalled")).toList();
+        return sink.events().stream().filter(e -> e.endsWith(" mailbox-stalled")).toList();
     }
 
     @Test
@@ -106,6 +90,6 @@ class SelfWatchIT {
         assertThat(cluster.mail().subjects(OPS, OPS_PASSWORD, "INBOX").stream().filter(s -> s.contains("mailbox-stalled")).count())
                 .as("one alert mail and one all-clear mail").isEqualTo(2);
         System.out.printf("SelfWatchIT: fault -> first alert %d ms, repair -> all-clear %d ms; every webhook event: %s%n",
-                alertMs, clearMs, events);
+                alertMs, clearMs, sink.events());
     }
 }

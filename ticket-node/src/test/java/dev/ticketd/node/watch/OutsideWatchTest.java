@@ -1,11 +1,11 @@
 package dev.ticketd.node.watch;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.ticketd.db.Database;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.TicketsFromMail;
 import dev.ticketd.node.Node;
 import dev.ticketd.node.admin.MailboxAnnouncer;
+import dev.ticketd.node.auth.MovableClock;
 import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.ticket.TicketChanges;
 import dev.ticketd.node.web.WebServer;
@@ -15,24 +15,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,46 +35,20 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class OutsideWatchTest {
 
-    private static final Pattern EVENT = Pattern.compile("\"event\":\"([a-z]+)\".*\"rule\":\"([a-z-]+)\"");
     private static final Duration STEP = Duration.ofSeconds(5);
 
     private Database db;
-    private HttpServer sink;
-    private final List<String> events = new CopyOnWriteArrayList<>();
+    private WebhookSink sink;
     private final int[] ports = new int[2];
     private final WebServer[] nodes = new WebServer[2];
     private final AtomicBoolean[] watching = {new AtomicBoolean(true), new AtomicBoolean(false)};
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-    };
+    private final MovableClock clock = new MovableClock();
     private OutsideWatch watch;
 
     @BeforeEach
     void setUp() throws Exception {
         db = TestPostgres.freshDatabase();
-        sink = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        sink.createContext("/hook", exchange -> {
-            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-            Matcher m = EVENT.matcher(body);
-            events.add(m.find() ? m.group(1) + " " + m.group(2) : "unreadable " + body);
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
-        });
-        sink.start();
+        sink = WebhookSink.start();
         List<URI> urls = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             try (ServerSocket s = new ServerSocket(0)) {
@@ -94,7 +58,7 @@ class OutsideWatchTest {
             urls.add(URI.create("http://127.0.0.1:" + ports[i] + "/"));
         }
         WatchSettings channels = WatchSettings.defaults().withChannels(null, new WatchSettings.AlertWebhook(
-                URI.create("http://127.0.0.1:" + sink.getAddress().getPort() + "/hook"), WatchSettings.WebhookFormat.JSON, ""));
+                sink.url(), WatchSettings.WebhookFormat.JSON, ""));
         HttpClient http = HttpClient.newHttpClient();
         watch = new OutsideWatch(new OutsideWatch.Settings("test", urls, STEP, Duration.ofSeconds(20), Duration.ofMinutes(1)),
                 SelfWatch.channels(channels, http), http, clock);
@@ -121,13 +85,13 @@ class OutsideWatchTest {
                 n.close();
             }
         }
-        sink.stop(0);
+        sink.close();
         db.close();
     }
 
     private void rounds(int n) {
         for (int i = 0; i < n; i++) {
-            now.set(now.get().plus(STEP));
+            clock.advance(STEP);
             watch.round();
         }
     }
@@ -136,7 +100,7 @@ class OutsideWatchTest {
     void aHealthyClusterRaisesNothing() {
         rounds(12);
         assertThat(watch.probe()).allSatisfy(a -> assertThat(a.ready()).isTrue());
-        assertThat(events).isEmpty();
+        assertThat(sink.events()).isEmpty();
     }
 
     @Test
@@ -144,20 +108,20 @@ class OutsideWatchTest {
         stopNode(0);
         watching[1].set(true); // the other node's self-watch takes over, as it does in a cluster
         rounds(6);
-        assertThat(events).as("one node still answers").isEmpty();
+        assertThat(sink.events()).as("one node still answers").isEmpty();
         stopNode(1);
         rounds(4); // 15 s of silence
-        assertThat(events).isEmpty();
+        assertThat(sink.events()).isEmpty();
         rounds(1); // 20 s
-        assertThat(events).containsExactly("open cluster-silent");
+        assertThat(sink.events()).containsExactly("open cluster-silent");
         rounds(12); // a minute after the alert
-        assertThat(events).containsExactly("open cluster-silent", "remind cluster-silent");
+        assertThat(sink.events()).containsExactly("open cluster-silent", "remind cluster-silent");
 
         startNode(1);
         rounds(1);
-        assertThat(events).as("one quiet round clears nothing").hasSize(2);
+        assertThat(sink.events()).as("one quiet round clears nothing").hasSize(2);
         rounds(1);
-        assertThat(events).containsExactly("open cluster-silent", "remind cluster-silent", "clear cluster-silent");
+        assertThat(sink.events()).containsExactly("open cluster-silent", "remind cluster-silent", "clear cluster-silent");
         assertThat(watch.openRules()).isEmpty();
     }
 
@@ -165,11 +129,11 @@ class OutsideWatchTest {
     void readyNodesOfWhichNoneWatchesItselfAreAlerted() {
         watching[0].set(false);
         rounds(4);
-        assertThat(events).isEmpty();
+        assertThat(sink.events()).isEmpty();
         rounds(1);
-        assertThat(events).containsExactly("open nobody-watches");
+        assertThat(sink.events()).containsExactly("open nobody-watches");
         watching[1].set(true);
         rounds(2);
-        assertThat(events).containsExactly("open nobody-watches", "clear nobody-watches");
+        assertThat(sink.events()).containsExactly("open nobody-watches", "clear nobody-watches");
     }
 }

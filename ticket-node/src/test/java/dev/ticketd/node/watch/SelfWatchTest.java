@@ -1,11 +1,11 @@
 package dev.ticketd.node.watch;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.db.Database;
 import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.outbound.SmtpSettings;
 import dev.ticketd.mail.testing.TestMailServer;
+import dev.ticketd.node.auth.MovableClock;
 import dev.ticketd.node.health.DatabaseHealth;
 import dev.ticketd.node.web.TestData;
 import dev.ticketd.testing.TestPostgres;
@@ -13,21 +13,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ticketd.db.generated.Tables.ALERT_EPISODE;
 import static dev.ticketd.db.generated.Tables.ALERT_NOTICE;
@@ -51,26 +42,8 @@ class SelfWatchTest {
 
     private Database db;
     private TestMailServer mail;
-    private HttpServer sink;
-    private final List<String> webhookBodies = new CopyOnWriteArrayList<>();
-    private final List<String> webhookAuthorizations = new CopyOnWriteArrayList<>();
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-    };
+    private WebhookSink sink;
+    private final MovableClock clock = new MovableClock();
     private final List<AutoCloseable> closing = new ArrayList<>();
     private WatchSettings settings;
 
@@ -80,18 +53,11 @@ class SelfWatchTest {
         new TestData(db).mailbox("support", "support@example.test");
         mail = TestMailServer.start();
         mail.addUser(OPS, OPS_PASSWORD);
-        sink = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        sink.createContext("/hook", exchange -> {
-            webhookBodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            webhookAuthorizations.add(exchange.getRequestHeaders().getFirst("Authorization"));
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
-        });
-        sink.start();
+        sink = WebhookSink.start();
         SmtpSettings relay = new SmtpSettings("127.0.0.1", mail.smtpPort(), TransportSecurity.NONE, null, null, "alerts@example.test",
                 "ticketd alerts", Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5));
         settings = WatchSettings.defaults().withChannels(new WatchSettings.AlertSmtp(relay, List.of(OPS)),
-                new WatchSettings.AlertWebhook(URI.create("http://127.0.0.1:" + sink.getAddress().getPort() + "/hook"),
+                new WatchSettings.AlertWebhook(sink.url(),
                         WatchSettings.WebhookFormat.JSON, "Bearer hook-secret"));
     }
 
@@ -100,7 +66,7 @@ class SelfWatchTest {
         for (AutoCloseable c : closing) {
             c.close();
         }
-        sink.stop(0);
+        sink.close();
         mail.close();
         db.close();
     }
@@ -129,7 +95,7 @@ class SelfWatchTest {
 
     private void rounds(int n, SelfWatch... watches) {
         for (int i = 0; i < n; i++) {
-            now.set(now.get().plus(STEP));
+            clock.advance(STEP);
             for (SelfWatch w : watches) {
                 w.round();
             }
@@ -138,10 +104,6 @@ class SelfWatchTest {
 
     private List<String> opsSubjects() {
         return mail.subjects(OPS, OPS_PASSWORD, "INBOX");
-    }
-
-    private List<String> webhookEvents() {
-        return webhookBodies.stream().map(b -> b.replaceAll(".*\"event\":\"([a-z-]+)\".*", "$1")).toList();
     }
 
     @Test
@@ -154,14 +116,14 @@ class SelfWatchTest {
 
         rounds(2, a, b);
         assertThat(db.dsl().fetchCount(ALERT_EPISODE)).as("two firing samples are not enough").isZero();
-        assertThat(webhookBodies).isEmpty();
+        assertThat(sink.bodies()).isEmpty();
 
         rounds(1, a, b);
         assertThat(db.dsl().fetchCount(ALERT_EPISODE)).isEqualTo(1);
-        assertThat(webhookEvents()).containsExactly("open");
-        assertThat(webhookBodies.get(0)).contains("\"rule\":\"mailbox-stalled\"").contains("\"subject\":\"support@example.test\"")
+        assertThat(sink.events()).containsExactly("open mailbox-stalled");
+        assertThat(sink.bodies().get(0)).contains("\"rule\":\"mailbox-stalled\"").contains("\"subject\":\"support@example.test\"")
                 .contains("has not been read for");
-        assertThat(webhookAuthorizations).containsExactly("Bearer hook-secret");
+        assertThat(sink.authorizations()).containsExactly("Bearer hook-secret");
         await().atMost(Duration.ofSeconds(10)).until(() -> opsSubjects().size() == 1);
         assertThat(opsSubjects().get(0)).isEqualTo("[ticketd test ALERT stall] mailbox-stalled support@example.test");
         List<String> banner = new StallBanner(db, clock).lines();
@@ -170,7 +132,7 @@ class SelfWatchTest {
                 .contains("Operations were alerted at"));
 
         rounds(4, a, b);
-        assertThat(webhookEvents()).as("one notice per episode and channel").containsExactly("open");
+        assertThat(sink.events()).as("one notice per episode and channel").containsExactly("open mailbox-stalled");
         assertThat(opsSubjects()).hasSize(1);
 
         lastPass("1 second");
@@ -181,22 +143,17 @@ class SelfWatchTest {
         lastPass("1 second");
         rounds(2, a, b);
         assertThat(db.dsl().fetchCount(ALERT_EPISODE, ALERT_EPISODE.CLOSED_AT.isNotNull())).isEqualTo(1);
-        assertThat(webhookEvents()).containsExactly("open", "clear");
+        assertThat(sink.events()).containsExactly("open mailbox-stalled", "clear mailbox-stalled");
         await().atMost(Duration.ofSeconds(10)).until(() -> opsSubjects().size() == 2);
         assertThat(opsSubjects()).contains("[ticketd test RESOLVED] mailbox-stalled support@example.test");
         assertThat(db.dsl().fetchCount(ALERT_NOTICE, ALERT_NOTICE.SENT_AT.isNull())).isZero();
-        now.set(now.get().plus(StallBanner.CACHE_FOR));
+        clock.advance(StallBanner.CACHE_FOR);
         assertThat(new StallBanner(db, clock).lines()).isEmpty();
     }
 
     @Test
     void aChannelThatFailsIsTriedAgainLaterAndTheOtherChannelIsNotHeldUp() {
-        sink.removeContext("/hook");
-        sink.createContext("/hook", exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(503, -1);
-            exchange.close();
-        });
+        sink.answer(503);
         SelfWatch a = watch("node-a");
         a.leadershipGained(SelfWatch.DUTY);
         lastPass("10 minutes");
@@ -206,17 +163,12 @@ class SelfWatchTest {
         assertThat(db.dsl().select(ALERT_NOTICE.LAST_ERROR).from(ALERT_NOTICE).where(ALERT_NOTICE.CHANNEL.eq("webhook")).fetchOne().value1())
                 .contains("HTTP 503");
 
-        sink.removeContext("/hook");
-        sink.createContext("/hook", exchange -> {
-            webhookBodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            exchange.sendResponseHeaders(200, -1);
-            exchange.close();
-        });
+        sink.answer(200);
         // the database's clock decides when a failed notice is due again: make the failed claim old
         db.dsl().update(ALERT_NOTICE).set(ALERT_NOTICE.CLAIMED_AT, org.jooq.impl.DSL.field("now() - interval '2 minutes'",
                 java.time.OffsetDateTime.class)).where(ALERT_NOTICE.CHANNEL.eq("webhook")).execute();
         rounds(1, a);
-        assertThat(webhookEvents()).containsExactly("open");
+        assertThat(sink.events()).containsExactly("open mailbox-stalled");
         assertThat(opsSubjects()).as("the mail went out once").hasSize(1);
     }
 

@@ -1,20 +1,16 @@
 package dev.ticketd.node.watch;
 
+import dev.ticketd.node.auth.MovableClock;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.web.WebFixture;
+import dev.ticketd.testing.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.ticketd.testing.TestPostgres;
-
 import java.net.http.HttpResponse;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ticketd.db.generated.Tables.ALERT_EPISODE;
 import static dev.ticketd.db.generated.Tables.ALERT_NOTICE;
@@ -28,26 +24,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class StallBannerPageTest {
 
     private WebFixture web;
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
+    private final MovableClock clock = new MovableClock();
 
     @BeforeEach
     void setUp() {
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        };
         web = new WebFixture(TestPostgres.freshDatabase(), clock);
     }
 
@@ -84,7 +64,7 @@ class StallBannerPageTest {
         web.db.dsl().update(ALERT_EPISODE).set(ALERT_EPISODE.CLOSED_AT, OffsetDateTime.now()).set(ALERT_EPISODE.CLOSED_BY, "node-a")
                 .execute();
         assertThat(agent.get("/tickets").body()).as("read at most every few seconds").contains("intake-alert");
-        now.set(now.get().plus(StallBanner.CACHE_FOR));
+        clock.advance(StallBanner.CACHE_FOR);
         assertThat(agent.get("/tickets").body()).doesNotContain("intake-alert");
     }
 
