@@ -272,6 +272,11 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         try {
             Optional<Duration> since = episodes.sinceOthersEvaluated(nodeId);
             if (since.isPresent()) {
+                // remembered for when the database is away too: the wait counts from the last watching seen
+                Instant last = now.minus(since.get());
+                if (last.isAfter(nobodyElseSince)) {
+                    nobodyElseSince = last;
+                }
                 return since.get().compareTo(patience()) > 0;
             }
             // no other node ever watched (a new cluster, or an old node beside a new one): count from our start
