@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.MAILBOX_STATUS;
@@ -32,7 +31,8 @@ import static dev.ticketd.db.generated.Tables.OUTBOX;
 
 /**
  * Reads every signal of a {@link Sample}: the mailboxes and their readers' last passes and the
- * outbox from the database, the database's primary and standbys, the cluster from ZooKeeper, each
+ * outbox from the database, the database's primary and standbys, with the cluster as the watch read
+ * it from ZooKeeper each
  * node's {@code /health/ready}, and — every look interval — a read-only look at the first mail of
  * each mailbox's INBOX over IMAP. Each read is bounded (one row per mailbox, one message per INBOX);
  * a read that fails is a signal too. When the database cannot be read, the mailboxes are those of
@@ -51,7 +51,6 @@ final class Sampler {
 
     private final Database db;
     private final DatabaseHealth databaseHealth;
-    private final Supplier<ClusterView> cluster;
     /** How to read a mailbox (the same settings its reader uses), or empty when this node has none. */
     private final Function<String, Optional<MailboxSettings>> mailboxes;
     private final HttpClient http;
@@ -61,29 +60,25 @@ final class Sampler {
     private long lastReadNanos;
     private final Map<String, Sample.Look> looks = new HashMap<>();
 
-    Sampler(Database db, DatabaseHealth databaseHealth, Supplier<ClusterView> cluster, Function<String, Optional<MailboxSettings>> mailboxes, HttpClient http,
+    Sampler(Database db, DatabaseHealth databaseHealth, Function<String, Optional<MailboxSettings>> mailboxes, HttpClient http,
             Clock clock) {
         this.db = db;
         this.databaseHealth = databaseHealth;
-        this.cluster = cluster;
         this.mailboxes = mailboxes;
         this.http = http;
         this.clock = clock;
     }
 
-    /** @param look whether to look into the INBOXes this time (else the last looks are not repeated) */
-    Sample sample(boolean look) {
+    /**
+     * @param look whether to look into the INBOXes this time (else the last looks are not repeated)
+     * @param view the cluster as read from ZooKeeper for this round, or null when it could not be read
+     */
+    Sample sample(boolean look, ClusterView view) {
         Instant at = clock.instant();
         DatabaseStatus status = databaseHealth.status();
         int sync = (int) status.standbys().stream().filter(s -> "sync".equals(s.syncState()) || "quorum".equals(s.syncState())).count();
         Sample.DatabaseSignal database = new Sample.DatabaseSignal(status.primaryReachable() ? null : status.primaryError(),
                 status.replicated(), sync);
-        ClusterView view = null;
-        try {
-            view = cluster.get();
-        } catch (RuntimeException e) {
-            log.debug("watch cannot read the cluster: {}", e.toString());
-        }
         readDatabase(status.primaryReachable());
         Map<String, String> leaders = new HashMap<>();
         if (view != null) {

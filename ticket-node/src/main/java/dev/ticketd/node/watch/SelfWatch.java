@@ -143,7 +143,7 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
                                    Supplier<ClusterView> cluster, Function<String, Optional<MailboxSettings>> mailboxes,
                                    BooleanSupplier ready, Clock clock) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(PEER_TIMEOUT).build();
-        return new SelfWatch(nodeId, clusterName, settings, new Sampler(db, databaseHealth, cluster, mailboxes, http, clock),
+        return new SelfWatch(nodeId, clusterName, settings, new Sampler(db, databaseHealth, mailboxes, http, clock),
                 new AlertEpisodes(db, RETRY_BUDGET), channels(settings, http), cluster, ready, http, clock);
     }
 
@@ -222,7 +222,7 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
     /** One round: decide whether to watch, watch, push the heartbeat. */
     void round() {
         Instant now = clock.instant();
-        readCluster();
+        ClusterView view = readCluster();
         boolean watchNow = leader || nobodyElseWatching(now);
         if (watchNow && !watching) {
             log.info("self-watch watching node={} as={}", nodeId, leader ? "duty leader" : "stand-in (nobody else watched)");
@@ -238,13 +238,14 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         }
         watching = watchNow;
         if (watchNow) {
-            evaluate(now);
+            evaluate(now, view);
             rounds.incrementAndGet();
         }
         heartbeat(now);
     }
 
-    private void readCluster() {
+    /** Reads the cluster once per round (null when ZooKeeper cannot be read) and remembers its nodes for ranks and peers. */
+    private ClusterView readCluster() {
         try {
             ClusterView view = cluster.get();
             List<String> ids = new ArrayList<>(new TreeSet<>(view.nodes().stream().map(ClusterView.Node::id).toList()));
@@ -256,8 +257,10 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
             });
             knownNodes = ids;
             knownUrls = urls;
+            return view;
         } catch (RuntimeException e) {
             // ZooKeeper away: the last known nodes still rank and reach
+            return null;
         }
     }
 
@@ -312,12 +315,12 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
     }
 
     /** Samples, applies the rules, and brings the episodes and notices in line with what is raised. */
-    private void evaluate(Instant now) {
+    private void evaluate(Instant now, ClusterView view) {
         boolean look = Duration.between(lastLook, now).compareTo(settings.lookInterval()) >= 0;
         if (look) {
             lastLook = now;
         }
-        Sample sample = sampler.sample(look);
+        Sample sample = sampler.sample(look, view);
         List<Finding> findings = rules.evaluate(sample);
         hysteresis.update(findings);
         List<Finding> raised = hysteresis.raised();

@@ -82,7 +82,7 @@ class SelfWatchWithoutDatabaseTest {
         ClusterView view = new ClusterView("test", "node-a", List.of(new ClusterView.Node("node-a", null, true, true, Instant.now(),
                 List.of())), List.of());
         HttpClient http = HttpClient.newHttpClient();
-        SelfWatch watch = new SelfWatch("node-a", "test", watchSettings, new Sampler(db, health, () -> view, id -> Optional.empty(),
+        SelfWatch watch = new SelfWatch("node-a", "test", watchSettings, new Sampler(db, health, id -> Optional.empty(),
                 http, clock), new AlertEpisodes(db, Duration.ofSeconds(1)), SelfWatch.channels(watchSettings, http), () -> view,
                 () -> true, http, clock);
         watch.leadershipGained(SelfWatch.DUTY);
