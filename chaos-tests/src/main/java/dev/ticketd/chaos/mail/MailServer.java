@@ -195,6 +195,26 @@ public final class MailServer implements AutoCloseable {
     }
 
     /**
+     * The "password changed on the mail server" fault: {@code address}'s IMAP (and SMTP) password
+     * becomes {@code password} — or, with null, the configured one again — and Dovecot restarts, so
+     * every session ends and the next login needs the new password, as after an operator rotated it
+     * on the server and kicked the sessions.
+     */
+    public void setPassword(String address, String password) throws IOException, InterruptedException {
+        requireOpen();
+        java.util.Map<String, String> users = new java.util.LinkedHashMap<>(config.users());
+        if (!users.containsKey(address)) {
+            throw new IllegalArgumentException("no mail user " + address);
+        }
+        if (password != null) {
+            users.put(address, password);
+        }
+        files.writeUsers(config, users);
+        restartDovecot();
+        log.info("password {} user={}", password == null ? "restored" : "changed", address);
+    }
+
+    /**
      * The "UIDVALIDITY reset" fault for a user's INBOX, as after a server rebuild: stops Dovecot,
      * deletes the INBOX's uid list and the index files, and starts Dovecot again. Dovecot then
      * numbers the INBOX's messages from UID 1 under a new, larger UIDVALIDITY (it keeps

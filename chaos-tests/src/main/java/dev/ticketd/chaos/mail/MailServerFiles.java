@@ -95,12 +95,7 @@ final class MailServerFiles {
         Files.createDirectories(postfixSpool);
         Files.setPosixFilePermissions(postfixSpool, open);
 
-        Files.writeString(dovecotUsers, config.users().entrySet().stream()
-                .map(e -> e.getKey() + ":" + e.getValue() + "\n").collect(Collectors.joining())
-                + (config.captureUser() == null ? "" : config.captureUser() + ":" + config.capturePassword() + "\n"));
-        // Dovecot's auth process reads it as the user dovecot (not root); nobody else needs it
-        chown(dovecotUsers, "root", "dovecot");
-        Files.setPosixFilePermissions(dovecotUsers, PosixFilePermissions.fromString("rw-r-----"));
+        writeUsers(config, config.users());
         Files.writeString(dovecotConf, dovecotConf(config));
         Files.writeString(postfixEtc.resolve("main.cf"), mainCf(config));
         Files.writeString(postfixEtc.resolve("master.cf"), masterCf(config));
@@ -254,6 +249,19 @@ final class MailServerFiles {
         view.setOwner(lookup.lookupPrincipalByName(user));
         GroupPrincipal g = lookup.lookupPrincipalByGroupName(group);
         view.setGroup(g);
+    }
+
+    /**
+     * Dovecot's users with these passwords (and the capture user): written at start, and again by a
+     * fault that changes a password on the server.
+     */
+    void writeUsers(MailServerConfig config, java.util.Map<String, String> users) throws IOException {
+        Files.writeString(dovecotUsers, users.entrySet().stream()
+                .map(e -> e.getKey() + ":" + e.getValue() + "\n").collect(Collectors.joining())
+                + (config.captureUser() == null ? "" : config.captureUser() + ":" + config.capturePassword() + "\n"));
+        // Dovecot's auth process reads it as the user dovecot (not root); nobody else needs it
+        chown(dovecotUsers, "root", "dovecot");
+        Files.setPosixFilePermissions(dovecotUsers, PosixFilePermissions.fromString("rw-r-----"));
     }
 
     /** The daemons drop to other users (dovenull, postfix, 65534), which must reach {@code dir}. */

@@ -12,6 +12,8 @@ import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import static dev.ticketd.db.generated.Tables.ALERT_EPISODE;
+
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,7 +47,12 @@ final class Nemesis {
         PG_ZOMBIE_PRIMARY("pg-zombie-primary"),
         ZK_LEADER_KILL("zk-leader-kill"),
         LATE_NETWORK("late-network"),
-        UIDVALIDITY_RESET("uidvalidity-reset");
+        UIDVALIDITY_RESET("uidvalidity-reset"),
+        /** A silent fault: nothing in ticketd fails loudly, only the self-watch can tell (not in CI's list: it lasts minutes). */
+        MAILBOX_PASSWORD("mailbox-password");
+
+        /** Faults that stop intake until a person repairs them: the self-watch must alert during them, and only then. */
+        static final java.util.Set<Type> SILENT = java.util.EnumSet.of(MAILBOX_PASSWORD);
 
         final String id;
 
@@ -94,6 +101,7 @@ final class Nemesis {
             case ZK_LEADER_KILL -> zkLeaderKill();
             case LATE_NETWORK -> lateNetwork();
             case UIDVALIDITY_RESET -> uidValidityReset();
+            case MAILBOX_PASSWORD -> mailboxPassword();
         };
     }
 
@@ -336,6 +344,53 @@ final class Nemesis {
         Instant end = Instant.now();
         return new Outcome(Type.UIDVALIDITY_RESET, "mail", start, end, after != before && after > 0,
                 "support INBOX UIDVALIDITY " + before + " -> " + after);
+    }
+
+    /**
+     * The support mailbox's password is changed on the mail server (every session ends), so no node
+     * can read it while every node keeps running: confirmed when the self-watch opens a
+     * {@code mailbox-stalled} alert. Then the password is put back; the alert must clear. The detail
+     * gives both times.
+     */
+    private Outcome mailboxPassword() throws Exception {
+        Instant start = Instant.now();
+        cluster.mail().setPassword(ThreeHostCluster.SUPPORT, "rotated-" + Math.abs(random.nextInt()));
+        Instant alerted = awaitEpisode(start, false, Duration.ofSeconds(300));
+        Instant repaired = Instant.now();
+        cluster.mail().setPassword(ThreeHostCluster.SUPPORT, null);
+        Instant cleared = alerted == null ? null : awaitEpisode(start, true, Duration.ofSeconds(180));
+        Instant end = Instant.now();
+        return new Outcome(Type.MAILBOX_PASSWORD, "mail", start, end, alerted != null && cleared != null,
+                "support's password changed on the mail server (Dovecot restarted, every session ended); "
+                        + (alerted == null ? "no mailbox-stalled alert within 300 s" : "mailbox-stalled alert after "
+                        + Duration.between(start, alerted).toMillis() + " ms")
+                        + (cleared == null ? "; no all-clear" : "; all-clear " + Duration.between(repaired, cleared).toMillis()
+                        + " ms after the password was put back"));
+    }
+
+    /** When the self-watch opened (or, with {@code closed}, closed) a mailbox-stalled alert since {@code since}; null: not within the time. */
+    private Instant awaitEpisode(Instant since, boolean closed, Duration timeout) throws InterruptedException {
+        java.time.OffsetDateTime from = since.atOffset(java.time.ZoneOffset.UTC);
+        java.util.concurrent.atomic.AtomicReference<Instant> at = new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            Poll.until("a mailbox-stalled alert " + (closed ? "closed" : "opened"), timeout, Duration.ofMillis(500), () -> {
+                try {
+                    var field = closed ? ALERT_EPISODE.CLOSED_AT : ALERT_EPISODE.OPENED_AT;
+                    java.time.OffsetDateTime t = cluster.db().dsl().select(field).from(ALERT_EPISODE)
+                            .where(ALERT_EPISODE.RULE.eq("mailbox-stalled").and(ALERT_EPISODE.OPENED_AT.ge(from)).and(field.isNotNull()))
+                            .orderBy(ALERT_EPISODE.ID).limit(1).fetchOne(field);
+                    if (t != null) {
+                        at.set(t.toInstant());
+                    }
+                    return t != null;
+                } catch (RuntimeException e) {
+                    return false; // the database failing over: ask again
+                }
+            });
+            return at.get();
+        } catch (IllegalStateException timedOut) {
+            return null;
+        }
     }
 
     // ---- helpers -------------------------------------------------------------------------------
