@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 
+import static dev.ticketd.db.generated.Tables.CANARY_PROBE;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.MAIL_CONTENT;
 import static dev.ticketd.db.generated.Tables.MAIL_FAILURE;
@@ -46,7 +47,12 @@ public final class IngestStore {
          * Stored now under its own IMAP coordinates, but the same mail (by content key) had been stored
          * first from another of our mailboxes: marked a copy of that one, no ticket message created.
          */
-        STORED_AS_COPY
+        STORED_AS_COPY,
+        /**
+         * Stored now: the self-watch's {@link Canary} mail, whose token it sent to this mailbox. Its
+         * probe is marked received; no ticket, no acknowledgement, nothing staff see.
+         */
+        CANARY
     }
 
     /** One mail as read from the server. */
@@ -139,8 +145,9 @@ public final class IngestStore {
         if (BudgetedParser.isOverBudget(parsed)) {
             observer.overBudget(mail.mailboxId());
         }
+        String canaryToken = Canary.claimedToken(mail.raw()).orElse(null);
         try {
-            return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, parsed));
+            return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, parsed, canaryToken));
         } catch (DataAccessException e) {
             if (!Columns.isAboutThisMail(e)) {
                 throw e;
@@ -151,11 +158,13 @@ public final class IngestStore {
             ParseResult refused = new ParseResult.Failed("The mail was read, but the database refused to store it as a ticket ("
                     + e.sqlState() + ": " + firstLine(Optional.ofNullable(e.getCause()).map(Throwable::getMessage).orElse(e.getMessage()))
                     + "); it was stored as it arrived for a person to look at.");
-            return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, refused));
+            return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, refused, canaryToken));
         }
     }
 
-    private Outcome store(DSLContext tx, IncomingMail mail, long epoch, String contentKey, String rawSha, ParseResult parsed) {
+    /** @param canaryToken the canary token the mail claims to carry, or null */
+    private Outcome store(DSLContext tx, IncomingMail mail, long epoch, String contentKey, String rawSha, ParseResult parsed,
+                          String canaryToken) {
         ParsedMail ok = parsed instanceof ParseResult.Parsed p ? p.mail() : null;
         String error = parsed instanceof ParseResult.Failed f ? f.reason() : null;
         EpochFence.check(tx, mail.mailboxId(), epoch);
@@ -180,6 +189,9 @@ public final class IngestStore {
         if (inboundId.isEmpty()) {
             recordRepeatDelivery(tx, mail, contentKey);
             return Outcome.ALREADY_STORED;
+        }
+        if (canaryToken != null && isAwaitedCanary(tx, mail.mailboxId(), canaryToken, inboundId.get())) {
+            return Outcome.CANARY;
         }
         if (ok == null) {
             return Outcome.STORED_UNPARSEABLE;
@@ -218,6 +230,21 @@ public final class IngestStore {
             return Outcome.STORED_UNPARSEABLE;
         }
         return Outcome.TICKETED;
+    }
+
+    /**
+     * Marks the probe of {@code token} received by this mail when the self-watch sent it to this
+     * mailbox and it was not received before; whether it did. The mail itself is stored already
+     * (under the usual exactly-once keys): a second copy of a canary never gets here.
+     */
+    private static boolean isAwaitedCanary(DSLContext tx, String mailboxId, String token, long inboundId) {
+        return tx.update(CANARY_PROBE)
+                .set(CANARY_PROBE.RECEIVED_AT, DSL.currentOffsetDateTime())
+                .set(CANARY_PROBE.INBOUND_MESSAGE_ID, inboundId)
+                .where(CANARY_PROBE.TOKEN.eq(token))
+                .and(CANARY_PROBE.MAILBOX_ID.eq(mailboxId))
+                .and(CANARY_PROBE.RECEIVED_AT.isNull())
+                .execute() == 1;
     }
 
     /**

@@ -391,6 +391,7 @@ public final class MailboxReader implements AutoCloseable {
                 log.warn("mail stored raw but unparseable mailbox={} uid={}", settings.id(), m.uid());
             }
             case ALREADY_STORED, STORED_AS_COPY -> alreadyStored.incrementAndGet();
+            case CANARY -> log.debug("canary mail received mailbox={} uid={}", settings.id(), m.uid());
         }
         log.debug("mail taken in mailbox={} uidvalidity={} uid={} outcome={}", settings.id(), uidValidity, m.uid(), outcome);
         // only now, after a durable commit, may the mail leave the INBOX

@@ -144,7 +144,7 @@ public final class Node implements AutoCloseable {
             started.push(watchHealth);
             MailboxDirectory directory = catalog.directory(config);
             SelfWatch selfWatch = SelfWatch.create(config.nodeId(), config.cluster().clusterName(), config.watch(), db, watchHealth,
-                    this::clusterView, directory::mailbox, () -> watchHealth.status().primaryReachable(), clock);
+                    this::clusterView, directory::mailbox, directory::smtp, () -> watchHealth.status().primaryReachable(), clock);
             started.push(selfWatch);
             this.selfWatch = selfWatch;
             metrics.watchSelfWatch(selfWatch);

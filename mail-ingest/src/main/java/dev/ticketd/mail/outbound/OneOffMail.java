@@ -32,8 +32,23 @@ public final class OneOffMail {
      */
     public static void send(SmtpSettings settings, List<String> to, String subject, String text, Map<String, String> headers)
             throws MessagingException {
+        send(settings, to, subject, text, headers, null);
+    }
+
+    /**
+     * As {@link #send(SmtpSettings, List, String, String, Map)}, with the mail's own Message-ID.
+     *
+     * @param messageId the Message-ID ({@code <…@…>}), or null for one Jakarta Mail makes
+     */
+    public static void send(SmtpSettings settings, List<String> to, String subject, String text, Map<String, String> headers,
+                            String messageId) throws MessagingException {
         Session session = Session.getInstance(SmtpDelivery.properties(settings));
-        MimeMessage m = new MimeMessage(session);
+        MimeMessage m = messageId == null ? new MimeMessage(session) : new MimeMessage(session) {
+            @Override
+            protected void updateMessageID() throws MessagingException {
+                setHeader("Message-ID", messageId);
+            }
+        };
         try {
             m.setFrom(settings.fromName().isBlank() ? new InternetAddress(settings.fromAddress())
                     : new InternetAddress(settings.fromAddress(), settings.fromName(), StandardCharsets.UTF_8.name()));

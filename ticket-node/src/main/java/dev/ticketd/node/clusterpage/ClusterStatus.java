@@ -37,8 +37,27 @@ public record ClusterStatus(String servedBy, String zooKeeper, String controller
      * @param paused     paused by an operator
      * @param failingMails mails in the INBOX whose last pass failed (each goes to the quarantine after the
      *                     configured number of failed passes)
+     * @param canarySentAt     when the self-watch last sent it a canary mail, or null: never (or not lately)
+     * @param canaryReceivedAt when intake took that canary in, or null: not (yet)
+     * @param canaryError      why that canary could not be sent, or null
      */
     public record Mailbox(String name, String address, String leader, List<String> standbys, long epoch, String leaseHolder,
-                          Instant lastPoll, Integer backlog, String lastError, boolean paused, int failingMails) {
+                          Instant lastPoll, Integer backlog, String lastError, boolean paused, int failingMails,
+                          Instant canarySentAt, Instant canaryReceivedAt, String canaryError) {
+
+        /** The latest canary in words: "back in 1.2 s (sent 10:42:05Z)", "sent 40 s ago, not back yet", "not sent: …". */
+        public String canary() {
+            if (canarySentAt == null) {
+                return "none sent";
+            }
+            if (canaryError != null) {
+                return "could not be sent at " + canarySentAt + ": " + canaryError;
+            }
+            if (canaryReceivedAt == null) {
+                return "sent " + canarySentAt + ", not back yet";
+            }
+            long ms = java.time.Duration.between(canarySentAt, canaryReceivedAt).toMillis();
+            return "back in " + (ms / 1000) + "." + (ms % 1000 / 100) + " s (sent " + canarySentAt + ")";
+        }
     }
 }

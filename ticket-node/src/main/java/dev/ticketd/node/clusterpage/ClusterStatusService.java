@@ -9,6 +9,7 @@ import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
 
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
+import static dev.ticketd.db.generated.Tables.CANARY_PROBE;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.DUTY_LEASE;
 import static dev.ticketd.db.generated.Tables.MAILBOX_LEASE;
@@ -52,6 +54,19 @@ public final class ClusterStatusService {
     /** Mails of the mailbox whose last pass failed and that are not stored yet. */
     private static final Field<Integer> FAILING = DSL.field(DSL.selectCount().from(MAIL_FAILURE)
             .where(MAIL_FAILURE.MAILBOX_ID.eq(MAILBOX.ID))).as("failing_mails");
+    /** The mailbox's latest canary (one row by the (mailbox, sent_at) index): when sent, when back, why not sent. */
+    private static final Field<OffsetDateTime> CANARY_SENT = latestCanary(CANARY_PROBE.SENT_AT, "canary_sent_at");
+    private static final Field<OffsetDateTime> CANARY_BACK = latestCanary(CANARY_PROBE.RECEIVED_AT, "canary_received_at");
+    private static final Field<String> CANARY_ERROR = latestCanary(CANARY_PROBE.SEND_ERROR, "canary_error");
+
+    private static <T> Field<T> latestCanary(Field<T> column, String alias) {
+        return DSL.field(DSL.select(column).from(CANARY_PROBE).where(CANARY_PROBE.MAILBOX_ID.eq(MAILBOX.ID))
+                .orderBy(CANARY_PROBE.SENT_AT.desc()).limit(1)).as(alias);
+    }
+
+    private static Instant instant(OffsetDateTime t) {
+        return t == null ? null : t.toInstant();
+    }
 
     /** From a standby (and marked so) while the primary of a replicated database is out of reach. */
     public Read<ClusterStatus> status() {
@@ -67,7 +82,8 @@ public final class ClusterStatusService {
                 : view.mailboxes().stream().collect(Collectors.toMap(ClusterView.Mailbox::id, m -> m));
         List<ClusterStatus.Mailbox> mailboxes = new ArrayList<>();
         Read<List<Record>> rows = db.read(dsl -> dsl.select(MAILBOX.ID, MAILBOX.ADDRESS, MAILBOX.ENABLED, MAILBOX_LEASE.EPOCH, MAILBOX_LEASE.HOLDER,
-                        MAILBOX_STATUS.LAST_PASS_AT, MAILBOX_STATUS.BACKLOG, MAILBOX_STATUS.LAST_ERROR, FAILING)
+                        MAILBOX_STATUS.LAST_PASS_AT, MAILBOX_STATUS.BACKLOG, MAILBOX_STATUS.LAST_ERROR, FAILING,
+                        CANARY_SENT, CANARY_BACK, CANARY_ERROR)
                 .from(MAILBOX)
                 .leftJoin(MAILBOX_LEASE).on(MAILBOX_LEASE.MAILBOX_ID.eq(MAILBOX.ID))
                 .leftJoin(MAILBOX_STATUS).on(MAILBOX_STATUS.MAILBOX_ID.eq(MAILBOX.ID))
@@ -82,7 +98,8 @@ public final class ClusterStatusService {
                     m == null ? null : m.leader(), m == null ? List.of() : m.standbys(),
                     epoch == null ? 0 : epoch, r.get(MAILBOX_LEASE.HOLDER),
                     lastPass == null ? null : lastPass.toInstant(), r.get(MAILBOX_STATUS.BACKLOG),
-                    r.get(MAILBOX_STATUS.LAST_ERROR), !r.get(MAILBOX.ENABLED), r.get(FAILING)));
+                    r.get(MAILBOX_STATUS.LAST_ERROR), !r.get(MAILBOX.ENABLED), r.get(FAILING),
+                    instant(r.get(CANARY_SENT)), instant(r.get(CANARY_BACK)), r.get(CANARY_ERROR)));
         }
         List<ClusterStatus.Node> nodes = view == null ? List.of() : view.nodes().stream()
                 .map(n -> new ClusterStatus.Node(n.id(), n.httpUrl(), n.live(), n.enabled(), n.upSince(), n.disabledMailboxes()))

@@ -54,7 +54,7 @@ public final class ConfigLoader {
             "smtp.connect-timeout", "smtp.read-timeout", "smtp.write-timeout", "outbox.claim-expiry",
             "tickets.close-resolved-after", "tickets.pending-default", "tickets.timer-interval", "tickets.reply-to-closed-opens-new",
             "watch.interval", "watch.stall-after", "watch.look-interval", "watch.remind-every", "watch.outbox-stuck-after",
-            "watch.take-over-after", "watch.heartbeat-url",
+            "watch.take-over-after", "watch.heartbeat-url", "watch.canary-interval", "watch.canary-deadline",
             "alert.smtp.host", "alert.smtp.port", "alert.smtp.security", "alert.smtp.user", "alert.smtp.password",
             "alert.smtp.from", "alert.smtp.to", "alert.webhook.url", "alert.webhook.format", "alert.webhook.authorization");
     private static final String SECRET_PREFIX = "secret.";
@@ -237,7 +237,18 @@ public final class ConfigLoader {
                 r.atLeast("watch.remind-every", d.remindEvery(), Duration.ofMinutes(1)),
                 r.atLeast("watch.outbox-stuck-after", d.outboxStuckAfter(), Duration.ofSeconds(1)),
                 r.atLeast("watch.take-over-after", d.takeOverAfter(), Duration.ofSeconds(1)),
-                d.rankStep(), d.raiseAfter(), d.clearAfter(), heartbeat, smtp, webhook));
+                d.rankStep(), d.raiseAfter(), d.clearAfter(),
+                canaryInterval(r, d.canaryInterval()),
+                r.atLeast("watch.canary-deadline", d.canaryDeadline(), Duration.ofSeconds(1)), heartbeat, smtp, webhook));
+    }
+
+    /** {@code watch.canary-interval}: 0s turns the canary off, else at least a second. */
+    private static Duration canaryInterval(Values r, Duration fallback) {
+        Duration d = r.duration("watch.canary-interval", fallback);
+        if (!d.isZero() && d.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new ConfigException("watch.canary-interval", "must be 0s (no canary) or at least 1000ms, was " + d.toMillis() + "ms");
+        }
+        return d;
     }
 
     /** The operations relay ({@code alert.smtp.*}), or null when {@code alert.smtp.host} is absent. */

@@ -6,6 +6,7 @@ import dev.ticketd.mail.IngestObserver;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.node.intake.MailCounters;
 import dev.ticketd.node.lifecycle.TicketTimers;
+import dev.ticketd.node.watch.Sample;
 import dev.ticketd.node.watch.SelfWatch;
 import dev.ticketd.node.web.Access;
 import dev.ticketd.node.web.WebFeature;
@@ -61,6 +62,8 @@ public final class NodeMetrics implements IngestObserver {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private volatile Supplier<List<MailCounters>> mailCounters = List::of;
+    private volatile SelfWatch selfWatch;
+    private volatile Map<String, Sample.CanarySignal> canarySnapshot = Map.of();
     /** The counters as read at the start of the scrape in progress; the meters read them from here. */
     private volatile Map<String, MailCounters> mailSnapshot = Map.of();
 
@@ -181,6 +184,11 @@ public final class NodeMetrics implements IngestObserver {
                 .description("alert episodes open at the watching node's latest round (0 on the others)").register(registry);
         FunctionCounter.builder("ticketd.watch.rounds", watch, SelfWatch::rounds)
                 .description("rounds this node's self-watch looked at the cluster").register(registry);
+        FunctionCounter.builder("ticketd.watch.canaries", watch, SelfWatch::canariesSent).tags("result", "sent")
+                .description("canary mails this node handed to a mailbox's SMTP route, by result").register(registry);
+        FunctionCounter.builder("ticketd.watch.canaries", watch, SelfWatch::canariesFailed).tags("result", "failed")
+                .description("canary mails this node handed to a mailbox's SMTP route, by result").register(registry);
+        this.selfWatch = watch;
         for (String channel : watch.channelNames()) {
             FunctionCounter.builder("ticketd.watch.notices", watch, w -> w.sent(channel)).tags("channel", channel, "result", "sent")
                     .description("alert notices this node sent, by channel and result").register(registry);
@@ -209,7 +217,26 @@ public final class NodeMetrics implements IngestObserver {
             }
         }
         mailSnapshot = snapshot;
+        if (selfWatch != null) {
+            Map<String, Sample.CanarySignal> canaries = new HashMap<>();
+            for (Sample.CanarySignal c : selfWatch.canarySignals()) {
+                canaries.put(c.mailboxId(), c);
+                Gauge.builder("ticketd.watch.canary.late", this, m -> m.canary(c.mailboxId(), s -> s.lateInARow()))
+                        .description("the mailbox's latest canaries in a row that came back late or not at all (watching node only)")
+                        .tags("mailbox", c.mailboxId()).register(registry);
+                Gauge.builder("ticketd.watch.canary.took.seconds", this, m -> m.canary(c.mailboxId(),
+                                s -> s.lastTook() == null ? Double.NaN : s.lastTook().toMillis() / 1000.0))
+                        .description("how long the mailbox's latest canary that came back took, from send to intake (watching node only)")
+                        .tags("mailbox", c.mailboxId()).register(registry);
+            }
+            canarySnapshot = canaries;
+        }
         return registry.scrape();
+    }
+
+    private double canary(String mailboxId, java.util.function.ToDoubleFunction<Sample.CanarySignal> value) {
+        Sample.CanarySignal c = canarySnapshot.get(mailboxId);
+        return c == null ? Double.NaN : value.applyAsDouble(c);
     }
 
     private double mailCount(String mailboxId, ToLongFunction<MailCounters> value) {

@@ -7,14 +7,37 @@ import java.util.List;
 /**
  * Every signal the watch reads in one round, as seen from the watching node at {@code at}.
  *
- * @param cluster null when ZooKeeper could not be read this round
+ * @param cluster  null when ZooKeeper could not be read this round
+ * @param canaries the canaries of every mailbox that has them (none when the database could not be read)
  */
 public record Sample(Instant at, List<MailboxSignal> mailboxes, List<OutboxSignal> outbox, DatabaseSignal database,
-                     ClusterSignal cluster) {
+                     ClusterSignal cluster, List<CanarySignal> canaries) {
 
     public Sample {
         mailboxes = List.copyOf(mailboxes);
         outbox = List.copyOf(outbox);
+        canaries = List.copyOf(canaries);
+    }
+
+    /** This sample with the canaries' signals. */
+    public Sample withCanaries(List<CanarySignal> signals) {
+        return new Sample(at, mailboxes, outbox, database, cluster, signals);
+    }
+
+    /** A sample without canaries. */
+    public Sample(Instant at, List<MailboxSignal> mailboxes, List<OutboxSignal> outbox, DatabaseSignal database, ClusterSignal cluster) {
+        this(at, mailboxes, outbox, database, cluster, List.of());
+    }
+
+    /**
+     * The latest canaries of one mailbox.
+     *
+     * @param lateInARow how many of its latest canaries in a row came back late or not at all (one
+     *                   still within its deadline is not counted either way)
+     * @param lastTook   how long the latest canary that came back took, or null: none did lately
+     * @param lastError  why the latest late canary could not be sent, or null
+     */
+    public record CanarySignal(String mailboxId, String address, int lateInARow, Duration lastTook, String lastError) {
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.cluster.LeadershipListener;
 import dev.ticketd.db.Database;
 import dev.ticketd.mail.MailboxSettings;
+import dev.ticketd.mail.outbound.SmtpSettings;
 import dev.ticketd.node.health.DatabaseHealth;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +71,8 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
     private final String clusterName;
     private final WatchSettings settings;
     private final Sampler sampler;
+    /** The canary, or null when {@code watch.canary-interval} is zero. */
+    private final Canaries canaries;
     private final AlertEpisodes episodes;
     private final List<AlertChannel> channels;
     private final Supplier<ClusterView> cluster;
@@ -108,17 +111,19 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
     private final Map<String, AtomicLong> sent = new HashMap<>();
     private final Map<String, AtomicLong> failed = new HashMap<>();
     private volatile int openEpisodes;
+    private volatile List<Sample.CanarySignal> canarySignals = List.of();
 
     /**
      * @param cluster reads the cluster from ZooKeeper (for ranks and peers); may throw
      * @param ready   whether this node is ready to serve (the heartbeat is pushed only then)
      */
-    SelfWatch(String nodeId, String clusterName, WatchSettings settings, Sampler sampler, AlertEpisodes episodes,
+    SelfWatch(String nodeId, String clusterName, WatchSettings settings, Sampler sampler, Canaries canaries, AlertEpisodes episodes,
                      List<AlertChannel> channels, Supplier<ClusterView> cluster, BooleanSupplier ready, HttpClient http, Clock clock) {
         this.nodeId = nodeId;
         this.clusterName = clusterName;
         this.settings = settings;
         this.sampler = sampler;
+        this.canaries = canaries;
         this.episodes = episodes;
         this.channels = List.copyOf(channels);
         this.cluster = cluster;
@@ -138,12 +143,15 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
      * The self-watch of a node, with the channels of {@code settings}; not started.
      *
      * @param mailboxes how to read a mailbox (the settings its reader uses), for the looks into its INBOX
+     * @param routes    each mailbox's SMTP route, for the canary; empty for a mailbox without one
      */
     public static SelfWatch create(String nodeId, String clusterName, WatchSettings settings, Database db, DatabaseHealth databaseHealth,
                                    Supplier<ClusterView> cluster, Function<String, Optional<MailboxSettings>> mailboxes,
-                                   BooleanSupplier ready, Clock clock) {
+                                   Function<String, Optional<SmtpSettings>> routes, BooleanSupplier ready, Clock clock) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(PEER_TIMEOUT).build();
-        return new SelfWatch(nodeId, clusterName, settings, new Sampler(db, databaseHealth, mailboxes, http, clock),
+        Canaries canaries = settings.canaryInterval().isZero() ? null
+                : new Canaries(db, routes, nodeId, settings.canaryInterval(), settings.canaryDeadline());
+        return new SelfWatch(nodeId, clusterName, settings, new Sampler(db, databaseHealth, mailboxes, http, clock), canaries,
                 new AlertEpisodes(db, RETRY_BUDGET), channels(settings, http), cluster, ready, http, clock);
     }
 
@@ -204,6 +212,20 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         return channels.stream().map(AlertChannel::name).toList();
     }
 
+    /** Canary mails this node sent, and those its route refused. */
+    public long canariesSent() {
+        return canaries == null ? 0 : canaries.sent();
+    }
+
+    public long canariesFailed() {
+        return canaries == null ? 0 : canaries.failed();
+    }
+
+    /** The canaries as this node saw them at its latest round as the watching node (empty when it does not watch). */
+    public List<Sample.CanarySignal> canarySignals() {
+        return canarySignals;
+    }
+
     /** Alert episodes open at this node's latest round as the watching node (0 when it does not watch). */
     public int openEpisodes() {
         return openEpisodes;
@@ -235,6 +257,7 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
             rules = null;
             hysteresis = null;
             openEpisodes = 0;
+            canarySignals = List.of();
         }
         watching = watchNow;
         if (watchNow) {
@@ -321,6 +344,14 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
             lastLook = now;
         }
         Sample sample = sampler.sample(look, view);
+        if (canaries != null && sample.database().reachable()) {
+            try {
+                sample = sample.withCanaries(canaries.round(sample.mailboxes().stream().filter(m -> !m.paused()).toList(), now));
+            } catch (RuntimeException e) {
+                log.debug("self-watch cannot read or send the canaries node={} error={}", nodeId, e.toString());
+            }
+        }
+        canarySignals = sample.canaries();
         List<Finding> findings = rules.evaluate(sample);
         hysteresis.update(findings);
         List<Finding> raised = hysteresis.raised();
@@ -531,6 +562,9 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
 
     @Override
     public void close() {
+        if (canaries != null) {
+            canaries.close();
+        }
         stop.countDown();
         try {
             thread.join(Duration.ofSeconds(15).toMillis());

@@ -21,6 +21,9 @@ import java.util.Set;
  *       {@code watch.stall-after}, unless the INBOX is seen draining (its first mail changes), or the
  *       first mail of the INBOX stayed the same for that long — whatever the reason: no leader, a
  *       changed password, an IDLE that never wakes, a database that refuses writes;</li>
+ *   <li>{@code canary-late} (stall): the mailbox's last two canary mails in a row did not come back
+ *       through intake within {@code watch.canary-deadline} (or its SMTP route refused them) — mail
+ *       sent to it does not arrive, though its reader may look well;</li>
  *   <li>{@code database-unreachable} (stall): no primary answered the watching node for that long;</li>
  *   <li>{@code outbox-stuck} (warning): an outbound mail waited longer than {@code watch.outbox-stuck-after};</li>
  *   <li>{@code no-sync-standby} (warning): a replicated database without a synchronous standby for
@@ -36,6 +39,9 @@ import java.util.Set;
 final class StallRules {
 
     static final String MAILBOX_STALLED = "mailbox-stalled";
+    static final String CANARY_LATE = "canary-late";
+    /** Late canaries in a row that mean mail to the mailbox does not arrive. */
+    static final int LATE_CANARIES = 2;
     static final String DATABASE_UNREACHABLE = "database-unreachable";
     static final String OUTBOX_STUCK = "outbox-stuck";
     static final String NO_SYNC_STANDBY = "no-sync-standby";
@@ -75,6 +81,14 @@ final class StallRules {
             Finding f = mailbox(s, m, holding);
             if (f != null) {
                 found.add(f);
+            }
+        }
+        for (Sample.CanarySignal c : s.canaries()) {
+            if (c.lateInARow() >= LATE_CANARIES && s.mailboxes().stream().anyMatch(m -> m.id().equals(c.mailboxId()) && !m.paused())) {
+                found.add(new Finding(CANARY_LATE, c.address(), Severity.STALL, c.address() + ": intake stalled, the last "
+                        + c.lateInARow() + " test mails sent to it " + (c.lastError() != null ? "were refused by its SMTP route ("
+                        + c.lastError() + ")" : "did not reach the help desk within " + human(settings.canaryDeadline()))
+                        + "; mail sent to this address is not arriving"));
             }
         }
         for (Sample.OutboxSignal o : s.outbox()) {

@@ -21,13 +21,15 @@ import java.util.Objects;
  * @param rankStep         how much longer each further node waits before it takes the watching over
  * @param raiseAfter       samples in a row a rule must fire before its alert is raised
  * @param clearAfter       samples in a row a rule must be quiet before its alert is cleared
+ * @param canaryInterval   how often a canary mail is sent to each mailbox with an SMTP route; zero: no canary
+ * @param canaryDeadline   a canary not taken in this long after it was sent is late
  * @param heartbeatUrl     pinged (GET) every interval while this node is ready: a dead man's switch outside; or null
  * @param smtp             the operations mail relay and its recipients; or null
  * @param webhook          the alert webhook; or null
  */
 public record WatchSettings(Duration interval, Duration stallAfter, Duration lookInterval, Duration remindEvery,
                             Duration outboxStuckAfter, Duration takeOverAfter, Duration rankStep, int raiseAfter, int clearAfter,
-                            URI heartbeatUrl, AlertSmtp smtp, AlertWebhook webhook) {
+                            Duration canaryInterval, Duration canaryDeadline, URI heartbeatUrl, AlertSmtp smtp, AlertWebhook webhook) {
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_STALL_AFTER = Duration.ofSeconds(90);
@@ -36,6 +38,8 @@ public record WatchSettings(Duration interval, Duration stallAfter, Duration loo
     public static final Duration DEFAULT_OUTBOX_STUCK_AFTER = Duration.ofMinutes(10);
     public static final Duration DEFAULT_TAKE_OVER_AFTER = Duration.ofSeconds(30);
     public static final Duration DEFAULT_RANK_STEP = Duration.ofSeconds(15);
+    public static final Duration DEFAULT_CANARY_INTERVAL = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_CANARY_DEADLINE = Duration.ofSeconds(30);
 
     /** The operations relay: its own server and login, never a support mailbox's. */
     public record AlertSmtp(SmtpSettings server, List<String> to) {
@@ -95,24 +99,34 @@ public record WatchSettings(Duration interval, Duration stallAfter, Duration loo
         if (stallAfter.compareTo(interval) <= 0) {
             throw new IllegalArgumentException("the stall time must be longer than the watch interval");
         }
+        if (canaryInterval.isNegative() || canaryDeadline.isNegative() || canaryDeadline.isZero()) {
+            throw new IllegalArgumentException("the canary interval must be zero (off) or more, its deadline more than zero");
+        }
     }
 
     /** The defaults, with no channel. */
     public static WatchSettings defaults() {
         return new WatchSettings(DEFAULT_INTERVAL, DEFAULT_STALL_AFTER, DEFAULT_LOOK_INTERVAL, DEFAULT_REMIND_EVERY,
-                DEFAULT_OUTBOX_STUCK_AFTER, DEFAULT_TAKE_OVER_AFTER, DEFAULT_RANK_STEP, 3, 2, null, null, null);
+                DEFAULT_OUTBOX_STUCK_AFTER, DEFAULT_TAKE_OVER_AFTER, DEFAULT_RANK_STEP, 3, 2, DEFAULT_CANARY_INTERVAL,
+                DEFAULT_CANARY_DEADLINE, null, null, null);
     }
 
     /** These settings with other channels. */
     public WatchSettings withChannels(AlertSmtp smtp, AlertWebhook webhook) {
         return new WatchSettings(interval, stallAfter, lookInterval, remindEvery, outboxStuckAfter, takeOverAfter, rankStep,
-                raiseAfter, clearAfter, heartbeatUrl, smtp, webhook);
+                raiseAfter, clearAfter, canaryInterval, canaryDeadline, heartbeatUrl, smtp, webhook);
+    }
+
+    /** These settings with another canary interval (zero: none) and deadline. */
+    public WatchSettings withCanary(Duration interval, Duration deadline) {
+        return new WatchSettings(this.interval, stallAfter, lookInterval, remindEvery, outboxStuckAfter, takeOverAfter, rankStep,
+                raiseAfter, clearAfter, interval, deadline, heartbeatUrl, smtp, webhook);
     }
 
     /** These settings with other times (tests and small clusters). */
     public WatchSettings withTimes(Duration interval, Duration stallAfter, Duration lookInterval, Duration takeOverAfter) {
         return new WatchSettings(interval, stallAfter, lookInterval, remindEvery, outboxStuckAfter, takeOverAfter, rankStep,
-                raiseAfter, clearAfter, heartbeatUrl, smtp, webhook);
+                raiseAfter, clearAfter, canaryInterval, canaryDeadline, heartbeatUrl, smtp, webhook);
     }
 
     @Override
@@ -120,6 +134,7 @@ public record WatchSettings(Duration interval, Duration stallAfter, Duration loo
         return "WatchSettings[interval=" + interval + ", stallAfter=" + stallAfter + ", lookInterval=" + lookInterval
                 + ", remindEvery=" + remindEvery + ", outboxStuckAfter=" + outboxStuckAfter + ", takeOverAfter=" + takeOverAfter
                 + ", rankStep=" + rankStep + ", raiseAfter=" + raiseAfter + ", clearAfter=" + clearAfter
+                + ", canaryInterval=" + canaryInterval + ", canaryDeadline=" + canaryDeadline
                 + ", heartbeat=" + (heartbeatUrl == null ? "none" : heartbeatUrl.getScheme() + "://" + heartbeatUrl.getAuthority())
                 + ", smtp=" + smtp + ", webhook=" + webhook + "]";
     }

@@ -80,7 +80,7 @@ class SelfWatchTest {
                 new ClusterView.Node("node-a", null, true, true, Instant.now(), List.of()),
                 new ClusterView.Node("node-b", null, true, true, Instant.now(), List.of())),
                 List.of(new ClusterView.Mailbox("support", "node-a", List.of("node-b"))));
-        return new SelfWatch(id, "test", settings, new Sampler(db, health, mailbox -> Optional.empty(), http, clock),
+        return new SelfWatch(id, "test", settings, new Sampler(db, health, mailbox -> Optional.empty(), http, clock), null,
                 new AlertEpisodes(db, SelfWatch.RETRY_BUDGET), SelfWatch.channels(settings, http), () -> view, () -> true, http, clock);
     }
 

@@ -75,15 +75,15 @@ class SelfWatchWithoutDatabaseTest {
     @Test
     void withoutItsDatabaseTheWatchStillAlertsOnceAndRecordsItWhenTheDatabaseIsBack() throws Exception {
         WatchSettings watchSettings = new WatchSettings(Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(15),
-                Duration.ofMinutes(30), Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 1, 2, null, null,
-                new WatchSettings.AlertWebhook(sink.url(),
+                Duration.ofMinutes(30), Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 1, 2, Duration.ZERO,
+                WatchSettings.DEFAULT_CANARY_DEADLINE, null, null, new WatchSettings.AlertWebhook(sink.url(),
                         WatchSettings.WebhookFormat.JSON, ""));
         // a cluster of this node alone: nobody else can say the database answers them
         ClusterView view = new ClusterView("test", "node-a", List.of(new ClusterView.Node("node-a", null, true, true, Instant.now(),
                 List.of())), List.of());
         HttpClient http = HttpClient.newHttpClient();
         SelfWatch watch = new SelfWatch("node-a", "test", watchSettings, new Sampler(db, health, id -> Optional.empty(),
-                http, clock), new AlertEpisodes(db, Duration.ofSeconds(1)), SelfWatch.channels(watchSettings, http), () -> view,
+                http, clock), null, new AlertEpisodes(db, Duration.ofSeconds(1)), SelfWatch.channels(watchSettings, http), () -> view,
                 () -> true, http, clock);
         watch.leadershipGained(SelfWatch.DUTY);
         watch.round();
