@@ -16,12 +16,14 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.ticketd.db.generated.Tables.CANARY_PROBE;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 
 /**
- * Reads what the database holds for the checker: every stored mail of a mailbox, with the customer's
+ * Reads what the database holds for the checker: every stored mail of a mailbox but the self-watch's
+ * canaries ({@link CanaryCheck}), with the customer's
  * tag found in it, its epoch, its ticket message(s) and the commit time of the transaction that
  * stored it ({@link CommitTimes} says why that time can be trusted to order epochs and
  * {@code received_at} cannot).
@@ -48,6 +50,8 @@ final class StoredMails {
                 .leftJoin(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))
                 .leftJoin(TICKET).on(TICKET.ID.eq(TICKET_MESSAGE.TICKET_ID))
                 .where(INBOUND_MESSAGE.MAILBOX_ID.eq(mailboxId))
+                // the self-watch's canaries are nobody's mail: CanaryCheck accounts for them
+                .andNotExists(DSL.selectOne().from(CANARY_PROBE).where(CANARY_PROBE.MESSAGE_ID.eq(INBOUND_MESSAGE.MESSAGE_ID)))
                 .forEach(r -> {
                     // the tag is in the Message-ID and the Subject; a mangled mail may have lost one of them
                     String tag = tag((r.value2() == null ? "" : r.value2()) + " " + (r.value3() == null ? "" : r.value3()));
