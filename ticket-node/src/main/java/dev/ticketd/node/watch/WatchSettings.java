@@ -39,7 +39,7 @@ public record WatchSettings(Duration interval, Duration stallAfter, Duration loo
     public static final Duration DEFAULT_TAKE_OVER_AFTER = Duration.ofSeconds(30);
     public static final Duration DEFAULT_RANK_STEP = Duration.ofSeconds(15);
     public static final Duration DEFAULT_CANARY_INTERVAL = Duration.ofSeconds(60);
-    public static final Duration DEFAULT_CANARY_DEADLINE = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_CANARY_DEADLINE = Duration.ofSeconds(20);
 
     /** The operations relay: its own server and login, never a support mailbox's. */
     public record AlertSmtp(SmtpSettings server, List<String> to) {
