@@ -436,6 +436,7 @@ public final class ChaosScenario {
         checks.add(new RunReport.Check("every fault was applied and its effect observed", confirmedFaults == faults.size() && !faults.isEmpty(),
                 confirmedFaults + " of " + faults.size() + " confirmed"));
         checks.add(alertCheck(db, faults));
+        checks.add(CanaryCheck.check(db, loadEnded));
         checks.add(new RunReport.Check("every selected fault type was injected", options.faults().stream()
                 .allMatch(t -> faults.stream().anyMatch(f -> f.type().equals(t.id))),
                 faults.stream().map(RunReport.Fault::type).distinct().count() + " of " + options.faults().size()
