@@ -63,7 +63,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -115,7 +114,7 @@ public final class Node implements AutoCloseable {
                         try (ClusterAdmin admin = ClusterAdmin.open(config.cluster().zkAddress(), config.cluster().clusterName())) {
                             admin.addMailboxes(Set.of(mailboxId));
                         }
-                    }, () -> selfWatch != null && selfWatch.watching());
+                    }, () -> selfWatch == null ? WatchRoutes.Status.NOT_WATCHING : selfWatch.status());
             web.start();
             started.push(web);
 
@@ -177,18 +176,18 @@ public final class Node implements AutoCloseable {
                                      Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics,
                                      Tickets tickets, TicketsFromMail ticketsFromMail) {
         return staffWeb(db, settings, clock, cluster, mailCounters, nodeId, metrics, tickets, ticketsFromMail, TicketChanges.DEFAULT_PENDING,
-                MailboxAnnouncer.OUTSIDE_A_CLUSTER, () -> false);
+                MailboxAnnouncer.OUTSIDE_A_CLUSTER, () -> WatchRoutes.Status.NOT_WATCHING);
     }
 
     /**
      * @param pendingDefault  how long a ticket set pending without a time waits ({@code tickets.pending-default})
      * @param announceMailbox tells the running cluster about a mailbox saved on the admin screens
-     * @param watching        whether this node's self-watch looks at the cluster now ({@code /health/watch})
+     * @param watch           what this node's self-watch sees now ({@code /health/watch})
      */
     public static WebServer staffWeb(Database db, WebSettings settings, Clock clock, Supplier<ClusterView> cluster,
                                      Supplier<List<MailCounters>> mailCounters, String nodeId, NodeMetrics metrics,
                                      Tickets tickets, TicketsFromMail ticketsFromMail, Duration pendingDefault,
-                                     MailboxAnnouncer announceMailbox, BooleanSupplier watching) {
+                                     MailboxAnnouncer announceMailbox, Supplier<WatchRoutes.Status> watch) {
         DatabaseHealth databaseHealth = new DatabaseHealth(db, HealthHandlers.READY_TIMEOUT);
         // staff requests retry a write only briefly; background work keeps the database's long budget
         Transactions webWrites = db.transactions().withRetryBudget(settings.dbRetryBudget());
@@ -203,7 +202,7 @@ public final class Node implements AutoCloseable {
                 new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
                 apiTokens, ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
-                        new WatchRoutes(watching),
+                        new WatchRoutes(watch),
                         metrics.route(),
                         new TicketRoutes(ticketQueries, replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
                                 () -> groups.list().stream().map(StaffGroups.Group::name).toList()),

@@ -40,7 +40,7 @@ public final class WatchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (once) {
             List<OutsideWatch.NodeAnswer> answers = watch.probe();
-            answers.forEach(a -> out.println(a.node() + " " + (a.ready() ? "ready" : a.problem()) + (a.watching() ? ", watching" : "")));
+            answers.forEach(a -> out.println(a.node() + " " + (a.ready() ? "ready" : a.problem()) + (a.watching() ? ", watching" + (a.canariesLate() > 0 ? ", canaries late at " + a.canariesLate() + " mailbox(es)" : "") : "")));
             out.flush();
             return answers.stream().anyMatch(OutsideWatch.NodeAnswer::ready) ? 0 : 1;
         }

@@ -1,5 +1,7 @@
 package dev.ticketd.node.watch;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,9 +52,14 @@ public final class OutsideWatch {
         }
     }
 
-    /** What one node answered: ready or not (and why), watching or not. */
-    public record NodeAnswer(URI node, boolean ready, boolean watching, String problem) {
+    /**
+     * What one node answered: ready or not (and why), watching or not, and — when it watches — at
+     * how many mailboxes its canaries are late (else 0).
+     */
+    public record NodeAnswer(URI node, boolean ready, boolean watching, int canariesLate, String problem) {
     }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Settings settings;
     private final List<AlertChannel> channels;
@@ -92,6 +99,7 @@ public final class OutsideWatch {
             String problem = null;
             boolean ready = false;
             boolean watching = false;
+            int canariesLate = 0;
             try {
                 HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(base + "health/ready")).timeout(PROBE_TIMEOUT).GET().build(),
                         HttpResponse.BodyHandlers.discarding());
@@ -101,14 +109,18 @@ public final class OutsideWatch {
                 }
                 HttpResponse<String> w = http.send(HttpRequest.newBuilder(URI.create(base + "health/watch")).timeout(PROBE_TIMEOUT).GET().build(),
                         HttpResponse.BodyHandlers.ofString());
-                watching = w.statusCode() == 200 && w.body().contains("\"watching\":true");
+                if (w.statusCode() == 200) {
+                    JsonNode body = JSON.readTree(w.body());
+                    watching = body.path("watching").asBoolean(false);
+                    canariesLate = body.path("canariesLate").asInt(0);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 problem = "interrupted";
             } catch (Exception e) {
                 problem = problem != null ? problem : "no answer: " + e.getClass().getSimpleName();
             }
-            out.add(new NodeAnswer(node, ready, watching, problem));
+            out.add(new NodeAnswer(node, ready, watching, canariesLate, problem));
         }
         return out;
     }
@@ -131,6 +143,11 @@ public final class OutsideWatch {
             found.add(new Finding(NOBODY_WATCHES, settings.clusterName(), Finding.Severity.WARNING, "the nodes of cluster "
                     + settings.clusterName() + " are ready but none has watched itself for "
                     + StallRules.human(Duration.between(unwatchedSince, now)) + ": a stall inside would not be alerted"));
+        }
+        int late = answers.stream().filter(NodeAnswer::watching).mapToInt(NodeAnswer::canariesLate).max().orElse(0);
+        if (late > 0) {
+            // the cluster alerts this itself, through its own channels; here it is only said
+            log.warn("the cluster's self-watch finds the canaries of {} mailbox(es) late", late);
         }
         hysteresis.update(found);
         for (Finding f : hysteresis.raised()) {

@@ -212,6 +212,12 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         return channels.stream().map(AlertChannel::name).toList();
     }
 
+    /** What {@code /health/watch} says of this node's watch now. */
+    public WatchRoutes.Status status() {
+        return new WatchRoutes.Status(watching,
+                (int) canarySignals.stream().filter(c -> c.lateInARow() >= StallRules.LATE_CANARIES).count());
+    }
+
     /** Canary mails this node sent, and those its route refused. */
     public long canariesSent() {
         return canaries == null ? 0 : canaries.sent();

@@ -6,19 +6,27 @@ import dev.ticketd.node.web.WebFeature;
 import io.javalin.http.Context;
 
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /health/watch}: whether this node's self-watch looked at the cluster in its latest round,
- * as {@code {"watching":true}}. Other nodes ask it when they cannot read the database, to learn whether
- * somebody is watching; it tells an outsider nothing else. No login, like the other health routes.
+ * and at how many mailboxes it found the canaries late, as {@code {"watching":true,"canariesLate":0}}.
+ * Other nodes ask it when they cannot read the database, to learn whether somebody is watching, and
+ * {@code ticketd watch} shows it; it names no mailbox. No login, like the other health routes.
  */
 public final class WatchRoutes implements WebFeature {
 
-    private final BooleanSupplier watching;
+    /**
+     * @param canariesLate mailboxes whose last canaries in a row came back late or not at all (0 when not watching)
+     */
+    public record Status(boolean watching, int canariesLate) {
+        public static final Status NOT_WATCHING = new Status(false, 0);
+    }
 
-    public WatchRoutes(BooleanSupplier watching) {
-        this.watching = watching;
+    private final Supplier<Status> status;
+
+    public WatchRoutes(Supplier<Status> status) {
+        this.status = status;
     }
 
     @Override
@@ -27,6 +35,7 @@ public final class WatchRoutes implements WebFeature {
     }
 
     private void watch(Context ctx) {
-        ctx.json(Map.of("watching", watching.getAsBoolean()));
+        Status s = status.get();
+        ctx.json(Map.of("watching", s.watching(), "canariesLate", s.canariesLate()));
     }
 }

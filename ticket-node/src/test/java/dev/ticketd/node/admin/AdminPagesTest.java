@@ -207,7 +207,7 @@ class AdminPagesTest {
                 () -> {
                     throw new IllegalStateException("no cluster view in this test");
                 }, List::of, "announcing", new NodeMetrics("announcing"), new Tickets(), new TicketsFromMail(),
-                TicketChanges.DEFAULT_PENDING, announced::add, () -> false)) {
+                TicketChanges.DEFAULT_PENDING, announced::add, () -> dev.ticketd.node.watch.WatchRoutes.Status.NOT_WATCHING)) {
             node.start();
             HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/api/v1/admin/mailboxes"))
                     .header("Authorization", "Bearer " + web.apiTokenOf(admin)).header("Content-Type", "application/json")

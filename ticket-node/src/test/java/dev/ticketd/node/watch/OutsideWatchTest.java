@@ -42,6 +42,7 @@ class OutsideWatchTest {
     private final int[] ports = new int[2];
     private final WebServer[] nodes = new WebServer[2];
     private final AtomicBoolean[] watching = {new AtomicBoolean(true), new AtomicBoolean(false)};
+    private final java.util.concurrent.atomic.AtomicInteger canariesLate = new java.util.concurrent.atomic.AtomicInteger();
     private final MovableClock clock = new MovableClock();
     private OutsideWatch watch;
 
@@ -69,7 +70,7 @@ class OutsideWatchTest {
         nodes[i] = Node.staffWeb(db, new WebSettings("127.0.0.1", ports[i], Duration.ofHours(8), false), Clock.systemUTC(), () -> {
                     throw new IllegalStateException("no cluster in this test");
                 }, List::of, "node-" + i, new NodeMetrics("node-" + i), new Tickets(), new TicketsFromMail(),
-                TicketChanges.DEFAULT_PENDING, MailboxAnnouncer.OUTSIDE_A_CLUSTER, w::get);
+                TicketChanges.DEFAULT_PENDING, MailboxAnnouncer.OUTSIDE_A_CLUSTER, () -> new WatchRoutes.Status(w.get(), w.get() ? canariesLate.get() : 0));
         nodes[i].start();
     }
 
@@ -100,6 +101,16 @@ class OutsideWatchTest {
     void aHealthyClusterRaisesNothing() {
         rounds(12);
         assertThat(watch.probe()).allSatisfy(a -> assertThat(a.ready()).isTrue());
+        assertThat(sink.events()).isEmpty();
+    }
+
+    @Test
+    void theWatchingNodesCanaryResultsAreRead() {
+        canariesLate.set(2);
+        assertThat(watch.probe()).extracting(OutsideWatch.NodeAnswer::watching, OutsideWatch.NodeAnswer::canariesLate)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(true, 2), org.assertj.core.groups.Tuple.tuple(false, 0));
+        // the cluster alerts late canaries through its own channels: the outside watcher does not repeat them
+        rounds(12);
         assertThat(sink.events()).isEmpty();
     }
 
