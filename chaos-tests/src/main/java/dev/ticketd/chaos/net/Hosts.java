@@ -221,6 +221,12 @@ public final class Hosts implements AutoCloseable {
         return b;
     }
 
+    /** Fails unless a process inside {@code host} connects to {@code address:port} (e.g. a harness service the nodes must reach). */
+    public void expectReachable(Host host, String address, int port) {
+        requireOpen();
+        expect(Reach.ANSWERED, Reach.fromInside(probe(host, null, address, port)), host + " -> " + address + ":" + port);
+    }
+
     public synchronized void unblock(PortBlock b) {
         requireOpen();
         removeRules(b.host(), b.fault());

@@ -67,6 +67,15 @@ public final class ThreeHostCluster implements AutoCloseable {
     private Database db;
     private final Map<String, Process> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> nodeStarts = new LinkedHashMap<>();
+    private AlertCapture alerts;
+    private Process outsideWatch;
+
+    /**
+     * Keys every node's configuration gets on top of the generated ones: the self-watch's settings
+     * the scenario needs. A canary every 30 s (default 60 s) lets a mail server that stops
+     * delivering be alerted within the silent faults' 120 s (30 + 2 × 20 s deadline + 3 rounds of 5 s).
+     */
+    static final Map<String, String> NODE_EXTRAS = Map.of("watch.canary-interval", "30s");
 
     public ThreeHostCluster(Path dir, Path jar, Duration sessionTimeout) {
         this.dir = dir;
@@ -78,6 +87,11 @@ public final class ThreeHostCluster implements AutoCloseable {
         long t0 = System.nanoTime();
         hosts = Hosts.create(List.of("h1", "h2", "h3", "mail"));
         Host mailHost = hosts.host("mail");
+        alerts = Reaper.register(new AlertCapture(hosts.harnessAddress()).start());
+        for (Host h : nodeHosts()) {
+            hosts.expectReachable(h, alerts.address(), alerts.relayPort());
+            hosts.expectReachable(h, alerts.address(), alerts.webhookPort());
+        }
         mail = Reaper.register(MailServer.start(MailServerConfig.of(dir.resolve("mail"), mailHost.address(),
                 IMAP_PORT, SMTP_PORT, LMTP_PORT).withCommandPrefix(mailHost.commandPrefix())));
         zk = new ZooKeeperServers(dir.resolve("zk"), nodeHosts());
@@ -121,6 +135,7 @@ public final class ThreeHostCluster implements AutoCloseable {
         startNode("h2");
         startNode("h3");
         awaitLiveNodes(3, Duration.ofSeconds(90));
+        startOutsideWatch();
         log.info("three-host cluster ready in {} ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -158,6 +173,35 @@ public final class ThreeHostCluster implements AutoCloseable {
 
     public Database db() {
         return db;
+    }
+
+    /** The operations side: every alert notice the nodes and the outside watcher sent. */
+    public AlertCapture alerts() {
+        return alerts;
+    }
+
+    /**
+     * {@code ticketd watch}, the watcher outside the cluster, in the harness's own namespace (outside
+     * every host), asking each node every 5 s and alerting to the same capture as the nodes.
+     */
+    private void startOutsideWatch() throws IOException {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("cluster.name", CLUSTER);
+        c.put("watch.nodes", NODE_HOSTS.stream().map(h -> httpUrl(h) + "/").collect(Collectors.joining(",")));
+        c.put("watch.interval", "5s");
+        c.putAll(alerts.alertConfig("watch@ops.test"));
+        Path file = dir.resolve("outside-watch.properties");
+        Files.writeString(file, c.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining("\n", "", "\n")), StandardCharsets.UTF_8);
+        outsideWatch = launcher.processBuilder(List.of("-Xmx96m", "-XX:TieredStopAtLevel=1"), List.of("watch", "--config", file.toString()))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("outside-watch.log").toFile()).start();
+        Process started = outsideWatch;
+        Reaper.register(started::destroyForcibly);
+        log.info("outside watcher started pid={} nodes={}", started.pid(), c.get("watch.nodes"));
+    }
+
+    public boolean outsideWatchAlive() {
+        return outsideWatch != null && outsideWatch.isAlive();
     }
 
     public Path dir() {
@@ -201,6 +245,9 @@ public final class ThreeHostCluster implements AutoCloseable {
         c.put("smtp.write-timeout", "5s");
         c.put("outbox.claim-expiry", "90s");
         c.put("secret.support", SUPPORT_PASSWORD);
+        // operations: the harness's webhook sink and relay (AlertCapture), never the support mail server
+        c.putAll(alerts.alertConfig("ticketd-" + h + "@ops.test"));
+        c.putAll(NODE_EXTRAS);
         Files.writeString(config(h), c.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining("\n", "", "\n")), StandardCharsets.UTF_8);
     }
@@ -304,6 +351,9 @@ public final class ThreeHostCluster implements AutoCloseable {
                 zkClient.close();
             }
         }
+        if (outsideWatch != null) {
+            outsideWatch.destroyForcibly();
+        }
         for (Process p : nodes.values()) {
             p.destroyForcibly();
         }
@@ -323,6 +373,10 @@ public final class ThreeHostCluster implements AutoCloseable {
         }
         if (mail != null) {
             mail.close();
+        }
+        if (alerts != null) {
+            alerts.close();
+            Reaper.unregister(alerts);
         }
         if (hosts != null) {
             hosts.close();
