@@ -406,6 +406,42 @@ public final class PatroniCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs statements on member {@code i} as the superuser Patroni was given, outside any
+     * transaction block (so {@code ALTER SYSTEM} works), in a session that writes even while the
+     * server's default is read-only.
+     */
+    public void superuser(int i, String... statements) throws SQLException {
+        Member m = members.get(i);
+        Properties props = new Properties();
+        props.setProperty("user", "postgres");
+        props.setProperty("password", SUPERUSER_PASSWORD);
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "30");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + m.pgAddress() + "/postgres", props);
+             Statement s = c.createStatement()) {
+            s.execute("set default_transaction_read_only = off");
+            for (String statement : statements) {
+                s.execute(statement);
+            }
+        }
+    }
+
+    /** A setting as a new session of the application's role on member {@code i} sees it ({@code SHOW name}). */
+    public String showAsApp(int i, String name) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", APP_USER);
+        props.setProperty("password", APP_PASSWORD);
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "10");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + members.get(i).pgAddress() + "/" + APP_DATABASE, props);
+             Statement s = c.createStatement();
+             java.sql.ResultSet r = s.executeQuery("show " + name)) {
+            r.next();
+            return r.getString(1);
+        }
+    }
+
     private Optional<JsonNode> rest(int i, String path) {
         try {
             HttpResponse<String> response = http.send(request(i, path), HttpResponse.BodyHandlers.ofString());

@@ -240,6 +240,89 @@ public final class MailServer implements AutoCloseable {
         log.info("uidvalidity reset user={} maildir={}", address, maildir);
     }
 
+    /**
+     * The "mail server stops delivering" fault: with {@code true} Postfix still takes mail over SMTP
+     * (250 to the data) but defers every delivery to Dovecot (its {@code lmtp} transport, which
+     * carries all local mail here) and keeps it queued; with {@code false} delivery resumes and the
+     * queue is flushed at once.
+     */
+    public void deferDelivery(boolean defer) throws IOException, InterruptedException {
+        requireOpen();
+        Duration timeout = Duration.ofSeconds(30);
+        Daemons.run(config.commandPrefix(), List.of("postconf", "-c", files.postfixEtc.toString(), "-e",
+                "defer_transports=" + (defer ? "lmtp" : "")), files.postfixOut, timeout, this::postfixDiagnostics);
+        Daemons.run(config.commandPrefix(), List.of("postfix", "-c", files.postfixEtc.toString(), "reload"),
+                files.postfixOut, timeout, this::postfixDiagnostics);
+        if (!defer) {
+            Daemons.run(config.commandPrefix(), List.of("postqueue", "-c", files.postfixEtc.toString(), "-f"),
+                    files.postfixOut, timeout, this::postfixDiagnostics);
+        }
+        log.info("postfix delivery {}", defer ? "deferred (defer_transports=lmtp)" : "resumed, queue flushed");
+    }
+
+    /** How many mails wait in Postfix's queue (files under its incoming, active and deferred folders). */
+    public int queuedMails() throws IOException {
+        int n = 0;
+        for (String q : List.of("incoming", "active", "deferred")) {
+            Path d = files.postfixSpool.resolve(q);
+            if (Files.isDirectory(d)) {
+                try (Stream<Path> all = Files.walk(d)) {
+                    n += (int) all.filter(Files::isRegularFile).count();
+                }
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The pids of the Dovecot {@code imap} processes (one per session here) whose client is at
+     * {@code peerAddress}: each holds its client's TCP socket, found by the socket's inode in the
+     * namespace's {@code /proc/PID/net/tcp}.
+     */
+    public List<Long> imapProcessesOf(String peerAddress) throws IOException {
+        if (dovecot == null) {
+            return List.of();
+        }
+        List<Long> found = new java.util.ArrayList<>();
+        for (ProcessHandle p : dovecot.toHandle().descendants().toList()) {
+            Path proc = Path.of("/proc", Long.toString(p.pid()));
+            try {
+                if (!Files.readString(proc.resolve("comm")).strip().equals("imap")) {
+                    continue;
+                }
+                java.util.Set<String> inodes = new java.util.HashSet<>();
+                try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
+                    for (Path fd : fds.toList()) {
+                        try {
+                            String link = Files.readSymbolicLink(fd).toString();
+                            if (link.startsWith("socket:[")) {
+                                inodes.add(link.substring(8, link.length() - 1));
+                            }
+                        } catch (IOException gone) {
+                            // the fd closed meanwhile
+                        }
+                    }
+                }
+                for (String line : Files.readAllLines(proc.resolve("net").resolve("tcp"))) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 9 && inodes.contains(f[9]) && hexToAddress(f[2]).equals(peerAddress)) {
+                        found.add(p.pid());
+                        break;
+                    }
+                }
+            } catch (IOException | RuntimeException gone) {
+                // the process ended while it was looked at
+            }
+        }
+        return found;
+    }
+
+    /** {@code 0100007F:1F90} (little-endian IPv4 and a port, as in /proc/net/tcp) to {@code 127.0.0.1}. */
+    static String hexToAddress(String hex) {
+        long a = Long.parseLong(hex.substring(0, hex.indexOf(':')), 16);
+        return (a & 0xff) + "." + ((a >> 8) & 0xff) + "." + ((a >> 16) & 0xff) + "." + ((a >> 24) & 0xff);
+    }
+
     /** Stops Postfix and Dovecot (those this object started, by pid) and deletes the folder. Idempotent. */
     @Override
     public void close() throws IOException {

@@ -70,6 +70,8 @@ public final class ChaosScenario {
 
     private final Options options;
     private final List<RunReport.Fault> faults = new CopyOnWriteArrayList<>();
+    /** When each fault of {@link #faults} (same index) was repaired; only silent faults have one. */
+    private final Map<Integer, Instant> repairedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<RunReport.Leadership> leaderships = new CopyOnWriteArrayList<>();
     private final List<RunReport.StaffReply> staffReplies = new CopyOnWriteArrayList<>();
     private final List<RunReport.Check> checks = new ArrayList<>();
@@ -215,6 +217,9 @@ public final class ChaosScenario {
                             "could not be applied: " + e, -1, -1));
                     break; // a fault that cannot be applied fails the run loudly; stop injecting
                 }
+                if (o.repairedAt() != null) {
+                    repairedAt.put(faults.size(), o.repairedAt());
+                }
                 faults.add(new RunReport.Fault(o.type().id, o.target(), o.start(), o.end(), o.confirmed(), o.detail(), -1, -1));
                 log.info("fault {} {} target={} confirmed={} {}", n, type.id, o.target(), o.confirmed(), o.detail());
                 Thread.sleep(options.pause().toMillis());
@@ -339,7 +344,10 @@ public final class ChaosScenario {
             Poll.until("every accepted mail stored and the outbox sent", Duration.ofSeconds(180), () -> {
                 try {
                     DSLContext db = cluster.db().dsl();
-                    return db.fetchCount(INBOUND_MESSAGE, INBOUND_MESSAGE.MAILBOX_ID.eq(ThreeHostCluster.MAILBOX_ID)) >= accepted
+                    // the self-watch's canaries are stored too, and are not the customers' mail
+                    return db.fetchCount(INBOUND_MESSAGE, INBOUND_MESSAGE.MAILBOX_ID.eq(ThreeHostCluster.MAILBOX_ID)
+                            .andNotExists(org.jooq.impl.DSL.selectOne().from(dev.ticketd.db.generated.Tables.CANARY_PROBE)
+                                    .where(dev.ticketd.db.generated.Tables.CANARY_PROBE.MESSAGE_ID.eq(INBOUND_MESSAGE.MESSAGE_ID)))) >= accepted
                             && db.fetchCount(OUTBOX, OUTBOX.STATUS.in("pending", "sending")) == 0;
                 } catch (RuntimeException e) {
                     return false;
@@ -414,7 +422,16 @@ public final class ChaosScenario {
             long intakeGap = longestGap(commits, f.start(), earliest(f.end().plusSeconds(60), limit));
             // staff use whichever node answers: the gap is how long no node answered /tickets
             long uiGap = anyNodeGap(probes, f.start(), earliest(f.end().plusSeconds(30), limit));
-            measured.add(new RunReport.Fault(f.type(), f.target(), f.start(), f.end(), f.confirmed(), f.detail(), intakeGap, uiGap));
+            // a silent fault: what operations received from its start until the next fault
+            boolean silent = Nemesis.Type.SILENT.contains(Nemesis.Type.parse(f.type()));
+            RunReport.Alerting alerting = silent ? AlertMeasure.measure(cluster.alerts().notices(), f.start(), repairedAt.get(k),
+                    k + 1 < faults.size() ? faults.get(k + 1).start() : Instant.now()) : null;
+            String detail = f.detail();
+            if (f.type().equals(Nemesis.Type.IMAP_IDLE_FREEZE.id)) {
+                detail += "; intake stopped for at most " + AlertMeasure.seconds(longestGap(commits, f.start(), f.end()))
+                        + " during the fault (the longest stretch without a stored mail)";
+            }
+            measured.add(new RunReport.Fault(f.type(), f.target(), f.start(), f.end(), f.confirmed(), detail, intakeGap, uiGap, alerting));
         }
         // leader changes that no fault explains
         int spurious = 0;
@@ -435,7 +452,8 @@ public final class ChaosScenario {
         checks.add(CheckReport.epochCheck(judged.epochs()));
         checks.add(new RunReport.Check("every fault was applied and its effect observed", confirmedFaults == faults.size() && !faults.isEmpty(),
                 confirmedFaults + " of " + faults.size() + " confirmed"));
-        checks.add(alertCheck(db, faults));
+        checks.add(alertCheck(db, faults, cluster.alerts().notices()));
+        checks.add(SilentFaultCheck.check(measured));
         checks.add(CanaryCheck.check(db, loadEnded));
         checks.add(new RunReport.Check("every selected fault type was injected", options.faults().stream()
                 .allMatch(t -> faults.stream().anyMatch(f -> f.type().equals(t.id))),
@@ -464,7 +482,7 @@ public final class ChaosScenario {
      * is expected only while a silent fault lasts ({@link Nemesis.Type#SILENT}), whose own
      * confirmation is its alert. The detail counts every alert episode of the run by rule and severity.
      */
-    private static RunReport.Check alertCheck(DSLContext db, List<RunReport.Fault> faults) {
+    private static RunReport.Check alertCheck(DSLContext db, List<RunReport.Fault> faults, List<AlertCapture.Notice> notices) {
         Map<String, Integer> byKind = new java.util.TreeMap<>();
         List<String> stalls = new ArrayList<>();
         int expected = 0;
@@ -475,17 +493,28 @@ public final class ChaosScenario {
                 continue;
             }
             Instant opened = r.value3().toInstant();
-            boolean duringSilentFault = faults.stream().anyMatch(f -> Nemesis.Type.SILENT.contains(Nemesis.Type.parse(f.type()))
-                    && !opened.isBefore(f.start()) && !opened.isAfter(f.end()));
-            if (duringSilentFault) {
+            if (duringSilentFault(faults, opened)) {
                 expected++;
             } else {
                 stalls.add(opened + " " + r.value4());
             }
         }
+        // what operations received: a stall opened outside every silent fault is a false alarm too
+        for (AlertCapture.Notice n : notices) {
+            if (n.stallOpen() && !duringSilentFault(faults, n.at())) {
+                stalls.add(n.at() + " " + n.channel() + " " + n.episode());
+            }
+        }
         return new RunReport.Check("the self-watch raised no intake stall but during silent faults", stalls.isEmpty(),
                 (byKind.isEmpty() ? "no alert" : "alerts by kind: " + byKind) + "; stalls during silent faults: " + expected
+                        + "; notices received by operations: " + AlertCapture.countByKind(notices)
                         + (stalls.isEmpty() ? "" : "; stalls under faults the cluster recovers from: " + stalls));
+    }
+
+    /** Whether {@code at} falls within a silent fault (a notice of one may arrive up to 90 s after it ended: a retried channel). */
+    private static boolean duringSilentFault(List<RunReport.Fault> faults, Instant at) {
+        return faults.stream().anyMatch(f -> Nemesis.Type.SILENT.contains(Nemesis.Type.parse(f.type()))
+                && !at.isBefore(f.start()) && !at.isAfter(f.end().plusSeconds(90)));
     }
 
     private static Instant earliest(Instant a, Instant b) {
@@ -565,6 +594,9 @@ public final class ChaosScenario {
         for (RunReport.Fault f : r.faults()) {
             s.append(String.format("  %-18s %-5s confirmed=%-5s intake gap %6d ms, UI gap %6d ms  %s%n", f.type(), f.target(),
                     f.confirmed(), f.intakeGapMillis(), f.uiGapMillis(), f.detail()));
+            if (f.alerting() != null) {
+                s.append("      operations received: ").append(AlertMeasure.describe(f.alerting())).append('\n');
+            }
         }
         for (RunReport.Check c : r.checks()) {
             s.append(c.ok() ? "PASS " : "FAIL ").append(c.name()).append(": ").append(c.detail()).append('\n');

@@ -12,8 +12,6 @@ import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import static dev.ticketd.db.generated.Tables.ALERT_EPISODE;
-
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,10 +47,24 @@ final class Nemesis {
         LATE_NETWORK("late-network"),
         UIDVALIDITY_RESET("uidvalidity-reset"),
         /** A silent fault: nothing in ticketd fails loudly, only the self-watch can tell (not in CI's list: it lasts minutes). */
-        MAILBOX_PASSWORD("mailbox-password");
+        MAILBOX_PASSWORD("mailbox-password"),
+        /** Silent: the database primary refuses writes (default_transaction_read_only) while it answers everything else. */
+        PG_READ_ONLY("pg-read-only"),
+        /** The Dovecot processes of the leader's IMAP sessions frozen: an IDLE that never ends. The reader should recover alone. */
+        IMAP_IDLE_FREEZE("imap-idle-freeze"),
+        /** Silent: Postfix takes mail and never delivers it; only the canary can tell. */
+        DELIVERY_STOP("delivery-stop"),
+        /** Silent, with the operations relay unreachable from every host: the webhook must still tell. */
+        OPS_RELAY_CUT("ops-relay-cut"),
+        /** Silent from inside: every node killed; only the outside watcher can tell. */
+        ALL_NODES_KILL("all-nodes-kill");
 
-        /** Faults that stop intake until a person repairs them: the self-watch must alert during them, and only then. */
-        static final java.util.Set<Type> SILENT = java.util.EnumSet.of(MAILBOX_PASSWORD);
+        /**
+         * Faults that may stop intake until a person repairs them: the self-watch may alert during them,
+         * and only then. Each is judged by the notices the harness's alert capture received.
+         */
+        static final java.util.Set<Type> SILENT = java.util.EnumSet.of(MAILBOX_PASSWORD, PG_READ_ONLY, IMAP_IDLE_FREEZE,
+                DELIVERY_STOP, OPS_RELAY_CUT, ALL_NODES_KILL);
 
         final String id;
 
@@ -67,9 +79,14 @@ final class Nemesis {
         }
     }
 
-    /** What one fault did. */
-    record Outcome(Type type, String target, Instant start, Instant end, boolean confirmed, String detail) {
+    /** What one fault did; {@code repairedAt}: when a silent fault was undone (null for the others). */
+    record Outcome(Type type, String target, Instant start, Instant end, boolean confirmed, String detail, Instant repairedAt) {
+
+        Outcome(Type type, String target, Instant start, Instant end, boolean confirmed, String detail) {
+            this(type, target, start, end, confirmed, detail, null);
+        }
     }
+
 
     private static final Logger log = LoggerFactory.getLogger(Nemesis.class);
 
@@ -77,12 +94,14 @@ final class Nemesis {
     private final Duration sessionTimeout;
     private final Duration lateNetwork;
     private final Random random;
+    private final SilentFaults silent;
 
     Nemesis(ThreeHostCluster cluster, Duration sessionTimeout, Duration lateNetwork, long seed) {
         this.cluster = cluster;
         this.sessionTimeout = sessionTimeout;
         this.lateNetwork = lateNetwork;
         this.random = new Random(seed);
+        this.silent = new SilentFaults(cluster, new Random(seed * 17 + 3));
     }
 
     Outcome inject(Type type) throws Exception {
@@ -101,7 +120,12 @@ final class Nemesis {
             case ZK_LEADER_KILL -> zkLeaderKill();
             case LATE_NETWORK -> lateNetwork();
             case UIDVALIDITY_RESET -> uidValidityReset();
-            case MAILBOX_PASSWORD -> mailboxPassword();
+            case MAILBOX_PASSWORD -> silent.mailboxPassword();
+            case PG_READ_ONLY -> silent.pgReadOnly();
+            case IMAP_IDLE_FREEZE -> silent.imapIdleFreeze(leaderHost());
+            case DELIVERY_STOP -> silent.deliveryStop();
+            case OPS_RELAY_CUT -> silent.opsRelayCut();
+            case ALL_NODES_KILL -> silent.allNodesKill();
         };
     }
 
@@ -346,53 +370,6 @@ final class Nemesis {
                 "support INBOX UIDVALIDITY " + before + " -> " + after);
     }
 
-    /**
-     * The support mailbox's password is changed on the mail server (every session ends), so no node
-     * can read it while every node keeps running: confirmed when the self-watch opens a
-     * {@code mailbox-stalled} alert. Then the password is put back; the alert must clear. The detail
-     * gives both times.
-     */
-    private Outcome mailboxPassword() throws Exception {
-        Instant start = Instant.now();
-        cluster.mail().setPassword(ThreeHostCluster.SUPPORT, "rotated-" + Math.abs(random.nextInt()));
-        Instant alerted = awaitEpisode(start, false, Duration.ofSeconds(300));
-        Instant repaired = Instant.now();
-        cluster.mail().setPassword(ThreeHostCluster.SUPPORT, null);
-        Instant cleared = alerted == null ? null : awaitEpisode(start, true, Duration.ofSeconds(180));
-        Instant end = Instant.now();
-        return new Outcome(Type.MAILBOX_PASSWORD, "mail", start, end, alerted != null && cleared != null,
-                "support's password changed on the mail server (Dovecot restarted, every session ended); "
-                        + (alerted == null ? "no mailbox-stalled alert within 300 s" : "mailbox-stalled alert after "
-                        + Duration.between(start, alerted).toMillis() + " ms")
-                        + (cleared == null ? "; no all-clear" : "; all-clear " + Duration.between(repaired, cleared).toMillis()
-                        + " ms after the password was put back"));
-    }
-
-    /** When the self-watch opened (or, with {@code closed}, closed) a mailbox-stalled alert since {@code since}; null: not within the time. */
-    private Instant awaitEpisode(Instant since, boolean closed, Duration timeout) throws InterruptedException {
-        java.time.OffsetDateTime from = since.atOffset(java.time.ZoneOffset.UTC);
-        java.util.concurrent.atomic.AtomicReference<Instant> at = new java.util.concurrent.atomic.AtomicReference<>();
-        try {
-            Poll.until("a mailbox-stalled alert " + (closed ? "closed" : "opened"), timeout, Duration.ofMillis(500), () -> {
-                try {
-                    var field = closed ? ALERT_EPISODE.CLOSED_AT : ALERT_EPISODE.OPENED_AT;
-                    java.time.OffsetDateTime t = cluster.db().dsl().select(field).from(ALERT_EPISODE)
-                            .where(ALERT_EPISODE.RULE.eq("mailbox-stalled").and(ALERT_EPISODE.OPENED_AT.ge(from)).and(field.isNotNull()))
-                            .orderBy(ALERT_EPISODE.ID).limit(1).fetchOne(field);
-                    if (t != null) {
-                        at.set(t.toInstant());
-                    }
-                    return t != null;
-                } catch (RuntimeException e) {
-                    return false; // the database failing over: ask again
-                }
-            });
-            return at.get();
-        } catch (IllegalStateException timedOut) {
-            return null;
-        }
-    }
-
     // ---- helpers -------------------------------------------------------------------------------
 
     private long uidValidity() throws Exception {
@@ -466,7 +443,7 @@ final class Nemesis {
         }
     }
 
-    private static String procState(long pid) throws IOException {
+    static String procState(long pid) throws IOException {
         String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
         return stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3).toUpperCase(Locale.ROOT);
     }

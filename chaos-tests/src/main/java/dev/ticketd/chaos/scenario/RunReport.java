@@ -54,7 +54,32 @@ public record RunReport(
      * a UI answer that overlaps the fault window [start, end + recovery].
      */
     public record Fault(String type, String target, Instant start, Instant end, boolean confirmed, String detail,
-                        long intakeGapMillis, long uiGapMillis) {
+                        long intakeGapMillis, long uiGapMillis, Alerting alerting) {
+
+        /** A fault without alerting figures (not a silent one). */
+        public Fault(String type, String target, Instant start, Instant end, boolean confirmed, String detail,
+                     long intakeGapMillis, long uiGapMillis) {
+            this(type, target, start, end, confirmed, detail, intakeGapMillis, uiGapMillis, null);
+        }
+    }
+
+    /**
+     * What operations received during a silent fault, measured on the harness's alert capture (not in
+     * the database): {@code repairedAt} is when the fault was undone; one entry per channel.
+     */
+    public record Alerting(Instant repairedAt, List<ChannelAlerting> channels) {
+    }
+
+    /**
+     * One channel's notices in a silent fault's window (from its start until the next fault). {@code alertMillis}:
+     * from the start to the first opening of a stall-severity alert ({@code rule}), -1 none;
+     * {@code allClearMillis}: from the repair until every stall episode opened in the window had its
+     * all-clear (0: cleared before the repair, -1: not all cleared); {@code episodes}: stall episodes
+     * opened; {@code openNotices}: the most openings one episode got (1 is right; more are
+     * duplicates); {@code notices}: every notice of the channel in the window.
+     */
+    public record ChannelAlerting(String channel, String rule, long alertMillis, long allClearMillis, int episodes, int openNotices,
+                                  int notices) {
     }
 
     /** A mailbox's lease holder from {@code from} until {@code to} (null: still at the end), under {@code epoch}. */

@@ -201,9 +201,29 @@ final class HtmlReport {
                     .append("</td><td>").append(f.confirmed() ? "yes" : "<strong>NO</strong>")
                     .append("</td><td class=\"n\">").append(esc(Html.millis(f.intakeGapMillis())))
                     .append("</td><td class=\"n\">").append(esc(Html.millis(f.uiGapMillis())))
-                    .append("</td><td class=\"detail\">").append(f.detail() == null ? "" : esc(f.detail())).append("</td></tr>\n");
+                    .append("</td><td class=\"detail\">").append(f.detail() == null ? "" : esc(f.detail()));
+            alerting(f.alerting());
+            out.append("</td></tr>\n");
         }
         out.append("</tbody>\n</table>\n");
+    }
+
+    /** A silent fault's figures as operations received them, one line per channel. */
+    private void alerting(RunReport.Alerting a) {
+        if (a == null) {
+            return;
+        }
+        for (RunReport.ChannelAlerting c : a.channels()) {
+            out.append("<br><strong>").append(esc(c.channel())).append("</strong>: ");
+            if (c.alertMillis() < 0) {
+                out.append("no stall alert (").append(c.notices()).append(" notices)");
+            } else {
+                out.append(esc(c.rule())).append(" after ").append(esc(Html.millis(c.alertMillis())))
+                        .append(", all-clear ").append(c.allClearMillis() < 0 ? "<strong>none</strong>" : esc(Html.millis(c.allClearMillis()))
+                                + " after the repair")
+                        .append(", ").append(c.episodes()).append(" episode(s), at most ").append(c.openNotices()).append(" opening(s) each");
+            }
+        }
     }
 
     private void checks() {

@@ -89,6 +89,11 @@ final class JsonReport {
         m.put("intakeGapWorstMillis", s.intakeGapWorstMillis());
         m.put("uiGapMedianMillis", s.uiGapMedianMillis());
         m.put("uiGapWorstMillis", s.uiGapWorstMillis());
+        // silent faults: what operations received, per fault and channel (alertMillis, allClearMillis, openNotices)
+        List<RunReport.Alerting> alerting = s.faults().stream().map(RunReport.Fault::alerting).filter(java.util.Objects::nonNull).toList();
+        if (!alerting.isEmpty()) {
+            m.put("alerting", alerting);
+        }
         return m;
     }
 
