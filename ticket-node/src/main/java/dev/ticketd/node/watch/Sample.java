@@ -48,9 +48,16 @@ public record Sample(Instant at, List<MailboxSignal> mailboxes, List<OutboxSigna
      * @param sinceLastPass how long ago its reader last completed a pass (by the database's clock), or null: never
      * @param lastError     the error its reader last recorded, or null
      * @param look          what the watch's own read-only look into the INBOX saw this round, or null: not looked
+     * @param epoch         its lease's epoch now (0: never led, or not read)
+     * @param quarantinedLastHour its mails put in the quarantine during the last hour (counted up to 1,000)
      */
     public record MailboxSignal(String id, String address, boolean paused, String leader, Duration sinceLastPass,
-                                String lastError, Look look) {
+                                String lastError, Look look, long epoch, int quarantinedLastHour) {
+
+        /** A mailbox whose epoch and quarantine were not read. */
+        public MailboxSignal(String id, String address, boolean paused, String leader, Duration sinceLastPass, String lastError, Look look) {
+            this(id, address, paused, leader, sinceLastPass, lastError, look, 0, 0);
+        }
     }
 
     /**
@@ -79,8 +86,15 @@ public record Sample(Instant at, List<MailboxSignal> mailboxes, List<OutboxSigna
      * @param error        why no primary answered, or null when one did
      * @param replicated   the database has standbys by configuration
      * @param syncStandbys standbys the primary reports as synchronous
+     * @param replayLag    the longest a synchronous standby took to replay what the primary wrote, or null: unknown
      */
-    public record DatabaseSignal(String error, boolean replicated, int syncStandbys) {
+    public record DatabaseSignal(String error, boolean replicated, int syncStandbys, Duration replayLag) {
+
+        /** A database whose standbys' lag was not read. */
+        public DatabaseSignal(String error, boolean replicated, int syncStandbys) {
+            this(error, replicated, syncStandbys, null);
+        }
+
         public boolean reachable() {
             return error == null;
         }

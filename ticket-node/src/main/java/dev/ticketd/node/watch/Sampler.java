@@ -25,7 +25,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
+import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.MAILBOX_LEASE;
 import static dev.ticketd.db.generated.Tables.MAILBOX_STATUS;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 
@@ -48,6 +50,15 @@ final class Sampler {
     private static final Field<Double> OLDEST_WAITING = DSL.field(DSL.select(DSL.field("extract(epoch from now() - {0})", Double.class,
                     OUTBOX.CREATED_AT)).from(OUTBOX)
             .where(OUTBOX.MAILBOX_ID.eq(MAILBOX.ID).and(OUTBOX.STATUS.eq("pending"))).orderBy(OUTBOX.ID).limit(1)).as("oldest_waiting");
+
+    /**
+     * A mailbox's mails quarantined in the last hour, by the (parse_status, received_at) index, counted
+     * up to 1,000 (a number to alert on, not to report).
+     */
+    private static final Field<Integer> QUARANTINED_LAST_HOUR = DSL.field(DSL.selectCount().from(DSL.select(DSL.one()).from(INBOUND_MESSAGE)
+            .where(INBOUND_MESSAGE.PARSE_STATUS.eq("failed"))
+            .and(INBOUND_MESSAGE.RECEIVED_AT.gt(DSL.field("now() - interval '1 hour'", java.time.OffsetDateTime.class)))
+            .and(INBOUND_MESSAGE.MAILBOX_ID.eq(MAILBOX.ID)).limit(1000))).as("quarantined_last_hour");
 
     private final Database db;
     private final DatabaseHealth databaseHealth;
@@ -77,8 +88,11 @@ final class Sampler {
         Instant at = clock.instant();
         DatabaseStatus status = databaseHealth.status();
         int sync = (int) status.standbys().stream().filter(s -> "sync".equals(s.syncState()) || "quorum".equals(s.syncState())).count();
+        Duration replayLag = status.standbys().stream()
+                .filter(s -> ("sync".equals(s.syncState()) || "quorum".equals(s.syncState())) && s.replayLagMillis() != null)
+                .map(s -> Duration.ofMillis(s.replayLagMillis())).max(Duration::compareTo).orElse(null);
         Sample.DatabaseSignal database = new Sample.DatabaseSignal(status.primaryReachable() ? null : status.primaryError(),
-                status.replicated(), sync);
+                status.replicated(), sync, replayLag);
         readDatabase(status.primaryReachable());
         Map<String, String> leaders = new HashMap<>();
         if (view != null) {
@@ -89,7 +103,7 @@ final class Sampler {
         for (Sample.MailboxSignal m : lastMailboxes) {
             Sample.Look l = look && !m.paused() ? look(m.id()) : null;
             mailboxSignals.add(new Sample.MailboxSignal(m.id(), m.address(), m.paused(), leaders.get(m.id()), m.sinceLastPass(),
-                    m.lastError(), l));
+                    m.lastError(), l, m.epoch(), m.quarantinedLastHour()));
         }
         return new Sample(at, mailboxSignals, lastOutbox, database, view == null ? null : new Sample.ClusterSignal(nodes(view)));
     }
@@ -102,13 +116,16 @@ final class Sampler {
                 List<Sample.MailboxSignal> read = new ArrayList<>();
                 List<Sample.OutboxSignal> outbox = new ArrayList<>();
                 db.dsl().select(MAILBOX.ID, MAILBOX.ADDRESS, MAILBOX.ENABLED, MAILBOX.SMTP_HOST, SINCE_PASS, MAILBOX_STATUS.LAST_ERROR,
-                                OLDEST_WAITING)
+                                OLDEST_WAITING, MAILBOX_LEASE.EPOCH, QUARANTINED_LAST_HOUR)
                         .from(MAILBOX).leftJoin(MAILBOX_STATUS).on(MAILBOX_STATUS.MAILBOX_ID.eq(MAILBOX.ID))
+                        .leftJoin(MAILBOX_LEASE).on(MAILBOX_LEASE.MAILBOX_ID.eq(MAILBOX.ID))
                         .orderBy(MAILBOX.ID)
                         .forEach(r -> {
                             Double since = r.get(SINCE_PASS);
+                            Long epoch = r.get(MAILBOX_LEASE.EPOCH);
                             read.add(new Sample.MailboxSignal(r.get(MAILBOX.ID), r.get(MAILBOX.ADDRESS), !r.get(MAILBOX.ENABLED), null,
-                                    since == null ? null : seconds(since), r.get(MAILBOX_STATUS.LAST_ERROR), null));
+                                    since == null ? null : seconds(since), r.get(MAILBOX_STATUS.LAST_ERROR), null,
+                                    epoch == null ? 0 : epoch, r.get(QUARANTINED_LAST_HOUR)));
                             Double waiting = r.get(OLDEST_WAITING);
                             // a mailbox without SMTP keeps its outbox unsent on purpose: nothing is stuck
                             if (waiting != null && r.get(MAILBOX.SMTP_HOST) != null) {
@@ -125,7 +142,8 @@ final class Sampler {
         }
         Duration elapsed = Duration.ofNanos(now - lastReadNanos);
         lastMailboxes = lastMailboxes.stream().map(m -> new Sample.MailboxSignal(m.id(), m.address(), m.paused(), null,
-                m.sinceLastPass() == null ? null : m.sinceLastPass().plus(elapsed), m.lastError(), null)).toList();
+                m.sinceLastPass() == null ? null : m.sinceLastPass().plus(elapsed), m.lastError(), null, m.epoch(),
+                m.quarantinedLastHour())).toList();
         lastReadNanos = now;
     }
 

@@ -29,6 +29,12 @@ import java.util.Set;
  *   <li>{@code no-sync-standby} (warning): a replicated database without a synchronous standby for
  *       {@code watch.stall-after};</li>
  *   <li>{@code zookeeper-unreachable} (warning): the cluster could not be read for that long;</li>
+ *   <li>{@code leadership-flapping} (warning): a mailbox's lease changed hands {@value #FLAPS} times or
+ *       more within {@link #FLAP_WINDOW} (a node that keeps losing and winning it);</li>
+ *   <li>{@code quarantine-growing} (warning): {@value #QUARANTINED_PER_HOUR} or more of a mailbox's mails
+ *       went to the quarantine within the last hour (a sender, a parser or the database refusing mail);</li>
+ *   <li>{@code replication-lag} (warning): a synchronous standby lagged {@link #REPLICATION_LAG} or more
+ *       behind the primary for {@code watch.stall-after} (a failover now would wait that long);</li>
  *   <li>{@code node-down} (info): a node of the cluster is not live or not ready;</li>
  *   <li>{@code watch-blind} (info): the watching node cannot reach the database while another node
  *       can; nothing else is judged then (what it knows is old), so one node's lost link raises no
@@ -46,6 +52,13 @@ final class StallRules {
     static final String OUTBOX_STUCK = "outbox-stuck";
     static final String NO_SYNC_STANDBY = "no-sync-standby";
     static final String ZOOKEEPER_UNREACHABLE = "zookeeper-unreachable";
+    static final String LEADERSHIP_FLAPPING = "leadership-flapping";
+    static final int FLAPS = 6;
+    static final Duration FLAP_WINDOW = Duration.ofMinutes(10);
+    static final String QUARANTINE_GROWING = "quarantine-growing";
+    static final int QUARANTINED_PER_HOUR = 10;
+    static final String REPLICATION_LAG = "replication-lag";
+    static final Duration REPLICATION_LAG_LIMIT = Duration.ofSeconds(30);
     static final String NODE_DOWN = "node-down";
     static final String WATCH_BLIND = "watch-blind";
 
@@ -55,6 +68,11 @@ final class StallRules {
     private final Map<String, HeadSeen> heads = new HashMap<>();
     /** Since when a condition without a time of its own holds (database down, never read, …). */
     private final Map<String, Instant> since = new HashMap<>();
+    /** Per mailbox: the epochs seen within the flap window, oldest first. */
+    private final Map<String, java.util.ArrayDeque<EpochSeen>> epochs = new HashMap<>();
+
+    private record EpochSeen(long epoch, Instant at) {
+    }
 
     private record HeadSeen(long uid, Instant since) {
     }
@@ -83,6 +101,17 @@ final class StallRules {
                 found.add(f);
             }
         }
+        for (Sample.MailboxSignal m : s.mailboxes()) {
+            Finding flapping = flapping(s.at(), m);
+            if (flapping != null) {
+                found.add(flapping);
+            }
+            if (!m.paused() && m.quarantinedLastHour() >= QUARANTINED_PER_HOUR) {
+                found.add(new Finding(QUARANTINE_GROWING, m.address(), Severity.WARNING, m.address() + ": "
+                        + (m.quarantinedLastHour() >= 1000 ? "1,000 or more" : Integer.toString(m.quarantinedLastHour()))
+                        + " mails went to the quarantine in the last hour; the quarantine page says why"));
+            }
+        }
         for (Sample.CanarySignal c : s.canaries()) {
             if (c.lateInARow() >= LATE_CANARIES && s.mailboxes().stream().anyMatch(m -> m.id().equals(c.mailboxId()) && !m.paused())) {
                 found.add(new Finding(CANARY_LATE, c.address(), Severity.STALL, c.address() + ": intake stalled, the last "
@@ -107,6 +136,12 @@ final class StallRules {
                     + human(Duration.between(since.get("no-sync"), s.at())) + ": losing the primary's host now could lose "
                     + "committed tickets, or writes wait until a standby is back"));
         }
+        if (db.reachable() && db.replayLag() != null && db.replayLag().compareTo(REPLICATION_LAG_LIMIT) >= 0
+                && held("replication-lag", s.at(), holding)) {
+            found.add(new Finding(REPLICATION_LAG, "database", Severity.WARNING, "a synchronous standby is " + human(db.replayLag())
+                    + " behind the primary in replaying what it wrote, for " + human(Duration.between(since.get("replication-lag"), s.at()))
+                    + ": a failover now would wait for it, and pages read from it are that old"));
+        }
         if (s.cluster() == null) {
             if (held("zookeeper", s.at(), holding)) {
                 found.add(new Finding(ZOOKEEPER_UNREACHABLE, watchingNode, Severity.WARNING, watchingNode
@@ -122,6 +157,7 @@ final class StallRules {
         }
         since.keySet().retainAll(holding);
         heads.keySet().retainAll(s.mailboxes().stream().map(Sample.MailboxSignal::id).toList());
+        epochs.keySet().retainAll(s.mailboxes().stream().map(Sample.MailboxSignal::id).toList());
         return found;
     }
 
@@ -153,6 +189,27 @@ final class StallRules {
                     + "been read for " + human(sinceLastPass) + "; " + reason);
         }
         return null;
+    }
+
+    /** Whether the mailbox's epoch rose by {@link #FLAPS} or more within the window, as this watch saw it. */
+    private Finding flapping(Instant at, Sample.MailboxSignal m) {
+        if (m.epoch() <= 0) {
+            return null;
+        }
+        java.util.ArrayDeque<EpochSeen> seen = epochs.computeIfAbsent(m.id(), id -> new java.util.ArrayDeque<>());
+        if (seen.isEmpty() || seen.peekLast().epoch() != m.epoch()) {
+            seen.addLast(new EpochSeen(m.epoch(), at));
+        }
+        while (seen.size() > 1 && Duration.between(seen.peekFirst().at(), at).compareTo(FLAP_WINDOW) > 0) {
+            seen.removeFirst();
+        }
+        long changes = m.epoch() - seen.peekFirst().epoch();
+        if (changes < FLAPS) {
+            return null;
+        }
+        return new Finding(LEADERSHIP_FLAPPING, m.address(), Severity.WARNING, m.address() + ": its reader changed hands " + changes
+                + " times within " + human(Duration.between(seen.peekFirst().at(), at)) + " (epoch " + m.epoch()
+                + "); a node may keep losing its link to ZooKeeper, the database or the mail server — see the cluster page");
     }
 
     private String waitingText(Sample.MailboxSignal m) {

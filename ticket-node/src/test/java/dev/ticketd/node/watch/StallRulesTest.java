@@ -165,4 +165,55 @@ class StallRulesTest {
             });
         }
     }
+
+    private static Sample.MailboxSignal led(long epoch, int quarantined) {
+        return new Sample.MailboxSignal("support", "support@example.test", false, "node-a", Duration.ofSeconds(1), null, null, epoch,
+                quarantined);
+    }
+
+    @Test
+    void aLeaseChangingHandsSixTimesInTenMinutesIsFlappingButAFewFailoversAreNot() {
+        // a failover every two minutes: five changes in ten minutes, no warning
+        for (int i = 0; i <= 5; i++) {
+            assertThat(rules.evaluate(sample(T0.plus(Duration.ofMinutes(2L * i)), led(10 + i, 0)))).as("change %d", i).isEmpty();
+        }
+        // then six changes within three minutes
+        Instant t = T0.plus(Duration.ofMinutes(12));
+        List<Finding> found = List.of();
+        for (int i = 1; i <= 6; i++) {
+            found = rules.evaluate(sample(t.plusSeconds(30L * i), led(15 + i, 0)));
+        }
+        assertThat(found).singleElement().satisfies(f -> {
+            assertThat(f.rule()).isEqualTo(StallRules.LEADERSHIP_FLAPPING);
+            assertThat(f.severity()).isEqualTo(Finding.Severity.WARNING);
+            // within the last ten minutes: the two failovers before the burst count too
+            assertThat(f.summary()).contains("changed hands 8 times").contains("epoch 21");
+        });
+        // and quiet again once the window has passed without a change
+        assertThat(rules.evaluate(sample(t.plus(Duration.ofMinutes(14)), led(21, 0)))).isEmpty();
+    }
+
+    @Test
+    void tenMailsQuarantinedInAnHourIsAWarning() {
+        assertThat(rules.evaluate(sample(T0, led(1, 9)))).isEmpty();
+        assertThat(rules.evaluate(sample(T0.plusSeconds(5), led(1, 10)))).singleElement().satisfies(f -> {
+            assertThat(f.rule()).isEqualTo(StallRules.QUARANTINE_GROWING);
+            assertThat(f.summary()).contains("10 mails went to the quarantine in the last hour");
+        });
+    }
+
+    @Test
+    void aSynchronousStandbyLaggingFor30SecondsIsAWarningOnlyWhenItLasts() {
+        Sample.DatabaseSignal lagging = new Sample.DatabaseSignal(null, true, 1, Duration.ofSeconds(45));
+        Sample.MailboxSignal m = led(1, 0);
+        assertThat(rules.evaluate(new Sample(T0, List.of(m), List.of(), lagging, cluster("node-a")))).isEmpty();
+        assertThat(rules.evaluate(new Sample(T0.plus(STALL_AFTER), List.of(m), List.of(), lagging, cluster("node-a"))))
+                .singleElement().satisfies(f -> {
+                    assertThat(f.rule()).isEqualTo(StallRules.REPLICATION_LAG);
+                    assertThat(f.summary()).contains("45 s behind");
+                });
+        Sample.DatabaseSignal caughtUp = new Sample.DatabaseSignal(null, true, 1, Duration.ofMillis(20));
+        assertThat(rules.evaluate(new Sample(T0.plus(STALL_AFTER).plusSeconds(5), List.of(m), List.of(), caughtUp, cluster("node-a"))))
+                .isEmpty();
+    }
 }
