@@ -33,8 +33,8 @@ import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
  * ({@link Canary}) to each support mailbox through the mailbox's own SMTP route, as a customer's
  * mail would arrive, and intake takes it in through the same code as any mail — exactly once, but
  * into no ticket. A canary not taken in within {@code watch.canary-deadline} is late; after a first
- * late one the next is sent at once (not an interval later), so two in a row — the {@code canary-late}
- * rule — are known within about an interval and two deadlines of the fault. It finds what no other
+ * late one the next is sent at once (not an interval later), and so on while they are late, so two in
+ * a row — a {@code mailbox-stalled} alert — are known within about an interval and two deadlines of the fault. It finds what no other
  * signal can: a mail server that accepts mail and never delivers it, a route that refuses it.
  *
  * <p>Each probe is a row in {@code canary_probe}, inserted before its mail is sent (so intake can
@@ -137,17 +137,17 @@ final class Canaries implements AutoCloseable {
         return p.sendError() == null && p.took() == null && p.age().compareTo(deadline) < 0;
     }
 
-    /** Newest first: none yet, the interval passed, or the newest is a first late one (then one more at once). */
+    /**
+     * Newest first: none yet, the interval passed, or the newest is late — then one more at once, and
+     * every deadline while they stay late, so a stop is confirmed soon and its end seen soon (at most
+     * a few canaries a minute wait at a mail server that does not deliver).
+     */
     boolean isDue(List<Probe> newestFirst) {
         if (newestFirst.isEmpty()) {
             return true;
         }
         Probe last = newestFirst.get(0);
-        if (last.age().compareTo(interval) >= 0) {
-            return true;
-        }
-        boolean firstLate = late(last) && (newestFirst.size() < 2 || !late(newestFirst.get(1)));
-        return firstLate && last.age().compareTo(deadline) >= 0;
+        return last.age().compareTo(interval) >= 0 || (late(last) && last.age().compareTo(deadline) >= 0);
     }
 
     Sample.CanarySignal signal(Sample.MailboxSignal m, List<Probe> newestFirst) {

@@ -20,10 +20,10 @@ import java.util.Set;
  *   <li>{@code mailbox-stalled} (stall): no pass of the mailbox's reader completed for
  *       {@code watch.stall-after}, unless the INBOX is seen draining (its first mail changes), or the
  *       first mail of the INBOX stayed the same for that long — whatever the reason: no leader, a
- *       changed password, an IDLE that never wakes, a database that refuses writes;</li>
- *   <li>{@code canary-late} (stall): the mailbox's last two canary mails in a row did not come back
- *       through intake within {@code watch.canary-deadline} (or its SMTP route refused them) — mail
- *       sent to it does not arrive, though its reader may look well;</li>
+ *       changed password, an IDLE that never wakes, a database that refuses writes; or its last two
+ *       canary mails in a row did not come back through intake within {@code watch.canary-deadline}
+ *       (or its SMTP route refused them) — mail sent to it does not arrive, though its reader may
+ *       look well. One rule for both, so one trouble is one alert, whichever sees it first;</li>
  *   <li>{@code database-unreachable} (stall): no primary answered the watching node for that long;</li>
  *   <li>{@code outbox-stuck} (warning): an outbound mail waited longer than {@code watch.outbox-stuck-after};</li>
  *   <li>{@code no-sync-standby} (warning): a replicated database without a synchronous standby for
@@ -45,7 +45,6 @@ import java.util.Set;
 final class StallRules {
 
     static final String MAILBOX_STALLED = "mailbox-stalled";
-    static final String CANARY_LATE = "canary-late";
     /** Late canaries in a row that mean mail to the mailbox does not arrive. */
     static final int LATE_CANARIES = 2;
     static final String DATABASE_UNREACHABLE = "database-unreachable";
@@ -97,6 +96,9 @@ final class StallRules {
         }
         for (Sample.MailboxSignal m : s.mailboxes()) {
             Finding f = mailbox(s, m, holding);
+            if (f == null) {
+                f = canariesLate(s, m);
+            }
             if (f != null) {
                 found.add(f);
             }
@@ -110,14 +112,6 @@ final class StallRules {
                 found.add(new Finding(QUARANTINE_GROWING, m.address(), Severity.WARNING, m.address() + ": "
                         + (m.quarantinedLastHour() >= 1000 ? "1,000 or more" : Integer.toString(m.quarantinedLastHour()))
                         + " mails went to the quarantine in the last hour; the quarantine page says why"));
-            }
-        }
-        for (Sample.CanarySignal c : s.canaries()) {
-            if (c.lateInARow() >= LATE_CANARIES && s.mailboxes().stream().anyMatch(m -> m.id().equals(c.mailboxId()) && !m.paused())) {
-                found.add(new Finding(CANARY_LATE, c.address(), Severity.STALL, c.address() + ": intake stalled, the last "
-                        + c.lateInARow() + " test mails sent to it " + (c.lastError() != null ? "were refused by its SMTP route ("
-                        + c.lastError() + ")" : "did not reach the help desk within " + human(settings.canaryDeadline()))
-                        + "; mail sent to this address is not arriving"));
             }
         }
         for (Sample.OutboxSignal o : s.outbox()) {
@@ -210,6 +204,19 @@ final class StallRules {
         return new Finding(LEADERSHIP_FLAPPING, m.address(), Severity.WARNING, m.address() + ": its reader changed hands " + changes
                 + " times within " + human(Duration.between(seen.peekFirst().at(), at)) + " (epoch " + m.epoch()
                 + "); a node may keep losing its link to ZooKeeper, the database or the mail server — see the cluster page");
+    }
+
+    /** The mailbox's canaries late {@value #LATE_CANARIES} times in a row, as a stall; null when not (or paused). */
+    private Finding canariesLate(Sample s, Sample.MailboxSignal m) {
+        if (m.paused()) {
+            return null;
+        }
+        return s.canaries().stream().filter(c -> c.mailboxId().equals(m.id()) && c.lateInARow() >= LATE_CANARIES).findFirst()
+                .map(c -> new Finding(MAILBOX_STALLED, m.address(), Severity.STALL, m.address() + ": intake stalled, the last "
+                        + c.lateInARow() + " test mails sent to it " + (c.lastError() != null ? "were refused by its SMTP route ("
+                        + c.lastError() + ")" : "did not reach the help desk within " + human(settings.canaryDeadline()))
+                        + "; mail sent to this address is not arriving"))
+                .orElse(null);
     }
 
     private String waitingText(Sample.MailboxSignal m) {
