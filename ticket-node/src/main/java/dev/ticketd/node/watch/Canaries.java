@@ -2,6 +2,8 @@ package dev.ticketd.node.watch;
 
 import dev.ticketd.db.Database;
 import dev.ticketd.mail.Canary;
+import dev.ticketd.mail.CanarySweep;
+import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.outbound.OneOffMail;
 import dev.ticketd.mail.outbound.SmtpSettings;
 import org.jooq.Field;
@@ -39,8 +41,9 @@ import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
  *
  * <p>Each probe is a row in {@code canary_probe}, inserted before its mail is sent (so intake can
  * recognise it however fast it arrives); sends run on a thread of their own, so a hung SMTP server
- * never delays the watch's round. Canaries older than {@link #RETENTION} are deleted with their
- * stored mail. The watch thread calls {@link #round}; {@link #sent()} and {@link #failed()} may be
+ * never delays the watch's round. Every {@link #SWEEP_EVERY} the canaries intake took in are deleted
+ * from each mailbox's Processed folder ({@link CanarySweep}, on the same thread), and canaries older
+ * than {@link #RETENTION} from the database with their stored mail. The watch thread calls {@link #round}; {@link #sent()} and {@link #failed()} may be
  * read from any thread.
  */
 final class Canaries implements AutoCloseable {
@@ -49,6 +52,8 @@ final class Canaries implements AutoCloseable {
     /** How long canaries and their stored mail are kept. */
     static final Duration RETENTION = Duration.ofDays(7);
     private static final Duration CLEAN_EVERY = Duration.ofHours(1);
+    static final Duration SWEEP_EVERY = Duration.ofMinutes(10);
+    private static final int SWEEP_MAX = 500;
     private static final int CLEAN_BATCH = 500;
     /** Of each mailbox the canaries of this last while are read: enough for "late in a row", bounded. */
     private static final Duration READ_BACK = Duration.ofMinutes(30);
@@ -59,6 +64,8 @@ final class Canaries implements AutoCloseable {
 
     private final Database db;
     private final Function<String, Optional<SmtpSettings>> routes;
+    /** How to read each mailbox over IMAP, for the sweep of its Processed folder. */
+    private final Function<String, Optional<MailboxSettings>> mailboxes;
     private final String nodeId;
     private final Duration interval;
     private final Duration deadline;
@@ -68,13 +75,18 @@ final class Canaries implements AutoCloseable {
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private Instant lastClean = Instant.EPOCH;
+    private final Map<String, Instant> lastSweep = new HashMap<>();
+    private final AtomicLong swept = new AtomicLong();
 
     /**
-     * @param routes each mailbox's SMTP route (host, login, its address as sender), or empty when it has none
+     * @param routes    each mailbox's SMTP route (host, login, its address as sender), or empty when it has none
+     * @param mailboxes how to read each mailbox over IMAP, or empty when this node cannot
      */
-    Canaries(Database db, Function<String, Optional<SmtpSettings>> routes, String nodeId, Duration interval, Duration deadline) {
+    Canaries(Database db, Function<String, Optional<SmtpSettings>> routes, Function<String, Optional<MailboxSettings>> mailboxes,
+             String nodeId, Duration interval, Duration deadline) {
         this.db = db;
         this.routes = routes;
+        this.mailboxes = mailboxes;
         this.nodeId = nodeId;
         this.interval = interval;
         this.deadline = deadline;
@@ -88,6 +100,11 @@ final class Canaries implements AutoCloseable {
     /** A canary mail handed to its route by this node. */
     long sent() {
         return sent.get();
+    }
+
+    /** Canary mails this node deleted from a Processed folder. */
+    long swept() {
+        return swept.get();
     }
 
     /** A canary mail its route refused or could not take from this node. */
@@ -113,6 +130,10 @@ final class Canaries implements AutoCloseable {
             List<Probe> probes = latest.getOrDefault(m.id(), List.of());
             if (isDue(probes)) {
                 send(m.id(), m.address(), route.get());
+            }
+            if (Duration.between(lastSweep.getOrDefault(m.id(), Instant.EPOCH), now).compareTo(SWEEP_EVERY) >= 0) {
+                lastSweep.put(m.id(), now);
+                sweepLater(m.id());
             }
             out.add(signal(m, probes));
         }
@@ -220,6 +241,36 @@ final class Canaries implements AutoCloseable {
         } catch (RuntimeException e) {
             sending.remove(mailboxId);
             throw e;
+        }
+    }
+
+    /** Deletes the mailbox's received canaries from its Processed folder, on the sender thread. */
+    private void sweepLater(String mailboxId) {
+        Optional<MailboxSettings> settings = mailboxes.apply(mailboxId);
+        if (settings.isEmpty()) {
+            return;
+        }
+        try {
+            sender.execute(() -> sweep(settings.get()));
+        } catch (RejectedExecutionException closing) {
+            // the watch is closing
+        }
+    }
+
+    /** Deletes the mailbox's canaries that intake took in from its Processed folder; how many. */
+    int sweep(MailboxSettings settings) {
+        try {
+            int n = CanarySweep.sweep(settings, (token, messageId) -> db.dsl().fetchExists(CANARY_PROBE,
+                    CANARY_PROBE.TOKEN.eq(token).and(CANARY_PROBE.MESSAGE_ID.eq(messageId))
+                            .and(CANARY_PROBE.MAILBOX_ID.eq(settings.id())).and(CANARY_PROBE.RECEIVED_AT.isNotNull())), SWEEP_MAX);
+            swept.addAndGet(n);
+            if (n > 0) {
+                log.debug("canaries deleted from the processed folder mailbox={} count={}", settings.id(), n);
+            }
+            return n;
+        } catch (Exception e) {
+            log.warn("canaries not deleted from the processed folder mailbox={} error={}", settings.id(), e.toString());
+            return 0;
         }
     }
 

@@ -150,7 +150,7 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
                                    Function<String, Optional<SmtpSettings>> routes, BooleanSupplier ready, Clock clock) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(PEER_TIMEOUT).build();
         Canaries canaries = settings.canaryInterval().isZero() ? null
-                : new Canaries(db, routes, nodeId, settings.canaryInterval(), settings.canaryDeadline());
+                : new Canaries(db, routes, mailboxes, nodeId, settings.canaryInterval(), settings.canaryDeadline());
         return new SelfWatch(nodeId, clusterName, settings, new Sampler(db, databaseHealth, mailboxes, http, clock), canaries,
                 new AlertEpisodes(db, RETRY_BUDGET), channels(settings, http), cluster, ready, http, clock);
     }

@@ -69,7 +69,7 @@ class CanariesTest {
     }
 
     private Canaries canaries(SmtpSettings route, Duration deadline) {
-        Canaries c = new Canaries(db, id -> Optional.of(route), "node-a", Duration.ofSeconds(60), deadline);
+        Canaries c = new Canaries(db, id -> Optional.of(route), id -> Optional.empty(), "node-a", Duration.ofSeconds(60), deadline);
         closing.add(c);
         return c;
     }
@@ -109,6 +109,10 @@ class CanariesTest {
                 .as("the canary is in no ticket").isZero();
         assertThat(db.dsl().select(TICKET.SUBJECT).from(TICKET).fetchSingle().value1()).isEqualTo("copied");
         assertThat(mail.uids(SUPPORT, PASSWORD, "INBOX")).as("both left the INBOX").isEmpty();
+        // the sweep deletes the canary from the Processed folder; the customer's mail with a copied header stays
+        assertThat(mail.subjects(SUPPORT, PASSWORD, "Processed")).hasSize(2);
+        assertThat(canaries.sweep(mail.mailbox("support", SUPPORT, PASSWORD, "INBOX"))).isEqualTo(1);
+        assertThat(mail.subjects(SUPPORT, PASSWORD, "Processed")).containsExactly("copied");
         // the next round sees it back in time, and sends no other canary before the interval
         List<Sample.CanarySignal> next = canaries.round(List.of(support()), Instant.now());
         assertThat(next).singleElement().satisfies(s -> {
@@ -152,7 +156,7 @@ class CanariesTest {
 
     @Test
     void lateIsJudgedByTheDeadlineAndACanaryStillOnItsWayCountsNeitherWay() {
-        Canaries c = new Canaries(db, id -> Optional.empty(), "node-a", Duration.ofSeconds(60), Duration.ofSeconds(30));
+        Canaries c = new Canaries(db, id -> Optional.empty(), id -> Optional.empty(), "node-a", Duration.ofSeconds(60), Duration.ofSeconds(30));
         closing.add(c);
         Canaries.Probe onItsWay = new Canaries.Probe(Duration.ofSeconds(10), null, null);
         Canaries.Probe missing = new Canaries.Probe(Duration.ofSeconds(40), null, null);
@@ -171,7 +175,7 @@ class CanariesTest {
     @Test
     void aMailboxWithoutAnSmtpRouteGetsNoCanary() {
         db.dsl().update(MAILBOX).setNull(MAILBOX.SMTP_HOST).execute();
-        Canaries c = new Canaries(db, id -> Optional.empty(), "node-a", Duration.ofSeconds(60), Duration.ofSeconds(30));
+        Canaries c = new Canaries(db, id -> Optional.empty(), id -> Optional.empty(), "node-a", Duration.ofSeconds(60), Duration.ofSeconds(30));
         closing.add(c);
         assertThat(c.round(List.of(support()), Instant.now())).isEmpty();
         assertThat(db.dsl().fetchCount(CANARY_PROBE)).isZero();
