@@ -130,24 +130,29 @@ final class SilentFaults {
      */
     Outcome imapIdleFreeze(String h) throws Exception {
         String address = cluster.hosts().host(h).address();
+        // a session may end between being found and being stopped (the watch's short looks do): stop
+        // each one that is there, and look again until at least one is frozen
         List<Long> pids = new ArrayList<>();
-        Poll.until("an IMAP session of the leader " + h + " on the mail server", Duration.ofSeconds(15), Duration.ofMillis(250), () -> {
+        Instant start = Instant.now();
+        Poll.until("a frozen IMAP session of the leader " + h + " on the mail server", Duration.ofSeconds(20), Duration.ofMillis(250), () -> {
             try {
-                pids.clear();
-                pids.addAll(cluster.mail().imapProcessesOf(address));
-            } catch (IOException e) {
+                for (long pid : cluster.mail().imapProcessesOf(address)) {
+                    if (!pids.contains(pid)) {
+                        try {
+                            Procs.run(List.of("kill", "-STOP", Long.toString(pid)));
+                            pids.add(pid);
+                        } catch (IOException | RuntimeException gone) {
+                            log.info("imap process {} ended before SIGSTOP", pid);
+                        }
+                    }
+                }
+                return pids.stream().anyMatch(pid -> stateOf(pid).equals("T"));
+            } catch (IOException | InterruptedException e) {
                 return false;
             }
-            return !pids.isEmpty();
         });
-        Instant start = Instant.now();
-        for (long pid : pids) {
-            Procs.run(List.of("kill", "-STOP", Long.toString(pid)));
-        }
-        boolean stopped = true;
-        for (long pid : pids) {
-            stopped &= Nemesis.procState(pid).equals("T");
-        }
+        List<Long> frozen = pids.stream().filter(pid -> stateOf(pid).equals("T")).toList();
+        boolean stopped = !frozen.isEmpty();
         try {
             Thread.sleep(IMAP_FREEZE.toMillis());
         } finally {
@@ -168,13 +173,22 @@ final class SilentFaults {
         Thread.sleep(10_000);
         Instant end = Instant.now();
         return new Outcome(Type.IMAP_IDLE_FREEZE, h, start, end, stopped,
-                "leader " + h + "'s " + pids.size() + " IMAP session process(es) " + pids + " frozen with SIGSTOP (state T: " + stopped
+                "leader " + h + "'s " + frozen.size() + " IMAP session process(es) " + frozen + " frozen with SIGSTOP (state T: " + stopped
                         + ") for " + IMAP_FREEZE.toSeconds() + " s, then SIGCONT; "
                         + (alerted == null ? "no stall alert reached operations (the reader went on by itself)"
                         : alerting(start, repaired, end, alerted)), repaired);
     }
 
     private static final Duration IMAP_FREEZE = Duration.ofSeconds(120);
+
+    /** A process's state letter, or "gone". */
+    private static String stateOf(long pid) {
+        try {
+            return Nemesis.procState(pid);
+        } catch (IOException gone) {
+            return "gone";
+        }
+    }
 
     /**
      * Postfix keeps taking mail (250 to the data) but delivers none to the INBOX: only the canary can
