@@ -361,6 +361,13 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         List<Finding> findings = rules.evaluate(sample);
         hysteresis.update(findings);
         List<Finding> raised = hysteresis.raised();
+        if (!sample.database().reachable()) {
+            // no primary answers this node (gone, or refusing writes): trying the claims would only
+            // spend each round's retry budget and stretch the rounds, and so the time to alert
+            log.debug("self-watch without a database primary, alerting directly node={}", nodeId);
+            alertDirectly(raised, now);
+            return;
+        }
         try {
             reconcile(raised, now);
             episodes.evaluated(nodeId);
