@@ -390,15 +390,20 @@ public final class PatroniCluster implements AutoCloseable {
      * Creates the application's role and database on the primary (once, after bootstrap) and lets
      * the role read replication statistics ({@code pg_monitor}) for the node's cluster page.
      */
-    public void createAppDatabase() throws SQLException {
-        int p = primary().orElseThrow(() -> new IllegalStateException("no primary to create the database on"));
-        Member m = members.get(p);
+    /** A connection to member {@code m}'s postgres database as the superuser Patroni was given. */
+    private static Connection superuserConnection(Member m) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", "postgres");
         props.setProperty("password", SUPERUSER_PASSWORD);
         props.setProperty("connectTimeout", "5");
         props.setProperty("socketTimeout", "30");
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + m.pgAddress() + "/postgres", props);
+        return DriverManager.getConnection("jdbc:postgresql://" + m.pgAddress() + "/postgres", props);
+    }
+
+    public void createAppDatabase() throws SQLException {
+        int p = primary().orElseThrow(() -> new IllegalStateException("no primary to create the database on"));
+        Member m = members.get(p);
+        try (Connection c = superuserConnection(m);
              Statement s = c.createStatement()) {
             s.execute("create role " + APP_USER + " login password '" + APP_PASSWORD + "'");
             s.execute("grant pg_monitor to " + APP_USER);
@@ -413,12 +418,7 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public void superuser(int i, String... statements) throws SQLException {
         Member m = members.get(i);
-        Properties props = new Properties();
-        props.setProperty("user", "postgres");
-        props.setProperty("password", SUPERUSER_PASSWORD);
-        props.setProperty("connectTimeout", "5");
-        props.setProperty("socketTimeout", "30");
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + m.pgAddress() + "/postgres", props);
+        try (Connection c = superuserConnection(m);
              Statement s = c.createStatement()) {
             s.execute("set default_transaction_read_only = off");
             for (String statement : statements) {
