@@ -390,16 +390,6 @@ public final class PatroniCluster implements AutoCloseable {
      * Creates the application's role and database on the primary (once, after bootstrap) and lets
      * the role read replication statistics ({@code pg_monitor}) for the node's cluster page.
      */
-    /** A connection to member {@code m}'s postgres database as the superuser Patroni was given. */
-    private static Connection superuserConnection(Member m) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", "postgres");
-        props.setProperty("password", SUPERUSER_PASSWORD);
-        props.setProperty("connectTimeout", "5");
-        props.setProperty("socketTimeout", "30");
-        return DriverManager.getConnection("jdbc:postgresql://" + m.pgAddress() + "/postgres", props);
-    }
-
     public void createAppDatabase() throws SQLException {
         int p = primary().orElseThrow(() -> new IllegalStateException("no primary to create the database on"));
         Member m = members.get(p);
@@ -409,6 +399,16 @@ public final class PatroniCluster implements AutoCloseable {
             s.execute("grant pg_monitor to " + APP_USER);
             s.execute("create database " + APP_DATABASE + " owner " + APP_USER);
         }
+    }
+
+    /** A connection to member {@code m}'s postgres database as the superuser Patroni was given. */
+    private static Connection superuserConnection(Member m) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", "postgres");
+        props.setProperty("password", SUPERUSER_PASSWORD);
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "30");
+        return DriverManager.getConnection("jdbc:postgresql://" + m.pgAddress() + "/postgres", props);
     }
 
     /**
