@@ -16,6 +16,9 @@ import java.util.Optional;
  */
 public final class DatabaseStatusProbe {
 
+    /** Whether new sessions of the server start read-only, as column {@code read_only}. */
+    private static final String READ_ONLY = "current_setting('default_transaction_read_only')::boolean as read_only";
+
     private final Database db;
 
     public DatabaseStatusProbe(Database db) {
@@ -33,9 +36,11 @@ public final class DatabaseStatusProbe {
         } else {
             try {
                 Record self = db.dsl().fetchOne("select host(inet_server_addr()) as host, inet_server_port() as port, "
-                        + "pg_is_in_recovery() as recovery");
+                        + "pg_is_in_recovery() as recovery, " + READ_ONLY);
                 if (Boolean.TRUE.equals(self.get("recovery", Boolean.class))) {
                     primaryError = "the server answering is in recovery (a standby)";
+                } else if (Boolean.TRUE.equals(self.get("read_only", Boolean.class))) {
+                    primaryError = refusesWrites(server(self));
                 } else {
                     primary = server(self);
                     standbys = standbys(db.dsl());
@@ -53,13 +58,27 @@ public final class DatabaseStatusProbe {
         if (primary == null && db.standbyDsl().isPresent()) {
             try {
                 Record r = db.standbyDsl().get().fetchOne("select host(inet_server_addr()) as host, inet_server_port() as port, "
-                        + "(extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000)::bigint as delay");
+                        + "(extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000)::bigint as delay, "
+                        + "pg_is_in_recovery() as recovery, " + READ_ONLY);
                 readsFrom = new DatabaseStatus.StandbyServer(server(r), r.get("delay", Long.class));
+                if (Boolean.FALSE.equals(r.get("recovery", Boolean.class)) && Boolean.TRUE.equals(r.get("read_only", Boolean.class))) {
+                    // the driver takes a primary whose sessions are read-only for a standby: say what it is
+                    primaryError = refusesWrites(server(r));
+                }
             } catch (RuntimeException e) {
                 primaryError = primaryError + "; no standby answers either: " + RetryableFailures.describe(e);
             }
         }
         return new DatabaseStatus(db.replicated(), primary, primaryError, standbys, primary == null ? "unknown" : detail, readsFrom);
+    }
+
+    /**
+     * Why a server that is not in recovery is no primary to write to: its sessions start read-only
+     * (an operator's {@code default_transaction_read_only}; PostgreSQL never does it by itself, and no
+     * failover follows, so it lasts until someone resets it).
+     */
+    static String refusesWrites(String server) {
+        return "the primary " + server + " refuses writes: its sessions are read-only (default_transaction_read_only is on)";
     }
 
     private static List<DatabaseStatus.Standby> standbys(DSLContext dsl) {

@@ -100,7 +100,8 @@ public final class PrimaryWatch implements AutoCloseable {
                 update(true, rs.getString(1) + ":" + rs.getInt(2), null);
             }
         } catch (SQLException | RuntimeException e) {
-            update(false, null, RetryableFailures.describe(e));
+            update(false, null, RetryableFailures.describe(e) + (String.valueOf(e.getMessage()).contains("targetServerType")
+                    ? " (every server that answered is a standby, or a primary whose sessions are read-only)" : ""));
         }
         return state.get();
     }
