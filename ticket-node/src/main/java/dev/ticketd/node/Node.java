@@ -4,6 +4,7 @@ import dev.ticketd.cluster.ClusterAdmin;
 import dev.ticketd.cluster.ClusterMember;
 import dev.ticketd.cluster.ClusterView;
 import dev.ticketd.cluster.DutyLeases;
+import dev.ticketd.cluster.EnsembleProbe;
 import dev.ticketd.cluster.LeadershipListener;
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
@@ -77,6 +78,8 @@ public final class Node implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Node.class);
     /** How many due tickets the ticket timers change per query; the next query takes the rest. */
     private static final int TIMER_BATCH = 500;
+    /** How long the self-watch waits for each ZooKeeper server's answer to {@code srvr}. */
+    private static final Duration ENSEMBLE_TIMEOUT = Duration.ofSeconds(1);
 
     private final NodeConfig config;
     private final Clock clock;
@@ -143,7 +146,8 @@ public final class Node implements AutoCloseable {
             started.push(watchHealth);
             MailboxDirectory directory = catalog.directory(config);
             SelfWatch selfWatch = SelfWatch.create(config.nodeId(), config.cluster().clusterName(), config.watch(), db, watchHealth,
-                    this::clusterView, directory::mailbox, directory::smtp, () -> watchHealth.status().primaryReachable(), clock);
+                    this::clusterView, new EnsembleProbe(config.cluster().zkAddress(), ENSEMBLE_TIMEOUT), directory::mailbox,
+                    directory::smtp, () -> watchHealth.status().primaryReachable(), clock);
             started.push(selfWatch);
             this.selfWatch = selfWatch;
             metrics.watchSelfWatch(selfWatch);

@@ -13,9 +13,16 @@ import java.util.Locale;
  * @param openedAt  when the episode opened
  * @param cluster   the cluster's name, so one ops address can serve several
  * @param node      the node that sends the notice
+ * @param unannounced for an all-clear: the channel never carried the alert's opening (it failed
+ *                  while the alert lasted), so this notice is the first it tells of it
  */
 public record Alert(Event event, int reminder, String rule, String subject, Severity severity, String summary, Instant openedAt,
-                    String cluster, String node) {
+                    String cluster, String node, boolean unannounced) {
+
+    public Alert(Event event, int reminder, String rule, String subject, Severity severity, String summary, Instant openedAt,
+                 String cluster, String node) {
+        this(event, reminder, rule, subject, severity, summary, openedAt, cluster, node, false);
+    }
 
     public enum Event {
         OPEN, REMIND, CLEAR, TEST;
@@ -30,7 +37,7 @@ public record Alert(Event event, int reminder, String rule, String subject, Seve
         String what = switch (event) {
             case OPEN -> "ALERT " + severity.value();
             case REMIND -> "STILL " + severity.value() + " (reminder " + reminder + ")";
-            case CLEAR -> "RESOLVED";
+            case CLEAR -> unannounced ? "RESOLVED (its alert could not be sent) " + severity.value() : "RESOLVED";
             case TEST -> "TEST";
         };
         return "[ticketd " + cluster + " " + what + "] " + rule + " " + subject;
@@ -41,7 +48,12 @@ public record Alert(Event event, int reminder, String rule, String subject, Seve
         StringBuilder b = new StringBuilder();
         switch (event) {
             case OPEN, REMIND -> b.append(summary).append("\n\nSince ").append(openedAt).append(". An all-clear follows when it is over.");
-            case CLEAR -> b.append("Over now: ").append(summary).append("\n\nIt began at ").append(openedAt).append('.');
+            case CLEAR -> {
+                b.append("Over now: ").append(summary).append("\n\nIt began at ").append(openedAt).append('.');
+                if (unannounced) {
+                    b.append(" Its alert could not be sent on this channel while it lasted, so this is the first notice of it here.");
+                }
+            }
             case TEST -> b.append(summary);
         }
         b.append("\n\nCluster ").append(cluster).append(", sent by node ").append(node)

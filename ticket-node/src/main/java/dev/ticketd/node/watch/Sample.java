@@ -100,11 +100,24 @@ public record Sample(Instant at, List<MailboxSignal> mailboxes, List<OutboxSigna
         }
     }
 
-    /** The cluster as ZooKeeper shows it, with each node's answer to {@code /health/ready}. */
-    public record ClusterSignal(List<NodeSignal> nodes) {
+    /**
+     * The cluster as ZooKeeper shows it, with each node's answer to {@code /health/ready}, and each
+     * server of the ZooKeeper ensemble's answer to {@code srvr} (empty: not asked).
+     */
+    public record ClusterSignal(List<NodeSignal> nodes, List<ZooKeeperServer> zookeeper) {
         public ClusterSignal {
             nodes = List.copyOf(nodes);
+            zookeeper = List.copyOf(zookeeper);
         }
+
+        /** A cluster whose ZooKeeper servers were not asked. */
+        public ClusterSignal(List<NodeSignal> nodes) {
+            this(nodes, List.of());
+        }
+    }
+
+    /** @param problem why the server does not serve, or null when it serves (or cannot say) */
+    public record ZooKeeperServer(String address, String problem) {
     }
 
     /** @param problem why the node is not ready (not live in the cluster, no answer, not ready), or null */

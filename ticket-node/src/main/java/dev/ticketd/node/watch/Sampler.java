@@ -1,6 +1,7 @@
 package dev.ticketd.node.watch;
 
 import dev.ticketd.cluster.ClusterView;
+import dev.ticketd.cluster.EnsembleProbe;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.DatabaseStatus;
 import dev.ticketd.mail.MailboxSettings;
@@ -35,7 +36,7 @@ import static dev.ticketd.db.generated.Tables.OUTBOX;
  * Reads every signal of a {@link Sample}: the mailboxes and their readers' last passes and the
  * outbox from the database, the database's primary and standbys, with the cluster as the watch read
  * it from ZooKeeper each
- * node's {@code /health/ready}, and — every look interval — a read-only look at the first mail of
+ * node's {@code /health/ready} and each ZooKeeper server's {@code srvr}, and — every look interval — a read-only look at the first mail of
  * each mailbox's INBOX over IMAP. Each read is bounded (one row per mailbox, one message per INBOX);
  * a read that fails is a signal too. When the database cannot be read, the mailboxes are those of
  * the last good read, their last pass counted on by the time since. One thread.
@@ -65,6 +66,8 @@ final class Sampler {
     /** How to read a mailbox (the same settings its reader uses), or empty when this node has none. */
     private final Function<String, Optional<MailboxSettings>> mailboxes;
     private final HttpClient http;
+    /** The ZooKeeper servers, asked each round while the cluster can be read; or null: not asked. */
+    private final EnsembleProbe ensemble;
     private final Clock clock;
     private List<Sample.MailboxSignal> lastMailboxes = List.of();
     private List<Sample.OutboxSignal> lastOutbox = List.of();
@@ -73,10 +76,17 @@ final class Sampler {
 
     Sampler(Database db, DatabaseHealth databaseHealth, Function<String, Optional<MailboxSettings>> mailboxes, HttpClient http,
             Clock clock) {
+        this(db, databaseHealth, mailboxes, http, null, clock);
+    }
+
+    /** @param ensemble the ZooKeeper servers to ask each round, or null */
+    Sampler(Database db, DatabaseHealth databaseHealth, Function<String, Optional<MailboxSettings>> mailboxes, HttpClient http,
+            EnsembleProbe ensemble, Clock clock) {
         this.db = db;
         this.databaseHealth = databaseHealth;
         this.mailboxes = mailboxes;
         this.http = http;
+        this.ensemble = ensemble;
         this.clock = clock;
     }
 
@@ -105,7 +115,16 @@ final class Sampler {
             mailboxSignals.add(new Sample.MailboxSignal(m.id(), m.address(), m.paused(), leaders.get(m.id()), m.sinceLastPass(),
                     m.lastError(), l, m.epoch(), m.quarantinedLastHour()));
         }
-        return new Sample(at, mailboxSignals, lastOutbox, database, view == null ? null : new Sample.ClusterSignal(nodes(view)));
+        return new Sample(at, mailboxSignals, lastOutbox, database, view == null ? null
+                : new Sample.ClusterSignal(nodes(view), zookeeper()));
+    }
+
+    /** Each ZooKeeper server's answer (a short timeout each); empty when not asked. */
+    private List<Sample.ZooKeeperServer> zookeeper() {
+        if (ensemble == null || ensemble.size() < 2) {
+            return List.of(); // a single server: the cluster's being readable says all there is
+        }
+        return ensemble.probe().stream().map(z -> new Sample.ZooKeeperServer(z.address(), z.problem())).toList();
     }
 
     /** Reads mailboxes and outbox; when that fails, ages the last read by the time since. */

@@ -1,6 +1,7 @@
 package dev.ticketd.node.watch;
 
 import dev.ticketd.cluster.ClusterView;
+import dev.ticketd.cluster.EnsembleProbe;
 import dev.ticketd.cluster.LeadershipListener;
 import dev.ticketd.db.Database;
 import dev.ticketd.mail.MailboxSettings;
@@ -142,16 +143,18 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
     /**
      * The self-watch of a node, with the channels of {@code settings}; not started.
      *
+     * @param ensemble  the ZooKeeper servers, each asked every round whether it serves; or null
      * @param mailboxes how to read a mailbox (the settings its reader uses), for the looks into its INBOX
      * @param routes    each mailbox's SMTP route, for the canary; empty for a mailbox without one
      */
     public static SelfWatch create(String nodeId, String clusterName, WatchSettings settings, Database db, DatabaseHealth databaseHealth,
-                                   Supplier<ClusterView> cluster, Function<String, Optional<MailboxSettings>> mailboxes,
+                                   Supplier<ClusterView> cluster, EnsembleProbe ensemble,
+                                   Function<String, Optional<MailboxSettings>> mailboxes,
                                    Function<String, Optional<SmtpSettings>> routes, BooleanSupplier ready, Clock clock) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(PEER_TIMEOUT).build();
         Canaries canaries = settings.canaryInterval().isZero() ? null
                 : new Canaries(db, routes, mailboxes, nodeId, settings.canaryInterval(), settings.canaryDeadline());
-        return new SelfWatch(nodeId, clusterName, settings, new Sampler(db, databaseHealth, mailboxes, http, clock), canaries,
+        return new SelfWatch(nodeId, clusterName, settings, new Sampler(db, databaseHealth, mailboxes, http, ensemble, clock), canaries,
                 new AlertEpisodes(db, RETRY_BUDGET), channels(settings, http), cluster, ready, http, clock);
     }
 
@@ -424,32 +427,39 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         for (AlertEpisodes.Episode e : stillOpen) {
             Finding latest = raised.stream().filter(f -> f.key().equals(e.key())).findFirst().orElse(null);
             String summary = latest == null ? e.summary() : latest.summary();
-            notify(e, AlertEpisodes.OPEN, new Alert(Alert.Event.OPEN, 0, e.rule(), e.subject(), e.severity(), summary, e.openedAt(),
-                    clusterName, nodeId), notices);
+            Alert opening = new Alert(Alert.Event.OPEN, 0, e.rule(), e.subject(), e.severity(), summary, e.openedAt(), clusterName,
+                    nodeId);
+            notify(e, AlertEpisodes.OPEN, channel -> opening, notices);
             String remind = reminders.get(e.id());
             if (remind != null) {
                 int n = Integer.parseInt(remind.substring("remind-".length()));
-                notify(e, remind, new Alert(Alert.Event.REMIND, n, e.rule(), e.subject(), e.severity(), summary, e.openedAt(),
-                        clusterName, nodeId), notices);
+                Alert reminder = new Alert(Alert.Event.REMIND, n, e.rule(), e.subject(), e.severity(), summary, e.openedAt(),
+                        clusterName, nodeId);
+                notify(e, remind, channel -> reminder, notices);
             }
         }
         for (AlertEpisodes.Episode e : closed) {
-            notify(e, AlertEpisodes.CLEAR, new Alert(Alert.Event.CLEAR, 0, e.rule(), e.subject(), e.severity(), e.summary(),
-                    e.openedAt(), clusterName, nodeId), notices);
+            // a channel that failed all the while the alert lasted hears of it first here: the all-clear says so
+            notify(e, AlertEpisodes.CLEAR, channel -> new Alert(Alert.Event.CLEAR, 0, e.rule(), e.subject(), e.severity(), e.summary(),
+                    e.openedAt(), clusterName, nodeId, !sent(notices, e, AlertEpisodes.OPEN, channel)), notices);
         }
     }
 
-    /** Sends {@code alert} on every channel that has not had it, each claimed in the database first. */
-    private void notify(AlertEpisodes.Episode e, String event, Alert alert, Map<String, AlertEpisodes.Notice> notices) {
+    private static boolean sent(Map<String, AlertEpisodes.Notice> notices, AlertEpisodes.Episode e, String event, String channel) {
+        AlertEpisodes.Notice n = notices.get(AlertEpisodes.noticeKey(e.id(), event, channel));
+        return n != null && n.sentAt() != null;
+    }
+
+    /** Sends the alert for each channel that has not had it, each claimed in the database first. */
+    private void notify(AlertEpisodes.Episode e, String event, Function<String, Alert> alertFor, Map<String, AlertEpisodes.Notice> notices) {
         for (AlertChannel channel : channels) {
-            AlertEpisodes.Notice n = notices.get(AlertEpisodes.noticeKey(e.id(), event, channel.name()));
-            if (n != null && n.sentAt() != null) {
+            if (sent(notices, e, event, channel.name())) {
                 continue;
             }
             if (!episodes.claim(e.id(), event, channel.name(), nodeId, RESEND_AFTER)) {
                 continue; // another node sends it, or its last try is too recent
             }
-            String error = send(channel, alert);
+            String error = send(channel, alertFor.apply(channel.name()));
             if (error == null) {
                 episodes.sent(e.id(), event, channel.name());
             } else {
@@ -509,13 +519,12 @@ public final class SelfWatch implements LeadershipListener, AutoCloseable {
         });
     }
 
+    /** The all-clear of a trouble alerted without the database, on every channel (once, without a retry). */
     private void clearDirect(Direct d) {
         Finding f = d.finding();
         for (AlertChannel c : channels) {
-            if (d.sentOn().contains(c.name())) {
-                send(c, new Alert(Alert.Event.CLEAR, 0, f.rule(), f.subject(), f.severity(), f.summary(), d.openedAt(), clusterName,
-                        nodeId));
-            }
+            send(c, new Alert(Alert.Event.CLEAR, 0, f.rule(), f.subject(), f.severity(), f.summary(), d.openedAt(), clusterName,
+                    nodeId, !d.sentOn().contains(c.name())));
         }
     }
 

@@ -29,6 +29,8 @@ import java.util.Set;
  *   <li>{@code no-sync-standby} (warning): a replicated database without a synchronous standby for
  *       {@code watch.stall-after};</li>
  *   <li>{@code zookeeper-unreachable} (warning): the cluster could not be read for that long;</li>
+ *   <li>{@code zookeeper-degraded} (warning): a server of the ZooKeeper ensemble did not serve for that
+ *       long while the others kept the quorum (one more loss may stop every leader election);</li>
  *   <li>{@code leadership-flapping} (warning): a mailbox's lease changed hands {@value #FLAPS} times or
  *       more within {@link #FLAP_WINDOW} (a node that keeps losing and winning it);</li>
  *   <li>{@code quarantine-growing} (warning): {@value #QUARANTINED_PER_HOUR} or more of a mailbox's mails
@@ -51,6 +53,7 @@ final class StallRules {
     static final String OUTBOX_STUCK = "outbox-stuck";
     static final String NO_SYNC_STANDBY = "no-sync-standby";
     static final String ZOOKEEPER_UNREACHABLE = "zookeeper-unreachable";
+    static final String ZOOKEEPER_DEGRADED = "zookeeper-degraded";
     static final String LEADERSHIP_FLAPPING = "leadership-flapping";
     static final int FLAPS = 6;
     static final Duration FLAP_WINDOW = Duration.ofMinutes(10);
@@ -143,6 +146,10 @@ final class StallRules {
                         + human(Duration.between(since.get("zookeeper"), s.at()))));
             }
         } else {
+            Finding degraded = zookeeperDegraded(s, holding);
+            if (degraded != null) {
+                found.add(degraded);
+            }
             for (Sample.NodeSignal n : s.cluster().nodes()) {
                 if (n.problem() != null) {
                     found.add(new Finding(NODE_DOWN, n.id(), Severity.INFO, "node " + n.id() + " is down: " + n.problem()));
@@ -153,6 +160,25 @@ final class StallRules {
         heads.keySet().retainAll(s.mailboxes().stream().map(Sample.MailboxSignal::id).toList());
         epochs.keySet().retainAll(s.mailboxes().stream().map(Sample.MailboxSignal::id).toList());
         return found;
+    }
+
+    /**
+     * Some servers of the ZooKeeper ensemble have not served for {@code stall-after}, while the rest
+     * still hold the quorum (else the cluster could not be read at all); null when every one serves.
+     */
+    private Finding zookeeperDegraded(Sample s, Set<String> holding) {
+        List<Sample.ZooKeeperServer> servers = s.cluster().zookeeper();
+        List<Sample.ZooKeeperServer> down = servers.stream().filter(z -> z.problem() != null).toList();
+        if (down.isEmpty() || !held("zookeeper-degraded", s.at(), holding)) {
+            return null;
+        }
+        int serving = servers.size() - down.size();
+        int spare = serving - (servers.size() / 2 + 1);
+        return new Finding(ZOOKEEPER_DEGRADED, "zookeeper", Severity.WARNING, "ZooKeeper serves on " + serving + " of "
+                + servers.size() + " servers, for " + human(Duration.between(since.get("zookeeper-degraded"), s.at())) + " ("
+                + String.join("; ", down.stream().map(z -> z.address() + ": " + z.problem()).toList()) + "): "
+                + (spare <= 0 ? "losing one more server stops every leader election, so a mailbox whose leader fails then "
+                + "stays unread" : spare + " more may be lost before leader elections stop"));
     }
 
     /** Whether a node other than the watching one answers ready (its database answers it). */

@@ -32,7 +32,7 @@ public record WatchSettings(Duration interval, Duration stallAfter, Duration loo
                             Duration canaryInterval, Duration canaryDeadline, URI heartbeatUrl, AlertSmtp smtp, AlertWebhook webhook) {
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
-    public static final Duration DEFAULT_STALL_AFTER = Duration.ofSeconds(90);
+    public static final Duration DEFAULT_STALL_AFTER = Duration.ofSeconds(75);
     public static final Duration DEFAULT_LOOK_INTERVAL = Duration.ofSeconds(15);
     public static final Duration DEFAULT_REMIND_EVERY = Duration.ofMinutes(30);
     public static final Duration DEFAULT_OUTBOX_STUCK_AFTER = Duration.ofMinutes(10);

@@ -64,6 +64,7 @@ final class WebhookAlertChannel implements AlertChannel {
             case MATRIX -> body.put("msgtype", "m.text").put("body", alert.title() + "\n" + alert.text());
             default -> body.put("event", alert.event().value())
                     .put("reminder", alert.reminder())
+                    .put("unannounced", alert.unannounced())
                     .put("rule", alert.rule())
                     .put("subject", alert.subject())
                     .put("severity", alert.severity().value())

@@ -192,7 +192,7 @@ class ConfigLoaderTest {
     void theSelfWatchHasDefaultsAndNoChannelUntilOneIsConfigured() {
         NodeConfig c = ConfigLoader.fromMap(minimal(), Map.of());
         assertThat(c.watch().interval()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(c.watch().stallAfter()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.watch().stallAfter()).isEqualTo(Duration.ofSeconds(75));
         assertThat(c.watch().remindEvery()).isEqualTo(Duration.ofMinutes(30));
         assertThat(c.watch().smtp()).isNull();
         assertThat(c.watch().webhook()).isNull();

@@ -117,7 +117,7 @@ class ShippedMonitoringTest {
                     URI.create("http://127.0.0.1:9/hook"), WatchSettings.WebhookFormat.JSON, ""));
             SelfWatch watch = SelfWatch.create("node-a", "ticketd", settings, db, health, () -> {
                 throw new IllegalStateException("no cluster");
-            }, id -> Optional.empty(), id -> Optional.empty(), () -> true, Clock.systemUTC());
+            }, null, id -> Optional.empty(), id -> Optional.empty(), () -> true, Clock.systemUTC());
             metrics.watchSelfWatch(watch);
             Set<String> names = new HashSet<>();
             for (String line : metrics.scrape().split("\n")) {

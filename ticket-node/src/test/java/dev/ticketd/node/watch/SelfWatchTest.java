@@ -173,6 +173,30 @@ class SelfWatchTest {
     }
 
     @Test
+    void aChannelThatMissedTheOpeningIsToldByTheAllClearThatItIsTheFirstNoticeOfTheTrouble() {
+        sink.answer(503);
+        SelfWatch a = watch("node-a");
+        a.leadershipGained(SelfWatch.DUTY);
+        lastPass("10 minutes");
+        rounds(3, a);
+        await().atMost(Duration.ofSeconds(10)).until(() -> opsSubjects().size() == 1);
+        assertThat(sink.events()).as("the webhook refused the opening").isEmpty();
+
+        sink.answer(200);
+        lastPass("1 second"); // the trouble ends before the webhook's opening is due again
+        rounds(2, a);
+        assertThat(db.dsl().fetchCount(ALERT_EPISODE, ALERT_EPISODE.CLOSED_AT.isNotNull())).isEqualTo(1);
+        assertThat(sink.events()).containsExactly("clear mailbox-stalled");
+        assertThat(sink.bodies().get(0)).contains("\"unannounced\":true").contains("RESOLVED (its alert could not be sent) stall")
+                .contains("this is the first notice of it here");
+        await().atMost(Duration.ofSeconds(10)).until(() -> opsSubjects().size() == 2);
+        assertThat(opsSubjects()).as("the mail carried the opening: an ordinary all-clear")
+                .contains("[ticketd test RESOLVED] mailbox-stalled support@example.test");
+        rounds(3, a);
+        assertThat(sink.events()).as("the opening is not sent after the all-clear").containsExactly("clear mailbox-stalled");
+    }
+
+    @Test
     void aNodeThatDoesNotLeadTheWatchStandsInWhenNobodyElseLookedAndStepsBackWhenSomebodyDoes() {
         SelfWatch a = watch("node-a");
         SelfWatch b = watch("node-b");

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class StallRulesTest {
 
-    private static final Duration STALL_AFTER = Duration.ofSeconds(90);
+    private static final Duration STALL_AFTER = WatchSettings.DEFAULT_STALL_AFTER;
     private static final Instant T0 = Instant.parse("2026-12-04T10:00:00Z");
     private final WatchSettings settings = WatchSettings.defaults();
     private final StallRules rules = new StallRules(settings, "node-a");
@@ -33,13 +33,14 @@ class StallRulesTest {
 
     @Test
     void aMailboxNotReadForTheStallTimeIsStalled() {
-        assertThat(rules.evaluate(sample(T0, mailbox(Duration.ofSeconds(89), null)))).isEmpty();
-        List<Finding> found = rules.evaluate(sample(T0.plusSeconds(5), mailbox(Duration.ofSeconds(94), null)));
+        assertThat(rules.evaluate(sample(T0, mailbox(STALL_AFTER.minusSeconds(1), null)))).isEmpty();
+        List<Finding> found = rules.evaluate(sample(T0.plusSeconds(5), mailbox(STALL_AFTER.plusSeconds(4), null)));
         assertThat(found).singleElement().satisfies(f -> {
             assertThat(f.rule()).isEqualTo(StallRules.MAILBOX_STALLED);
             assertThat(f.subject()).isEqualTo("support@example.test");
             assertThat(f.severity()).isEqualTo(Finding.Severity.STALL);
-            assertThat(f.summary()).contains("has not been read for 94 s").contains("led by node-a");
+            assertThat(f.summary()).contains("has not been read for " + StallRules.human(STALL_AFTER.plusSeconds(4)))
+                    .contains("led by node-a");
         });
     }
 
@@ -72,7 +73,7 @@ class StallRulesTest {
         assertThat(rules.evaluate(sample(T0, mailbox(Duration.ofSeconds(1), look)))).isEmpty();
         assertThat(rules.evaluate(sample(T0.plusSeconds(60), mailbox(Duration.ofSeconds(1), look)))).isEmpty();
         assertThat(rules.evaluate(sample(T0.plus(STALL_AFTER), mailbox(Duration.ofSeconds(1), look)))).singleElement()
-                .satisfies(f -> assertThat(f.summary()).contains("the first of 3 waiting mail(s) has waited 90 s"));
+                .satisfies(f -> assertThat(f.summary()).contains("the first of 3 waiting mail(s) has waited " + StallRules.human(STALL_AFTER)));
     }
 
     @Test
@@ -98,11 +99,14 @@ class StallRulesTest {
         // back for one sample: the time starts again
         assertThat(rules.evaluate(new Sample(T0.plusSeconds(60), List.of(), List.of(), new Sample.DatabaseSignal(null, true, 1),
                 cluster("node-a")))).isEmpty();
-        assertThat(rules.evaluate(new Sample(T0.plusSeconds(120), List.of(), List.of(), down, cluster("node-a")))).isEmpty();
-        assertThat(rules.evaluate(new Sample(T0.plusSeconds(210), List.of(), List.of(), down, cluster("node-a")))).singleElement()
+        Instant again = T0.plusSeconds(120);
+        assertThat(rules.evaluate(new Sample(again, List.of(), List.of(), down, cluster("node-a")))).isEmpty();
+        assertThat(rules.evaluate(new Sample(again.plus(STALL_AFTER).minusSeconds(5), List.of(), List.of(), down, cluster("node-a"))))
+                .isEmpty();
+        assertThat(rules.evaluate(new Sample(again.plus(STALL_AFTER), List.of(), List.of(), down, cluster("node-a")))).singleElement()
                 .satisfies(f -> {
                     assertThat(f.rule()).isEqualTo(StallRules.DATABASE_UNREACHABLE);
-                    assertThat(f.summary()).contains("for 90 s").contains("connection refused");
+                    assertThat(f.summary()).contains("for " + StallRules.human(STALL_AFTER)).contains("connection refused");
                 });
     }
 
@@ -149,6 +153,28 @@ class StallRulesTest {
         assertThat(rules.evaluate(new Sample(T0, List.of(), List.of(), up, null))).isEmpty();
         assertThat(rules.evaluate(new Sample(T0.plus(STALL_AFTER), List.of(), List.of(), up, null))).singleElement()
                 .satisfies(f -> assertThat(f.rule()).isEqualTo(StallRules.ZOOKEEPER_UNREACHABLE));
+    }
+
+    @Test
+    void aZooKeeperServerNotServingForTheStallTimeIsAWarningThatSaysHowManyMoreMayGo() {
+        Sample.DatabaseSignal up = new Sample.DatabaseSignal(null, false, 0);
+        Sample.ClusterSignal oneDown = new Sample.ClusterSignal(List.of(new Sample.NodeSignal("node-a", null)), List.of(
+                new Sample.ZooKeeperServer("zk1:2181", null), new Sample.ZooKeeperServer("zk2:2181", "no answer (ConnectException)"),
+                new Sample.ZooKeeperServer("zk3:2181", null)));
+        Sample.ClusterSignal whole = new Sample.ClusterSignal(List.of(new Sample.NodeSignal("node-a", null)), List.of(
+                new Sample.ZooKeeperServer("zk1:2181", null), new Sample.ZooKeeperServer("zk2:2181", null),
+                new Sample.ZooKeeperServer("zk3:2181", null)));
+        assertThat(rules.evaluate(new Sample(T0, List.of(), List.of(), up, oneDown))).as("a restart is no trouble").isEmpty();
+        assertThat(rules.evaluate(new Sample(T0.plus(STALL_AFTER), List.of(), List.of(), up, oneDown))).singleElement()
+                .satisfies(f -> {
+                    assertThat(f.rule()).isEqualTo(StallRules.ZOOKEEPER_DEGRADED);
+                    assertThat(f.severity()).isEqualTo(Finding.Severity.WARNING);
+                    assertThat(f.summary()).startsWith("ZooKeeper serves on 2 of 3 servers").contains("zk2:2181: no answer")
+                            .contains("losing one more server stops every leader election");
+                });
+        assertThat(rules.evaluate(new Sample(T0.plus(STALL_AFTER).plusSeconds(5), List.of(), List.of(), up, whole))).isEmpty();
+        assertThat(rules.evaluate(new Sample(T0.plus(STALL_AFTER).plusSeconds(10), List.of(), List.of(), up, oneDown)))
+                .as("the time counts again from the next loss").isEmpty();
     }
 
     @Test
