@@ -63,8 +63,12 @@ public final class AlertCapture implements AutoCloseable {
     private static final Duration MAIL_POLL = Duration.ofMillis(200);
     private static final Logger log = LoggerFactory.getLogger(AlertCapture.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** {@code [ticketd CLUSTER ALERT stall] RULE SUBJECT}, {@code STILL stall (reminder N)}, {@code RESOLVED}, {@code TEST}: Alert.title() in ticket-node. */
-    private static final Pattern TITLE = Pattern.compile("\\[ticketd \\S+ (ALERT (\\S+)|STILL (\\S+) \\(reminder \\d+\\)|RESOLVED|TEST)] (\\S+) ?(.*)");
+    /**
+     * {@code [ticketd CLUSTER ALERT stall] RULE SUBJECT}, {@code STILL stall (reminder N)}, {@code RESOLVED} (or
+     * {@code RESOLVED stall (its alert could not be sent here)}), {@code TEST}: Alert.title() in ticket-node.
+     */
+    private static final Pattern TITLE = Pattern.compile(
+            "\\[ticketd \\S+ (ALERT (\\S+)|STILL (\\S+) \\(reminder \\d+\\)|RESOLVED(?: (\\S+) \\([^)]*\\))?|TEST)] (\\S+) ?(.*)");
     private static final Pattern SENT_BY = Pattern.compile("sent by node (.+?)\\. ");
 
     private final String address;
@@ -178,12 +182,12 @@ public final class AlertCapture implements AutoCloseable {
                 return new Notice(at, SMTP, "unknown: " + title, null, null, null, node);
             }
             String what = t.group(1);
-            String event = what.startsWith("ALERT") ? "open" : what.startsWith("STILL") ? "remind" : what.equals("RESOLVED") ? "clear" : "test";
-            String severity = t.group(2) != null ? t.group(2) : t.group(3);
-            String rule = t.group(4);
-            String subject = t.group(5);
+            String event = what.startsWith("ALERT") ? "open" : what.startsWith("STILL") ? "remind" : what.startsWith("RESOLVED") ? "clear" : "test";
+            String severity = t.group(2) != null ? t.group(2) : t.group(3) != null ? t.group(3) : t.group(4);
+            String rule = t.group(5);
+            String subject = t.group(6);
             if (severity == null) {
-                // an all-clear's title has no severity: it is that of the episode it ends
+                // an all-clear's title has no severity (unless its channel missed the opening): it is that of the episode it ends
                 String episode = rule + " " + subject;
                 severity = notices.stream().filter(n -> episode.equals(n.episode()) && n.severity() != null)
                         .reduce((a, b) -> b).map(Notice::severity).orElse(null);

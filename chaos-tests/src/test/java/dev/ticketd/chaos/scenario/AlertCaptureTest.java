@@ -31,14 +31,19 @@ class AlertCaptureTest {
             assertThat(answer.statusCode()).isEqualTo(200);
             mail(capture, "[ticketd ticketd ALERT stall] mailbox-stalled support", "No pass.\n\nCluster ticketd, sent by node h1. Every node's page.");
             mail(capture, "[ticketd ticketd RESOLVED] mailbox-stalled support", "Over now.\n\nCluster ticketd, sent by node outside watcher. Every…");
+            mail(capture, "[ticketd ticketd RESOLVED warning (its alert could not be sent here)] outbox-stuck support",
+                    "Over now.\n\nCluster ticketd, sent by node h3. Every…");
 
-            assertThat(capture.await(t0, n -> n.channel().equals("smtp") && n.event().equals("clear"), Duration.ofSeconds(10))).isPresent();
+            assertThat(capture.await(t0, n -> n.channel().equals("smtp") && "outbox-stuck".equals(n.rule()), Duration.ofSeconds(10)))
+                    .isPresent();
             assertThat(capture.notices()).extracting(AlertCapture.Notice::channel, AlertCapture.Notice::event, AlertCapture.Notice::rule,
                     AlertCapture.Notice::subject, AlertCapture.Notice::severity, AlertCapture.Notice::node).containsExactly(
                     org.assertj.core.groups.Tuple.tuple("webhook", "open", "mailbox-stalled", "support", "stall", "h2"),
                     org.assertj.core.groups.Tuple.tuple("smtp", "open", "mailbox-stalled", "support", "stall", "h1"),
-                    org.assertj.core.groups.Tuple.tuple("smtp", "clear", "mailbox-stalled", "support", "stall", "outside watcher"));
-            assertThat(AlertCapture.countByKind(capture.notices())).isEqualTo("smtp clear stall=1, smtp open stall=1, webhook open stall=1");
+                    org.assertj.core.groups.Tuple.tuple("smtp", "clear", "mailbox-stalled", "support", "stall", "outside watcher"),
+                    org.assertj.core.groups.Tuple.tuple("smtp", "clear", "outbox-stuck", "support", "warning", "h3"));
+            assertThat(AlertCapture.countByKind(capture.notices()))
+                    .isEqualTo("smtp clear stall=1, smtp clear warning=1, smtp open stall=1, webhook open stall=1");
         }
     }
 

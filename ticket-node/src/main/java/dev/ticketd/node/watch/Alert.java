@@ -37,7 +37,7 @@ public record Alert(Event event, int reminder, String rule, String subject, Seve
         String what = switch (event) {
             case OPEN -> "ALERT " + severity.value();
             case REMIND -> "STILL " + severity.value() + " (reminder " + reminder + ")";
-            case CLEAR -> unannounced ? "RESOLVED (its alert could not be sent) " + severity.value() : "RESOLVED";
+            case CLEAR -> unannounced ? "RESOLVED " + severity.value() + " (its alert could not be sent here)" : "RESOLVED";
             case TEST -> "TEST";
         };
         return "[ticketd " + cluster + " " + what + "] " + rule + " " + subject;

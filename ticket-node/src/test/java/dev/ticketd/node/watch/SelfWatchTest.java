@@ -187,7 +187,7 @@ class SelfWatchTest {
         rounds(2, a);
         assertThat(db.dsl().fetchCount(ALERT_EPISODE, ALERT_EPISODE.CLOSED_AT.isNotNull())).isEqualTo(1);
         assertThat(sink.events()).containsExactly("clear mailbox-stalled");
-        assertThat(sink.bodies().get(0)).contains("\"unannounced\":true").contains("RESOLVED (its alert could not be sent) stall")
+        assertThat(sink.bodies().get(0)).contains("\"unannounced\":true").contains("[ticketd test RESOLVED stall (its alert could not be sent here)] mailbox-stalled")
                 .contains("this is the first notice of it here");
         await().atMost(Duration.ofSeconds(10)).until(() -> opsSubjects().size() == 2);
         assertThat(opsSubjects()).as("the mail carried the opening: an ordinary all-clear")
