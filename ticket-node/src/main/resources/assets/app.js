@@ -80,6 +80,7 @@
       case 'n': if (onTicket) { focus('note-body'); } else { handled = false; } break;
       case 's': if (onTicket) { focus('status'); } else { handled = false; } break;
       case 'g': window.location.href = '/tickets'; break;
+      case '/': focus('search'); break;
       default: handled = false;
     }
     if (handled) { event.preventDefault(); }

@@ -199,7 +199,8 @@ public final class TicketApi {
     public void list(Context ctx) {
         int limit = parseLimit(ctx.queryParam("limit"));
         TicketFilter filter = TicketFilter.parse(ctx.queryParam("view"), ctx.queryParam("status"), ctx.queryParam("priority"),
-                ctx.queryParam("group"), ctx.queryParam("owner"), ctx.queryParam("tag"));
+                ctx.queryParam("group"), ctx.queryParam("owner"), ctx.queryParam("tag"))
+                .withSearch(TicketSearch.parse(ctx.queryParam("q")));
         ctx.json(Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, limit, TicketCursor.decode(ctx.queryParam("cursor")))));
     }
 

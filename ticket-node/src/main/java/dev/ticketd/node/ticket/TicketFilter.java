@@ -19,17 +19,27 @@ import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_TAG;
 
 /**
- * What the ticket list shows, as the pages and the API take it ({@code ?status=&priority=&group=&owner=&tag=}).
+ * What the ticket list shows, as the pages and the API take it ({@code ?status=&priority=&group=&owner=&tag=&q=}).
  * Every part is optional (null: any). {@code owner} is a staff address, {@code me} or {@code none}
- * (nobody's tickets).
+ * (nobody's tickets); {@code search} is what was searched for ({@link TicketSearch}).
  */
-public record TicketFilter(TicketStatus status, Priority priority, String group, String owner, String tag) {
+public record TicketFilter(TicketStatus status, Priority priority, String group, String owner, String tag, TicketSearch search) {
 
     public static final TicketFilter ALL = new TicketFilter(null, null, null, null, null);
 
     /** Without a tag. */
     public TicketFilter(TicketStatus status, Priority priority, String group, String owner) {
         this(status, priority, group, owner, null);
+    }
+
+    /** Without a search. */
+    public TicketFilter(TicketStatus status, Priority priority, String group, String owner, String tag) {
+        this(status, priority, group, owner, tag, null);
+    }
+
+    /** This filter with a search (null: none). */
+    public TicketFilter withSearch(TicketSearch search) {
+        return new TicketFilter(status, priority, group, owner, tag, search);
     }
     public static final String ME = "me";
     public static final String NOBODY = "none";
@@ -99,6 +109,9 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
         if (tag != null) {
             c = c.and(DSL.exists(DSL.selectOne().from(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(TICKET.ID)).and(TICKET_TAG.TAG.eq(tag))));
         }
+        if (search != null) {
+            c = c.and(search.condition());
+        }
         if (owner != null) {
             c = c.and(switch (owner) {
                 case NOBODY -> TICKET.OWNER_ID.isNull();
@@ -117,6 +130,7 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
         append(q, "group", group);
         append(q, "owner", owner);
         append(q, "tag", tag);
+        append(q, "q", search == null ? null : search.text());
         return q.toString();
     }
 

@@ -54,7 +54,8 @@ public final class TicketPages {
 
     public void list(Context ctx) {
         TicketFilter filter = TicketFilter.parse(ctx.queryParam("view"), ctx.queryParam("status"), ctx.queryParam("priority"),
-                ctx.queryParam("group"), ctx.queryParam("owner"), ctx.queryParam("tag"));
+                ctx.queryParam("group"), ctx.queryParam("owner"), ctx.queryParam("tag"))
+                .withSearch(TicketSearch.parse(ctx.queryParam("q")));
         TicketPage page = Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, PAGE_SIZE,
                 TicketCursor.decode(ctx.queryParam("cursor"))));
         Map<String, Object> model = new HashMap<>();

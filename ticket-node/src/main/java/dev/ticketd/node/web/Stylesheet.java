@@ -10,6 +10,8 @@ final class Stylesheet {
             header { background: #1d2430; color: #fff; padding: .6rem 1.2rem; display: flex; gap: 1rem; align-items: center; }
             header a { color: #fff; text-decoration: none; font-weight: 600; }
             header form { margin-left: auto; }
+            header form.search ~ form { margin-left: 0; }
+            header input[type=search] { width: 16rem; }
             main { max-width: 64rem; margin: 1.2rem auto; padding: 0 1rem; }
             h1, h2, .meta, .notice, .error { overflow-wrap: anywhere; }
             table { border-collapse: collapse; width: 100%; background: #fff; }

@@ -1,0 +1,106 @@
+package dev.ticketd.node.ticket;
+
+import dev.ticketd.desk.InvalidRequestException;
+import org.jooq.Condition;
+import org.jooq.Field;
+import org.jooq.impl.DSL;
+
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.ticketd.db.generated.Tables.ATTACHMENT;
+import static dev.ticketd.db.generated.Tables.CONTACT;
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+
+/**
+ * A search as staff type it into the search box or {@code ?q=}, as a condition on {@code TICKET}.
+ * All of it runs in PostgreSQL on indexed columns that migration V015 keeps in the write
+ * transaction (no separate index to lag or rebuild):
+ * <ul>
+ *   <li><b>Words</b> ({@code websearch_to_tsquery}: every word, {@code "an exact phrase"},
+ *       {@code or}, {@code -not}), accents folded and case ignored, in any language: a ticket matches
+ *       when its subject, one of its messages (customer mail, staff replies, internal notes) or its
+ *       requester's name and address holds them all;</li>
+ *   <li><b>A single token</b> of three characters or more also matches inside whatever words do not
+ *       cover — order numbers, phone numbers and addresses in a message ({@code "5531"} finds
+ *       {@code ORD-2024-5531}), the requester's address ({@code "example.org"}), the subject, an
+ *       attachment's file name — by trigram indexes;</li>
+ *   <li><b>A ticket number</b> ({@code T-1042}, {@code #1042} or {@code 1042}) finds that ticket.</li>
+ * </ul>
+ * The list's order stays newest first, so results page like every other list and the newest
+ * match — the one staff most often look for — comes first.
+ */
+public record TicketSearch(String text) {
+
+    /** The longest search taken (characters). */
+    public static final int MAX_LENGTH = 200;
+    /** Partial matches need a token this long: shorter ones match nearly everything and no trigram index serves them. */
+    static final int MIN_PARTIAL = 3;
+    private static final Pattern NUMBER = Pattern.compile("(?i)(?:t-|#)?(\\d{1,18})");
+    private static final Field<Object> TICKET_WORDS = DSL.field(DSL.name(TICKET.getName(), "search"));
+    private static final Field<Object> MESSAGE_WORDS = DSL.field(DSL.name(TICKET_MESSAGE.getName(), "search"));
+    private static final Field<Object> CONTACT_WORDS = DSL.field(DSL.name(CONTACT.getName(), "search"));
+    private static final Field<String> MESSAGE_TOKENS = DSL.field(DSL.name(TICKET_MESSAGE.getName(), "tokens"), String.class);
+
+    public TicketSearch {
+        text = text.strip();
+    }
+
+    /** Null for a blank search; a search that is too long or holds control characters is a 400 that says so. */
+    public static TicketSearch parse(String q) {
+        if (q == null || q.isBlank()) {
+            return null;
+        }
+        if (q.length() > MAX_LENGTH) {
+            throw new InvalidRequestException("the search is " + q.length() + " characters long; at most " + MAX_LENGTH
+                    + " are taken");
+        }
+        if (q.chars().anyMatch(c -> Character.isISOControl(c) && c != '\t')) {
+            throw new InvalidRequestException("the search holds a control character; type words, a \"phrase\", a ticket "
+                    + "number or part of an address");
+        }
+        return new TicketSearch(q.replace('\t', ' '));
+    }
+
+    /** The tickets this search finds (the viewer's access and the list's other filters are added by the query). */
+    Condition condition() {
+        Field<Object> query = DSL.field("websearch_to_tsquery('ticketd_search', {0})", Object.class, DSL.val(text));
+        Condition found = DSL.condition("{0} @@ {1}", TICKET_WORDS, query)
+                .or(TICKET.ID.in(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE)
+                        .where(DSL.condition("{0} @@ {1}", MESSAGE_WORDS, query))))
+                .or(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT)
+                        .where(DSL.condition("{0} @@ {1}", CONTACT_WORDS, query))));
+        String token = singleToken();
+        if (token != null && token.length() >= MIN_PARTIAL) {
+            String inside = "%" + escapeLike(token.toLowerCase(Locale.ROOT)) + "%";
+            found = found
+                    .or(TICKET.ID.in(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE)
+                            .where(MESSAGE_TOKENS.like(inside, '\\'))))
+                    .or(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT).where(CONTACT.EMAIL.likeIgnoreCase(inside, '\\'))))
+                    .or(TICKET.SUBJECT.likeIgnoreCase(inside, '\\'))
+                    .or(TICKET.ID.in(DSL.select(TICKET_MESSAGE.TICKET_ID).from(ATTACHMENT).join(TICKET_MESSAGE)
+                            .on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
+                            .where(DSL.lower(ATTACHMENT.FILENAME).like(inside, '\\'))));
+        }
+        if (token != null) {
+            Matcher number = NUMBER.matcher(token);
+            if (number.matches()) {
+                found = found.or(TICKET.NUMBER.eq("T-" + Long.parseLong(number.group(1))));
+            }
+        }
+        return found;
+    }
+
+    /** The search's only token (quotes and a leading or trailing stop stripped), or null when it has several. */
+    private String singleToken() {
+        String t = text.replace("\"", "").strip();
+        t = t.replaceAll("^[.,;:!?]+|[.,;:!?]+$", "");
+        return t.isEmpty() || t.chars().anyMatch(Character::isWhitespace) ? null : t;
+    }
+
+    private static String escapeLike(String s) {
+        return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    }
+}
