@@ -19,6 +19,9 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.jooq.Condition;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -131,15 +134,27 @@ public final class NodeMetrics implements IngestObserver {
                 .tags("mailbox", mailboxId, "change", change).register(registry).increment();
     }
 
+    /**
+     * The most rows a gauge counts at a scrape: a scrape costs at most this many index entries however
+     * large a backlog grows (the gauge then reads this number, which is alarm enough).
+     */
+    public static final int GAUGE_COUNT_CAP = 10_000;
+
+    /** At most {@link #GAUGE_COUNT_CAP} rows of {@code table} that {@code where} selects. */
+    private static int cappedCount(Database db, Table<?> table, Condition where) {
+        return db.dsl().selectCount().from(DSL.selectOne().from(table).where(where).limit(GAUGE_COUNT_CAP).asTable("capped"))
+                .fetchSingle(0, Integer.class);
+    }
+
     /** Gauges read at scrape time: pending outbox rows (-1 when the database does not answer) and ZooKeeper contact. */
     public void watch(Database db, BooleanSupplier zooKeeperConnected) {
         Gauge.builder("ticketd.outbox.pending", () -> {
             try {
-                return db.dsl().fetchCount(OUTBOX, OUTBOX.STATUS.eq("pending"));
+                return cappedCount(db, OUTBOX, OUTBOX.STATUS.eq("pending"));
             } catch (RuntimeException e) {
                 return -1;
             }
-        }).description("outbound mails waiting to be sent").register(registry);
+        }).description("outbound mails waiting to be sent (counted up to " + GAUGE_COUNT_CAP + ")").register(registry);
         // one set of counters for every retry budget of this pool (web and background)
         FunctionCounter.builder("ticketd.db.transaction.retries", db.transactions().counters(), c -> c.retries())
                 .description("transactions tried again after the database went away").register(registry);
@@ -151,7 +166,7 @@ public final class NodeMetrics implements IngestObserver {
                 .register(registry));
         Gauge.builder("ticketd.mail.failing", () -> {
             try {
-                return db.dsl().fetchCount(MAIL_FAILURE);
+                return cappedCount(db, MAIL_FAILURE, DSL.noCondition());
             } catch (RuntimeException e) {
                 return -1;
             }
