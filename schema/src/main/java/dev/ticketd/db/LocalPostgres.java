@@ -156,6 +156,22 @@ public final class LocalPostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * Server settings for the next {@link #startServer()} (system binaries only), each {@code name=value}
+     * with a plain name and value: a benchmark's memory and planner settings, a preloaded library.
+     */
+    public LocalPostgres withSettings(List<String> settings) {
+        StringBuilder options = new StringBuilder(extraOptions);
+        for (String s : settings) {
+            if (!s.matches("[a-z_.]+=-?[A-Za-z0-9_.,]+")) {
+                throw new IllegalArgumentException("not a plain name=value server setting: " + s);
+            }
+            options.append(" -c ").append(s);
+        }
+        extraOptions = options.toString();
+        return this;
+    }
+
     public void startServer() throws IOException {
         if (binDir == null) {
             log.info("postgres binaries=embedded dir={} port={}", baseDir, port);

@@ -1,0 +1,88 @@
+package dev.ticketd.chaos.web;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs Debian's {@code wrk} against one URL and reads its summary: the latency percentiles it
+ * prints with {@code --latency}, the requests per second and any answer that was not 2xx/3xx.
+ */
+final class Wrk {
+
+    /** One kind of request under load. {@code errors}: answers not 2xx/3xx plus socket errors. */
+    record Result(String kind, String url, double p50Millis, double p99Millis, double requestsPerSecond, long requests,
+                  long errors) {
+    }
+
+    private static final Pattern PERCENTILE = Pattern.compile("^\\s*(50|99)%\\s+([0-9.]+)(us|ms|s)\\s*$", Pattern.MULTILINE);
+    private static final Pattern RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+    private static final Pattern TOTAL = Pattern.compile("(\\d+) requests in");
+    private static final Pattern NON_2XX = Pattern.compile("Non-2xx or 3xx responses: (\\d+)");
+    private static final Pattern SOCKET = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
+
+    private Wrk() {
+    }
+
+    static Result run(String kind, String url, Map<String, String> headers, int connections, Duration duration)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("wrk", "-t2", "-c" + connections, "-d" + duration.toSeconds() + "s",
+                "--timeout", "10s", "--latency"));
+        headers.forEach((k, v) -> {
+            command.add("-H");
+            command.add(k + ": " + v);
+        });
+        command.add(url);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(duration.toSeconds() + 60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("wrk did not end: " + out);
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException("wrk failed (exit " + p.exitValue() + "): " + out);
+        }
+        return parse(kind, url, out);
+    }
+
+    static Result parse(String kind, String url, String out) {
+        double p50 = -1;
+        double p99 = -1;
+        Matcher m = PERCENTILE.matcher(out);
+        while (m.find()) {
+            double v = Double.parseDouble(m.group(2)) * switch (m.group(3)) {
+                case "us" -> 0.001;
+                case "ms" -> 1.0;
+                default -> 1000.0;
+            };
+            if (m.group(1).equals("50")) {
+                p50 = v;
+            } else {
+                p99 = v;
+            }
+        }
+        Matcher rate = RATE.matcher(out);
+        Matcher total = TOTAL.matcher(out);
+        if (p50 < 0 || p99 < 0 || !rate.find() || !total.find()) {
+            throw new IllegalStateException("cannot read wrk's summary: " + out);
+        }
+        long errors = 0;
+        Matcher non2xx = NON_2XX.matcher(out);
+        if (non2xx.find()) {
+            errors += Long.parseLong(non2xx.group(1));
+        }
+        Matcher socket = SOCKET.matcher(out);
+        if (socket.find()) {
+            for (int g = 1; g <= 4; g++) {
+                errors += Long.parseLong(socket.group(g));
+            }
+        }
+        return new Result(kind, url, p50, p99, Double.parseDouble(rate.group(1)), Long.parseLong(total.group(1)), errors);
+    }
+}
