@@ -64,25 +64,31 @@ public record TicketSearch(String text) {
         return new TicketSearch(q.replace('\t', ' '));
     }
 
-    /** The tickets this search finds (the viewer's access and the list's other filters are added by the query). */
+    /**
+     * The tickets this search finds (the viewer's access and the list's other filters are added by
+     * the query). Each part is a correlated {@code EXISTS}, so PostgreSQL chooses per query between
+     * walking the list newest first and checking each ticket's messages (a common word: the first
+     * page fills after a few tickets) and collecting the matching messages from the index first (a
+     * rare word: a handful of rows), by what its statistics say of the words.
+     */
     Condition condition() {
         Field<Object> query = DSL.field("websearch_to_tsquery('ticketd_search', {0})", Object.class, DSL.val(text));
         Condition found = DSL.condition("{0} @@ {1}", TICKET_WORDS, query)
-                .or(TICKET.ID.in(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE)
-                        .where(DSL.condition("{0} @@ {1}", MESSAGE_WORDS, query))))
-                .or(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT)
-                        .where(DSL.condition("{0} @@ {1}", CONTACT_WORDS, query))));
+                .or(DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))
+                        .and(DSL.condition("{0} @@ {1}", MESSAGE_WORDS, query))))
+                .or(DSL.exists(DSL.selectOne().from(CONTACT).where(CONTACT.ID.eq(TICKET.REQUESTER_ID))
+                        .and(DSL.condition("{0} @@ {1}", CONTACT_WORDS, query))));
         String token = singleToken();
         if (token != null && token.length() >= MIN_PARTIAL) {
             String inside = "%" + escapeLike(token.toLowerCase(Locale.ROOT)) + "%";
             found = found
-                    .or(TICKET.ID.in(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE)
-                            .where(MESSAGE_TOKENS.like(inside, '\\'))))
-                    .or(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT).where(CONTACT.EMAIL.likeIgnoreCase(inside, '\\'))))
+                    .or(DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))
+                            .and(MESSAGE_TOKENS.like(inside, '\\'))))
+                    .or(DSL.exists(DSL.selectOne().from(CONTACT).where(CONTACT.ID.eq(TICKET.REQUESTER_ID))
+                            .and(CONTACT.EMAIL.likeIgnoreCase(inside, '\\'))))
                     .or(TICKET.SUBJECT.likeIgnoreCase(inside, '\\'))
-                    .or(TICKET.ID.in(DSL.select(TICKET_MESSAGE.TICKET_ID).from(ATTACHMENT).join(TICKET_MESSAGE)
-                            .on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
-                            .where(DSL.lower(ATTACHMENT.FILENAME).like(inside, '\\'))));
+                    .or(DSL.exists(DSL.selectOne().from(ATTACHMENT).join(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
+                            .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(DSL.lower(ATTACHMENT.FILENAME).like(inside, '\\'))));
         }
         if (token != null) {
             Matcher number = NUMBER.matcher(token);
