@@ -73,6 +73,8 @@ public final class WebBench {
     private final Duration duration;
     private final int intakeMails;
     private final Path out;
+    /** Only the seeding and the plan check: no load, no intake (a test's run). */
+    private final boolean plansOnly;
     private final NodeLauncher launcher;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Map<String, Object> report = new LinkedHashMap<>();
@@ -91,6 +93,10 @@ public final class WebBench {
         this.duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("--seconds", "15")));
         this.intakeMails = Integer.parseInt(options.getOrDefault("--intake-mails", "500"));
         this.out = Path.of(options.getOrDefault("--out", "chaos-tests/target/web-bench.json")).toAbsolutePath();
+        this.plansOnly = "plans".equals(options.get("--only"));
+        if (options.containsKey("--only") && !plansOnly) {
+            throw new IllegalArgumentException("--only takes plans (the plan check alone), was " + options.get("--only"));
+        }
         this.launcher = NodeLauncher.of(Path.of(System.getProperty("ticketd.jar")));
         if (tickets < Seeder.LONG_THREAD_EVERY || connections < 1 || duration.isNegative() || duration.isZero() || intakeMails < 1) {
             throw new IllegalArgumentException("--tickets at least " + Seeder.LONG_THREAD_EVERY + ", --connections, --seconds and --intake-mails at least 1");
@@ -102,18 +108,21 @@ public final class WebBench {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("options are --name value pairs: --tickets --connections --seconds "
-                        + "--intake-mails --dir --out; got '" + args[i] + "'");
+                        + "--intake-mails --dir --out --only; got '" + args[i] + "'");
             }
             options.put(args[i], args[++i]);
         }
+        System.exit(run(options));
+    }
+
+    /** Runs the bench with these options (as {@code main} takes them) and returns its exit status. */
+    public static int run(Map<String, String> options) throws Exception {
         WebBench bench = new WebBench(options);
-        int status;
         try {
-            status = bench.run();
+            return bench.run();
         } finally {
             bench.close();
         }
-        System.exit(status);
     }
 
     private int run() throws Exception {
@@ -133,11 +142,13 @@ public final class WebBench {
         mail.addUser(SUPPORT, MAIL_PASSWORD);
 
         String seeded = "bench_" + tickets;
-        DatabaseSettings empty = database("bench_empty", true);
         Map<String, Object> intake = new LinkedHashMap<>();
-        startNode(empty);
-        intake.put("emptyMailsPerSecond", intake(empty));
-        stopNode();
+        if (!plansOnly) {
+            DatabaseSettings empty = database("bench_empty", true);
+            startNode(empty);
+            intake.put("emptyMailsPerSecond", intake(empty));
+            stopNode();
+        }
 
         Path marker = dir.resolve(seeded + ".json");
         boolean seedNow = !Files.exists(marker); // a database without its marker was not seeded to the end: made again
@@ -155,15 +166,17 @@ public final class WebBench {
         Users users = users(big);
         Requests requests = requests(big, users);
         report.put("planCheck", planCheck(requests, users));
-        report.put("load", load(requests, users));
-        intake.put("seededMailsPerSecond", intake(big));
-        double ratio = (double) intake.get("seededMailsPerSecond") / (double) intake.get("emptyMailsPerSecond");
-        intake.put("ratio", Math.round(ratio * 1000) / 1000.0);
-        if (ratio < INTAKE_RATIO) {
-            failures.add("intake into the seeded database at " + Math.round(ratio * 100) + " % of the empty one (target "
-                    + Math.round(INTAKE_RATIO * 100) + " %)");
+        if (!plansOnly) {
+            report.put("load", load(requests, users));
+            intake.put("seededMailsPerSecond", intake(big));
+            double ratio = (double) intake.get("seededMailsPerSecond") / (double) intake.get("emptyMailsPerSecond");
+            intake.put("ratio", Math.round(ratio * 1000) / 1000.0);
+            if (ratio < INTAKE_RATIO) {
+                failures.add("intake into the seeded database at " + Math.round(ratio * 100) + " % of the empty one (target "
+                        + Math.round(INTAKE_RATIO * 100) + " %)");
+            }
+            report.put("intake", intake);
         }
-        report.put("intake", intake);
         report.put("failures", failures);
         report.put("verdict", failures.isEmpty() ? "pass" : "fail");
         Files.createDirectories(out.getParent());
@@ -448,6 +461,28 @@ public final class WebBench {
             f.readFully(bytes);
             logged = new String(bytes, StandardCharsets.UTF_8);
         }
+        Plans read = plans(logged);
+        int plans = read.count();
+        Set<String> scans = read.bigTableScans();
+        if (plans == 0) {
+            failures.add("auto_explain logged no plan: the plan check saw nothing");
+        }
+        for (String s : scans) {
+            failures.add("a sequential scan of a big table: " + s);
+        }
+        Map<String, Object> check = new LinkedHashMap<>();
+        check.put("plansLogged", plans);
+        check.put("bigTableSeqScans", List.copyOf(scans));
+        log.info("plan check: {} plans, {} sequential scans of big tables", plans, scans.size());
+        return check;
+    }
+
+    /** What auto_explain logged: how many plans, and each sequential scan of a big table with (the start of) its query. */
+    record Plans(int count, Set<String> bigTableScans) {
+    }
+
+    /** Reads auto_explain's text-format plans out of a PostgreSQL log. */
+    static Plans plans(String logged) {
         int plans = 0;
         Set<String> scans = new LinkedHashSet<>();
         String query = null;
@@ -462,17 +497,7 @@ public final class WebBench {
                         ? query.substring(0, 300) + "…" : query));
             }
         }
-        if (plans == 0) {
-            failures.add("auto_explain logged no plan: the plan check saw nothing");
-        }
-        for (String s : scans) {
-            failures.add("a sequential scan of a big table: " + s);
-        }
-        Map<String, Object> check = new LinkedHashMap<>();
-        check.put("plansLogged", plans);
-        check.put("bigTableSeqScans", List.copyOf(scans));
-        log.info("plan check: {} plans, {} sequential scans of big tables", plans, scans.size());
-        return check;
+        return new Plans(plans, scans);
     }
 
     private List<Wrk.Result> load(Requests requests, Users users) throws Exception {
