@@ -48,6 +48,7 @@ import dev.ticketd.node.ticket.ReplyAttachments;
 import dev.ticketd.node.ticket.ReplyService;
 import dev.ticketd.node.ticket.TicketChanges;
 import dev.ticketd.node.ticket.TicketQueries;
+import dev.ticketd.node.ticket.SavedViews;
 import dev.ticketd.node.ticket.TicketRoutes;
 import dev.ticketd.node.watch.SelfWatch;
 import dev.ticketd.node.watch.StallBanner;
@@ -209,7 +210,7 @@ public final class Node implements AutoCloseable {
                         new WatchRoutes(watch),
                         metrics.route(),
                         new TicketRoutes(ticketQueries, replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
-                                () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
+                                new SavedViews(db, webWrites), () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,

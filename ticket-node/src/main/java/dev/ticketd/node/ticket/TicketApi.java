@@ -195,13 +195,12 @@ public final class TicketApi {
         return Optional.of(value.asText());
     }
 
-    /** {@code GET /api/v1/tickets?status=&priority=&group=&owner=&limit=&cursor=}: the tickets the caller may see. */
+    /** {@code GET /api/v1/tickets?view=&status=&priority=&group=&owner=&tag=&q=&sort=&limit=&cursor=}: the tickets the caller may see. */
     public void list(Context ctx) {
         int limit = parseLimit(ctx.queryParam("limit"));
-        TicketFilter filter = TicketFilter.parse(ctx.queryParam("view"), ctx.queryParam("status"), ctx.queryParam("priority"),
-                ctx.queryParam("group"), ctx.queryParam("owner"), ctx.queryParam("tag"))
-                .withSearch(TicketSearch.parse(ctx.queryParam("q")));
-        ctx.json(Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, limit, TicketCursor.decode(ctx.queryParam("cursor")))));
+        TicketFilter filter = TicketFilter.parse(ctx::queryParam);
+        ctx.json(Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, limit,
+                TicketCursor.decode(ctx.queryParam("cursor"), filter.sort()))));
     }
 
     public void detail(Context ctx) {

@@ -7,10 +7,15 @@ import dev.ticketd.desk.Viewer;
 import org.jooq.Condition;
 import org.jooq.impl.DSL;
 
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
@@ -19,13 +24,24 @@ import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_TAG;
 
 /**
- * What the ticket list shows, as the pages and the API take it ({@code ?status=&priority=&group=&owner=&tag=&q=}).
+ * What the ticket list shows, as the pages and the API take it ({@code ?status=&priority=&group=&owner=&tag=&q=&sort=}).
  * Every part is optional (null: any). {@code owner} is a staff address, {@code me} or {@code none}
- * (nobody's tickets); {@code search} is what was searched for ({@link TicketSearch}).
+ * (nobody's tickets); {@code search} is what was searched for ({@link TicketSearch}); {@code sort} is
+ * the order (null is taken as {@link TicketSort#NEWEST}, so it is never null).
  */
-public record TicketFilter(TicketStatus status, Priority priority, String group, String owner, String tag, TicketSearch search) {
+public record TicketFilter(TicketStatus status, Priority priority, String group, String owner, String tag, TicketSearch search,
+                           TicketSort sort) {
 
     public static final TicketFilter ALL = new TicketFilter(null, null, null, null, null);
+
+    public TicketFilter {
+        sort = sort == null ? TicketSort.NEWEST : sort;
+    }
+
+    /** Newest first. */
+    public TicketFilter(TicketStatus status, Priority priority, String group, String owner, String tag, TicketSearch search) {
+        this(status, priority, group, owner, tag, search, TicketSort.NEWEST);
+    }
 
     /** Without a tag. */
     public TicketFilter(TicketStatus status, Priority priority, String group, String owner) {
@@ -39,7 +55,12 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
 
     /** This filter with a search (null: none). */
     public TicketFilter withSearch(TicketSearch search) {
-        return new TicketFilter(status, priority, group, owner, tag, search);
+        return new TicketFilter(status, priority, group, owner, tag, search, sort);
+    }
+
+    /** This filter in another order (null: newest first). */
+    public TicketFilter withSort(TicketSort sort) {
+        return new TicketFilter(status, priority, group, owner, tag, search, sort);
     }
     public static final String ME = "me";
     public static final String NOBODY = "none";
@@ -122,7 +143,68 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
         return c;
     }
 
-    /** The filter as query parameters for the next page's link (without the leading {@code ?}, may be empty). */
+    /** The parameters a filter's query string may hold ({@link #parseQuery}); {@code view} is resolved as the list resolves it. */
+    public static final List<String> QUERY_PARAMETERS = List.of("view", "status", "priority", "group", "owner", "tag", "q", "sort");
+    /** The longest query string {@link #parseQuery} takes (characters). */
+    public static final int MAX_QUERY_LENGTH = 2000;
+
+    /**
+     * Parses a query string as the list takes it ({@code status=open&q=printer&sort=oldest}, a leading
+     * {@code ?} ignored), through the same checks as the list's own parameters; what {@link #query()}
+     * writes reads back as the same filter. A parameter the list does not take, one given twice, a bad
+     * {@code %} escape or a value the list refuses is a 400 naming it.
+     */
+    public static TicketFilter parseQuery(String query) {
+        String q = query == null ? "" : query.strip();
+        if (q.startsWith("?")) {
+            q = q.substring(1);
+        }
+        if (q.length() > MAX_QUERY_LENGTH) {
+            throw new InvalidRequestException("the filter is " + q.length() + " characters long; at most " + MAX_QUERY_LENGTH
+                    + " are taken");
+        }
+        Map<String, String> values = new HashMap<>();
+        for (String pair : q.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = decode(eq < 0 ? pair : pair.substring(0, eq));
+            String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
+            if (!QUERY_PARAMETERS.contains(name)) {
+                throw new InvalidRequestException("the filter has an unknown parameter '" + shown(name) + "'; use "
+                        + String.join(", ", QUERY_PARAMETERS));
+            }
+            if (values.put(name, value) != null) {
+                throw new InvalidRequestException("the filter gives " + name + " twice; give it once");
+            }
+        }
+        return parse(values::get);
+    }
+
+    /**
+     * The filter of a request's parameters, each looked up by name ({@link #QUERY_PARAMETERS}; null:
+     * not given): the view, the filters, the search and the sort, each checked as the list checks it.
+     */
+    public static TicketFilter parse(Function<String, String> parameter) {
+        return parse(parameter.apply("view"), parameter.apply("status"), parameter.apply("priority"), parameter.apply("group"),
+                parameter.apply("owner"), parameter.apply("tag"))
+                .withSearch(TicketSearch.parse(parameter.apply("q")))
+                .withSort(TicketSort.parse(parameter.apply("sort")));
+    }
+
+    private static String decode(String part) {
+        try {
+            return URLDecoder.decode(part, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("the filter is no query string: '" + shown(part) + "' holds a bad %-escape");
+        }
+    }
+
+    /**
+     * The filter as query parameters for a link (without the leading {@code ?}, may be empty); the
+     * sort only when it is not the default, so a newest-first link reads as it always did.
+     */
     public String query() {
         StringBuilder q = new StringBuilder();
         append(q, "status", status == null ? null : status.value());
@@ -131,6 +213,7 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
         append(q, "owner", owner);
         append(q, "tag", tag);
         append(q, "q", search == null ? null : search.text());
+        append(q, "sort", sort == TicketSort.NEWEST ? null : sort.value());
         return q.toString();
     }
 

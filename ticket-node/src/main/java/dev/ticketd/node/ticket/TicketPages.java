@@ -53,11 +53,9 @@ public final class TicketPages {
     }
 
     public void list(Context ctx) {
-        TicketFilter filter = TicketFilter.parse(ctx.queryParam("view"), ctx.queryParam("status"), ctx.queryParam("priority"),
-                ctx.queryParam("group"), ctx.queryParam("owner"), ctx.queryParam("tag"))
-                .withSearch(TicketSearch.parse(ctx.queryParam("q")));
+        TicketFilter filter = TicketFilter.parse(ctx::queryParam);
         TicketPage page = Freshness.note(ctx, queries.list(Pages.user(ctx).viewer(), filter, PAGE_SIZE,
-                TicketCursor.decode(ctx.queryParam("cursor"))));
+                TicketCursor.decode(ctx.queryParam("cursor"), filter.sort())));
         Map<String, Object> model = new HashMap<>();
         model.put("tickets", page.tickets());
         model.put("nextCursor", page.nextCursor());
@@ -65,11 +63,18 @@ public final class TicketPages {
         model.put("statuses", Arrays.stream(TicketStatus.values()).map(TicketStatus::value).toList());
         model.put("priorities", Arrays.stream(Priority.values()).map(Priority::value).toList());
         model.put("groups", groups.get());
-        model.put("views", queries.views(Pages.user(ctx).viewer()).value());
+        List<TicketQueries.View> views = queries.views(Pages.user(ctx).viewer()).value();
+        model.put("views", views);
         String done = ctx.queryParam("done");
         String refused = ctx.queryParam("refused");
+        String viewSaved = ctx.queryParam("viewSaved");
+        String savedName = viewSaved == null ? null : views.stream()
+                .filter(v -> v.saved() != null && Long.toString(v.saved().id()).equals(viewSaved))
+                .map(TicketQueries.View::name).findFirst().orElse(null);
         model.put("notice", done != null && done.matches("\\d{1,4}") ? done + " ticket(s) changed"
-                + (refused != null && refused.matches("[1-9]\\d{0,3}") ? "; " + refused + " could not be (no access, or not allowed)" : "") + "." : null);
+                + (refused != null && refused.matches("[1-9]\\d{0,3}") ? "; " + refused + " could not be (no access, or not allowed)" : "") + "."
+                : savedName != null ? "Saved as the view “" + savedName + "”; it is listed with the views above."
+                : ctx.queryParam("viewDeleted") != null ? "View deleted." : null);
         Pages.render(ctx, "tickets.jte", model);
     }
 

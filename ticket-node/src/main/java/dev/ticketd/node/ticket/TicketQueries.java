@@ -18,6 +18,8 @@ import org.jooq.Field;
 import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
@@ -48,6 +51,8 @@ import static dev.ticketd.db.generated.Tables.TICKET_TAG;
  */
 public final class TicketQueries {
 
+    private static final Logger log = LoggerFactory.getLogger(TicketQueries.class);
+
     public static final int MAX_LIMIT = 500;
     /**
      * How much of each body of a message a thread reads and shows, in characters: a long letter
@@ -64,23 +69,31 @@ public final class TicketQueries {
     }
 
     /**
-     * The tickets {@code viewer} may see that {@code filter} selects, newest first (created_at desc,
-     * id desc), starting after {@code after} when given.
+     * The tickets {@code viewer} may see that {@code filter} selects, in the filter's order — newest
+     * first (created_at desc, id desc) or oldest first (created_at asc, id asc) — starting after
+     * {@code after} when given (a cursor of the same order).
      */
     public Read<TicketPage> list(Viewer viewer, TicketFilter filter, int limit, TicketCursor after) {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new InvalidRequestException("limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
         }
+        TicketSort sort = filter.sort();
         Condition where = filter.condition(viewer);
         if (after != null) {
-            where = where.and(DSL.row(TICKET.CREATED_AT, TICKET.ID).lt(after.createdAt(), after.id()));
+            if (after.sort() != sort) {
+                throw new InvalidRequestException("this cursor is of a list sorted " + after.sort().value() + " first; pass it back with sort="
+                        + after.sort().value());
+            }
+            var position = DSL.row(TICKET.CREATED_AT, TICKET.ID);
+            where = where.and(sort == TicketSort.NEWEST ? position.lt(after.createdAt(), after.id())
+                    : position.gt(after.createdAt(), after.id()));
         }
         Condition selected = where;
-        return db.read(dsl -> page(summaries(dsl, viewer, selected, limit + 1), limit));
+        return db.read(dsl -> page(summaries(dsl, viewer, selected, sort, limit + 1), limit, sort));
     }
 
-    /** The tickets {@code viewer} may see that {@code which} selects, newest first, at most {@code limit}. */
-    private static List<TicketSummary> summaries(DSLContext dsl, Viewer viewer, Condition which, int limit) {
+    /** The tickets {@code viewer} may see that {@code which} selects, in {@code sort}'s order, at most {@code limit}. */
+    private static List<TicketSummary> summaries(DSLContext dsl, Viewer viewer, Condition which, TicketSort sort, int limit) {
         Field<Integer> messageCount = DSL.field(DSL.selectCount().from(TICKET_MESSAGE)
                 .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))).as("message_count");
         Field<String[]> tags = TAGS.as("tags");
@@ -90,7 +103,8 @@ public final class TicketQueries {
                 .join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET.OWNER_ID))
                 .where(viewer.sees()).and(which)
-                .orderBy(TICKET.CREATED_AT.desc(), TICKET.ID.desc())
+                .orderBy(sort == TicketSort.NEWEST ? List.of(TICKET.CREATED_AT.desc(), TICKET.ID.desc())
+                        : List.of(TICKET.CREATED_AT.asc(), TICKET.ID.asc()))
                 .limit(limit)
                 .fetch(r -> new TicketSummary(r.get(TICKET.ID), r.get(TICKET.NUMBER), r.get(TICKET.SUBJECT),
                         r.get(TICKET.STATUS), r.get(TICKET.PRIORITY), r.get(STAFF_GROUP.NAME), r.get(STAFF_USER.EMAIL),
@@ -111,18 +125,41 @@ public final class TicketQueries {
         return count > COUNT_CAP ? COUNT_CAP + "+" : Integer.toString(count);
     }
 
-    /** A built-in view of the list: a name, the filter it stands for, and how many tickets it holds. */
-    public record View(String name, TicketFilter filter, int count) {
+    /**
+     * A view of the list: a name, the filter it stands for, and how many tickets it holds (bounded,
+     * {@link #COUNT_CAP}). {@code saved} is the saved view it shows, null for a built-in view.
+     * {@code problem} says why a saved view's stored filter no longer parses (then {@code filter} is
+     * null and the count 0); null otherwise.
+     */
+    public record View(String name, TicketFilter filter, int count, SavedViews.SavedView saved, String problem) {
+
+        /** A built-in view. */
+        public View(String name, TicketFilter filter, int count) {
+            this(name, filter, count, null, null);
+        }
+
         /** The count as the page shows it: {@code 1000+} when there are more than {@link #COUNT_CAP}. */
         public String shownCount() {
             return TicketQueries.shownCount(count);
         }
+
+        /** The list page's link of this view (a broken saved view's leads to the list's 400 naming the problem). */
+        public String href() {
+            String q = filter != null ? filter.query() : saved.listQuery();
+            return "/tickets" + (q.isEmpty() ? "" : "?" + q);
+        }
+
+        View withCount(int count) {
+            return new View(name, filter, count, saved, problem);
+        }
     }
 
     /**
-     * The built-in views for {@code viewer}, each with its bounded count, in one round trip: my open
-     * tickets, the open ones nobody owns, the open ones of each of the viewer's groups (every group
-     * for an admin), pending, resolved, and all.
+     * The built-in views for {@code viewer}, then the viewer's saved views ({@link SavedViews}), each
+     * with its bounded count, all counted in one round trip: my open tickets, the open ones nobody
+     * owns, the open ones of each of the viewer's groups (every group for an admin), pending,
+     * resolved, and all; then the saved views by name. Every count counts only tickets the viewer may
+     * see, whatever a saved view's filter names.
      */
     public Read<List<View>> views(Viewer viewer) {
         return db.read(dsl -> {
@@ -139,20 +176,52 @@ public final class TicketQueries {
             views.add(new View("Pending", new TicketFilter(TicketStatus.PENDING, null, null, null), 0));
             views.add(new View("Resolved", new TicketFilter(TicketStatus.RESOLVED, null, null, null), 0));
             views.add(new View("All", TicketFilter.ALL, 0));
-            List<Field<Integer>> counts = new ArrayList<>();
-            for (int i = 0; i < views.size(); i++) {
-                counts.add(DSL.field(DSL.selectCount().from(DSL.select(DSL.one()).from(TICKET)
-                        .where(viewer.sees()).and(views.get(i).filter().condition(viewer))
-                        .limit(COUNT_CAP + 1).asTable("v" + i))).as("c" + i));
-            }
-            Record row = dsl.select(counts).fetchSingle();
-            List<View> counted = new ArrayList<>(views.size());
-            for (int i = 0; i < views.size(); i++) {
-                View v = views.get(i);
-                counted.add(new View(v.name(), v.filter(), row.get(counts.get(i))));
-            }
-            return List.copyOf(counted);
+            views.addAll(savedViews(dsl, viewer));
+            return counted(dsl, viewer, views);
         });
+    }
+
+    /** The viewer's saved views by name, each with its bounded count (counted in one round trip). */
+    public Read<List<View>> savedViews(Viewer viewer) {
+        return db.read(dsl -> counted(dsl, viewer, savedViews(dsl, viewer)));
+    }
+
+    /** The viewer's saved views, not yet counted; one whose stored filter no longer parses is kept with its problem. */
+    private static List<View> savedViews(DSLContext dsl, Viewer viewer) {
+        List<View> views = new ArrayList<>();
+        for (SavedViews.SavedView saved : SavedViews.views(dsl, viewer.staffId())) {
+            try {
+                views.add(new View(saved.name(), saved.filter(), 0, saved, null));
+            } catch (InvalidRequestException e) {
+                log.warn("saved view no longer parses view={} owner={} reason={}", saved.id(), viewer.email(), e.getMessage());
+                views.add(new View(saved.name(), null, 0, saved, e.getMessage()));
+            }
+        }
+        return views;
+    }
+
+    /**
+     * The views with their counts, in one statement: each count reads at most {@link #COUNT_CAP} + 1
+     * index entries of the tickets the viewer may see, so more than the cap reads as {@code COUNT_CAP + 1}.
+     */
+    private static List<View> counted(DSLContext dsl, Viewer viewer, List<View> views) {
+        List<Field<Integer>> counts = new ArrayList<>();
+        for (int i = 0; i < views.size(); i++) {
+            TicketFilter filter = views.get(i).filter();
+            counts.add(filter == null ? null : DSL.field(DSL.selectCount().from(DSL.select(DSL.one()).from(TICKET)
+                    .where(viewer.sees()).and(filter.condition(viewer))
+                    .limit(COUNT_CAP + 1).asTable("v" + i))).as("c" + i));
+        }
+        List<Field<Integer>> asked = counts.stream().filter(Objects::nonNull).toList();
+        if (asked.isEmpty()) {
+            return List.copyOf(views);
+        }
+        Record row = dsl.select(asked).fetchSingle();
+        List<View> counted = new ArrayList<>(views.size());
+        for (int i = 0; i < views.size(); i++) {
+            counted.add(counts.get(i) == null ? views.get(i) : views.get(i).withCount(row.get(counts.get(i))));
+        }
+        return List.copyOf(counted);
     }
 
     /**
@@ -197,13 +266,13 @@ public final class TicketQueries {
             String email = ticket.get(CONTACT.EMAIL);
             String domain = email.substring(email.indexOf('@') + 1).toLowerCase(Locale.ROOT);
             List<TicketSummary> own = summaries(dsl, viewer, TICKET.REQUESTER_ID.eq(ticket.get(TICKET.REQUESTER_ID))
-                    .and(TICKET.ID.ne(ticketId)), HISTORY_TICKETS);
+                    .and(TICKET.ID.ne(ticketId)), TicketSort.NEWEST, HISTORY_TICKETS);
             if (PUBLIC_MAIL_DOMAINS.contains(domain) || domain.isEmpty()) {
                 return new CustomerHistory(email, own, null, List.of());
             }
             List<TicketSummary> sameDomain = summaries(dsl, viewer, TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT)
                     .where(DSL.splitPart(CONTACT.EMAIL, DSL.inline("@"), DSL.inline(2)).eq(domain)))
-                    .and(TICKET.REQUESTER_ID.ne(ticket.get(TICKET.REQUESTER_ID))), HISTORY_TICKETS);
+                    .and(TICKET.REQUESTER_ID.ne(ticket.get(TICKET.REQUESTER_ID))), TicketSort.NEWEST, HISTORY_TICKETS);
             return new CustomerHistory(email, own, domain, sameDomain);
         });
     }
@@ -240,13 +309,13 @@ public final class TicketQueries {
     /** The most owners the "assign to" choice lists. */
     static final int MAX_OWNERS_LISTED = 500;
 
-    private static TicketPage page(List<TicketSummary> rows, int limit) {
+    private static TicketPage page(List<TicketSummary> rows, int limit, TicketSort sort) {
         if (rows.size() <= limit) {
             return new TicketPage(rows, null);
         }
         List<TicketSummary> page = List.copyOf(rows.subList(0, limit));
         TicketSummary last = page.get(limit - 1);
-        return new TicketPage(page, new TicketCursor(last.createdAt(), last.id()).encode());
+        return new TicketPage(page, new TicketCursor(last.createdAt(), last.id(), sort).encode());
     }
 
     /** The most entries of a ticket's history that its page and API show (newest first). */

@@ -9,16 +9,24 @@ import java.util.function.Supplier;
 
 import static dev.ticketd.node.web.Access.STAFF;
 
-/** The ticket pages and the ticket API: lists, a ticket with its messages, replies, notes, status, priority, owner and group, history, raw mail and files. */
+/**
+ * The ticket pages and the ticket API: lists, saved views, a ticket with its messages, replies, notes, status, priority,
+ * owner and group, history, raw mail and files.
+ */
 public final class TicketRoutes implements WebFeature {
 
     private final TicketPages pages;
     private final TicketApi api;
+    private final SavedViewPages viewPages;
+    private final SavedViewApi viewApi;
 
     /** @param groups the names of every group */
-    public TicketRoutes(TicketQueries queries, ReplyService replies, TicketChanges changes, Supplier<List<String>> groups) {
+    public TicketRoutes(TicketQueries queries, ReplyService replies, TicketChanges changes, SavedViews savedViews,
+                        Supplier<List<String>> groups) {
         this.pages = new TicketPages(queries, replies, changes, groups);
         this.api = new TicketApi(queries, replies, changes);
+        this.viewPages = new SavedViewPages(savedViews);
+        this.viewApi = new SavedViewApi(savedViews, queries);
     }
 
     @Override
@@ -27,6 +35,8 @@ public final class TicketRoutes implements WebFeature {
                 .get("/tickets", pages::list, STAFF)
                 .get("/tickets/{id}", pages::detail, STAFF)
                 .post("/tickets/bulk", pages::bulk, STAFF)
+                .post("/tickets/views", viewPages::save, STAFF)
+                .post("/tickets/views/{id}/delete", viewPages::delete, STAFF)
                 .post("/tickets/{id}/reply", pages::reply, STAFF)
                 .post("/tickets/{id}/note", pages::note, STAFF)
                 .post("/tickets/{id}/status", pages::status, STAFF)
@@ -44,6 +54,9 @@ public final class TicketRoutes implements WebFeature {
                 .get("/api/v1/tickets/{id}/history", api::history, STAFF)
                 .post("/api/v1/tickets/{id}/replies", api::reply, STAFF)
                 .post("/api/v1/tickets/{id}/notes", api::note, STAFF)
-                .get("/api/v1/inbound/{id}/raw", api::raw, STAFF);
+                .get("/api/v1/inbound/{id}/raw", api::raw, STAFF)
+                .get("/api/v1/views", viewApi::list, STAFF)
+                .post("/api/v1/views", viewApi::create, STAFF)
+                .delete("/api/v1/views/{id}", viewApi::delete, STAFF);
     }
 }

@@ -17,7 +17,7 @@ import java.util.Set;
  */
 public final class RouteTable {
 
-    public enum Method { GET, POST, PATCH, PUT }
+    public enum Method { GET, POST, PATCH, PUT, DELETE }
 
     /** One route: its method and path (Javalin's syntax, {@code {id}} for a path parameter) and who may use it. */
     public record Route(Method method, String path, Access access, Handler handler) {
@@ -48,6 +48,10 @@ public final class RouteTable {
         return add(new Route(Method.PUT, path, access, handler));
     }
 
+    public RouteTable delete(String path, Handler handler, Access access) {
+        return add(new Route(Method.DELETE, path, access, handler));
+    }
+
     private RouteTable add(Route route) {
         if (!keys.add(route.method() + " " + route.path())) {
             throw new IllegalStateException("two features add the route " + route.method() + " " + route.path());
@@ -68,6 +72,7 @@ public final class RouteTable {
                 case POST -> config.post(r.path(), r.handler(), r.access());
                 case PATCH -> config.patch(r.path(), r.handler(), r.access());
                 case PUT -> config.put(r.path(), r.handler(), r.access());
+                case DELETE -> config.delete(r.path(), r.handler(), r.access());
             }
         }
     }

@@ -38,6 +38,9 @@ final class Stylesheet {
             form.status-form label { display: inline; margin: 0; }
             .views { display: flex; flex-wrap: wrap; gap: .3rem .9rem; margin: .4rem 0 .8rem; }
             .views a.active { font-weight: 700; } .views .count { color: #5b6472; font-size: 12px; }
+            .saved-views { margin-top: -.4rem; } .saved-view { display: inline-flex; align-items: center; gap: .2rem; }
+            form.delete-view { display: inline; margin: 0; } form.delete-view button { padding: 0 .3rem; font-size: 12px; line-height: 1.2; }
+            .views a.broken { color: #b3261e; }
             .priority-urgent { color: #b3261e; font-weight: 700; } .priority-high { color: #b3261e; }
             .message { background: #fff; border: 1px solid #e3e6ea; border-radius: 4px; margin: .8rem 0; padding: .6rem .9rem; }
             .message.outbound { border-left: 4px solid #2f6fde; } .message.note { border-left: 4px solid #d9a400; }

@@ -1,8 +1,10 @@
 package dev.ticketd.node.web;
 
 import dev.ticketd.desk.GroupAccess;
+import dev.ticketd.desk.Viewer;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.ticket.SavedViews;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,6 +90,9 @@ class RouteByRoleTest {
         expect("GET /tickets/{id}", L, N, O, O, O);
         // a bulk change answers each ticket's refusal in its result, not with the request's status
         expect("POST /tickets/bulk", L, O, O, O, O);
+        // every member of staff keeps their own saved views; someone else's does not exist for them, admins included
+        expect("POST /tickets/views", L, O, O, O, O);
+        expect("POST /tickets/views/{id}/delete", L, N, N, N, N);
         expect("POST /tickets/{id}/reply", L, N, F, O, O);
         expect("POST /tickets/{id}/note", L, N, F, O, O);
         expect("POST /tickets/{id}/status", L, N, F, O, O);
@@ -107,6 +112,9 @@ class RouteByRoleTest {
         expect("POST /api/v1/tickets/{id}/replies", L, N, F, O, O);
         expect("POST /api/v1/tickets/{id}/notes", L, N, F, O, O);
         expect("GET /api/v1/inbound/{id}/raw", L, N, O, O, O);
+        expect("GET /api/v1/views", L, O, O, O, O);
+        expect("POST /api/v1/views", L, O, O, O, O);
+        expect("DELETE /api/v1/views/{id}", L, N, N, N, N);
         expect("GET /cluster", L, F, F, F, O);
         expect("GET /api/v1/cluster", L, F, F, F, O);
         expect("GET /quarantine", L, F, F, F, O);
@@ -140,6 +148,8 @@ class RouteByRoleTest {
     private static long attachmentId;
     /** The staff user the admin routes change (never one of the callers), one of their tokens, and the ticket's group. */
     private static long target;
+    /** A saved view of the target's, which no caller may delete. */
+    private static long targetView;
     private static String targetEmail;
     private static long targetToken;
     private static long supportGroup;
@@ -166,6 +176,8 @@ class RouteByRoleTest {
         target = web.db.dsl().select(STAFF_USER.ID).from(STAFF_USER).where(STAFF_USER.EMAIL.eq(targetEmail)).fetchSingle(STAFF_USER.ID);
         targetToken = new ApiTokens(web.db, Clock.systemUTC()).create(targetEmail, "to revoke", ApiTokens.DEFAULT_LIFETIME).id();
         supportGroup = web.data.group("Support");
+        targetView = new SavedViews(web.db, web.db.transactions()).save(new Viewer(target, targetEmail, false), "Theirs",
+                "status=open", null).view().id();
     }
 
     @AfterAll
@@ -254,12 +266,13 @@ class RouteByRoleTest {
                     .replace("/attachments/{id}", "/attachments/" + attachmentId)
                     .replace("/inbound/{id}", "/inbound/" + inboundId)
                     .replace("/quarantine/{id}/{action}", "/quarantine/987654321/retry")
+                    .replace("/views/{id}", "/views/" + targetView)
                     .replace("{messageId}", Long.toString(messageId))
                     .replace("{id}", Long.toString(ticket));
             String key = UUID.randomUUID().toString();
             if (path.startsWith("/api/") || path.equals("/metrics")) {
                 String body = switch (route.method()) {
-                    case GET -> null;
+                    case GET, DELETE -> null;
                     case PATCH -> path.startsWith("/api/v1/admin/") ? "{\"role\": \"agent\"}" : "{\"priority\": \"normal\"}";
                     case PUT -> "{\"members\": {\"" + targetEmail + "\": \"full\"}}";
                     case POST -> path.startsWith("/api/v1/quarantine") || path.endsWith("/revoke") ? ""
@@ -270,6 +283,7 @@ class RouteByRoleTest {
                             : path.equals("/api/v1/admin/mailboxes") ? "{\"id\": \"roles-api\", \"address\": \"api@desk.example.test\", "
                                     + "\"imapHost\": \"imap.example.test\", \"secretRef\": \"roles\", \"group\": \"Support\"}"
                             : path.endsWith("/bulk") ? "{\"ids\": [" + ticket + "], \"priority\": \"normal\"}"
+                            : path.equals("/api/v1/views") ? "{\"name\": \"Role test\", \"query\": \"status=open\", \"sort\": \"oldest\"}"
                             : "{\"body\": \"from the role test\"}";
                 };
                 return web.api(route.method().name(), path, token, body, Map.of("Idempotency-Key", key));
@@ -298,6 +312,11 @@ class RouteByRoleTest {
             if (path.equals("/tickets/bulk")) {
                 form.put("ids", Long.toString(ticket));
                 form.put("action", "priority:normal");
+                return browser.post(path, form);
+            }
+            if (path.equals("/tickets/views")) {
+                form.put("name", "Role test");
+                form.put("query", "status=open&sort=oldest");
                 return browser.post(path, form);
             }
             form.put("status", "open");

@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class RouteListTest {
 
-    private static final Pattern ROW = Pattern.compile("^\\| (GET|POST|PATCH|PUT) \\| `([^`]+)` \\| (public|staff|admin) \\|$");
+    private static final Pattern ROW = Pattern.compile("^\\| (GET|POST|PATCH|PUT|DELETE) \\| `([^`]+)` \\| (public|staff|admin) \\|$");
 
     private static WebFixture web;
 
