@@ -11,7 +11,9 @@ import dev.ticketd.node.quarantine.QuarantineApi;
 import dev.ticketd.node.quarantine.QuarantineService;
 import dev.ticketd.node.ticket.ReplyAttachments;
 import dev.ticketd.node.ticket.ReplyService;
+import dev.ticketd.node.ticket.SavedViews;
 import dev.ticketd.node.ticket.TicketApi;
+import dev.ticketd.node.ticket.TicketFilter;
 import dev.ticketd.node.ticket.TicketQueries;
 import dev.ticketd.node.web.Access;
 import dev.ticketd.node.web.RouteTable;
@@ -149,6 +151,12 @@ class OpenApiContractTest {
                 .isEqualTo(ReplyAttachments.MAX_FILES);
         assertThat(components.at("/schemas/History/properties/limit/const").asInt()).isEqualTo(TicketQueries.HISTORY_SHOWN);
         assertThat(components.at("/schemas/TicketDetail/properties/history/maxItems").asInt()).isEqualTo(TicketQueries.HISTORY_SHOWN);
+        assertThat(contract.document().at("/paths/" + ApiContract.escape("/api/v1/views") + "/get/responses/200/content"
+                + "/application~1json/schema/properties/limit/const").asInt()).isEqualTo(SavedViews.MAX_VIEWS);
+        assertThat(components.at("/schemas/SavedView/properties/name/maxLength").asInt()).isEqualTo(SavedViews.MAX_NAME_LENGTH);
+        assertThat(components.at("/schemas/SavedView/properties/count/maximum").asInt()).isEqualTo(TicketQueries.COUNT_CAP);
+        assertThat(components.at("/schemas/SavedViewRequest/properties/query/maxLength").asInt())
+                .isEqualTo(TicketFilter.MAX_QUERY_LENGTH);
     }
 
     @Test
@@ -251,6 +259,33 @@ class OpenApiContractTest {
             assertThat(call("POST", template, agent, reply, key, ticket).statusCode()).isEqualTo(201);
             expect(409, "POST", template, call("POST", template, agent, reply, key, other));
         }
+    }
+
+    @Test
+    void savedViewsTheirCountsAndTheirRefusalsAreAsDocumented() throws IOException {
+        ticketWithInboundMail("Counted by a saved view");
+        String token = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL)));
+        String view = "{\"name\": \"Contract view\", \"query\": \"status=open&q=counted\", \"sort\": \"oldest\"}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/views", view)).isEmpty();
+
+        HttpResponse<String> created = web.api("POST", "/api/v1/views", token, view, Map.of());
+        expect(201, "POST", "/api/v1/views", created);
+        expect(200, "POST", "/api/v1/views", web.api("POST", "/api/v1/views", token, view, Map.of()));
+        HttpResponse<String> listed = web.apiGet("/api/v1/views", token);
+        expect(200, "GET", "/api/v1/views", listed);
+        assertThat(JSON.readTree(listed.body()).at("/views/0/count").asInt()).as(listed.body()).isEqualTo(1);
+        assertAsDocumented("GET", "/api/v1/tickets", web.apiGet("/api/v1/tickets?status=open&sort=oldest&limit=1", token));
+
+        expect(400, "POST", "/api/v1/views", web.api("POST", "/api/v1/views", token,
+                "{\"name\": \"contract VIEW\", \"query\": \"status=open\"}", Map.of()));
+        expect(400, "POST", "/api/v1/views", web.api("POST", "/api/v1/views", token,
+                "{\"name\": \"Bad\", \"query\": \"status=sleeping\"}", Map.of()));
+        expect(400, "GET", "/api/v1/tickets", web.apiGet("/api/v1/tickets?sort=sideways", token));
+        expect(401, "GET", "/api/v1/views", web.apiGet("/api/v1/views", null));
+        long id = JSON.readTree(created.body()).get("id").asLong();
+        expect(404, "DELETE", "/api/v1/views/{id}", call("DELETE", "/api/v1/views/{id}", agent, null, Map.of(), id));
+        expect(204, "DELETE", "/api/v1/views/{id}", call("DELETE", "/api/v1/views/{id}", token, null, Map.of(), id));
+        expect(404, "DELETE", "/api/v1/views/{id}", call("DELETE", "/api/v1/views/{id}", token, null, Map.of(), id));
     }
 
     @Test

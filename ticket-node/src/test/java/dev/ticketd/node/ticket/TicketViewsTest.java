@@ -110,6 +110,27 @@ class TicketViewsTest {
     }
 
     @Test
+    void theAgentsSavedViewsComeAfterTheBuiltInOnesEachCountedLikeThem() {
+        String agent = web.staff(Role.AGENT, Map.of("Desk", GroupAccess.FULL));
+        dev.ticketd.desk.Viewer viewer = web.accounts.authenticate(agent, WebFixture.PASSWORD).orElseThrow().viewer();
+        SavedViews saved = new SavedViews(web.db, web.db.transactions());
+        saved.save(viewer, "Old resolved", "status=resolved", "oldest");
+        saved.save(viewer, "desk pending", "group=Desk&status=pending", null);
+
+        List<TicketQueries.View> views = new TicketQueries(web.db).views(viewer).value();
+
+        assertThat(views).extracting(TicketQueries.View::name)
+                .containsExactly("My open tickets", "Unassigned", "Desk", "Pending", "Resolved", "All", "desk pending", "Old resolved");
+        assertThat(views).extracting(TicketQueries.View::shownCount)
+                .containsExactly("0", "1", "3", "1", TicketQueries.COUNT_CAP + "+", TicketQueries.COUNT_CAP + "+", "1",
+                        TicketQueries.COUNT_CAP + "+");
+        assertThat(views.get(7).filter().sort()).isEqualTo(TicketSort.OLDEST);
+        assertThat(views.get(7).href()).isEqualTo("/tickets?status=resolved&sort=oldest");
+        assertThat(new TicketQueries(web.db).views(web.accounts.authenticate(counted, WebFixture.PASSWORD).orElseThrow().viewer())
+                .value()).as("another agent's views are theirs alone").noneMatch(v -> v.saved() != null);
+    }
+
+    @Test
     void eachViewCountsTheTicketsTheAgentMaySeeAndABigOneSaysThereAreMore() {
         Map<String, String> counts = new TicketQueries(web.db).views(web.accounts.authenticate(counted, WebFixture.PASSWORD)
                         .orElseThrow().viewer()).value().stream()
