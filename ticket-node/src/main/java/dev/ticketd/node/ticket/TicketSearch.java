@@ -29,8 +29,8 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
  *       attachment's file name — by trigram indexes;</li>
  *   <li><b>A ticket number</b> ({@code T-1042}, {@code #1042} or {@code 1042}) finds that ticket.</li>
  * </ul>
- * The list's order stays newest first, so results page like every other list and the newest
- * match — the one staff most often look for — comes first.
+ * The list's order stays what it is (newest first unless {@code sort=oldest}), so results page like
+ * every other list and, by default, the newest match — the one staff most often look for — comes first.
  */
 public record TicketSearch(String text) {
 
