@@ -196,18 +196,24 @@ final class Seeder {
                 + "pending_kind, resolved_at) from stdin");
         StringBuilder rows = new StringBuilder();
         long step = HISTORY.toMillis() / Math.max(1, tickets);
+        Instant now = base.plus(HISTORY);
         for (int i = 1; i <= tickets; i++) {
             Instant created = base.plusMillis(step * i);
             int s = random.nextInt(100);
-            String status = s < 20 ? "open" : s < 30 ? "pending" : s < 50 ? "resolved" : "closed";
+            // as a desk that has worked for years looks: the last two weeks open, pending and resolved;
+            // older tickets closed but for a few left open or waiting (the ticket timers have nothing due)
+            boolean recent = created.isAfter(now.minus(Duration.ofDays(14)));
+            String status = recent ? (s < 40 ? "open" : s < 60 ? "pending" : "resolved") : (s < 7 ? "open" : s < 10 ? "pending" : "closed");
             int p = random.nextInt(100);
             String priority = p < 10 ? "low" : p < 80 ? "normal" : p < 95 ? "high" : "urgent";
             String owner = random.nextInt(100) < 60 ? Long.toString(agents[random.nextInt(agents.length)]) : null;
             row(rows, "T-" + i, MAILBOX, subject(random), status, priority, Long.toString(contacts[random.nextInt(contacts.length)]),
                     owner, Long.toString(groups[random.nextInt(groups.length)]), created.toString(), created.plusSeconds(3600).toString(),
-                    created.plusSeconds(3600).toString(), status.equals("pending") ? created.plus(Duration.ofDays(3)).toString() : null,
+                    created.plusSeconds(3600).toString(),
+                    status.equals("pending") ? now.plus(Duration.ofHours(1 + random.nextInt(240))).toString() : null,
                     status.equals("pending") ? "customer" : null,
-                    status.equals("resolved") || status.equals("closed") ? created.plus(Duration.ofDays(1)).toString() : null);
+                    status.equals("resolved") ? now.minus(Duration.ofHours(random.nextInt(6 * 24))).toString()
+                            : status.equals("closed") ? created.plus(Duration.ofDays(1)).toString() : null);
             if (rows.length() > 1 << 20) {
                 write(in, rows);
             }
