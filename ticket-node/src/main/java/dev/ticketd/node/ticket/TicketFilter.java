@@ -117,6 +117,11 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
 
     /** The rows of {@code TICKET} this filter selects (the viewer's access is added by the query). */
     Condition condition(Viewer viewer) {
+        return condition(viewer, null);
+    }
+
+    /** The same, with {@code dsl} to plan a search by what its indexes hold ({@link TicketSearch#condition}); null: not planned. */
+    Condition condition(Viewer viewer, org.jooq.DSLContext dsl) {
         Condition c = DSL.noCondition();
         if (status != null) {
             c = c.and(TICKET.STATUS.eq(status.value()));
@@ -131,7 +136,7 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
             c = c.and(DSL.exists(DSL.selectOne().from(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(TICKET.ID)).and(TICKET_TAG.TAG.eq(tag))));
         }
         if (search != null) {
-            c = c.and(search.condition());
+            c = c.and(search.condition(dsl));
         }
         if (owner != null) {
             c = c.and(switch (owner) {

@@ -78,18 +78,17 @@ public final class TicketQueries {
             throw new InvalidRequestException("limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
         }
         TicketSort sort = filter.sort();
-        Condition where = filter.condition(viewer);
+        Condition position = DSL.noCondition();
         if (after != null) {
             if (after.sort() != sort) {
                 throw new InvalidRequestException("this cursor is of a list sorted " + after.sort().value() + " first; pass it back with sort="
                         + after.sort().value());
             }
-            var position = DSL.row(TICKET.CREATED_AT, TICKET.ID);
-            where = where.and(sort == TicketSort.NEWEST ? position.lt(after.createdAt(), after.id())
-                    : position.gt(after.createdAt(), after.id()));
+            var row = DSL.row(TICKET.CREATED_AT, TICKET.ID);
+            position = sort == TicketSort.NEWEST ? row.lt(after.createdAt(), after.id()) : row.gt(after.createdAt(), after.id());
         }
-        Condition selected = where;
-        return db.read(dsl -> page(summaries(dsl, viewer, selected, sort, limit + 1), limit, sort));
+        Condition from = position;
+        return db.read(dsl -> page(summaries(dsl, viewer, filter.condition(viewer, dsl).and(from), sort, limit + 1), limit, sort));
     }
 
     /** The tickets {@code viewer} may see that {@code which} selects, in {@code sort}'s order, at most {@code limit}. */
@@ -209,7 +208,7 @@ public final class TicketQueries {
         for (int i = 0; i < views.size(); i++) {
             TicketFilter filter = views.get(i).filter();
             counts.add(filter == null ? null : DSL.field(DSL.selectCount().from(DSL.select(DSL.one()).from(TICKET)
-                    .where(viewer.sees()).and(filter.condition(viewer))
+                    .where(viewer.sees()).and(filter.condition(viewer, dsl))
                     .limit(COUNT_CAP + 1).asTable("v" + i))).as("c" + i));
         }
         List<Field<Integer>> asked = counts.stream().filter(Objects::nonNull).toList();

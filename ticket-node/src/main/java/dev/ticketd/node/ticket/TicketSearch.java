@@ -2,9 +2,14 @@ package dev.ticketd.node.ticket;
 
 import dev.ticketd.desk.InvalidRequestException;
 import org.jooq.Condition;
+import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.Record1;
+import org.jooq.Select;
 import org.jooq.impl.DSL;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -65,22 +70,60 @@ public record TicketSearch(String text) {
     }
 
     /**
-     * The tickets this search finds (the viewer's access and the list's other filters are added by
-     * the query). Each part is a correlated {@code EXISTS}, so PostgreSQL chooses per query between
-     * walking the list newest first and checking each ticket's messages (a common word: the first
-     * page fills after a few tickets) and collecting the matching messages from the index first (a
-     * rare word: a handful of rows), by what its statistics say of the words.
+     * The most matching rows (tickets, messages, requesters, attachments) up to which a search is
+     * "selective" and runs index first; beyond it, every part is common enough that walking the list
+     * newest first fills a page after a few hundred tickets.
      */
-    Condition condition() {
+    static final int SELECTIVE = 10_000;
+
+    /**
+     * The tickets this search finds (the viewer's access and the list's other filters are added by
+     * the query). The parts — words in the subject, a message or the requester; inside tokens,
+     * addresses, subjects and file names; the ticket number — are first counted together through
+     * their indexes, at most {@link #SELECTIVE} + 1 rows ({@code dsl}; null: not counted, taken as
+     * common). Few: the condition is the set of ticket ids the indexes give (a rare word, an
+     * address, a number: milliseconds, however many tickets there are). Many: each part is a
+     * correlated {@code EXISTS} on the ticket, checked while the list is walked newest first (a
+     * common word: the first page fills after a few tickets). PostgreSQL cannot choose between the
+     * two by itself: an {@code OR} of subqueries keeps it from the first.
+     */
+    Condition condition(DSLContext dsl) {
         Field<Object> query = DSL.field("websearch_to_tsquery('ticketd_search', {0})", Object.class, DSL.val(text));
-        Condition found = DSL.condition("{0} @@ {1}", TICKET_WORDS, query)
-                .or(DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))
-                        .and(DSL.condition("{0} @@ {1}", MESSAGE_WORDS, query))))
-                .or(DSL.exists(DSL.selectOne().from(CONTACT).where(CONTACT.ID.eq(TICKET.REQUESTER_ID))
-                        .and(DSL.condition("{0} @@ {1}", CONTACT_WORDS, query))));
+        Condition wordsInMessage = DSL.condition("{0} @@ {1}", MESSAGE_WORDS, query);
+        Condition wordsOfRequester = DSL.condition("{0} @@ {1}", CONTACT_WORDS, query);
         String token = singleToken();
-        if (token != null && token.length() >= MIN_PARTIAL) {
-            String inside = "%" + escapeLike(token.toLowerCase(Locale.ROOT)) + "%";
+        String inside = token != null && token.length() >= MIN_PARTIAL ? "%" + escapeLike(token.toLowerCase(Locale.ROOT)) + "%" : null;
+        Matcher numbered = token == null ? null : NUMBER.matcher(token);
+        String number = numbered != null && numbered.matches() ? "T-" + Long.parseLong(numbered.group(1)) : null;
+
+        // each part as the tickets (or messages) its index finds
+        List<Select<Record1<Long>>> parts = new ArrayList<>();
+        parts.add(DSL.select(TICKET.ID).from(TICKET).where(DSL.condition("{0} @@ {1}", TICKET_WORDS, query)));
+        parts.add(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE).where(wordsInMessage));
+        parts.add(DSL.select(TICKET.ID).from(TICKET).where(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT).where(wordsOfRequester))));
+        if (inside != null) {
+            parts.add(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE).where(MESSAGE_TOKENS.like(inside, '\\')));
+            parts.add(DSL.select(TICKET.ID).from(TICKET).where(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT)
+                    .where(CONTACT.EMAIL.likeIgnoreCase(inside, '\\')))));
+            parts.add(DSL.select(TICKET.ID).from(TICKET).where(TICKET.SUBJECT.likeIgnoreCase(inside, '\\')));
+            parts.add(DSL.select(TICKET_MESSAGE.TICKET_ID).from(ATTACHMENT).join(TICKET_MESSAGE)
+                    .on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID)).where(DSL.lower(ATTACHMENT.FILENAME).like(inside, '\\')));
+        }
+        if (number != null) {
+            parts.add(DSL.select(TICKET.ID).from(TICKET).where(TICKET.NUMBER.eq(number)));
+        }
+        if (dsl != null && selective(dsl, parts)) {
+            Select<Record1<Long>> all = parts.get(0);
+            for (Select<Record1<Long>> part : parts.subList(1, parts.size())) {
+                all = all.union(part);
+            }
+            return TICKET.ID.in(all);
+        }
+
+        Condition found = DSL.condition("{0} @@ {1}", TICKET_WORDS, query)
+                .or(DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(wordsInMessage)))
+                .or(DSL.exists(DSL.selectOne().from(CONTACT).where(CONTACT.ID.eq(TICKET.REQUESTER_ID)).and(wordsOfRequester)));
+        if (inside != null) {
             found = found
                     .or(DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))
                             .and(MESSAGE_TOKENS.like(inside, '\\'))))
@@ -90,13 +133,20 @@ public record TicketSearch(String text) {
                     .or(DSL.exists(DSL.selectOne().from(ATTACHMENT).join(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
                             .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(DSL.lower(ATTACHMENT.FILENAME).like(inside, '\\'))));
         }
-        if (token != null) {
-            Matcher number = NUMBER.matcher(token);
-            if (number.matches()) {
-                found = found.or(TICKET.NUMBER.eq("T-" + Long.parseLong(number.group(1))));
-            }
+        if (number != null) {
+            found = found.or(TICKET.NUMBER.eq(number));
         }
         return found;
+    }
+
+    /** Whether all parts together find at most {@link #SELECTIVE} rows: counted through their indexes, stopping after one more. */
+    private static boolean selective(DSLContext dsl, List<Select<Record1<Long>>> parts) {
+        Select<Record1<Long>> all = parts.get(0);
+        for (Select<Record1<Long>> part : parts.subList(1, parts.size())) {
+            all = all.unionAll(part);
+        }
+        int found = dsl.selectCount().from(DSL.selectOne().from(all.asTable("part")).limit(SELECTIVE + 1)).fetchSingle(0, Integer.class);
+        return found <= SELECTIVE;
     }
 
     /** The search's only token (quotes and a leading or trailing stop stripped), or null when it has several. */

@@ -151,6 +151,24 @@ class TicketSearchTest {
     }
 
     @Test
+    void aWordInMoreMessagesThanASelectiveSearchTakesIsFoundNewestFirstPageByPage() throws Exception {
+        // more matching messages than TicketSearch.SELECTIVE: the search walks the list newest first
+        web.db.dsl().execute("with t as (insert into ticket (number, subject, status, requester_id, group_id, created_at) "
+                + "select 'T-F' || n, 'Flood ' || n, 'open', (select min(id) from contact), (select id from staff_group where name = 'Support'), "
+                + "now() - n * interval '1 second' from generate_series(1, " + (TicketSearch.SELECTIVE + 5) + ") n returning id, number) "
+                + "insert into ticket_message (ticket_id, kind, body_text) select id, 'inbound', 'the floodword again in ' || number from t");
+        com.fasterxml.jackson.databind.JsonNode page = new com.fasterxml.jackson.databind.ObjectMapper().readTree(found("floodword"));
+        assertThat(page.path("tickets")).hasSize(50);
+        assertThat(page.path("tickets").get(0).path("number").asText()).isEqualTo("T-F1");
+        assertThat(page.path("tickets").get(49).path("number").asText()).isEqualTo("T-F50");
+        String next = page.path("nextCursor").asText();
+        com.fasterxml.jackson.databind.JsonNode second = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                web.apiGet("/api/v1/tickets?q=floodword&cursor=" + next, token).body());
+        assertThat(second.path("tickets").get(0).path("number").asText()).isEqualTo("T-F51");
+        assertThat(found("T-9003")).as("a number still finds its ticket beside the flood").contains("T-9003");
+    }
+
+    @Test
     void theListPageSearchesKeepsTheSearchInItsFiltersAndEveryPageHasTheSearchBox() {
         WebFixture.Browser browser = web.loggedInAs(agent);
         String page = browser.get("/tickets?q=creme&status=pending").body();
