@@ -139,13 +139,23 @@ public record TicketSearch(String text) {
         return found;
     }
 
-    /** Whether all parts together find at most {@link #SELECTIVE} rows: counted through their indexes, stopping after one more. */
+    /**
+     * Whether all parts together find at most {@link #SELECTIVE} rows: counted through their indexes,
+     * stopping after one more. Sequential scans are off for this one count: for a word it takes to be
+     * common the planner would otherwise read the table until the limit, which is cheap when the word
+     * is common and a scan of every message when its guess is wrong.
+     */
     private static boolean selective(DSLContext dsl, List<Select<Record1<Long>>> parts) {
         Select<Record1<Long>> all = parts.get(0);
         for (Select<Record1<Long>> part : parts.subList(1, parts.size())) {
             all = all.unionAll(part);
         }
-        int found = dsl.selectCount().from(DSL.selectOne().from(all.asTable("part")).limit(SELECTIVE + 1)).fetchSingle(0, Integer.class);
+        Select<Record1<Long>> counted = all;
+        int found = dsl.transactionResult(c -> {
+            DSLContext tx = DSL.using(c);
+            tx.execute("set local enable_seqscan = off");
+            return tx.selectCount().from(DSL.selectOne().from(counted.asTable("part")).limit(SELECTIVE + 1)).fetchSingle(0, Integer.class);
+        });
         return found <= SELECTIVE;
     }
 
