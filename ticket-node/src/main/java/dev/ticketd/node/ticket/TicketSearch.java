@@ -112,12 +112,10 @@ public record TicketSearch(String text) {
         if (number != null) {
             parts.add(DSL.select(TICKET.ID).from(TICKET).where(TICKET.NUMBER.eq(number)));
         }
-        if (dsl != null && selective(dsl, parts)) {
-            Select<Record1<Long>> all = parts.get(0);
-            for (Select<Record1<Long>> part : parts.subList(1, parts.size())) {
-                all = all.union(part);
-            }
-            return TICKET.ID.in(all);
+        List<Long> few = dsl == null ? null : fewMatches(dsl, parts);
+        if (few != null) {
+            // the ids themselves, not the subquery: the planner then knows how few they are
+            return TICKET.ID.eq(DSL.any(few.toArray(new Long[0])));
         }
 
         Condition found = DSL.condition("{0} @@ {1}", TICKET_WORDS, query)
@@ -140,23 +138,25 @@ public record TicketSearch(String text) {
     }
 
     /**
-     * Whether all parts together find at most {@link #SELECTIVE} rows: counted through their indexes,
-     * stopping after one more. Sequential scans are off for this one count: for a word it takes to be
-     * common the planner would otherwise read the table until the limit, which is cheap when the word
-     * is common and a scan of every message when its guess is wrong.
+     * The tickets all parts find, when they are at most {@link #SELECTIVE}: read through their
+     * indexes, stopping after one more; null when there are more. Sequential scans are off for this
+     * one read: for a word it takes to be common the planner would otherwise read the table until
+     * the limit — cheap when the word is common, a scan of every message when its guess is wrong.
      */
-    private static boolean selective(DSLContext dsl, List<Select<Record1<Long>>> parts) {
+    private static List<Long> fewMatches(DSLContext dsl, List<Select<Record1<Long>>> parts) {
         Select<Record1<Long>> all = parts.get(0);
         for (Select<Record1<Long>> part : parts.subList(1, parts.size())) {
             all = all.unionAll(part);
         }
-        Select<Record1<Long>> counted = all;
-        int found = dsl.transactionResult(c -> {
+        Select<Record1<Long>> found = all;
+        List<Long> ids = dsl.transactionResult(c -> {
             DSLContext tx = DSL.using(c);
             tx.execute("set local enable_seqscan = off");
-            return tx.selectCount().from(DSL.selectOne().from(counted.asTable("part")).limit(SELECTIVE + 1)).fetchSingle(0, Integer.class);
+            Field<Long> id = DSL.field(DSL.name("part", "id"), Long.class);
+            return tx.select(id).from(DSL.select(DSL.field(DSL.name("found", found.getSelect().get(0).getName()), Long.class).as("id"))
+                    .from(found.asTable("found")).limit(SELECTIVE + 1).asTable("part")).fetch(id);
         });
-        return found <= SELECTIVE;
+        return ids.size() > SELECTIVE ? null : ids.stream().distinct().toList();
     }
 
     /** The search's only token (quotes and a leading or trailing stop stripped), or null when it has several. */
