@@ -138,8 +138,9 @@ public record TicketSearch(String text) {
     }
 
     /**
-     * The tickets all parts find, when they are at most {@link #SELECTIVE}: read through their
-     * indexes, stopping after one more; null when there are more. Sequential scans are off for this
+     * The tickets all parts find, when they are at most {@link #SELECTIVE}: null at once when the
+     * planner's statistics expect more, else read through their indexes, stopping after one more
+     * (null when there are more after all). Sequential scans are off for this
      * one read: for a word it takes to be common the planner would otherwise read the table until
      * the limit — cheap when the word is common, a scan of every message when its guess is wrong.
      */
@@ -147,6 +148,11 @@ public record TicketSearch(String text) {
         Select<Record1<Long>> all = parts.get(0);
         for (Select<Record1<Long>> part : parts.subList(1, parts.size())) {
             all = all.unionAll(part);
+        }
+        if (dsl.explain(all).rows() > SELECTIVE) {
+            // the statistics say common (planning only, no row read): reading matches to count them
+            // would cost more than the walk newest first it leads to
+            return null;
         }
         Select<Record1<Long>> found = all;
         List<Long> ids = dsl.transactionResult(c -> {
