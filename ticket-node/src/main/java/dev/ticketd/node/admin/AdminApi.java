@@ -3,9 +3,9 @@ package dev.ticketd.node.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ticketd.desk.GroupAccess;
 import dev.ticketd.node.web.HttpProblem;
+import dev.ticketd.node.web.JsonBodies;
 import io.javalin.http.Context;
 
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -111,21 +111,8 @@ final class AdminApi {
 
     /** The body as a JSON object with only {@code allowed} fields; anything else is 400 naming it. */
     static JsonNode object(Context ctx, Set<String> allowed) {
-        JsonNode body;
-        try {
-            body = ctx.bodyAsClass(JsonNode.class);
-        } catch (Exception e) { // Jackson's parse errors are checked exceptions that Javalin (Kotlin) passes on unchecked
-            throw HttpProblem.badRequest("the body must be a JSON object with " + String.join(", ", new TreeSet<>(allowed)));
-        }
-        if (body == null || !body.isObject()) {
-            throw HttpProblem.badRequest("the body must be a JSON object with " + String.join(", ", new TreeSet<>(allowed)));
-        }
-        List<String> unknown = new ArrayList<>();
-        body.fieldNames().forEachRemaining(f -> {
-            if (!allowed.contains(f)) {
-                unknown.add(f);
-            }
-        });
+        JsonNode body = JsonBodies.object(ctx, "the body must be a JSON object with " + String.join(", ", new TreeSet<>(allowed)));
+        List<String> unknown = JsonBodies.unknownFields(body, allowed);
         if (!unknown.isEmpty()) {
             throw HttpProblem.badRequest("unknown field " + StaffAdmin.shown(String.join(", ", unknown)));
         }

@@ -3,11 +3,11 @@ package dev.ticketd.node.ticket;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
+import dev.ticketd.node.web.JsonBodies;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
 
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,21 +62,8 @@ public final class SavedViewApi {
      * optional): 201 and the view; 200 and the stored view when the very same one was saved before.
      */
     public void create(Context ctx) {
-        JsonNode body;
-        try {
-            body = ctx.bodyAsClass(JsonNode.class);
-        } catch (Exception e) { // Jackson's parse errors are checked exceptions that Javalin (Kotlin) passes on unchecked
-            throw HttpProblem.badRequest(SHAPE);
-        }
-        if (body == null || !body.isObject()) {
-            throw HttpProblem.badRequest(SHAPE);
-        }
-        List<String> unknown = new ArrayList<>();
-        body.fieldNames().forEachRemaining(name -> {
-            if (!FIELDS.contains(name)) {
-                unknown.add(name);
-            }
-        });
+        JsonNode body = JsonBodies.object(ctx, SHAPE);
+        List<String> unknown = JsonBodies.unknownFields(body, FIELDS);
         if (!unknown.isEmpty()) {
             throw HttpProblem.badRequest("a saved view takes name, query and sort; not " + String.join(", ", unknown));
         }

@@ -8,6 +8,7 @@ import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.node.auth.StaffUser;
 import dev.ticketd.node.web.Freshness;
 import dev.ticketd.node.web.HttpProblem;
+import dev.ticketd.node.web.JsonBodies;
 import dev.ticketd.node.web.LimitedBody;
 import dev.ticketd.node.web.Pages;
 import io.javalin.http.Context;
@@ -68,21 +69,8 @@ public final class TicketApi {
      */
     public void patch(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        JsonNode body;
-        try {
-            body = ctx.bodyAsClass(JsonNode.class);
-        } catch (Exception e) { // Jackson's parse errors are checked exceptions that Javalin (Kotlin) passes on unchecked
-            throw HttpProblem.badRequest(PATCH_SHAPE);
-        }
-        if (body == null || !body.isObject()) {
-            throw HttpProblem.badRequest(PATCH_SHAPE);
-        }
-        List<String> unknown = new ArrayList<>();
-        body.fieldNames().forEachRemaining(name -> {
-            if (!PATCHABLE.contains(name)) {
-                unknown.add(name);
-            }
-        });
+        JsonNode body = JsonBodies.object(ctx, PATCH_SHAPE);
+        List<String> unknown = JsonBodies.unknownFields(body, PATCHABLE);
         if (!unknown.isEmpty()) {
             throw HttpProblem.badRequest("only " + String.join(", ", PATCHABLE) + " can be changed here; not " + String.join(", ", unknown));
         }
@@ -107,21 +95,11 @@ public final class TicketApi {
      * caller may not change has its own 403 or 404 there; the others are changed). A repeat changes nothing.
      */
     public void bulk(Context ctx) {
-        JsonNode body;
-        try {
-            body = ctx.bodyAsClass(JsonNode.class);
-        } catch (Exception e) { // see patch
+        JsonNode body = JsonBodies.object(ctx, BULK_SHAPE);
+        if (!body.path("ids").isArray()) {
             throw HttpProblem.badRequest(BULK_SHAPE);
         }
-        if (body == null || !body.isObject() || !body.path("ids").isArray()) {
-            throw HttpProblem.badRequest(BULK_SHAPE);
-        }
-        List<String> unknown = new ArrayList<>();
-        body.fieldNames().forEachRemaining(name -> {
-            if (!name.equals("ids") && !name.equals("addTags") && !PATCHABLE.contains(name)) {
-                unknown.add(name);
-            }
-        });
+        List<String> unknown = JsonBodies.unknownFields(body, BULK_FIELDS);
         if (!unknown.isEmpty()) {
             throw HttpProblem.badRequest("a bulk change takes ids and any of " + String.join(", ", PATCHABLE) + ", addTags; not "
                     + String.join(", ", unknown));
@@ -139,6 +117,9 @@ public final class TicketApi {
     private static final String BULK_SHAPE = "the body must be a JSON object such as {\"ids\": [12, 13], \"status\": \"resolved\"}";
 
     private static final List<String> PATCHABLE = List.of("status", "priority", "group", "owner", "pendingUntil", "pendingKind", "tags");
+    /** What a bulk change takes: the tickets, tags to add, and what a PATCH takes. */
+    private static final List<String> BULK_FIELDS = java.util.stream.Stream.concat(java.util.stream.Stream.of("ids", "addTags"),
+            PATCHABLE.stream()).toList();
 
     /** The fields of a PATCH (or a bulk change), each checked for its JSON type. */
     private static TicketChanges.Wanted wanted(JsonNode body) {
