@@ -161,7 +161,7 @@ final class Nemesis {
         long pid = cluster.node(h).pid();
         Instant start = Instant.now();
         Procs.run(List.of("kill", "-STOP", Long.toString(pid)));
-        boolean stopped = procState(pid).equals("T");
+        boolean stopped = stoppedWithin(pid, Duration.ofSeconds(5));
         boolean moved = awaitNewLease(before, sessionTimeout.multipliedBy(3).plusSeconds(30));
         Thread.sleep(2000);
         Procs.run(List.of("kill", "-CONT", Long.toString(pid)));
@@ -439,6 +439,26 @@ final class Nemesis {
             return cluster.liveNodes().size() == 3 && cluster.zooKeeper().whole() && cluster.patroni().isWhole(16 << 20)
                     && ThreeHostCluster.NODE_HOSTS.contains(cluster.lease().holder());
         } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether the process shows state T within {@code timeout}: a stop signal is delivered
+     * asynchronously, and a JVM's many threads on a busy machine may take a moment to stop (reading
+     * the state at once was seen to miss it).
+     */
+    static boolean stoppedWithin(long pid, Duration timeout) throws InterruptedException {
+        try {
+            Poll.until("process " + pid + " in state T", timeout, () -> {
+                try {
+                    return procState(pid).equals("T");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            return true;
+        } catch (IllegalStateException timedOut) {
             return false;
         }
     }
