@@ -96,45 +96,57 @@ public record TicketSearch(String text) {
         Matcher numbered = token == null ? null : NUMBER.matcher(token);
         String number = numbered != null && numbered.matches() ? "T-" + Long.parseLong(numbered.group(1)) : null;
 
-        // each part as the tickets (or messages) its index finds
-        List<Select<Record1<Long>>> parts = new ArrayList<>();
-        parts.add(DSL.select(TICKET.ID).from(TICKET).where(DSL.condition("{0} @@ {1}", TICKET_WORDS, query)));
-        parts.add(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE).where(wordsInMessage));
-        parts.add(DSL.select(TICKET.ID).from(TICKET).where(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT).where(wordsOfRequester))));
+        List<Part> parts = new ArrayList<>();
+        parts.add(Part.ofTicket(DSL.condition("{0} @@ {1}", TICKET_WORDS, query)));
+        parts.add(Part.inMessages(wordsInMessage));
+        parts.add(Part.ofRequester(wordsOfRequester));
         if (inside != null) {
-            parts.add(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE).where(MESSAGE_TOKENS.like(inside, '\\')));
-            parts.add(DSL.select(TICKET.ID).from(TICKET).where(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT)
-                    .where(CONTACT.EMAIL.likeIgnoreCase(inside, '\\')))));
-            parts.add(DSL.select(TICKET.ID).from(TICKET).where(TICKET.SUBJECT.likeIgnoreCase(inside, '\\')));
-            parts.add(DSL.select(TICKET_MESSAGE.TICKET_ID).from(ATTACHMENT).join(TICKET_MESSAGE)
-                    .on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID)).where(DSL.lower(ATTACHMENT.FILENAME).like(inside, '\\')));
+            parts.add(Part.inMessages(MESSAGE_TOKENS.like(inside, '\\')));
+            parts.add(Part.ofRequester(CONTACT.EMAIL.likeIgnoreCase(inside, '\\')));
+            parts.add(Part.ofTicket(TICKET.SUBJECT.likeIgnoreCase(inside, '\\')));
+            parts.add(Part.inAttachments(DSL.lower(ATTACHMENT.FILENAME).like(inside, '\\')));
         }
         if (number != null) {
-            parts.add(DSL.select(TICKET.ID).from(TICKET).where(TICKET.NUMBER.eq(number)));
+            parts.add(Part.ofTicket(TICKET.NUMBER.eq(number)));
         }
-        List<Long> few = dsl == null ? null : fewMatches(dsl, parts);
+        List<Long> few = dsl == null ? null : fewMatches(dsl, parts.stream().map(Part::ids).toList());
         if (few != null) {
             // the ids themselves, not the subquery: the planner then knows how few they are
             return TICKET.ID.eq(DSL.any(few.toArray(new Long[0])));
         }
+        return DSL.or(parts.stream().map(Part::onTicket).toList());
+    }
 
-        Condition found = DSL.condition("{0} @@ {1}", TICKET_WORDS, query)
-                .or(DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(wordsInMessage)))
-                .or(DSL.exists(DSL.selectOne().from(CONTACT).where(CONTACT.ID.eq(TICKET.REQUESTER_ID)).and(wordsOfRequester)));
-        if (inside != null) {
-            found = found
-                    .or(DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))
-                            .and(MESSAGE_TOKENS.like(inside, '\\'))))
-                    .or(DSL.exists(DSL.selectOne().from(CONTACT).where(CONTACT.ID.eq(TICKET.REQUESTER_ID))
-                            .and(CONTACT.EMAIL.likeIgnoreCase(inside, '\\'))))
-                    .or(TICKET.SUBJECT.likeIgnoreCase(inside, '\\'))
-                    .or(DSL.exists(DSL.selectOne().from(ATTACHMENT).join(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
-                            .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(DSL.lower(ATTACHMENT.FILENAME).like(inside, '\\'))));
+    /**
+     * One part of a search, both ways: the ids of the tickets its index finds, and the same as a
+     * condition on one ticket (checked while the list is walked).
+     */
+    private record Part(Select<Record1<Long>> ids, Condition onTicket) {
+
+        /** A condition on the ticket's own columns. */
+        static Part ofTicket(Condition c) {
+            return new Part(DSL.select(TICKET.ID).from(TICKET).where(c), c);
         }
-        if (number != null) {
-            found = found.or(TICKET.NUMBER.eq(number));
+
+        /** A condition one of the ticket's messages meets. */
+        static Part inMessages(Condition c) {
+            return new Part(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE).where(c),
+                    DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(c)));
         }
-        return found;
+
+        /** A condition the ticket's requester meets. */
+        static Part ofRequester(Condition c) {
+            return new Part(DSL.select(TICKET.ID).from(TICKET).where(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT).where(c))),
+                    DSL.exists(DSL.selectOne().from(CONTACT).where(CONTACT.ID.eq(TICKET.REQUESTER_ID)).and(c)));
+        }
+
+        /** A condition an attachment of one of the ticket's messages meets. */
+        static Part inAttachments(Condition c) {
+            return new Part(DSL.select(TICKET_MESSAGE.TICKET_ID).from(ATTACHMENT).join(TICKET_MESSAGE)
+                    .on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID)).where(c),
+                    DSL.exists(DSL.selectOne().from(ATTACHMENT).join(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
+                            .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(c)));
+        }
     }
 
     /**
