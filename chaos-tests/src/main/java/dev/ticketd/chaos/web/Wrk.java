@@ -2,6 +2,8 @@ package dev.ticketd.chaos.web;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,10 +32,34 @@ final class Wrk {
     private Wrk() {
     }
 
-    static Result run(String kind, String url, Map<String, String> headers, int connections, Duration duration)
+    /**
+     * Drives {@code url} with {@code connections} connections for {@code duration}; each connection
+     * sends its next request as soon as the answer is in ({@code thinkMillis} 0) or that many
+     * milliseconds after it (a person reading the page; wrk's {@code delay} hook). Latency is
+     * measured from sending to the answer either way.
+     */
+    static Result run(String kind, String url, Map<String, String> headers, int connections, Duration duration, int thinkMillis)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("wrk", "-t2", "-c" + connections, "-d" + duration.toSeconds() + "s",
                 "--timeout", "10s", "--latency"));
+        Path script = null;
+        if (thinkMillis > 0) {
+            script = Files.createTempFile("wrk-think", ".lua");
+            Files.writeString(script, "function delay()\n  return " + thinkMillis + "\nend\n");
+            command.add("-s");
+            command.add(script.toString());
+        }
+        try {
+            return run(kind, url, headers, duration, command);
+        } finally {
+            if (script != null) {
+                Files.deleteIfExists(script);
+            }
+        }
+    }
+
+    private static Result run(String kind, String url, Map<String, String> headers, Duration duration, List<String> command)
+            throws IOException, InterruptedException {
         headers.forEach((k, v) -> {
             command.add("-H");
             command.add(k + ": " + v);

@@ -32,7 +32,9 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
  *       cover — order numbers, phone numbers and addresses in a message ({@code "5531"} finds
  *       {@code ORD-2024-5531}), the requester's address ({@code "example.org"}), the subject, an
  *       attachment's file name — by trigram indexes;</li>
- *   <li><b>A ticket number</b> ({@code T-1042}, {@code #1042} or {@code 1042}) finds that ticket.</li>
+ *   <li><b>A ticket number</b> ({@code T-1042}, {@code #1042} or {@code 1042}) finds that ticket; written
+ *       with its {@code T-} or {@code #} it is not looked for inside other tokens (a bare {@code 1042}
+ *       still is).</li>
  * </ul>
  * The list's order stays what it is (newest first unless {@code sort=oldest}), so results page like
  * every other list and, by default, the newest match — the one staff most often look for — comes first.
@@ -43,7 +45,7 @@ public record TicketSearch(String text) {
     public static final int MAX_LENGTH = 200;
     /** Partial matches need a token this long: shorter ones match nearly everything and no trigram index serves them. */
     static final int MIN_PARTIAL = 3;
-    private static final Pattern NUMBER = Pattern.compile("(?i)(?:t-|#)?(\\d{1,18})");
+    private static final Pattern NUMBER = Pattern.compile("(?i)(t-|#)?(\\d{1,18})");
     private static final Field<Object> TICKET_WORDS = DSL.field(DSL.name(TICKET.getName(), "search"));
     private static final Field<Object> MESSAGE_WORDS = DSL.field(DSL.name(TICKET_MESSAGE.getName(), "search"));
     private static final Field<Object> CONTACT_WORDS = DSL.field(DSL.name(CONTACT.getName(), "search"));
@@ -92,9 +94,14 @@ public record TicketSearch(String text) {
         Condition wordsInMessage = DSL.condition("{0} @@ {1}", MESSAGE_WORDS, query);
         Condition wordsOfRequester = DSL.condition("{0} @@ {1}", CONTACT_WORDS, query);
         String token = singleToken();
-        String inside = token != null && token.length() >= MIN_PARTIAL ? "%" + escapeLike(token.toLowerCase(Locale.ROOT)) + "%" : null;
         Matcher numbered = token == null ? null : NUMBER.matcher(token);
-        String number = numbered != null && numbered.matches() ? "T-" + Long.parseLong(numbered.group(1)) : null;
+        boolean isNumber = numbered != null && numbered.matches();
+        String number = isNumber ? "T-" + Long.parseLong(numbered.group(2)) : null;
+        // "T-1042" and "#1042" name a ticket: looking for them inside every token, address and
+        // subject as well would cost the trigram indexes' most common entries for nothing
+        boolean namesATicket = isNumber && numbered.group(1) != null;
+        String inside = token != null && token.length() >= MIN_PARTIAL && !namesATicket
+                ? "%" + escapeLike(token.toLowerCase(Locale.ROOT)) + "%" : null;
 
         List<Part> parts = new ArrayList<>();
         parts.add(Part.ofTicket(DSL.condition("{0} @@ {1}", TICKET_WORDS, query)));

@@ -58,6 +58,8 @@ class TicketSearchTest {
                 .execute();
         long secret = web.data.ticket("T-9005", "Printer invoice", "open", mailbox, "kim@acme.example");
         message(secret, "inbound", "The printer on the second floor is on fire, billing department speaking.");
+        long serial = web.data.ticket("T-9007", "A scanner", "open", mailbox, "lee@other.example");
+        message(serial, "inbound", "The scanner AT-90035 stopped, see ref#90035.");
         web.db.dsl().update(TICKET).set(TICKET.GROUP_ID, billing).where(TICKET.ID.eq(secret)).execute();
     }
 
@@ -102,6 +104,10 @@ class TicketSearchTest {
     void aTicketNumberFindsThatTicketWrittenAnyWay() {
         for (String q : new String[] {"T-9003", "t-9003", "#9003", "9003"}) {
             assertThat(found(q)).as(q).contains("T-9003").doesNotContain("T-9001");
+        }
+        assertThat(found("9003")).as("a bare number is also looked for inside tokens").contains("T-9007");
+        for (String q : new String[] {"T-9003", "#9003"}) {
+            assertThat(found(q)).as(q + " names a ticket, not part of a serial number").doesNotContain("T-9007");
         }
     }
 
