@@ -38,7 +38,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * insert store nothing.
  *
  * <p>Between passes it waits with IMAP IDLE, cut short after the poll interval (the safety poll);
- * without IDLE it sleeps for the poll interval. A broken connection is reopened with exponential
+ * without IDLE it sleeps for the poll interval. A pass over a backlog can last minutes; while it
+ * takes mail in, the reader tells its {@link PassListener} so every {@link #PROGRESS_EVERY} and
+ * keeps {@link Status#lastProgressAt()} current, so that nobody takes a long pass for a stall.
+ * A broken connection is reopened with exponential
  * backoff. A mail that fails on its own is logged and left in the INBOX for the next pass; it never
  * stops the mails after it. A stale epoch stops the reader for good.
  *
@@ -49,13 +52,17 @@ public final class MailboxReader implements AutoCloseable {
 
     public enum State { NEW, RUNNING, STOPPED, FENCED_OUT }
 
-    /** What an operator (and the cluster page) needs to know about a reader. */
     /**
+     * What an operator (and the cluster page) needs to know about a reader.
+     *
+     * @param lastPassAt               when the last pass over the INBOX completed (null: none yet)
+     * @param lastProgressAt           when the reader last proved it works: a pass completed or a mail
+     *                                 taken in (stored, or found stored, and moved out of the INBOX); null: neither yet
      * @param failedAttempts           passes that failed on one mail (each left it in the INBOX)
      * @param quarantinedAfterFailures mails stored raw in the quarantine after failing too many passes
      * @param failingMails             mails in the INBOX that failed a pass and are not stored yet (after the last pass)
      */
-    public record Status(String mailboxId, State state, long epoch, Instant lastPassAt, String lastError,
+    public record Status(String mailboxId, State state, long epoch, Instant lastPassAt, Instant lastProgressAt, String lastError,
                          long stored, long alreadyStored, long unparseable, long failedAttempts, int oversizedWaiting,
                          long quarantinedAfterFailures, int failingMails) {
     }
@@ -63,6 +70,8 @@ public final class MailboxReader implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MailboxReader.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final Duration DATABASE_RETRY = Duration.ofMillis(500);
+    /** How often a long pass that keeps taking mail in tells its {@link PassListener} so. */
+    public static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
 
     private final MailboxSettings settings;
     private final IngestStore store;
@@ -79,6 +88,9 @@ public final class MailboxReader implements AutoCloseable {
     private volatile int oversizedWaiting;
     private volatile int failingMails;
     private volatile Instant lastPassAt;
+    private volatile Instant lastProgressAt;
+    /** When the listener was last told (reader thread only). */
+    private Instant lastToldAt = Instant.MIN;
     private volatile String lastError;
     private volatile ImapMailbox connection;
     private ScheduledExecutorService waker;
@@ -107,7 +119,7 @@ public final class MailboxReader implements AutoCloseable {
     }
 
     public Status status() {
-        return new Status(settings.id(), state.get(), epoch, lastPassAt, lastError, stored.get(), alreadyStored.get(),
+        return new Status(settings.id(), state.get(), epoch, lastPassAt, lastProgressAt, lastError, stored.get(), alreadyStored.get(),
                 unparseable.get(), failedAttempts.get(), oversizedWaiting, quarantinedAfterFailures.get(), failingMails);
     }
 
@@ -167,6 +179,8 @@ public final class MailboxReader implements AutoCloseable {
                 }
                 int backlog = pass(c);
                 lastPassAt = clock.instant();
+                lastProgressAt = lastPassAt;
+                lastToldAt = lastPassAt;
                 passListener.passed(settings.id(), epoch, backlog, lastError);
                 backoff = Duration.ofSeconds(1);
                 databaseFailures = 0;
@@ -198,6 +212,19 @@ public final class MailboxReader implements AutoCloseable {
             }
         }
         closeConnection();
+    }
+
+    /**
+     * A mail was taken in during a pass: the reader works, however long the pass (a backlog after an
+     * outage takes minutes). Tells the listener every {@link #PROGRESS_EVERY}, with the mails left.
+     */
+    private void progressed(int left) {
+        Instant now = clock.instant();
+        lastProgressAt = now;
+        if (Duration.between(lastToldAt, now).compareTo(PROGRESS_EVERY) >= 0) {
+            lastToldAt = now;
+            passListener.passed(settings.id(), epoch, left, lastError);
+        }
     }
 
     /**
@@ -250,6 +277,7 @@ public final class MailboxReader implements AutoCloseable {
             if (tookIn) {
                 left--;
                 failing.remove(m.uid());
+                progressed(left);
             }
         }
         oversizedWaiting = tooLarge;

@@ -11,8 +11,13 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
@@ -67,6 +72,43 @@ class MailboxReaderTest {
         assertThat(db.dsl().selectDistinct(TICKET.SUBJECT).from(TICKET).fetch(TICKET.SUBJECT))
                 .containsExactlyInAnyOrderElementsOf(IntStream.range(0, 200).mapToObj(i -> "tag-" + i).toList());
         assertThat(mail.subjects(SUPPORT, PASSWORD, "Processed")).hasSize(200).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aLongPassTellsItsListenerThatItTakesMailInBeforeThePassEnds() {
+        mail.deliverInProcess(SUPPORT, IntStream.range(0, 30)
+                .mapToObj(i -> mail.textMail("night@example.test", SUPPORT, "night-" + i, "body " + i)).toList());
+        // every reading of this clock is a second later: the pass over 30 mails "lasts" half a minute
+        AtomicLong seconds = new AtomicLong();
+        Clock slowPass = new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return Instant.EPOCH.plusSeconds(seconds.incrementAndGet());
+            }
+        };
+        List<Integer> told = new CopyOnWriteArrayList<>();
+        MailboxReader reader = new MailboxReader(mail.mailbox("support", SUPPORT, PASSWORD, "INBOX"), store,
+                leases.acquire("support", "test-node"), slowPass, (mailbox, epoch, backlog, lastError) -> told.add(backlog));
+        readers.add(reader);
+        reader.start();
+
+        awaitInboxEmpty("INBOX", 30, Duration.ofSeconds(60));
+        await().atMost(TestTimeouts.seconds(10)).until(() -> told.contains(0));
+        assertThat(told.get(0)).as("the first word comes during the pass, with the mails still to take in").isBetween(1, 29);
+        assertThat(told.subList(0, told.indexOf(0))).as("each word during the pass, fewer mails left").isSortedAccordingTo(
+                java.util.Comparator.reverseOrder()).hasSizeGreaterThan(2);
+        assertThat(reader.status().lastProgressAt()).isNotNull();
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(30);
     }
 
     @Test

@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * takes its lease (a new epoch) with retry — a database that is down only delays intake and never
  * fails a Helix transition — and runs a reader under that epoch. When leadership goes, the worker
  * stops the reader promptly. A worker that cannot do the work for {@code giveUpAfter} (no lease,
- * or no successful pass over the mailbox), or whose reader or outbox sender is fenced out by a
+ * or no progress with the mailbox: no pass completed and no mail taken in), or whose reader or outbox sender is fenced out by a
  * newer lease, gives the mailbox up for a cool-down so that Helix lets another node lead it.
  *
  * <p>The epoch, not leadership, keeps the data safe: a reader whose epoch is stale is refused by
@@ -262,7 +262,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         }
 
         /**
-         * Gives the mailbox up when the reader has not completed a pass for {@code giveUpAfter}.
+         * Gives the mailbox up when the reader has made no progress for {@code giveUpAfter}: it neither
+         * completed a pass nor took a mail in (a leader draining a long backlog is never given up).
          *
          * @return true when the reader or the sender was fenced out (another lease holder appeared), false when
          *         the worker was stopped or gave the mailbox up
@@ -277,18 +278,20 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                     r.close();
                     return true;
                 }
-                Instant lastGood = s.lastPassAt() != null && s.lastPassAt().isAfter(startedAt) ? s.lastPassAt() : startedAt;
+                // progress, not passes: a pass over a backlog lasts minutes while every mail of it commits
+                Instant lastGood = s.lastProgressAt() != null && s.lastProgressAt().isAfter(startedAt) ? s.lastProgressAt() : startedAt;
                 if (Duration.between(lastGood, clock.instant()).compareTo(giveUpAfter) > 0) {
                     if (!giveUps.canHandOver(mailboxId)) {
-                        log.warn("no successful pass over the mailbox for {} s, and no other node could lead it: keeping it"
+                        log.warn("no progress with the mailbox (no pass completed, no mail taken in) for {} s, and no other node"
+                                + " could lead it: keeping it"
                                 + " mailbox={} lastError={}", giveUpAfter.toSeconds(), mailboxId, s.lastError());
                         startedAt = clock.instant(); // warn again after another period
                         continue;
                     }
                     r.close();
                     closeSender();
-                    giveUps.giveUp(mailboxId, "no successful pass over the mailbox for " + giveUpAfter.toSeconds()
-                            + " s; last error: " + s.lastError());
+                    giveUps.giveUp(mailboxId, "no progress with the mailbox (no pass completed, no mail taken in) for "
+                            + giveUpAfter.toSeconds() + " s; last error: " + s.lastError());
                     return false;
                 }
             }

@@ -17,8 +17,8 @@ import java.util.Set;
  * fed the samples of one watching node in order; a node that starts watching starts afresh.
  *
  * <ul>
- *   <li>{@code mailbox-stalled} (stall): no pass of the mailbox's reader completed for
- *       {@code watch.stall-after}, unless the INBOX is seen draining (its first mail changes), or the
+ *   <li>{@code mailbox-stalled} (stall): the mailbox's reader neither completed a pass nor, during a
+ *       long pass over a backlog, took a mail in for {@code watch.stall-after}, unless the INBOX is seen draining (its first mail changes), or the
  *       first mail of the INBOX stayed the same for that long — whatever the reason: no leader, a
  *       changed password, an IDLE that never wakes, a database that refuses writes; or its last two
  *       canary mails in a row did not come back through intake within {@code watch.canary-deadline}
