@@ -5,6 +5,7 @@ import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
+import org.jooq.Record1;
 import org.jooq.Record2;
 import org.jooq.Record3;
 import org.jooq.TableField;
@@ -341,7 +342,8 @@ public final class Tickets {
      * @return the change, or empty when there is no such ticket
      */
     public Optional<Change<SortedSet<String>>> setTags(DSLContext tx, long ticketId, Actor actor, SortedSet<String> tags) {
-        if (tx.select(TICKET.ID).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne() == null) {
+        Record1<OffsetDateTime> ticket = tx.select(TICKET.CREATED_AT).from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne();
+        if (ticket == null) {
             return Optional.empty();
         }
         SortedSet<String> from = new TreeSet<>(tx.select(TICKET_TAG.TAG).from(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(ticketId))
@@ -358,7 +360,9 @@ public final class Tickets {
             tx.deleteFrom(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(ticketId)).and(TICKET_TAG.TAG.in(removed)).execute();
         }
         for (String tag : added) {
-            tx.insertInto(TICKET_TAG).set(TICKET_TAG.TICKET_ID, ticketId).set(TICKET_TAG.TAG, tag).execute();
+            // with the ticket's creation time: the tag's list walks its index in the list's order
+            tx.insertInto(TICKET_TAG).set(TICKET_TAG.TICKET_ID, ticketId).set(TICKET_TAG.TAG, tag)
+                    .set(TICKET_TAG.TICKET_CREATED_AT, ticket.value1()).execute();
         }
         tx.update(TICKET).set(TICKET.UPDATED_AT, now(tx)).where(TICKET.ID.eq(ticketId)).execute();
         audit.record(tx, actor, ticketId, new AuditEvent.TagsChanged(added, removed));

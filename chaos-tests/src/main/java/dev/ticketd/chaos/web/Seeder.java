@@ -115,8 +115,8 @@ final class Seeder {
             log.info("seed messages took={}", Duration.between(start, Instant.now()));
             st.execute("insert into attachment (ticket_message_id, filename, content_type, size_bytes, content) "
                     + "select id, 'Invoice_' || id || '.pdf', 'application/pdf', 3, '\\x255044'::bytea from ticket_message where id % 97 = 0");
-            st.execute("insert into ticket_tag (ticket_id, tag) select id, (array" + sqlArray(TAGS) + ")[1 + id % " + TAGS.length
-                    + "] from ticket where id % 10 = 0");
+            st.execute("insert into ticket_tag (ticket_id, tag, ticket_created_at) select id, (array" + sqlArray(TAGS) + ")[1 + id % "
+                    + TAGS.length + "], created_at from ticket where id % 10 = 0");
             st.execute("insert into outbox (mailbox_id, ticket_id, ticket_message_id, message_id, to_address, subject, body_text, "
                     + "status, attempts, created_at, sent_at) select '" + MAILBOX + "', m.ticket_id, m.id, '<seed.' || m.id || "
                     + "'@bench.example>', 'customer@bench.example', 'Re: your ticket', left(m.body_text, 200), 'sent', 1, "

@@ -34,9 +34,9 @@ final class Wrk {
 
     /**
      * Drives {@code url} with {@code connections} connections for {@code duration}; each connection
-     * sends its next request as soon as the answer is in ({@code thinkMillis} 0) or that many
-     * milliseconds after it (a person reading the page; wrk's {@code delay} hook). Latency is
-     * measured from sending to the answer either way.
+     * sends its next request as soon as the answer is in ({@code thinkMillis} 0) or a pause after it
+     * of {@code thinkMillis} on average (a person reading the page: drawn uniformly between 0 and twice
+     * that, through wrk's {@code delay} hook). Latency is measured from sending to the answer either way.
      */
     static Result run(String kind, String url, Map<String, String> headers, int connections, Duration duration, int thinkMillis)
             throws IOException, InterruptedException {
@@ -45,7 +45,9 @@ final class Wrk {
         Path script = null;
         if (thinkMillis > 0) {
             script = Files.createTempFile("wrk-think", ".lua");
-            Files.writeString(script, "function delay()\n  return " + thinkMillis + "\nend\n");
+            // drawn anew each time, uniform up to twice the mean: people do not click in step, and
+            // connections that all waited exactly as long would send their requests in bursts of all of them
+            Files.writeString(script, "function delay()\n  return math.random(0, " + 2 * thinkMillis + ")\nend\n");
             command.add("-s");
             command.add(script.toString());
         }

@@ -58,6 +58,11 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
         return new TicketFilter(status, priority, group, owner, tag, search, sort);
     }
 
+    /** This filter without its tag (the list joins the tag's rows itself, {@link TicketQueries#list}). */
+    TicketFilter withoutTag() {
+        return new TicketFilter(status, priority, group, owner, null, search, sort);
+    }
+
     /** This filter in another order (null: newest first). */
     public TicketFilter withSort(TicketSort sort) {
         return new TicketFilter(status, priority, group, owner, tag, search, sort);

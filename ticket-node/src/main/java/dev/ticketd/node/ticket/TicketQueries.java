@@ -17,6 +17,7 @@ import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.JSONB;
 import org.jooq.Record;
+import org.jooq.Table;
 import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -78,32 +80,46 @@ public final class TicketQueries {
             throw new InvalidRequestException("limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
         }
         TicketSort sort = filter.sort();
+        // a tag's tickets come from the tag's index, which holds the list's order (V019): the
+        // order and the cursor are on its columns, which equal the ticket's
+        String tag = filter.tag();
+        Field<OffsetDateTime> createdAt = tag != null ? TICKET_TAG.TICKET_CREATED_AT : TICKET.CREATED_AT;
+        Field<Long> id = tag != null ? TICKET_TAG.TICKET_ID : TICKET.ID;
         Condition position = DSL.noCondition();
         if (after != null) {
             if (after.sort() != sort) {
                 throw new InvalidRequestException("this cursor is of a list sorted " + after.sort().value() + " first; pass it back with sort="
                         + after.sort().value());
             }
-            var row = DSL.row(TICKET.CREATED_AT, TICKET.ID);
+            var row = DSL.row(createdAt, id);
             position = sort == TicketSort.NEWEST ? row.lt(after.createdAt(), after.id()) : row.gt(after.createdAt(), after.id());
         }
         Condition from = position;
-        return db.read(dsl -> page(summaries(dsl, viewer, filter.condition(viewer, dsl).and(from), sort, limit + 1), limit, sort));
+        TicketFilter rest = tag != null ? filter.withoutTag() : filter;
+        return db.read(dsl -> page(summaries(dsl, viewer, tag, rest.condition(viewer, dsl).and(from), sort, limit + 1), limit, sort));
     }
 
     /** The tickets {@code viewer} may see that {@code which} selects, in {@code sort}'s order, at most {@code limit}. */
     private static List<TicketSummary> summaries(DSLContext dsl, Viewer viewer, Condition which, TicketSort sort, int limit) {
+        return summaries(dsl, viewer, null, which, sort, limit);
+    }
+
+    /** The same, only tickets with {@code tag} (null: any), walked from the tag's index. */
+    private static List<TicketSummary> summaries(DSLContext dsl, Viewer viewer, String tag, Condition which, TicketSort sort, int limit) {
         Field<Integer> messageCount = DSL.field(DSL.selectCount().from(TICKET_MESSAGE)
                 .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))).as("message_count");
         Field<String[]> tags = TAGS.as("tags");
+        Field<OffsetDateTime> createdAt = tag != null ? TICKET_TAG.TICKET_CREATED_AT : TICKET.CREATED_AT;
+        Field<Long> id = tag != null ? TICKET_TAG.TICKET_ID : TICKET.ID;
+        Table<?> tickets = tag == null ? TICKET
+                : TICKET.join(TICKET_TAG).on(TICKET_TAG.TICKET_ID.eq(TICKET.ID)).and(TICKET_TAG.TAG.eq(tag));
         return dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.PRIORITY,
                         STAFF_GROUP.NAME, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT, tags)
-                .from(TICKET).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
+                .from(tickets).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET.OWNER_ID))
                 .where(viewer.sees()).and(which)
-                .orderBy(sort == TicketSort.NEWEST ? List.of(TICKET.CREATED_AT.desc(), TICKET.ID.desc())
-                        : List.of(TICKET.CREATED_AT.asc(), TICKET.ID.asc()))
+                .orderBy(sort == TicketSort.NEWEST ? List.of(createdAt.desc(), id.desc()) : List.of(createdAt.asc(), id.asc()))
                 .limit(limit)
                 .fetch(r -> new TicketSummary(r.get(TICKET.ID), r.get(TICKET.NUMBER), r.get(TICKET.SUBJECT),
                         r.get(TICKET.STATUS), r.get(TICKET.PRIORITY), r.get(STAFF_GROUP.NAME), r.get(STAFF_USER.EMAIL),

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ticketd.desk.GroupAccess;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.web.WebFixture;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,7 +63,9 @@ class SavedViewsTest {
     }
 
     private static void tag(long ticket, String tag) {
-        web.db.dsl().insertInto(TICKET_TAG).set(TICKET_TAG.TICKET_ID, ticket).set(TICKET_TAG.TAG, tag).execute();
+        web.db.dsl().insertInto(TICKET_TAG).set(TICKET_TAG.TICKET_ID, ticket).set(TICKET_TAG.TAG, tag)
+                .set(TICKET_TAG.TICKET_CREATED_AT, DSL.field(DSL.select(TICKET.CREATED_AT).from(TICKET).where(TICKET.ID.eq(ticket))))
+                .execute();
     }
 
     private static void message(long ticket, String body) {
