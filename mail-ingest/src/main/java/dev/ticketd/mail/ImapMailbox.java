@@ -13,11 +13,13 @@ import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.eclipse.angus.mail.imap.IMAPStore;
 import org.eclipse.angus.mail.imap.protocol.BASE64MailboxEncoder;
 import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
+import org.eclipse.angus.mail.imap.protocol.UIDSet;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.List;
 
@@ -130,22 +132,31 @@ final class ImapMailbox implements AutoCloseable {
     }
 
     /**
-     * Moves one message by UID to the Processed folder: {@code UID MOVE}, or where MOVE is
-     * missing {@code UID COPY}, {@code \Deleted} and {@code UID EXPUNGE} of exactly that UID.
+     * Moves messages by UID to the Processed folder, all of them in one command: {@code UID MOVE}
+     * of the set, or where MOVE is missing {@code UID COPY}, {@code \Deleted} and
+     * {@code UID EXPUNGE} of exactly that set. A server spends about as long on a set of fifty as on
+     * one (Dovecot: 13-14 ms for one UID of a 5,000-mail folder, 0.3 ms a mail for fifty).
      *
-     * @return false when the server can move it only half-way (no MOVE and no UIDPLUS: the mail is
-     *         copied and flagged \Deleted but stays in the INBOX, because a plain EXPUNGE could
+     * @param uids at least one
+     * @return false when the server can move them only half-way (no MOVE and no UIDPLUS: the mails
+     *         are copied and flagged \Deleted but stay in the INBOX, because a plain EXPUNGE could
      *         remove other people's deleted mail)
      */
-    boolean moveToProcessed(long uid) throws MessagingException {
+    boolean moveToProcessed(long... uids) throws MessagingException {
+        if (uids.length == 0) {
+            throw new IllegalArgumentException("no UID to move");
+        }
+        long[] sorted = uids.clone();
+        Arrays.sort(sorted);
+        String set = UIDSet.toString(UIDSet.createUIDSets(sorted));
         String target = BASE64MailboxEncoder.encode(settings.processedFolder());
         if (canMove) {
-            uidCommand("UID MOVE", uid, target);
+            uidCommand("UID MOVE", set, target);
             return true;
         }
-        uidCommand("UID COPY", uid, target);
+        uidCommand("UID COPY", set, target);
         inbox.doCommand(p -> {
-            Response[] r = p.command("UID STORE " + uid + " +FLAGS.SILENT (\\Deleted)", null);
+            Response[] r = p.command("UID STORE " + set + " +FLAGS.SILENT (\\Deleted)", null);
             p.notifyResponseHandlers(r);
             p.handleResult(r[r.length - 1]);
             return null;
@@ -154,7 +165,7 @@ final class ImapMailbox implements AutoCloseable {
             return false;
         }
         inbox.doCommand(p -> {
-            Response[] r = p.command("UID EXPUNGE " + uid, null);
+            Response[] r = p.command("UID EXPUNGE " + set, null);
             p.notifyResponseHandlers(r);
             p.handleResult(r[r.length - 1]);
             return null;
@@ -162,10 +173,10 @@ final class ImapMailbox implements AutoCloseable {
         return true;
     }
 
-    private void uidCommand(String command, long uid, String encodedTarget) throws MessagingException {
+    private void uidCommand(String command, String uidSet, String encodedTarget) throws MessagingException {
         inbox.doCommand((IMAPProtocol p) -> {
             Argument args = new Argument();
-            args.writeAtom(Long.toString(uid));
+            args.writeAtom(uidSet);
             args.writeString(encodedTarget);
             Response[] r = p.command(command, args);
             p.notifyResponseHandlers(r);

@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -33,7 +34,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * sizes only), so no mail can be stranded behind a cursor. A message whose IMAP coordinates are
  * already stored is only moved (after re-checking the epoch); any other is downloaded and stored
  * in one transaction, and moved to the Processed folder only after that transaction committed
- * durably. A crash between commit and move therefore leaves a stored mail in the INBOX, which the
+ * durably — together with the other mails committed just before it (one {@code UID MOVE} for up to
+ * {@link #MOVE_BATCH}, at most {@link #MOVE_DELAY} after the first commit, and at the end of each pass). A crash between commit and move therefore leaves a stored mail in the INBOX, which the
  * next pass (of this or any later reader) recognises and moves; the unique keys make a second
  * insert store nothing.
  *
@@ -70,6 +72,10 @@ public final class MailboxReader implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MailboxReader.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final Duration DATABASE_RETRY = Duration.ofMillis(500);
+    /** The most committed mails moved out of the INBOX together (one {@code UID MOVE}). */
+    static final int MOVE_BATCH = 50;
+    /** The longest a committed mail waits for its move during a pass (it is a ticket already). */
+    static final Duration MOVE_DELAY = Duration.ofSeconds(1);
     /** How often a long pass that keeps taking mail in tells its {@link PassListener} so. */
     public static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
 
@@ -91,6 +97,14 @@ public final class MailboxReader implements AutoCloseable {
     private volatile Instant lastProgressAt;
     /** When the listener was last told (reader thread only). */
     private Instant lastToldAt = Instant.MIN;
+    /**
+     * UIDs of this pass's mails that are committed and not moved yet (reader thread only): moved
+     * together every {@link #MOVE_BATCH} mails, after {@link #MOVE_DELAY} and at the end of the pass.
+     * Never carried into another pass (a new connection may see another UIDVALIDITY); a mail whose
+     * move never came is stored, and the next pass only moves it.
+     */
+    private final List<Long> toMove = new ArrayList<>();
+    private long firstToMoveNanos;
     private volatile String lastError;
     private volatile ImapMailbox connection;
     private ScheduledExecutorService waker;
@@ -236,6 +250,7 @@ public final class MailboxReader implements AutoCloseable {
      * in the quarantine instead of being tried again.
      */
     private int pass(ImapMailbox c) throws MessagingException, IOException {
+        toMove.clear();
         long uidValidity = c.uidValidity();
         int tooLarge = 0;
         List<ImapMailbox.Listed> listed = c.list();
@@ -280,6 +295,7 @@ public final class MailboxReader implements AutoCloseable {
                 progressed(left);
             }
         }
+        moveCommitted(c);
         oversizedWaiting = tooLarge;
         failingMails = failing.size();
         return left;
@@ -389,7 +405,7 @@ public final class MailboxReader implements AutoCloseable {
             }
             store.confirmLease(settings.id(), epoch);
             alreadyStored.incrementAndGet();
-            return move(c, uidValidity, m.uid());
+            return moveLater(c, m.uid());
         }
         if (m.size() > settings.maxMessageBytes()) {
             // never downloaded whole: its headers go to the quarantine (fenced and keyed like any
@@ -422,8 +438,37 @@ public final class MailboxReader implements AutoCloseable {
             case CANARY -> log.debug("canary mail received mailbox={} uid={}", settings.id(), m.uid());
         }
         log.debug("mail taken in mailbox={} uidvalidity={} uid={} outcome={}", settings.id(), uidValidity, m.uid(), outcome);
-        // only now, after a durable commit, may the mail leave the INBOX
-        return move(c, uidValidity, m.uid());
+        // only now, after a durable commit, may the mail leave the INBOX (with the next few)
+        return moveLater(c, m.uid());
+    }
+
+    /**
+     * A mail is committed: it leaves the INBOX with the others of its batch ({@link #toMove}).
+     *
+     * @return true (taken in: a mail whose move fails or never comes is only moved by the next pass)
+     */
+    private boolean moveLater(ImapMailbox c, long uid) throws MessagingException {
+        if (toMove.isEmpty()) {
+            firstToMoveNanos = System.nanoTime();
+        }
+        toMove.add(uid);
+        if (toMove.size() >= MOVE_BATCH || System.nanoTime() - firstToMoveNanos >= MOVE_DELAY.toNanos()) {
+            moveCommitted(c);
+        }
+        return true;
+    }
+
+    /** Moves this pass's committed mails out of the INBOX, all in one command. */
+    private void moveCommitted(ImapMailbox c) throws MessagingException {
+        if (toMove.isEmpty()) {
+            return;
+        }
+        long[] uids = toMove.stream().mapToLong(Long::longValue).toArray();
+        toMove.clear();
+        if (!c.moveToProcessed(uids)) {
+            log.warn("server offers neither MOVE nor UIDPLUS: mails copied and flagged \\Deleted but left in inbox mailbox={} uids={}",
+                    settings.id(), uids.length);
+        }
     }
 
     private boolean move(ImapMailbox c, long uidValidity, long uid) throws MessagingException {

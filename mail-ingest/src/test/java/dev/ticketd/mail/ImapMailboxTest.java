@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +56,31 @@ class ImapMailboxTest {
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
         assertThatThrownBy(() -> idle.get(1, TimeUnit.SECONDS)).isNotNull();
         box.close();
+    }
+
+    @Test
+    void aSetOfMailsLeavesTheInboxInOneCommandAndOnlyThoseMails() throws Exception {
+        mail.addUser("support@example.test", "pw");
+        List<byte[]> mails = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            mails.add(mail.textMail("c@example.test", "support@example.test", "m" + i, "body " + i));
+        }
+        mail.append("support@example.test", "pw", "INBOX", mails);
+        List<Long> uids = mail.uids("support@example.test", "pw", "INBOX");
+        MailboxSettings settings = new MailboxSettings("support", "support@example.test", "127.0.0.1", wire.port(),
+                TransportSecurity.NONE, "support@example.test", "pw", "INBOX", "Processed", Duration.ofMinutes(10),
+                Duration.ofSeconds(10), MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES);
+        try (ImapMailbox box = new ImapMailbox(settings)) {
+            box.open();
+            assertThat(box.moveToProcessed(uids.get(4), uids.get(0), uids.get(2), uids.get(1))).isTrue();
+        }
+
+        assertThat(mail.subjects("support@example.test", "pw", "Processed")).containsExactlyInAnyOrder("m0", "m1", "m2", "m4");
+        assertThat(mail.subjects("support@example.test", "pw", "INBOX")).containsExactlyInAnyOrder("m3", "m5");
+        String set = uids.get(0) + ":" + uids.get(2) + "," + uids.get(4);
+        assertThat(wire.transcript().stream().filter(RecordingRelay.Line::fromClient)
+                .filter(l -> l.text().matches("\\S+ UID (MOVE|COPY) " + set + " .*")).count())
+                .as("one command for the whole set: " + wire.transcript()).isEqualTo(1);
     }
 
     /** The client sent {@code <tag> IDLE} and the server answered it with a continuation ({@code +}). */

@@ -112,6 +112,29 @@ class MailboxReaderTest {
     }
 
     @Test
+    void theMailsABatchCommittedBeforeItsReaderDiedAreMovedByTheNextReaderWithoutADuplicate() {
+        int n = MailboxReader.MOVE_BATCH + 10;
+        mail.deliverInProcess(SUPPORT, IntStream.range(0, n)
+                .mapToObj(i -> mail.textMail("batch@example.test", SUPPORT, "batch-" + i, "body " + i)).toList());
+        long uidValidity = mail.uidValidity(SUPPORT, PASSWORD, "INBOX");
+        List<Long> uids = mail.uids(SUPPORT, PASSWORD, "INBOX");
+        // the state a crash between a batch's commits and its UID MOVE leaves: every other mail
+        // stored in PostgreSQL, all of them still in the INBOX
+        long deadReaderEpoch = leases.acquire("support", "node-that-died");
+        for (int i = 0; i < n; i += 2) {
+            assertThat(store.ingest(new IngestStore.IncomingMail("support", uidValidity, uids.get(i), rawOf("INBOX", uids.get(i))),
+                    deadReaderEpoch)).isEqualTo(IngestStore.Outcome.TICKETED);
+        }
+
+        startReader("INBOX");
+
+        awaitInboxEmpty("INBOX", n, Duration.ofSeconds(60));
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(n);
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(n);
+        assertThat(mail.subjects(SUPPORT, PASSWORD, "Processed")).hasSize(n).doesNotHaveDuplicates();
+    }
+
+    @Test
     void aMailStoredByAReaderThatDiedBeforeMovingItIsMovedByTheNextReaderWithoutADuplicate() {
         mail.append(SUPPORT, PASSWORD, "INBOX", List.of(
                 mail.textMail("a@example.test", SUPPORT, "first", "1"),
