@@ -118,7 +118,7 @@ public final class TicketQueries {
                 .from(tickets).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET.OWNER_ID))
-                .where(viewer.sees()).and(which)
+                .where(viewer.sees(dsl)).and(which)
                 .orderBy(sort == TicketSort.NEWEST ? List.of(createdAt.desc(), id.desc()) : List.of(createdAt.asc(), id.asc()))
                 .limit(limit)
                 .fetch(r -> new TicketSummary(r.get(TICKET.ID), r.get(TICKET.NUMBER), r.get(TICKET.SUBJECT),

@@ -7,7 +7,11 @@ import org.jooq.Field;
 import org.jooq.Record1;
 import org.jooq.Select;
 import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -77,6 +81,14 @@ public record TicketSearch(String text) {
      * newest first fills a page after a few hundred tickets.
      */
     static final int SELECTIVE = 10_000;
+    /**
+     * The longest the ids of a search expected to be selective are read for. The statistics judge
+     * words one by one; words that always come together (a phrase of common words) can match far
+     * more than they expect, and reading those ids would take seconds.
+     */
+    static final Duration FEW_MATCHES_BUDGET = Duration.ofMillis(150);
+    private static final String QUERY_CANCELED = "57014";
+    private static final Logger log = LoggerFactory.getLogger(TicketSearch.class);
 
     /**
      * The tickets this search finds (the viewer's access and the list's other filters are added by
@@ -126,7 +138,10 @@ public record TicketSearch(String text) {
 
     /**
      * One part of a search, both ways: the ids of the tickets its index finds, and the same as a
-     * condition on one ticket (checked while the list is walked).
+     * condition on one ticket (checked while the list is walked). Each such condition is a probe of
+     * this one ticket's rows ({@code OFFSET 0} keeps PostgreSQL from turning it into the set of every
+     * match, hashed: for a phrase of common words that set is read through hundreds of thousands of
+     * rows, seconds, where the walk probes a few thousand tickets' messages).
      */
     private record Part(Select<Record1<Long>> ids, Condition onTicket) {
 
@@ -138,13 +153,13 @@ public record TicketSearch(String text) {
         /** A condition one of the ticket's messages meets. */
         static Part inMessages(Condition c) {
             return new Part(DSL.select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE).where(c),
-                    DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(c)));
+                    DSL.exists(DSL.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(c).offset(0)));
         }
 
         /** A condition the ticket's requester meets. */
         static Part ofRequester(Condition c) {
             return new Part(DSL.select(TICKET.ID).from(TICKET).where(TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT).where(c))),
-                    DSL.exists(DSL.selectOne().from(CONTACT).where(CONTACT.ID.eq(TICKET.REQUESTER_ID)).and(c)));
+                    DSL.exists(DSL.selectOne().from(CONTACT).where(CONTACT.ID.eq(TICKET.REQUESTER_ID)).and(c).offset(0)));
         }
 
         /** A condition an attachment of one of the ticket's messages meets. */
@@ -152,7 +167,7 @@ public record TicketSearch(String text) {
             return new Part(DSL.select(TICKET_MESSAGE.TICKET_ID).from(ATTACHMENT).join(TICKET_MESSAGE)
                     .on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID)).where(c),
                     DSL.exists(DSL.selectOne().from(ATTACHMENT).join(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(ATTACHMENT.TICKET_MESSAGE_ID))
-                            .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(c)));
+                            .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID)).and(c).offset(0)));
         }
     }
 
@@ -174,14 +189,37 @@ public record TicketSearch(String text) {
             return null;
         }
         Select<Record1<Long>> found = all;
-        List<Long> ids = dsl.transactionResult(c -> {
-            DSLContext tx = DSL.using(c);
-            tx.execute("set local enable_seqscan = off");
-            Field<Long> id = DSL.field(DSL.name("part", "id"), Long.class);
-            return tx.select(id).from(DSL.select(DSL.field(DSL.name("found", found.getSelect().get(0).getName()), Long.class).as("id"))
-                    .from(found.asTable("found")).limit(SELECTIVE + 1).asTable("part")).fetch(id);
-        });
+        List<Long> ids;
+        try {
+            ids = dsl.transactionResult(c -> {
+                DSLContext tx = DSL.using(c);
+                tx.execute("set local enable_seqscan = off");
+                tx.execute("set local statement_timeout = " + FEW_MATCHES_BUDGET.toMillis());
+                Field<Long> id = DSL.field(DSL.name("part", "id"), Long.class);
+                return tx.select(id).from(DSL.select(DSL.field(DSL.name("found", found.getSelect().get(0).getName()), Long.class).as("id"))
+                        .from(found.asTable("found")).limit(SELECTIVE + 1).asTable("part")).fetch(id);
+            });
+        } catch (RuntimeException e) {
+            if (!canceled(e)) {
+                throw e;
+            }
+            // the statistics were wrong: words that each look rare but come together in hundreds of
+            // thousands of messages (a phrase of them is then checked in every one). The walk finds
+            // the first page without reading them all.
+            log.debug("search matches were not few after all, walking the list instead: {}", e.getMessage());
+            return null;
+        }
         return ids.size() > SELECTIVE ? null : ids.stream().distinct().toList();
+    }
+
+    /** Whether the statement was cancelled by its timeout (SQLState 57014), wherever jOOQ wrapped it. */
+    private static boolean canceled(Throwable e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof SQLException sql && QUERY_CANCELED.equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The search's only token (quotes and a leading or trailing stop stripped), or null when it has several. */
