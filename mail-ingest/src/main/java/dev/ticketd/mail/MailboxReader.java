@@ -35,17 +35,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * already stored is only moved (after re-checking the epoch); any other is downloaded and stored
  * in one transaction, and moved to the Processed folder only after that transaction committed
  * durably — together with the other mails committed just before it (one {@code UID MOVE} for up to
- * {@link #MOVE_BATCH}, at most {@link #MOVE_DELAY} after the first commit, and at the end of each pass). A crash between commit and move therefore leaves a stored mail in the INBOX, which the
+ * {@link #MOVE_BATCH}, at most {@link #MOVE_DELAY} after the first commit, and at the end of each
+ * pass). A crash between commit and move therefore leaves stored mails in the INBOX, which the
  * next pass (of this or any later reader) recognises and moves; the unique keys make a second
  * insert store nothing.
  *
  * <p>Between passes it waits with IMAP IDLE, cut short after the poll interval (the safety poll);
  * without IDLE it sleeps for the poll interval. A pass over a backlog can last minutes; while it
  * takes mail in, the reader tells its {@link PassListener} so every {@link #PROGRESS_EVERY} and
- * keeps {@link Status#lastProgressAt()} current, so that nobody takes a long pass for a stall.
- * A broken connection is reopened with exponential
- * backoff. A mail that fails on its own is logged and left in the INBOX for the next pass; it never
- * stops the mails after it. A stale epoch stops the reader for good.
+ * keeps {@link Status#lastProgressAt()} current, so that nobody takes a long pass for a stall. A
+ * broken connection is reopened with exponential backoff. A mail that fails on its own is logged
+ * and left in the INBOX for the next pass; it never stops the mails after it. A stale epoch stops
+ * the reader for good.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} once; both from any thread. The reader
  * runs on its own thread.
