@@ -60,7 +60,7 @@ public final class MailboxReader implements AutoCloseable {
      *
      * @param lastPassAt               when the last pass over the INBOX completed (null: none yet)
      * @param lastProgressAt           when the reader last proved it works: a pass completed or a mail
-     *                                 taken in (stored, or found stored, and moved out of the INBOX); null: neither yet
+     *                                 taken in (committed, or found stored; its move follows with its set); null: neither yet
      * @param failedAttempts           passes that failed on one mail (each left it in the INBOX)
      * @param quarantinedAfterFailures mails stored raw in the quarantine after failing too many passes
      * @param failingMails             mails in the INBOX that failed a pass and are not stored yet (after the last pass)
