@@ -47,6 +47,20 @@ class MigrationsTest {
     }
 
     @Test
+    void aNodeOlderThanTheTagOrderColumnStillTagsTickets() {
+        DSLContext dsl = db.dsl();
+        long contact = dsl.fetchSingle("insert into contact (email) values ('tagged@example.test') returning id").get(0, Long.class);
+        long ticket = dsl.fetchSingle("insert into ticket (number, subject, requester_id, created_at) "
+                + "values ('T-1', 'tagged', ?, timestamptz '2026-01-02 03:04:05+00') returning id", contact).get(0, Long.class);
+        // the insert a node from before V019 sends: no ticket_created_at
+        dsl.execute("insert into ticket_tag (ticket_id, tag) values (?, 'vip')", ticket);
+
+        assertThat(dsl.fetchSingle("select tt.ticket_created_at = timestamptz '2026-01-02 03:04:05+00' "
+                + "from ticket_tag tt where tt.ticket_id = ? and tt.tag = 'vip'", ticket).get(0, Boolean.class))
+                .as("the tag carries its ticket's creation time, filled in").isTrue();
+    }
+
+    @Test
     void onConflictDoNothingReturnsNoRowForADuplicate() {
         DSLContext dsl = db.dsl();
         var first = dsl.insertInto(CONTACT).set(CONTACT.EMAIL, "a@example.test").onConflict(CONTACT.EMAIL).doNothing()
