@@ -106,6 +106,8 @@ public final class MailboxReader implements AutoCloseable {
      */
     private final List<Long> toMove = new ArrayList<>();
     private long firstToMoveNanos;
+    /** Mails of the current pass's listing not taken in yet (reader thread only). */
+    private int leftInPass;
     private volatile String lastError;
     private volatile ImapMailbox connection;
     private ScheduledExecutorService waker;
@@ -230,15 +232,17 @@ public final class MailboxReader implements AutoCloseable {
     }
 
     /**
-     * A mail was taken in during a pass: the reader works, however long the pass (a backlog after an
-     * outage takes minutes). Tells the listener every {@link #PROGRESS_EVERY}, with the mails left.
+     * The pass got on: a mail committed, or a set of stored mails moved out of the INBOX. The reader
+     * works, however long the pass (a backlog after an outage takes minutes). A stored mail merely
+     * found again is no progress: a pass that keeps dying after finding the same ones never gets on.
+     * Tells the listener every {@link #PROGRESS_EVERY}, with the mails left.
      */
-    private void progressed(int left) {
+    private void progressed() {
         Instant now = clock.instant();
         lastProgressAt = now;
         if (Duration.between(lastToldAt, now).compareTo(PROGRESS_EVERY) >= 0) {
             lastToldAt = now;
-            passListener.passed(settings.id(), epoch, left, lastError);
+            passListener.passed(settings.id(), epoch, leftInPass, lastError);
         }
     }
 
@@ -257,6 +261,7 @@ public final class MailboxReader implements AutoCloseable {
         List<ImapMailbox.Listed> listed = c.list();
         Map<Long, IngestStore.Failure> failing = failingMails(uidValidity, listed);
         int left = listed.size();
+        leftInPass = left;
         for (ImapMailbox.Listed m : listed) {
             if (!isRunning()) {
                 return left;
@@ -292,8 +297,8 @@ public final class MailboxReader implements AutoCloseable {
             }
             if (tookIn) {
                 left--;
+                leftInPass = left;
                 failing.remove(m.uid());
-                progressed(left);
             }
         }
         moveCommitted(c);
@@ -363,6 +368,7 @@ public final class MailboxReader implements AutoCloseable {
         }
         IngestStore.Outcome outcome = store.quarantineAfterFailures(
                 new IngestStore.IncomingMail(settings.id(), uidValidity, m.uid(), raw), attempts, lastError, epoch);
+        progressed();
         if (outcome == IngestStore.Outcome.STORED_UNPARSEABLE) {
             quarantinedAfterFailures.incrementAndGet();
             unparseable.incrementAndGet();
@@ -417,6 +423,7 @@ public final class MailboxReader implements AutoCloseable {
             }
             IngestStore.Outcome outcome = store.quarantineOversized(new IngestStore.IncomingMail(settings.id(), uidValidity,
                     m.uid(), headers), m.size(), settings.maxMessageBytes(), epoch);
+            progressed();
             if (outcome == IngestStore.Outcome.STORED_UNPARSEABLE) {
                 unparseable.incrementAndGet();
             }
@@ -429,6 +436,9 @@ public final class MailboxReader implements AutoCloseable {
             return true; // gone meanwhile (moved by someone else)
         }
         IngestStore.Outcome outcome = store.ingest(new IngestStore.IncomingMail(settings.id(), uidValidity, m.uid(), raw), epoch);
+        if (outcome != IngestStore.Outcome.ALREADY_STORED) {
+            progressed(); // a commit; found stored (another reader was first) is none
+        }
         switch (outcome) {
             case TICKETED -> stored.incrementAndGet();
             case STORED_UNPARSEABLE -> {
@@ -459,17 +469,47 @@ public final class MailboxReader implements AutoCloseable {
         return true;
     }
 
-    /** Moves this pass's committed mails out of the INBOX, all in one command. */
+    /**
+     * Moves this pass's committed mails out of the INBOX, all in one command. When the server refuses
+     * the set (one mail it will not move refuses them all), they are moved one by one, so that only
+     * that mail stays (stored: the next pass tries its move again) and it is nobody else's failure.
+     * Only a lost connection ends the pass.
+     */
     private void moveCommitted(ImapMailbox c) throws MessagingException {
         if (toMove.isEmpty()) {
             return;
         }
         long[] uids = toMove.stream().mapToLong(Long::longValue).toArray();
         toMove.clear();
-        if (!c.moveToProcessed(uids)) {
-            log.warn("server offers neither MOVE nor UIDPLUS: mails copied and flagged \\Deleted but left in inbox mailbox={} uids={}",
-                    settings.id(), uids.length);
+        try {
+            if (!c.moveToProcessed(uids)) {
+                log.warn("server offers neither MOVE nor UIDPLUS: mails copied and flagged \\Deleted but left in inbox mailbox={} mails={}",
+                        settings.id(), uids.length);
+            }
+        } catch (MessagingException e) {
+            if (e instanceof FolderClosedException || e instanceof StoreClosedException || !c.isOpen() || !isRunning()) {
+                throw e;
+            }
+            log.warn("moving {} stored mails out of the inbox together failed, moving them one by one mailbox={} error={}",
+                    uids.length, settings.id(), e.toString());
+            int moved = 0;
+            for (long uid : uids) {
+                try {
+                    c.moveToProcessed(uid);
+                    moved++;
+                } catch (MessagingException one) {
+                    if (one instanceof FolderClosedException || one instanceof StoreClosedException || !c.isOpen() || !isRunning()) {
+                        throw one;
+                    }
+                    log.warn("mail stored but not moved out of the inbox; the next pass tries again mailbox={} uid={} error={}",
+                            settings.id(), uid, one.toString());
+                }
+            }
+            if (moved == 0) {
+                return; // nothing got on: a pass that only finds the same unmovable mails is no progress
+            }
         }
+        progressed();
     }
 
     private boolean move(ImapMailbox c, long uidValidity, long uid) throws MessagingException {

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.TICKET;
@@ -79,23 +80,7 @@ class MailboxReaderTest {
         mail.deliverInProcess(SUPPORT, IntStream.range(0, 30)
                 .mapToObj(i -> mail.textMail("night@example.test", SUPPORT, "night-" + i, "body " + i)).toList());
         // every reading of this clock is a second later: the pass over 30 mails "lasts" half a minute
-        AtomicLong seconds = new AtomicLong();
-        Clock slowPass = new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return Instant.EPOCH.plusSeconds(seconds.incrementAndGet());
-            }
-        };
+        Clock slowPass = secondPerReading();
         List<Integer> told = new CopyOnWriteArrayList<>();
         MailboxReader reader = new MailboxReader(mail.mailbox("support", SUPPORT, PASSWORD, "INBOX"), store,
                 leases.acquire("support", "test-node"), slowPass, (mailbox, epoch, backlog, lastError) -> told.add(backlog));
@@ -104,11 +89,52 @@ class MailboxReaderTest {
 
         awaitInboxEmpty("INBOX", 30, Duration.ofSeconds(60));
         await().atMost(TestTimeouts.seconds(10)).until(() -> told.contains(0));
-        assertThat(told.get(0)).as("the first word comes during the pass, with the mails still to take in").isBetween(1, 29);
+        assertThat(told.get(0)).as("the first word comes during the pass, with the mails still to take in").isBetween(1, 30);
         assertThat(told.subList(0, told.indexOf(0))).as("each word during the pass, fewer mails left").isSortedAccordingTo(
                 java.util.Comparator.reverseOrder()).hasSizeGreaterThan(2);
         assertThat(reader.status().lastProgressAt()).isNotNull();
         assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(30);
+    }
+
+    @Test
+    void findingStoredMailsItCannotMoveIsNoProgressAndTheNextPassMovesThem() {
+        long epoch = leases.acquire("support", "test-node");
+        // every reading of this clock is a second later: a pass that counted found mails as progress
+        // would tell its listener so during the pass, with the mails still left
+        List<Integer> told = new CopyOnWriteArrayList<>();
+        MailboxReader reader = new MailboxReader(mail.mailbox("support", SUPPORT, PASSWORD, "INBOX"), store, epoch,
+                secondPerReading(), (mailbox, e, backlog, lastError) -> told.add(backlog));
+        readers.add(reader);
+        reader.start();
+        await().atMost(TestTimeouts.seconds(30)).until(() -> reader.status().lastPassAt() != null);
+        // the reader waits on its empty INBOX; its Processed folder goes away, so no move can succeed
+        mail.deleteFolder(SUPPORT, PASSWORD, "Processed");
+        // mails a reader of this lease stored before dying, under the UIDs the INBOX gives them next
+        int n = 30;
+        long uidValidity = mail.uidValidity(SUPPORT, PASSWORD, "INBOX");
+        long firstUid = mail.uidNext(SUPPORT, PASSWORD, "INBOX");
+        List<byte[]> raws = IntStream.range(0, n)
+                .mapToObj(i -> mail.textMail("stuck@example.test", SUPPORT, "stuck-" + i, "body " + i)).toList();
+        for (int i = 0; i < n; i++) {
+            assertThat(store.ingest(new IngestStore.IncomingMail("support", uidValidity, firstUid + i, raws.get(i)), epoch))
+                    .isEqualTo(IngestStore.Outcome.TICKETED);
+        }
+        mail.append(SUPPORT, PASSWORD, "INBOX", raws);
+        assertThat(mail.uids(SUPPORT, PASSWORD, "INBOX")).as("the UIDs the mails were stored under")
+                .containsExactlyElementsOf(LongStream.range(firstUid, firstUid + n).boxed().toList());
+
+        await().atMost(TestTimeouts.seconds(30)).until(() -> reader.status().alreadyStored() >= n);
+        assertThat(told).as("no word of progress during passes that only found stored mails and moved none")
+                .containsOnly(0);
+        assertThat(mail.uids(SUPPORT, PASSWORD, "INBOX")).hasSize(n);
+
+        // the folder is back: the next pass (woken by one more mail) moves them all, once
+        mail.recreateFolder(SUPPORT, PASSWORD, "Processed");
+        mail.append(SUPPORT, PASSWORD, "INBOX", List.of(mail.textMail("later@example.test", SUPPORT, "later", "body")));
+        awaitInboxEmpty("INBOX", n + 1, Duration.ofSeconds(30));
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(n + 1);
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(n + 1);
+        assertThat(mail.subjects(SUPPORT, PASSWORD, "Processed")).hasSize(n + 1).doesNotHaveDuplicates();
     }
 
     @Test
@@ -280,6 +306,27 @@ class MailboxReaderTest {
     private static MailboxSettings withLimit(MailboxSettings s, long maxBytes) {
         return new MailboxSettings(s.id(), s.address(), s.imapHost(), s.imapPort(), s.imapSecurity(), s.imapUser(),
                 s.imapPassword(), s.inboxFolder(), s.processedFolder(), s.pollInterval(), s.ioTimeout(), maxBytes);
+    }
+
+    /** A clock each reading of which is a second after the one before. */
+    private static Clock secondPerReading() {
+        AtomicLong seconds = new AtomicLong();
+        return new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return Instant.EPOCH.plusSeconds(seconds.incrementAndGet());
+            }
+        };
     }
 
     private MailboxReader startReader(String inboxFolder) {

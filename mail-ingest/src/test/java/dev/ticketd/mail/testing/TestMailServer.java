@@ -229,6 +229,22 @@ public final class TestMailServer implements AutoCloseable {
         });
     }
 
+    /** Deletes a folder with its mail. */
+    public void deleteFolder(String user, String password, String folder) {
+        withStore(user, password, store -> {
+            Folder f = store.getFolder(folder);
+            if (!f.delete(true)) {
+                throw new IllegalStateException("the server kept folder " + folder);
+            }
+            return null;
+        });
+    }
+
+    /** The UID the next mail delivered to a folder gets (IMAP's UIDNEXT). */
+    public long uidNext(String user, String password, String folder) {
+        return withStore(user, password, store -> ((IMAPFolder) store.getFolder(folder)).getUIDNext());
+    }
+
     /** The subjects of the mails in a folder. */
     public List<String> subjects(String user, String password, String folder) {
         return readFolder(user, password, folder, FetchProfile.Item.ENVELOPE, (f, m) -> m.getSubject());
