@@ -1,5 +1,6 @@
 package dev.ticketd.chaos.scenario;
 
+import dev.ticketd.chaos.RoleDefaults;
 import dev.ticketd.chaos.net.Host;
 
 import java.io.IOException;
@@ -17,8 +18,8 @@ import java.util.stream.IntStream;
 /**
  * A ZooKeeper ensemble with one server on each host ({@code QuorumPeerMain} from this JVM's class
  * path, started inside the host's namespace), on the standard ports of each host's own address.
- * Heap: a 35-minute run's Helix history (status updates of every leader change) took a server
- * with 128 MB to an OutOfMemoryError, so each gets 384 MB.
+ * Its settings (ticks, limits, heap) are the Ansible role's defaults
+ * ({@code ansible/roles/zookeeper/defaults/main.yml}): what the suite proves is what ops deploy.
  */
 public final class ZooKeeperServers {
 
@@ -29,24 +30,42 @@ public final class ZooKeeperServers {
     private final Path dir;
     private final List<Host> hosts;
     private final Process[] servers;
+    private final RoleDefaults settings;
 
     public ZooKeeperServers(Path dir, List<Host> hosts) throws IOException {
         this.dir = dir;
         this.hosts = List.copyOf(hosts);
         this.servers = new Process[hosts.size()];
-        String peers = IntStream.range(0, hosts.size())
-                .mapToObj(i -> "server." + (i + 1) + "=" + hosts.get(i).address() + ":" + PEER_PORT + ":" + ELECTION_PORT)
-                .collect(Collectors.joining("\n"));
+        this.settings = RoleDefaults.of("zookeeper");
+        List<String> addresses = addresses();
         for (int i = 0; i < hosts.size(); i++) {
             Path data = dir.resolve("zk" + (i + 1));
             Files.createDirectories(data);
             Files.writeString(data.resolve("myid"), Integer.toString(i + 1));
-            Files.writeString(config(i), String.join("\n",
-                    "tickTime=500", "initLimit=20", "syncLimit=5",
-                    "dataDir=" + data, "clientPort=" + CLIENT_PORT, "clientPortAddress=" + hosts.get(i).address(),
-                    "quorumListenOnAllIPs=false", "admin.enableServer=false", "4lw.commands.whitelist=ruok,srvr",
-                    "maxClientCnxns=200", peers, ""), StandardCharsets.UTF_8);
+            Files.writeString(config(i), configuration(settings, addresses, i, data), StandardCharsets.UTF_8);
         }
+    }
+
+    /**
+     * The configuration of server {@code i} (id {@code i + 1}) of an ensemble on these addresses,
+     * as the role's template writes it.
+     */
+    static String configuration(RoleDefaults role, List<String> addresses, int i, Path data) {
+        if (role.integer("zookeeper_client_port") != CLIENT_PORT || role.integer("zookeeper_peer_port") != PEER_PORT
+                || role.integer("zookeeper_election_port") != ELECTION_PORT) {
+            throw new IllegalStateException("the zookeeper role's ports differ from the harness's " + CLIENT_PORT + "/"
+                    + PEER_PORT + "/" + ELECTION_PORT);
+        }
+        String peers = IntStream.range(0, addresses.size())
+                .mapToObj(j -> "server." + (j + 1) + "=" + addresses.get(j) + ":" + PEER_PORT + ":" + ELECTION_PORT)
+                .collect(Collectors.joining("\n"));
+        return String.join("\n",
+                "tickTime=" + role.integer("zookeeper_tick_time"),
+                "initLimit=" + role.integer("zookeeper_init_limit"),
+                "syncLimit=" + role.integer("zookeeper_sync_limit"),
+                "dataDir=" + data, "clientPort=" + CLIENT_PORT, "clientPortAddress=" + addresses.get(i),
+                "quorumListenOnAllIPs=false", "admin.enableServer=false", "4lw.commands.whitelist=ruok,srvr",
+                "maxClientCnxns=" + role.integer("zookeeper_max_client_connections"), peers, "");
     }
 
     private Path config(int i) {
@@ -74,7 +93,7 @@ public final class ZooKeeperServers {
             throw new IllegalStateException("ZooKeeper on " + hosts.get(i).name() + " is still running");
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        servers[i] = hosts.get(i).processBuilder(List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1",
+        servers[i] = hosts.get(i).processBuilder(List.of(java, "-Xmx" + settings.integer("zookeeper_heap_mb") + "m", "-XX:TieredStopAtLevel=1",
                         "-cp", System.getProperty("java.class.path"), "-Dzookeeper.jmx.log4j.disable=true",
                         "org.apache.zookeeper.server.quorum.QuorumPeerMain", config(i).toString()))
                 .redirectErrorStream(true)
@@ -136,6 +155,6 @@ public final class ZooKeeperServers {
     }
 
     public Duration sessionTimeoutFloor() {
-        return Duration.ofMillis(1000); // 2 x tickTime
+        return Duration.ofMillis(2L * settings.integer("zookeeper_tick_time")); // ZooKeeper's least session timeout
     }
 }

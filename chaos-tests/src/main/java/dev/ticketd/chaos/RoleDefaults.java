@@ -1,0 +1,72 @@
+package dev.ticketd.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The defaults of one Ansible role ({@code ansible/roles/NAME/defaults/main.yml}): the one place a
+ * setting the deployment and the chaos harness share is written, so that what the harness proves
+ * is what the roles deploy.
+ */
+public final class RoleDefaults {
+
+    private final Path file;
+    private final JsonNode values;
+
+    private RoleDefaults(Path file, JsonNode values) {
+        this.file = file;
+        this.values = values;
+    }
+
+    /** The defaults of role {@code role} of the repository this process runs in (or below). */
+    public static RoleDefaults of(String role) {
+        return read(repositoryFile(role));
+    }
+
+    /** Where role {@code role}'s defaults are in this repository. */
+    public static Path repositoryFile(String role) {
+        return repositoryRoot().resolve("ansible/roles").resolve(role).resolve("defaults/main.yml");
+    }
+
+    public static RoleDefaults read(Path file) {
+        try {
+            JsonNode values = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+            if (values == null || !values.isObject()) {
+                throw new IllegalStateException(file + " holds no mapping of settings");
+            }
+            return new RoleDefaults(file, values);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the role defaults " + file, e);
+        }
+    }
+
+    /** An integer setting; a missing or non-integer one is an error that names the file and key. */
+    public int integer(String key) {
+        JsonNode v = values.get(key);
+        if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) {
+            throw new IllegalStateException(file + ": " + key + " must be an integer, is " + (v == null ? "missing" : v.toString()));
+        }
+        return v.intValue();
+    }
+
+    /** The repository's top folder: the first folder from the working one upwards that holds {@code ansible/roles}. */
+    static Path repositoryRoot() {
+        String given = System.getProperty("ticketd.repo");
+        if (given != null) {
+            return Path.of(given);
+        }
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("ansible/roles"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no ansible/roles in " + Path.of("").toAbsolutePath()
+                + " or above: run from the repository, or set -Dticketd.repo");
+    }
+}
