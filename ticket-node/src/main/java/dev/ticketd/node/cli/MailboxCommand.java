@@ -103,18 +103,20 @@ public final class MailboxCommand {
             var mailbox = new MailboxCatalog.NewMailbox(id, address, imapHost, imapPort, TransportSecurity.parse(imapSecurity),
                     login, secretRef, inboxFolder, processedFolder, smtpHost, smtpHost == null ? null : smtpPort,
                     TransportSecurity.parse(smtpSecurity), smtpHost == null ? null : (smtpUser == null ? login : smtpUser.isBlank() ? null : smtpUser));
+            boolean changed;
             try (Database db = config.openMigrated("ticketd-cli")) {
                 MailboxCatalog catalog = new MailboxCatalog(db);
-                catalog.save(mailbox);
+                changed = catalog.save(mailbox);
                 if (signatureFile != null) {
-                    catalog.setSignature(id, signature);
+                    changed |= catalog.setSignature(id, signature);
                 }
                 if (group != null) {
-                    catalog.setGroup(id, group);
+                    changed |= catalog.setGroup(id, group);
                 }
             }
-            spec.commandLine().getOut().println("mailbox saved: id=" + id + " address=" + address + " secret-ref=" + secretRef
-                    + (group == null ? "" : " group=" + group.strip()));
+            // "unchanged" when every setting was stored already: deploy tools report no change
+            spec.commandLine().getOut().println((changed ? "mailbox saved" : "mailbox unchanged") + ": id=" + id + " address=" + address
+                    + " secret-ref=" + secretRef + (group == null ? "" : " group=" + group.strip()));
             withCluster(config, admin -> admin.addMailboxes(Set.of(id)), spec.commandLine().getOut());
             return 0;
         }

@@ -69,26 +69,36 @@ public final class MailboxCatalog {
         this.db = db;
     }
 
-    /** Adds a mailbox, or updates the one with the same id (an operator re-running the command). */
-    public void save(NewMailbox m) {
-        db.transactions().run(tx -> upsert(tx, m)); // an upsert: a replay after a failover changes nothing
+    /**
+     * Adds a mailbox, or updates the one with the same id (an operator re-running the command).
+     *
+     * @return whether it was new or a setting changed (false when the same settings were saved
+     *         again, so that a deploy tool can report "unchanged"; also false for a retry after a
+     *         failover whose first attempt committed)
+     */
+    public boolean save(NewMailbox m) {
+        return db.transactions().write(tx -> upsert(tx, m)) > 0; // an upsert: a replay after a failover changes nothing
     }
 
-    /** Makes the mailbox deliver its new tickets into group {@code group} (by name). */
-    public void setGroup(String id, String group) {
+    /**
+     * Makes the mailbox deliver its new tickets into group {@code group} (by name).
+     *
+     * @return whether the mailbox's group changed
+     */
+    public boolean setGroup(String id, String group) {
         String name = group == null ? "" : group.strip();
-        int updated = db.transactions().write(tx -> tx.update(MAILBOX)
-                .set(MAILBOX.GROUP_ID, DSL.field(DSL.select(STAFF_GROUP.ID).from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq(name))))
-                .where(MAILBOX.ID.eq(id))
-                .and(DSL.exists(DSL.selectOne().from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq(name))))
-                .execute());
-        if (updated == 0) {
-            throw new IllegalArgumentException("no group named '" + name + "' (create it with `ticketd group add`), or no mailbox '" + id + "'");
-        }
+        return db.transactions().write(tx -> {
+            var groupId = tx.select(STAFF_GROUP.ID).from(STAFF_GROUP).where(STAFF_GROUP.NAME.eq(name)).fetchOne(STAFF_GROUP.ID);
+            if (groupId == null || !tx.fetchExists(MAILBOX, MAILBOX.ID.eq(id))) {
+                throw new IllegalArgumentException("no group named '" + name + "' (create it with `ticketd group add`), or no mailbox '" + id + "'");
+            }
+            return tx.update(MAILBOX).set(MAILBOX.GROUP_ID, groupId)
+                    .where(MAILBOX.ID.eq(id)).and(MAILBOX.GROUP_ID.isDistinctFrom(groupId)).execute() > 0;
+        });
     }
 
-    private static void upsert(DSLContext tx, NewMailbox m) {
-        tx.insertInto(MAILBOX)
+    private static int upsert(DSLContext tx, NewMailbox m) {
+        return tx.insertInto(MAILBOX)
                 .set(MAILBOX.ID, m.id())
                 .set(MAILBOX.ADDRESS, m.address().toLowerCase(Locale.ROOT))
                 .set(MAILBOX.IMAP_HOST, m.imapHost())
@@ -116,6 +126,15 @@ public final class MailboxCatalog {
                 .set(MAILBOX.SMTP_PORT, m.smtpPort())
                 .set(MAILBOX.SMTP_SECURITY, m.smtpSecurity().dbValue())
                 .set(MAILBOX.SMTP_USER, m.smtpUser())
+                // the same settings again touch no row: the caller can tell "unchanged"
+                .where(DSL.row(MAILBOX.ADDRESS, MAILBOX.IMAP_HOST, MAILBOX.IMAP_PORT, MAILBOX.IMAP_SECURITY, MAILBOX.IMAP_USER,
+                                MAILBOX.SECRET_REF, MAILBOX.INBOX_FOLDER, MAILBOX.PROCESSED_FOLDER, MAILBOX.SMTP_HOST, MAILBOX.SMTP_PORT,
+                                MAILBOX.SMTP_SECURITY, MAILBOX.SMTP_USER)
+                        .isDistinctFrom(DSL.row(DSL.excluded(MAILBOX.ADDRESS), DSL.excluded(MAILBOX.IMAP_HOST),
+                                DSL.excluded(MAILBOX.IMAP_PORT), DSL.excluded(MAILBOX.IMAP_SECURITY), DSL.excluded(MAILBOX.IMAP_USER),
+                                DSL.excluded(MAILBOX.SECRET_REF), DSL.excluded(MAILBOX.INBOX_FOLDER),
+                                DSL.excluded(MAILBOX.PROCESSED_FOLDER), DSL.excluded(MAILBOX.SMTP_HOST), DSL.excluded(MAILBOX.SMTP_PORT),
+                                DSL.excluded(MAILBOX.SMTP_SECURITY), DSL.excluded(MAILBOX.SMTP_USER))))
                 .execute();
     }
 
@@ -128,17 +147,19 @@ public final class MailboxCatalog {
      *
      * @throws IllegalArgumentException when it is too long or the mailbox does not exist
      */
-    public void setSignature(String id, String signature) {
+    public boolean setSignature(String id, String signature) {
         String value = signature == null || signature.isBlank() ? null : signature.strip();
         if (value != null && value.length() > MAX_SIGNATURE_CHARS) {
             throw new IllegalArgumentException("the signature has " + value.length() + " characters, at most "
                     + MAX_SIGNATURE_CHARS + " are allowed");
         }
-        int updated = db.transactions().write(tx -> tx.update(MAILBOX).set(MAILBOX.SIGNATURE, value)
-                .where(MAILBOX.ID.eq(id)).execute());
-        if (updated == 0) {
-            throw new IllegalArgumentException("no mailbox with id '" + id + "'");
-        }
+        return db.transactions().write(tx -> {
+            if (!tx.fetchExists(MAILBOX, MAILBOX.ID.eq(id))) {
+                throw new IllegalArgumentException("no mailbox with id '" + id + "'");
+            }
+            return tx.update(MAILBOX).set(MAILBOX.SIGNATURE, value)
+                    .where(MAILBOX.ID.eq(id)).and(MAILBOX.SIGNATURE.isDistinctFrom(value)).execute() > 0;
+        });
     }
 
     /** Every stored mailbox, paused ones too, by id. */

@@ -62,6 +62,22 @@ class MailboxAddCommandTest {
     }
 
     @Test
+    void addingTheSameSettingsAgainSaysUnchangedAndAChangedSettingSaysSaved() throws Exception {
+        Path signature = dir.resolve("signature.txt");
+        Files.writeString(signature, "Ihr Support\n", StandardCharsets.UTF_8);
+
+        assertThat(addSaying("--signature-file", signature.toString())).startsWith("mailbox saved: id=support");
+        assertThat(addSaying("--signature-file", signature.toString())).startsWith("mailbox unchanged: id=support");
+        assertThat(addSaying()).as("no signature option keeps the stored one").startsWith("mailbox unchanged: id=support");
+        assertThat(addSaying("--imap-port", "10143")).startsWith("mailbox saved: id=support");
+        assertThat(addSaying("--imap-port", "10143")).startsWith("mailbox unchanged: id=support");
+        Files.writeString(signature, "Ihr Support-Team\n", StandardCharsets.UTF_8);
+        assertThat(addSaying("--imap-port", "10143", "--signature-file", signature.toString())).startsWith("mailbox saved: id=support");
+        assertThat(storedSignature()).isEqualTo("Ihr Support-Team");
+        assertThat(db.dsl().select(MAILBOX.IMAP_PORT).from(MAILBOX).fetchSingle(MAILBOX.IMAP_PORT)).isEqualTo(10143);
+    }
+
+    @Test
     void anUnreadableSignatureFileIsAClearErrorAndSavesNothing() {
         StringWriter err = new StringWriter();
         int code = run(err, "mailbox", "add", "--config", config.toString(), "--id", "support", "--address", "support@example.test",
@@ -73,12 +89,27 @@ class MailboxAddCommandTest {
     }
 
     private int add(String... extra) {
+        return run(new StringWriter(), addArgs(extra));
+    }
+
+    /** Adds with {@code extra}, which must succeed; what the command printed. */
+    private String addSaying(String... extra) {
+        StringWriter out = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        assertThat(cli.execute(addArgs(extra))).as("exit code; stderr: %s", err).isZero();
+        return out.toString();
+    }
+
+    private String[] addArgs(String... extra) {
         String[] base = {"mailbox", "add", "--config", config.toString(), "--id", "support", "--address", "support@example.test",
                 "--imap-host", "127.0.0.1", "--secret-ref", "support"};
         String[] args = new String[base.length + extra.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
-        return run(new StringWriter(), args);
+        return args;
     }
 
     private String storedSignature() {
