@@ -55,6 +55,22 @@ public final class RoleDefaults {
         return v.intValue();
     }
 
+    /** A mapping of plain values (strings, numbers, booleans) as strings, in the file's order; anything else is an error naming the file and key. */
+    public java.util.Map<String, String> strings(String key) {
+        JsonNode v = values.get(key);
+        if (v == null || !v.isObject()) {
+            throw new IllegalStateException(file + ": " + key + " must be a mapping, is " + (v == null ? "missing" : v.toString()));
+        }
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        v.fields().forEachRemaining(e -> {
+            if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                throw new IllegalStateException(file + ": " + key + "." + e.getKey() + " must be a plain value, is " + e.getValue());
+            }
+            out.put(e.getKey(), e.getValue().asText());
+        });
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
     /** The repository's top folder: the first folder from the working one upwards that holds {@code ansible/roles}. */
     static Path repositoryRoot() {
         String given = System.getProperty("ticketd.repo");

@@ -62,7 +62,7 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 public final class ChaosScenario {
 
     private static final Logger log = LoggerFactory.getLogger(ChaosScenario.class);
-    private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
+    private static final Duration SESSION_TIMEOUT = ThreeHostCluster.sessionTimeout(); // the Ansible role's value
 
     record Options(Duration duration, double rate, List<Nemesis.Type> faults, long seed, Path out, Path jar,
                    Duration lateNetwork, Duration pause) {

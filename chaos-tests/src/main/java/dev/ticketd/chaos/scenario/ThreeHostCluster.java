@@ -3,6 +3,7 @@ package dev.ticketd.chaos.scenario;
 import dev.ticketd.chaos.Poll;
 import dev.ticketd.chaos.Procs;
 import dev.ticketd.chaos.Reaper;
+import dev.ticketd.chaos.RoleDefaults;
 import dev.ticketd.chaos.db.PatroniCluster;
 import dev.ticketd.chaos.mail.MailServer;
 import dev.ticketd.chaos.mail.MailServerConfig;
@@ -76,6 +77,19 @@ public final class ThreeHostCluster implements AutoCloseable {
      * delivering be alerted within the silent faults' 120 s (30 + 2 × 20 s deadline + 3 rounds of 5 s).
      */
     static final Map<String, String> NODE_EXTRAS = Map.of("watch.canary-interval", "30s");
+    /** The node timings of the Ansible role ticket_node ({@code ticket_node_tuning}): what is proven here is what is deployed. */
+    static final Map<String, String> NODE_TUNING = RoleDefaults.of("ticket_node").strings("ticket_node_tuning");
+
+    /** The role's {@code zk.session-timeout} (whole seconds or milliseconds, as {@code 4s} or {@code 4000ms}). */
+    public static Duration sessionTimeout() {
+        String v = NODE_TUNING.get("zk.session-timeout");
+        if (v == null || !v.matches("\\d+(ms|s)")) {
+            throw new IllegalStateException(RoleDefaults.repositoryFile("ticket_node") + ": ticket_node_tuning.zk.session-timeout must be"
+                    + " like 4s or 4000ms, is " + v);
+        }
+        return v.endsWith("ms") ? Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)))
+                : Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+    }
 
     public ThreeHostCluster(Path dir, Path jar, Duration sessionTimeout) {
         this.dir = dir;
@@ -226,24 +240,14 @@ public final class ThreeHostCluster implements AutoCloseable {
         c.put("db.url", patroni.jdbcUrl());
         c.put("db.user", patroni.appUser());
         c.put("db.password", patroni.appPassword());
-        c.put("db.pool-size", "6");
-        c.put("db.connect-timeout", "2s");
-        c.put("db.socket-timeout", "5s");
         c.put("db.patroni-urls", patroni.restUrls());
         c.put("cluster.name", CLUSTER);
         c.put("zk.address", zk.connectString());
+        // the timings the Ansible role deploys (pool size, timeouts, poll interval, give-up, claim
+        // expiry): one source for both. Short SMTP timeouts allow a claim expiry the drain can wait
+        // out, so a reply whose sender was killed mid-send is re-sent (and counted) within the run.
+        c.putAll(NODE_TUNING);
         c.put("zk.session-timeout", sessionTimeout.toMillis() + "ms");
-        c.put("mail.poll-interval", "1s");
-        c.put("mail.io-timeout", "5s");
-        // a leader that cannot reach the mail server or the database hands the mailbox over after this
-        c.put("mail.give-up-after", "15s");
-        c.put("mail.give-up-cooldown", "60s");
-        // the mail server is one hop away: short SMTP timeouts allow a claim expiry the drain can wait
-        // out, so a reply whose sender was killed mid-send is re-sent (and counted) within the run
-        c.put("smtp.connect-timeout", "2s");
-        c.put("smtp.read-timeout", "5s");
-        c.put("smtp.write-timeout", "5s");
-        c.put("outbox.claim-expiry", "90s");
         c.put("secret.support", SUPPORT_PASSWORD);
         // operations: the harness's webhook sink and relay (AlertCapture), never the support mail server
         c.putAll(alerts.alertConfig("ticketd-" + h + "@ops.test"));
