@@ -55,6 +55,33 @@ public final class RoleDefaults {
         return v.intValue();
     }
 
+    /** A setting of any shape (a copy: changing it changes nothing here); a missing one is an error naming the file and key. */
+    public JsonNode node(String key) {
+        JsonNode v = values.get(key);
+        if (v == null || v.isNull()) {
+            throw new IllegalStateException(file + ": " + key + " is missing");
+        }
+        return v.deepCopy();
+    }
+
+    /** A true/false setting; anything else is an error naming the file and key. */
+    public boolean bool(String key) {
+        JsonNode v = values.get(key);
+        if (v == null || !v.isBoolean()) {
+            throw new IllegalStateException(file + ": " + key + " must be true or false, is " + (v == null ? "missing" : v.toString()));
+        }
+        return v.booleanValue();
+    }
+
+    /** A text setting; a missing or non-text one is an error naming the file and key. */
+    public String text(String key) {
+        JsonNode v = values.get(key);
+        if (v == null || !v.isTextual()) {
+            throw new IllegalStateException(file + ": " + key + " must be text, is " + (v == null ? "missing" : v.toString()));
+        }
+        return v.textValue();
+    }
+
     /** A mapping of plain values (strings, numbers, booleans) as strings, in the file's order; anything else is an error naming the file and key. */
     public java.util.Map<String, String> strings(String key) {
         JsonNode v = values.get(key);

@@ -2,9 +2,13 @@ package dev.ticketd.chaos.db;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ticketd.chaos.Poll;
 import dev.ticketd.chaos.Procs;
 import dev.ticketd.chaos.Reaper;
+import dev.ticketd.chaos.RoleDefaults;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +36,9 @@ import java.util.stream.Collectors;
  * Three PostgreSQL servers managed by Patroni (Debian's {@code patroni}), coordinated through a
  * ZooKeeper ensemble, on this machine: the replicated database of issue 5 in miniature. Each
  * member is a Patroni process started as the {@code postgres} user; its PostgreSQL is Patroni's
- * child. Settings follow the README's production section: strict synchronous replication,
- * replication slots, {@code pg_rewind}, {@code ttl 6 / loop_wait 1 / retry_timeout 2}.
+ * child. The settings the members share are the Ansible role {@code patroni}'s defaults (strict
+ * synchronous replication, replication slots, {@code pg_rewind}, ttl / loop_wait / retry_timeout):
+ * see {@link #config}.
  *
  * <p>Needs root (to run the members as {@code postgres}) and the packages {@code patroni} and
  * {@code python3-kazoo}. {@link #close()} kills every process it started and deletes its folder.
@@ -46,6 +51,7 @@ public final class PatroniCluster implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PatroniCluster.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final String SUPERUSER_PASSWORD = "chaos-superuser";
     private static final String REPLICATION_PASSWORD = "chaos-replication";
     private static final String APP_PASSWORD = "chaos-app";
@@ -157,74 +163,62 @@ public final class PatroniCluster implements AutoCloseable {
         Path home = dir.resolve(m.name());
         Files.createDirectories(home);
         Procs.chown(home, "postgres");
-        String zk = java.util.Arrays.stream(zkHosts.split(",")).map(h -> "'" + h + "'").collect(Collectors.joining(", "));
-        String yml = String.join("\n",
-                "scope: " + SCOPE,
-                "namespace: /service/",
-                "name: " + m.name(),
-                "log:",
-                "  level: INFO",
-                "restapi:",
-                "  listen: " + m.host() + ":" + m.restPort(),
-                "  connect_address: " + m.host() + ":" + m.restPort(),
-                "zookeeper:",
-                "  hosts: [" + zk + "]",
-                "bootstrap:",
-                "  dcs:",
-                "    ttl: 6",
-                "    loop_wait: 1",
-                "    retry_timeout: 2",
-                "    maximum_lag_on_failover: 1048576",
-                "    synchronous_mode: true",
-                "    synchronous_mode_strict: true",
-                "    synchronous_node_count: 1",
-                "    postgresql:",
-                "      use_pg_rewind: true",
-                "      use_slots: true",
-                "      parameters:",
-                "        wal_level: replica",
-                "        hot_standby: 'on'",
-                "        wal_log_hints: 'on'",
-                "        max_wal_senders: 10",
-                "        max_replication_slots: 10",
-                "        synchronous_commit: 'on'",
-                "        shared_buffers: 32MB",
-                "        wal_retrieve_retry_interval: 1s",
-                "        max_connections: 100",
-                // Not a production setting: the chaos checkers order commits by pg_xact_commit_timestamp.
-                // The time is written into each commit's WAL record and replayed on standbys, so it survives
-                // a failover. Set here, in the DCS, it is on for every member: a standby promoted with it
-                // off would drop the commit times it replayed.
-                "        track_commit_timestamp: 'on'",
-                "  initdb:",
-                "    - encoding: UTF8",
-                "    - locale: C.UTF-8",
-                "    - data-checksums",
-                "postgresql:",
-                "  listen: " + m.host() + ":" + m.pgPort(),
-                "  connect_address: " + m.host() + ":" + m.pgPort(),
-                "  data_dir: " + home.resolve("data"),
-                "  bin_dir: /usr/lib/postgresql/15/bin",
-                "  pgpass: " + home.resolve("pgpass"),
-                "  authentication:",
-                "    replication: {username: replicator, password: " + REPLICATION_PASSWORD + "}",
-                "    superuser: {username: postgres, password: " + SUPERUSER_PASSWORD + "}",
-                "    rewind: {username: postgres, password: " + SUPERUSER_PASSWORD + "}",
-                "  parameters:",
-                "    unix_socket_directories: '" + home + "'",
-                "  pg_hba:",
-                "    - local all all trust",
-                "    - host replication replicator " + clientCidr + " scram-sha-256",
-                "    - host all all " + clientCidr + " scram-sha-256",
-                "tags:",
-                "  nofailover: false",
-                "  noloadbalance: false",
-                "  clonefrom: false",
-                "  nosync: false",
-                "");
         Path config = home.resolve("patroni.yml");
-        Files.writeString(config, yml, StandardCharsets.UTF_8);
+        Files.writeString(config, YAML.writeValueAsString(config(RoleDefaults.of("patroni"), m, zkHosts, home, clientCidr)), StandardCharsets.UTF_8);
         Procs.chown(config, "postgres");
+    }
+
+    /**
+     * Member {@code m}'s Patroni configuration. What the cluster shares (the DCS settings: ttl,
+     * loop_wait, retry_timeout, strict synchronous mode, slots, pg_rewind, PostgreSQL's parameters)
+     * and initdb's options come from the Ansible role {@code patroni}'s defaults, built as the role's
+     * {@code vars/main.yml} builds {@code patroni_dcs}: what this harness proves is what the role
+     * deploys. Addresses, folders, passwords and the access rules are the harness's own.
+     * The parameters include {@code track_commit_timestamp}: the chaos checkers order commits by
+     * {@code pg_xact_commit_timestamp}, and in the DCS it is on for every member, so a promoted
+     * standby keeps the commit times it replayed.
+     */
+    static ObjectNode config(RoleDefaults role, Member m, String zkHosts, Path home, String clientCidr) {
+        ObjectNode c = JSON.createObjectNode();
+        c.put("scope", SCOPE);
+        c.put("namespace", role.text("patroni_namespace"));
+        c.put("name", m.name());
+        c.putObject("log").put("level", role.text("patroni_log_level"));
+        c.putObject("restapi").put("listen", m.host() + ":" + m.restPort()).put("connect_address", m.host() + ":" + m.restPort());
+        ArrayNode zk = c.putObject("zookeeper").putArray("hosts");
+        java.util.Arrays.stream(zkHosts.split(",")).forEach(zk::add);
+        ObjectNode bootstrap = c.putObject("bootstrap");
+        ObjectNode dcs = bootstrap.putObject("dcs");
+        dcs.put("ttl", role.integer("patroni_ttl"));
+        dcs.put("loop_wait", role.integer("patroni_loop_wait"));
+        dcs.put("retry_timeout", role.integer("patroni_retry_timeout"));
+        dcs.put("maximum_lag_on_failover", role.integer("patroni_maximum_lag_on_failover"));
+        dcs.put("synchronous_mode", role.bool("patroni_synchronous_mode"));
+        dcs.put("synchronous_mode_strict", role.bool("patroni_synchronous_mode_strict"));
+        dcs.put("synchronous_node_count", role.integer("patroni_synchronous_node_count"));
+        ObjectNode dcsPostgres = dcs.putObject("postgresql");
+        dcsPostgres.put("use_pg_rewind", role.bool("patroni_use_pg_rewind"));
+        dcsPostgres.put("use_slots", role.bool("patroni_use_slots"));
+        ObjectNode parameters = dcsPostgres.putObject("parameters");
+        role.strings("patroni_pg_parameters").forEach(parameters::put);
+        bootstrap.set("initdb", role.node("patroni_initdb"));
+        ObjectNode pg = c.putObject("postgresql");
+        pg.put("listen", m.host() + ":" + m.pgPort());
+        pg.put("connect_address", m.host() + ":" + m.pgPort());
+        pg.put("data_dir", home.resolve("data").toString());
+        pg.put("bin_dir", role.text("patroni_bin_dir"));
+        pg.put("pgpass", home.resolve("pgpass").toString());
+        ObjectNode auth = pg.putObject("authentication");
+        auth.putObject("replication").put("username", "replicator").put("password", REPLICATION_PASSWORD);
+        auth.putObject("superuser").put("username", "postgres").put("password", SUPERUSER_PASSWORD);
+        auth.putObject("rewind").put("username", "postgres").put("password", SUPERUSER_PASSWORD);
+        pg.putObject("parameters").put("unix_socket_directories", home.toString());
+        pg.putArray("pg_hba")
+                .add("local all all trust")
+                .add("host replication replicator " + clientCidr + " scram-sha-256")
+                .add("host all all " + clientCidr + " scram-sha-256");
+        c.putObject("tags").put("nofailover", false).put("noloadbalance", false).put("clonefrom", false).put("nosync", false);
+        return c;
     }
 
     /** Patroni runs as {@code postgres}: every folder above its files must be traversable for that user. */
