@@ -95,11 +95,8 @@ class MailboxAddCommandTest {
     /** Adds with {@code extra}, which must succeed; what the command printed. */
     private String addSaying(String... extra) {
         StringWriter out = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out, true));
         StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err, true));
-        assertThat(cli.execute(addArgs(extra))).as("exit code; stderr: %s", err).isZero();
+        assertThat(run(out, err, addArgs(extra))).as("exit code; stderr: %s", err).isZero();
         return out.toString();
     }
 
@@ -117,8 +114,12 @@ class MailboxAddCommandTest {
     }
 
     private static int run(StringWriter err, String... args) {
+        return run(new StringWriter(), err, args);
+    }
+
+    private static int run(StringWriter out, StringWriter err, String... args) {
         CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         return cli.execute(args);
     }
