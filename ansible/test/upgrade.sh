@@ -47,7 +47,7 @@ staff_login() { # a staff user made with `ticketd user add` logs in through the 
   password=$(openssl rand -hex 12)
   printf '%s\n' "$password" | test/hosts sh "${names%% *}" env TICKETD_DB_PASSWORD="$db_password" \
     java -jar /opt/ticketd/ticketd.jar user add --config /etc/ticketd/node.properties \
-    --email upgrade-watch@example.test --name "Upgrade watch" >/dev/null
+    --email upgrade-watch@example.test --name "Upgrade watch" >/dev/null || { echo "ticketd user add failed" >&2; return 1; }
   rm -f "$staff_cookies"
   # the login form's CSRF token is in its hidden field and in a cookie; both must come back
   csrf=$(curl -sf --max-time 5 -c "$staff_cookies" "http://$net.100/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
