@@ -153,6 +153,9 @@ def main():
     except (IndexError, ValueError) as e:
         print(f"usage: cluster_whole.py SPEC_JSON ({e})", file=sys.stderr)
         return 2
+    # Ansible hands numbers over as strings
+    for key in ("zk_port", "patroni_port", "pg_port", "node_port", "max_lag_bytes", "max_xact_age_s"):
+        spec[key] = int(spec[key])
     for group in ("zookeeper", "database", "nodes"):
         spec[group] = [{"name": name, "address": address} for name, address in spec[group].items()]
     missing = []
