@@ -38,7 +38,7 @@ upgrade_refused_while_stopped() { # one node stopped: the upgrade refuses to sta
   grep -q 'The cluster is not whole before the upgrade' "$log" && grep -q "ticket node $victim is not ready" "$log" \
     || { tail -30 "$log"; echo "the refusal does not name the stopped node $victim (log: $log)" >&2; return 1; }
   if grep -qE '^changed: ' "$log"; then grep -E '^changed: ' "$log" | head; echo "the refused upgrade changed something" >&2; return 1; fi
-  echo "refused as it must, in ${took} s: $(grep -o "ticket node $victim is not [^;]*" "$log" | head -1)"
+  echo "refused as it must, in ${took} s: $(grep 'MISSING:' "$log" | grep -o "ticket node $victim is [a-z ]*" | sort -u | paste -sd, -)"
   wait_node_ready "$victim" 120
 }
 
