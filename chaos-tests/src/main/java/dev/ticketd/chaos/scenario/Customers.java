@@ -56,6 +56,14 @@ final class Customers {
 
     /** {@code ticketOfTag}: the ticket number a tagged mail became, if it has yet (for replies). */
     Customers(String smtpHost, int smtpPort, String to, long seed, Function<String, Optional<String>> ticketOfTag) {
+        this(smtpHost, smtpPort, to, seed, 1, ticketOfTag);
+    }
+
+    /**
+     * {@code firstTag}: the number of the first mail's tag, so that a second stream into a mailbox that
+     * holds an earlier stream's mails uses tags (and Message-IDs) of its own.
+     */
+    Customers(String smtpHost, int smtpPort, String to, long seed, int firstTag, Function<String, Optional<String>> ticketOfTag) {
         Properties p = new Properties();
         p.put("mail.smtp.host", smtpHost);
         p.put("mail.smtp.port", Integer.toString(smtpPort));
@@ -66,6 +74,7 @@ final class Customers {
         this.to = to;
         this.random = new Random(seed);
         this.ticketOfTag = ticketOfTag;
+        this.sequence.set(firstTag - 1);
     }
 
     static String tag(int n) {

@@ -7,6 +7,7 @@ import dev.ticketd.chaos.scenario.check.Checker;
 import dev.ticketd.chaos.scenario.check.History;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.DatabaseSettings;
+import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +40,12 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
  * <pre>
  * DeployedMail --smtp HOST:PORT --to ADDRESS --mailbox ID --db JDBC_URL --db-user USER
  *              --db-password-file FILE --out DIR [--rate 2] [--stop-file FILE]
- *              [--max-duration 10m] [--settle 3m] [--seed 1]
+ *              [--max-duration 10m] [--settle 3m] [--seed 1] [--first-tag 1]
  * </pre>
+ *
+ * Only the mails stored after it started are judged, so a second stream into the same mailbox is
+ * judged on its own; give it tags of its own with --first-tag (e.g. 100001): mails with the tags
+ * (Message-IDs) of the first stream would be taken for copies.
  *
  * DIR/sending appears once the first mail was handed over, so the caller knows the stream runs.
  */
@@ -49,7 +54,8 @@ public final class DeployedMail {
     private static final Logger log = LoggerFactory.getLogger(DeployedMail.class);
 
     record Options(String smtpHost, int smtpPort, String to, String mailbox, String jdbcUrl, String dbUser, Path dbPasswordFile,
-                   Path out, double rate, Path stopFile, Duration maxDuration, Duration settle, long seed) {
+                   Path out, double rate, Path stopFile, Duration maxDuration, Duration settle, long seed,
+                   int firstTag) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -73,7 +79,7 @@ public final class DeployedMail {
             v.put(args[i].substring(2), args[++i]);
         }
         List<String> known = List.of("smtp", "to", "mailbox", "db", "db-user", "db-password-file", "out", "rate", "stop-file",
-                "max-duration", "settle", "seed");
+                "max-duration", "settle", "seed", "first-tag");
         for (String k : v.keySet()) {
             if (!known.contains(k)) {
                 throw new IllegalArgumentException("unknown option --" + k + " (known: --" + String.join(", --", known) + ")");
@@ -95,9 +101,14 @@ public final class DeployedMail {
         }
         Duration max = duration("max-duration", v.getOrDefault("max-duration", "10m"));
         Duration settle = duration("settle", v.getOrDefault("settle", "3m"));
+        int firstTag = Integer.parseInt(v.getOrDefault("first-tag", "1"));
+        if (firstTag < 1 || firstTag > 900_000) {
+            throw new IllegalArgumentException("--first-tag must be 1 to 900000 (tags have six digits), was " + firstTag);
+        }
         return new Options(smtp.substring(0, colon), Integer.parseInt(smtp.substring(colon + 1)), v.get("to"), v.get("mailbox"),
                 v.get("db"), v.get("db-user"), Path.of(v.get("db-password-file")), Path.of(v.get("out")).toAbsolutePath(), rate,
-                v.containsKey("stop-file") ? Path.of(v.get("stop-file")) : null, max, settle, Long.parseLong(v.getOrDefault("seed", "1")));
+                v.containsKey("stop-file") ? Path.of(v.get("stop-file")) : null, max, settle, Long.parseLong(v.getOrDefault("seed", "1")),
+                firstTag);
     }
 
     private static Duration duration(String key, String text) {
@@ -117,7 +128,10 @@ public final class DeployedMail {
         Files.deleteIfExists(o.out().resolve("sending"));
         String password = Files.readString(o.dbPasswordFile(), StandardCharsets.UTF_8).strip();
         try (Database db = Database.open(DatabaseSettings.of(o.jdbcUrl(), o.dbUser(), password), "deployed-mail")) {
-            Customers customers = new Customers(o.smtpHost(), o.smtpPort(), o.to(), o.seed(), tag -> ticketOf(db, tag));
+            // what the mailbox held before this stream (an earlier stream's mails) is not judged
+            long before = db.dsl().select(DSL.coalesce(DSL.max(INBOUND_MESSAGE.ID), 0L)).from(INBOUND_MESSAGE)
+                    .where(INBOUND_MESSAGE.MAILBOX_ID.eq(o.mailbox())).fetchOne(0, Long.class);
+            Customers customers = new Customers(o.smtpHost(), o.smtpPort(), o.to(), o.seed(), o.firstTag(), tag -> ticketOf(db, tag));
             Instant started = Instant.now();
             Instant deadline = started.plus(o.maxDuration());
             Duration period = Duration.ofMillis(Math.round(1000 / o.rate()));
@@ -139,7 +153,7 @@ public final class DeployedMail {
             Instant settleUntil = Instant.now().plus(o.settle());
             while (true) {
                 try {
-                    history = new History(List.copyOf(sent.values()), StoredMails.load(db.dsl(), o.mailbox()));
+                    history = new History(List.copyOf(sent.values()), StoredMails.load(db.dsl(), o.mailbox(), before));
                     judged = Checker.check(history);
                     if (judged.lost().isEmpty() || Instant.now().isAfter(settleUntil)) {
                         break;

@@ -38,6 +38,11 @@ final class StoredMails {
 
     /** The stored mails of {@code mailboxId}; commit times are null when the database does not track them. */
     static List<History.Stored> load(DSLContext db, String mailboxId) {
+        return load(db, mailboxId, 0);
+    }
+
+    /** As {@link #load(DSLContext, String)}, only the mails stored with an id above {@code afterId} (a later stream's). */
+    static List<History.Stored> load(DSLContext db, String mailboxId, long afterId) {
         boolean tracked = CommitTimes.tracked(db);
         if (!tracked) {
             log.error("track_commit_timestamp is off: commit order cannot be proven and the epoch check will fail");
@@ -50,6 +55,7 @@ final class StoredMails {
                 .leftJoin(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))
                 .leftJoin(TICKET).on(TICKET.ID.eq(TICKET_MESSAGE.TICKET_ID))
                 .where(INBOUND_MESSAGE.MAILBOX_ID.eq(mailboxId))
+                .and(INBOUND_MESSAGE.ID.gt(afterId))
                 // the self-watch's canaries are nobody's mail: CanaryCheck accounts for them
                 .andNotExists(DSL.selectOne().from(CANARY_PROBE).where(CANARY_PROBE.MESSAGE_ID.eq(INBOUND_MESSAGE.MESSAGE_ID)))
                 .forEach(r -> {
