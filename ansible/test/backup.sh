@@ -31,7 +31,10 @@ backup_deploy() { # every later deploy of the run names the repository
   echo "archive_mode:$modes"
 }
 
-backup_take() { # backup.yml; the mails stored before it are remembered
+backup_take() { # backup.yml; five mails stored just before it, and every mail stored before it remembered
+  local stored; stored=$(stored_mails)
+  backup_send 5 before
+  wait_stored $(( stored + 5 )) 120 "before the backup"
   backup_keys > "$out/backup-before.txt"
   echo "the live database holds $(wc -l < "$out/backup-before.txt") mails before the backup"
   timeout 900 ansible-playbook -i "$inventory" backup.yml -e @"$secrets" -e @"$testvars" > "$out/backup.log" 2>&1 \
@@ -40,20 +43,20 @@ backup_take() { # backup.yml; the mails stored before it are remembered
   sed -n '/PLAY RECAP/,$p' "$out/backup.log"
 }
 
-backup_send() { # backup_send N: N mails to the support mailbox over SMTP, each with its own Message-ID
+backup_send() { # backup_send N before|after: N mails to the support mailbox over SMTP, each with its own Message-ID
   local i id
   for i in $(seq 1 "$1"); do
-    id="after-backup-$i-$(date +%s%N)@customer.test"
-    printf 'From: customer%s@customer.test\r\nTo: support@example.test\r\nSubject: after the backup %s\r\nMessage-ID: <%s>\r\nDate: %s\r\n\r\nMail %s sent after the backup.\r\n' \
-      "$i" "$i" "$id" "$(date -R)" "$i" > "$out/after-backup.eml"
+    id="$2-backup-$i-$(date +%s%N)@customer.test"
+    printf 'From: customer%s@customer.test\r\nTo: support@example.test\r\nSubject: %s the backup %s\r\nMessage-ID: <%s>\r\nDate: %s\r\n\r\nMail %s sent %s the backup.\r\n' \
+      "$i" "$2" "$i" "$id" "$(date -R)" "$i" "$2" > "$out/$2-backup.eml"
     curl -s --max-time 10 "smtp://$net.14:25" --mail-from "customer$i@customer.test" --mail-rcpt support@example.test \
-      -T "$out/after-backup.eml" || { echo "mail $i after the backup was not accepted by $net.14:25" >&2; return 1; }
+      -T "$out/$2-backup.eml" || { echo "mail $i $2 the backup was not accepted by $net.14:25" >&2; return 1; }
   done
 }
 
 backup_more_mail() { # mail that arrives after the backup: in the live database, not in the backup
   local before; before=$(wc -l < "$out/backup-before.txt")
-  backup_send "$backup_more_mails"
+  backup_send "$backup_more_mails" after
   wait_stored $(( before + backup_more_mails )) 120 "after the backup"
   echo "$backup_more_mails mails sent after the backup; the live database holds $(stored_mails) of mailbox support"
 }
