@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 # The rolling upgrade's stages (ansible/rolling-upgrade.yml), sourced by ansible/test/run after its
 # helpers: it uses run's $out, $inventory, $secrets, $testvars, $names, $net, $db_password and its
-# deploy, stored_mails, mail_stream_start and mail_stream_stop. Every loop is bounded in count and time.
+# deploy, stored_mails, mail_stream_start and mail_stream_stop, and staff.sh's staff_login and UI
+# probe. Every loop is bounded in count and time.
 
 upgraded_jar=$out/ticketd-upgraded.jar
-staff_cookies=$out/staff.cookies
 
 upgrade() { # upgrade LOG [ARGS...]: rolling-upgrade.yml on the test hosts, its output in LOG
   local log=$1; shift
@@ -42,46 +42,6 @@ upgrade_refused_while_stopped() { # one node stopped: the upgrade refuses to sta
   wait_node_ready "$victim" 120
 }
 
-staff_login() { # a staff user made with `ticketd user add` logs in through the staff address; its cookies in $staff_cookies
-  local password csrf code
-  password=$(openssl rand -hex 12)
-  printf '%s\n' "$password" | test/hosts sh "${names%% *}" env TICKETD_DB_PASSWORD="$db_password" \
-    java -jar /opt/ticketd/ticketd.jar user add --config /etc/ticketd/node.properties \
-    --email upgrade-watch@example.test --name "Upgrade watch" >/dev/null || { echo "ticketd user add failed" >&2; return 1; }
-  rm -f "$staff_cookies"
-  # the login form's CSRF token is in its hidden field and in a cookie; both must come back
-  csrf=$(curl -sf --max-time 5 -c "$staff_cookies" "http://$net.100/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
-  [ -n "$csrf" ] || { echo "no CSRF token on the login page at http://$net.100/login" >&2; return 1; }
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -b "$staff_cookies" -c "$staff_cookies" \
-    --data-urlencode "email=upgrade-watch@example.test" --data-urlencode "password=$password" --data-urlencode "csrf=$csrf" \
-    "http://$net.100/login" || true)
-  [ "$code" = 303 ] || { echo "staff login through http://$net.100/ answered $code, not 303" >&2; return 1; }
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -b "$staff_cookies" "http://$net.100/tickets" || true)
-  [ "$code" = 200 ] || { echo "the ticket list after login answered $code, not 200" >&2; return 1; }
-}
-
-ui_probe_start() { # the staff's ticket list, asked every 0.2 s through the staff address until ui_probe_stop (30 min at most)
-  : > "$out/ui-probe.log"; rm -f "$out/ui-probe.stop"
-  (
-    for _ in $(seq 1 9000); do
-      [ -f "$out/ui-probe.stop" ] && break
-      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 -b "$staff_cookies" "http://$net.100/tickets" || true)
-      echo "$(date +%s%3N) $code" >> "$out/ui-probe.log"
-      sleep 0.2
-    done
-  ) &
-  ui_probe=$!
-}
-ui_probe_stop() {
-  touch "$out/ui-probe.stop"; wait "$ui_probe" || true
-}
-ui_gaps() { # prints: answers, failed answers, the longest stretch (ms) from the last 200 before a failure to the next 200
-  awk '{ n++ }
-       $2 == 200 { if (bad && last) { g = $1 - last; if (g > max) max = g } bad = 0; last = $1; next }
-       { failed++; bad = 1 }
-       END { if (bad && last) { g = $1 - last; if (g > max) max = g }; printf "%d %d %d\n", n, failed, max }' "$out/ui-probe.log"
-}
-
 upgrade_under_mail() { # the rolling upgrade to a rebuilt jar while customers mail and staff look at the ticket list
   local n rc=0 t0 took sum old_sum pid ui answers failed gap log=$out/upgrade.log
   declare -A pid_before
@@ -92,14 +52,14 @@ upgrade_under_mail() { # the rolling upgrade to a rebuilt jar while customers ma
   sum=$(sha256sum < "$upgraded_jar" | cut -d' ' -f1); old_sum=$(sha256sum < "$out/ticketd.jar" | cut -d' ' -f1)
   [ "$sum" != "$old_sum" ] || { echo "the rebuilt jar is the deployed one" >&2; return 1; }
   for n in $names; do pid_before[$n]=$(test/hosts sh "$n" systemctl show -p MainPID --value ticketd); done
-  staff_login || return 1
+  staff_login upgrade-watch@example.test || return 1
   mail_stream_start "$out/upgrade-mail" --first-tag 100001 || return 1
-  ui_probe_start
+  ui_probe_start upgrade
   t0=$(date +%s)
   upgrade "$log" -e ticket_node_jar="$upgraded_jar" || rc=$?
   took=$(( $(date +%s) - t0 ))
   ui_probe_stop
-  read -r answers failed gap < <(ui_gaps)
+  read -r answers failed gap < <(ui_gaps upgrade)
   [ "$rc" -eq 0 ] || { tail -40 "$log"; echo "the rolling upgrade failed (log: $log)" >&2; }
   mail_stream_stop || { echo "the mail checker's verdict is not pass ($out/upgrade-mail/report.json)" >&2; rc=1; }
   for n in $names; do
