@@ -4,9 +4,10 @@
 # A directory of this machine is the pgBackRest repository, bound at /srv/pgbackrest into every
 # host at boot (HOSTS_BIND), the same storage on all three as an NFS export would be. Stages: a
 # deploy that names the repository (archiving on: the members restart one at a time), a backup of
-# the primary (backup.yml), more mail after it, and the restore drill (restore-drill.yml), judged
-# here too: the restored database held every mail stored before the backup, and after reconcile
-# it holds every mail of the live database exactly once.
+# the primary (backup.yml), more mail after it, and the restore drill (restore-drill.yml) to the
+# point in time between the two, judged here too: the restored database held every mail stored
+# before the backup and none after, and after reconcile it holds every mail of the live database
+# exactly once.
 backup_repo=$out/pgbackrest-repo
 rm -rf "$backup_repo"; mkdir -p "$backup_repo"
 export HOSTS_BIND=$backup_repo:/srv/pgbackrest
@@ -41,6 +42,9 @@ backup_take() { # backup.yml; five mails stored just before it, and every mail s
     || { tail -40 "$out/backup.log"; echo "backup.yml failed (log: $out/backup.log)" >&2; return 1; }
   grep -o '"backup [^"]*took [0-9]* s"' "$out/backup.log" || { echo "backup.yml showed no backup (log: $out/backup.log)" >&2; return 1; }
   sed -n '/PLAY RECAP/,$p' "$out/backup.log"
+  # the drill restores to this point in time: after the backup, before the mail that follows it
+  backup_point=$(date -u '+%F %T.%3N+00')
+  echo "point in time for the drill: $backup_point"
 }
 
 backup_send() { # backup_send N before|after: N mails to the support mailbox over SMTP, each with its own Message-ID
@@ -61,11 +65,11 @@ backup_more_mail() { # mail that arrives after the backup: in the live database,
   echo "$backup_more_mails mails sent after the backup; the live database holds $(stored_mails) of mailbox support"
 }
 
-backup_drill() { # restore-drill.yml, then the test's own judgement of its lists
-  local report=$out/drill missing doubled
+backup_drill() { # restore-drill.yml to the point after the backup, then the test's own judgement of its lists
+  local report=$out/drill missing extra doubled
   rm -rf "$report"; mkdir -p "$report"
   timeout 1200 ansible-playbook -i "$inventory" restore-drill.yml -e @"$secrets" -e @"$testvars" \
-    -e restore_drill_report_dir="$report" > "$out/restore-drill.log" 2>&1 \
+    -e restore_drill_report_dir="$report" -e restore_drill_target="$backup_point" > "$out/restore-drill.log" 2>&1 \
     || { tail -50 "$out/restore-drill.log"; echo "restore-drill.yml failed (log: $out/restore-drill.log)" >&2; return 1; }
   grep -A12 'TASK \[Show what reconcile did\]' "$out/restore-drill.log" | grep -E 'epoch|pausing|resumed|note' || true
   grep -o '"restore drill on [^"]*"' "$out/restore-drill.log" || true
@@ -75,6 +79,9 @@ backup_drill() { # restore-drill.yml, then the test's own judgement of its lists
   # every mail stored before the backup was in the restored database, before reconcile
   missing=$(LC_ALL=C comm -23 "$out/backup-before.txt" "$report/restored.txt" | wc -l)
   [ "$missing" -eq 0 ] || { echo "$missing mails stored before the backup are not in the restored database" >&2; return 1; }
+  # and none stored after the point in time: reconcile must take those in from the mailbox, once each
+  extra=$(LC_ALL=C comm -13 "$out/backup-before.txt" "$report/restored.txt" | wc -l)
+  [ "$extra" -eq 0 ] || { echo "$extra mails stored after the point in time ($backup_point) are in the restored database" >&2; return 1; }
   # after reconcile: the live database's mails, each exactly once
   doubled=$(uniq -d "$report/reconciled.txt" | wc -l)
   [ "$doubled" -eq 0 ] || { echo "$doubled mails are doubled in the reconciled database" >&2; return 1; }
