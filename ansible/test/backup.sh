@@ -43,7 +43,7 @@ backup_take() { # backup.yml; five mails stored just before it, and every mail s
   grep -o '"backup [^"]*took [0-9]* s"' "$out/backup.log" || { echo "backup.yml showed no backup (log: $out/backup.log)" >&2; return 1; }
   sed -n '/PLAY RECAP/,$p' "$out/backup.log"
   # the drill restores to this point in time: after the backup, before the mail that follows it
-  backup_point=$(date -u '+%F %T.%3N+00')
+  backup_point=$(date -u '+%FT%T.%3N+00')
   echo "point in time for the drill: $backup_point"
 }
 
