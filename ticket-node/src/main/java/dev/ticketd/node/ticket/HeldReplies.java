@@ -71,6 +71,10 @@ public final class HeldReplies {
         }
     }
 
+    /** A held reply as its ticket page shows it: with the messages its author had not seen. */
+    public record Shown(HeldReply reply, List<ThreadMessage> newer) {
+    }
+
     private final Database db;
 
     public HeldReplies(Database db) {

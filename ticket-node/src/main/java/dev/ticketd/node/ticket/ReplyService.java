@@ -63,8 +63,8 @@ public final class ReplyService {
     public sealed interface Outcome {
     }
 
-    /** Sent (or stored, without a mailbox); {@code result.created()} is false for a replay. */
-    public record Sent(ReplyResult result) implements Outcome {
+    /** Sent (or stored, without a mailbox) on ticket {@code ticketId}; {@code result.created()} is false for a replay. */
+    public record Sent(ReplyResult result, long ticketId) implements Outcome {
     }
 
     /**
@@ -207,7 +207,7 @@ public final class ReplyService {
             throw new ConflictException("held reply " + heldId + " was discarded; it cannot be sent");
         }
         if (HeldReplies.SENT.equals(held.status())) {
-            return new Sent(existing(tx, held.ticketId(), keyOf(tx, heldId)));
+            return new Sent(existing(tx, held.ticketId(), keyOf(tx, heldId)), held.ticketId());
         }
         long ticketId = held.ticketId();
         String body = editedBody != null ? editedBody : held.body();
@@ -231,7 +231,7 @@ public final class ReplyService {
         tickets.audit().record(tx, Actor.staff(by.email()), ticketId,
                 new AuditEvent.HeldReplySent(heldId, messageId, mailQueued, !body.equals(held.body()), files.size()));
         return new Sent(new ReplyResult(new ThreadMessage(messageId, MessageKind.OUTBOUND.value(), by.displayName(), body,
-                inserted.get().createdAt(), null, null, stored(inserted.get())), true, mailQueued));
+                inserted.get().createdAt(), null, null, stored(inserted.get())), true, mailQueued), ticketId);
     }
 
     private static String keyOf(DSLContext tx, long heldId) {
@@ -308,7 +308,7 @@ public final class ReplyService {
             return replayOfHeld(tx, ticketId, heldBefore.get(), key);
         }
         if (tx.fetchExists(tx.selectOne().from(TICKET_MESSAGE).where(TICKET_MESSAGE.IDEMPOTENCY_KEY.eq(key)))) {
-            return new Sent(existing(tx, ticketId, key));
+            return new Sent(existing(tx, ticketId, key), ticketId);
         }
         List<Attachment> attachments = files.stream()
                 .map(f -> new Attachment(f.filename(), f.contentType(), Optional.empty(), f.content()))
@@ -329,7 +329,7 @@ public final class ReplyService {
         }
         Optional<Tickets.Reply> inserted = tickets.addReply(tx, ticketId, author.id(), body, key, attachments);
         if (inserted.isEmpty()) {
-            return new Sent(existing(tx, ticketId, key));
+            return new Sent(existing(tx, ticketId, key), ticketId);
         }
         long messageId = inserted.get().messageId();
         List<AttachmentInfo> stored = stored(inserted.get());
@@ -338,7 +338,7 @@ public final class ReplyService {
                 new AuditEvent.Reply(messageId, mailQueued, stored.size()));
         ThreadMessage message = new ThreadMessage(messageId, MessageKind.OUTBOUND.value(), author.displayName(), body,
                 inserted.get().createdAt(), null, null, stored);
-        return new Sent(new ReplyResult(message, true, mailQueued));
+        return new Sent(new ReplyResult(message, true, mailQueued), ticketId);
     }
 
     /** A request whose key already held a reply: that reply as it is now (held, the message it became, or discarded). */
@@ -348,7 +348,7 @@ public final class ReplyService {
                     + "use a new key for a new reply");
         }
         if (HeldReplies.SENT.equals(held.status())) {
-            return new Sent(existing(tx, ticketId, key));
+            return new Sent(existing(tx, ticketId, key), ticketId);
         }
         if (HeldReplies.DISCARDED.equals(held.status())) {
             throw new ConflictException("the reply of this idempotency key was held and then discarded (held reply " + held.id()
