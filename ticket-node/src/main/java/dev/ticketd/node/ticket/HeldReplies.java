@@ -9,6 +9,7 @@ import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
+import org.jooq.ResultQuery;
 import org.jooq.SelectField;
 import org.jooq.SelectOnConditionStep;
 import org.jooq.impl.DSL;
@@ -89,13 +90,17 @@ public final class HeldReplies {
         if (limit < 1 || limit > MAX_LISTED) {
             throw new IllegalArgumentException("limit must be 1 to " + MAX_LISTED + ", was " + limit);
         }
-        return db.read(dsl -> withFiles(dsl, select(dsl)
+        return db.read(dsl -> withFiles(dsl, heldByQuery(dsl, viewer, limit).fetch(HeldReplies::heldReply)));
+    }
+
+    /** The query of {@link #heldBy}: a walk of {@code held_reply_author_held_idx}, newest first, stopped at {@code limit}. */
+    static ResultQuery<Record> heldByQuery(DSLContext dsl, Viewer viewer, int limit) {
+        return select(dsl)
                 .where(HELD_REPLY.AUTHOR_STAFF_ID.eq(viewer.staffId()))
                 .and(HELD_REPLY.STATUS.eq(HELD))
                 .and(viewer.sees())
                 .orderBy(HELD_REPLY.CREATED_AT.desc(), HELD_REPLY.ID.desc())
-                .limit(limit)
-                .fetch(HeldReplies::heldReply)));
+                .limit(limit);
     }
 
     /** {@code viewer}'s held replies on one ticket (they see it), oldest first, at most {@link #MAX_LISTED}. */
@@ -139,22 +144,10 @@ public final class HeldReplies {
      * first, the newest {@link #NEWER_SHOWN}, each text cut at {@link #NEWER_CHARS} characters.
      */
     static List<ThreadMessage> newer(DSLContext dsl, long ticketId, long seen, long authorId) {
-        Field<String> text = DSL.left(TICKET_MESSAGE.BODY_TEXT, NEWER_CHARS).as("text");
-        Field<Integer> textBytes = DSL.octetLength(TICKET_MESSAGE.BODY_TEXT).as("text_bytes");
-        List<ThreadMessage> newestFirst = dsl.select(TICKET_MESSAGE.ID, TICKET_MESSAGE.KIND, STAFF_USER.DISPLAY_NAME,
-                        TICKET_MESSAGE.AUTHOR_NAME, CONTACT.DISPLAY_NAME, CONTACT.EMAIL, text, textBytes,
-                        TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.INBOUND_MESSAGE_ID)
-                .from(TICKET_MESSAGE)
-                .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET_MESSAGE.AUTHOR_STAFF_ID))
-                .leftJoin(CONTACT).on(CONTACT.ID.eq(TICKET_MESSAGE.AUTHOR_CONTACT_ID))
-                .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
-                .and(TICKET_MESSAGE.ID.gt(seen))
-                .and(changesFor(authorId))
-                .orderBy(TICKET_MESSAGE.ID.desc())
-                .limit(NEWER_SHOWN)
+        List<ThreadMessage> newestFirst = newerQuery(dsl, ticketId, seen, authorId)
                 .fetch(r -> {
-                    String shown = r.get(text);
-                    long whole = r.get(textBytes) == null ? 0 : r.get(textBytes);
+                    String shown = r.get(NEWER_TEXT);
+                    long whole = r.get(NEWER_TEXT_BYTES) == null ? 0 : r.get(NEWER_TEXT_BYTES);
                     long shownBytes = shown.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
                     String author = TicketQueries.authorName(r.get(STAFF_USER.DISPLAY_NAME), r.get(TICKET_MESSAGE.AUTHOR_NAME),
                             r.get(CONTACT.DISPLAY_NAME), r.get(CONTACT.EMAIL));
@@ -165,6 +158,24 @@ public final class HeldReplies {
         List<ThreadMessage> oldestFirst = new java.util.ArrayList<>(newestFirst);
         java.util.Collections.reverse(oldestFirst);
         return List.copyOf(oldestFirst);
+    }
+
+    private static final Field<String> NEWER_TEXT = DSL.left(TICKET_MESSAGE.BODY_TEXT, NEWER_CHARS).as("text");
+    private static final Field<Integer> NEWER_TEXT_BYTES = DSL.octetLength(TICKET_MESSAGE.BODY_TEXT).as("text_bytes");
+
+    /** The query of {@link #newer}: the ticket's messages after {@code seen} through {@code ticket_message_ticket_idx}, bounded. */
+    static ResultQuery<Record> newerQuery(DSLContext dsl, long ticketId, long seen, long authorId) {
+        return dsl.select(List.<SelectField<?>>of(TICKET_MESSAGE.ID, TICKET_MESSAGE.KIND, STAFF_USER.DISPLAY_NAME,
+                        TICKET_MESSAGE.AUTHOR_NAME, CONTACT.DISPLAY_NAME, CONTACT.EMAIL, NEWER_TEXT, NEWER_TEXT_BYTES,
+                        TICKET_MESSAGE.CREATED_AT, TICKET_MESSAGE.INBOUND_MESSAGE_ID))
+                .from(TICKET_MESSAGE)
+                .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET_MESSAGE.AUTHOR_STAFF_ID))
+                .leftJoin(CONTACT).on(CONTACT.ID.eq(TICKET_MESSAGE.AUTHOR_CONTACT_ID))
+                .where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
+                .and(TICKET_MESSAGE.ID.gt(seen))
+                .and(changesFor(authorId))
+                .orderBy(TICKET_MESSAGE.ID.desc())
+                .limit(NEWER_SHOWN);
     }
 
     /** A message that makes a reply of {@code authorId} stale: a customer's, or another member of staff's reply. */
