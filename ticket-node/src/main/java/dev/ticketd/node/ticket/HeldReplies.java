@@ -9,7 +9,9 @@ import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
+import org.jooq.Record1;
 import org.jooq.ResultQuery;
+import org.jooq.Select;
 import org.jooq.SelectField;
 import org.jooq.SelectOnConditionStep;
 import org.jooq.impl.DSL;
@@ -101,6 +103,23 @@ public final class HeldReplies {
                 .and(viewer.sees())
                 .orderBy(HELD_REPLY.CREATED_AT.desc(), HELD_REPLY.ID.desc())
                 .limit(limit);
+    }
+
+    /**
+     * How many held replies {@code viewer} has on tickets they see, counted up to {@link #MAX_LISTED} + 1
+     * (more shows as "100+"): the same index walk as {@link #heldBy}, never a full count.
+     */
+    public Read<Integer> heldCount(Viewer viewer) {
+        return db.read(dsl -> dsl.fetchCount(heldCountQuery(dsl, viewer)));
+    }
+
+    /** What {@link #heldCount} counts: at most {@link #MAX_LISTED} + 1 rows. */
+    static Select<Record1<Integer>> heldCountQuery(DSLContext dsl, Viewer viewer) {
+        return dsl.selectOne().from(HELD_REPLY).join(TICKET).on(TICKET.ID.eq(HELD_REPLY.TICKET_ID))
+                .where(HELD_REPLY.AUTHOR_STAFF_ID.eq(viewer.staffId()))
+                .and(HELD_REPLY.STATUS.eq(HELD))
+                .and(viewer.sees())
+                .limit(MAX_LISTED + 1);
     }
 
     /** {@code viewer}'s held replies on one ticket (they see it), oldest first, at most {@link #MAX_LISTED}. */

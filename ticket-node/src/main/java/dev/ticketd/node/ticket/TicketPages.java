@@ -68,6 +68,10 @@ public final class TicketPages {
         model.put("groups", groups.get());
         List<TicketQueries.View> views = queries.views(Pages.user(ctx).viewer()).value();
         model.put("views", views);
+        int heldCount = held.heldCount(Pages.user(ctx).viewer()).value();
+        // shown only when something is held: the views line stays as it was on a quiet day
+        model.put("attention", heldCount == 0 ? null : heldCount > HeldReplies.MAX_LISTED ? HeldReplies.MAX_LISTED + "+"
+                : Integer.toString(heldCount));
         String done = ctx.queryParam("done");
         String refused = ctx.queryParam("refused");
         String viewSaved = ctx.queryParam("viewSaved");

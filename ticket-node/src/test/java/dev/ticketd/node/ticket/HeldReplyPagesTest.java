@@ -89,6 +89,7 @@ class HeldReplyPagesTest {
                 .contains("Held reply (not sent)").contains("Here is a photo of the screen.")
                 .contains(">Please send a photo.</textarea>");
         assertThat(ana.get("/attention").body()).contains("/tickets/" + ticket + "#held-" + heldId).contains("Please send a photo.");
+        assertThat(ana.get("/tickets").body()).as("the list points at it").contains("id=\"attention-count\"");
 
         Map<String, String> send = Map.of("csrf", WebFixture.hiddenField(shown, "csrf"), "seen", WebFixture.hiddenField(shown, "seen"),
                 "body", "Please send a photo. Oh, you did: thanks!");
@@ -103,6 +104,8 @@ class HeldReplyPagesTest {
         String after = ana.get("/tickets/" + ticket).body();
         assertThat(after).contains("Oh, you did: thanks!").doesNotContain("Held reply (not sent)");
         assertThat(ana.get("/attention").body()).doesNotContain("#held-" + heldId);
+        WebFixture.Browser quiet = web.loggedInAs(web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL)));
+        assertThat(quiet.get("/tickets").body()).as("nothing held: no count").doesNotContain("attention-count");
     }
 
     @Test

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The stale-reply guard's queries read indexes, not tables, on a database seeded at some scale
  * (20,000 tickets, 200,000 messages, 200,000 held replies of 200 agents, 1 % still held) and
  * analysed, with the planner left to its own choices: "Needs attention" walks
- * {@code held_reply_author_held_idx}, a ticket page's held replies {@code held_reply_ticket_held_idx},
+ * {@code held_reply_author_held_idx} (and so does its count on the list page), a ticket page's held replies {@code held_reply_ticket_held_idx},
  * and the guard's "what changed" only the ticket's messages, by an index that leads with the ticket.
  * (The web bench's QueryPlansIT in chaos-tests/ does not ask these routes yet.)
  */
@@ -67,6 +67,16 @@ class HeldReplyPlansTest {
             String plan = plan(HeldReplies.heldByQuery(db.dsl(), new Viewer(agentId, "agent1@plans.test", admin), HeldReplies.MAX_LISTED));
 
             assertThat(plan).as("admin=%s:\n%s", admin, plan).contains("held_reply_author_held_idx")
+                    .doesNotContain("Seq Scan on held_reply").doesNotContain("Seq Scan on ticket ");
+        }
+    }
+
+    @Test
+    void theListPagesNeedsAttentionCountWalksTheSameIndexAndStopsAt101() {
+        for (boolean admin : new boolean[]{false, true}) {
+            String plan = plan(HeldReplies.heldCountQuery(db.dsl(), new Viewer(agentId, "agent1@plans.test", admin)));
+
+            assertThat(plan).as("admin=%s:\n%s", admin, plan).contains("held_reply_author_held_idx").contains("Limit")
                     .doesNotContain("Seq Scan on held_reply").doesNotContain("Seq Scan on ticket ");
         }
     }
