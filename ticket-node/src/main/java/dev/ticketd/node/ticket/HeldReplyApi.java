@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
 public final class HeldReplyApi {
 
     private static final Logger log = LoggerFactory.getLogger(HeldReplyApi.class);
-    private static final Pattern ETAG = Pattern.compile("^(?:W/)?\"?([0-9]{1,18})\"?$");
+    /** An entity tag of a version: {@code "1234"}, weak {@code W/"1234"}, or (leniently) the bare number. */
+    private static final Pattern ETAG = Pattern.compile("^(?:W/)?(?:\"([0-9]{1,18})\"|([0-9]{1,18}))$");
     private static final String SEND_SHAPE = "the body is optional; when given it must be a JSON object such as "
             + "{\"body\": \"the edited text\", \"seen\": 1234}";
 
@@ -113,7 +114,7 @@ public final class HeldReplyApi {
         if (!m.matches()) {
             throw HttpProblem.badRequest("If-Match must be the ticket's version in quotes, such as \"1234\" (its \"version\" field)");
         }
-        long fromHeader = Long.parseLong(m.group(1));
+        long fromHeader = Long.parseLong(m.group(1) != null ? m.group(1) : m.group(2));
         if (inBody != null && inBody != fromHeader) {
             throw HttpProblem.badRequest("seen (" + inBody + ") and If-Match (" + fromHeader + ") disagree; send one of them");
         }
