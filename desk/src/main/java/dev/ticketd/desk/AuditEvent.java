@@ -173,6 +173,35 @@ public sealed interface AuditEvent {
     }
 
     /**
+     * The stale-reply guard held a staff reply instead of mailing it: the ticket received
+     * {@code newMessages} customer messages or other staff replies after the version the author saw
+     * ({@code seenMessageId}, 0 for none).
+     */
+    record ReplyHeld(long heldReplyId, long seenMessageId, int newMessages, int attachments) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.reply_held";
+        }
+    }
+
+    /** Its author sent a held reply after all ({@code edited} when its text changed); it became message {@code ticketMessageId}. */
+    record HeldReplySent(long heldReplyId, long ticketMessageId, boolean mailQueued, boolean edited, int attachments)
+            implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.reply_sent_after_hold";
+        }
+    }
+
+    /** Its author discarded a held reply: it was never mailed. */
+    record HeldReplyDiscarded(long heldReplyId) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.reply_discarded";
+        }
+    }
+
+    /**
      * A member of staff decided on a quarantined mail. The audit action is {@code quarantine.<verb>}; the
      * outcome is stored even when there is none ({@code null}).
      */

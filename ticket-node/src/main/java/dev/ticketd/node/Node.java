@@ -45,6 +45,7 @@ import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.quarantine.QuarantineRoutes;
 import dev.ticketd.node.quarantine.QuarantineService;
 import dev.ticketd.node.ticket.ReplyAttachments;
+import dev.ticketd.node.ticket.HeldReplies;
 import dev.ticketd.node.ticket.ReplyService;
 import dev.ticketd.node.ticket.TicketChanges;
 import dev.ticketd.node.ticket.TicketQueries;
@@ -210,7 +211,7 @@ public final class Node implements AutoCloseable {
                         new WatchRoutes(watch),
                         metrics.route(),
                         new TicketRoutes(ticketQueries, replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
-                                new SavedViews(db, webWrites), () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
+                                new SavedViews(db, webWrites), new HeldReplies(db), () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,

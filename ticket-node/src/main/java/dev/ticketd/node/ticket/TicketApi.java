@@ -25,8 +25,11 @@ public final class TicketApi {
 
     public static final int DEFAULT_LIMIT = 50;
 
-    /** The JSON body of {@code POST /api/v1/tickets/{id}/replies}; {@code attachments} may be absent. */
-    public record ReplyRequest(String body, List<AttachmentRequest> attachments) {
+    /**
+     * The JSON body of {@code POST /api/v1/tickets/{id}/replies} (and of a note); {@code attachments}
+     * may be absent; {@code seen}, the ticket's version the reply was written against, too (a note ignores it).
+     */
+    public record ReplyRequest(String body, List<AttachmentRequest> attachments, Long seen) {
     }
 
     /** A file of a reply. Jackson decodes {@code contentBase64} (standard base64) straight into bytes, never into a String. */
@@ -42,7 +45,7 @@ public final class TicketApi {
 
     private static final String REPLY_SHAPE = "the request body must be JSON like {\"body\": \"text of the reply\", "
             + "\"attachments\": [{\"filename\": \"a.pdf\", \"contentType\": \"application/pdf\", \"contentBase64\": \"…\"}]}"
-            + " (attachments are optional)";
+            + " (attachments are optional; a reply may also say \"seen\": the ticket's version it was written against)";
     private static final String REPLY_TOO_LARGE = "the request is larger than " + ReplyAttachments.megabytes(MAX_REPLY_REQUEST_BYTES)
             + "; a reply may carry at most " + ReplyAttachments.MAX_FILES + " files of at most "
             + ReplyAttachments.megabytes(ReplyAttachments.MAX_FILE_BYTES) + " each and "
@@ -199,8 +202,27 @@ public final class TicketApi {
         RawMail.send(ctx, id, Freshness.note(ctx, queries.rawInbound(Pages.user(ctx).viewer(), id)));
     }
 
+    /**
+     * {@code POST /api/v1/tickets/{id}/replies}: with {@code seen} (or {@code If-Match}) guarded against
+     * a stale view of the ticket: 409 with the held reply and what changed instead of a mail.
+     */
     public void reply(Context ctx) {
-        staffMessage(ctx, "reply", replies::reply);
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String key = key(ctx, "reply");
+        ReplyRequest request = readReplyRequest(ctx);
+        if (request == null || request.body() == null || request.body().isBlank()) {
+            throw HttpProblem.badRequest("\"body\" is required and must not be empty");
+        }
+        Long seen = HeldReplyApi.seen(request.seen(), ctx.header("If-Match"));
+        HeldReplyApi.answer(ctx, replies.reply(id, Pages.user(ctx), request.body(), key, attachments(request.attachments()), seen));
+    }
+
+    private static String key(Context ctx, String what) {
+        String key = ctx.header("Idempotency-Key");
+        if (key == null || key.isBlank()) {
+            throw HttpProblem.badRequest("the Idempotency-Key header is required (e.g. a random UUID per " + what + ")");
+        }
+        return key.strip();
     }
 
     /** {@code POST /api/v1/tickets/{id}/notes}: an internal note, shaped and limited like a reply; never mailed. */
@@ -216,15 +238,12 @@ public final class TicketApi {
 
     private void staffMessage(Context ctx, String what, Store store) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
-        String key = ctx.header("Idempotency-Key");
-        if (key == null || key.isBlank()) {
-            throw HttpProblem.badRequest("the Idempotency-Key header is required (e.g. a random UUID per " + what + ")");
-        }
+        String key = key(ctx, what);
         ReplyRequest request = readReplyRequest(ctx);
         if (request == null || request.body() == null || request.body().isBlank()) {
             throw HttpProblem.badRequest("\"body\" is required and must not be empty");
         }
-        ReplyService.ReplyResult result = store.store(id, Pages.user(ctx), request.body(), key.strip(),
+        ReplyService.ReplyResult result = store.store(id, Pages.user(ctx), request.body(), key,
                 attachments(request.attachments()));
         ctx.status(result.created() ? 201 : 200).json(result.message());
     }

@@ -42,13 +42,16 @@ public final class TicketPages {
     private final TicketQueries queries;
     private final ReplyService replies;
     private final TicketChanges changes;
+    private final HeldReplies held;
     private final Supplier<List<String>> groups;
 
     /** @param groups the names of every group, for the list's filter and the "move to" choice */
-    public TicketPages(TicketQueries queries, ReplyService replies, TicketChanges changes, Supplier<List<String>> groups) {
+    public TicketPages(TicketQueries queries, ReplyService replies, TicketChanges changes, HeldReplies held,
+                       Supplier<List<String>> groups) {
         this.queries = queries;
         this.replies = replies;
         this.changes = changes;
+        this.held = held;
         this.groups = groups;
     }
 
@@ -65,6 +68,10 @@ public final class TicketPages {
         model.put("groups", groups.get());
         List<TicketQueries.View> views = queries.views(Pages.user(ctx).viewer()).value();
         model.put("views", views);
+        int heldCount = held.heldCount(Pages.user(ctx).viewer()).value();
+        // shown only when something is held: the views line stays as it was on a quiet day
+        model.put("attention", heldCount == 0 ? null : heldCount > HeldReplies.MAX_LISTED ? HeldReplies.MAX_LISTED + "+"
+                : Integer.toString(heldCount));
         String done = ctx.queryParam("done");
         String refused = ctx.queryParam("refused");
         String viewSaved = ctx.queryParam("viewSaved");
@@ -84,7 +91,11 @@ public final class TicketPages {
         String status = ctx.queryParam("status");
         String priority = ctx.queryParam("priority");
         String changed = ctx.queryParam("changed");
-        String notice = "mail".equals(sent) ? "Reply saved; it will be emailed to the requester."
+        String notice = ctx.queryParam("held") != null
+                ? "Your reply was not sent: the ticket received new messages while you were writing it. Read them under "
+                        + "“Held reply” below, then send it anyway, edit it, or discard it."
+                : ctx.queryParam("discarded") != null ? "Held reply discarded; nothing was emailed."
+                : "mail".equals(sent) ? "Reply saved; it will be emailed to the requester."
                 : "stored".equals(sent) ? "Reply saved. This ticket has no mailbox, so it was not emailed."
                 : "note".equals(sent) ? "Note saved. Only staff see it."
                 : status != null && TicketStatus.of(status).isPresent() ? "Status set to " + status + "."
@@ -115,6 +126,8 @@ public final class TicketPages {
         if (key == null || key.isBlank()) {
             throw HttpProblem.badRequest("the " + what + " form has no idempotency key; reload the ticket page and send again");
         }
+        // the version of the ticket the page showed when the reply was written (absent in a form of an older node)
+        Long seen = note ? null : seenOf(ctx.formParam("seen"));
         List<ReplyAttachment> files = uploadedFiles(ctx);
         // a page cannot hand chosen files back to the browser: when it comes back, it names them
         List<String> chooseAgain = files.stream().map(f -> ReplyAttachments.filename(f.filename())).toList();
@@ -124,9 +137,10 @@ public final class TicketPages {
                     null, chooseAgain, note);
             return;
         }
-        ReplyService.ReplyResult result;
+        ReplyService.Outcome result;
         try {
-            result = note ? replies.note(id, Pages.user(ctx), body, key, files) : replies.reply(id, Pages.user(ctx), body, key, files);
+            result = note ? new ReplyService.Sent(replies.note(id, Pages.user(ctx), body, key, files), id)
+                    : replies.reply(id, Pages.user(ctx), body, key, files, seen);
         } catch (InvalidRequestException e) {
             renderTicket(ctx, 400, detail(ctx, id), body, key, e.getMessage(), null, chooseAgain, note);
             return;
@@ -148,7 +162,24 @@ public final class TicketPages {
                     + "). Your text is kept below; press " + again + " in a moment — it will not be saved twice.", chooseAgain, note);
             return;
         }
-        ctx.redirect("/tickets/" + id + "?sent=" + (note ? "note" : result.mailQueued() ? "mail" : "stored"), HttpStatus.SEE_OTHER);
+        if (result instanceof ReplyService.Held h) {
+            ctx.redirect("/tickets/" + id + "?held=" + h.reply().id() + "#held-" + h.reply().id(), HttpStatus.SEE_OTHER);
+            return;
+        }
+        boolean mailQueued = ((ReplyService.Sent) result).result().mailQueued();
+        ctx.redirect("/tickets/" + id + "?sent=" + (note ? "note" : mailQueued ? "mail" : "stored"), HttpStatus.SEE_OTHER);
+    }
+
+    /** The reply form's {@code seen}: a version (0 or a message id), or null when the form has none. */
+    static Long seenOf(String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            throw HttpProblem.badRequest("the reply form's version (seen) is not a number; reload the ticket page and send again");
+        }
     }
 
     /** The status form: sets the status and shows the ticket again (a bad value comes back as a 400 page naming it). */
@@ -289,6 +320,14 @@ public final class TicketPages {
         renderTicket(ctx, 503, ticket, body, key, message, null, id, chooseAgain, note);
     }
 
+    /** The member of staff's held replies on this ticket, each with the messages they had not seen. */
+    private List<HeldReplies.Shown> heldShown(Context ctx, long ticketId) {
+        var viewer = Pages.user(ctx).viewer();
+        return held.heldOn(viewer, ticketId).value().stream()
+                .map(h -> new HeldReplies.Shown(h, held.newerThan(ticketId, h.seen(), viewer.staffId()).value()))
+                .toList();
+    }
+
     /** {@code GET /tickets/{id}/messages/{messageId}}: one message whole, where the thread shows only the start of a long one. */
     public void message(Context ctx) {
         long id = ctx.pathParamAsClass("id", Long.class).get();
@@ -336,6 +375,8 @@ public final class TicketPages {
         model.put("groups", changeable ? groups.get() : List.of());
         model.put("me", Pages.user(ctx).email());
         model.put("customer", ticket != null && status < 500 ? queries.customerHistory(Pages.user(ctx).viewer(), ticketId).value() : null);
+        model.put("seen", ticket == null ? seenOf(ctx.formParam("seen")) : Long.valueOf(ticket.version()));
+        model.put("held", ticket != null && status < 500 ? heldShown(ctx, ticketId) : List.of());
         ctx.status(status);
         Pages.render(ctx, "ticket.jte", model);
     }

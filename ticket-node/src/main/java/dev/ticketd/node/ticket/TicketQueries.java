@@ -349,7 +349,7 @@ public final class TicketQueries {
                 ticket.get(TICKET.STATUS), ticket.get(TICKET.PRIORITY), ticket.get(STAFF_GROUP.NAME), ticket.get(STAFF_USER.EMAIL),
                 ticket.get(STAFF_USER.DISPLAY_NAME), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
                 ticket.get(TICKET.CREATED_AT), ticket.get(MAY_CHANGE), tagList(ticket.get(TAGS_NAME, String[].class)), messages,
-                history(dsl, ticketId), lifecycle(dsl, ticketId));
+                history(dsl, ticketId), lifecycle(dsl, ticketId), TicketDetail.versionOf(messages));
     }
 
     /** The ticket's pending time and kind, resolved time and linked ticket. */

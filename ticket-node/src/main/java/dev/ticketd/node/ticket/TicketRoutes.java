@@ -11,7 +11,7 @@ import static dev.ticketd.node.web.Access.STAFF;
 
 /**
  * The ticket pages and the ticket API: lists, saved views, a ticket with its messages, replies, notes, status, priority,
- * owner and group, history, raw mail and files.
+ * owner and group, history, raw mail and files, and the replies the stale-reply guard held ("Needs attention").
  */
 public final class TicketRoutes implements WebFeature {
 
@@ -19,14 +19,18 @@ public final class TicketRoutes implements WebFeature {
     private final TicketApi api;
     private final SavedViewPages viewPages;
     private final SavedViewApi viewApi;
+    private final HeldReplyPages heldPages;
+    private final HeldReplyApi heldApi;
 
     /** @param groups the names of every group */
     public TicketRoutes(TicketQueries queries, ReplyService replies, TicketChanges changes, SavedViews savedViews,
-                        Supplier<List<String>> groups) {
-        this.pages = new TicketPages(queries, replies, changes, groups);
+                        HeldReplies held, Supplier<List<String>> groups) {
+        this.pages = new TicketPages(queries, replies, changes, held, groups);
         this.api = new TicketApi(queries, replies, changes);
         this.viewPages = new SavedViewPages(savedViews);
         this.viewApi = new SavedViewApi(savedViews, queries);
+        this.heldPages = new HeldReplyPages(held, replies);
+        this.heldApi = new HeldReplyApi(held, replies);
     }
 
     @Override
@@ -45,6 +49,9 @@ public final class TicketRoutes implements WebFeature {
                 .post("/tickets/{id}/group", pages::group, STAFF)
                 .post("/tickets/{id}/tags", pages::tags, STAFF)
                 .get("/tickets/{id}/messages/{messageId}", pages::message, STAFF)
+                .get("/attention", heldPages::attention, STAFF)
+                .post("/held-replies/{id}/send", heldPages::send, STAFF)
+                .post("/held-replies/{id}/discard", heldPages::discard, STAFF)
                 .get("/inbound/{id}/raw", pages::raw, STAFF)
                 .get("/attachments/{id}", pages::attachment, STAFF)
                 .get("/api/v1/tickets", api::list, STAFF)
@@ -57,6 +64,9 @@ public final class TicketRoutes implements WebFeature {
                 .get("/api/v1/inbound/{id}/raw", api::raw, STAFF)
                 .get("/api/v1/views", viewApi::list, STAFF)
                 .post("/api/v1/views", viewApi::create, STAFF)
-                .delete("/api/v1/views/{id}", viewApi::delete, STAFF);
+                .delete("/api/v1/views/{id}", viewApi::delete, STAFF)
+                .get("/api/v1/held-replies", heldApi::list, STAFF)
+                .post("/api/v1/held-replies/{id}/send", heldApi::send, STAFF)
+                .post("/api/v1/held-replies/{id}/discard", heldApi::discard, STAFF);
     }
 }

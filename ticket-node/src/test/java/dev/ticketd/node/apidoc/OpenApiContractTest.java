@@ -224,6 +224,68 @@ class OpenApiContractTest {
     }
 
     @Test
+    void aStaleReplyItsHeldReplyAndSendingOrDiscardingItAreAsDocumented() throws IOException {
+        long ticket = ticketWithInboundMail("Stale reply");
+        long seen = JSON.readTree(get("/api/v1/tickets/{id}", agent, ticket).body()).get("version").asLong();
+        web.data.inbound(ticket, mailbox, "<" + UUID.randomUUID() + "@example.test>", "requester@example.test", "One more thing",
+                mail("Stale reply", true));
+        String reply = "{\"body\": \"Here you are.\", \"seen\": " + seen + "}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/tickets/{id}/replies", reply)).isEmpty();
+        Map<String, String> key = Map.of("Idempotency-Key", UUID.randomUUID().toString());
+
+        HttpResponse<String> held = call("POST", "/api/v1/tickets/{id}/replies", agent, reply, key, ticket);
+        HttpResponse<String> replayed = call("POST", "/api/v1/tickets/{id}/replies", agent, reply, key, ticket);
+        HttpResponse<String> byIfMatch = call("POST", "/api/v1/tickets/{id}/replies", agent, "{\"body\": \"Also this.\"}",
+                Map.of("Idempotency-Key", UUID.randomUUID().toString(), "If-Match", "\"" + seen + "\""), ticket);
+
+        expect(409, "POST", "/api/v1/tickets/{id}/replies", held);
+        expect(409, "POST", "/api/v1/tickets/{id}/replies", replayed);
+        expect(409, "POST", "/api/v1/tickets/{id}/replies", byIfMatch);
+        JsonNode stale = JSON.readTree(held.body());
+        long heldId = stale.at("/heldReply/id").asLong();
+        long version = stale.get("version").asLong();
+        assertThat(stale.at("/newMessages/0/bodyText").asText()).isEqualTo("One more thing");
+        assertThat(JSON.readTree(replayed.body()).at("/heldReply/id").asLong()).as("a replay answers the same held reply").isEqualTo(heldId);
+        assertThat(version).isGreaterThan(seen);
+
+        HttpResponse<String> list = get("/api/v1/held-replies", agent);
+        expect(200, "GET", "/api/v1/held-replies", list);
+        assertThat(list.body()).contains("\"id\":" + heldId);
+        expect(400, "GET", "/api/v1/held-replies", web.apiGet("/api/v1/held-replies?limit=101", agent));
+        expect(401, "GET", "/api/v1/held-replies", web.apiGet("/api/v1/held-replies", null));
+
+        String send = "{\"body\": \"Here you are, and for the other thing too.\", \"seen\": " + version + "}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/held-replies/{id}/send", send)).isEmpty();
+        expect(400, "POST", "/api/v1/held-replies/{id}/send", call("POST", "/api/v1/held-replies/{id}/send", agent,
+                "{\"seen\": \"yesterday\"}", Map.of(), heldId));
+        expect(400, "POST", "/api/v1/held-replies/{id}/send", call("POST", "/api/v1/held-replies/{id}/send", agent,
+                "{\"colour\": \"red\"}", Map.of(), heldId));
+        expect(400, "POST", "/api/v1/tickets/{id}/replies", call("POST", "/api/v1/tickets/{id}/replies", agent, "{\"body\": \"x\"}",
+                Map.of("Idempotency-Key", UUID.randomUUID().toString(), "If-Match", "yesterday"), ticket));
+        expect(201, "POST", "/api/v1/held-replies/{id}/send", call("POST", "/api/v1/held-replies/{id}/send", agent, send, Map.of(), heldId));
+        expect(200, "POST", "/api/v1/held-replies/{id}/send", call("POST", "/api/v1/held-replies/{id}/send", agent, send, Map.of(), heldId));
+        expect(200, "POST", "/api/v1/tickets/{id}/replies", call("POST", "/api/v1/tickets/{id}/replies", agent, reply, key, ticket));
+        expect(409, "POST", "/api/v1/held-replies/{id}/discard", call("POST", "/api/v1/held-replies/{id}/discard", agent, null, Map.of(),
+                heldId));
+        expect(404, "POST", "/api/v1/held-replies/{id}/send", call("POST", "/api/v1/held-replies/{id}/send", agent, null, Map.of(),
+                99_999_999L));
+        expect(401, "POST", "/api/v1/held-replies/{id}/send", call("POST", "/api/v1/held-replies/{id}/send", null, null, Map.of(), heldId));
+
+        long other = JSON.readTree(byIfMatch.body()).at("/heldReply/id").asLong();
+        expect(200, "POST", "/api/v1/held-replies/{id}/discard", call("POST", "/api/v1/held-replies/{id}/discard", agent, null, Map.of(),
+                other));
+        HttpResponse<String> again = call("POST", "/api/v1/held-replies/{id}/discard", agent, null, Map.of(), other);
+        expect(200, "POST", "/api/v1/held-replies/{id}/discard", again);
+        assertThat(JSON.readTree(again.body()).get("status").asText()).isEqualTo("discarded");
+        expect(409, "POST", "/api/v1/held-replies/{id}/send", call("POST", "/api/v1/held-replies/{id}/send", agent, null, Map.of(), other));
+        expect(404, "POST", "/api/v1/held-replies/{id}/discard", call("POST", "/api/v1/held-replies/{id}/discard", agent, null, Map.of(),
+                99_999_999L));
+        expect(401, "POST", "/api/v1/held-replies/{id}/discard", call("POST", "/api/v1/held-replies/{id}/discard", null, null, Map.of(),
+                other));
+        assertThat(web.data.outboxRowsOf(ticket)).as("only the reply sent anyway was mailed").isEqualTo(1);
+    }
+
+    @Test
     void refusedTicketRequestsAnswerTheDocumentedErrors() {
         long ticket = ticketWithInboundMail("Refusals");
         long other = ticketWithInboundMail("Another");

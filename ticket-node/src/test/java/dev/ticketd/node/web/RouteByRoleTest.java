@@ -4,6 +4,8 @@ import dev.ticketd.desk.GroupAccess;
 import dev.ticketd.desk.Viewer;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.auth.StaffUser;
+import dev.ticketd.node.ticket.ReplyService;
 import dev.ticketd.node.ticket.SavedViews;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -101,6 +103,10 @@ class RouteByRoleTest {
         expect("POST /tickets/{id}/group", L, N, F, O, O);
         expect("POST /tickets/{id}/tags", L, N, F, O, O);
         expect("GET /tickets/{id}/messages/{messageId}", L, N, O, O, O);
+        expect("GET /attention", L, O, O, O, O);
+        // a held reply is its author's alone (the target's here): nobody else sends or discards it, admins neither
+        expect("POST /held-replies/{id}/send", L, N, N, N, N);
+        expect("POST /held-replies/{id}/discard", L, N, N, N, N);
         expect("GET /inbound/{id}/raw", L, N, O, O, O);
         expect("GET /attachments/{id}", L, N, O, O, O);
         expect("GET /api/v1/openapi.json", O, O, O, O, O);
@@ -115,6 +121,9 @@ class RouteByRoleTest {
         expect("GET /api/v1/views", L, O, O, O, O);
         expect("POST /api/v1/views", L, O, O, O, O);
         expect("DELETE /api/v1/views/{id}", L, N, N, N, N);
+        expect("GET /api/v1/held-replies", L, O, O, O, O);
+        expect("POST /api/v1/held-replies/{id}/send", L, N, N, N, N);
+        expect("POST /api/v1/held-replies/{id}/discard", L, N, N, N, N);
         expect("GET /cluster", L, F, F, F, O);
         expect("GET /api/v1/cluster", L, F, F, F, O);
         expect("GET /quarantine", L, F, F, F, O);
@@ -150,6 +159,8 @@ class RouteByRoleTest {
     private static long target;
     /** A saved view of the target's, which no caller may delete. */
     private static long targetView;
+    /** A held reply of the target's, which no caller may send or discard. */
+    private static long targetHeld;
     private static String targetEmail;
     private static long targetToken;
     private static long supportGroup;
@@ -178,6 +189,9 @@ class RouteByRoleTest {
         supportGroup = web.data.group("Support");
         targetView = new SavedViews(web.db, web.db.transactions()).save(new Viewer(target, targetEmail, false), "Theirs",
                 "status=open", null).view().id();
+        StaffUser targetUser = new StaffUser(target, targetEmail, "Target", Role.AGENT);
+        targetHeld = ((ReplyService.Held) new ReplyService(web.db).reply(ticket, targetUser, "held for the role test",
+                UUID.randomUUID().toString(), List.of(), 0L)).reply().id();
     }
 
     @AfterAll
@@ -267,6 +281,7 @@ class RouteByRoleTest {
                     .replace("/inbound/{id}", "/inbound/" + inboundId)
                     .replace("/quarantine/{id}/{action}", "/quarantine/987654321/retry")
                     .replace("/views/{id}", "/views/" + targetView)
+                    .replace("/held-replies/{id}", "/held-replies/" + targetHeld)
                     .replace("{messageId}", Long.toString(messageId))
                     .replace("{id}", Long.toString(ticket));
             String key = UUID.randomUUID().toString();
