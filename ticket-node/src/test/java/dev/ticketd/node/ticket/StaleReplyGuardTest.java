@@ -216,9 +216,7 @@ class StaleReplyGuardTest {
     @Test
     void anEditedHeldReplyIsMailedWithTheNewText() {
         long ticket = ticketWithMail();
-        long seen = versionOf(ticket);
-        customerWrites(ticket, "It stopped by itself.");
-        ReplyService.Held h = (ReplyService.Held) replies.reply(ticket, ana, "Unplug it.", key(), List.of(), seen);
+        ReplyService.Held h = heldAfterCustomerWrites(ticket, "It stopped by itself.", "Unplug it.");
 
         replies.sendHeld(h.reply().id(), ana, "Glad it stopped; tell us if it starts again.", h.version());
 
@@ -232,9 +230,7 @@ class StaleReplyGuardTest {
     @Test
     void aHeldReplySentWhileYetAnotherMailArrivedIsHeldAgainWithThatMail() {
         long ticket = ticketWithMail();
-        long seen = versionOf(ticket);
-        customerWrites(ticket, "Second mail.");
-        ReplyService.Held h = (ReplyService.Held) replies.reply(ticket, ana, "Unplug it.", key(), List.of(), seen);
+        ReplyService.Held h = heldAfterCustomerWrites(ticket, "Second mail.", "Unplug it.");
         customerWrites(ticket, "Third mail.");
 
         ReplyService.Outcome again = replies.sendHeld(h.reply().id(), ana, "Unplug it now.", h.version());
@@ -306,9 +302,7 @@ class StaleReplyGuardTest {
     @Test
     void nobodyButItsAuthorSendsOrDiscardsAHeldReply() {
         long ticket = ticketWithMail();
-        long seen = versionOf(ticket);
-        customerWrites(ticket, "More.");
-        ReplyService.Held h = (ReplyService.Held) replies.reply(ticket, ana, "Mine.", key(), List.of(), seen);
+        ReplyService.Held h = heldAfterCustomerWrites(ticket, "More.", "Mine.");
 
         assertThatThrownBy(() -> replies.sendHeld(h.reply().id(), ben, null, null)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> replies.discardHeld(h.reply().id(), ben)).isInstanceOf(NotFoundException.class);
@@ -343,5 +337,12 @@ class StaleReplyGuardTest {
                 pool.shutdownNow();
             }
         }
+    }
+
+    /** Ana's reply (no files) to a ticket as she saw it before the customer wrote {@code customerMail}: held. */
+    private ReplyService.Held heldAfterCustomerWrites(long ticket, String customerMail, String reply) {
+        long seen = versionOf(ticket);
+        customerWrites(ticket, customerMail);
+        return (ReplyService.Held) replies.reply(ticket, ana, reply, key(), List.of(), seen);
     }
 }
