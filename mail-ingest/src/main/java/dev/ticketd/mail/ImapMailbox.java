@@ -8,11 +8,15 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.UIDFolder;
 import jakarta.mail.internet.MimeMessage;
 import org.eclipse.angus.mail.iap.Argument;
+import org.eclipse.angus.mail.iap.ByteArray;
 import org.eclipse.angus.mail.iap.Response;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.eclipse.angus.mail.imap.IMAPStore;
 import org.eclipse.angus.mail.imap.protocol.BASE64MailboxEncoder;
+import org.eclipse.angus.mail.imap.protocol.BODY;
+import org.eclipse.angus.mail.imap.protocol.FetchResponse;
 import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
+import org.eclipse.angus.mail.imap.protocol.UID;
 import org.eclipse.angus.mail.imap.protocol.UIDSet;
 
 import java.io.ByteArrayOutputStream;
@@ -21,7 +25,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One IMAP connection to one mailbox: its INBOX (the queue) and its Processed folder. Jakarta
@@ -112,6 +118,41 @@ final class ImapMailbox implements AutoCloseable {
         ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(1024, m.getSize()));
         m.writeTo(out);
         return out.toByteArray();
+    }
+
+    /**
+     * The bytes of several messages exactly as the server stores them, all in one {@code UID FETCH}
+     * (a round trip for the set, not one a mail). A UID missing from the answer is gone (moved or
+     * removed by someone else).
+     *
+     * @param uids at least one; the caller bounds how many bytes they hold together
+     * @return the bytes by UID
+     */
+    Map<Long, byte[]> fetchRawSet(long... uids) throws MessagingException {
+        if (uids.length == 0) {
+            throw new IllegalArgumentException("no UID to fetch");
+        }
+        long[] sorted = uids.clone();
+        Arrays.sort(sorted);
+        String set = UIDSet.toString(UIDSet.createUIDSets(sorted));
+        Map<Long, byte[]> raws = new HashMap<>();
+        inbox.doCommand(p -> {
+            Response[] r = p.command("UID FETCH " + set + " (UID BODY.PEEK[])", null);
+            for (Response each : r) {
+                if (each instanceof FetchResponse f) {
+                    UID uid = f.getItem(UID.class);
+                    BODY body = f.getItem(BODY.class);
+                    if (uid != null && body != null) {
+                        ByteArray bytes = body.getByteArray();
+                        raws.put(uid.uid, bytes == null ? new byte[0] : bytes.getNewBytes());
+                    }
+                }
+            }
+            p.notifyResponseHandlers(r);
+            p.handleResult(r[r.length - 1]);
+            return null;
+        });
+        return raws;
     }
 
     /**

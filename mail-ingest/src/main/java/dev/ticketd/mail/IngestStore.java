@@ -1,6 +1,7 @@
 package dev.ticketd.mail;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.db.RetryableFailures;
 import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.Columns;
 import dev.ticketd.mail.quarantine.HeaderPeek;
@@ -12,10 +13,21 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.ticketd.db.generated.Tables.CANARY_PROBE;
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
@@ -23,7 +35,8 @@ import static dev.ticketd.db.generated.Tables.MAIL_CONTENT;
 import static dev.ticketd.db.generated.Tables.MAIL_FAILURE;
 
 /**
- * Stores mail exactly once. One transaction per mail: check the epoch, insert the raw message
+ * Stores mail exactly once. One transaction per mail (or per batch, {@link #ingestAll}, each mail as
+ * it would be alone): check the epoch, insert the raw message
  * ({@code ON CONFLICT DO NOTHING} against both unique keys: IMAP coordinates and content key),
  * and only when that inserted a row, attach it to a ticket. A parsed mail is attached only when it is
  * the first stored copy of its content in any mailbox ({@code mail_content}); a copy delivered to
@@ -64,6 +77,9 @@ public final class IngestStore {
     /** How the reason of a mail quarantined for its size begins: its stored raw bytes are its headers only. */
     public static final String OVERSIZED_REASON = "too large: ";
 
+    /** How many mails of a batch are read (parsed) at once: one a core. */
+    static final int PARSE_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+
     private static final Logger log = LoggerFactory.getLogger(IngestStore.class);
 
     private final DSLContext reads;
@@ -72,6 +88,8 @@ public final class IngestStore {
     private final TicketsFromMail tickets;
     private final IngestObserver observer;
     private final MailBudget budget;
+    /** Reads the mails of one {@link #ingestAll} batch in parallel, one a core; idle threads end. */
+    private final ThreadPoolExecutor preparers;
 
     public IngestStore(Database db, MailParser parser, TicketsFromMail tickets) {
         this(db, parser, tickets, IngestObserver.NONE);
@@ -88,6 +106,13 @@ public final class IngestStore {
         this.parser = new BudgetedParser(parser, budget);
         this.tickets = tickets;
         this.budget = budget;
+        AtomicInteger numbers = new AtomicInteger();
+        this.preparers = new ThreadPoolExecutor(PARSE_THREADS, PARSE_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "mail-read-" + numbers.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.preparers.allowCoreThreadTimeOut(true);
     }
 
     public MailBudget budget() {
@@ -103,6 +128,21 @@ public final class IngestStore {
     public boolean isStored(String mailboxId, long uidValidity, long uid) {
         return reads.fetchExists(INBOUND_MESSAGE, INBOUND_MESSAGE.MAILBOX_ID.eq(mailboxId)
                 .and(INBOUND_MESSAGE.UIDVALIDITY.eq(uidValidity)).and(INBOUND_MESSAGE.UID.eq(uid)));
+    }
+
+    /**
+     * Which of these IMAP coordinates are stored, in one query: a hint that saves downloading mails,
+     * never a guard.
+     */
+    public Set<Long> storedUids(String mailboxId, long uidValidity, Collection<Long> uids) {
+        if (uids.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(reads.select(INBOUND_MESSAGE.UID).from(INBOUND_MESSAGE)
+                .where(INBOUND_MESSAGE.MAILBOX_ID.eq(mailboxId))
+                .and(INBOUND_MESSAGE.UIDVALIDITY.eq(uidValidity))
+                .and(INBOUND_MESSAGE.UID.in(uids))
+                .fetch(INBOUND_MESSAGE.UID));
     }
 
     /**
@@ -127,7 +167,7 @@ public final class IngestStore {
     public Outcome ingest(IncomingMail mail, long epoch) {
         long started = System.nanoTime();
         try {
-            Outcome outcome = ingestOnce(mail, epoch);
+            Outcome outcome = storeOne(prepare(mail), epoch);
             observer.ingested(mail.mailboxId(), outcome, Duration.ofNanos(System.nanoTime() - started));
             return outcome;
         } catch (StaleEpochException e) {
@@ -136,38 +176,205 @@ public final class IngestStore {
         }
     }
 
-    private Outcome ingestOnce(IncomingMail mail, long epoch) {
+    /**
+     * What became of one mail of {@link #ingestAll}: its outcome, or the failure that left it unstored
+     * (a failure of this mail alone; the others of its batch went on).
+     */
+    public record Result(IncomingMail mail, Outcome outcome, RuntimeException failure) {
+        public boolean stored() {
+            return failure == null;
+        }
+    }
+
+    /**
+     * Stores several mails of one mailbox, each exactly as {@link #ingest} would, with one commit for
+     * all: their content is read in parallel ({@link #PARSE_THREADS} at a time, each within its own
+     * budget) before the transaction, which checks the epoch once and stores them in order. When that
+     * transaction fails on something other than an unreachable database (one mail the database refuses,
+     * a defect), every mail is stored again in a transaction of its own, so that a failing mail fails
+     * alone. Nothing of a mail is visible before its commit; the caller moves mails only after this returned.
+     *
+     * @param mails of one mailbox, in the order they are to become ticket messages
+     * @return one result for each mail, in the same order
+     * @throws StaleEpochException when another reader holds the lease (nothing of the batch was written)
+     * @throws RuntimeException    a database that cannot be reached (retryable): mails before it may be stored
+     */
+    public List<Result> ingestAll(List<IncomingMail> mails, long epoch) {
+        if (mails.isEmpty()) {
+            return List.of();
+        }
+        String mailboxId = mails.get(0).mailboxId();
+        long started = System.nanoTime();
+        List<Object> prepared = prepareAll(mails);
+        List<Prepared> ready = new ArrayList<>();
+        for (Object p : prepared) {
+            if (p instanceof Prepared r) {
+                ready.add(r);
+            }
+        }
+        Map<Prepared, Outcome> outcomes = new IdentityHashMap<>();
+        try {
+            if (ready.size() > 1) {
+                try {
+                    List<Outcome> together = transactions.write(tx -> {
+                        EpochFence.check(tx, mailboxId, epoch);
+                        List<Outcome> out = new ArrayList<>(ready.size());
+                        for (Prepared r : ready) {
+                            out.add(store(tx, r, epoch, false));
+                        }
+                        return out;
+                    });
+                    for (int i = 0; i < ready.size(); i++) {
+                        outcomes.put(ready.get(i), together.get(i));
+                    }
+                } catch (StaleEpochException | BudgetedParser.ReaderInterrupted e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    if (RetryableFailures.isRetryable(e)) {
+                        throw e;
+                    }
+                    log.info("a batch of {} mails failed together, storing each on its own mailbox={} error={}", ready.size(),
+                            mailboxId, MailboxReader.plainError(e));
+                }
+            }
+            List<Result> results = new ArrayList<>(mails.size());
+            for (int i = 0; i < mails.size(); i++) {
+                Object p = prepared.get(i);
+                if (p instanceof RuntimeException failed) {
+                    results.add(new Result(mails.get(i), null, failed));
+                    continue;
+                }
+                Prepared r = (Prepared) p;
+                Outcome outcome = outcomes.get(r);
+                if (outcome == null) {
+                    try {
+                        outcome = storeOne(r, epoch);
+                    } catch (StaleEpochException | BudgetedParser.ReaderInterrupted e) {
+                        throw e;
+                    } catch (RuntimeException e) {
+                        if (RetryableFailures.isRetryable(e)) {
+                            throw e;
+                        }
+                        results.add(new Result(r.mail(), null, e));
+                        continue;
+                    }
+                }
+                results.add(new Result(r.mail(), outcome, null));
+            }
+            // each mail's share of the batch's time: what intake costs a mail, as the timer reports it
+            Duration each = Duration.ofNanos((System.nanoTime() - started) / mails.size());
+            for (Result r : results) {
+                if (r.stored()) {
+                    observer.ingested(mailboxId, r.outcome(), each);
+                }
+            }
+            return results;
+        } catch (StaleEpochException e) {
+            observer.epochRejected(mailboxId);
+            throw e;
+        }
+    }
+
+    /** A mail whose content is read: what its transaction needs, every value capped in size. */
+    private record Prepared(IncomingMail mail, String contentKey, String rawSha, ParseResult parsed, String canaryToken) {
+    }
+
+    /**
+     * All work on the mail's content happens here, before any transaction and within the mail's budget;
+     * the transaction does database work on values already capped in size.
+     */
+    private Prepared prepare(IncomingMail mail) {
         String contentKey = ContentKey.of(mail.raw());
         String rawSha = ContentKey.rawSha256(mail.raw());
-        // All work on the mail's content happens here, before the transaction and within the mail's
-        // budget; the transaction does database work on values already capped in size.
         ParseResult parsed = parser.parse(mail.raw());
         if (BudgetedParser.isOverBudget(parsed)) {
             observer.overBudget(mail.mailboxId());
         }
         String canaryToken = Canary.claimedToken(mail.raw()).orElse(null);
+        return new Prepared(mail, contentKey, rawSha, parsed, canaryToken);
+    }
+
+    /**
+     * Each mail {@link #prepare prepared}, at most {@link #PARSE_THREADS} at once (so that a mail's
+     * budget, counted from its start, is not spent waiting for a core).
+     *
+     * @return for each mail its {@link Prepared}, or the RuntimeException that stopped it
+     */
+    private List<Object> prepareAll(List<IncomingMail> mails) {
+        List<Object> out = new ArrayList<>(mails.size());
+        if (mails.size() == 1 || PARSE_THREADS == 1) {
+            for (IncomingMail m : mails) {
+                out.add(prepareOrFailure(m));
+            }
+            return out;
+        }
+        List<Future<Object>> futures = new ArrayList<>(mails.size());
+        for (IncomingMail m : mails) {
+            futures.add(preparers.submit(() -> prepareOrFailure(m)));
+        }
         try {
-            return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, parsed, canaryToken));
+            for (Future<Object> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } catch (InterruptedException e) {
+            futures.forEach(f -> f.cancel(true));
+            Thread.currentThread().interrupt();
+            throw new BudgetedParser.ReaderInterrupted();
+        } catch (ExecutionException e) {
+            futures.forEach(f -> f.cancel(true));
+            // prepareOrFailure returns what one mail can cause; what is left (out of memory) is not the mail's
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private Object prepareOrFailure(IncomingMail mail) {
+        try {
+            return prepare(mail);
+        } catch (BudgetedParser.ReaderInterrupted e) {
+            throw e;
+        } catch (RuntimeException e) {
+            return e;
+        } catch (StackOverflowError e) {
+            return new IllegalStateException("the mail could not be read: " + e, e);
+        }
+    }
+
+    /** One mail in a transaction of its own; a value the database refuses stores the mail raw instead. */
+    private Outcome storeOne(Prepared p, long epoch) {
+        try {
+            return transactions.write(tx -> store(tx, p, epoch, true));
         } catch (DataAccessException e) {
             if (!Columns.isAboutThisMail(e)) {
                 throw e;
             }
             // The database refused something derived from this mail (a value it cannot hold). The
             // raw bytes can always be stored: keep them, marked, so a person sees the mail.
+            IncomingMail mail = p.mail();
             log.warn("mail refused as a ticket, storing it raw mailbox={} uid={} sqlState={}", mail.mailboxId(), mail.uid(), e.sqlState());
             ParseResult refused = new ParseResult.Failed("The mail was read, but the database refused to store it as a ticket ("
                     + e.sqlState() + ": " + firstLine(Optional.ofNullable(e.getCause()).map(Throwable::getMessage).orElse(e.getMessage()))
                     + "); it was stored as it arrived for a person to look at.");
-            return transactions.write(tx -> store(tx, mail, epoch, contentKey, rawSha, refused, canaryToken));
+            Prepared raw = new Prepared(mail, p.contentKey(), p.rawSha(), refused, p.canaryToken());
+            return transactions.write(tx -> store(tx, raw, epoch, true));
         }
     }
 
-    /** @param canaryToken the canary token the mail claims to carry, or null */
-    private Outcome store(DSLContext tx, IncomingMail mail, long epoch, String contentKey, String rawSha, ParseResult parsed,
-                          String canaryToken) {
+    /** @param fence whether to check the epoch here (false: the caller's transaction checked it already) */
+    private Outcome store(DSLContext tx, Prepared prepared, long epoch, boolean fence) {
+        IncomingMail mail = prepared.mail();
+        String contentKey = prepared.contentKey();
+        String rawSha = prepared.rawSha();
+        String canaryToken = prepared.canaryToken();
+        ParseResult parsed = prepared.parsed();
         ParsedMail ok = parsed instanceof ParseResult.Parsed p ? p.mail() : null;
         String error = parsed instanceof ParseResult.Failed f ? f.reason() : null;
-        EpochFence.check(tx, mail.mailboxId(), epoch);
+        if (fence) {
+            EpochFence.check(tx, mail.mailboxId(), epoch);
+        }
         Optional<Long> inboundId = tx.insertInto(INBOUND_MESSAGE)
                 .set(INBOUND_MESSAGE.MAILBOX_ID, mail.mailboxId())
                 .set(INBOUND_MESSAGE.UIDVALIDITY, mail.uidValidity())

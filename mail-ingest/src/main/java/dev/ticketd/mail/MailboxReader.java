@@ -31,10 +31,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * Takes in one mailbox's mail for as long as it runs, under one lease epoch.
  *
  * <p>The INBOX is the queue: every pass lists every message still in it (cheap: UIDs, flags and
- * sizes only), so no mail can be stranded behind a cursor. A message whose IMAP coordinates are
- * already stored is only moved (after re-checking the epoch); any other is downloaded and stored
- * in one transaction, and moved to the Processed folder only after that transaction committed
- * durably — together with the other mails committed just before it (one {@code UID MOVE} for up to
+ * sizes only), so no mail can be stranded behind a cursor. The listing is worked through
+ * {@link #BATCH} mails at a time: a message whose IMAP coordinates are already stored is only moved
+ * (after re-checking the epoch); the others are downloaded in one {@code UID FETCH} and stored with
+ * one commit ({@link IngestStore#ingestAll}, each mail as it would be alone), and moved to the
+ * Processed folder only after that transaction committed durably — together with the other mails committed just before it (one {@code UID MOVE} for up to
  * {@link #MOVE_BATCH}, at most {@link #MOVE_DELAY} after the first commit, and at the end of each
  * pass). A crash between commit and move therefore leaves stored mails in the INBOX, which the
  * next pass (of this or any later reader) recognises and moves; the unique keys make a second
@@ -73,6 +74,13 @@ public final class MailboxReader implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MailboxReader.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final Duration DATABASE_RETRY = Duration.ofMillis(500);
+    /**
+     * The most listed mails handled together: asked about in one query, downloaded in one
+     * {@code UID FETCH}, stored with one commit.
+     */
+    static final int BATCH = 50;
+    /** The most bytes of mail downloaded and stored together (a larger mail goes alone). */
+    static final long BATCH_BYTES = 8L * 1024 * 1024;
     /** The most committed mails moved out of the INBOX together (one {@code UID MOVE}). */
     static final int MOVE_BATCH = 50;
     /** The longest a committed mail waits for its move during a pass (it is a ticket already). */
@@ -257,54 +265,186 @@ public final class MailboxReader implements AutoCloseable {
     private int pass(ImapMailbox c) throws MessagingException, IOException {
         toMove.clear();
         long uidValidity = c.uidValidity();
-        int tooLarge = 0;
         List<ImapMailbox.Listed> listed = c.list();
-        Map<Long, IngestStore.Failure> failing = failingMails(uidValidity, listed);
-        int left = listed.size();
-        leftInPass = left;
-        for (ImapMailbox.Listed m : listed) {
-            if (!isRunning()) {
-                return left;
-            }
-            boolean tookIn = false;
-            try {
-                IngestStore.Failure failed = failing.get(m.uid());
-                if (failed != null && failed.attempts() >= store.budget().maxFailedPasses()) {
-                    // its last pass failed and then so did its quarantine (or the leader died first)
-                    tookIn = quarantinePoison(c, uidValidity, m, failed.attempts(), failed.lastError());
-                } else {
-                    tookIn = takeIn(c, uidValidity, m);
-                    if (tookIn && failed != null) {
-                        store.clearFailure(settings.id(), uidValidity, m.uid());
-                    }
-                }
-            } catch (MessagingException | IOException e) {
-                if (e instanceof FolderClosedException || e instanceof StoreClosedException || !c.isOpen() || !isRunning()) {
-                    throw e;
-                }
-                tookIn = mailFailed(c, uidValidity, m, e);
-            } catch (StaleEpochException | BudgetedParser.ReaderInterrupted e) {
-                throw e;
-            } catch (RuntimeException e) {
-                if (RetryableFailures.isRetryable(e) || !isRunning()) {
-                    throw e;
-                }
-                tookIn = mailFailed(c, uidValidity, m, e);
-            } finally {
-                if (!tookIn && m.size() > settings.maxMessageBytes()) {
-                    tooLarge++; // could not be quarantined this pass: it waits, counted in status()
-                }
-            }
-            if (tookIn) {
-                left--;
-                leftInPass = left;
-                failing.remove(m.uid());
-            }
+        Pass pass = new Pass(uidValidity, listed.size(), failingMails(uidValidity, listed));
+        leftInPass = pass.left;
+        for (int from = 0; from < listed.size() && isRunning(); from += BATCH) {
+            window(c, pass, listed.subList(from, Math.min(listed.size(), from + BATCH)));
+        }
+        if (!isRunning()) {
+            return pass.left;
         }
         moveCommitted(c);
-        oversizedWaiting = tooLarge;
-        failingMails = failing.size();
-        return left;
+        oversizedWaiting = pass.tooLarge;
+        failingMails = pass.failing.size();
+        return pass.left;
+    }
+
+    /** What one pass keeps count of (reader thread only). */
+    private static final class Pass {
+        final long uidValidity;
+        final Map<Long, IngestStore.Failure> failing;
+        int left;
+        int tooLarge;
+
+        Pass(long uidValidity, int listed, Map<Long, IngestStore.Failure> failing) {
+            this.uidValidity = uidValidity;
+            this.left = listed;
+            this.failing = failing;
+        }
+    }
+
+    /**
+     * Up to {@link #BATCH} listed mails: which are stored already is asked in one query (they are only
+     * moved, after one check of the epoch); the others that need nothing special are downloaded in one
+     * {@code UID FETCH} (at most {@link #BATCH_BYTES} at a time) and stored with one commit
+     * ({@link IngestStore#ingestAll}); a mail that failed too often, is over the size limit, or is
+     * refused in the set goes its own way ({@link #takeInOne}).
+     */
+    private void window(ImapMailbox c, Pass pass, List<ImapMailbox.Listed> window) throws MessagingException, IOException {
+        List<Long> uids = new ArrayList<>(window.size());
+        window.forEach(m -> uids.add(m.uid()));
+        Set<Long> known = store.storedUids(settings.id(), pass.uidValidity, uids);
+        List<ImapMailbox.Listed> plain = new ArrayList<>();
+        List<ImapMailbox.Listed> alone = new ArrayList<>();
+        boolean leaseConfirmed = false;
+        for (ImapMailbox.Listed m : window) {
+            IngestStore.Failure failed = pass.failing.get(m.uid());
+            if (known.contains(m.uid())) {
+                if (m.deleted()) {
+                    continue; // copied and flagged by the no-MOVE path already; only an expunge is missing
+                }
+                if (!leaseConfirmed) {
+                    store.confirmLease(settings.id(), epoch);
+                    leaseConfirmed = true;
+                }
+                alreadyStored.incrementAndGet();
+                moveLater(c, m.uid());
+                tookIn(pass, m);
+            } else if (m.size() > settings.maxMessageBytes() || (failed != null && failed.attempts() >= store.budget().maxFailedPasses())) {
+                alone.add(m);
+            } else {
+                plain.add(m);
+            }
+        }
+        int from = 0;
+        while (from < plain.size() && isRunning()) {
+            int to = from;
+            long bytes = 0;
+            while (to < plain.size() && (to == from || bytes + plain.get(to).size() <= BATCH_BYTES)) {
+                bytes += plain.get(to).size();
+                to++;
+            }
+            takeInTogether(c, pass, plain.subList(from, to));
+            from = to;
+        }
+        for (ImapMailbox.Listed m : alone) {
+            if (!isRunning()) {
+                return;
+            }
+            takeInOne(c, pass, m);
+        }
+    }
+
+    /** Mails that need nothing special: one download, one commit; each failure is its own mail's. */
+    private void takeInTogether(ImapMailbox c, Pass pass, List<ImapMailbox.Listed> mails) throws MessagingException, IOException {
+        if (mails.size() == 1) {
+            takeInOne(c, pass, mails.get(0));
+            return;
+        }
+        long[] uids = mails.stream().mapToLong(ImapMailbox.Listed::uid).toArray();
+        Map<Long, byte[]> raws;
+        try {
+            raws = c.fetchRawSet(uids);
+        } catch (MessagingException e) {
+            if (e instanceof FolderClosedException || e instanceof StoreClosedException || !c.isOpen() || !isRunning()) {
+                throw e;
+            }
+            // the server refused the set (one mail it will not hand over refuses them all): one by one,
+            // so that only that mail fails
+            log.warn("downloading {} mails together failed, taking them in one by one mailbox={} error={}", mails.size(),
+                    settings.id(), e.toString());
+            for (ImapMailbox.Listed m : mails) {
+                if (!isRunning()) {
+                    return;
+                }
+                takeInOne(c, pass, m);
+            }
+            return;
+        }
+        List<IngestStore.IncomingMail> incoming = new ArrayList<>(mails.size());
+        Map<Long, ImapMailbox.Listed> byUid = new HashMap<>();
+        for (ImapMailbox.Listed m : mails) {
+            byte[] raw = raws.get(m.uid());
+            if (raw == null) {
+                tookIn(pass, m); // gone meanwhile (moved by someone else)
+                continue;
+            }
+            incoming.add(new IngestStore.IncomingMail(settings.id(), pass.uidValidity, m.uid(), raw));
+            byUid.put(m.uid(), m);
+        }
+        for (IngestStore.Result r : store.ingestAll(incoming, epoch)) {
+            ImapMailbox.Listed m = byUid.get(r.mail().uid());
+            if (r.stored()) {
+                counted(r.outcome(), m.uid());
+                // only now, after a durable commit, may the mail leave the INBOX (with the next few)
+                moveLater(c, m.uid());
+                if (pass.failing.containsKey(m.uid())) {
+                    store.clearFailure(settings.id(), pass.uidValidity, m.uid());
+                }
+                tookIn(pass, m);
+            } else if (mailFailed(c, pass.uidValidity, m, r.failure())) {
+                tookIn(pass, m);
+            }
+        }
+    }
+
+    /** A mail left the INBOX (or will with its set): one fewer in the pass. */
+    private void tookIn(Pass pass, ImapMailbox.Listed m) {
+        pass.left--;
+        leftInPass = pass.left;
+        pass.failing.remove(m.uid());
+    }
+
+    /**
+     * One mail on its own. A failure that concerns only it (the server refuses to hand it over, the
+     * database refuses it, a defect of ours) leaves it in the INBOX for the next pass; only a lost
+     * IMAP connection, an unreachable database or a stale epoch ends the pass.
+     */
+    private void takeInOne(ImapMailbox c, Pass pass, ImapMailbox.Listed m) throws MessagingException, IOException {
+        long uidValidity = pass.uidValidity;
+        boolean tookIn = false;
+        try {
+            IngestStore.Failure failed = pass.failing.get(m.uid());
+            if (failed != null && failed.attempts() >= store.budget().maxFailedPasses()) {
+                // its last pass failed and then so did its quarantine (or the leader died first)
+                tookIn = quarantinePoison(c, uidValidity, m, failed.attempts(), failed.lastError());
+            } else {
+                tookIn = takeIn(c, uidValidity, m);
+                if (tookIn && failed != null) {
+                    store.clearFailure(settings.id(), uidValidity, m.uid());
+                }
+            }
+        } catch (MessagingException | IOException e) {
+            if (e instanceof FolderClosedException || e instanceof StoreClosedException || !c.isOpen() || !isRunning()) {
+                throw e;
+            }
+            tookIn = mailFailed(c, uidValidity, m, e);
+        } catch (StaleEpochException | BudgetedParser.ReaderInterrupted e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (RetryableFailures.isRetryable(e) || !isRunning()) {
+                throw e;
+            }
+            tookIn = mailFailed(c, uidValidity, m, e);
+        } finally {
+            if (!tookIn && m.size() > settings.maxMessageBytes()) {
+                pass.tooLarge++; // could not be quarantined this pass: it waits, counted in status()
+            }
+        }
+        if (tookIn) {
+            tookIn(pass, m);
+        }
     }
 
     /**
@@ -436,21 +576,26 @@ public final class MailboxReader implements AutoCloseable {
             return true; // gone meanwhile (moved by someone else)
         }
         IngestStore.Outcome outcome = store.ingest(new IngestStore.IncomingMail(settings.id(), uidValidity, m.uid(), raw), epoch);
+        counted(outcome, m.uid());
+        // only now, after a durable commit, may the mail leave the INBOX (with the next few)
+        return moveLater(c, m.uid());
+    }
+
+    /** Counts a mail's outcome; a commit is progress, found stored (another reader was first) is none. */
+    private void counted(IngestStore.Outcome outcome, long uid) {
         if (outcome != IngestStore.Outcome.ALREADY_STORED) {
-            progressed(); // a commit; found stored (another reader was first) is none
+            progressed();
         }
         switch (outcome) {
             case TICKETED -> stored.incrementAndGet();
             case STORED_UNPARSEABLE -> {
                 unparseable.incrementAndGet();
-                log.warn("mail stored raw but unparseable mailbox={} uid={}", settings.id(), m.uid());
+                log.warn("mail stored raw but unparseable mailbox={} uid={}", settings.id(), uid);
             }
             case ALREADY_STORED, STORED_AS_COPY -> alreadyStored.incrementAndGet();
-            case CANARY -> log.debug("canary mail received mailbox={} uid={}", settings.id(), m.uid());
+            case CANARY -> log.debug("canary mail received mailbox={} uid={}", settings.id(), uid);
         }
-        log.debug("mail taken in mailbox={} uidvalidity={} uid={} outcome={}", settings.id(), uidValidity, m.uid(), outcome);
-        // only now, after a durable commit, may the mail leave the INBOX (with the next few)
-        return moveLater(c, m.uid());
+        log.debug("mail taken in mailbox={} uid={} outcome={}", settings.id(), uid, outcome);
     }
 
     /**

@@ -83,6 +83,47 @@ class ImapMailboxTest {
                 .as("one command for the whole set: " + wire.transcript()).isEqualTo(1);
     }
 
+    @Test
+    void aSetOfMailsIsDownloadedInOneCommandByteForByteAndAMailGoneMeanwhileIsMissing() throws Exception {
+        mail.addUser("support@example.test", "pw");
+        List<byte[]> mails = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            mails.add(mail.textMail("c@example.test", "support@example.test", "m" + i, "body " + i + "\r\nwith ümlaut bytes"));
+        }
+        mails.add(TestMailServer.rfc822("From: x@example.test\nSubject: bare\nMessage-ID: <bare@example.test>\n\nno CR here\n"));
+        mail.append("support@example.test", "pw", "INBOX", mails);
+        List<Long> uids = mail.uids("support@example.test", "pw", "INBOX");
+        MailboxSettings settings = new MailboxSettings("support", "support@example.test", "127.0.0.1", wire.port(),
+                TransportSecurity.NONE, "support@example.test", "pw", "INBOX", "Processed", Duration.ofMinutes(10),
+                Duration.ofSeconds(10), MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES);
+        try (ImapMailbox box = new ImapMailbox(settings)) {
+            box.open();
+            java.util.Map<Long, byte[]> one = new java.util.HashMap<>();
+            for (long uid : uids) {
+                one.put(uid, box.fetchRaw(uid));
+            }
+            try (ImapMailbox other = new ImapMailbox(settings)) {
+                other.open();
+                other.moveToProcessed(uids.get(3)); // gone before the set is asked for
+            }
+            long[] asked = uids.stream().mapToLong(Long::longValue).toArray();
+            int fetchesBefore = uidFetches(wire.transcript());
+
+            java.util.Map<Long, byte[]> set = box.fetchRawSet(asked);
+
+            assertThat(uidFetches(wire.transcript()) - fetchesBefore).as("one command for the set: " + wire.transcript()).isEqualTo(1);
+            assertThat(set).doesNotContainKey(uids.get(3)).hasSize(5);
+            for (Long uid : set.keySet()) {
+                assertThat(set.get(uid)).as("the same bytes as one mail's download, uid " + uid).isEqualTo(one.get(uid));
+            }
+        }
+    }
+
+    private static int uidFetches(List<RecordingRelay.Line> transcript) {
+        return (int) transcript.stream().filter(RecordingRelay.Line::fromClient)
+                .filter(l -> l.text().matches("\\S+ UID FETCH \\S+ \\(UID BODY\\.PEEK\\[\\]\\)")).count();
+    }
+
     /** The client sent {@code <tag> IDLE} and the server answered it with a continuation ({@code +}). */
     private static boolean idleAccepted(List<RecordingRelay.Line> transcript) {
         boolean idleSent = false;
