@@ -171,7 +171,16 @@ public final class Database implements AutoCloseable {
 
     /** A jOOQ context for PostgreSQL over any data source or connection-bound context. */
     public static DSLContext context(DataSource dataSource) {
-        return DSL.using(dataSource, SQLDialect.POSTGRES, new Settings().withRenderSchema(false));
+        return DSL.using(dataSource, SQLDialect.POSTGRES, settings());
+    }
+
+    /**
+     * jOOQ's settings for every context: no schema in the SQL, and no execute logging (its listener
+     * costs every statement a look at the logger, and at DEBUG it would write bound values — a
+     * mail's text, a token's hash — into the log).
+     */
+    static Settings settings() {
+        return new Settings().withRenderSchema(false).withExecuteLogging(false);
     }
 
     public DataSource dataSource() {

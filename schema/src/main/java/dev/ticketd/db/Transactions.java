@@ -3,7 +3,6 @@ package dev.ticketd.db;
 import com.zaxxer.hikari.HikariDataSource;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
-import org.jooq.conf.Settings;
 import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 import org.slf4j.Logger;
@@ -141,7 +140,7 @@ public final class Transactions {
                 connection.setAutoCommit(false);
                 T result;
                 try {
-                    result = work.apply(DSL.using(connection, SQLDialect.POSTGRES, new Settings().withRenderSchema(false)));
+                    result = work.apply(DSL.using(connection, SQLDialect.POSTGRES, Database.settings()));
                     connection.clearWarnings();
                     connection.commit();
                 } catch (RuntimeException | Error | SQLException e) {
