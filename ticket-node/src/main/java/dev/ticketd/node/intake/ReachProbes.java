@@ -81,10 +81,13 @@ public final class ReachProbes implements AutoCloseable {
     private final ExecutorService greetings = Executors.newCachedThreadPool(daemons("reach-probe-imap"));
     private final ThreadPoolExecutor databaseChecks = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(1), daemons("reach-probe-db"));
+    /** Reads the list of mailboxes: a read that hangs with the database must not hold up a round. */
+    private final ExecutorService mailboxReads = Executors.newSingleThreadExecutor(daemons("reach-probe-mailboxes"));
     private final AtomicReference<ReachReport> latest = new AtomicReference<>();
     /** Round thread only. */
     private Map<String, ImapServer> known = Map.of();
     private Instant mailboxesReadAt = Instant.MIN;
+    private Future<Map<String, ImapServer>> mailboxRead;
     private ReachReport.Reach lastDatabase;
     private final Map<String, ReachReport.Reach> lastImap = new HashMap<>();
     private boolean publishFailing;
@@ -141,16 +144,26 @@ public final class ReachProbes implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the list read since the last round, if any, and starts another read when one is due;
+     * never waits for one. The first round may so check no server yet; the next one a second later does.
+     */
     private void refreshMailboxes(Instant now) {
-        if (Duration.between(mailboxesReadAt, now).compareTo(MAILBOXES_EVERY) < 0 && !known.isEmpty()) {
-            return;
+        if (mailboxRead != null && mailboxRead.isDone()) {
+            try {
+                known = Map.copyOf(mailboxRead.get());
+            } catch (ExecutionException e) {
+                // the database is out of reach: keep checking the servers known so far
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            mailboxRead = null;
         }
-        try {
-            known = Map.copyOf(mailboxes.get());
+        boolean due = Duration.between(mailboxesReadAt, now).compareTo(known.isEmpty() ? PERIOD : MAILBOXES_EVERY) >= 0;
+        if (mailboxRead == null && due) {
             mailboxesReadAt = now;
-        } catch (RuntimeException e) {
-            // the database is out of reach: keep checking the servers known so far
-            mailboxesReadAt = now;
+            mailboxRead = mailboxReads.submit(mailboxes::get);
         }
     }
 
@@ -242,6 +255,7 @@ public final class ReachProbes implements AutoCloseable {
     @Override
     public void close() {
         rounds.shutdownNow();
+        mailboxReads.shutdownNow();
         greetings.shutdownNow();
         databaseChecks.shutdownNow();
     }

@@ -104,6 +104,7 @@ class ReachProbesTest {
     }
 
     private static boolean bothReachable(ReachReport r) {
-        return r != null && r.database().reachable() && r.imap().values().stream().allMatch(ReachReport.Reach::reachable);
+        return r != null && r.database().reachable() && !r.imap().isEmpty()
+                && r.imap().values().stream().allMatch(ReachReport.Reach::reachable);
     }
 }
