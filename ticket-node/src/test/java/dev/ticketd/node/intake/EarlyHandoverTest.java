@@ -2,6 +2,8 @@ package dev.ticketd.node.intake;
 
 import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
+import dev.ticketd.db.DatabaseSettings;
+import dev.ticketd.db.Migrations;
 import dev.ticketd.mail.IngestStore;
 import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.MailboxReader;
@@ -104,6 +106,47 @@ class EarlyHandoverTest {
         assertThat(givenUp).singleElement().asString().startsWith("a: early handover after ")
                 .endsWith("ms without progress: this node cannot reach the mail server, while node-2 reaches both");
         await().during(TestTimeouts.seconds(3)).atMost(TestTimeouts.seconds(5)).until(() -> givenUp.size() == 1);
+    }
+
+    @Test
+    void aWorkerThatCannotTakeTheLeaseHandsOverEvenWhileItsThreadIsBlockedInTheDatabase() throws Exception {
+        mail = TestMailServer.start();
+        mail.addUser(ADDRESS, PASSWORD);
+        DatabaseSettings settings = TestPostgres.freshDatabaseSettings();
+        int pgPort = Integer.parseInt(settings.jdbcUrl().replaceFirst("^jdbc:postgresql://[^:/]+:(\\d+)/.*$", "$1"));
+        relay = CuttableRelay.on(InetAddress.getLoopbackAddress(), 0, pgPort);
+        try (Database viaRelay = Database.open(settings.withJdbcUrl(settings.jdbcUrl().replaceFirst(":" + pgPort + "/", ":" + relay.port() + "/"))
+                .withMaxPoolSize(2).withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(30)), "early-handover-test")) {
+            Migrations.migrate(viaRelay.dataSource());
+            mail.registerMailbox(viaRelay.dsl(), "a", ADDRESS);
+            giveUps = new GiveUps(new RecordingMembership(), Duration.ofMinutes(5), Duration.ofSeconds(1));
+            intake = new MailIntake(new MailboxDirectory() {
+                @Override
+                public Optional<MailboxSettings> mailbox(String id) {
+                    return Optional.of(mail.mailbox("a", ADDRESS, PASSWORD, "INBOX"));
+                }
+
+                @Override
+                public Optional<SmtpSettings> smtp(String id) {
+                    return Optional.empty();
+                }
+            }, viaRelay, new MailboxLeases(viaRelay.transactions(), Duration.ofSeconds(2)),
+                    new IngestStore(viaRelay, new MailParser(), new TicketsFromMail()), PassListener.NONE, giveUps,
+                    id -> Optional.of("this node cannot reach the database, while node-2 reaches both"),
+                    new IntakeSettings("node-1", Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofSeconds(2)), Clock.systemUTC());
+
+            relay.cut(); // the pool's connections stall: taking the lease waits for the 30 s socket timeout
+            long gainedAt = System.nanoTime();
+            intake.leadershipGained("a");
+            await().atMost(TestTimeouts.seconds(15)).pollInterval(Duration.ofMillis(100)).until(() -> !givenUp.isEmpty());
+            Duration took = Duration.ofNanos(System.nanoTime() - gainedAt);
+
+            assertThat(took).as("handoverAfter (2 s), not the socket timeout (30 s)").isLessThan(TestTimeouts.seconds(8));
+            assertThat(givenUp).singleElement().asString().contains("cannot reach the database");
+            relay.heal(); // lets the stalled statements end, so that the intake and the pool close promptly
+            intake.close();
+            intake = null;
+        }
     }
 
     /** This node's membership: another node could always lead; what is given up is recorded. */
