@@ -272,6 +272,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                 closeSender();
                 giveUps.giveUp(mailboxId, "fenced out by a newer lease of the mailbox");
             }
+            phaseStart = null; // done trying: nothing left to hand over early
         }
 
         private MailboxReader leaseThenStart() {
