@@ -216,7 +216,8 @@ public final class ReachProbes implements AutoCloseable {
                 s.getOutputStream().write("p1 LOGOUT\r\n".getBytes(StandardCharsets.US_ASCII));
                 return null;
             }
-            return "no IMAP greeting" + (greeting.isEmpty() ? " (connection closed)" : " (" + greeting.split(" ", 3)[1] + ")");
+            return "no IMAP greeting" + (greeting.isEmpty() ? " (connection closed)"
+                    : " (it said '" + greeting.substring(0, Math.min(40, greeting.length())).replaceAll("[^\\x20-\\x7e]", "?") + "')");
         } catch (IOException | RuntimeException e) {
             return e.getClass().getSimpleName() + " after " + (System.nanoTime() - start) / 1_000_000 + " ms";
         }

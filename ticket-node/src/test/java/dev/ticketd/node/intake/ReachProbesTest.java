@@ -94,10 +94,23 @@ class ReachProbesTest {
     }
 
     @Test
-    void aServerThatAcceptsButNeverGreetsIsNotReachable() throws Exception {
+    void aServerThatAcceptsButNeverGreetsOrIsNoImapServerIsNotReachable() throws Exception {
         try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             String problem = ReachProbes.greet(new ReachProbes.ImapServer("127.0.0.1", silent.getLocalPort(), TransportSecurity.NONE));
             assertThat(problem).startsWith("SocketTimeoutException after ");
+        }
+        try (java.net.ServerSocket smtpLike = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread answer = new Thread(() -> {
+                try (java.net.Socket s = smtpLike.accept()) {
+                    s.getOutputStream().write("220 mail.example.test ESMTP\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                } catch (java.io.IOException ignored) {
+                    // the probe has its answer or gave up
+                }
+            });
+            answer.start();
+            assertThat(ReachProbes.greet(new ReachProbes.ImapServer("127.0.0.1", smtpLike.getLocalPort(), TransportSecurity.NONE)))
+                    .isEqualTo("no IMAP greeting (it said '220 mail.example.test ESMTP')");
+            answer.join();
         }
         mail = TestMailServer.start();
         assertThat(ReachProbes.greet(new ReachProbes.ImapServer("127.0.0.1", mail.imapPort(), TransportSecurity.NONE))).isNull();
