@@ -1,6 +1,7 @@
 package dev.ticketd.cluster;
 
 import org.apache.helix.AccessOption;
+import org.apache.helix.BaseDataAccessor;
 import org.apache.helix.store.zk.ZkHelixPropertyStore;
 import org.apache.helix.zookeeper.datamodel.ZNRecord;
 
@@ -38,7 +39,12 @@ final class ReachBoard {
 
     /** Every report there now; one that cannot be read is left out. */
     static List<ReachReport> read(ZkHelixPropertyStore<ZNRecord> store) {
-        List<ZNRecord> records = store.getChildren(PARENT, null, AccessOption.PERSISTENT, 1, 0);
+        return read(store, PARENT);
+    }
+
+    /** @param parent the reports' folder as {@code accessor} addresses it (absolute for Helix's base data accessor) */
+    static List<ReachReport> read(BaseDataAccessor<ZNRecord> accessor, String parent) {
+        List<ZNRecord> records = accessor.getChildren(parent, null, AccessOption.PERSISTENT, 1, 0);
         List<ReachReport> reports = new ArrayList<>();
         if (records != null) {
             for (ZNRecord r : records) {

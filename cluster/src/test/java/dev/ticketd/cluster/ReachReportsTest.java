@@ -59,6 +59,8 @@ class ReachReportsTest {
 
         assertThat(b.reachReports()).containsExactlyInAnyOrder(fromA,
                 new ReachReport("node-b", t0, new ReachReport.Reach(true, t0, null), Map.of()));
+        assertThat(b.view().nodes()).as("the cluster view carries each live node's report")
+                .filteredOn(n -> n.id().equals("node-a")).singleElement().extracting(ClusterView.Node::reach).isEqualTo(fromA);
 
         ReachReport newer = new ReachReport("node-a", t0.plusSeconds(1), new ReachReport.Reach(true, t0.plusSeconds(1), null),
                 Map.of("support", new ReachReport.Reach(true, t0.minusSeconds(60), null)));
