@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * This node's membership in the Helix cluster, as a {@code CONTROLLER_PARTICIPANT}: it takes part
@@ -155,12 +156,48 @@ public final class ClusterMember implements AutoCloseable {
      */
     public boolean anotherNodeCouldLead(String mailboxId) {
         try {
-            return view().nodes().stream().anyMatch(n -> !n.id().equals(settings.instanceName())
-                    && n.live() && n.enabled() && !n.disabledMailboxes().contains(mailboxId));
+            return !otherNodesThatCouldLead(mailboxId).isEmpty();
         } catch (RuntimeException e) {
             log.warn("cannot read the cluster view mailbox={} error={}", mailboxId, e.toString());
             return false;
         }
+    }
+
+    /**
+     * The other nodes that could lead this mailbox if this one gave it up: live, enabled and not
+     * having given it up themselves. Throws when ZooKeeper cannot be asked.
+     */
+    public Set<String> otherNodesThatCouldLead(String mailboxId) {
+        return view().nodes().stream().filter(n -> !n.id().equals(settings.instanceName())
+                && n.live() && n.enabled() && !n.disabledMailboxes().contains(mailboxId))
+                .map(ClusterView.Node::id).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * Publishes what this node can reach, replacing its previous report (see {@link ReachBoard}).
+     * Throws when the node is not connected or ZooKeeper refuses the write.
+     */
+    public void publishReach(ReachReport report) {
+        if (!report.node().equals(settings.instanceName())) {
+            throw new IllegalArgumentException("a node publishes its own report, not " + report.node() + "'s");
+        }
+        ReachBoard.publish(connectedManager().getHelixPropertyStore(), report);
+    }
+
+    /**
+     * The reach reports of every node whose ZooKeeper session holds one now, this node's included.
+     * Throws when ZooKeeper cannot be asked.
+     */
+    public List<ReachReport> reachReports() {
+        return ReachBoard.read(connectedManager().getHelixPropertyStore());
+    }
+
+    private HelixManager connectedManager() {
+        HelixManager m = manager;
+        if (state.get() != State.STARTED || m == null || !m.isConnected()) {
+            throw new IllegalStateException("not connected to the cluster");
+        }
+        return m;
     }
 
     /**

@@ -17,8 +17,15 @@ public record ClusterView(String clusterName, String controller, List<Node> node
      * @param enabled          not drained
      * @param upSince          when its current session started, or null when not live
      * @param disabledMailboxes mailboxes this node gave up or was told not to lead
+     * @param reach            what the node reached at its last check ({@link ClusterMember#publishReach}), or null: no report
      */
-    public record Node(String id, String httpUrl, boolean live, boolean enabled, Instant upSince, List<String> disabledMailboxes) {
+    public record Node(String id, String httpUrl, boolean live, boolean enabled, Instant upSince, List<String> disabledMailboxes,
+                       ReachReport reach) {
+
+        /** A node without a reach report. */
+        public Node(String id, String httpUrl, boolean live, boolean enabled, Instant upSince, List<String> disabledMailboxes) {
+            this(id, httpUrl, live, enabled, upSince, disabledMailboxes, null);
+        }
     }
 
     /** @param leader the leading node, or null while no node leads */

@@ -3,6 +3,7 @@ package dev.ticketd.cluster;
 import org.apache.helix.HelixAdmin;
 import org.apache.helix.HelixDataAccessor;
 import org.apache.helix.PropertyKey;
+import org.apache.helix.PropertyPathBuilder;
 import org.apache.helix.model.ExternalView;
 import org.apache.helix.model.IdealState;
 import org.apache.helix.model.InstanceConfig;
@@ -10,6 +11,7 @@ import org.apache.helix.model.LiveInstance;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,6 +29,13 @@ final class HelixViews {
     static ClusterView read(String cluster, HelixAdmin admin, HelixDataAccessor accessor) {
         PropertyKey.Builder keys = accessor.keyBuilder();
         LiveInstance controllerLeader = accessor.getProperty(keys.controllerLeader());
+        Map<String, ReachReport> reach = new HashMap<>();
+        try {
+            ReachBoard.read(accessor.getBaseDataAccessor(), PropertyPathBuilder.propertyStore(cluster) + ReachBoard.PARENT)
+                    .forEach(r -> reach.put(r.node(), r));
+        } catch (RuntimeException e) {
+            // the view goes on without the reach reports
+        }
         List<ClusterView.Node> nodes = new ArrayList<>();
         for (String id : new TreeSet<>(admin.getInstancesInCluster(cluster))) {
             InstanceConfig config = admin.getInstanceConfig(cluster, id);
@@ -36,7 +45,7 @@ final class HelixViews {
             nodes.add(new ClusterView.Node(id, url, live != null, config == null || config.getInstanceEnabled(),
                     upSince == null ? null : Instant.parse(upSince),
                     config == null ? List.of() : List.copyOf(config.getDisabledPartitions(ClusterSetup.RESOURCE) == null
-                            ? List.of() : config.getDisabledPartitions(ClusterSetup.RESOURCE))));
+                            ? List.of() : config.getDisabledPartitions(ClusterSetup.RESOURCE)), live == null ? null : reach.get(id)));
         }
         List<ClusterView.Mailbox> mailboxes = new ArrayList<>();
         IdealState ideal = admin.getResourceIdealState(cluster, ClusterSetup.RESOURCE);

@@ -17,6 +17,7 @@ import dev.ticketd.mail.MailParser;
 import dev.ticketd.mail.MailboxSettings;
 import dev.ticketd.mail.MailboxStatusStore;
 import dev.ticketd.mail.TicketsFromMail;
+import dev.ticketd.mail.TransportSecurity;
 import dev.ticketd.mail.outbound.Acknowledgements;
 import dev.ticketd.node.admin.AdminRoutes;
 import dev.ticketd.node.admin.MailboxAnnouncer;
@@ -32,6 +33,7 @@ import dev.ticketd.node.clusterpage.ClusterStatusService;
 import dev.ticketd.node.config.NodeConfig;
 import dev.ticketd.node.health.DatabaseHealth;
 import dev.ticketd.node.health.HealthHandlers;
+import dev.ticketd.node.intake.EarlyHandover;
 import dev.ticketd.node.intake.GiveUps;
 import dev.ticketd.node.intake.IntakeSettings;
 import dev.ticketd.node.intake.MailCounters;
@@ -39,6 +41,7 @@ import dev.ticketd.node.intake.MailIntake;
 import dev.ticketd.node.intake.MailboxCatalog;
 import dev.ticketd.node.intake.MailboxDirectory;
 import dev.ticketd.node.intake.NodeSecrets;
+import dev.ticketd.node.intake.ReachProbes;
 import dev.ticketd.node.lifecycle.TicketTimerSettings;
 import dev.ticketd.node.lifecycle.TicketTimers;
 import dev.ticketd.node.metrics.NodeMetrics;
@@ -65,6 +68,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -128,11 +132,16 @@ public final class Node implements AutoCloseable {
             ClusterMember member = new ClusterMember(config.cluster());
             GiveUps giveUps = new GiveUps(member, config.mail().giveUpCoolDown());
             started.push(giveUps);
+            // what this node can reach, published for the others: a leader cut off from the mail
+            // server or the database hands over in seconds when another node is not
+            ReachProbes reach = new ReachProbes(config.nodeId(), () -> imapServers(catalog), db.dataSource(), member::publishReach, clock);
             MailIntake intake = new MailIntake(catalog.directory(config), db,
                     new MailboxLeases(db.transactions(), config.leaseLockTimeout()),
                     new IngestStore(db, new MailParser(), ticketsFromMail, metrics, config.mail().budget()),
                     new MailboxStatusStore(db), giveUps,
-                    new IntakeSettings(config.nodeId(), config.mail().giveUpAfter(), config.outbox().claimExpiry()), clock);
+                    EarlyHandover.byReach(reach::latest, member::reachReports, member::otherNodesThatCouldLead, clock),
+                    new IntakeSettings(config.nodeId(), config.mail().giveUpAfter(), config.outbox().claimExpiry(),
+                            config.mail().handoverAfter()), clock);
             started.push(intake);
             this.intake = intake;
             // the ticket timers: one node at a time runs them, fenced by the duty's epoch
@@ -160,6 +169,8 @@ public final class Node implements AutoCloseable {
             started.push(member);
             member.start(mailboxIds, metrics.counting(intake), Set.of(TicketTimers.DUTY, SelfWatch.DUTY), duties(timers, selfWatch));
             this.member = member;
+            started.push(reach);
+            reach.start();
             selfWatch.start();
             log.info("node started node={} httpPort={}", config.nodeId(), web.port());
         } catch (Exception e) {
@@ -219,6 +230,12 @@ public final class Node implements AutoCloseable {
                         ApiDocument.fromClasspath()),
                 PageHeader.of(user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()),
                         new StallBanner(db, clock)::lines));
+    }
+
+    /** Every enabled mailbox's IMAP server, by mailbox id: what {@link ReachProbes} checks. Reads the database. */
+    private static Map<String, ReachProbes.ImapServer> imapServers(MailboxCatalog catalog) {
+        return catalog.list().stream().filter(MailboxCatalog.Listed::enabled).collect(Collectors.toMap(MailboxCatalog.Listed::id,
+                m -> new ReachProbes.ImapServer(m.imapHost(), m.imapPort(), TransportSecurity.parse(m.imapSecurity()))));
     }
 
     /** One listener for the node's duties: each is told of its own duty only. */

@@ -1,10 +1,13 @@
 package dev.ticketd.node.clusterpage;
 
+import dev.ticketd.cluster.ReachReport;
 import dev.ticketd.db.DatabaseStatus;
 import dev.ticketd.node.intake.MailCounters;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the cluster page and {@code GET /api/v1/cluster} show: the cluster as ZooKeeper sees it,
@@ -25,7 +28,30 @@ public record ClusterStatus(String servedBy, String zooKeeper, String controller
     public record Duty(String name, long epoch, String holder, Instant since) {
     }
 
-    public record Node(String id, String httpUrl, boolean live, boolean enabled, Instant upSince, List<String> gaveUp) {
+    /**
+     * @param gaveUp mailboxes this node gave up and is cooling down from
+     * @param reach  what the node reached at its last check, as a line of text (the database, each mailbox's IMAP
+     *               server, and since when and why one is out of reach), or null: no report (the node is down, or older)
+     */
+    public record Node(String id, String httpUrl, boolean live, boolean enabled, Instant upSince, List<String> gaveUp, String reach) {
+
+        /** The reach report as the page and the API show it. */
+        static String reachText(ReachReport r) {
+            if (r == null) {
+                return null;
+            }
+            StringBuilder s = new StringBuilder("checked ").append(r.checkedAt().truncatedTo(ChronoUnit.SECONDS)).append(": ");
+            s.append(target("database", r.database()));
+            r.imap().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .forEach(e -> s.append("; ").append(target("mailbox " + e.getKey(), e.getValue())));
+            return s.toString();
+        }
+
+        private static String target(String name, ReachReport.Reach reach) {
+            return reach.reachable() ? name + " reachable"
+                    : name + " OUT OF REACH since " + reach.since().truncatedTo(ChronoUnit.SECONDS)
+                    + (reach.problem() == null ? "" : " (" + reach.problem() + ")");
+        }
     }
 
     /**

@@ -102,7 +102,8 @@ public final class ClusterStatusService {
                     instant(r.get(CANARY_SENT)), instant(r.get(CANARY_BACK)), r.get(CANARY_ERROR)));
         }
         List<ClusterStatus.Node> nodes = view == null ? List.of() : view.nodes().stream()
-                .map(n -> new ClusterStatus.Node(n.id(), n.httpUrl(), n.live(), n.enabled(), n.upSince(), n.disabledMailboxes()))
+                .map(n -> new ClusterStatus.Node(n.id(), n.httpUrl(), n.live(), n.enabled(), n.upSince(), n.disabledMailboxes(),
+                        ClusterStatus.Node.reachText(n.reach())))
                 .toList();
         Read<List<ClusterStatus.Duty>> duties = db.read(dsl -> dsl.selectFrom(DUTY_LEASE).orderBy(DUTY_LEASE.DUTY)
                 .fetch(d -> new ClusterStatus.Duty(d.getDuty(), d.getEpoch(), d.getHolder(),

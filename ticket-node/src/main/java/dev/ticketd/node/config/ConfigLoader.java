@@ -50,7 +50,7 @@ public final class ConfigLoader {
             "zk.address", "zk.session-timeout", "cluster.name",
             "lease.lock-timeout",
             "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown",
-            "mail.parse-timeout", "mail.max-failed-passes",
+            "mail.handover-after", "mail.parse-timeout", "mail.max-failed-passes",
             "smtp.connect-timeout", "smtp.read-timeout", "smtp.write-timeout", "outbox.claim-expiry",
             "tickets.close-resolved-after", "tickets.pending-default", "tickets.timer-interval", "tickets.reply-to-closed-opens-new",
             "watch.interval", "watch.stall-after", "watch.look-interval", "watch.remind-every", "watch.outbox-stuck-after",
@@ -190,14 +190,17 @@ public final class ConfigLoader {
         String zkAddress = r.required("zk.address");
         ClusterSettings cluster = r.build("zk.session-timeout", () -> new ClusterSettings(zkAddress, clusterName, nodeId,
                 r.duration("zk.session-timeout", ClusterSettings.DEFAULT_SESSION_TIMEOUT)));
+        Duration pollInterval = r.atLeast("mail.poll-interval", MailboxSettings.DEFAULT_POLL_INTERVAL, Duration.ofMillis(100));
+        Duration giveUpAfter = r.atLeast("mail.give-up-after", Duration.ofSeconds(60), Duration.ofSeconds(5));
         NodeConfig.MailDefaults mail = new NodeConfig.MailDefaults(
-                r.atLeast("mail.poll-interval", MailboxSettings.DEFAULT_POLL_INTERVAL, Duration.ofMillis(100)),
+                pollInterval,
                 r.atLeast("mail.io-timeout", MailboxSettings.DEFAULT_IO_TIMEOUT, Duration.ofMillis(100)),
                 r.longValue("mail.max-message-bytes", MailboxSettings.DEFAULT_MAX_MESSAGE_BYTES, 1024, Long.MAX_VALUE),
-                r.atLeast("mail.give-up-after", Duration.ofSeconds(60), Duration.ofSeconds(5)),
+                giveUpAfter,
                 r.atLeast("mail.give-up-cooldown", Duration.ofMinutes(5), Duration.ofSeconds(1)),
                 new MailBudget(r.atLeast("mail.parse-timeout", MailBudget.DEFAULT_PARSE_TIMEOUT, Duration.ofMillis(100)),
-                        r.integer("mail.max-failed-passes", MailBudget.DEFAULT_MAX_FAILED_PASSES, 1, 1000)));
+                        r.integer("mail.max-failed-passes", MailBudget.DEFAULT_MAX_FAILED_PASSES, 1, 1000)),
+                handoverAfter(r, pollInterval, giveUpAfter));
         NodeConfig.OutboxDefaults outbox = outbox(r);
         String publicUrl = r.optional("http.public-url").orElseGet(() -> "http://"
                 + ("0.0.0.0".equals(web.host()) || "::".equals(web.host()) ? hostname() : web.host()) + ":" + web.port() + "/");
@@ -240,6 +243,28 @@ public final class ConfigLoader {
                 d.rankStep(), d.raiseAfter(), d.clearAfter(),
                 canaryInterval(r, d.canaryInterval()),
                 r.atLeast("watch.canary-deadline", d.canaryDeadline(), Duration.ofSeconds(1)), heartbeat, smtp, webhook));
+    }
+
+    /**
+     * {@code mail.handover-after}: at least the poll interval, because a quiet, healthy reader completes
+     * a pass only every poll interval and must not count as stuck in between; at most
+     * {@code mail.give-up-after}, which it is meant to shorten. Unset: 5 s, within those bounds.
+     */
+    private static Duration handoverAfter(Values r, Duration pollInterval, Duration giveUpAfter) {
+        if (r.optional("mail.handover-after").isEmpty()) {
+            Duration d = NodeConfig.MailDefaults.DEFAULT_HANDOVER_AFTER.compareTo(pollInterval) < 0 ? pollInterval : NodeConfig.MailDefaults.DEFAULT_HANDOVER_AFTER;
+            return d.compareTo(giveUpAfter) > 0 ? giveUpAfter : d;
+        }
+        Duration d = r.atLeast("mail.handover-after", NodeConfig.MailDefaults.DEFAULT_HANDOVER_AFTER, Duration.ofSeconds(1));
+        if (d.compareTo(pollInterval) < 0) {
+            throw new ConfigException("mail.handover-after", "must be at least mail.poll-interval (" + pollInterval.toMillis()
+                    + "ms), was " + d.toMillis() + "ms: a quiet, healthy reader completes a pass only every poll interval");
+        }
+        if (d.compareTo(giveUpAfter) > 0) {
+            throw new ConfigException("mail.handover-after", "must be at most mail.give-up-after (" + giveUpAfter.toMillis()
+                    + "ms), was " + d.toMillis() + "ms");
+        }
+        return d;
     }
 
     /** {@code watch.canary-interval}: 0s turns the canary off, else at least a second. */

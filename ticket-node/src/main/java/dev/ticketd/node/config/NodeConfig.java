@@ -48,9 +48,14 @@ public record NodeConfig(String nodeId, WebSettings web, String publicUrl, Datab
      * @param giveUpAfter    how long a leader may fail to read a mailbox before it lets another node lead it
      * @param giveUpCoolDown how long it then stays out of that mailbox's election
      * @param budget         what one mail may cost (parse time, failed passes) before it goes to the quarantine
+     * @param handoverAfter  how long a leader may make no progress before it hands the mailbox over at once,
+     *                       when it cannot reach the mail server or the database and another node can
      */
     public record MailDefaults(Duration pollInterval, Duration ioTimeout, long maxMessageBytes, Duration giveUpAfter,
-                               Duration giveUpCoolDown, MailBudget budget) {
+                               Duration giveUpCoolDown, MailBudget budget, Duration handoverAfter) {
+
+        /** {@code mail.handover-after} when it is not set (and poll interval and give-up time allow it). */
+        public static final Duration DEFAULT_HANDOVER_AFTER = Duration.ofSeconds(5);
     }
 
     /**

@@ -28,7 +28,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs the mailbox readers of the mailboxes this node leads. When the cluster makes this node a
@@ -38,6 +40,9 @@ import java.util.concurrent.TimeUnit;
  * stops the reader promptly. A worker that cannot do the work for {@code giveUpAfter} (no lease,
  * or no progress with the mailbox: no pass completed and no mail taken in), or whose reader or outbox sender is fenced out by a
  * newer lease, gives the mailbox up for a cool-down so that Helix lets another node lead it.
+ * A worker stuck for only {@code handoverAfter} gives the mailbox up at once when {@link EarlyHandover}
+ * says so: this node cannot reach the mail server or the database, and another node can. That look
+ * runs on a thread of its own, since a stuck worker's thread may be blocked in a database call.
  *
  * <p>The epoch, not leadership, keeps the data safe: a reader whose epoch is stale is refused by
  * the database. Thread-safe: leadership calls come from cluster threads. {@link #close()} once.
@@ -55,6 +60,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
     private final PassListener passListener;
     private final GiveUps giveUps;
     private final Duration giveUpAfter;
+    private final Duration handoverAfter;
+    private final EarlyHandover earlyHandover;
     private final Duration outboxClaimExpiry;
     private final String nodeId;
     private final Clock clock;
@@ -68,6 +75,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         return t;
     });
     private boolean closed;
+    /** Looks every second for a stuck worker to hand over early; started with the first worker. */
+    private ScheduledExecutorService handoverWatch;
     /** Guards the two below; what a worker counted moves from {@code counting} to {@code retired} once it has stopped. */
     private final Object countsLock = new Object();
     private final Set<Worker> counting = new HashSet<>();
@@ -80,6 +89,13 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
      */
     public MailIntake(MailboxDirectory mailboxes, Database db, MailboxLeases leases, IngestStore store,
                       PassListener passListener, GiveUps giveUps, IntakeSettings settings, Clock clock) {
+        this(mailboxes, db, leases, store, passListener, giveUps, EarlyHandover.NEVER, settings, clock);
+    }
+
+    /** @param earlyHandover whether a worker stuck for {@code settings.handoverAfter()} gives its mailbox up at once */
+    public MailIntake(MailboxDirectory mailboxes, Database db, MailboxLeases leases, IngestStore store,
+                      PassListener passListener, GiveUps giveUps, EarlyHandover earlyHandover, IntakeSettings settings,
+                      Clock clock) {
         this.mailboxes = mailboxes;
         this.db = db;
         this.leases = leases;
@@ -87,6 +103,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         this.passListener = passListener;
         this.giveUps = giveUps;
         this.giveUpAfter = settings.giveUpAfter();
+        this.handoverAfter = settings.handoverAfter();
+        this.earlyHandover = earlyHandover;
         this.outboxClaimExpiry = settings.outboxClaimExpiry();
         this.nodeId = settings.nodeId();
         this.clock = clock;
@@ -96,6 +114,15 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
     public synchronized void leadershipGained(String mailboxId) {
         if (closed || workers.containsKey(mailboxId)) {
             return;
+        }
+        if (handoverWatch == null) {
+            handoverWatch = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "mailbox-handover-watch");
+                t.setDaemon(true);
+                return t;
+            });
+            handoverWatch.scheduleWithFixedDelay(this::lookForStuckWorkers, WATCH_PERIOD.toMillis(), WATCH_PERIOD.toMillis(),
+                    TimeUnit.MILLISECONDS);
         }
         Worker worker = new Worker(mailboxId, stopping.get(mailboxId));
         workers.put(mailboxId, worker);
@@ -147,6 +174,33 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         }
     }
 
+    /**
+     * Hands over at once the mailbox of a worker stuck for {@code handoverAfter} (no lease yet, or a
+     * reader without progress) when {@link EarlyHandover} gives a reason; once per worker. If this
+     * node still leads afterwards (the give-up failed), the slow rule of {@code giveUpAfter} remains.
+     */
+    private void lookForStuckWorkers() {
+        for (Worker w : workers.values()) {
+            try {
+                Instant since = w.stuckSince();
+                if (since == null || w.handedOver.get()) {
+                    continue;
+                }
+                Duration stuck = Duration.between(since, clock.instant());
+                if (stuck.compareTo(handoverAfter) < 0) {
+                    continue;
+                }
+                Optional<String> reason = earlyHandover.reason(w.mailboxId);
+                if (reason.isPresent() && w.stuckSince() != null && w.handedOver.compareAndSet(false, true)) {
+                    log.warn("handing mailbox over early mailbox={} stuckFor={}ms reason={}", w.mailboxId, stuck.toMillis(), reason.get());
+                    giveUps.giveUp(w.mailboxId, "early handover after " + stuck.toMillis() + " ms without progress: " + reason.get());
+                }
+            } catch (RuntimeException e) {
+                log.warn("early handover check failed mailbox={} error={}", w.mailboxId, e.toString());
+            }
+        }
+    }
+
     /** Keeps a stopped worker's counts; idempotent. */
     private void retire(Worker worker) {
         synchronized (countsLock) {
@@ -165,6 +219,9 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
             all = new ArrayList<>(workers.values());
             all.addAll(stopping.values());
             workers.clear();
+            if (handoverWatch != null) {
+                handoverWatch.shutdownNow();
+            }
         }
         all.forEach(Worker::stop);
         stoppers.shutdown();
@@ -182,6 +239,10 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         /** The sender this worker ran, kept after it is closed for its counts. */
         private volatile OutboxSender countedSender;
         private volatile Duration ioTimeout = Duration.ofSeconds(30);
+        /** When the current phase (taking the lease, then reading) began; null while the worker does neither. */
+        private volatile Instant phaseStart;
+        /** Set once this worker's mailbox was handed over early. */
+        final AtomicBoolean handedOver = new AtomicBoolean();
 
         /** @param predecessor this node's previous worker of the mailbox, still stopping, or null */
         Worker(String mailboxId, Worker predecessor) {
@@ -200,7 +261,9 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                 log.warn("the previous reader of the mailbox has not stopped yet; taking the lease anyway (its epoch fences it out) mailbox={}",
                         mailboxId);
             }
+            phaseStart = clock.instant();
             MailboxReader r = leaseThenStart();
+            phaseStart = r == null ? null : phaseStart;
             if (r != null && watch(r)) {
                 // Fenced out while Helix still says this node leads: someone holds a newer lease (a
                 // node that Helix already made leader while this one lagged, or a tool). Taking the
@@ -209,6 +272,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                 closeSender();
                 giveUps.giveUp(mailboxId, "fenced out by a newer lease of the mailbox");
             }
+            phaseStart = null; // done trying: nothing left to hand over early
         }
 
         private MailboxReader leaseThenStart() {
@@ -235,6 +299,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                         reader = r;
                         sender = s;
                         countedSender = s;
+                        phaseStart = clock.instant();
                         r.start();
                         if (s != null) {
                             s.start();
@@ -296,6 +361,28 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                 }
             }
             return false;
+        }
+
+        /**
+         * Since when this worker has got nowhere: the start of its lease phase, or the later of its
+         * reader's start and last progress; null when it is not trying (stopped, mailbox unknown).
+         */
+        Instant stuckSince() {
+            Instant since = phaseStart;
+            MailboxReader r = reader;
+            if (since == null || stopped()) {
+                return null;
+            }
+            if (r != null) {
+                MailboxReader.Status s = r.status();
+                if (s.state() != MailboxReader.State.RUNNING) {
+                    return null; // fenced out or stopping: watch() deals with it
+                }
+                if (s.lastProgressAt() != null && s.lastProgressAt().isAfter(since)) {
+                    return s.lastProgressAt();
+                }
+            }
+            return since;
         }
 
         /** @return true when the worker was stopped meanwhile */

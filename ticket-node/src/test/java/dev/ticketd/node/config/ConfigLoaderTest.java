@@ -63,6 +63,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theEarlyHandoverTimeIsFiveSecondsWithinThePollIntervalAndTheGiveUpTime() {
+        assertThat(ConfigLoader.fromMap(minimal(), Map.of()).mail().handoverAfter()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(ConfigLoader.fromMap(minimal(), Map.of("TICKETD_MAIL_HANDOVER_AFTER", "8s")).mail().handoverAfter())
+                .isEqualTo(Duration.ofSeconds(8));
+        // unset, it follows a longer poll interval (a quiet reader passes only that often) and a shorter give-up time
+        assertThat(ConfigLoader.fromMap(minimal(), Map.of("TICKETD_MAIL_POLL_INTERVAL", "10s")).mail().handoverAfter())
+                .isEqualTo(Duration.ofSeconds(10));
+        assertThat(ConfigLoader.fromMap(minimal(), Map.of("TICKETD_MAIL_POLL_INTERVAL", "500ms", "TICKETD_MAIL_GIVE_UP_AFTER", "5s"))
+                .mail().handoverAfter()).isEqualTo(Duration.ofSeconds(5));
+
+        assertThatThrownBy(() -> ConfigLoader.fromMap(minimal(), Map.of("TICKETD_MAIL_HANDOVER_AFTER", "3s",
+                "TICKETD_MAIL_POLL_INTERVAL", "4s")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("mail.handover-after").hasMessageContaining("mail.poll-interval");
+        assertThatThrownBy(() -> ConfigLoader.fromMap(minimal(), Map.of("TICKETD_MAIL_HANDOVER_AFTER", "90s")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("mail.handover-after").hasMessageContaining("mail.give-up-after");
+        assertThatThrownBy(() -> ConfigLoader.fromMap(minimal(), Map.of("TICKETD_MAIL_HANDOVER_AFTER", "500ms",
+                "TICKETD_MAIL_POLL_INTERVAL", "200ms")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("mail.handover-after").hasMessageContaining("at least");
+    }
+
+    @Test
     void anHttpsPublicUrlMeansSecureCookiesAndHstsAndPlainHttpMeansNeither() {
         NodeConfig plain = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_HTTP_PUBLIC_URL", "http://desk.example.test/"));
         NodeConfig https = ConfigLoader.fromMap(minimal(), Map.of("TICKETD_HTTP_PUBLIC_URL", "https://desk.example.test/",

@@ -1,0 +1,50 @@
+package dev.ticketd.node.intake;
+
+import dev.ticketd.cluster.ReachReport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Tells a leader whose work on a mailbox has been stuck for {@code mail.handover-after} whether to
+ * hand the mailbox over now instead of after {@code mail.give-up-after}, and why. Asked by
+ * {@link MailIntake} about a stuck worker only, about once a second.
+ */
+public interface EarlyHandover {
+
+    /** Never hands over early: only the slow rule applies (a node alone, tests). */
+    EarlyHandover NEVER = mailboxId -> Optional.empty();
+
+    /** @return why to hand the mailbox over now, or empty to leave it to the slow rule */
+    Optional<String> reason(String mailboxId);
+
+    /**
+     * By the nodes' reach reports ({@link HandoverRule}).
+     *
+     * @param own       this node's latest report ({@link ReachProbes#latest()}), null before its first check
+     * @param reports   every node's report, read from ZooKeeper; may throw
+     * @param couldLead the other nodes that could lead a mailbox; may throw
+     */
+    static EarlyHandover byReach(Supplier<ReachReport> own, Supplier<List<ReachReport>> reports,
+                                 Function<String, Set<String>> couldLead, Clock clock) {
+        Logger log = LoggerFactory.getLogger(EarlyHandover.class);
+        return mailboxId -> {
+            ReachReport mine = own.get();
+            if (HandoverRule.cannotReach(mailboxId, mine, clock.instant()).isEmpty()) {
+                return Optional.empty(); // this node reaches both: nothing to ask ZooKeeper about
+            }
+            try {
+                return HandoverRule.reason(mailboxId, mine, reports.get(), couldLead.apply(mailboxId), clock.instant());
+            } catch (RuntimeException e) {
+                log.debug("cannot read the other nodes' reach reports mailbox={} error={}", mailboxId, e.toString());
+                return Optional.empty();
+            }
+        };
+    }
+}
