@@ -121,6 +121,13 @@ final class StreamIntake {
         out.put("refused", failed);
         out.put("rate", rate);
         out.put("sentPerSecond", DovecotIngestBenchmark.round(n / sendSeconds, 1));
+        // the reader's pace over the stream: from the first acceptance to the last commit seen
+        long first = acceptedAt.values().stream().mapToLong(Long::longValue).min().orElse(start);
+        long last = seenAt.values().stream().mapToLong(Long::longValue).max().orElse(first);
+        double committedPerSecond = acceptedAt.size() / Math.max(1e-9, (last - first) / 1e9);
+        out.put("committedPerSecond", DovecotIngestBenchmark.round(committedPerSecond, 1));
+        // below the sending rate the reader fell behind: the latencies are then mostly the queue's
+        out.put("keptUp", committedPerSecond >= 0.95 * acceptedAt.size() / sendSeconds);
         out.put("p50Millis", DovecotIngestBenchmark.round(percentile(ms, 50), 0));
         out.put("p99Millis", DovecotIngestBenchmark.round(percentile(ms, 99), 0));
         out.put("maxMillis", DovecotIngestBenchmark.round(ms.get(ms.size() - 1), 0));
