@@ -125,6 +125,21 @@ public final class DovecotIngestBenchmark {
             System.exit(2);
             return;
         }
+        int status;
+        try {
+            run(opts);
+            status = 0;
+        } catch (Throwable e) {
+            log.error("ingest benchmark failed: {}", e.toString(), e);
+            status = 1;
+        } finally {
+            Reaper.closeAll(); // whatever a failed run left: the reader, the mail server, the database, the folder
+        }
+        // a thread a library left behind (not daemon) must not keep the JVM, and with it the exit status, waiting
+        System.exit(status);
+    }
+
+    private static void run(Options opts) throws Exception {
         // short (Dovecot's sockets live under it) and world-traversable (PostgreSQL, Dovecot and Postfix drop root)
         Path work = Files.createTempDirectory(Path.of("/tmp"), "tib-", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwxr-xr-x")));
@@ -134,19 +149,18 @@ public final class DovecotIngestBenchmark {
                 : BenchDatabase.Local.start(work.resolve("pg")));
         Map<String, Object> report;
         try {
-            report = new DovecotIngestBenchmark(opts, database, work).run();
+            report = new DovecotIngestBenchmark(opts, database, work).measureAll();
         } finally {
-            database.close();
             Reaper.unregister(database);
+            database.close();
         }
         Files.createDirectories(opts.outDir());
         Path json = opts.outDir().resolve("ingest-bench-" + Instant.now().toString().replace(":", "").replaceAll("\\..*", "") + ".json");
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
         System.out.println("report: " + json.toAbsolutePath()); // the program's output, on standard output
-        Reaper.closeAll();
     }
 
-    private Map<String, Object> run() throws Exception {
+    private Map<String, Object> measureAll() throws Exception {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("date", Instant.now().toString());
         report.put("machine", Runtime.getRuntime().availableProcessors() + " cores; Java " + System.getProperty("java.version")
@@ -196,7 +210,8 @@ public final class DovecotIngestBenchmark {
         out.put("mix", mix.label());
         out.put("run", run);
         out.put("mails", n);
-        try (IntakeRig rig = Reaper.register(IntakeRig.start(database, "bench_" + seq, work.resolve("m" + seq)))) {
+        IntakeRig rig = Reaper.register(IntakeRig.start(database, "bench_" + seq, work.resolve("m" + seq)));
+        try {
             out.put("durability", BenchDatabase.durabilitySettings(rig.db));
             requireFsyncOn(out);
             long t0 = System.nanoTime();
@@ -229,7 +244,9 @@ public final class DovecotIngestBenchmark {
             out.put("jvmVmRssMiB", ProcStats.selfStatusKib("VmRSS") / 1024);
             putOutcomes(rig, out, n);
             log.info("backlog mix={} run={} mails={} seconds={} mails_per_s={}", mix.label(), run, n, out.get("seconds"), out.get("mailsPerSecond"));
+        } finally {
             Reaper.unregister(rig);
+            rig.close();
         }
         return out;
     }
@@ -238,7 +255,8 @@ public final class DovecotIngestBenchmark {
         int seq = runSeq.incrementAndGet();
         String tag = "s" + seq + "-" + Long.toString(System.currentTimeMillis(), 36);
         BenchMails mails = BenchMails.of(mix, IntakeRig.SUPPORT, tag, opts.resources());
-        try (IntakeRig rig = Reaper.register(IntakeRig.start(database, "bench_" + seq, work.resolve("m" + seq)))) {
+        IntakeRig rig = Reaper.register(IntakeRig.start(database, "bench_" + seq, work.resolve("m" + seq)));
+        try {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("mix", mix.label());
             out.put("run", run);
@@ -249,8 +267,10 @@ public final class DovecotIngestBenchmark {
             out.put("loadAverageAfter", ProcStats.loadAverage());
             out.put("jvmVmHwmMiB", ProcStats.selfStatusKib("VmHWM") / 1024);
             out.put("jvmVmRssMiB", ProcStats.selfStatusKib("VmRSS") / 1024);
-            Reaper.unregister(rig);
             return out;
+        } finally {
+            Reaper.unregister(rig);
+            rig.close();
         }
     }
 
