@@ -38,6 +38,7 @@ final class StreamIntake {
 
     private static final Logger log = LoggerFactory.getLogger(StreamIntake.class);
     private static final Duration WATCH_EVERY = Duration.ofMillis(10);
+    private static final Duration STALL = Duration.ofSeconds(120);
     private static final byte[] ID_PREFIX = "<bench-".getBytes(StandardCharsets.US_ASCII);
 
     private final IntakeRig rig;
@@ -100,9 +101,23 @@ final class StreamIntake {
         double sendSeconds = (System.nanoTime() - start) / 1e9;
         log.info("stream sent={} failed={} seconds={}", acceptedAt.size(), failed, sendSeconds);
         try {
+            int[] lastSeen = {-1};
+            long[] lastChange = {System.nanoTime()};
             await("every accepted stream mail committed").atMost(timeout).pollInterval(Duration.ofMillis(100)).until(() -> {
                 rig.requireReaderAlive();
-                return seenAt.keySet().containsAll(acceptedAt.keySet());
+                if (seenAt.keySet().containsAll(acceptedAt.keySet())) {
+                    return true;
+                }
+                if (seenAt.size() != lastSeen[0]) {
+                    lastSeen[0] = seenAt.size();
+                    lastChange[0] = System.nanoTime();
+                } else if (System.nanoTime() - lastChange[0] > STALL.toNanos()) {
+                    List<String> missing = acceptedAt.keySet().stream().filter(id -> !seenAt.containsKey(id)).limit(5).toList();
+                    throw new IllegalStateException("nothing new committed for " + STALL + "; " + seenAt.size() + " of "
+                            + acceptedAt.size() + " accepted mails seen, missing e.g. " + missing + " (reader's last error: "
+                            + rig.readerError() + "; Postfix's log: " + rig.mail.postfixLog() + ", queue: " + rig.mail.queuedMails() + ")");
+                }
+                return false;
             });
         } finally {
             watcher.interrupt();
