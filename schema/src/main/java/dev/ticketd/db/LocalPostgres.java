@@ -46,6 +46,7 @@ public final class LocalPostgres implements AutoCloseable {
     private final List<String> asUser;  // command prefix that drops root, empty otherwise
     private EmbeddedPostgres embedded;
     private String extraOptions = "";
+    private boolean durable;
 
     private LocalPostgres(Path baseDir, int port, Path binDir, List<String> asUser) {
         this.baseDir = baseDir;
@@ -172,8 +173,36 @@ public final class LocalPostgres implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Keeps {@code fsync} and {@code full_page_writes} on for the next {@link #startServer()} (system
+     * binaries only): a commit then waits for its WAL on disk, as in production. Without this the
+     * throwaway server turns both off, which is right for tests but makes every commit look cheaper
+     * than it is, so a benchmark of commit-bound work (the ingest benchmark) asks for this.
+     */
+    public LocalPostgres withDurableWrites() {
+        durable = true;
+        return this;
+    }
+
+    /** The postmaster's pid while the server runs (its backends are its children), read from {@code postmaster.pid}. */
+    public Optional<Long> postmasterPid() {
+        try {
+            Path pidFile = baseDir.resolve("data").resolve("postmaster.pid");
+            if (!Files.exists(pidFile)) {
+                return Optional.empty();
+            }
+            String first = Files.readAllLines(pidFile, StandardCharsets.US_ASCII).get(0).strip();
+            return Optional.of(Long.parseLong(first));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // not (yet) written, or the server is stopping
+        }
+    }
+
     public void startServer() throws IOException {
         if (binDir == null) {
+            if (durable) {
+                throw new IllegalStateException("durable writes need the system's PostgreSQL binaries, not the embedded ones");
+            }
             log.info("postgres binaries=embedded dir={} port={}", baseDir, port);
             embedded = EmbeddedPostgres.builder()
                     .setDataDirectory(baseDir.resolve("data"))
@@ -182,7 +211,8 @@ public final class LocalPostgres implements AutoCloseable {
                     .start();
             return;
         }
-        log.info("postgres binaries={} dir={} port={} asUser={}", binDir, baseDir, port, asUser.isEmpty() ? "self" : asUser);
+        log.info("postgres binaries={} dir={} port={} asUser={} fsync={}", binDir, baseDir, port,
+                asUser.isEmpty() ? "self" : asUser, durable ? "on" : "off");
         Path data = baseDir.resolve("data");
         Path socketDir = baseDir.resolve("socket");
         Files.createDirectories(socketDir);
@@ -194,7 +224,7 @@ public final class LocalPostgres implements AutoCloseable {
                     "--no-locale", "--no-sync"), 120);
         }
         String options = "-p " + port + " -k " + socketDir + " -c listen_addresses=127.0.0.1"
-                + " -c fsync=off -c full_page_writes=off -c max_connections=200" + extraOptions;
+                + (durable ? "" : " -c fsync=off -c full_page_writes=off") + " -c max_connections=200" + extraOptions;
         exec("pg_ctl", List.of("-D", data.toString(), "-l", baseDir.resolve("postgres.log").toString(),
                 "-w", "-t", "60", "-o", options, "start"), 90);
     }
