@@ -16,10 +16,6 @@ import java.util.Properties;
  */
 public final class ImapConnections {
 
-    static {
-        MailStreams.named();
-    }
-
     private ImapConnections() {
     }
 
