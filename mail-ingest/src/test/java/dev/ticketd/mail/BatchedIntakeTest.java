@@ -88,13 +88,7 @@ class BatchedIntakeTest {
         mails.add(10, rfc822("From: d@example.test\nSubject: refuse-me\nMessage-ID: <refused@example.test>\n\nno ticket for this\n"));
         mail.deliverInProcess(SUPPORT, mails);
         // a real refusal by the database of the ticket one mail would open (check_violation, SQLSTATE 23514)
-        db.dsl().execute("""
-                create function refuse_ticket() returns trigger language plpgsql as $$
-                begin
-                  if new.subject = 'refuse-me' then raise exception 'refused by test' using errcode = '23514'; end if;
-                  return new;
-                end $$""");
-        db.dsl().execute("create trigger refuse_ticket before insert on ticket for each row execute function refuse_ticket()");
+        dev.ticketd.mail.testing.RefusedTickets.refuseSubjectRefuseMe(db);
 
         startReader();
 

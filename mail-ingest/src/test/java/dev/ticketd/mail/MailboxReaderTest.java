@@ -384,13 +384,7 @@ class MailboxReaderTest {
                 mail.textMail("e@example.test", SUPPORT, "good one", "fine"),
                 mail.textMail("f@example.test", SUPPORT, "good two", "fine")));
         // a real refusal by the database of the ticket a mail would open (check_violation, SQLSTATE 23514)
-        db.dsl().execute("""
-                create function refuse_ticket() returns trigger language plpgsql as $$
-                begin
-                  if new.subject = 'refuse-me' then raise exception 'refused by test' using errcode = '23514'; end if;
-                  return new;
-                end $$""");
-        db.dsl().execute("create trigger refuse_ticket before insert on ticket for each row execute function refuse_ticket()");
+        dev.ticketd.mail.testing.RefusedTickets.refuseSubjectRefuseMe(db);
 
         startReader("INBOX");
 
