@@ -16,6 +16,10 @@ import java.util.Properties;
  */
 public final class ImapConnections {
 
+    static {
+        MailStreams.named();
+    }
+
     private ImapConnections() {
     }
 

@@ -67,6 +67,10 @@ public final class MailParser {
     static final String BROKEN_MIME = "The mail's MIME structure is broken";
     private static final Pattern MSG_ID = Pattern.compile("<[^<>\\s]+>");
 
+    static {
+        MailStreams.named();
+    }
+
     private final Session session;
     private final HtmlSanitizer sanitizer = new HtmlSanitizer();
 
