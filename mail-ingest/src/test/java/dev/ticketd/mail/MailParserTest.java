@@ -256,4 +256,26 @@ class MailParserTest {
         assertThat(r).as(r.toString()).isInstanceOf(ParseResult.Parsed.class);
         return ((ParseResult.Parsed) r).mail();
     }
+
+    @Test
+    void aMailOfTwentyThousandNestedMultipartsIsReadTwentyDeepAndTheRestKeptAsOneAttachment() {
+        // 1.3 MB: the bounce search once walked every level, quadratic in time, and overflowed the stack
+        StringBuilder body = new StringBuilder();
+        int depth = 20_000;
+        for (int d = 0; d < depth; d++) {
+            body.append("--b").append(d).append("\r\nContent-Type: multipart/mixed; boundary=b").append(d + 1).append("\r\n\r\n");
+        }
+        body.append("--b").append(depth).append("\r\nContent-Type: text/plain\r\n\r\ndeep down\r\n");
+        ParseResult r = parser.parse(rfc822("From: deep@example.test\r\nTo: support@example.test\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=b0\r\n\r\n" + body));
+
+        assertThat(r).as(r.toString()).isInstanceOf(ParseResult.Parsed.class);
+        ParsedMail m = ((ParseResult.Parsed) r).mail();
+        assertThat(m.fromAddress()).isEqualTo("deep@example.test");
+        assertThat(m.bounce()).isEmpty();
+        assertThat(m.attachments()).singleElement().satisfies(a -> {
+            assertThat(a.contentType()).isEqualTo("multipart/mixed");
+            assertThat(new String(a.content(), java.nio.charset.StandardCharsets.ISO_8859_1)).contains("deep down");
+        });
+    }
 }

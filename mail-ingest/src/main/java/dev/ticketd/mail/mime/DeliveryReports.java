@@ -63,13 +63,20 @@ public final class DeliveryReports {
         if (top.isPresent() || depth >= MAX_NESTING) {
             return depth == 0 ? top : top.map(Bounce::asNested);
         }
-        return nestedIn(message, depth);
+        return nestedIn(message, depth, 0);
     }
 
-    /** The first report found in a {@code message/rfc822} part of a multipart message, depth first. */
-    private static Optional<Bounce> nestedIn(Part message, int depth) {
+    /**
+     * The first report found in a {@code message/rfc822} part of a multipart message, depth first.
+     * {@code levels} counts the multiparts around this one within the same message: like the body's
+     * walk, the search goes at most {@link MimeBodies#MAX_DEPTH} deep, so a mail of thousands of nested
+     * multiparts costs as much as one of twenty (each level parses all of what it holds) and cannot
+     * overflow the stack.
+     */
+    private static Optional<Bounce> nestedIn(Part message, int depth, int levels) {
         try {
-            if (!MimeBodies.baseType(message).startsWith("multipart/") || !(message.getContent() instanceof Multipart multipart)) {
+            if (levels >= MimeBodies.MAX_DEPTH || !MimeBodies.baseType(message).startsWith("multipart/")
+                    || !(message.getContent() instanceof Multipart multipart)) {
                 return Optional.empty();
             }
             for (int i = 0; i < multipart.getCount() && i < MAX_PARTS; i++) {
@@ -79,7 +86,7 @@ public final class DeliveryReports {
                 if (type.equals("message/rfc822") && part.getContent() instanceof Part inner) {
                     found = read(inner, depth + 1);
                 } else if (type.startsWith("multipart/")) {
-                    found = nestedIn(part, depth + 1);
+                    found = nestedIn(part, depth + 1, levels + 1);
                 }
                 if (found.isPresent()) {
                     return found.map(Bounce::asNested);
