@@ -88,7 +88,7 @@ public final class Database implements AutoCloseable {
             config.getDataSourceProperties().forEach((k, v) -> props.setProperty(k.toString(), String.valueOf(v)));
             props.setProperty("user", settings.user());
             props.setProperty("password", settings.password());
-            config.setDataSource(new LeaderDataSource(url, props, leader));
+            config.setDataSource(new LeaderDataSource(url, props, leader, settings.connectTimeout()));
             config.setJdbcUrl(null);
         }
         HikariDataSource primary;

@@ -7,6 +7,8 @@ import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.logging.Logger;
 
@@ -22,12 +24,19 @@ public final class LeaderDataSource implements DataSource {
     private final Properties properties;
     private final PatroniLeader leader;
     private final Driver driver = new Driver();
+    private final Duration patience;
+    /** How often a failed connection is tried again while Patroni names no other leader. */
+    static final Duration RETRY_EVERY = Duration.ofMillis(250);
 
-    /** {@code properties} carry user, password and the driver's timeouts. */
-    public LeaderDataSource(String jdbcUrl, Properties properties, PatroniLeader leader) {
+    /**
+     * {@code properties} carry user, password and the driver's timeouts; {@code patience} is how long
+     * one {@link #getConnection()} keeps trying while the leader cannot be reached.
+     */
+    public LeaderDataSource(String jdbcUrl, Properties properties, PatroniLeader leader, Duration patience) {
         this.jdbcUrl = jdbcUrl;
         this.properties = (Properties) properties.clone();
         this.leader = leader;
+        this.patience = patience;
     }
 
     /** {@code jdbc:postgresql://h1:p1,h2:p2/db?x} with the hosts replaced by {@code endpoint}. */
@@ -48,11 +57,7 @@ public final class LeaderDataSource implements DataSource {
 
     @Override
     public Connection getConnection() throws SQLException {
-        Connection c = driver.connect(currentUrl(), properties);
-        if (c == null) {
-            throw new SQLException("the PostgreSQL driver does not accept the URL", "08001");
-        }
-        return c;
+        return connect(properties);
     }
 
     @Override
@@ -60,11 +65,41 @@ public final class LeaderDataSource implements DataSource {
         Properties p = (Properties) properties.clone();
         p.setProperty("user", username);
         p.setProperty("password", password);
-        Connection c = driver.connect(currentUrl(), p);
-        if (c == null) {
-            throw new SQLException("the PostgreSQL driver does not accept the URL", "08001");
+        return connect(p);
+    }
+
+    /**
+     * A connection to the leader. An attempt that fails to connect (SQLState class 08: refused, timed
+     * out, or the member is not primary yet) is made again, for up to {@code patience}: at once when
+     * Patroni names another leader, else every {@link #RETRY_EVERY} (a named leader may still be
+     * finishing its promotion). HikariCP's own retry of a failed connection backs off up to 5 s, so
+     * after a failover of a few seconds the pool would stay empty for up to 5 s after the promotion;
+     * retried here, the first connection comes within one Patroni poll of it.
+     */
+    private Connection connect(Properties props) throws SQLException {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (true) {
+            Optional<PatroniLeader.Endpoint> seen = leader.leader();
+            String url = seen.map(e -> withHost(jdbcUrl, e)).orElse(jdbcUrl);
+            try {
+                Connection c = driver.connect(url, props);
+                if (c == null) {
+                    throw new SQLException("the PostgreSQL driver does not accept the URL", "08001");
+                }
+                return c;
+            } catch (SQLException e) {
+                long left = deadline - System.nanoTime();
+                if (e.getSQLState() == null || !e.getSQLState().startsWith("08") || left <= 0) {
+                    throw e;
+                }
+                try {
+                    leader.awaitOtherThan(seen.orElse(null), Duration.ofNanos(Math.min(left, RETRY_EVERY.toNanos())));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
-        return c;
     }
 
     @Override

@@ -49,6 +49,8 @@ public final class PatroniLeader implements AutoCloseable {
     private final AtomicReference<Endpoint> leader = new AtomicReference<>();
     private final ScheduledExecutorService poller;
     private volatile Runnable onChange = () -> { };
+    /** Notified whenever {@link #leader} changes (see {@link #awaitOtherThan}). */
+    private final Object changed = new Object();
 
     /**
      * Starts polling. {@code restUrls} are the members' REST API base addresses
@@ -93,6 +95,24 @@ public final class PatroniLeader implements AutoCloseable {
         return Optional.ofNullable(leader.get());
     }
 
+    /**
+     * Waits at most {@code max} for a leader other than {@code seen} (null: any leader); returns at once
+     * when there is one already. For a connection attempt that failed on {@code seen}: the next one
+     * should go out as soon as Patroni names the promoted member, not after a pool's backoff.
+     */
+    public void awaitOtherThan(Endpoint seen, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        synchronized (changed) {
+            while (Objects.equals(leader.get(), seen)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                TimeUnit.NANOSECONDS.timedWait(changed, left);
+            }
+        }
+    }
+
     /** Runs {@code action} (on the poller's thread) whenever the leader changes. */
     public void onChange(Runnable action) {
         this.onChange = Objects.requireNonNull(action);
@@ -125,6 +145,9 @@ public final class PatroniLeader implements AutoCloseable {
             }
             Endpoint previous = leader.getAndSet(found);
             if (!found.equals(previous)) {
+                synchronized (changed) {
+                    changed.notifyAll();
+                }
                 log.info("database primary is now {} (was {}), according to Patroni at {}", found, previous, base);
                 onChange.run();
             }
