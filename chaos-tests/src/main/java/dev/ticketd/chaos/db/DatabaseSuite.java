@@ -58,6 +58,8 @@ public final class DatabaseSuite {
     private static final Duration INTAKE_RESUME_LIMIT = Duration.ofSeconds(60);
     /** How long a killed host stays away before it is restarted. */
     private static final Duration HOLD_DOWN = Duration.ofSeconds(10);
+    /** How long Patroni may take to add a promotion to its history (it does so a few loops later). */
+    private static final Duration HISTORY_WAIT = Duration.ofSeconds(30);
     private static final String NODE = "node-1";
     private static final String STAFF_EMAIL = "staff@example.test";
     private static final String STAFF_PASSWORD = "chaos-staff-password";
@@ -188,13 +190,17 @@ public final class DatabaseSuite {
         boolean gone = !patroni.patroniAlive(victim) && patroni.postmasterPid(victim).isEmpty();
         int successor = awaitPrimaryOtherThan(victim);
         long intake = awaitIntakeAfter(start);
+        // the failover itself (kill to promotion) and what the node adds after it (promotion to the next stored mail)
+        String failover = promotionAfter(successor, start).map(promoted -> "promoted " + Duration.between(start, promoted).toMillis()
+                + " ms after the kill, next mail stored " + (intake < 0 ? "never" : (intake - Duration.between(start, promoted).toMillis())
+                + " ms after the promotion")).orElse("promotion time unknown (no history from " + name(successor) + ")");
         Instant restarted = Instant.now();
         patroni.startMember(victim);
         patroni.awaitWhole(STEP_TIMEOUT);
         boolean rejoinedAsReplica = patroni.primary().orElse(-1) != victim;
         long rejoin = Duration.between(restarted, Instant.now()).toMillis();
         record("pg-primary-kill", gone && successor != victim && rejoinedAsReplica,
-                name(victim) + " killed (processes gone: " + gone + "), " + name(successor) + " promoted; old primary back as a replica: "
+                name(victim) + " killed (processes gone: " + gone + "), " + name(successor) + " " + failover + "; old primary back as a replica: "
                         + rejoinedAsReplica + " after " + rejoin + " ms", start, intake);
     }
 
@@ -283,7 +289,7 @@ public final class DatabaseSuite {
         // the zombie's synchronous standby keeps confirming its commits until that standby is promoted:
         // from then on the zombie's commits hang, so the gaps count from the promotion
         int successor = awaitPrimaryOtherThan(victim);
-        Instant promoted = Instant.now();
+        Instant promoted = promotionAfter(successor, start).orElseGet(Instant::now);
         boolean zombieAlive = ProcessHandle.of(zombiePid).map(ProcessHandle::isAlive).orElse(false);
         boolean zombieSaysPrimary = saysPrimary(victim);
         long intake = awaitIntakeAfter(promoted);
@@ -410,6 +416,22 @@ public final class DatabaseSuite {
             return found[0] >= 0 && found[0] != old;
         });
         return found[0];
+    }
+
+    /**
+     * When member i's promotion after {@code after} ended, from its Patroni's history. Patroni adds the
+     * new timeline to its history a few loops after the promotion (with the time the timeline began),
+     * so this asks for up to {@link #HISTORY_WAIT}; empty when it never shows.
+     */
+    private Optional<Instant> promotionAfter(int i, Instant after) throws InterruptedException {
+        long deadline = System.nanoTime() + HISTORY_WAIT.toNanos();
+        while (true) {
+            Optional<Instant> promoted = patroni.promotedAt(i).filter(at -> at.isAfter(after));
+            if (promoted.isPresent() || System.nanoTime() > deadline) {
+                return promoted;
+            }
+            Thread.sleep(200); // a poll interval inside a deadline loop
+        }
     }
 
     private int syncStandbyIndex() {

@@ -308,6 +308,25 @@ public final class PatroniCluster implements AutoCloseable {
         return rest(i, "/patroni");
     }
 
+    /**
+     * When the newest timeline began, as member i's Patroni records it ({@code GET /history}: each
+     * entry {@code [timeline, lsn, reason, timestamp, new_leader]}, the timestamp taken when the
+     * promoted member wrote the timeline's history file): the moment a failover's promotion ended.
+     * Empty when the member does not answer or its history is empty (no failover yet).
+     */
+    public Optional<Instant> promotedAt(int i) {
+        return rest(i, "/history").flatMap(history -> {
+            JsonNode last = history.path(history.size() - 1);
+            String at = last.path(3).asText("");
+            try {
+                return at.isEmpty() ? Optional.empty() : Optional.of(java.time.OffsetDateTime.parse(at).toInstant());
+            } catch (java.time.format.DateTimeParseException e) {
+                log.warn("member={} history timestamp not understood: {}", members.get(i).name(), at);
+                return Optional.empty();
+            }
+        });
+    }
+
     /** The cluster as a live member's Patroni sees it ({@code GET /cluster}). */
     public Optional<JsonNode> clusterStatus() {
         for (int i = 0; i < members.size(); i++) {
