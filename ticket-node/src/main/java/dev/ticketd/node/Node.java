@@ -43,6 +43,8 @@ import dev.ticketd.node.intake.MailboxDirectory;
 import dev.ticketd.node.intake.NodeSecrets;
 import dev.ticketd.node.intake.ReachProbes;
 import dev.ticketd.node.lifecycle.TicketTimerSettings;
+import dev.ticketd.node.live.LiveRoutes;
+import dev.ticketd.node.live.LiveSettings;
 import dev.ticketd.node.lifecycle.TicketTimers;
 import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.quarantine.QuarantineRoutes;
@@ -227,7 +229,8 @@ public final class Node implements AutoCloseable {
                         new QuarantineRoutes(quarantine),
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,
                                 new NodeSecrets(db), clock),
-                        ApiDocument.fromClasspath()),
+                        ApiDocument.fromClasspath(),
+                        new LiveRoutes(db, webWrites, LiveSettings.DEFAULT)),
                 PageHeader.of(user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()),
                         new StallBanner(db, clock)::lines));
     }
