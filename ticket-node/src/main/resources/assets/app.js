@@ -222,7 +222,7 @@
           showPresence();
         })
         .catch(function () { /* the next event tries again */ });
-    }, 100);
+    }, ticket ? 50 : 1000); // a busy list is re-read at most once a second
   }
 
   function connect() {
