@@ -110,7 +110,7 @@
   var csrf = csrfField ? csrfField.value : '';
   var client = randomId();
   // what the page heard, for a look from outside (the browser tests read it)
-  var live = window.ticketdLive = { position: null, connected: false, opened: 0, applied: 0, appliedAt: 0 };
+  var live = window.ticketdLive = { position: null, connected: false, opened: 0, heardAt: 0, applied: 0, appliedAt: 0 };
 
   function randomId() {
     var bytes = new Uint8Array(12);
@@ -237,7 +237,10 @@
     events.addEventListener('ticket', function (e) {
       live.position = e.lastEventId;
       var data = JSON.parse(e.data);
-      if (!ticket || String(data.ticket) === ticket) { refresh(); }
+      if (!ticket || String(data.ticket) === ticket) {
+        live.heardAt = Date.now();
+        refresh();
+      }
     });
     events.addEventListener('presence', function (e) {
       var data = JSON.parse(e.data);

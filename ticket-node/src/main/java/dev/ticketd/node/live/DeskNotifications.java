@@ -40,6 +40,8 @@ final class DeskNotifications implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DeskNotifications.class);
     private static final Duration POLL = Duration.ofMillis(500);
     static final Duration CHECK_EVERY = Duration.ofSeconds(5);
+    /** The listening connection's {@code application_name}. */
+    static final String APPLICATION_NAME = "ticketd-desk-listener";
     private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
@@ -78,6 +80,7 @@ final class DeskNotifications implements AutoCloseable {
         boolean first = true;
         while (state.get() == State.STARTED) {
             try (Connection c = db.openUnpooledConnection()) {
+                c.setClientInfo("ApplicationName", APPLICATION_NAME); // so operators see it in pg_stat_activity
                 try (Statement s = c.createStatement()) {
                     s.execute("LISTEN " + DeskEvent.CHANNEL);
                 }

@@ -135,6 +135,7 @@ class LiveDeskBrowserIT {
                 .until(() -> Boolean.TRUE.equals(benBrowser.driver.executeScript("return !!(window.ticketdLive && window.ticketdLive.connected);")));
         StaffHttp ana = StaffHttp.logIn(cluster.httpPort("node-2"), ANA);
         List<Long> millis = new ArrayList<>();
+        List<Long> heard = new ArrayList<>();
         for (int i = 0; i < LATENCY_SAMPLES; i++) {
             long applied = appliedCount();
             String text = "latency probe " + i;
@@ -147,16 +148,27 @@ class LiveDeskBrowserIT {
                 return at == null ? null : ((Number) at).longValue();
             }, at -> at != null);
             millis.add(shownAt - before);
+            heard.add(((Number) benBrowser.driver.executeScript("return window.ticketdLive.heardAt;")).longValue() - before);
         }
-        List<Long> sorted = millis.stream().sorted().toList();
-        long p50 = sorted.get(sorted.size() / 2 - 1);
-        long p99 = sorted.get((int) Math.ceil(sorted.size() * 0.99) - 1);
-        String report = "LiveDeskBrowserIT: note saved on node-2 -> shown on a page served by another node, " + LATENCY_SAMPLES
-                + " notes: p50 " + p50 + " ms, p99 " + p99 + " ms, max " + sorted.get(sorted.size() - 1) + " ms, min "
-                + sorted.get(0) + " ms; all " + millis;
+        long p99 = percentile(millis, 99);
+        String report = "LiveDeskBrowserIT: " + LATENCY_SAMPLES + " notes, each from the start of its POST to node-2 until a page served by"
+                + " another node (" + relayedNode() + ") heard its event: p50 " + percentile(heard, 50) + " ms, p99 " + percentile(heard, 99)
+                + " ms; until that page showed it: p50 " + percentile(millis, 50) + " ms, p99 " + p99 + " ms (min "
+                + percentile(millis, 0) + ", max " + percentile(millis, 100) + "); shown " + millis + "; heard " + heard;
         Files.writeString(Path.of("target", "live-latency.txt"), report + "\n");
         System.out.println(report);
         assertThat(p99).as("p99 within 2 s").isLessThan(TestTimeouts.seconds(2).toMillis());
+    }
+
+    /** The nearest-rank percentile (0: the least, 100: the most). */
+    private static long percentile(List<Long> values, int p) {
+        List<Long> sorted = values.stream().sorted().toList();
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return sorted.get(Math.max(0, rank - 1));
+    }
+
+    private static String relayedNode() {
+        return relay.relayedTo(cluster.httpPort("node-3")) > 0 ? "node-3" : "node-1";
     }
 
     private static long appliedCount() {
