@@ -45,6 +45,8 @@ final class DeskNotifications implements AutoCloseable {
     private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
+    /** While the database stays out of reach, a failed attempt is logged at WARN this often (the others at DEBUG). */
+    private static final Duration WARN_EVERY = Duration.ofSeconds(30);
 
     private final Database db;
     private final Consumer<DeskEvent> sink;
@@ -78,6 +80,7 @@ final class DeskNotifications implements AutoCloseable {
     private void run() {
         Duration backoff = FIRST_BACKOFF;
         boolean first = true;
+        long lastWarning = System.nanoTime() - WARN_EVERY.toNanos();
         while (state.get() == State.STARTED) {
             try (Connection c = db.openUnpooledConnection()) {
                 c.setClientInfo("ApplicationName", APPLICATION_NAME); // so operators see it in pg_stat_activity
@@ -94,7 +97,12 @@ final class DeskNotifications implements AutoCloseable {
                 if (state.get() != State.STARTED) {
                     break;
                 }
-                log.warn("desk event listener lost its connection, connecting again backoff={} error={}", backoff, e.toString());
+                if (backoff.equals(FIRST_BACKOFF) || System.nanoTime() - lastWarning >= WARN_EVERY.toNanos()) {
+                    lastWarning = System.nanoTime();
+                    log.warn("desk event listener has no connection, connecting again backoff={} error={}", backoff, e.toString());
+                } else {
+                    log.debug("desk event listener still has no connection backoff={} error={}", backoff, e.toString());
+                }
             } finally {
                 listening = false;
             }
