@@ -42,7 +42,8 @@ import static org.awaitility.Awaitility.await;
  * sends him to node-1. Both open one ticket and see each other; Ana's note appears on Ben's page
  * without a reload; node-1 is killed, Ana writes a note while Ben is cut off, and Ben's page, now
  * served by node-3, shows it. Then the time from a note saved on one node to its showing on a page
- * served by another is measured over 50 notes (written to {@code target/live-latency.txt}).
+ * served by another is measured over 50 notes (written to {@code target/live-latency.txt}), and Ben's ticket
+ * list shows Ana on the ticket and a ticket that arrives.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LiveDeskBrowserIT {
@@ -158,6 +159,25 @@ class LiveDeskBrowserIT {
         Files.writeString(Path.of("target", "live-latency.txt"), report + "\n");
         System.out.println(report);
         assertThat(p99).as("p99 within 2 s").isLessThan(TestTimeouts.seconds(2).toMillis());
+    }
+
+    @Test
+    @Order(3)
+    void theListShowsWhoIsOnATicketAndANewTicketWithoutAReload() {
+        anaBrowser.go("/tickets/" + ticket);
+        benBrowser.go("/tickets");
+        benBrowser.driver.executeScript("window.notReloaded = true;");
+        await("Ben's list shows Ana on the ticket").atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions().until(() -> benBrowser.driver.findElement(By.cssSelector("[data-presence='" + ticket + "']"))
+                        .getText().contains("Ana viewing"));
+
+        // a new ticket, as the mailbox's leader (any node) stores one
+        TestData data = new TestData(cluster.db());
+        long arrived = data.ticket("T-8002", "Scanner jammed", "open", ThreeNodeCluster.MAILBOX, "lee@customer.example");
+        cluster.db().dsl().update(TICKET).set(TICKET.GROUP_ID, data.group("Support")).where(TICKET.ID.eq(arrived)).execute();
+
+        awaitText(benBrowser, "ticket-list", "Scanner jammed");
+        assertThat(benBrowser.driver.executeScript("return window.notReloaded === true;")).as("no reload").isEqualTo(true);
     }
 
     /** The nearest-rank percentile (0: the least, 100: the most). */
