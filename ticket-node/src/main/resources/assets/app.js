@@ -171,6 +171,13 @@
       .catch(function () { /* shown again at the next change or beat */ });
   }
 
+  // many pages may announce themselves at once: a list asks at most about once every half second
+  var presenceSoon = null;
+  function showPresenceSoon() {
+    if (presenceSoon) { return; }
+    presenceSoon = window.setTimeout(function () { presenceSoon = null; showPresence(); }, ticket ? 50 : 500);
+  }
+
   if (ticket) {
     ['input', 'focusin', 'focusout'].forEach(function (type) {
       document.addEventListener(type, function () { sayWhatIDo(false); });
@@ -244,7 +251,7 @@
     });
     events.addEventListener('presence', function (e) {
       var data = JSON.parse(e.data);
-      if (!ticket || data.ticket === 0 || String(data.ticket) === ticket) { showPresence(); }
+      if (!ticket || data.ticket === 0 || String(data.ticket) === ticket) { showPresenceSoon(); }
     });
     events.addEventListener('reset', refresh);
     events.onerror = function () {
