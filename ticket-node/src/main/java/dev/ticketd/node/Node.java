@@ -217,6 +217,8 @@ public final class Node implements AutoCloseable {
         StaffAccounts accounts = new StaffAccounts(db, webWrites);
         ApiTokens apiTokens = new ApiTokens(db, webWrites, clock);
         TicketQueries ticketQueries = new TicketQueries(db);
+        LiveRoutes live = new LiveRoutes(db, webWrites, LiveSettings.DEFAULT);
+        metrics.watchLive(live::streams, live::listening);
         return new WebServer(settings, accounts, throttle, new Totp(db, webWrites, clock),
                 new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
                 apiTokens, ReplyAttachments.MAX_TOTAL_BYTES, List.of(
@@ -230,7 +232,7 @@ public final class Node implements AutoCloseable {
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,
                                 new NodeSecrets(db), clock),
                         ApiDocument.fromClasspath(),
-                        new LiveRoutes(db, webWrites, LiveSettings.DEFAULT)),
+                        live),
                 PageHeader.of(user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()),
                         new StallBanner(db, clock)::lines));
     }
