@@ -1,5 +1,7 @@
 package dev.ticketd.node.cluster;
 
+import dev.ticketd.testing.TestTimeouts;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class FailoverRelay implements AutoCloseable {
 
-    private static final int CONNECT_TIMEOUT_MILLIS = 1000;
+    private static final int CONNECT_TIMEOUT_MILLIS = (int) TestTimeouts.seconds(1).toMillis();
 
     private final List<Integer> backends;
     private final ServerSocket server;

@@ -140,7 +140,8 @@ class LiveUpdatesTest {
 
     @Test
     void presenceThatIsNotRefreshedExpiresAndItsSweepIsAnnounced() {
-        Presence shortLived = new Presence(web.db, web.db.transactions(), Duration.ofMillis(300));
+        // long enough to be seen right after it is written, short enough to watch it expire; stretched on a slow machine
+        Presence shortLived = new Presence(web.db, web.db.transactions(), TestTimeouts.seconds(1));
         var viewer = viewer(ana);
         shortLived.here(viewer, ticket, "expiring-page", Presence.Activity.VIEWING);
         var benViewer = viewer(ben);
