@@ -225,7 +225,7 @@
           live.applied += 1;
           live.appliedAt = Date.now();
           var status = document.getElementById('live-status');
-          if (ticket && status) { status.textContent = 'Updated live at ' + new Date().toLocaleTimeString() + '.'; }
+          if (ticket && status) { status.textContent = 'Updated live at ' + new Date().toISOString().slice(11, 19) + ' UTC.'; }
           showPresence();
         })
         .catch(function () { /* the next event tries again */ });
