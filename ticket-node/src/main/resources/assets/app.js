@@ -232,6 +232,8 @@
     }, ticket ? 50 : 1000); // a busy list is re-read at most once a second
   }
 
+  var failures = 0;
+
   function connect() {
     var url = '/events' + (live.position !== null ? '?since=' + encodeURIComponent(live.position) : '');
     var events = new EventSource(url);
@@ -239,6 +241,7 @@
       live.position = e.lastEventId;
       live.connected = true;
       live.opened += 1;
+      failures = 0;
       if (live.opened > 1) { showPresence(); }
     });
     events.addEventListener('ticket', function (e) {
@@ -258,8 +261,10 @@
       live.connected = false;
       // the browser retries by itself after a lost connection, sending Last-Event-ID; after an
       // answer that is not a stream (a 429, a 502 of a proxy) it gives up, so a new one is opened
+      // (a 429: too many of this person's pages listen already), later and later, up to a minute
       if (events.readyState === EventSource.CLOSED) {
-        window.setTimeout(connect, 2000 + Math.random() * 3000);
+        failures += 1;
+        window.setTimeout(connect, Math.min(60000, 2000 * Math.pow(2, failures - 1)) + Math.random() * 2000);
       }
     };
   }
