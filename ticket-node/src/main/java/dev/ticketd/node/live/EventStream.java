@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.HashSet;
+import java.util.Set;
 
 import static dev.ticketd.db.generated.Tables.GROUP_MEMBER;
 
@@ -53,8 +53,8 @@ final class EventStream {
         if (since == null) {
             since = position(ctx.queryParam("since"));
         }
-        Audience audience = new Audience(user.id(), user.viewer().admin(), new HashSet<>(user.viewer().admin() ? java.util.List.of()
-                : db.read(dsl -> dsl.select(GROUP_MEMBER.GROUP_ID).from(GROUP_MEMBER).where(GROUP_MEMBER.USER_ID.eq(user.id()))
+        Audience audience = new Audience(user.id(), user.viewer().admin(), user.viewer().admin() ? Set.of()
+                : Set.copyOf(db.read(dsl -> dsl.select(GROUP_MEMBER.GROUP_ID).from(GROUP_MEMBER).where(GROUP_MEMBER.USER_ID.eq(user.id()))
                         .fetch(GROUP_MEMBER.GROUP_ID)).value()));
         EventHub.Subscription subscription;
         try {

@@ -8,6 +8,7 @@ import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,7 +117,7 @@ public final class Presence {
                         .groupBy(TICKET_PRESENCE.TICKET_ID, STAFF_USER.ID, STAFF_USER.DISPLAY_NAME)
                         .orderBy(TICKET_PRESENCE.TICKET_ID, STAFF_USER.DISPLAY_NAME)
                         .fetch()).value()
-                .forEach(r -> result.computeIfAbsent(r.value1(), t -> new java.util.ArrayList<>()).add(new Here(r.value2(), r.value3())));
+                .forEach(r -> result.computeIfAbsent(r.value1(), t -> new ArrayList<>()).add(new Here(r.value2(), r.value3())));
         return result;
     }
 

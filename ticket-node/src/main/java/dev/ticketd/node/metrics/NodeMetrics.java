@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -183,7 +184,7 @@ public final class NodeMetrics implements IngestObserver {
      * @param streams   event streams it serves now
      * @param listening whether its connection listening for desk events is up
      */
-    public void watchLive(java.util.function.IntSupplier streams, BooleanSupplier listening) {
+    public void watchLive(IntSupplier streams, BooleanSupplier listening) {
         Gauge.builder("ticketd.live.streams", () -> streams.getAsInt())
                 .description("live event streams (GET /events) this node serves now").register(registry);
         Gauge.builder("ticketd.live.listening", () -> listening.getAsBoolean() ? 1 : 0)
