@@ -182,6 +182,10 @@
     ['input', 'focusin', 'focusout'].forEach(function (type) {
       document.addEventListener(type, function () { sayWhatIDo(false); });
     });
+    document.addEventListener('input', function (e) {
+      var controls = document.getElementById('ticket-controls');
+      if (controls && controls.contains(e.target)) { controls.setAttribute('data-touched', 'yes'); }
+    });
     window.addEventListener('pagehide', function () {
       if (navigator.sendBeacon) {
         navigator.sendBeacon('/tickets/' + ticket + '/presence', presenceForm('left'));
@@ -209,11 +213,16 @@
         .then(function (html) {
           if (!html) { return; }
           var fresh = new DOMParser().parseFromString(html, 'text/html');
-          var ids = ticket ? ['ticket-meta', 'thread'] : ['ticket-list'];
+          var ids = ticket ? ['ticket-meta', 'ticket-controls', 'thread'] : ['ticket-list'];
           ids.forEach(function (id) {
             var now = document.getElementById(id);
             var next = fresh.getElementById(id);
             if (!now || !next) { return; }
+            // the owner, group, status and priority choices show the ticket as it is now, unless
+            // the agent is choosing (then theirs stay, and pressing a button sets what they chose)
+            if (id === 'ticket-controls' && (now.contains(document.activeElement) || now.getAttribute('data-touched'))) {
+              return;
+            }
             if (!ticket && busy(now)) {
               var note = document.getElementById('live-status') || now.insertAdjacentElement('beforebegin', document.createElement('p'));
               note.id = 'live-status';

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
+import org.openqa.selenium.support.ui.Select;
 
 import java.io.IOException;
 import java.net.URI;
@@ -111,6 +112,12 @@ class LiveDeskBrowserIT {
         assertThat(benBrowser.driver.findElement(By.id("body")).getAttribute("value")).as("Ben's text is kept")
                 .isEqualTo("Have you tried turning it off");
         benBrowser.screenshot("live-ben-sees-the-note");
+
+        new Select(anaBrowser.driver.findElement(By.id("priority"))).selectByValue("high");
+        anaBrowser.clickAndWait(By.xpath("//form[@action='/tickets/" + ticket + "/priority']//button[@type='submit']"));
+        awaitText(benBrowser, "ticket-meta", "priority high");
+        assertThat(new Select(benBrowser.driver.findElement(By.id("priority"))).getFirstSelectedOption().getAttribute("value"))
+                .as("Ben's priority choice shows the ticket as it is now").isEqualTo("high");
 
         relay.hold();
         cluster.kill9("node-1");
