@@ -2,6 +2,7 @@ package dev.ticketd.db;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.util.DriverDataSource;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
@@ -11,6 +12,8 @@ import dev.ticketd.db.patroni.LeaderDataSource;
 import dev.ticketd.db.patroni.PatroniLeader;
 
 import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Properties;
 import java.time.Duration;
 import java.util.Optional;
@@ -47,10 +50,12 @@ public final class Database implements AutoCloseable {
     private final DSLContext standbyDsl;
     private final PrimaryWatch primaryWatch;          // null with a single-server URL
     private final PatroniLeader patroniLeader;        // null without db.patroni-urls
+    private final DataSource unpooled;
 
     private Database(HikariDataSource dataSource, RetryPolicy retry, HikariDataSource standbyDataSource, PrimaryWatch primaryWatch,
-                     PatroniLeader patroniLeader) {
+                     PatroniLeader patroniLeader, DataSource unpooled) {
         this.dataSource = dataSource;
+        this.unpooled = unpooled;
         this.dsl = context(dataSource);
         this.transactions = new Transactions(dataSource, retry);
         this.standbyDataSource = standbyDataSource;
@@ -77,18 +82,20 @@ public final class Database implements AutoCloseable {
         // through. (Aborting before commit is always safe; our transactions never idle on purpose.)
         config.addDataSourceProperty("options", "-c idle_in_transaction_session_timeout="
                 + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
+        // the pool's driver settings, as strings: the driver reads its settings with getProperty(),
+        // which ignores an Integer (the socket and connect timeouts were silently lost that way)
+        Properties props = new Properties();
+        config.getDataSourceProperties().forEach((k, v) -> props.setProperty(k.toString(), String.valueOf(v)));
+        props.setProperty("user", settings.user());
+        props.setProperty("password", settings.password());
+        DataSource unpooled = new DriverDataSource(url, null, props, settings.user(), settings.password());
         PatroniLeader leader = null;
         if (!settings.patroniUrls().isEmpty()) {
             // connect only to the member Patroni names leader: a primary whose Patroni died still
             // calls itself primary, and its commits hang (see PatroniLeader)
             leader = new PatroniLeader(settings.patroniUrls(), PATRONI_POLL_INTERVAL);
-            // as strings: the driver reads its settings with getProperty(), which ignores an
-            // Integer (the socket and connect timeouts were silently lost that way)
-            Properties props = new Properties();
-            config.getDataSourceProperties().forEach((k, v) -> props.setProperty(k.toString(), String.valueOf(v)));
-            props.setProperty("user", settings.user());
-            props.setProperty("password", settings.password());
-            config.setDataSource(new LeaderDataSource(url, props, leader, settings.connectTimeout()));
+            unpooled = new LeaderDataSource(url, props, leader, settings.connectTimeout());
+            config.setDataSource(unpooled);
             config.setJdbcUrl(null);
         }
         HikariDataSource primary;
@@ -105,7 +112,7 @@ public final class Database implements AutoCloseable {
             leader.onChange(() -> primary.getHikariPoolMXBean().softEvictConnections());
         }
         if (!replicated) {
-            return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), null, null, leader);
+            return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), null, null, leader, unpooled);
         }
         HikariDataSource standby = null;
         PrimaryWatch watch = null;
@@ -128,7 +135,7 @@ public final class Database implements AutoCloseable {
             }
             throw e;
         }
-        return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), standby, watch, leader);
+        return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), standby, watch, leader, unpooled);
     }
 
     private static HikariConfig baseConfig(DatabaseSettings settings, String poolName, String url) {
@@ -185,6 +192,16 @@ public final class Database implements AutoCloseable {
 
     public DataSource dataSource() {
         return dataSource;
+    }
+
+    /**
+     * A new connection to the primary outside the pool, with the pool's timeouts and the same way of
+     * finding the primary (a multi-host URL asks for {@code targetServerType=primary}; with
+     * {@code db.patroni-urls}, the member Patroni names). For the one long-lived connection that
+     * LISTENs to notifications, which must not hold a pooled connection for ever. The caller closes it.
+     */
+    public Connection openUnpooledConnection() throws SQLException {
+        return unpooled.getConnection();
     }
 
     /** For reads and single statements in auto-commit mode, always on the primary. */

@@ -43,6 +43,8 @@ import dev.ticketd.node.intake.MailboxDirectory;
 import dev.ticketd.node.intake.NodeSecrets;
 import dev.ticketd.node.intake.ReachProbes;
 import dev.ticketd.node.lifecycle.TicketTimerSettings;
+import dev.ticketd.node.live.LiveRoutes;
+import dev.ticketd.node.live.LiveSettings;
 import dev.ticketd.node.lifecycle.TicketTimers;
 import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.quarantine.QuarantineRoutes;
@@ -215,6 +217,8 @@ public final class Node implements AutoCloseable {
         StaffAccounts accounts = new StaffAccounts(db, webWrites);
         ApiTokens apiTokens = new ApiTokens(db, webWrites, clock);
         TicketQueries ticketQueries = new TicketQueries(db);
+        LiveRoutes live = new LiveRoutes(db, webWrites, LiveSettings.DEFAULT);
+        metrics.watchLive(live::streams, live::listening);
         return new WebServer(settings, accounts, throttle, new Totp(db, webWrites, clock),
                 new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
                 apiTokens, ReplyAttachments.MAX_TOTAL_BYTES, List.of(
@@ -227,7 +231,8 @@ public final class Node implements AutoCloseable {
                         new QuarantineRoutes(quarantine),
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,
                                 new NodeSecrets(db), clock),
-                        ApiDocument.fromClasspath()),
+                        ApiDocument.fromClasspath(),
+                        live),
                 PageHeader.of(user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()),
                         new StallBanner(db, clock)::lines));
     }

@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -177,6 +178,19 @@ public final class NodeMetrics implements IngestObserver {
     }
 
     /** Whether this node runs the ticket timers, when its last run ended, and what its runs changed. */
+    /**
+     * The live updates of this node's web server.
+     *
+     * @param streams   event streams it serves now
+     * @param listening whether its connection listening for desk events is up
+     */
+    public void watchLive(IntSupplier streams, BooleanSupplier listening) {
+        Gauge.builder("ticketd.live.streams", () -> streams.getAsInt())
+                .description("live event streams (GET /events) this node serves now").register(registry);
+        Gauge.builder("ticketd.live.listening", () -> listening.getAsBoolean() ? 1 : 0)
+                .description("1 while this node's connection listening for desk events is up").register(registry);
+    }
+
     public void watchTimers(TicketTimers timers) {
         Gauge.builder("ticketd.ticket.timers.running", () -> timers.running() ? 1 : 0)
                 .description("1 on the node that runs the ticket timers (exactly one node of the cluster should)").register(registry);

@@ -8,7 +8,7 @@ import io.javalin.http.Context;
  */
 final class SecurityHeaders {
 
-    static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; "
             + "frame-ancestors 'none'; base-uri 'none'";
 
     private SecurityHeaders() {

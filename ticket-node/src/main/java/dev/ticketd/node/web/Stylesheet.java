@@ -55,6 +55,9 @@ final class Stylesheet {
             .notice { background: #e8f4fd; border: 1px solid #a0c4e0; padding: .5rem .8rem; }
             .notice.alert { background: #fdecea; border-color: #d9534f; font-weight: bold; }
             .notice.alert p { margin: .2rem 0; }
+            .presence { color: #8a4b00; font-weight: 600; }
+            p.presence:empty { display: none; }
+            span.presence { font-size: 12px; }
             label { display: block; margin: .5rem 0 .2rem; }
             """;
 

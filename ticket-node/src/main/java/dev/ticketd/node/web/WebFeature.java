@@ -9,4 +9,15 @@ package dev.ticketd.node.web;
 public interface WebFeature {
 
     void addRoutes(RouteTable routes);
+
+    /**
+     * Starts what the feature runs besides its routes (a listener, a sweeper); called once by
+     * {@link WebServer#start()} before it binds. Most features run nothing.
+     */
+    default void start() {
+    }
+
+    /** Ends the feature's long-running requests; called by {@link WebServer#close()} before it stops serving. */
+    default void stopping() {
+    }
 }

@@ -43,6 +43,7 @@ public final class WebServer implements AutoCloseable {
     private final long maxMultipartBytes;
     private final RouteTable table = new RouteTable();
     private final List<AutoCloseable> owned = new ArrayList<>();
+    private final List<WebFeature> features;
     private final Javalin app;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
 
@@ -65,6 +66,7 @@ public final class WebServer implements AutoCloseable {
         this.settings = settings;
         this.maxFilesBytes = maxFilesBytes;
         this.maxMultipartBytes = maxFilesBytes + 1024 * 1024;
+        this.features = List.copyOf(features);
         table.get("/assets/app.css", Stylesheet::serve, Access.PUBLIC);
         table.get("/assets/app.js", Script::serve, Access.PUBLIC);
         new LoginHandlers(accounts, throttle, totp, sessions, settings.secureCookies()).addRoutes(table);
@@ -122,6 +124,9 @@ public final class WebServer implements AutoCloseable {
         if (!state.compareAndSet(State.NEW, State.STARTED)) {
             throw new IllegalStateException("web server was already started or closed: " + state.get());
         }
+        for (WebFeature feature : features) {
+            feature.start();
+        }
         app.start();
         log.info("web server listening host={} port={}", settings.host(), app.port());
     }
@@ -138,6 +143,10 @@ public final class WebServer implements AutoCloseable {
             return;
         }
         if (previous == State.STARTED) {
+            // long-running requests (event streams) end first, so stopping the server does not wait for them
+            for (WebFeature feature : features) {
+                feature.stopping();
+            }
             app.stop();
             log.info("web server stopped");
         }

@@ -56,6 +56,7 @@ final class ThreeNodeCluster implements AutoCloseable {
     private final Path dir;
     private final List<String> extraConfig;
     private final Map<String, Process> nodes = new LinkedHashMap<>();
+    private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
     private TestZooKeeperEnsemble zk;
     private TestMailServer mail;
     private DatabaseSettings dbSettings;
@@ -124,6 +125,11 @@ final class ThreeNodeCluster implements AutoCloseable {
 
     List<String> nodeIds() {
         return NODE_IDS;
+    }
+
+    /** The port of the node's staff web UI. */
+    int httpPort(String nodeId) {
+        return httpPorts.get(nodeId);
     }
 
     Process process(String nodeId) {
@@ -301,10 +307,11 @@ final class ThreeNodeCluster implements AutoCloseable {
     private void startNode(String id) throws IOException {
         Path config = dir.resolve(id + ".properties");
         if (!nodes.containsKey(id)) { // first start in this run: a fresh config (ports, database)
+            httpPorts.put(id, freePort());
             Files.writeString(config, String.join("\n",
                     "node.id=" + id,
                     "http.host=127.0.0.1",
-                    "http.port=" + freePort(),
+                    "http.port=" + httpPorts.get(id),
                     "db.url=" + dbSettings.jdbcUrl(),
                     "db.user=" + dbSettings.user(),
                     "db.password=" + dbSettings.password(),

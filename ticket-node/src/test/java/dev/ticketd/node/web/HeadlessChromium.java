@@ -29,12 +29,12 @@ import static org.junit.jupiter.api.Assumptions.abort;
  * in {@code TICKETD_CHROMIUM} and {@code TICKETD_CHROMEDRIVER}). Without them a test is skipped,
  * unless {@code TICKETD_REQUIRE_BROWSER=1} (as in CI), when it fails.
  */
-final class HeadlessChromium implements AutoCloseable {
+public final class HeadlessChromium implements AutoCloseable {
 
     static final Path SCREENS = Path.of("target", "screens");
     private static final String INSTALL = "apt-get install chromium chromium-driver";
 
-    final ChromeDriver driver;
+    public final ChromeDriver driver;
     private final String base;
 
     private HeadlessChromium(ChromeDriver driver, String base) {
@@ -43,7 +43,7 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Skips (or, where a browser is required, fails) the calling test when there is no browser; call before anything else. */
-    static void requireBrowser() {
+    public static void requireBrowser() {
         if (chromium().isEmpty() || chromedriver().isEmpty()) {
             String missing = (chromium().isEmpty() ? "chromium " : "") + (chromedriver().isEmpty() ? "chromedriver " : "")
                     + "not found; install with `" + INSTALL + "`";
@@ -55,7 +55,7 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** A browser window of this size, talking to the node on {@code port}. */
-    static HeadlessChromium open(int port, int width, int height) {
+    public static HeadlessChromium open(int port, int width, int height) {
         requireBrowser();
         ChromeOptions options = new ChromeOptions();
         options.setBinary(chromium().orElseThrow().toFile());
@@ -68,7 +68,7 @@ final class HeadlessChromium implements AutoCloseable {
         return new HeadlessChromium(driver, "http://127.0.0.1:" + port);
     }
 
-    void logIn(String email) {
+    public void logIn(String email) {
         driver.get(base + "/login");
         driver.findElement(By.name("email")).sendKeys(email);
         driver.findElement(By.name("password")).sendKeys(WebFixture.PASSWORD);
@@ -77,25 +77,25 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Opens {@code path} and waits until the page has loaded. */
-    void go(String path) {
+    public void go(String path) {
         driver.get(base + path);
         waitUntilLoaded();
     }
 
-    void waitUntilLoaded() {
+    public void waitUntilLoaded() {
         new WebDriverWait(driver, TestTimeouts.seconds(15)).until(d -> "complete".equals(
                 ((JavascriptExecutor) d).executeScript("return document.readyState")));
     }
 
     /** Clicks and waits for the page the click loads ({@code element} goes stale when the new page replaces it). */
-    void clickAndWait(By element) {
+    public void clickAndWait(By element) {
         var target = driver.findElement(element);
         target.click();
         new WebDriverWait(driver, TestTimeouts.seconds(15)).until(ExpectedConditions.stalenessOf(target));
         waitUntilLoaded();
     }
 
-    void screenshot(String name) throws IOException {
+    public void screenshot(String name) throws IOException {
         Files.createDirectories(SCREENS);
         Files.write(SCREENS.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
     }
@@ -114,7 +114,7 @@ final class HeadlessChromium implements AutoCloseable {
         }
     }
 
-    long number(String expression) {
+    public long number(String expression) {
         return ((Number) driver.executeScript("return " + expression + ";")).longValue();
     }
 

@@ -104,6 +104,11 @@ class RouteByRoleTest {
         expect("POST /tickets/{id}/tags", L, N, F, O, O);
         expect("GET /tickets/{id}/messages/{messageId}", L, N, O, O, O);
         expect("GET /attention", L, O, O, O, O);
+        // every member of staff has a stream; which events it carries is LiveUpdatesTest's matter
+        expect("GET /events", L, O, O, O, O);
+        // presence on a ticket is said, and asked, by those who see it; a ticket they do not see does not exist
+        expect("POST /tickets/{id}/presence", L, N, O, O, O);
+        expect("GET /presence", L, O, O, O, O);
         // a held reply is its author's alone (the target's here): nobody else sends or discards it, admins neither
         expect("POST /held-replies/{id}/send", L, N, N, N, N);
         expect("POST /held-replies/{id}/discard", L, N, N, N, N);
@@ -303,6 +308,12 @@ class RouteByRoleTest {
                 };
                 return web.api(route.method().name(), path, token, body, Map.of("Idempotency-Key", key));
             }
+            if (path.equals("/events")) {
+                return browser.getOpening(path);
+            }
+            if (path.equals("/presence")) {
+                return browser.get(path + "?ticket=" + ticket);
+            }
             if (route.method() == RouteTable.Method.GET) {
                 return browser.get(path);
             }
@@ -327,6 +338,11 @@ class RouteByRoleTest {
             if (path.equals("/tickets/bulk")) {
                 form.put("ids", Long.toString(ticket));
                 form.put("action", "priority:normal");
+                return browser.post(path, form);
+            }
+            if (path.endsWith("/presence")) {
+                form.put("client", "route-by-role-test");
+                form.put("activity", "viewing");
                 return browser.post(path, form);
             }
             if (path.equals("/tickets/views")) {

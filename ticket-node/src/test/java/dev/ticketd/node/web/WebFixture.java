@@ -250,6 +250,29 @@ public final class WebFixture implements AutoCloseable {
             return postRaw(path, "multipart/form-data; boundary=" + boundary, body.toByteArray());
         }
 
+        /**
+         * A GET of a route whose answer does not end (the event stream, {@code GET /events}): its status and
+         * headers, with the body closed unread and answered as empty.
+         */
+        public HttpResponse<String> getOpening(String path) {
+            HttpResponse<java.io.InputStream> opened = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            try {
+                opened.body().close();
+            } catch (java.io.IOException e) {
+                // closing what is already gone
+            }
+            return new HttpResponse<>() {
+                @Override public int statusCode() { return opened.statusCode(); }
+                @Override public HttpRequest request() { return opened.request(); }
+                @Override public java.util.Optional<HttpResponse<String>> previousResponse() { return java.util.Optional.empty(); }
+                @Override public java.net.http.HttpHeaders headers() { return opened.headers(); }
+                @Override public String body() { return ""; }
+                @Override public java.util.Optional<javax.net.ssl.SSLSession> sslSession() { return opened.sslSession(); }
+                @Override public java.net.URI uri() { return opened.uri(); }
+                @Override public HttpClient.Version version() { return opened.version(); }
+            };
+        }
+
         /** A POST of exactly these bytes, with this browser's cookies. */
         public HttpResponse<String> postRaw(String path, String contentType, byte[] body) {
             return exchange(request(path).header("Content-Type", contentType)
