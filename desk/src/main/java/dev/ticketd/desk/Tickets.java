@@ -1,6 +1,7 @@
 package dev.ticketd.desk;
 
 import dev.ticketd.db.generated.tables.records.TicketRecord;
+import dev.ticketd.desk.sla.SlaClocks;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -59,6 +60,8 @@ public final class Tickets {
     }
 
     private final Audit audit;
+    /** Every change below that starts, pauses or stops an SLA clock moves it in the same transaction. */
+    private final SlaClocks sla;
 
     public Tickets() {
         this(new Audit());
@@ -66,10 +69,15 @@ public final class Tickets {
 
     public Tickets(Audit audit) {
         this.audit = audit;
+        this.sla = new SlaClocks(audit);
     }
 
     public Audit audit() {
         return audit;
+    }
+
+    public SlaClocks sla() {
+        return sla;
     }
 
     /**
@@ -82,6 +90,7 @@ public final class Tickets {
         String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
         OffsetDateTime now = now(tx);
         long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, linkedTo);
+        sla.opened(tx, ticketId, now.toInstant());
         long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         audit.record(tx, Actor.mailbox(mailboxId), ticketId, AuditEvent.OpenedFromMail.of(inboundMessageId, linkedTo));
         return new Opened(ticketId, number, messageId);
@@ -104,7 +113,10 @@ public final class Tickets {
     public Optional<Change<TicketStatus>> setStatus(DSLContext tx, long ticketId, Actor actor, TicketStatus to) {
         Optional<Change<TicketStatus>> change =
                 set(tx, ticketId, actor, TICKET.STATUS, TicketStatus::stored, TicketStatus::value, to, AuditEvent.StatusChanged::new);
-        change.filter(Change::changed).ifPresent(c -> timers(tx, ticketId, c.to()));
+        change.filter(Change::changed).ifPresent(c -> {
+            timers(tx, ticketId, c.to());
+            sla.statusChanged(tx, ticketId, c.from(), c.to(), null, now(tx).toInstant());
+        });
         return change;
     }
 
@@ -138,6 +150,7 @@ public final class Tickets {
                     .where(TICKET.ID.eq(ticketId))
                     .execute();
             audit.record(tx, actor, ticketId, new AuditEvent.StatusChanged(from, TicketStatus.PENDING, stored.toString(), kind, null));
+            sla.statusChanged(tx, ticketId, from, TicketStatus.PENDING, kind, now(tx).toInstant());
         }
         return Optional.of(new Change<>(from, TicketStatus.PENDING));
     }
@@ -165,6 +178,7 @@ public final class Tickets {
                 .execute();
         audit.record(tx, TIMERS, ticketId, new AuditEvent.StatusChanged(TicketStatus.PENDING, TicketStatus.OPEN,
                 t.value2().toInstant().toString(), t.value3() == null ? null : PendingKind.stored(t.value3()), "pending time passed"));
+        sla.statusChanged(tx, ticketId, TicketStatus.PENDING, TicketStatus.OPEN, null, now(tx).toInstant());
         return true;
     }
 
@@ -188,6 +202,7 @@ public final class Tickets {
                 .where(TICKET.ID.eq(ticketId))
                 .execute();
         audit.record(tx, TIMERS, ticketId, new AuditEvent.StatusChanged(TicketStatus.RESOLVED, TicketStatus.CLOSED, null, null, reason));
+        sla.statusChanged(tx, ticketId, TicketStatus.RESOLVED, TicketStatus.CLOSED, null, now(tx).toInstant());
         return true;
     }
 
@@ -201,6 +216,7 @@ public final class Tickets {
         String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
         OffsetDateTime now = now(tx);
         long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, closedTicketId);
+        sla.opened(tx, ticketId, now.toInstant());
         // insertTicket flags a linked ticket for review (its sender is a stranger); a follow-up's is the customer
         tx.update(TICKET).set(TICKET.NEEDS_REVIEW, false).where(TICKET.ID.eq(ticketId)).execute();
         long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
@@ -222,7 +238,10 @@ public final class Tickets {
 
     /** Sets a ticket's priority like {@link #setStatus}: locked, audited, and nothing written when it is already so. */
     public Optional<Change<Priority>> setPriority(DSLContext tx, long ticketId, Actor actor, Priority to) {
-        return set(tx, ticketId, actor, TICKET.PRIORITY, Priority::stored, Priority::value, to, AuditEvent.PriorityChanged::new);
+        Optional<Change<Priority>> change =
+                set(tx, ticketId, actor, TICKET.PRIORITY, Priority::stored, Priority::value, to, AuditEvent.PriorityChanged::new);
+        change.filter(Change::changed).ifPresent(c -> sla.retarget(tx, ticketId));
+        return change;
     }
 
     private <T> Optional<Change<T>> set(DSLContext tx, long ticketId, Actor actor, TableField<TicketRecord, String> column,
@@ -332,6 +351,7 @@ public final class Tickets {
                 .where(TICKET.ID.eq(ticketId))
                 .execute();
         audit.record(tx, actor, ticketId, new AuditEvent.GroupChanged(from, to, ownerStays ? null : email(tx, owner).orElse(null)));
+        sla.retarget(tx, ticketId);
         return Optional.of(new Change<>(from, to));
     }
 
@@ -404,6 +424,7 @@ public final class Tickets {
         if (reopen) {
             timers(tx, ticketId, TicketStatus.OPEN);
         }
+        sla.customerWrote(tx, ticketId, status, now.toInstant());
         long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         Actor actor = Actor.mailbox(mailboxId);
         audit.record(tx, actor, ticketId, new AuditEvent.MailThreaded(inboundMessageId, messageId, by));
@@ -448,6 +469,7 @@ public final class Tickets {
         String number = nextNumber(tx);
         OffsetDateTime now = now(tx);
         long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, null);
+        sla.opened(tx, ticketId, now.toInstant());
         long messageId = tx.insertInto(TICKET_MESSAGE)
                 .set(TICKET_MESSAGE.TICKET_ID, ticketId)
                 .set(TICKET_MESSAGE.KIND, MessageKind.INBOUND.value())
@@ -510,6 +532,7 @@ public final class Tickets {
                     .set(TICKET.LAST_MESSAGE_AT, createdAt)
                     .where(TICKET.ID.eq(ticketId))
                     .execute();
+            sla.staffReplied(tx, ticketId);
         }
         return Optional.of(new Reply(messageId, createdAt, List.copyOf(stored)));
     }
