@@ -105,8 +105,10 @@ public final class BusinessCalendar {
      * {@code start} itself, even outside working hours (a clock with nothing left is due now); any
      * other amount ends inside a working span or at its close.
      *
+     * A calendar open too rarely to hold {@code business} within {@value #MAX_DAYS} days answers the
+     * end of that walk: a due time years ahead, not an error in the transaction of a ticket's change.
+     *
      * @throws IllegalArgumentException when {@code business} is negative
-     * @throws IllegalStateException    when the calendar is not open long enough within {@value #MAX_DAYS} days
      */
     public Instant plus(Instant start, Duration business) {
         if (business.isNegative()) {
@@ -131,7 +133,8 @@ public final class BusinessCalendar {
                 remaining = remaining.minus(available);
             }
         }
-        throw new IllegalStateException("the calendar is open for less than " + business + " within " + MAX_DAYS + " days of " + start);
+        // never an exception here: this runs inside mail intake's and staff's transactions
+        return ZonedDateTime.of(day, LocalTime.MIDNIGHT, zone).toInstant();
     }
 
     /** The business time between {@code from} and {@code to}; zero when {@code to} is not after {@code from}. */
