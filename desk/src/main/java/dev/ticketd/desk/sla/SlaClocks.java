@@ -43,8 +43,12 @@ import static dev.ticketd.db.generated.Tables.TICKET_SLA_CLOCK;
  * <p>A clock counts business time in the calendar of the policy of the ticket's group and priority.
  * Running, it has {@code running_since} and {@code due_at = calendar.plus(running_since, target - used)};
  * paused (the ticket waits for the customer) it keeps only the business time it used. A changed
- * policy, priority or group moves the due time of running clocks ({@link #retarget}); raising the
- * priority by an escalation does not (it would escalate again at once).
+ * priority or group moves the due time of running clocks ({@link #retarget}); raising the priority
+ * by an escalation does not (it would escalate again at once); a changed policy applies to clocks
+ * that start afterwards and at a ticket's next retarget.
+ *
+ * <p>A ticket without a policy and without clocks costs two primary-key reads per change and writes
+ * nothing (mail intake pays that per mail).
  *
  * <p>Stateless apart from the audit writer; thread-safe. Every method uses only the {@link DSLContext} passed in.
  */
@@ -64,6 +68,9 @@ public final class SlaClocks {
     /** A ticket just opened: its first-response and resolution clocks start. */
     public void opened(DSLContext tx, long ticketId, Instant now) {
         Optional<SlaPolicy> policy = policy(tx, ticketId);
+        if (policy.isEmpty()) {
+            return; // a new ticket has no clocks to clear
+        }
         start(tx, ticketId, policy, EnumSet.of(SlaKind.FIRST_RESPONSE, SlaKind.RESOLUTION), now);
         refresh(tx, ticketId, policy);
     }
@@ -75,6 +82,9 @@ public final class SlaClocks {
      */
     public void customerWrote(DSLContext tx, long ticketId, TicketStatus from, Instant now) {
         Optional<SlaPolicy> policy = policy(tx, ticketId);
+        if (policy.isEmpty() && !hasClocks(tx, ticketId)) {
+            return;
+        }
         if (from == TicketStatus.RESOLVED || from == TicketStatus.CLOSED) {
             start(tx, ticketId, policy, EnumSet.of(SlaKind.RESOLUTION), now);
         } else if (from == TicketStatus.PENDING) {
@@ -90,9 +100,11 @@ public final class SlaClocks {
 
     /** Staff replied to the customer: the response clocks stop (met or missed, they are answered). */
     public void staffReplied(DSLContext tx, long ticketId) {
-        tx.deleteFrom(TICKET_SLA_CLOCK).where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId))
+        int stopped = tx.deleteFrom(TICKET_SLA_CLOCK).where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId))
                 .and(TICKET_SLA_CLOCK.KIND.in(SlaKind.FIRST_RESPONSE.value(), SlaKind.NEXT_RESPONSE.value())).execute();
-        refresh(tx, ticketId, policy(tx, ticketId));
+        if (stopped > 0) {
+            refresh(tx, ticketId, policy(tx, ticketId));
+        }
     }
 
     /**
@@ -102,6 +114,9 @@ public final class SlaClocks {
      */
     public void statusChanged(DSLContext tx, long ticketId, TicketStatus from, TicketStatus to, PendingKind pendingKind, Instant now) {
         Optional<SlaPolicy> policy = policy(tx, ticketId);
+        if (policy.isEmpty() && !hasClocks(tx, ticketId)) {
+            return;
+        }
         switch (to) {
             case PENDING -> {
                 if (pendingKind == PendingKind.CUSTOMER) {
@@ -187,6 +202,10 @@ public final class SlaClocks {
                     .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId)).and(TICKET_SLA_CLOCK.KIND.eq(kind.value()))
                     .execute();
         }
+    }
+
+    private static boolean hasClocks(DSLContext tx, long ticketId) {
+        return tx.fetchExists(TICKET_SLA_CLOCK, TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId));
     }
 
     private static Instant due(SlaPolicy policy, SlaKind kind, Instant runningSince, long usedSeconds) {
