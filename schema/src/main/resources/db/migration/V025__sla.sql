@@ -56,10 +56,13 @@ create table sla_policy (
 -- A ticket's running or paused clocks, one per target kind. A running clock has running_since and
 -- due_at; a paused one (the ticket waits for the customer) has neither and keeps the business time
 -- it used in used_seconds. escalated_due_at is the due time last escalated: a clock whose due time
--- moved (a retarget, a pause) can come due and be escalated again, once per due time.
+-- moved (a retarget) can come due and be escalated again, once per due time. policy_id: the policy
+-- it counts by (the ticket's when it started or was last retargeted; an escalation that raises the
+-- priority does not change it); null once that policy was removed (the clock stops at its next change).
 create table ticket_sla_clock (
     ticket_id        bigint      not null references ticket (id),
     kind             varchar(16) not null,
+    policy_id        bigint      references sla_policy (id) on delete set null,
     started_at       timestamptz not null,
     used_seconds     bigint      not null default 0,
     running_since    timestamptz,

@@ -20,6 +20,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -42,10 +43,11 @@ import static dev.ticketd.db.generated.Tables.TICKET_SLA_CLOCK;
  *
  * <p>A clock counts business time in the calendar of the policy of the ticket's group and priority.
  * Running, it has {@code running_since} and {@code due_at = calendar.plus(running_since, target - used)};
- * paused (the ticket waits for the customer) it keeps only the business time it used. A changed
- * priority or group moves the due time of running clocks ({@link #retarget}); raising the priority
- * by an escalation does not (it would escalate again at once); a changed policy applies to clocks
- * that start afterwards and at a ticket's next retarget.
+ * paused (the ticket waits for the customer) it keeps only the business time it used. Each clock
+ * counts by the policy it started under ({@code policy_id}); a changed priority or group moves the
+ * clocks to the new policy's targets ({@link #retarget}); raising the priority by an escalation does
+ * not (it would escalate again at once, or leave the clocks without a policy); an edited policy's
+ * targets apply to clocks that start afterwards and at a ticket's next retarget.
  *
  * <p>A ticket without a policy and without clocks costs two primary-key reads per change and writes
  * nothing (mail intake pays that per mail).
@@ -72,7 +74,7 @@ public final class SlaClocks {
             return; // a new ticket has no clocks to clear
         }
         start(tx, ticketId, policy, EnumSet.of(SlaKind.FIRST_RESPONSE, SlaKind.RESOLUTION), now);
-        refresh(tx, ticketId, policy);
+        refresh(tx, ticketId);
     }
 
     /**
@@ -88,14 +90,14 @@ public final class SlaClocks {
         if (from == TicketStatus.RESOLVED || from == TicketStatus.CLOSED) {
             start(tx, ticketId, policy, EnumSet.of(SlaKind.RESOLUTION), now);
         } else if (from == TicketStatus.PENDING) {
-            resume(tx, ticketId, policy, now);
+            resume(tx, ticketId, now);
         }
         boolean firstOwed = tx.fetchExists(TICKET_SLA_CLOCK, TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId)
                 .and(TICKET_SLA_CLOCK.KIND.eq(SlaKind.FIRST_RESPONSE.value())));
         if (!firstOwed) {
             start(tx, ticketId, policy, EnumSet.of(SlaKind.NEXT_RESPONSE), now);
         }
-        refresh(tx, ticketId, policy);
+        refresh(tx, ticketId);
     }
 
     /** Staff replied to the customer: the response clocks stop (met or missed, they are answered). */
@@ -103,7 +105,7 @@ public final class SlaClocks {
         int stopped = tx.deleteFrom(TICKET_SLA_CLOCK).where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId))
                 .and(TICKET_SLA_CLOCK.KIND.in(SlaKind.FIRST_RESPONSE.value(), SlaKind.NEXT_RESPONSE.value())).execute();
         if (stopped > 0) {
-            refresh(tx, ticketId, policy(tx, ticketId));
+            refresh(tx, ticketId);
         }
     }
 
@@ -120,20 +122,20 @@ public final class SlaClocks {
         switch (to) {
             case PENDING -> {
                 if (pendingKind == PendingKind.CUSTOMER) {
-                    pause(tx, ticketId, policy, now);
+                    pause(tx, ticketId, now);
                 } else {
-                    resume(tx, ticketId, policy, now);
+                    resume(tx, ticketId, now);
                 }
             }
             case OPEN -> {
                 if (from == TicketStatus.RESOLVED || from == TicketStatus.CLOSED) {
                     start(tx, ticketId, policy, EnumSet.of(SlaKind.RESOLUTION), now);
                 }
-                resume(tx, ticketId, policy, now);
+                resume(tx, ticketId, now);
             }
             case RESOLVED, CLOSED -> tx.deleteFrom(TICKET_SLA_CLOCK).where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId)).execute();
         }
-        refresh(tx, ticketId, policy);
+        refresh(tx, ticketId);
     }
 
     /** The priority or group changed: running clocks take the new policy's targets (no policy: they stop). */
@@ -144,12 +146,17 @@ public final class SlaClocks {
             Duration target = policy.map(p -> p.target(kind)).orElse(null);
             if (target == null) {
                 delete(tx, ticketId, kind);
-            } else if (c.get(TICKET_SLA_CLOCK.RUNNING_SINCE) != null) {
-                Instant since = c.get(TICKET_SLA_CLOCK.RUNNING_SINCE).toInstant();
-                setDue(tx, ticketId, kind, due(policy.get(), kind, since, c.get(TICKET_SLA_CLOCK.USED_SECONDS)));
+                continue;
             }
+            OffsetDateTime since = c.get(TICKET_SLA_CLOCK.RUNNING_SINCE);
+            tx.update(TICKET_SLA_CLOCK)
+                    .set(TICKET_SLA_CLOCK.POLICY_ID, policy.get().id())
+                    .set(TICKET_SLA_CLOCK.DUE_AT, since == null ? null
+                            : utc(due(policy.get(), kind, since.toInstant(), c.get(TICKET_SLA_CLOCK.USED_SECONDS))))
+                    .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId)).and(TICKET_SLA_CLOCK.KIND.eq(kind.value()))
+                    .execute();
         }
-        refresh(tx, ticketId, policy);
+        refresh(tx, ticketId);
     }
 
     /** Starts each of {@code kinds} the policy sets a target for and that is not there already. */
@@ -161,6 +168,7 @@ public final class SlaClocks {
                     tx.insertInto(TICKET_SLA_CLOCK)
                             .set(TICKET_SLA_CLOCK.TICKET_ID, ticketId)
                             .set(TICKET_SLA_CLOCK.KIND, kind.value())
+                            .set(TICKET_SLA_CLOCK.POLICY_ID, policy.get().id())
                             .set(TICKET_SLA_CLOCK.STARTED_AT, at)
                             .set(TICKET_SLA_CLOCK.USED_SECONDS, 0L)
                             .set(TICKET_SLA_CLOCK.RUNNING_SINCE, at)
@@ -173,10 +181,11 @@ public final class SlaClocks {
     }
 
     /** Every running clock keeps the business time it used and stops running. */
-    private static void pause(DSLContext tx, long ticketId, Optional<SlaPolicy> policy, Instant now) {
-        BusinessCalendar calendar = policy.map(SlaPolicy::calendar).orElse(BusinessCalendar.always());
+    private static void pause(DSLContext tx, long ticketId, Instant now) {
+        Map<Long, Optional<SlaPolicy>> loaded = new HashMap<>();
         for (Record c : tx.selectFrom(TICKET_SLA_CLOCK).where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId))
                 .and(TICKET_SLA_CLOCK.RUNNING_SINCE.isNotNull()).fetch()) {
+            BusinessCalendar calendar = policyOf(tx, c, loaded).map(SlaPolicy::calendar).orElse(BusinessCalendar.always());
             long used = c.get(TICKET_SLA_CLOCK.USED_SECONDS) + calendar.between(c.get(TICKET_SLA_CLOCK.RUNNING_SINCE).toInstant(), now).toSeconds();
             tx.update(TICKET_SLA_CLOCK)
                     .set(TICKET_SLA_CLOCK.USED_SECONDS, used)
@@ -188,17 +197,24 @@ public final class SlaClocks {
     }
 
     /** Every paused clock runs again from {@code now} with what it has left (none left: due now). */
-    private static void resume(DSLContext tx, long ticketId, Optional<SlaPolicy> policy, Instant now) {
+    private static void resume(DSLContext tx, long ticketId, Instant now) {
+        Map<Long, Optional<SlaPolicy>> loaded = new HashMap<>();
         for (Record c : tx.selectFrom(TICKET_SLA_CLOCK).where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId))
                 .and(TICKET_SLA_CLOCK.RUNNING_SINCE.isNull()).fetch()) {
             SlaKind kind = SlaKind.stored(c.get(TICKET_SLA_CLOCK.KIND));
+            Optional<SlaPolicy> policy = policyOf(tx, c, loaded);
             if (policy.isEmpty() || policy.get().target(kind) == null) {
                 delete(tx, ticketId, kind);
                 continue;
             }
+            OffsetDateTime due = utc(due(policy.get(), kind, now, c.get(TICKET_SLA_CLOCK.USED_SECONDS)));
+            // a target missed and escalated before the pause is the same miss after it: not escalated again
+            boolean missedBefore = c.get(TICKET_SLA_CLOCK.ESCALATED_DUE_AT) != null
+                    && c.get(TICKET_SLA_CLOCK.USED_SECONDS) >= policy.get().target(kind).toSeconds();
             tx.update(TICKET_SLA_CLOCK)
                     .set(TICKET_SLA_CLOCK.RUNNING_SINCE, utc(now))
-                    .set(TICKET_SLA_CLOCK.DUE_AT, utc(due(policy.get(), kind, now, c.get(TICKET_SLA_CLOCK.USED_SECONDS))))
+                    .set(TICKET_SLA_CLOCK.DUE_AT, due)
+                    .set(TICKET_SLA_CLOCK.ESCALATED_DUE_AT, missedBefore ? due : c.get(TICKET_SLA_CLOCK.ESCALATED_DUE_AT))
                     .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId)).and(TICKET_SLA_CLOCK.KIND.eq(kind.value()))
                     .execute();
         }
@@ -213,9 +229,11 @@ public final class SlaClocks {
         return policy.calendar().plus(runningSince, left.isNegative() ? Duration.ZERO : left);
     }
 
-    private static void setDue(DSLContext tx, long ticketId, SlaKind kind, Instant due) {
-        tx.update(TICKET_SLA_CLOCK).set(TICKET_SLA_CLOCK.DUE_AT, utc(due))
-                .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId)).and(TICKET_SLA_CLOCK.KIND.eq(kind.value())).execute();
+    /** The policy a clock counts by, loaded once per change ({@code loaded}); empty once it was removed. */
+    private static Optional<SlaPolicy> policyOf(DSLContext tx, Record clock, Map<Long, Optional<SlaPolicy>> loaded) {
+        Long id = clock.get(TICKET_SLA_CLOCK.POLICY_ID);
+        return id == null ? Optional.empty() : loaded.computeIfAbsent(id, k ->
+                Optional.ofNullable(tx.selectFrom(SLA_POLICY).where(SLA_POLICY.ID.eq(k)).fetchOne()).map(p -> load(tx, p)));
     }
 
     private static void delete(DSLContext tx, long ticketId, SlaKind kind) {
@@ -223,19 +241,19 @@ public final class SlaClocks {
     }
 
     /** Writes the earliest due time of the running clocks onto the ticket's row, with its kind and "due soon" time. */
-    private static void refresh(DSLContext tx, long ticketId, Optional<SlaPolicy> policy) {
-        Record2<OffsetDateTime, String> first = tx.select(TICKET_SLA_CLOCK.DUE_AT, TICKET_SLA_CLOCK.KIND).from(TICKET_SLA_CLOCK)
+    private static void refresh(DSLContext tx, long ticketId) {
+        Record first = tx.selectFrom(TICKET_SLA_CLOCK)
                 .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId)).and(TICKET_SLA_CLOCK.DUE_AT.isNotNull())
                 .orderBy(TICKET_SLA_CLOCK.DUE_AT, TICKET_SLA_CLOCK.KIND).limit(1).fetchOne();
-        OffsetDateTime due = first == null ? null : first.value1();
+        OffsetDateTime due = first == null ? null : first.get(TICKET_SLA_CLOCK.DUE_AT);
         OffsetDateTime warn = null;
         if (due != null) {
-            Duration before = policy.map(SlaPolicy::warnBefore).orElse(Duration.ZERO);
+            Duration before = policyOf(tx, first, new HashMap<>()).map(SlaPolicy::warnBefore).orElse(Duration.ZERO);
             warn = due.minus(before);
         }
         tx.update(TICKET)
                 .set(TICKET.SLA_DUE_AT, due)
-                .set(TICKET.SLA_DUE_KIND, first == null ? null : first.value2())
+                .set(TICKET.SLA_DUE_KIND, first == null ? null : first.get(TICKET_SLA_CLOCK.KIND))
                 .set(TICKET.SLA_WARN_AT, warn)
                 .where(TICKET.ID.eq(ticketId))
                 .execute();
@@ -284,7 +302,7 @@ public final class SlaClocks {
         }
         Priority from = Priority.stored(ticket.value2());
         Priority raised = null;
-        if (policy(tx, ticketId).map(SlaPolicy::raisePriority).orElse(false) && from != Priority.URGENT
+        if (policyOf(tx, clock, new HashMap<>()).map(SlaPolicy::raisePriority).orElse(false) && from != Priority.URGENT
                 && TicketStatus.stored(ticket.value1()) != TicketStatus.CLOSED) {
             raised = Priority.values()[from.ordinal() + 1];
             tx.update(TICKET).set(TICKET.PRIORITY, raised.value()).set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime())
@@ -305,15 +323,17 @@ public final class SlaClocks {
 
     /** The policy of {@code groupId}'s tickets of {@code priority}, with its calendar; empty when there is none. */
     public static Optional<SlaPolicy> policy(DSLContext tx, long groupId, Priority priority) {
-        Record p = tx.selectFrom(SLA_POLICY).where(SLA_POLICY.GROUP_ID.eq(groupId)).and(SLA_POLICY.PRIORITY.eq(priority.value())).fetchOne();
-        if (p == null) {
-            return Optional.empty();
-        }
+        return Optional.ofNullable(tx.selectFrom(SLA_POLICY).where(SLA_POLICY.GROUP_ID.eq(groupId))
+                .and(SLA_POLICY.PRIORITY.eq(priority.value())).fetchOne()).map(p -> load(tx, p));
+    }
+
+    private static SlaPolicy load(DSLContext tx, Record p) {
         Long calendarId = p.get(SLA_POLICY.CALENDAR_ID);
-        return Optional.of(new SlaPolicy(groupId, priority, calendarId == null ? BusinessCalendar.always() : calendar(tx, calendarId),
+        return new SlaPolicy(p.get(SLA_POLICY.ID), p.get(SLA_POLICY.GROUP_ID), Priority.stored(p.get(SLA_POLICY.PRIORITY)),
+                calendarId == null ? BusinessCalendar.always() : calendar(tx, calendarId),
                 seconds(p.get(SLA_POLICY.FIRST_RESPONSE_SECONDS)), seconds(p.get(SLA_POLICY.NEXT_RESPONSE_SECONDS)),
                 seconds(p.get(SLA_POLICY.RESOLUTION_SECONDS)), Duration.ofSeconds(p.get(SLA_POLICY.WARN_BEFORE_SECONDS)),
-                p.get(SLA_POLICY.RAISE_PRIORITY)));
+                p.get(SLA_POLICY.RAISE_PRIORITY));
     }
 
     /** A stored calendar with its hours and the holidays within {@value #HOLIDAY_YEARS} years of today. */

@@ -5,13 +5,13 @@ import dev.ticketd.desk.Priority;
 import java.time.Duration;
 
 /**
- * The targets of one group's tickets of one priority ({@code sla_policy}), with the calendar they
- * count in. A null target is no target: no clock of that kind runs.
+ * The targets of one group's tickets of one priority ({@code sla_policy}, row {@code id}), with the
+ * calendar they count in. A null target is no target: no clock of that kind runs.
  *
  * @param warnBefore    a ticket shows "due soon" this long (real time) before it is due
  * @param raisePriority an escalation raises the ticket's priority one step (never beyond urgent)
  */
-public record SlaPolicy(long groupId, Priority priority, BusinessCalendar calendar, Duration firstResponse, Duration nextResponse,
+public record SlaPolicy(long id, long groupId, Priority priority, BusinessCalendar calendar, Duration firstResponse, Duration nextResponse,
                         Duration resolution, Duration warnBefore, boolean raisePriority) {
 
     /** The target of {@code kind}, or null when the policy sets none. */

@@ -140,6 +140,23 @@ class SlaClocksTest {
     }
 
     @Test
+    void aTargetMissedAndEscalatedBeforeAPauseIsNotEscalatedAgainWhenTheCustomerAnswers() {
+        long id = open();
+        db.dsl().update(TICKET_SLA_CLOCK).set(TICKET_SLA_CLOCK.RUNNING_SINCE, TICKET_SLA_CLOCK.RUNNING_SINCE.minus(2))
+                .set(TICKET_SLA_CLOCK.DUE_AT, TICKET_SLA_CLOCK.DUE_AT.minus(2)).execute(); // opened two days ago
+        Instant now = Instant.now();
+        db.transactions().write(tx -> tickets.sla().escalateWhenDue(tx, id, SlaKind.FIRST_RESPONSE, now, 1, "node-1"));
+        db.transactions().write(tx -> tickets.setPending(tx, id, BOB, now.plus(Duration.ofDays(1)), PendingKind.CUSTOMER));
+        db.transactions().write(tx -> tickets.addMail(tx, "support", id, TicketStatus.PENDING, inbound(), mail("Answer"), "token"));
+
+        Optional<SlaClocks.Escalation> again = db.transactions().write(tx ->
+                tickets.sla().escalateWhenDue(tx, id, SlaKind.FIRST_RESPONSE, Instant.now().plusSeconds(1), 2, "node-1"));
+        assertThat(again).isEmpty();
+        assertThat(ticket(id).get(TICKET.SLA_DUE_KIND)).as("still overdue, and shown so").isEqualTo("first_response");
+        assertThat(db.dsl().fetchCount(SLA_ESCALATION)).isEqualTo(1);
+    }
+
+    @Test
     void aSecondRunnerThatLostTheClocksMarkStillCannotEscalateTheSameDueTimeAgain() {
         long id = open();
         Instant later = Instant.now().plus(2, ChronoUnit.HOURS);
