@@ -113,6 +113,27 @@ class SlaPagesTest {
         assertThat(api.path("tickets").get(0).path("slaDueKind").asText()).isEqualTo("first_response");
     }
 
+    @Test
+    void theListSortedByDueTimePagesByItsCursorAndSavedViewsKeepTheSlaFilter() throws Exception {
+        String token = web.apiToken();
+        JsonNode first = JSON.readTree(web.apiGet("/api/v1/tickets?sort=due&limit=1", token).body());
+        assertThat(first.path("tickets").get(0).path("number").asText()).isEqualTo("T-9001");
+        String cursor = first.path("nextCursor").asText();
+        JsonNode second = JSON.readTree(web.apiGet("/api/v1/tickets?sort=due&limit=1&cursor=" + cursor, token).body());
+        assertThat(second.path("tickets").get(0).path("number").asText()).as("then the next due").isIn("T-9002", "T-9003");
+        assertThat(web.apiGet("/api/v1/tickets?sort=newest&cursor=" + cursor, token).statusCode())
+                .as("a due-time cursor is refused by another order").isEqualTo(400);
+        assertThat(web.apiGet("/api/v1/tickets?sla=late", token).statusCode()).isEqualTo(400);
+
+        HttpResponse<String> saved = web.api("POST", "/api/v1/views", token, "{\"name\": \"My late ones\", \"query\": \"sla=due&sort=due\"}",
+                Map.of());
+        assertThat(saved.statusCode()).as(saved.body()).isBetween(200, 201);
+        JsonNode listed = JSON.readTree(web.apiGet("/api/v1/views", token).body()).path("views").get(0);
+        assertThat(listed.path("query").asText()).isEqualTo("sla=due");
+        assertThat(listed.path("sort").asText()).isEqualTo("due");
+        assertThat(listed.path("count").asInt()).as("only the overdue ticket of the agent's group").isEqualTo(1);
+    }
+
     private static void assertRefused(HttpResponse<String> answer, String naming) {
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(400);
         assertThat(answer.body().replace("&#39;", "'")).contains(naming);
