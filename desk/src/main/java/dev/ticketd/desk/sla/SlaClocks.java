@@ -47,7 +47,8 @@ import static dev.ticketd.db.generated.Tables.TICKET_SLA_CLOCK;
  * counts by the policy it started under ({@code policy_id}); a changed priority or group moves the
  * clocks to the new policy's targets ({@link #retarget}); raising the priority by an escalation does
  * not (it would escalate again at once, or leave the clocks without a policy); an edited policy's
- * targets apply to clocks that start afterwards and at a ticket's next retarget.
+ * targets apply to clocks that start afterwards, and to running ones when they resume after a pause
+ * or are retargeted (the due times of every open ticket are not recomputed at once).
  *
  * <p>A ticket without a policy and without clocks costs two primary-key reads per change and writes
  * nothing (mail intake pays that per mail).

@@ -157,6 +157,35 @@ class SlaClocksTest {
     }
 
     @Test
+    void twoRunnersRacingToEscalateTheSameDueTimeEscalateItOnce() throws Exception {
+        long id = open();
+        Instant later = Instant.now().plus(2, ChronoUnit.HOURS);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<Optional<SlaClocks.Escalation>>> both = new java.util.ArrayList<>();
+            for (String node : List.of("node-1", "node-2")) {
+                both.add(pool.submit(() -> {
+                    go.await();
+                    return db.transactions().write(tx -> tickets.sla().escalateWhenDue(tx, id, SlaKind.FIRST_RESPONSE, later, 1, node));
+                }));
+            }
+            go.countDown();
+            long escalated = 0;
+            for (var f : both) {
+                escalated += f.get(dev.ticketd.testing.TestTimeouts.seconds(30).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                        .isPresent() ? 1 : 0;
+            }
+            assertThat(escalated).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(db.dsl().fetchCount(SLA_ESCALATION)).isEqualTo(1);
+        assertThat(db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.ACTION.eq("ticket.sla_escalated"))).isEqualTo(1);
+        assertThat(ticket(id).get(TICKET.PRIORITY)).as("raised once").isEqualTo("high");
+    }
+
+    @Test
     void aSecondRunnerThatLostTheClocksMarkStillCannotEscalateTheSameDueTimeAgain() {
         long id = open();
         Instant later = Instant.now().plus(2, ChronoUnit.HOURS);
