@@ -115,6 +115,18 @@ public sealed interface AuditEvent {
         }
     }
 
+    /**
+     * The SLA escalation duty found a ticket's {@code kind} target ({@code first_response}, …) missed:
+     * it was due at {@code dueAt} (ISO-8601); {@code raisedTo} is the priority it raised the ticket to
+     * (absent: none); {@code epoch} the duty's epoch it wrote under.
+     */
+    record SlaEscalated(String kind, String dueAt, String raisedTo, long epoch) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.sla_escalated";
+        }
+    }
+
     /** A customer's mail opened a pending, resolved or closed ticket again. */
     record ReopenedByMail(long inboundMessageId, TicketStatus from, TicketStatus to) implements AuditEvent {
         @Override

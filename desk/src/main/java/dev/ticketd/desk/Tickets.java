@@ -1,6 +1,7 @@
 package dev.ticketd.desk;
 
 import dev.ticketd.db.generated.tables.records.TicketRecord;
+import dev.ticketd.desk.sla.SlaClocks;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -25,7 +26,6 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 
 import static dev.ticketd.db.generated.Sequences.TICKET_NUMBER_SEQ;
-import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.CONTACT;
 import static dev.ticketd.db.generated.Tables.GROUP_MEMBER;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
@@ -59,6 +59,8 @@ public final class Tickets {
     }
 
     private final Audit audit;
+    /** Every change below that starts, pauses or stops an SLA clock moves it in the same transaction. */
+    private final SlaClocks sla;
 
     public Tickets() {
         this(new Audit());
@@ -66,10 +68,15 @@ public final class Tickets {
 
     public Tickets(Audit audit) {
         this.audit = audit;
+        this.sla = new SlaClocks(audit);
     }
 
     public Audit audit() {
         return audit;
+    }
+
+    public SlaClocks sla() {
+        return sla;
     }
 
     /**
@@ -77,12 +84,13 @@ public final class Tickets {
      * when {@code linkedTo} is not null (the mail matched that ticket but its sender is no participant).
      */
     public Opened openFromMail(DSLContext tx, String mailboxId, long inboundMessageId, IncomingMail mail, Long linkedTo) {
-        long contactId = requester(tx, mail);
+        long contactId = MessageRows.requester(tx, mail);
         String number = nextNumber(tx);
         String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
         OffsetDateTime now = now(tx);
         long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, linkedTo);
-        long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
+        sla.opened(tx, ticketId, now.toInstant());
+        long messageId = MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         audit.record(tx, Actor.mailbox(mailboxId), ticketId, AuditEvent.OpenedFromMail.of(inboundMessageId, linkedTo));
         return new Opened(ticketId, number, messageId);
     }
@@ -104,7 +112,10 @@ public final class Tickets {
     public Optional<Change<TicketStatus>> setStatus(DSLContext tx, long ticketId, Actor actor, TicketStatus to) {
         Optional<Change<TicketStatus>> change =
                 set(tx, ticketId, actor, TICKET.STATUS, TicketStatus::stored, TicketStatus::value, to, AuditEvent.StatusChanged::new);
-        change.filter(Change::changed).ifPresent(c -> timers(tx, ticketId, c.to()));
+        change.filter(Change::changed).ifPresent(c -> {
+            timers(tx, ticketId, c.to());
+            sla.statusChanged(tx, ticketId, c.from(), c.to(), null, now(tx).toInstant());
+        });
         return change;
     }
 
@@ -138,6 +149,7 @@ public final class Tickets {
                     .where(TICKET.ID.eq(ticketId))
                     .execute();
             audit.record(tx, actor, ticketId, new AuditEvent.StatusChanged(from, TicketStatus.PENDING, stored.toString(), kind, null));
+            sla.statusChanged(tx, ticketId, from, TicketStatus.PENDING, kind, now(tx).toInstant());
         }
         return Optional.of(new Change<>(from, TicketStatus.PENDING));
     }
@@ -165,6 +177,7 @@ public final class Tickets {
                 .execute();
         audit.record(tx, TIMERS, ticketId, new AuditEvent.StatusChanged(TicketStatus.PENDING, TicketStatus.OPEN,
                 t.value2().toInstant().toString(), t.value3() == null ? null : PendingKind.stored(t.value3()), "pending time passed"));
+        sla.statusChanged(tx, ticketId, TicketStatus.PENDING, TicketStatus.OPEN, null, now(tx).toInstant());
         return true;
     }
 
@@ -188,6 +201,7 @@ public final class Tickets {
                 .where(TICKET.ID.eq(ticketId))
                 .execute();
         audit.record(tx, TIMERS, ticketId, new AuditEvent.StatusChanged(TicketStatus.RESOLVED, TicketStatus.CLOSED, null, null, reason));
+        sla.statusChanged(tx, ticketId, TicketStatus.RESOLVED, TicketStatus.CLOSED, null, now(tx).toInstant());
         return true;
     }
 
@@ -196,14 +210,15 @@ public final class Tickets {
      * the sender is a participant), and audits it on both: the closed ticket stays closed.
      */
     public Opened openFollowUp(DSLContext tx, String mailboxId, long inboundMessageId, IncomingMail mail, long closedTicketId) {
-        long contactId = requester(tx, mail);
+        long contactId = MessageRows.requester(tx, mail);
         String number = nextNumber(tx);
         String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
         OffsetDateTime now = now(tx);
         long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, closedTicketId);
+        sla.opened(tx, ticketId, now.toInstant());
         // insertTicket flags a linked ticket for review (its sender is a stranger); a follow-up's is the customer
         tx.update(TICKET).set(TICKET.NEEDS_REVIEW, false).where(TICKET.ID.eq(ticketId)).execute();
-        long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
+        long messageId = MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         Actor actor = Actor.mailbox(mailboxId);
         audit.record(tx, actor, ticketId, new AuditEvent.OpenedFromMail(inboundMessageId, closedTicketId, null));
         audit.record(tx, actor, closedTicketId, new AuditEvent.FollowUpOpened(inboundMessageId, ticketId, number));
@@ -222,7 +237,10 @@ public final class Tickets {
 
     /** Sets a ticket's priority like {@link #setStatus}: locked, audited, and nothing written when it is already so. */
     public Optional<Change<Priority>> setPriority(DSLContext tx, long ticketId, Actor actor, Priority to) {
-        return set(tx, ticketId, actor, TICKET.PRIORITY, Priority::stored, Priority::value, to, AuditEvent.PriorityChanged::new);
+        Optional<Change<Priority>> change =
+                set(tx, ticketId, actor, TICKET.PRIORITY, Priority::stored, Priority::value, to, AuditEvent.PriorityChanged::new);
+        change.filter(Change::changed).ifPresent(c -> sla.retarget(tx, ticketId));
+        return change;
     }
 
     private <T> Optional<Change<T>> set(DSLContext tx, long ticketId, Actor actor, TableField<TicketRecord, String> column,
@@ -332,6 +350,7 @@ public final class Tickets {
                 .where(TICKET.ID.eq(ticketId))
                 .execute();
         audit.record(tx, actor, ticketId, new AuditEvent.GroupChanged(from, to, ownerStays ? null : email(tx, owner).orElse(null)));
+        sla.retarget(tx, ticketId);
         return Optional.of(new Change<>(from, to));
     }
 
@@ -392,7 +411,7 @@ public final class Tickets {
      */
     public long addMail(DSLContext tx, String mailboxId, long ticketId, TicketStatus status, long inboundMessageId,
                         IncomingMail mail, String by) {
-        long contactId = requester(tx, mail);
+        long contactId = MessageRows.requester(tx, mail);
         OffsetDateTime now = now(tx);
         boolean reopen = status.reopensOnCustomerMail();
         tx.update(TICKET)
@@ -404,7 +423,8 @@ public final class Tickets {
         if (reopen) {
             timers(tx, ticketId, TicketStatus.OPEN);
         }
-        long messageId = insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
+        sla.customerWrote(tx, ticketId, status, now.toInstant());
+        long messageId = MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         Actor actor = Actor.mailbox(mailboxId);
         audit.record(tx, actor, ticketId, new AuditEvent.MailThreaded(inboundMessageId, messageId, by));
         if (reopen) {
@@ -421,14 +441,14 @@ public final class Tickets {
      * @return the new ticket message
      */
     public long addBounce(DSLContext tx, long ticketId, long inboundMessageId, IncomingMail mail, String bodyText) {
-        long contactId = requester(tx, mail);
+        long contactId = MessageRows.requester(tx, mail);
         OffsetDateTime now = now(tx);
         tx.update(TICKET)
                 .set(TICKET.UPDATED_AT, now)
                 .set(TICKET.LAST_MESSAGE_AT, now)
                 .where(TICKET.ID.eq(ticketId))
                 .execute();
-        return insertInbound(tx, ticketId, contactId, inboundMessageId, mail, bodyText, now);
+        return MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, bodyText, now);
     }
 
     /**
@@ -448,6 +468,7 @@ public final class Tickets {
         String number = nextNumber(tx);
         OffsetDateTime now = now(tx);
         long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, null);
+        sla.opened(tx, ticketId, now.toInstant());
         long messageId = tx.insertInto(TICKET_MESSAGE)
                 .set(TICKET_MESSAGE.TICKET_ID, ticketId)
                 .set(TICKET_MESSAGE.KIND, MessageKind.INBOUND.value())
@@ -499,7 +520,7 @@ public final class Tickets {
         long messageId = inserted.get(TICKET_MESSAGE.ID);
         List<Attachment.Stored> stored = new ArrayList<>(files.size());
         for (Attachment file : files) {
-            stored.add(insertAttachment(tx, messageId, file));
+            stored.add(MessageRows.insertAttachment(tx, messageId, file));
         }
         OffsetDateTime createdAt = inserted.get(TICKET_MESSAGE.CREATED_AT);
         if (kind == MessageKind.NOTE) {
@@ -510,6 +531,7 @@ public final class Tickets {
                     .set(TICKET.LAST_MESSAGE_AT, createdAt)
                     .where(TICKET.ID.eq(ticketId))
                     .execute();
+            sla.staffReplied(tx, ticketId);
         }
         return Optional.of(new Reply(messageId, createdAt, List.copyOf(stored)));
     }
@@ -536,55 +558,6 @@ public final class Tickets {
                         : DSL.field(DSL.select(MAILBOX.GROUP_ID).from(MAILBOX).where(MAILBOX.ID.eq(mailboxId))))
                 .returning(TICKET.ID)
                 .fetchOne(TICKET.ID);
-    }
-
-    /** The message with its sanitised HTML and its attachments. */
-    private static long insertInbound(DSLContext tx, long ticketId, long contactId, long inboundMessageId, IncomingMail mail,
-                                      String bodyText, OffsetDateTime now) {
-        long messageId = tx.insertInto(TICKET_MESSAGE)
-                .set(TICKET_MESSAGE.TICKET_ID, ticketId)
-                .set(TICKET_MESSAGE.KIND, MessageKind.INBOUND.value())
-                .set(TICKET_MESSAGE.AUTHOR_CONTACT_ID, contactId)
-                .set(TICKET_MESSAGE.INBOUND_MESSAGE_ID, inboundMessageId)
-                .set(TICKET_MESSAGE.AUTHOR_NAME, mail.fromName().isBlank() ? null : mail.fromName())
-                .set(TICKET_MESSAGE.BODY_TEXT, bodyText)
-                .set(TICKET_MESSAGE.BODY_HTML, mail.htmlBody().orElse(null))
-                .set(TICKET_MESSAGE.CREATED_AT, now)
-                .returning(TICKET_MESSAGE.ID)
-                .fetchOne(TICKET_MESSAGE.ID);
-        for (Attachment a : mail.attachments()) {
-            insertAttachment(tx, messageId, a);
-        }
-        return messageId;
-    }
-
-    private static Attachment.Stored insertAttachment(DSLContext tx, long messageId, Attachment a) {
-        // the column widths; a mail's headers may be longer, a staff upload's never are (ReplyAttachments)
-        String contentType = Columns.truncate(a.contentType(), 255);
-        long id = tx.insertInto(ATTACHMENT)
-                .set(ATTACHMENT.TICKET_MESSAGE_ID, messageId)
-                .set(ATTACHMENT.FILENAME, a.filename())
-                .set(ATTACHMENT.CONTENT_TYPE, contentType)
-                .set(ATTACHMENT.CONTENT_ID, a.contentId().map(cid -> Columns.truncate(cid, 998)).orElse(null))
-                .set(ATTACHMENT.SIZE_BYTES, (long) a.content().length)
-                .set(ATTACHMENT.CONTENT, a.content())
-                .returning(ATTACHMENT.ID)
-                .fetchOne(ATTACHMENT.ID);
-        return new Attachment.Stored(id, a.filename(), contentType, a.content().length);
-    }
-
-    /** The sender as a contact; a known contact keeps its name unless it had none. */
-    private static long requester(DSLContext tx, IncomingMail mail) {
-        // DO UPDATE (not DO NOTHING) so that RETURNING yields the row that already exists
-        return tx.insertInto(CONTACT)
-                .set(CONTACT.EMAIL, mail.fromAddress())
-                .set(CONTACT.DISPLAY_NAME, mail.fromName())
-                .onConflict(CONTACT.EMAIL)
-                .doUpdate()
-                .set(CONTACT.DISPLAY_NAME, DSL.when(CONTACT.DISPLAY_NAME.eq(""), DSL.excluded(CONTACT.DISPLAY_NAME))
-                        .otherwise(CONTACT.DISPLAY_NAME))
-                .returning(CONTACT.ID)
-                .fetchOne(CONTACT.ID);
     }
 
     private static String nextNumber(DSLContext tx) {

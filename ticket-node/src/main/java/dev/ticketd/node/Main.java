@@ -9,6 +9,7 @@ import dev.ticketd.node.cli.GroupCommand;
 import dev.ticketd.node.cli.MailboxCommand;
 import dev.ticketd.node.cli.MigrateCommand;
 import dev.ticketd.node.cli.ServeCommand;
+import dev.ticketd.node.cli.SlaCommand;
 import dev.ticketd.node.cli.UserCommand;
 import dev.ticketd.node.cli.WatchCommand;
 import dev.ticketd.node.config.ConfigException;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ticketd", mixinStandardHelpOptions = true, version = "ticketd 0.1.0",
         description = "A clustered, highly available help desk.",
         subcommands = {ServeCommand.class, DemoCommand.class, MigrateCommand.class, UserCommand.class,
-                GroupCommand.class, MailboxCommand.class, ClusterCommand.class, AlertCommand.class, WatchCommand.class, CommandLine.HelpCommand.class})
+                GroupCommand.class, SlaCommand.class, MailboxCommand.class, ClusterCommand.class, AlertCommand.class, WatchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -49,6 +49,8 @@ import dev.ticketd.node.lifecycle.TicketTimers;
 import dev.ticketd.node.metrics.NodeMetrics;
 import dev.ticketd.node.quarantine.QuarantineRoutes;
 import dev.ticketd.node.quarantine.QuarantineService;
+import dev.ticketd.node.sla.SlaAdmin;
+import dev.ticketd.node.sla.SlaRoutes;
 import dev.ticketd.node.ticket.ReplyAttachments;
 import dev.ticketd.node.ticket.HeldReplies;
 import dev.ticketd.node.ticket.ReplyService;
@@ -231,6 +233,7 @@ public final class Node implements AutoCloseable {
                         new QuarantineRoutes(quarantine),
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,
                                 new NodeSecrets(db), clock),
+                        new SlaRoutes(new SlaAdmin(db, webWrites), () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
                         ApiDocument.fromClasspath(),
                         live),
                 PageHeader.of(user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()),

@@ -10,6 +10,7 @@ import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.StaffGroups;
+import dev.ticketd.node.sla.SlaAdmin;
 import dev.ticketd.desk.GroupAccess;
 import dev.ticketd.node.config.ConfigLoader;
 import dev.ticketd.node.config.NodeConfig;
@@ -32,6 +33,7 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -194,6 +196,12 @@ public final class DemoCommand implements Callable<Integer> {
                     "127.0.0.1", smtpPort, TransportSecurity.NONE, null));
             StaffAccounts accounts = new StaffAccounts(db);
             new StaffGroups(db).create("Billing");
+            // service levels, so the desk shows due times: Support around the clock, Billing in office hours
+            SlaAdmin sla = new SlaAdmin(db);
+            sla.saveCalendar("Office", "Europe/Berlin", List.of("mon-fri=09:00-17:00"));
+            sla.savePolicy("Support", "normal", null, "1h", "4h", "24h", "15m", false);
+            sla.savePolicy("Support", "high", null, "30m", "2h", "8h", "10m", true);
+            sla.savePolicy("Billing", "normal", "Office", "4h", "8h", "40h", "1h", true);
             user(accounts, ADMIN_EMAIL, "Demo Admin", password, Role.ADMIN, Map.of());
             user(accounts, SUPPORT_AGENT, "Ana Support", password, Role.AGENT, Map.of("Support", GroupAccess.FULL, "Billing", GroupAccess.READ));
             user(accounts, BILLING_AGENT, "Ben Billing", password, Role.AGENT, Map.of("Billing", GroupAccess.FULL));

@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import static dev.ticketd.db.generated.Tables.TICKET;
 
 /**
- * The ticket timers, a cluster duty: a pending ticket whose pending time has passed opens again, and
- * a ticket resolved longer than {@code tickets.close-resolved-after} ago is closed. Exactly one node
+ * The ticket timers, a cluster duty: a pending ticket whose pending time has passed opens again,
+ * a ticket resolved longer than {@code tickets.close-resolved-after} ago is closed, and a missed SLA
+ * target is escalated ({@link SlaEscalations}). Exactly one node
  * runs it at a time: the LEADER of the duty's Helix partition ({@value #DUTY}), which tells this
  * listener. Leadership is a hint, as for a mailbox; the fence is the duty's epoch in
  * {@code duty_lease}: the runner takes it (epoch + 1) when it starts, and every change is one
@@ -41,7 +42,10 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
     private static final Duration MAX_RETRY = Duration.ofSeconds(30);
 
     /** What one run changed. */
-    public record Run(int reopened, int closed) {
+    public record Run(int reopened, int closed, int escalated) {
+        public Run(int reopened, int closed) {
+            this(reopened, closed, 0);
+        }
     }
 
     private final Database db;
@@ -57,6 +61,8 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
     private volatile Instant lastRunAt;
     private final AtomicLong reopenedTotal = new AtomicLong();
     private final AtomicLong closedTotal = new AtomicLong();
+    private final AtomicLong escalatedTotal = new AtomicLong();
+    private final SlaEscalations escalations;
 
     public TicketTimers(Database db, DutyLeases leases, Tickets tickets, TicketTimerSettings settings, Clock clock) {
         this(db, leases, tickets, settings, clock, null);
@@ -70,6 +76,7 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         this.tickets = tickets;
         this.settings = settings;
         this.clock = clock;
+        this.escalations = new SlaEscalations(db, tickets.sla(), DUTY, settings.nodeId(), settings.batch());
     }
 
     @Override
@@ -111,6 +118,11 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         return closedTotal.get();
     }
 
+    /** SLA escalations this node's runs wrote since it started. */
+    public long escalatedTotal() {
+        return escalatedTotal.get();
+    }
+
     /** Whether this node runs the timers now. */
     public synchronized boolean running() {
         return worker != null;
@@ -118,7 +130,7 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
 
     /**
      * One run under {@code epoch}: every due pending ticket opens, every ticket resolved long enough
-     * ago closes, each in its own fenced transaction, in batches of {@link TicketTimerSettings#batch()}.
+     * ago closes, every missed SLA target is escalated, each in its own fenced transaction, in batches of {@link TicketTimerSettings#batch()}.
      *
      * @throws DutyLeases.StaleDutyEpochException when another runner took the duty; what this run
      *                                            changed before that stays (each change is complete)
@@ -127,13 +139,15 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         Instant now = clock.instant();
         int reopened = each(epoch, DueKind.PENDING, now);
         int closedCount = each(epoch, DueKind.RESOLVED, now.minus(settings.closeResolvedAfter()));
-        if (reopened + closedCount > 0) {
-            log.info("ticket timers ran duty={} epoch={} reopened={} closed={}", DUTY, epoch, reopened, closedCount);
+        int escalated = escalations.run(epoch, now);
+        if (reopened + closedCount + escalated > 0) {
+            log.info("ticket timers ran duty={} epoch={} reopened={} closed={} escalated={}", DUTY, epoch, reopened, closedCount, escalated);
         }
         reopenedTotal.addAndGet(reopened);
         closedTotal.addAndGet(closedCount);
+        escalatedTotal.addAndGet(escalated);
         lastRunAt = clock.instant();
-        return new Run(reopened, closedCount);
+        return new Run(reopened, closedCount, escalated);
     }
 
     /** Which timer: a pending ticket's time passed, or a resolved ticket's time to close. */

@@ -24,18 +24,29 @@ import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_TAG;
 
 /**
- * What the ticket list shows, as the pages and the API take it ({@code ?status=&priority=&group=&owner=&tag=&q=&sort=}).
+ * What the ticket list shows, as the pages and the API take it ({@code ?status=&priority=&group=&owner=&tag=&q=&sort=&sla=}).
  * Every part is optional (null: any). {@code owner} is a staff address, {@code me} or {@code none}
  * (nobody's tickets); {@code search} is what was searched for ({@link TicketSearch}); {@code sort} is
- * the order (null is taken as {@link TicketSort#NEWEST}, so it is never null).
+ * the order (null is taken as {@link TicketSort#NEWEST}, so it is never null); {@code dueSoon} keeps only tickets
+ * whose SLA target is due soon or overdue ({@code sla=due}).
  */
 public record TicketFilter(TicketStatus status, Priority priority, String group, String owner, String tag, TicketSearch search,
-                           TicketSort sort) {
+                           TicketSort sort, boolean dueSoon) {
 
     public static final TicketFilter ALL = new TicketFilter(null, null, null, null, null);
+    /** The "Due soon / overdue" view: every ticket whose SLA target is due soon or overdue, earliest due first. */
+    public static final TicketFilter DUE_SOON = new TicketFilter(null, null, null, null, null, null, TicketSort.DUE, true);
+    /** {@code sla=} as the list takes it. */
+    public static final String SLA_DUE = "due";
 
     public TicketFilter {
         sort = sort == null ? TicketSort.NEWEST : sort;
+    }
+
+    /** Without the SLA filter. */
+    public TicketFilter(TicketStatus status, Priority priority, String group, String owner, String tag, TicketSearch search,
+                        TicketSort sort) {
+        this(status, priority, group, owner, tag, search, sort, false);
     }
 
     /** Newest first. */
@@ -55,17 +66,22 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
 
     /** This filter with a search (null: none). */
     public TicketFilter withSearch(TicketSearch search) {
-        return new TicketFilter(status, priority, group, owner, tag, search, sort);
+        return new TicketFilter(status, priority, group, owner, tag, search, sort, dueSoon);
     }
 
     /** This filter without its tag (the list joins the tag's rows itself, {@link TicketQueries#list}). */
     TicketFilter withoutTag() {
-        return new TicketFilter(status, priority, group, owner, null, search, sort);
+        return new TicketFilter(status, priority, group, owner, null, search, sort, dueSoon);
     }
 
     /** This filter in another order (null: newest first). */
     public TicketFilter withSort(TicketSort sort) {
-        return new TicketFilter(status, priority, group, owner, tag, search, sort);
+        return new TicketFilter(status, priority, group, owner, tag, search, sort, dueSoon);
+    }
+
+    /** This filter keeping only tickets due soon or overdue, or not. */
+    public TicketFilter withDueSoon(boolean dueSoon) {
+        return new TicketFilter(status, priority, group, owner, tag, search, sort, dueSoon);
     }
     public static final String ME = "me";
     public static final String NOBODY = "none";
@@ -86,7 +102,7 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
     }
 
     /** The built-in views by name, as {@code ?view=} takes them (and {@code group:NAME} for a group's open tickets). */
-    public static final String VIEWS = "mine, unassigned, pending, resolved, all, group:NAME";
+    public static final String VIEWS = "mine, unassigned, due, pending, resolved, all, group:NAME";
 
     /**
      * Parses the query parameters with a built-in view: the view says what the parameters leave
@@ -107,7 +123,7 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
             case "unassigned" -> { viewStatus = "open"; viewOwner = NOBODY; }
             case "pending" -> viewStatus = "pending";
             case "resolved" -> viewStatus = "resolved";
-            case "all" -> { }
+            case "all", "due" -> { }
             default -> {
                 if (!v.regionMatches(true, 0, "group:", 0, 6) || v.length() == 6) {
                     throw new InvalidRequestException("unknown view '" + shown(v) + "'; use one of " + VIEWS);
@@ -143,6 +159,12 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
         if (search != null) {
             c = c.and(search.condition(dsl));
         }
+        if (dueSoon) {
+            c = c.and(TICKET.SLA_WARN_AT.le(DSL.currentOffsetDateTime()));
+        }
+        if (sort == TicketSort.DUE) {
+            c = c.and(TICKET.SLA_DUE_AT.isNotNull());
+        }
         if (owner != null) {
             c = c.and(switch (owner) {
                 case NOBODY -> TICKET.OWNER_ID.isNull();
@@ -154,7 +176,7 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
     }
 
     /** The parameters a filter's query string may hold ({@link #parseQuery}); {@code view} is resolved as the list resolves it. */
-    public static final List<String> QUERY_PARAMETERS = List.of("view", "status", "priority", "group", "owner", "tag", "q", "sort");
+    public static final List<String> QUERY_PARAMETERS = List.of("view", "status", "priority", "group", "owner", "tag", "q", "sort", "sla");
     /** The longest query string {@link #parseQuery} takes (characters). */
     public static final int MAX_QUERY_LENGTH = 2000;
 
@@ -197,10 +219,18 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
      * not given): the view, the filters, the search and the sort, each checked as the list checks it.
      */
     public static TicketFilter parse(Function<String, String> parameter) {
-        return parse(parameter.apply("view"), parameter.apply("status"), parameter.apply("priority"), parameter.apply("group"),
+        String view = parameter.apply("view");
+        String sla = parameter.apply("sla");
+        boolean dueView = !blank(view) && view.strip().equalsIgnoreCase(SLA_DUE);
+        if (!blank(sla) && !sla.strip().equalsIgnoreCase(SLA_DUE)) {
+            throw new InvalidRequestException("unknown sla filter '" + shown(sla) + "'; use sla=" + SLA_DUE + " (due soon or overdue)");
+        }
+        String sort = parameter.apply("sort");
+        return parse(view, parameter.apply("status"), parameter.apply("priority"), parameter.apply("group"),
                 parameter.apply("owner"), parameter.apply("tag"))
                 .withSearch(TicketSearch.parse(parameter.apply("q")))
-                .withSort(TicketSort.parse(parameter.apply("sort")));
+                .withSort(dueView && blank(sort) ? TicketSort.DUE : TicketSort.parse(sort))
+                .withDueSoon(dueView || !blank(sla));
     }
 
     private static String decode(String part) {
@@ -224,6 +254,7 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
         append(q, "tag", tag);
         append(q, "q", search == null ? null : search.text());
         append(q, "sort", sort == TicketSort.NEWEST ? null : sort.value());
+        append(q, "sla", dueSoon ? SLA_DUE : null);
         return q.toString();
     }
 

@@ -45,6 +45,7 @@ import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static dev.ticketd.db.generated.Tables.TICKET_TAG;
+import static dev.ticketd.db.generated.Tables.TICKET_SLA_CLOCK;
 
 /**
  * Read side of tickets: the list, one ticket's thread and raw inbound mail. Knows nothing of HTTP.
@@ -82,8 +83,9 @@ public final class TicketQueries {
         TicketSort sort = filter.sort();
         // a tag's tickets come from the tag's index, which holds the list's order (V019): the
         // order and the cursor are on its columns, which equal the ticket's
-        String tag = filter.tag();
-        Field<OffsetDateTime> createdAt = tag != null ? TICKET_TAG.TICKET_CREATED_AT : TICKET.CREATED_AT;
+        // (sorted by due time, the tag is an ordinary condition: the tag's index has no due times)
+        String tag = sort == TicketSort.DUE ? null : filter.tag();
+        Field<OffsetDateTime> createdAt = sort == TicketSort.DUE ? TICKET.SLA_DUE_AT : tag != null ? TICKET_TAG.TICKET_CREATED_AT : TICKET.CREATED_AT;
         Field<Long> id = tag != null ? TICKET_TAG.TICKET_ID : TICKET.ID;
         Condition position = DSL.noCondition();
         if (after != null) {
@@ -109,12 +111,15 @@ public final class TicketQueries {
         Field<Integer> messageCount = DSL.field(DSL.selectCount().from(TICKET_MESSAGE)
                 .where(TICKET_MESSAGE.TICKET_ID.eq(TICKET.ID))).as("message_count");
         Field<String[]> tags = TAGS.as("tags");
-        Field<OffsetDateTime> createdAt = tag != null ? TICKET_TAG.TICKET_CREATED_AT : TICKET.CREATED_AT;
+        Field<OffsetDateTime> createdAt = sort == TicketSort.DUE ? TICKET.SLA_DUE_AT : tag != null ? TICKET_TAG.TICKET_CREATED_AT : TICKET.CREATED_AT;
         Field<Long> id = tag != null ? TICKET_TAG.TICKET_ID : TICKET.ID;
+        Field<String> slaState = DSL.when(TICKET.SLA_DUE_AT.le(DSL.currentOffsetDateTime()), "overdue")
+                .when(TICKET.SLA_WARN_AT.le(DSL.currentOffsetDateTime()), "due_soon").as("sla_state");
         Table<?> tickets = tag == null ? TICKET
                 : TICKET.join(TICKET_TAG).on(TICKET_TAG.TICKET_ID.eq(TICKET.ID)).and(TICKET_TAG.TAG.eq(tag));
         return dsl.select(TICKET.ID, TICKET.NUMBER, TICKET.SUBJECT, TICKET.STATUS, TICKET.PRIORITY,
-                        STAFF_GROUP.NAME, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT, tags)
+                        STAFF_GROUP.NAME, STAFF_USER.EMAIL, STAFF_USER.DISPLAY_NAME, CONTACT.EMAIL, messageCount, TICKET.CREATED_AT, tags,
+                        TICKET.SLA_DUE_AT, TICKET.SLA_DUE_KIND, slaState)
                 .from(tickets).join(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
                 .leftJoin(STAFF_USER).on(STAFF_USER.ID.eq(TICKET.OWNER_ID))
@@ -124,7 +129,7 @@ public final class TicketQueries {
                 .fetch(r -> new TicketSummary(r.get(TICKET.ID), r.get(TICKET.NUMBER), r.get(TICKET.SUBJECT),
                         r.get(TICKET.STATUS), r.get(TICKET.PRIORITY), r.get(STAFF_GROUP.NAME), r.get(STAFF_USER.EMAIL),
                         r.get(STAFF_USER.DISPLAY_NAME), r.get(CONTACT.EMAIL), r.get(messageCount), r.get(TICKET.CREATED_AT),
-                        tagList(r.get(tags))));
+                        tagList(r.get(tags)), r.get(TICKET.SLA_DUE_AT), r.get(TICKET.SLA_DUE_KIND), r.get(slaState)));
     }
 
     /**
@@ -185,6 +190,7 @@ public final class TicketQueries {
             List<View> views = new ArrayList<>();
             views.add(new View("My open tickets", new TicketFilter(TicketStatus.OPEN, null, null, TicketFilter.ME), 0));
             views.add(new View("Unassigned", new TicketFilter(TicketStatus.OPEN, null, null, TicketFilter.NOBODY), 0));
+            views.add(new View("Due soon / overdue", TicketFilter.DUE_SOON, 0));
             for (String group : groups) {
                 views.add(new View(group, new TicketFilter(TicketStatus.OPEN, null, group, null), 0));
             }
@@ -330,7 +336,7 @@ public final class TicketQueries {
         }
         List<TicketSummary> page = List.copyOf(rows.subList(0, limit));
         TicketSummary last = page.get(limit - 1);
-        return new TicketPage(page, new TicketCursor(last.createdAt(), last.id(), sort).encode());
+        return new TicketPage(page, new TicketCursor(last.key(sort), last.id(), sort).encode());
     }
 
     /** The most entries of a ticket's history that its page and API show (newest first). */
@@ -358,7 +364,20 @@ public final class TicketQueries {
         return dsl.select(TICKET.PENDING_UNTIL, TICKET.PENDING_KIND, TICKET.RESOLVED_AT, TICKET.LINKED_TICKET_ID, linked.NUMBER)
                 .from(TICKET).leftJoin(linked).on(linked.ID.eq(TICKET.LINKED_TICKET_ID))
                 .where(TICKET.ID.eq(ticketId))
-                .fetchSingle(r -> new TicketLifecycle(r.value1(), r.value2(), r.value3(), r.value4(), r.value5()));
+                .fetchSingle(r -> new TicketLifecycle(r.value1(), r.value2(), r.value3(), r.value4(), r.value5(), sla(dsl, ticketId)));
+    }
+
+    /** The ticket's SLA clocks, earliest due first, paused ones last. */
+    private static List<TicketLifecycle.SlaTarget> sla(DSLContext dsl, long ticketId) {
+        Field<String> state = DSL.when(TICKET_SLA_CLOCK.DUE_AT.le(DSL.currentOffsetDateTime()), "overdue")
+                .when(TICKET.SLA_WARN_AT.le(DSL.currentOffsetDateTime()).and(TICKET_SLA_CLOCK.DUE_AT.eq(TICKET.SLA_DUE_AT)), "due_soon")
+                .as("state");
+        return dsl.select(TICKET_SLA_CLOCK.KIND, TICKET_SLA_CLOCK.DUE_AT, state, TICKET_SLA_CLOCK.ESCALATED_DUE_AT)
+                .from(TICKET_SLA_CLOCK).join(TICKET).on(TICKET.ID.eq(TICKET_SLA_CLOCK.TICKET_ID))
+                .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId))
+                .orderBy(TICKET_SLA_CLOCK.DUE_AT.asc().nullsLast(), TICKET_SLA_CLOCK.KIND)
+                .fetch(r -> new TicketLifecycle.SlaTarget(r.value1(), r.value2(), r.value3(),
+                        r.value2() != null && r.value2().equals(r.value4())));
     }
 
     /** A ticket's ({@code TICKET}'s) tags, sorted, as an array (empty when it has none). */

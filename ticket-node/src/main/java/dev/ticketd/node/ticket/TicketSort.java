@@ -7,14 +7,20 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * The order of the ticket list, as {@code ?sort=} takes it. Both run through the (created_at, id)
- * indexes, one forwards and one backwards, and page by a keyset cursor ({@link TicketCursor}).
+ * The order of the ticket list, as {@code ?sort=} takes it. Newest and oldest run through the
+ * (created_at, id) indexes, one forwards and one backwards, due through the (sla_due_at, id) index;
+ * all page by a keyset cursor ({@link TicketCursor}).
  */
 public enum TicketSort {
     /** Newest first: created_at desc, id desc (the default). */
     NEWEST,
     /** Oldest first: created_at asc, id asc. */
-    OLDEST;
+    OLDEST,
+    /**
+     * Earliest SLA due time first: sla_due_at asc, id asc, through {@code ticket_sla_due_idx}; tickets
+     * with no running SLA clock are left out. Its cursor's time is the due time.
+     */
+    DUE;
 
     /** The sorts as {@code ?sort=} takes them, for messages. */
     public static final String VALUES = Arrays.stream(values()).map(TicketSort::value).collect(Collectors.joining(", "));

@@ -42,6 +42,7 @@ final class Stylesheet {
             form.delete-view { display: inline; margin: 0; } form.delete-view button { padding: 0 .3rem; font-size: 12px; line-height: 1.2; }
             .views a.broken { color: #b3261e; }
             .priority-urgent { color: #b3261e; font-weight: 700; } .priority-high { color: #b3261e; }
+            .sla-overdue { color: #b3261e; font-weight: 700; } .sla-due_soon { color: #8a5300; font-weight: 600; } .sla-kind { color: #555; }
             .message { background: #fff; border: 1px solid #e3e6ea; border-radius: 4px; margin: .8rem 0; padding: .6rem .9rem; }
             .message.outbound { border-left: 4px solid #2f6fde; } .message.note { border-left: 4px solid #d9a400; }
             .message.inbound { border-left: 4px solid #4a9a5b; }

@@ -55,6 +55,8 @@ final class ThreeNodeCluster implements AutoCloseable {
 
     private final Path dir;
     private final List<String> extraConfig;
+    /** The nodes' names: three, or fewer for a test that needs only a survivor ({@link #start(String, int, List)}). */
+    private final List<String> nodeIds;
     private final Map<String, Process> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
     private TestZooKeeperEnsemble zk;
@@ -62,9 +64,10 @@ final class ThreeNodeCluster implements AutoCloseable {
     private DatabaseSettings dbSettings;
     private Database db;
 
-    private ThreeNodeCluster(Path dir, List<String> extraConfig) {
+    private ThreeNodeCluster(Path dir, List<String> extraConfig, List<String> nodeIds) {
         this.dir = dir;
         this.extraConfig = List.copyOf(extraConfig);
+        this.nodeIds = List.copyOf(nodeIds);
     }
 
     /**
@@ -83,8 +86,21 @@ final class ThreeNodeCluster implements AutoCloseable {
      */
     static ThreeNodeCluster start(String name, boolean simultaneous, List<String> extraConfig, List<String> extraMailUsers)
             throws IOException {
+        return start(name, simultaneous, extraConfig, extraMailUsers, NODE_IDS);
+    }
+
+    /** {@code nodes} node processes (2 or 3; the ZooKeeper ensemble keeps its three servers), the first live before the others start. */
+    static ThreeNodeCluster start(String name, int nodes, List<String> extraConfig) throws IOException {
+        if (nodes < 1 || nodes > NODE_IDS.size()) {
+            throw new IllegalArgumentException("1 to " + NODE_IDS.size() + " nodes, not " + nodes);
+        }
+        return start(name, false, extraConfig, List.of(), NODE_IDS.subList(0, nodes));
+    }
+
+    private static ThreeNodeCluster start(String name, boolean simultaneous, List<String> extraConfig, List<String> extraMailUsers,
+                                          List<String> nodeIds) throws IOException {
         ThreeNodeCluster c = new ThreeNodeCluster(Files.createDirectories(Path.of("target", "cluster-it", name)).toAbsolutePath(),
-                extraConfig);
+                extraConfig, nodeIds);
         try {
             c.zk = TestZooKeeperEnsemble.start();
             c.mail = TestMailServer.start();
@@ -97,13 +113,13 @@ final class ThreeNodeCluster implements AutoCloseable {
             Migrations.migrate(c.db.dataSource());
             new MailboxCatalog(c.db).save(new MailboxCatalog.NewMailbox(MAILBOX, SUPPORT, "127.0.0.1", c.mail.imapPort(),
                     TransportSecurity.NONE, SUPPORT, "support", "INBOX", "Processed"));
-            for (String id : NODE_IDS) {
+            for (String id : c.nodeIds) {
                 c.startNode(id);
-                if (!simultaneous && id.equals(NODE_IDS.get(0))) {
+                if (!simultaneous && id.equals(c.nodeIds.get(0))) {
                     c.awaitLive(1);
                 }
             }
-            c.awaitLive(NODE_IDS.size());
+            c.awaitLive(c.nodeIds.size());
             return c;
         } catch (IOException | RuntimeException | Error e) {
             c.close();
@@ -124,7 +140,7 @@ final class ThreeNodeCluster implements AutoCloseable {
     }
 
     List<String> nodeIds() {
-        return NODE_IDS;
+        return nodeIds;
     }
 
     /** The port of the node's staff web UI. */

@@ -120,12 +120,13 @@ class TicketViewsTest {
         List<TicketQueries.View> views = new TicketQueries(web.db).views(viewer).value();
 
         assertThat(views).extracting(TicketQueries.View::name)
-                .containsExactly("My open tickets", "Unassigned", "Desk", "Pending", "Resolved", "All", "desk pending", "Old resolved");
+                .containsExactly("My open tickets", "Unassigned", "Due soon / overdue", "Desk", "Pending", "Resolved", "All",
+                        "desk pending", "Old resolved");
         assertThat(views).extracting(TicketQueries.View::shownCount)
-                .containsExactly("0", "1", "3", "1", TicketQueries.COUNT_CAP + "+", TicketQueries.COUNT_CAP + "+", "1",
+                .containsExactly("0", "1", "0", "3", "1", TicketQueries.COUNT_CAP + "+", TicketQueries.COUNT_CAP + "+", "1",
                         TicketQueries.COUNT_CAP + "+");
-        assertThat(views.get(7).filter().sort()).isEqualTo(TicketSort.OLDEST);
-        assertThat(views.get(7).href()).isEqualTo("/tickets?status=resolved&sort=oldest");
+        assertThat(views.get(8).filter().sort()).isEqualTo(TicketSort.OLDEST);
+        assertThat(views.get(8).href()).isEqualTo("/tickets?status=resolved&sort=oldest");
         assertThat(new TicketQueries(web.db).views(web.accounts.authenticate(counted, WebFixture.PASSWORD).orElseThrow().viewer())
                 .value()).as("another agent's views are theirs alone").noneMatch(v -> v.saved() != null);
     }

@@ -144,7 +144,9 @@ class RouteByRoleTest {
                 "GET /api/v1/admin/users", "POST /api/v1/admin/users", "PATCH /api/v1/admin/users/{id}",
                 "GET /api/v1/admin/users/{id}/tokens", "POST /api/v1/admin/users/{id}/tokens",
                 "POST /api/v1/admin/users/{id}/tokens/{tokenId}/revoke", "GET /api/v1/admin/groups", "POST /api/v1/admin/groups",
-                "PUT /api/v1/admin/groups/{id}/members", "GET /api/v1/admin/mailboxes", "POST /api/v1/admin/mailboxes")) {
+                "PUT /api/v1/admin/groups/{id}/members", "GET /api/v1/admin/mailboxes", "POST /api/v1/admin/mailboxes",
+                "GET /admin/sla", "POST /admin/sla/policies", "POST /admin/sla/policies/remove", "POST /admin/sla/calendars",
+                "POST /admin/sla/holidays")) {
             // admins only: agents are refused whatever their groups
             expect(adminRoute, L, F, F, F, O);
         }
@@ -255,6 +257,15 @@ class RouteByRoleTest {
         }
         if (path.endsWith("/tokens")) {
             return Map.of("name", "role test");
+        }
+        if (path.startsWith("/admin/sla/policies")) {
+            return Map.of("group", "Support", "priority", "low", "firstResponse", "8h");
+        }
+        if (path.equals("/admin/sla/calendars")) {
+            return Map.of("name", "Roles", "zone", "UTC", "hours", "mon-fri=08:00-16:00");
+        }
+        if (path.equals("/admin/sla/holidays")) {
+            return Map.of("calendar", "Roles", "day", "2026-12-25", "name", "Christmas");
         }
         return Map.of("role", "agent", "active", "true", "password", WebFixture.PASSWORD, "group." + supportGroup, "full");
     }

@@ -1,0 +1,87 @@
+package dev.ticketd.node.cli;
+
+import dev.ticketd.db.Database;
+import dev.ticketd.db.DatabaseSettings;
+import dev.ticketd.node.Main;
+import dev.ticketd.testing.TestPostgres;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code ticketd sla …} as an admin runs it: calendars, holidays and policies, with a bad value named. */
+class SlaCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private Database db;
+    private Path config;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        DatabaseSettings dbSettings = TestPostgres.freshDatabaseSettings();
+        db = Database.open(dbSettings, "test");
+        config = CliConfig.write(dir.resolve("node.properties"), dbSettings, "127.0.0.1:1");
+    }
+
+    @AfterEach
+    void tearDown() {
+        db.close();
+    }
+
+    @Test
+    void anAdminSetsACalendarAHolidayAndAPolicyAndListsThem() {
+        String c = config.toString();
+        assertThat(run(new StringWriter(), "sla", "calendar", "--config", c, "Office", "--zone", "Europe/Berlin",
+                "--hours", "mon-fri=09:00-17:00", "--hours", "sat=10:00-14:00")).isZero();
+        assertThat(run(new StringWriter(), "sla", "holiday", "--config", c, "Office", "2026-12-25", "--name", "Christmas")).isZero();
+        assertThat(run(new StringWriter(), "sla", "policy", "--config", c, "Support", "high", "--calendar", "Office",
+                "--first-response", "1h", "--resolution", "16h", "--warn-before", "15m", "--raise-priority")).isZero();
+
+        StringWriter out = new StringWriter();
+        assertThat(run(out, "sla", "list", "--config", c)).isZero();
+        assertThat(out.toString())
+                .contains("calendar Office zone=Europe/Berlin hours=mon=09:00-17:00", "sat=10:00-14:00", "holidays=2026-12-25")
+                .contains("policy Support high calendar=Office first-response=1h next-response=- resolution=16h warn-before=15m"
+                        + " raise-priority=true");
+
+        assertThat(run(new StringWriter(), "sla", "remove-policy", "--config", c, "Support", "high")).isZero();
+        StringWriter after = new StringWriter();
+        run(after, "sla", "list", "--config", c);
+        assertThat(after.toString()).doesNotContain("policy Support");
+    }
+
+    @Test
+    void aBadValueIsRefusedNamingTheOption() {
+        String c = config.toString();
+        StringWriter err = new StringWriter();
+        assertThat(runErr(err, "sla", "policy", "--config", c, "Support", "normal", "--first-response", "tomorrow")).isEqualTo(2);
+        assertThat(err.toString()).contains("first-response: a duration looks like 4h");
+        StringWriter zone = new StringWriter();
+        assertThat(runErr(zone, "sla", "calendar", "--config", c, "X", "--zone", "Atlantis/Nowhere", "--hours", "mon=09:00-17:00"))
+                .isEqualTo(2);
+        assertThat(zone.toString()).contains("zone: unknown time zone 'Atlantis/Nowhere'");
+    }
+
+    private int run(StringWriter out, String... args) {
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(new StringWriter(), true));
+        return cli.execute(args);
+    }
+
+    private int runErr(StringWriter err, String... args) {
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+}
