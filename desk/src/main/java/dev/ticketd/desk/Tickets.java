@@ -61,6 +61,7 @@ public final class Tickets {
     private final Audit audit;
     /** Every change below that starts, pauses or stops an SLA clock moves it in the same transaction. */
     private final SlaClocks sla;
+    private final RoundRobin roundRobin;
 
     public Tickets() {
         this(new Audit());
@@ -69,6 +70,7 @@ public final class Tickets {
     public Tickets(Audit audit) {
         this.audit = audit;
         this.sla = new SlaClocks(audit);
+        this.roundRobin = new RoundRobin(audit);
     }
 
     public Audit audit() {
@@ -90,6 +92,7 @@ public final class Tickets {
         OffsetDateTime now = now(tx);
         long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, linkedTo);
         sla.opened(tx, ticketId, now.toInstant());
+        roundRobin.assign(tx, ticketId, now);
         long messageId = MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         audit.record(tx, Actor.mailbox(mailboxId), ticketId, AuditEvent.OpenedFromMail.of(inboundMessageId, linkedTo));
         return new Opened(ticketId, number, messageId);
@@ -216,6 +219,7 @@ public final class Tickets {
         OffsetDateTime now = now(tx);
         long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, closedTicketId);
         sla.opened(tx, ticketId, now.toInstant());
+        roundRobin.assign(tx, ticketId, now);
         // insertTicket flags a linked ticket for review (its sender is a stranger); a follow-up's is the customer
         tx.update(TICKET).set(TICKET.NEEDS_REVIEW, false).where(TICKET.ID.eq(ticketId)).execute();
         long messageId = MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
@@ -469,6 +473,7 @@ public final class Tickets {
         OffsetDateTime now = now(tx);
         long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, null);
         sla.opened(tx, ticketId, now.toInstant());
+        roundRobin.assign(tx, ticketId, now);
         long messageId = tx.insertInto(TICKET_MESSAGE)
                 .set(TICKET_MESSAGE.TICKET_ID, ticketId)
                 .set(TICKET_MESSAGE.KIND, MessageKind.INBOUND.value())

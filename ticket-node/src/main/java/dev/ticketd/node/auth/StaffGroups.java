@@ -9,6 +9,7 @@ import org.jooq.DSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -118,6 +119,47 @@ public final class StaffGroups {
             return null;
         });
         log.info("group members set group={} members={}", group, members.size());
+    }
+
+    /** How a group hands out its new tickets: round robin with a cap of unresolved tickets per agent, or not at all (empty). */
+    public record RoundRobinSetting(int cap, Duration online) {
+    }
+
+    /** The most a cap may be, and the range of the online window (as the schema checks them). */
+    public static final int MAX_ROUND_ROBIN_CAP = 10_000;
+    public static final Duration MIN_ONLINE = Duration.ofMinutes(1);
+    public static final Duration MAX_ONLINE = Duration.ofDays(1);
+
+    /**
+     * Turns round-robin assignment of {@code group}'s new tickets on (with {@code setting}) or off
+     * (empty). Only tickets opened afterwards are assigned; existing ones keep their owners.
+     *
+     * @throws InvalidRequestException when the cap or the online window is out of range (naming it)
+     */
+    public void setRoundRobin(String group, Optional<RoundRobinSetting> setting) {
+        setting.ifPresent(s -> {
+            if (s.cap() < 1 || s.cap() > MAX_ROUND_ROBIN_CAP) {
+                throw new InvalidRequestException("cap: between 1 and " + MAX_ROUND_ROBIN_CAP + " unresolved tickets per agent, was " + s.cap());
+            }
+            if (s.online().compareTo(MIN_ONLINE) < 0 || s.online().compareTo(MAX_ONLINE) > 0 || s.online().toSecondsPart() != 0) {
+                throw new InvalidRequestException("online: whole minutes between 1 minute and 1 day, was " + s.online());
+            }
+        });
+        writes.write(tx -> tx.update(STAFF_GROUP)
+                .set(STAFF_GROUP.ROUND_ROBIN_CAP, setting.map(RoundRobinSetting::cap).orElse(null))
+                .set(STAFF_GROUP.ROUND_ROBIN_ONLINE_MINUTES, setting.map(s -> (int) s.online().toMinutes()).orElse(10))
+                .where(STAFF_GROUP.ID.eq(groupId(tx, group)))
+                .execute());
+        log.info("group round robin set group={} setting={}", group, setting.map(Object::toString).orElse("off"));
+    }
+
+    /** How {@code group} hands out its new tickets (empty: round robin is off). */
+    public Optional<RoundRobinSetting> roundRobin(String group) {
+        return db.read(dsl -> dsl.select(STAFF_GROUP.ROUND_ROBIN_CAP, STAFF_GROUP.ROUND_ROBIN_ONLINE_MINUTES).from(STAFF_GROUP)
+                .where(STAFF_GROUP.ID.eq(groupId(dsl, group)))
+                .fetchOptional()
+                .filter(r -> r.value1() != null)
+                .map(r -> new RoundRobinSetting(r.value1(), Duration.ofMinutes(r.value2())))).value();
     }
 
     /** Ends {@code email}'s membership of {@code group}; nothing when they were no member. */

@@ -3,6 +3,7 @@ package dev.ticketd.node.cli;
 import dev.ticketd.db.Database;
 import dev.ticketd.desk.GroupAccess;
 import dev.ticketd.node.auth.StaffGroups;
+import dev.ticketd.node.sla.SlaAdmin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,12 +13,14 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "group", mixinStandardHelpOptions = true,
         description = "Manage groups (teams, queues) and their members. An agent sees the tickets of their groups and"
                 + " changes those where their access is full.",
-        subcommands = {GroupCommand.Add.class, GroupCommand.ListGroups.class, GroupCommand.Member.class, GroupCommand.RemoveMember.class})
+        subcommands = {GroupCommand.Add.class, GroupCommand.ListGroups.class, GroupCommand.Member.class, GroupCommand.RemoveMember.class,
+                GroupCommand.RoundRobin.class})
 public final class GroupCommand {
 
     @Command(name = "add", mixinStandardHelpOptions = true, description = "Create a group (nothing when it exists).")
@@ -52,7 +55,8 @@ public final class GroupCommand {
             try (Database db = config.openMigrated("ticketd-cli")) {
                 StaffGroups groups = new StaffGroups(db);
                 for (StaffGroups.Group g : groups.list()) {
-                    out.println(g.name());
+                    out.println(g.name() + groups.roundRobin(g.name())
+                            .map(r -> " (round robin: cap " + r.cap() + ", online within " + SlaAdmin.format(r.online()) + ")").orElse(""));
                     for (StaffGroups.Member m : groups.members(g.name())) {
                         out.println("  " + m.email() + " " + m.access().value());
                     }
@@ -104,6 +108,40 @@ public final class GroupCommand {
             try (Database db = config.openMigrated("ticketd-cli")) {
                 new StaffGroups(db).removeMember(group, email);
                 spec.commandLine().getOut().println("removed: group=" + group.strip() + " email=" + email.strip().toLowerCase(Locale.ROOT));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "round-robin", mixinStandardHelpOptions = true,
+            description = "Hand a group's new tickets out in turn to its members with full access who are online and own fewer"
+                    + " open or pending tickets than the cap; or stop (--off). Every assignment is audited.")
+    static final class RoundRobin implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", description = "The group's name.")
+        String group;
+        @Option(names = "--cap", description = "The most open or pending tickets an agent owns before their turn is passed by.")
+        Integer cap;
+        @Option(names = "--online", defaultValue = "10m",
+                description = "How recently an agent must have used the desk to count as online, e.g. 10m; default: ${DEFAULT-VALUE}.")
+        String online;
+        @Option(names = "--off", description = "Stop assigning the group's new tickets.")
+        boolean off;
+
+        @Override
+        public Integer call() {
+            if (off == (cap != null)) {
+                throw new IllegalArgumentException("give either --cap N (round robin on) or --off");
+            }
+            Optional<StaffGroups.RoundRobinSetting> setting = off ? Optional.empty()
+                    : Optional.of(new StaffGroups.RoundRobinSetting(cap, SlaAdmin.duration("--online", online)));
+            try (Database db = config.openMigrated("ticketd-cli")) {
+                new StaffGroups(db).setRoundRobin(group, setting);
+                spec.commandLine().getOut().println("round robin: group=" + group.strip() + " "
+                        + setting.map(r -> "cap=" + r.cap() + " online=" + SlaAdmin.format(r.online())).orElse("off"));
             }
             return 0;
         }
