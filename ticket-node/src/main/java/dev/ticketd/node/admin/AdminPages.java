@@ -115,6 +115,11 @@ final class AdminPages {
         groupChange(ctx, () -> staff.removeMember(id, ctx.formParam("email")));
     }
 
+    void setRoundRobin(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        groupChange(ctx, () -> staff.setRoundRobin(id, ctx.formParam("cap"), ctx.formParam("online")));
+    }
+
     /** {@code GET /admin/mailboxes}; {@code ?edit=ID} fills the form with that mailbox. */
     void mailboxes(Context ctx) {
         String edit = ctx.queryParam("edit");
@@ -216,6 +221,7 @@ final class AdminPages {
     private void renderGroups(Context ctx, String error) {
         Map<String, Object> model = new HashMap<>();
         model.put("groups", staff.groups());
+        model.put("roundRobins", staff.roundRobins());
         model.put("error", error);
         model.put("saved", ctx.queryParam("saved") != null && error == null);
         Pages.render(ctx, "admin-groups.jte", model);

@@ -48,6 +48,7 @@ public final class AdminRoutes implements WebFeature {
                 .post("/admin/groups", pages::createGroup, ADMIN)
                 .post("/admin/groups/{id}/members", pages::setMember, ADMIN)
                 .post("/admin/groups/{id}/members/remove", pages::removeMember, ADMIN)
+                .post("/admin/groups/{id}/round-robin", pages::setRoundRobin, ADMIN)
                 .get("/admin/mailboxes", pages::mailboxes, ADMIN)
                 .post("/admin/mailboxes", pages::saveMailbox, ADMIN)
                 .get("/api/v1/me", me::me, STAFF)

@@ -7,6 +7,7 @@ import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffAccounts;
 import dev.ticketd.node.auth.StaffGroups;
+import dev.ticketd.node.sla.SlaAdmin;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What the admin screens and the admin API do with staff users, groups and API tokens: the same
@@ -179,6 +181,36 @@ public final class StaffAdmin {
         Group group = group(id);
         refusedAs400(() -> { groups.removeMember(group.name(), email); return null; });
         return group(id);
+    }
+
+    /**
+     * Turns round-robin assignment of group {@code id}'s new tickets on (a {@code cap} given) or off
+     * (blank cap), with the online window {@code online} ({@code 10m} when blank); 400 naming a bad value.
+     */
+    public void setRoundRobin(long id, String cap, String online) {
+        Group group = group(id);
+        Optional<StaffGroups.RoundRobinSetting> setting = Optional.empty();
+        if (cap != null && !cap.isBlank()) {
+            int parsed;
+            try {
+                parsed = Integer.parseInt(cap.strip());
+            } catch (NumberFormatException e) {
+                throw new InvalidRequestException("cap: a whole number of open or pending tickets, was '" + shown(cap) + "'");
+            }
+            Duration window = online == null || online.isBlank() ? Duration.ofMinutes(10) : SlaAdmin.duration("online", online);
+            setting = Optional.of(new StaffGroups.RoundRobinSetting(parsed, window));
+        }
+        Optional<StaffGroups.RoundRobinSetting> chosen = setting;
+        refusedAs400(() -> { groups.setRoundRobin(group.name(), chosen); return null; });
+    }
+
+    /** Each group's round-robin setting, by group id (groups without one are absent). */
+    public Map<Long, StaffGroups.RoundRobinSetting> roundRobins() {
+        Map<Long, StaffGroups.RoundRobinSetting> settings = new java.util.HashMap<>();
+        for (StaffGroups.Group g : groups.list()) {
+            groups.roundRobin(g.name()).ifPresent(r -> settings.put(g.id(), r));
+        }
+        return settings;
     }
 
     /** Makes the group's members exactly {@code members} (email to access), in one transaction. */

@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
 
 import static dev.ticketd.db.generated.Tables.API_TOKEN;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
+import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -245,6 +246,24 @@ class AdminPagesTest {
         assertThat(web.db.dsl().fetchExists(MAILBOX, MAILBOX.ID.eq("nogroup"))).as("nothing was saved").isFalse();
         assertRefused(adminBrowser.post("/admin/groups/" + billingGroup + "/members", form("email", "nobody@admin.example.test",
                 "access", "full")), "there is no staff user with email nobody@admin.example.test");
+    }
+
+    @Test
+    void anAdminTurnsRoundRobinOnAndOffForAGroupOnThePageAndABadCapIsNamed() {
+        assertThat(adminBrowser.post("/admin/groups/" + billingGroup + "/round-robin", form("cap", "7", "online", "20m")).statusCode())
+                .isEqualTo(303);
+        assertThat(adminBrowser.get("/admin/groups").body())
+                .contains("used the desk within 20 minutes and own fewer than 7 open or pending tickets");
+        assertThat(web.db.dsl().select(STAFF_GROUP.ROUND_ROBIN_CAP, STAFF_GROUP.ROUND_ROBIN_ONLINE_MINUTES).from(STAFF_GROUP)
+                .where(STAFF_GROUP.ID.eq(billingGroup)).fetchSingle().intoArray()).containsExactly(7, 20);
+
+        assertRefused(adminBrowser.post("/admin/groups/" + billingGroup + "/round-robin", form("cap", "many")),
+                "cap: a whole number of open or pending tickets, was 'many'");
+        assertRefused(adminBrowser.post("/admin/groups/" + billingGroup + "/round-robin", form("cap", "0")), "cap: between 1 and 10000");
+
+        assertThat(adminBrowser.post("/admin/groups/" + billingGroup + "/round-robin", form("cap", "")).statusCode()).isEqualTo(303);
+        assertThat(web.db.dsl().select(STAFF_GROUP.ROUND_ROBIN_CAP).from(STAFF_GROUP).where(STAFF_GROUP.ID.eq(billingGroup))
+                .fetchSingle().value1()).as("off").isNull();
     }
 
     @Test

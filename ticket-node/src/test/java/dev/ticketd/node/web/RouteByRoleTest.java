@@ -140,6 +140,7 @@ class RouteByRoleTest {
                 "POST /admin/users/{id}/active", "POST /admin/users/{id}/password", "POST /admin/users/{id}/groups",
                 "GET /admin/users/{id}/tokens", "POST /admin/users/{id}/tokens", "POST /admin/users/{id}/tokens/{tokenId}/revoke",
                 "GET /admin/groups", "POST /admin/groups", "POST /admin/groups/{id}/members", "POST /admin/groups/{id}/members/remove",
+                "POST /admin/groups/{id}/round-robin",
                 "GET /admin/mailboxes", "POST /admin/mailboxes",
                 "GET /api/v1/admin/users", "POST /api/v1/admin/users", "PATCH /api/v1/admin/users/{id}",
                 "GET /api/v1/admin/users/{id}/tokens", "POST /api/v1/admin/users/{id}/tokens",
