@@ -4,6 +4,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.node.web.TestData;
 import dev.ticketd.testing.TestPostgres;
 import dev.ticketd.testing.TestTimeouts;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import static dev.ticketd.db.generated.Tables.DESK_EVENT;
+import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -67,6 +70,23 @@ class DeskNotificationsTest {
         assertThat(heard).filteredOn(e -> e.kind() == DeskEvent.Kind.TICKET).extracting(DeskEvent::position)
                 .containsExactly(position, after);
         assertThat(heard).allMatch(e -> e.ticketId() == ticket);
+    }
+
+    @Test
+    void manyChangesOfOneTicketInOneTransactionAreOneEventAndAnotherTransactionsChangeIsAnother() {
+        long before = EventLog.latest(db.dsl());
+        db.transactions().write(tx -> {
+            for (int i = 0; i < 5; i++) {
+                tx.insertInto(TICKET_MESSAGE).set(TICKET_MESSAGE.TICKET_ID, ticket).set(TICKET_MESSAGE.KIND, "note")
+                        .set(TICKET_MESSAGE.BODY_TEXT, "note " + i).execute();
+                tx.update(TICKET).set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime()).where(TICKET.ID.eq(ticket)).execute();
+            }
+            return null;
+        });
+        assertThat(db.dsl().fetchCount(DESK_EVENT, DESK_EVENT.ID.gt(before))).as("one event for ten changes of one ticket").isEqualTo(1);
+
+        addMessage("in a transaction of its own");
+        assertThat(db.dsl().fetchCount(DESK_EVENT, DESK_EVENT.ID.gt(before))).isEqualTo(2);
     }
 
     @Test
