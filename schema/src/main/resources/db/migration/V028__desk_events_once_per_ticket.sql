@@ -2,8 +2,8 @@
 -- re-reads a ticket when it hears of it, after the commit, and then sees every change the
 -- transaction made; so the second and later events of the same ticket in one transaction told
 -- nobody anything, while each cost a row and a notification. Intake writes a ticket, its message
--- and several updates of the ticket row in one transaction per set of mails: measured, the extra
--- events cost PostgreSQL a third more CPU per mixed mail (docs/results.md).
+-- and several updates of the ticket row in one transaction per set of mails, each an event row and
+-- a notification before this.
 -- The tickets already told of are kept in a setting local to the transaction (undone with it, and
 -- with a savepoint rolled back to). Past 8,000 characters of ids (a bulk change of a thousand
 -- tickets or more) the list is no longer searched and every change writes its event, so no
