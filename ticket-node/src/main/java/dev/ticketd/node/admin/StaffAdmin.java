@@ -206,11 +206,7 @@ public final class StaffAdmin {
 
     /** Each group's round-robin setting, by group id (groups without one are absent). */
     public Map<Long, StaffGroups.RoundRobinSetting> roundRobins() {
-        Map<Long, StaffGroups.RoundRobinSetting> settings = new java.util.HashMap<>();
-        for (StaffGroups.Group g : groups.list()) {
-            groups.roundRobin(g.name()).ifPresent(r -> settings.put(g.id(), r));
-        }
-        return settings;
+        return groups.roundRobins();
     }
 
     /** Makes the group's members exactly {@code members} (email to access), in one transaction. */

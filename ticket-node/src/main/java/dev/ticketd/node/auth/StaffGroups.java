@@ -153,13 +153,11 @@ public final class StaffGroups {
         log.info("group round robin set group={} setting={}", group, setting.map(Object::toString).orElse("off"));
     }
 
-    /** How {@code group} hands out its new tickets (empty: round robin is off). */
-    public Optional<RoundRobinSetting> roundRobin(String group) {
-        return db.read(dsl -> dsl.select(STAFF_GROUP.ROUND_ROBIN_CAP, STAFF_GROUP.ROUND_ROBIN_ONLINE_MINUTES).from(STAFF_GROUP)
-                .where(STAFF_GROUP.ID.eq(groupId(dsl, group)))
-                .fetchOptional()
-                .filter(r -> r.value1() != null)
-                .map(r -> new RoundRobinSetting(r.value1(), Duration.ofMinutes(r.value2())))).value();
+    /** Every group's round-robin setting, by group id, in one read (groups with round robin off are absent). */
+    public Map<Long, RoundRobinSetting> roundRobins() {
+        return db.read(dsl -> dsl.select(STAFF_GROUP.ID, STAFF_GROUP.ROUND_ROBIN_CAP, STAFF_GROUP.ROUND_ROBIN_ONLINE_MINUTES)
+                .from(STAFF_GROUP).where(STAFF_GROUP.ROUND_ROBIN_CAP.isNotNull())
+                .fetchMap(r -> r.value1(), r -> new RoundRobinSetting(r.value2(), Duration.ofMinutes(r.value3())))).value();
     }
 
     /** Ends {@code email}'s membership of {@code group}; nothing when they were no member. */

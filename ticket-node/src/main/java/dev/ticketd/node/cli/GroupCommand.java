@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -54,8 +55,9 @@ public final class GroupCommand {
             PrintWriter out = spec.commandLine().getOut();
             try (Database db = config.openMigrated("ticketd-cli")) {
                 StaffGroups groups = new StaffGroups(db);
+                Map<Long, StaffGroups.RoundRobinSetting> roundRobins = groups.roundRobins();
                 for (StaffGroups.Group g : groups.list()) {
-                    out.println(g.name() + groups.roundRobin(g.name())
+                    out.println(g.name() + Optional.ofNullable(roundRobins.get(g.id()))
                             .map(r -> " (round robin: cap " + r.cap() + ", online within " + SlaAdmin.format(r.online()) + ")").orElse(""));
                     for (StaffGroups.Member m : groups.members(g.name())) {
                         out.println("  " + m.email() + " " + m.access().value());

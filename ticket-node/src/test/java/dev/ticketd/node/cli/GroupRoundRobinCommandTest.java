@@ -2,18 +2,17 @@ package dev.ticketd.node.cli;
 
 import dev.ticketd.db.Database;
 import dev.ticketd.db.DatabaseSettings;
-import dev.ticketd.node.Main;
 import dev.ticketd.testing.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 
+import static dev.ticketd.node.cli.CliConfig.run;
+import static dev.ticketd.node.cli.CliConfig.runErr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code ticketd group round-robin …} as an admin runs it: on with a cap, shown in the list, off again; bad values named. */
@@ -66,19 +65,5 @@ class GroupRoundRobinCommandTest {
         StringWriter online = new StringWriter();
         assertThat(runErr(online, "group", "round-robin", "--config", c, "Support", "--cap", "5", "--online", "30s")).isEqualTo(2);
         assertThat(online.toString()).contains("online: whole minutes between 1 minute and 1 day");
-    }
-
-    private int run(StringWriter out, String... args) {
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(new StringWriter(), true));
-        return cli.execute(args);
-    }
-
-    private int runErr(StringWriter err, String... args) {
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter(), true));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(args);
     }
 }

@@ -2,18 +2,17 @@ package dev.ticketd.node.cli;
 
 import dev.ticketd.db.Database;
 import dev.ticketd.db.DatabaseSettings;
-import dev.ticketd.node.Main;
 import dev.ticketd.testing.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 
+import static dev.ticketd.node.cli.CliConfig.run;
+import static dev.ticketd.node.cli.CliConfig.runErr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code ticketd sla …} as an admin runs it: calendars, holidays and policies, with a bad value named. */
@@ -69,19 +68,5 @@ class SlaCommandTest {
         assertThat(runErr(zone, "sla", "calendar", "--config", c, "X", "--zone", "Atlantis/Nowhere", "--hours", "mon=09:00-17:00"))
                 .isEqualTo(2);
         assertThat(zone.toString()).contains("zone: unknown time zone 'Atlantis/Nowhere'");
-    }
-
-    private int run(StringWriter out, String... args) {
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(new StringWriter(), true));
-        return cli.execute(args);
-    }
-
-    private int runErr(StringWriter err, String... args) {
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter(), true));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(args);
     }
 }
