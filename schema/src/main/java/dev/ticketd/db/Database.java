@@ -43,23 +43,28 @@ public final class Database implements AutoCloseable {
     /** How often Patroni is asked who leads, when {@code db.patroni-urls} is set. */
     static final Duration PATRONI_POLL_INTERVAL = Duration.ofMillis(500);
 
+    private static final String QUERY_CANCELED = "57014";
+
     private final HikariDataSource dataSource;
     private final DSLContext dsl;
+    private final DSLContext readDsl;                 // dsl with the page read timeout
     private final Transactions transactions;
     private final HikariDataSource standbyDataSource; // null with a single-server URL
-    private final DSLContext standbyDsl;
+    private final DSLContext standbyDsl;              // with the page read timeout
     private final PrimaryWatch primaryWatch;          // null with a single-server URL
     private final PatroniLeader patroniLeader;        // null without db.patroni-urls
     private final DataSource unpooled;
 
     private Database(HikariDataSource dataSource, RetryPolicy retry, HikariDataSource standbyDataSource, PrimaryWatch primaryWatch,
-                     PatroniLeader patroniLeader, DataSource unpooled) {
+                     PatroniLeader patroniLeader, DataSource unpooled, Duration pageReadTimeout) {
         this.dataSource = dataSource;
         this.unpooled = unpooled;
         this.dsl = context(dataSource);
+        this.readDsl = DSL.using(dataSource, SQLDialect.POSTGRES, settings().withQueryTimeout((int) pageReadTimeout.toSeconds()));
         this.transactions = new Transactions(dataSource, retry);
         this.standbyDataSource = standbyDataSource;
-        this.standbyDsl = standbyDataSource == null ? null : context(standbyDataSource);
+        this.standbyDsl = standbyDataSource == null ? null
+                : DSL.using(standbyDataSource, SQLDialect.POSTGRES, settings().withQueryTimeout((int) pageReadTimeout.toSeconds()));
         this.primaryWatch = primaryWatch;
         this.patroniLeader = patroniLeader;
     }
@@ -112,7 +117,8 @@ public final class Database implements AutoCloseable {
             leader.onChange(() -> primary.getHikariPoolMXBean().softEvictConnections());
         }
         if (!replicated) {
-            return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), null, null, leader, unpooled);
+            return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), null, null, leader, unpooled,
+                    settings.pageReadTimeout());
         }
         HikariDataSource standby = null;
         PrimaryWatch watch = null;
@@ -135,7 +141,8 @@ public final class Database implements AutoCloseable {
             }
             throw e;
         }
-        return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), standby, watch, leader, unpooled);
+        return new Database(primary, RetryPolicy.withBudget(settings.retryBudget()), standby, watch, leader, unpooled,
+                settings.pageReadTimeout());
     }
 
     private static HikariConfig baseConfig(DatabaseSettings settings, String poolName, String url) {
@@ -214,15 +221,18 @@ public final class Database implements AutoCloseable {
      * standby (result marked {@link Read#fromStandby()}) while the database is replicated and no
      * primary is reachable. Never on a standby when the primary is fine. A failure that is not a
      * connection problem is thrown as it is; when neither answers, {@link DatabaseUnavailableException}.
+     * Each statement may run for {@link DatabaseSettings#pageReadTimeout()}; then the server cancels
+     * it and it fails with SQLState {@code 57014} (see {@link #canceled}). Reads only: a write's
+     * commit must never be cancelled (see {@link DatabaseSettings}).
      */
     public <T> Read<T> read(Function<DSLContext, T> query) {
         if (standbyDsl == null) {
-            return Read.fresh(query.apply(dsl));
+            return Read.fresh(query.apply(readDsl));
         }
         RuntimeException primaryFailure = null;
         if (primaryWatch.primaryReachable()) {
             try {
-                return Read.fresh(query.apply(dsl));
+                return Read.fresh(query.apply(readDsl));
             } catch (RuntimeException e) {
                 if (!RetryableFailures.isRetryable(e)) {
                     throw e;
@@ -242,6 +252,16 @@ public final class Database implements AutoCloseable {
             }
             throw new DatabaseUnavailableException("a read (primary and standby)", 1, 0, RetryableFailures.sqlState(e), e);
         }
+    }
+
+    /** Whether a statement failed because it was cancelled (SQLState 57014, e.g. its timeout), wherever it was wrapped. */
+    public static boolean canceled(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql && QUERY_CANCELED.equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** For writes that must commit durably or not at all; retried for {@link DatabaseSettings#retryBudget()}. */

@@ -46,7 +46,7 @@ public final class ConfigLoader {
             "node.id",
             "http.host", "http.port", "http.secure-cookies", "http.session-ttl", "http.session-idle-timeout", "http.public-url",
             "db.url", "db.user", "db.password", "db.pool-size", "db.connect-timeout", "db.socket-timeout",
-            "db.retry-budget", "db.web-retry-budget", "db.patroni-urls",
+            "db.retry-budget", "db.web-retry-budget", "db.patroni-urls", "db.page-read-timeout",
             "zk.address", "zk.session-timeout", "cluster.name",
             "lease.lock-timeout",
             "mail.poll-interval", "mail.io-timeout", "mail.max-message-bytes", "mail.give-up-after", "mail.give-up-cooldown",
@@ -182,7 +182,8 @@ public final class ConfigLoader {
                 r.duration("db.connect-timeout", DatabaseSettings.DEFAULT_CONNECT_TIMEOUT),
                 r.duration("db.socket-timeout", DatabaseSettings.DEFAULT_SOCKET_TIMEOUT),
                 r.duration("db.retry-budget", RetryPolicy.DEFAULT_BACKGROUND_BUDGET),
-                patroniUrls));
+                patroniUrls,
+                r.atLeast("db.page-read-timeout", DatabaseSettings.DEFAULT_PAGE_READ_TIMEOUT, Duration.ofSeconds(1))));
         String clusterName = r.optional("cluster.name").orElse("ticketd");
         if (!ClusterSettings.isValidClusterName(clusterName)) {
             throw new ConfigException("cluster.name", "must be letters, digits, '-' or '_', was '" + clusterName + "'");

@@ -1,5 +1,6 @@
 package dev.ticketd.node.ticket;
 
+import dev.ticketd.db.Database;
 import dev.ticketd.desk.InvalidRequestException;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
@@ -10,7 +11,6 @@ import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,7 +87,6 @@ public record TicketSearch(String text) {
      * more than they expect, and reading those ids would take seconds.
      */
     static final Duration FEW_MATCHES_BUDGET = Duration.ofMillis(150);
-    private static final String QUERY_CANCELED = "57014";
     private static final Logger log = LoggerFactory.getLogger(TicketSearch.class);
 
     /**
@@ -200,7 +199,7 @@ public record TicketSearch(String text) {
                         .from(found.asTable("found")).limit(SELECTIVE + 1).asTable("part")).fetch(id);
             });
         } catch (RuntimeException e) {
-            if (!canceled(e)) {
+            if (!Database.canceled(e)) {
                 throw e;
             }
             // the statistics were wrong: words that each look rare but come together in hundreds of
@@ -210,16 +209,6 @@ public record TicketSearch(String text) {
             return null;
         }
         return ids.size() > SELECTIVE ? null : ids.stream().distinct().toList();
-    }
-
-    /** Whether the statement was cancelled by its timeout (SQLState 57014), wherever jOOQ wrapped it. */
-    private static boolean canceled(Throwable e) {
-        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
-            if (t instanceof SQLException sql && QUERY_CANCELED.equals(sql.getSQLState())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The search's only token (quotes and a leading or trailing stop stripped), or null when it has several. */

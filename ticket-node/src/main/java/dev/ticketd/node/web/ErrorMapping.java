@@ -1,5 +1,6 @@
 package dev.ticketd.node.web;
 
+import dev.ticketd.db.Database;
 import dev.ticketd.db.DatabaseUnavailableException;
 import dev.ticketd.db.RetryableFailures;
 import dev.ticketd.desk.ConflictException;
@@ -30,6 +31,8 @@ import java.util.stream.Collectors;
 public final class ErrorMapping {
 
     private static final Logger log = LoggerFactory.getLogger(ErrorMapping.class);
+    static final String TOO_SLOW_MESSAGE = "the database took too long to answer and the read was stopped; "
+            + "try again, or narrow the search, and tell an administrator if it persists";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private ErrorMapping() {
@@ -56,7 +59,9 @@ public final class ErrorMapping {
             }
         });
         routes.exception(DataAccessException.class, (e, ctx) -> {
-            if (RetryableFailures.isRetryable(e)) {
+            if (Database.canceled(e)) {
+                tooSlow(ctx, e);
+            } else if (RetryableFailures.isRetryable(e)) {
                 unavailable(ctx, e); // a read that found no server (e.g. a single-server database restarting)
             } else {
                 respond(ctx, 500, "the server could not complete this request; try again, and tell an administrator if it persists", e);
@@ -86,6 +91,17 @@ public final class ErrorMapping {
                 errorId, ctx.method(), ctx.path(), RetryableFailures.sqlState(e), e.getMessage());
         ctx.header("Retry-After", "5");
         answer(ctx, 503, DatabaseUnavailableException.USER_MESSAGE, errorId);
+    }
+
+    /**
+     * 503 for a read the database cancelled at the page read timeout ({@code db.page-read-timeout}):
+     * logged in one line at WARN (the path, not the query string: it may hold a search's words).
+     */
+    private static void tooSlow(Context ctx, RuntimeException e) {
+        String errorId = newErrorId();
+        log.warn("request failed, a read ran past the page read timeout and was cancelled errorId={} method={} path={}",
+                errorId, ctx.method(), ctx.path());
+        answer(ctx, 503, TOO_SLOW_MESSAGE, errorId);
     }
 
     /** A fresh error id: short enough to read out over the phone, random enough not to repeat in a day's log. */
