@@ -28,36 +28,60 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>a throwaway {@link LocalPostgres}.</li>
  * </ol>
  * Each test gets its own freshly migrated database from {@link #freshDatabase()}, so tests never
- * see each other's rows.
+ * see each other's rows. The migrations run once per test JVM, into a template database; every
+ * fresh database is a copy of it ({@code create database … template …}: a file copy of tens of
+ * milliseconds, where applying every migration took over a second a test).
  */
 public final class TestPostgres {
 
     private static final Logger log = LoggerFactory.getLogger(TestPostgres.class);
     private static final AtomicInteger counter = new AtomicInteger();
     private static Server server;
+    private static String template;
 
     private TestPostgres() {
     }
 
     /** A connection pool on a new, migrated database. The caller closes it. */
     public static Database freshDatabase() {
-        DatabaseSettings settings = freshDatabaseSettings();
-        Database db = Database.open(settings.withMaxPoolSize(8), "test-" + counter.get());
-        Migrations.migrate(db.dataSource());
-        return db;
+        DatabaseSettings settings = createDatabase(migratedTemplate());
+        return Database.open(settings.withMaxPoolSize(8), "test-" + counter.get());
     }
 
     /** Settings for a new, empty (not migrated) database. */
     public static DatabaseSettings freshDatabaseSettings() {
+        return createDatabase(null);
+    }
+
+    /**
+     * The template every {@link #freshDatabase()} copies, migrated on first use. PostgreSQL copies
+     * a template only while nobody is connected to it, so its pool is closed before the first copy.
+     */
+    private static synchronized String migratedTemplate() {
+        if (template == null) {
+            DatabaseSettings settings = createDatabase(null);
+            try (Database db = Database.open(settings.withMaxPoolSize(2), "test-template")) {
+                Migrations.migrate(db.dataSource());
+            }
+            template = databaseName(settings.jdbcUrl());
+        }
+        return template;
+    }
+
+    private static DatabaseSettings createDatabase(String fromTemplate) {
         Server s = server();
         String name = "t" + ProcessHandle.current().pid() + "_" + counter.incrementAndGet();
         try (Connection c = DriverManager.getConnection(s.adminUrl, s.user, s.password);
              Statement st = c.createStatement()) {
-            st.execute("create database " + name);
+            st.execute("create database " + name + (fromTemplate == null ? "" : " template " + fromTemplate));
         } catch (SQLException e) {
             throw new IllegalStateException("could not create test database " + name + ": " + e.getMessage(), e);
         }
         return DatabaseSettings.of(s.urlFor(name), s.user, s.password);
+    }
+
+    private static String databaseName(String jdbcUrl) {
+        return jdbcUrl.replaceAll("^jdbc:postgresql://[^/]+/([^/?]+).*$", "$1");
     }
 
     private static synchronized Server server() {
