@@ -109,6 +109,9 @@ public final class Macros {
         long saved;
         try {
             saved = writes.write(tx -> {
+                if (id != null && !tx.fetchExists(tx.selectOne().from(MACRO).where(MACRO.ID.eq(id)).forUpdate())) {
+                    throw new NotFoundException("macro " + id + " does not exist");
+                }
                 Long groupId = blank(draft.group()) ? null : groupId(tx, draft.group());
                 if (tx.fetchExists(MACRO, MACRO.NAME.eq(name).and(id == null ? DSL.trueCondition() : MACRO.ID.ne(id)))) {
                     throw new InvalidRequestException("name: there is a macro named '" + name + "' already");
@@ -120,14 +123,11 @@ public final class Macros {
                             .set(MACRO.UPDATED_BY, by)
                             .returning(MACRO.ID).fetchOne(MACRO.ID);
                 }
-                int updated = tx.update(MACRO).set(MACRO.NAME, name).set(MACRO.BODY, body).set(MACRO.BODY_KIND, kind)
+                tx.update(MACRO).set(MACRO.NAME, name).set(MACRO.BODY, body).set(MACRO.BODY_KIND, kind)
                         .set(MACRO.SET_STATUS, status).set(MACRO.SET_PRIORITY, priority).set(MACRO.SET_GROUP_ID, groupId)
                         .set(MACRO.ADD_TAGS, String.join(" ", add)).set(MACRO.REMOVE_TAGS, String.join(" ", remove))
                         .set(MACRO.UPDATED_BY, by).set(MACRO.UPDATED_AT, DSL.currentOffsetDateTime())
                         .where(MACRO.ID.eq(id)).execute();
-                if (updated == 0) {
-                    throw new NotFoundException("macro " + id + " does not exist");
-                }
                 return id;
             });
         } catch (DataAccessException e) {
