@@ -1,6 +1,7 @@
 package dev.ticketd.node.macro;
 
 import dev.ticketd.db.Database;
+import dev.ticketd.desk.AuditEvent;
 import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.node.auth.StaffUser;
 import dev.ticketd.node.ticket.MacroMenu;
@@ -65,7 +66,7 @@ public final class MacroUse implements MacroMenu {
                 macro.addTags().isEmpty() ? Optional.empty() : Optional.of(macro.addTags()),
                 macro.removeTags().isEmpty() ? Optional.empty() : Optional.of(macro.removeTags()));
         // an empty one still locks the ticket and checks that by may change it
-        TicketChanges.Applied applied = changes.apply(ticketId, by, wanted);
+        TicketChanges.Applied applied = changes.apply(ticketId, by, wanted, new AuditEvent.MacroApplied(macro.id(), macro.name()));
         log.info("macro applied macro={} ticket={} changed={} staff={}", macroId, ticketId, applied.changed(), by.id());
         boolean visible = db.dsl().fetchExists(TICKET, TICKET.ID.eq(ticketId).and(by.viewer().sees()));
         return new Applied(macro, applied, visible, visible ? fill(by, ticketId, macro) : Optional.empty());

@@ -2,6 +2,7 @@ package dev.ticketd.node.ticket;
 
 import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.Actor;
+import dev.ticketd.desk.AuditEvent;
 import dev.ticketd.desk.ForbiddenException;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
@@ -168,6 +169,14 @@ public final class TicketChanges {
      * @throws ForbiddenException      when {@code by} may see the ticket but not change it
      */
     public Applied apply(long ticketId, StaffUser by, Wanted wanted) {
+        return apply(ticketId, by, wanted, null);
+    }
+
+    /**
+     * Like {@link #apply(long, StaffUser, Wanted)}, and records {@code because} (why, such as the macro
+     * that asked for the changes) in the same transaction when anything changed.
+     */
+    public Applied apply(long ticketId, StaffUser by, Wanted wanted, AuditEvent because) {
         Optional<TicketStatus> toStatus = wanted.status().map(String::strip).map(s -> TicketStatus.of(s)
                 .orElseThrow(() -> new InvalidRequestException("status must be one of " + STATUSES + "; got '" + s + "'")));
         boolean pending = toStatus.filter(st -> st == TicketStatus.PENDING).isPresent();
@@ -219,7 +228,12 @@ public final class TicketChanges {
                 removeTags.ifPresent(tags::removeAll);
                 t = Optional.of(tickets.setTags(tx, ticketId, actor, Tags.of(tags)).orElseThrow(() -> missing(ticketId)));
             }
-            return new Applied(s, p, g, o, t);
+            Applied done = new Applied(s, p, g, o, t);
+            if (because != null && done.changed()) {
+                // after the changes: the newest-first history shows it above them; a repeat that changes nothing writes nothing
+                tickets.audit().record(tx, actor, ticketId, because);
+            }
+            return done;
         });
         applied.status().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket status set ticket={} from={} to={} staff={}", ticketId, c.from().value(), c.to().value(), by.id()));

@@ -112,7 +112,10 @@ class MacroPagesTest {
         assertThat(web.db.dsl().select(AUDIT_LOG.ACTION).from(AUDIT_LOG).where(AUDIT_LOG.TICKET_ID.eq(ticket))
                 .and(AUDIT_LOG.ACTOR.eq(agentEmail)).fetch(AUDIT_LOG.ACTION))
                 .as("each change audited as the agent")
-                .contains("ticket.status_changed", "ticket.priority_changed", "ticket.tags_changed");
+                .containsExactlyInAnyOrder("ticket.macro_applied", "ticket.status_changed", "ticket.priority_changed", "ticket.tags_changed");
+        assertThat(web.db.dsl().select(AUDIT_LOG.DETAIL).from(AUDIT_LOG).where(AUDIT_LOG.TICKET_ID.eq(ticket))
+                .and(AUDIT_LOG.ACTION.eq("ticket.macro_applied")).fetchSingle(AUDIT_LOG.DETAIL).data())
+                .contains("\"name\": \"Refund issued\"");
         assertThat(web.db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.TICKET_ID.eq(ticket))).as("nothing sent yet").isZero();
 
         String page = agent.get(applied.headers().firstValue("Location").orElseThrow()).body();
@@ -204,6 +207,8 @@ class MacroPagesTest {
         assertThat(web.db.dsl().select(TICKET.PRIORITY).from(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle(TICKET.PRIORITY)).isEqualTo("high");
         HttpResponse<String> again = web.api("POST", "/api/v1/tickets/" + ticket + "/macro", agentToken, "{\"macro\": " + macro + "}", Map.of());
         assertThat(JSON.readTree(again.body()).path("changed").asBoolean()).as("a repeat writes nothing").isFalse();
+        assertThat(web.db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.TICKET_ID.eq(ticket).and(AUDIT_LOG.ACTION.eq("ticket.macro_applied"))))
+                .as("audited once").isEqualTo(1);
 
         assertThat(web.api("DELETE", "/api/v1/macros/" + macro, adminToken, null, Map.of()).statusCode()).isEqualTo(204);
         assertThat(web.api("POST", "/api/v1/tickets/" + ticket + "/macro", agentToken, "{\"macro\": " + macro + "}", Map.of()).statusCode())
