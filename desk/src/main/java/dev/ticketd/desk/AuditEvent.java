@@ -47,6 +47,17 @@ public sealed interface AuditEvent {
         }
     }
 
+    /**
+     * A member of staff applied a macro ({@code macroId}, named {@code name} then) and it changed the
+     * ticket; the changes themselves follow as their own entries of the same transaction.
+     */
+    record MacroApplied(long macroId, String name) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.macro_applied";
+        }
+    }
+
     /** A member of staff left an internal note (never mailed). */
     record Note(long ticketMessageId, int attachments) implements AuditEvent {
         @Override

@@ -62,6 +62,11 @@ class AuditEventTest {
     }
 
     @Test
+    void anAppliedMacroNamesItsIdAndItsNameAtTheTime() {
+        assertDetail(new AuditEvent.MacroApplied(3, "Refund issued"), "ticket.macro_applied", "{\"macroId\":3,\"name\":\"Refund issued\"}");
+    }
+
+    @Test
     void aQuarantineDecisionAlwaysHasAnOutcomeAndATicketOnlyWhenItMadeOne() {
         assertDetail(new AuditEvent.QuarantineDecision("retry", 7, "still-unreadable", null, null), "quarantine.retry",
                 "{\"inboundMessageId\":7,\"result\":\"still-unreadable\",\"outcome\":null}");

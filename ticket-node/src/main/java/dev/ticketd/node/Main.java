@@ -6,6 +6,7 @@ import dev.ticketd.node.cli.AlertCommand;
 import dev.ticketd.node.cli.ClusterCommand;
 import dev.ticketd.node.cli.DemoCommand;
 import dev.ticketd.node.cli.GroupCommand;
+import dev.ticketd.node.cli.MacroCommand;
 import dev.ticketd.node.cli.MailboxCommand;
 import dev.ticketd.node.cli.MigrateCommand;
 import dev.ticketd.node.cli.ServeCommand;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ticketd", mixinStandardHelpOptions = true, version = "ticketd 0.1.0",
         description = "A clustered, highly available help desk.",
         subcommands = {ServeCommand.class, DemoCommand.class, MigrateCommand.class, UserCommand.class,
-                GroupCommand.class, SlaCommand.class, MailboxCommand.class, ClusterCommand.class, AlertCommand.class, WatchCommand.class, CommandLine.HelpCommand.class})
+                GroupCommand.class, SlaCommand.class, MacroCommand.class, MailboxCommand.class, ClusterCommand.class, AlertCommand.class, WatchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

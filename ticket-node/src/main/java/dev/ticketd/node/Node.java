@@ -44,6 +44,9 @@ import dev.ticketd.node.intake.NodeSecrets;
 import dev.ticketd.node.intake.ReachProbes;
 import dev.ticketd.node.lifecycle.TicketTimerSettings;
 import dev.ticketd.node.live.LiveRoutes;
+import dev.ticketd.node.macro.MacroRoutes;
+import dev.ticketd.node.macro.MacroUse;
+import dev.ticketd.node.macro.Macros;
 import dev.ticketd.node.live.LiveSettings;
 import dev.ticketd.node.lifecycle.TicketTimers;
 import dev.ticketd.node.metrics.NodeMetrics;
@@ -221,19 +224,24 @@ public final class Node implements AutoCloseable {
         TicketQueries ticketQueries = new TicketQueries(db);
         LiveRoutes live = new LiveRoutes(db, webWrites, LiveSettings.DEFAULT);
         metrics.watchLive(live::streams, live::listening);
+        TicketChanges changes = new TicketChanges(webWrites, tickets, pendingDefault, clock);
+        Macros macros = new Macros(db, webWrites);
+        MacroUse macroUse = new MacroUse(db, macros, changes);
+        Supplier<List<String>> groupNames = () -> groups.list().stream().map(StaffGroups.Group::name).toList();
         return new WebServer(settings, accounts, throttle, new Totp(db, webWrites, clock),
                 new WebSessions(db, webWrites, clock, settings.sessionTtl(), settings.sessionIdleTimeout()),
                 apiTokens, ReplyAttachments.MAX_TOTAL_BYTES, List.of(
                         new HealthHandlers(databaseHealth),
                         new WatchRoutes(watch),
                         metrics.route(),
-                        new TicketRoutes(ticketQueries, replies, new TicketChanges(webWrites, tickets, pendingDefault, clock),
-                                new SavedViews(db, webWrites), new HeldReplies(db), () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
+                        new TicketRoutes(ticketQueries, replies, changes, new SavedViews(db, webWrites), new HeldReplies(db), groupNames,
+                                macroUse),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,
                                 new NodeSecrets(db), clock),
-                        new SlaRoutes(new SlaAdmin(db, webWrites), () -> groups.list().stream().map(StaffGroups.Group::name).toList()),
+                        new SlaRoutes(new SlaAdmin(db, webWrites), groupNames),
+                        new MacroRoutes(macros, macroUse, groupNames),
                         ApiDocument.fromClasspath(),
                         live),
                 PageHeader.of(user -> TicketQueries.shownCount(ticketQueries.myOpenCount(user.viewer()).value()),

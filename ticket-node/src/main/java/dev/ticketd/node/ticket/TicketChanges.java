@@ -2,6 +2,7 @@ package dev.ticketd.node.ticket;
 
 import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.Actor;
+import dev.ticketd.desk.AuditEvent;
 import dev.ticketd.desk.ForbiddenException;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
@@ -57,7 +58,14 @@ public final class TicketChanges {
      */
     public record Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner,
                          Optional<String> pendingUntil, Optional<String> pendingKind, Optional<List<String>> tags,
-                         Optional<List<String>> addTags) {
+                         Optional<List<String>> addTags, Optional<List<String>> removeTags) {
+
+        /** Without tags to remove. */
+        public Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner,
+                      Optional<String> pendingUntil, Optional<String> pendingKind, Optional<List<String>> tags,
+                      Optional<List<String>> addTags) {
+            this(status, priority, group, owner, pendingUntil, pendingKind, tags, addTags, Optional.empty());
+        }
 
         /** Status, priority, group and owner, without a pending time or kind, or tags. */
         public Wanted(Optional<String> status, Optional<String> priority, Optional<String> group, Optional<String> owner) {
@@ -109,7 +117,7 @@ public final class TicketChanges {
 
         public boolean isEmpty() {
             return status.isEmpty() && priority.isEmpty() && group.isEmpty() && owner.isEmpty()
-                    && pendingUntil.isEmpty() && pendingKind.isEmpty() && tags.isEmpty() && addTags.isEmpty();
+                    && pendingUntil.isEmpty() && pendingKind.isEmpty() && tags.isEmpty() && addTags.isEmpty() && removeTags.isEmpty();
         }
     }
 
@@ -161,6 +169,14 @@ public final class TicketChanges {
      * @throws ForbiddenException      when {@code by} may see the ticket but not change it
      */
     public Applied apply(long ticketId, StaffUser by, Wanted wanted) {
+        return apply(ticketId, by, wanted, null);
+    }
+
+    /**
+     * Like {@link #apply(long, StaffUser, Wanted)}, and records {@code because} (why, such as the macro
+     * that asked for the changes) in the same transaction when anything changed.
+     */
+    public Applied apply(long ticketId, StaffUser by, Wanted wanted, AuditEvent because) {
         Optional<TicketStatus> toStatus = wanted.status().map(String::strip).map(s -> TicketStatus.of(s)
                 .orElseThrow(() -> new InvalidRequestException("status must be one of " + STATUSES + "; got '" + s + "'")));
         boolean pending = toStatus.filter(st -> st == TicketStatus.PENDING).isPresent();
@@ -178,6 +194,7 @@ public final class TicketChanges {
                 .orElseThrow(() -> new InvalidRequestException("priority must be one of " + PRIORITIES + "; got '" + p + "'")));
         Optional<SortedSet<String>> setTags = wanted.tags().map(Tags::of);
         Optional<SortedSet<String>> addTags = wanted.addTags().map(Tags::of);
+        Optional<SortedSet<String>> removeTags = wanted.removeTags().map(Tags::of);
         Viewer viewer = by.viewer();
         Actor actor = viewer.actor();
         // Replayed after a failover, setting the same values again writes nothing.
@@ -201,15 +218,22 @@ public final class TicketChanges {
                 p = Optional.of(tickets.setPriority(tx, ticketId, actor, toPriority.get()).orElseThrow(() -> missing(ticketId)));
             }
             Optional<Tickets.Change<SortedSet<String>>> t = Optional.empty();
-            if (setTags.isPresent() || addTags.isPresent()) {
+            if (setTags.isPresent() || addTags.isPresent() || removeTags.isPresent()) {
                 SortedSet<String> tags = new TreeSet<>(setTags.orElseGet(TreeSet::new));
-                if (addTags.isPresent()) {
+                // tags to add keep the ticket's own (even beside a whole set, as before); tags to remove alone do too
+                if (addTags.isPresent() || setTags.isEmpty()) {
                     tags.addAll(tx.select(TICKET_TAG.TAG).from(TICKET_TAG).where(TICKET_TAG.TICKET_ID.eq(ticketId)).fetch(TICKET_TAG.TAG));
-                    tags.addAll(addTags.get());
                 }
+                addTags.ifPresent(tags::addAll);
+                removeTags.ifPresent(tags::removeAll);
                 t = Optional.of(tickets.setTags(tx, ticketId, actor, Tags.of(tags)).orElseThrow(() -> missing(ticketId)));
             }
-            return new Applied(s, p, g, o, t);
+            Applied done = new Applied(s, p, g, o, t);
+            if (because != null && done.changed()) {
+                // after the changes: the newest-first history shows it above them; a repeat that changes nothing writes nothing
+                tickets.audit().record(tx, actor, ticketId, because);
+            }
+            return done;
         });
         applied.status().filter(Tickets.Change::changed).ifPresent(c -> log.info(
                 "ticket status set ticket={} from={} to={} staff={}", ticketId, c.from().value(), c.to().value(), by.id()));

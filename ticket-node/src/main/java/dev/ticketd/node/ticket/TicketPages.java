@@ -29,6 +29,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -44,10 +45,15 @@ public final class TicketPages {
     private final TicketChanges changes;
     private final HeldReplies held;
     private final Supplier<List<String>> groups;
+    private final MacroMenu macros;
 
-    /** @param groups the names of every group, for the list's filter and the "move to" choice */
+    /**
+     * @param groups the names of every group, for the list's filter and the "move to" choice
+     * @param macros the macros the ticket page offers
+     */
     public TicketPages(TicketQueries queries, ReplyService replies, TicketChanges changes, HeldReplies held,
-                       Supplier<List<String>> groups) {
+                       Supplier<List<String>> groups, MacroMenu macros) {
+        this.macros = macros;
         this.queries = queries;
         this.replies = replies;
         this.changes = changes;
@@ -104,7 +110,17 @@ public final class TicketPages {
                 : "group".equals(changed) ? "Group changed."
                 : "tags".equals(changed) ? "Tags saved."
                 : null;
-        renderTicket(ctx, 200, detail(ctx, id), "", UUID.randomUUID().toString(), null, notice, List.of(), false);
+        TicketDetail ticket = detail(ctx, id);
+        // ?macro=N (where applying a macro leads): its body, filled in for this ticket, waits in the reply or note box
+        Optional<MacroMenu.Filled> filled = Optional.ofNullable(ctx.queryParam("macro")).filter(m -> m.matches("\\d{1,18}"))
+                .filter(m -> ticket.mayChange())
+                .flatMap(m -> macros.fill(Pages.user(ctx), id, Long.parseLong(m)));
+        if (ctx.queryParam("macro") != null && ctx.queryParam("applied") != null) {
+            notice = filled.map(f -> "Macro applied. Its " + (f.note() ? "note" : "reply") + " is in the box below: read it, edit it "
+                    + "if you like, then " + (f.note() ? "add it" : "send it") + " — nothing was sent yet.").orElse("Macro applied.");
+        }
+        renderTicket(ctx, 200, ticket, filled.map(MacroMenu.Filled::body).orElse(""), UUID.randomUUID().toString(), null, notice,
+                List.of(), filled.map(MacroMenu.Filled::note).orElse(false));
     }
 
     public void reply(Context ctx) {
@@ -373,6 +389,7 @@ public final class TicketPages {
         boolean changeable = ticket != null && ticket.mayChange() && status < 500;
         model.put("owners", changeable ? queries.possibleOwners(Pages.user(ctx).viewer(), ticketId).value() : List.of());
         model.put("groups", changeable ? groups.get() : List.of());
+        model.put("macros", changeable ? macros.choices() : List.of());
         model.put("me", Pages.user(ctx).email());
         model.put("customer", ticket != null && status < 500 ? queries.customerHistory(Pages.user(ctx).viewer(), ticketId).value() : null);
         model.put("seen", ticket == null ? seenOf(ctx.formParam("seen")) : Long.valueOf(ticket.version()));

@@ -22,10 +22,13 @@ public final class TicketRoutes implements WebFeature {
     private final HeldReplyPages heldPages;
     private final HeldReplyApi heldApi;
 
-    /** @param groups the names of every group */
+    /**
+     * @param groups the names of every group
+     * @param macros the macros the ticket page offers (their routes are the macro feature's own)
+     */
     public TicketRoutes(TicketQueries queries, ReplyService replies, TicketChanges changes, SavedViews savedViews,
-                        HeldReplies held, Supplier<List<String>> groups) {
-        this.pages = new TicketPages(queries, replies, changes, held, groups);
+                        HeldReplies held, Supplier<List<String>> groups, MacroMenu macros) {
+        this.pages = new TicketPages(queries, replies, changes, held, groups, macros);
         this.api = new TicketApi(queries, replies, changes);
         this.viewPages = new SavedViewPages(savedViews);
         this.viewApi = new SavedViewApi(savedViews, queries);

@@ -448,6 +448,41 @@ class OpenApiContractTest {
         expect(403, "GET", "/api/v1/admin/mailboxes", web.apiGet("/api/v1/admin/mailboxes", agent));
     }
 
+    @Test
+    void macrosTheirChangesAndApplyingOneAreAsDocumented() throws IOException {
+        web.data.group("Support");
+        String draft = "{\"name\": \"Contract macro\", \"body\": \"Hello {{customer.name}}, about {{ticket.number}}\", "
+                + "\"bodyKind\": \"reply\", \"status\": \"pending\", \"priority\": null, \"group\": null, "
+                + "\"addTags\": [\"contract\"], \"removeTags\": []}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/macros", draft)).isEmpty();
+        HttpResponse<String> created = web.api("POST", "/api/v1/macros", admin, draft, Map.of());
+        expect(201, "POST", "/api/v1/macros", created);
+        long macro = JSON.readTree(created.body()).get("id").asLong();
+        expect(400, "POST", "/api/v1/macros", web.api("POST", "/api/v1/macros", admin, draft, Map.of()));
+        expect(403, "POST", "/api/v1/macros", web.api("POST", "/api/v1/macros", agent, draft, Map.of()));
+        expect(200, "GET", "/api/v1/macros", web.apiGet("/api/v1/macros", agent));
+        expect(401, "GET", "/api/v1/macros", web.apiGet("/api/v1/macros", null));
+
+        String change = "{\"name\": \"Contract macro\", \"body\": \"Hi {{customer.name}}\", \"priority\": \"high\", \"group\": \"Support\"}";
+        assertThat(contract.problemsWithRequest("PUT", "/api/v1/macros/{id}", change)).isEmpty();
+        expect(200, "PUT", "/api/v1/macros/{id}", call("PUT", "/api/v1/macros/{id}", admin, change, Map.of(), macro));
+        expect(400, "PUT", "/api/v1/macros/{id}", call("PUT", "/api/v1/macros/{id}", admin, "{\"name\": \"x\", \"body\": \"{{nope}}\"}",
+                Map.of(), macro));
+        expect(404, "PUT", "/api/v1/macros/{id}", call("PUT", "/api/v1/macros/{id}", admin, change, Map.of(), 99_999_999L));
+
+        long ticket = ticketWithInboundMail("Macro contract");
+        String apply = "{\"macro\": " + macro + "}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/tickets/{id}/macro", apply)).isEmpty();
+        expect(200, "POST", "/api/v1/tickets/{id}/macro", call("POST", "/api/v1/tickets/{id}/macro", admin, apply, Map.of(), ticket));
+        expect(404, "POST", "/api/v1/tickets/{id}/macro", call("POST", "/api/v1/tickets/{id}/macro", admin, apply, Map.of(), 99_999_999L));
+        expect(400, "POST", "/api/v1/tickets/{id}/macro", call("POST", "/api/v1/tickets/{id}/macro", admin, "{\"macro\": \"x\"}",
+                Map.of(), ticket));
+
+        expect(204, "DELETE", "/api/v1/macros/{id}", call("DELETE", "/api/v1/macros/{id}", admin, null, Map.of(), macro));
+        expect(403, "DELETE", "/api/v1/macros/{id}", call("DELETE", "/api/v1/macros/{id}", agent, null, Map.of(), macro));
+        expect(404, "POST", "/api/v1/tickets/{id}/macro", call("POST", "/api/v1/tickets/{id}/macro", admin, apply, Map.of(), ticket));
+    }
+
     /**
      * The check can fail: the same real answers are refused by a document that is wrong about them —
      * a field of the wrong type, a field the API answers but the document leaves out, a status it

@@ -5,6 +5,7 @@ import dev.ticketd.desk.Viewer;
 import dev.ticketd.node.auth.ApiTokens;
 import dev.ticketd.node.auth.Role;
 import dev.ticketd.node.auth.StaffUser;
+import dev.ticketd.node.macro.Macros;
 import dev.ticketd.node.ticket.ReplyService;
 import dev.ticketd.node.ticket.SavedViews;
 import org.junit.jupiter.api.AfterAll;
@@ -102,6 +103,10 @@ class RouteByRoleTest {
         expect("POST /tickets/{id}/owner", L, N, F, O, O);
         expect("POST /tickets/{id}/group", L, N, F, O, O);
         expect("POST /tickets/{id}/tags", L, N, F, O, O);
+        // applying a macro, even one with only a text, is changing the ticket
+        expect("POST /tickets/{id}/macro", L, N, F, O, O);
+        expect("POST /api/v1/tickets/{id}/macro", L, N, F, O, O);
+        expect("GET /api/v1/macros", L, O, O, O, O);
         expect("GET /tickets/{id}/messages/{messageId}", L, N, O, O, O);
         expect("GET /attention", L, O, O, O, O);
         // every member of staff has a stream; which events it carries is LiveUpdatesTest's matter
@@ -147,7 +152,8 @@ class RouteByRoleTest {
                 "POST /api/v1/admin/users/{id}/tokens/{tokenId}/revoke", "GET /api/v1/admin/groups", "POST /api/v1/admin/groups",
                 "PUT /api/v1/admin/groups/{id}/members", "GET /api/v1/admin/mailboxes", "POST /api/v1/admin/mailboxes",
                 "GET /admin/sla", "POST /admin/sla/policies", "POST /admin/sla/policies/remove", "POST /admin/sla/calendars",
-                "POST /admin/sla/holidays")) {
+                "POST /admin/sla/holidays", "GET /admin/macros", "POST /admin/macros", "POST /admin/macros/{id}/delete",
+                "POST /api/v1/macros", "PUT /api/v1/macros/{id}", "DELETE /api/v1/macros/{id}")) {
             // admins only: agents are refused whatever their groups
             expect(adminRoute, L, F, F, F, O);
         }
@@ -172,6 +178,9 @@ class RouteByRoleTest {
     private static String targetEmail;
     private static long targetToken;
     private static long supportGroup;
+    /** A canned reply every caller tries to apply, and a macro the admin API routes edit and delete. */
+    private static long cannedReply;
+    private static long editedMacro;
     private static final Map<Caller, String> emails = new EnumMap<>(Caller.class);
 
     @BeforeAll
@@ -197,6 +206,10 @@ class RouteByRoleTest {
         supportGroup = web.data.group("Support");
         targetView = new SavedViews(web.db, web.db.transactions()).save(new Viewer(target, targetEmail, false), "Theirs",
                 "status=open", null).view().id();
+        Macros macros = new Macros(web.db);
+        cannedReply = macros.save(null, new Macros.Draft("Role canned", "Hello {{customer.name}}", null, null, null, null, List.of(),
+                List.of()), "test").id();
+        editedMacro = macros.save(null, new Macros.Draft("Role edited", "to edit", null, null, null, null, List.of(), List.of()), "test").id();
         StaffUser targetUser = new StaffUser(target, targetEmail, "Target", Role.AGENT);
         targetHeld = ((ReplyService.Held) new ReplyService(web.db).reply(ticket, targetUser, "held for the role test",
                 UUID.randomUUID().toString(), List.of(), 0L)).reply().id();
@@ -259,6 +272,9 @@ class RouteByRoleTest {
         if (path.endsWith("/tokens")) {
             return Map.of("name", "role test");
         }
+        if (path.equals("/admin/macros")) {
+            return Map.of("name", "Role page " + UUID.randomUUID(), "body", "Hello {{agent.name}}");
+        }
         if (path.startsWith("/admin/sla/policies")) {
             return Map.of("group", "Support", "priority", "low", "firstResponse", "8h");
         }
@@ -299,6 +315,8 @@ class RouteByRoleTest {
                     .replace("/quarantine/{id}/{action}", "/quarantine/987654321/retry")
                     .replace("/views/{id}", "/views/" + targetView)
                     .replace("/held-replies/{id}", "/held-replies/" + targetHeld)
+                    .replace("/admin/macros/{id}", "/admin/macros/987654321")
+                    .replace("/macros/{id}", "/macros/" + editedMacro)
                     .replace("{messageId}", Long.toString(messageId))
                     .replace("{id}", Long.toString(ticket));
             String key = UUID.randomUUID().toString();
@@ -306,7 +324,8 @@ class RouteByRoleTest {
                 String body = switch (route.method()) {
                     case GET, DELETE -> null;
                     case PATCH -> path.startsWith("/api/v1/admin/") ? "{\"role\": \"agent\"}" : "{\"priority\": \"normal\"}";
-                    case PUT -> "{\"members\": {\"" + targetEmail + "\": \"full\"}}";
+                    case PUT -> path.startsWith("/api/v1/macros/") ? "{\"name\": \"Role edited\", \"body\": \"edited\"}"
+                            : "{\"members\": {\"" + targetEmail + "\": \"full\"}}";
                     case POST -> path.startsWith("/api/v1/quarantine") || path.endsWith("/revoke") ? ""
                             : path.equals("/api/v1/admin/users") ? "{\"email\": \"" + web.newStaffEmail() + "\", \"password\": \""
                                     + WebFixture.PASSWORD + "\", \"role\": \"agent\", \"groups\": {\"Support\": \"read\"}}"
@@ -314,6 +333,8 @@ class RouteByRoleTest {
                             : path.equals("/api/v1/admin/groups") ? "{\"name\": \"Support\"}"
                             : path.equals("/api/v1/admin/mailboxes") ? "{\"id\": \"roles-api\", \"address\": \"api@desk.example.test\", "
                                     + "\"imapHost\": \"imap.example.test\", \"secretRef\": \"roles\", \"group\": \"Support\"}"
+                            : path.equals("/api/v1/macros") ? "{\"name\": \"Role api " + key + "\", \"body\": \"hi\"}"
+                            : path.endsWith("/macro") ? "{\"macro\": " + cannedReply + "}"
                             : path.endsWith("/bulk") ? "{\"ids\": [" + ticket + "], \"priority\": \"normal\"}"
                             : path.equals("/api/v1/views") ? "{\"name\": \"Role test\", \"query\": \"status=open\", \"sort\": \"oldest\"}"
                             : "{\"body\": \"from the role test\"}";
@@ -345,6 +366,10 @@ class RouteByRoleTest {
             }
             if (path.startsWith("/admin/")) {
                 form.putAll(adminForm(path));
+                return browser.post(path, form);
+            }
+            if (path.endsWith("/macro")) {
+                form.put("macro", Long.toString(cannedReply));
                 return browser.post(path, form);
             }
             if (path.equals("/tickets/bulk")) {
