@@ -33,6 +33,8 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.ticketd.db.generated.Tables.HELD_REPLY;
+import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -42,7 +44,8 @@ import static org.awaitility.Awaitility.await;
  * works on node-2, Ben reaches the desk through a relay standing in for the load balancer, which
  * sends him to node-1. Both open one ticket and see each other; Ana's note appears on Ben's page
  * without a reload; node-1 is killed, Ana writes a note while Ben is cut off, and Ben's page, now
- * served by node-3, shows it. Then the time from a note saved on one node to its showing on a page
+ * served by node-3, shows it; the customer's mail arrives while Ben's reply is in his box, and
+ * sending holds the reply (nothing mailed). Then the time from a note saved on one node to its showing on a page
  * served by another is measured over 50 notes (written to {@code target/live-latency.txt}), and Ben's ticket
  * list shows Ana on the ticket and a ticket that arrives.
  */
@@ -132,6 +135,19 @@ class LiveDeskBrowserIT {
         assertThat(relay.relayedTo(cluster.httpPort("node-3"))).as("Ben is now served by node-3").isPositive();
         awaitText(anaBrowser, "presence", "Ben is replying");
         benBrowser.screenshot("live-ben-caught-up-through-node-3");
+
+        // the customer writes (over SMTP, taken in by the mailbox's leader) while Ben's reply is still
+        // in his box: his page shows the mail, and sending holds the reply instead of mailing it
+        cluster.mail().send(ThreeNodeCluster.SUPPORT, List.of(cluster.mail().textMail("kim@customer.example",
+                ThreeNodeCluster.SUPPORT, "Re: [T-8001] Printer on fire", "Now it beeps as well.")));
+        awaitText(benBrowser, "thread", "Now it beeps as well.");
+        benBrowser.clickAndWait(By.xpath("//form[@action='/tickets/" + ticket + "/reply']//button[@type='submit']"));
+        assertThat(benBrowser.driver.getCurrentUrl()).contains("/tickets/" + ticket + "?held=");
+        assertThat(benBrowser.driver.findElement(By.tagName("main")).getText()).contains("Your reply was not sent")
+                .contains("Held reply (not sent)").contains("Have you tried turning it off");
+        assertThat(cluster.db().dsl().fetchCount(HELD_REPLY, HELD_REPLY.TICKET_ID.eq(ticket))).as("held").isEqualTo(1);
+        assertThat(cluster.db().dsl().fetchCount(OUTBOX, OUTBOX.TICKET_ID.eq(ticket))).as("not mailed").isZero();
+        benBrowser.screenshot("live-ben-reply-held");
     }
 
     @Test
