@@ -230,7 +230,7 @@ public final class Tickets {
     }
 
     /** A ticket that changed status forgets its pending time, and one just resolved starts counting towards its closing. */
-    private static void timers(DSLContext tx, long ticketId, TicketStatus to) {
+    static void timers(DSLContext tx, long ticketId, TicketStatus to) {
         tx.update(TICKET)
                 .set(TICKET.PENDING_UNTIL, (OffsetDateTime) null)
                 .set(TICKET.PENDING_KIND, (String) null)
@@ -415,6 +415,15 @@ public final class Tickets {
      */
     public long addMail(DSLContext tx, String mailboxId, long ticketId, TicketStatus status, long inboundMessageId,
                         IncomingMail mail, String by) {
+        return addMail(tx, mailboxId, ticketId, status, inboundMessageId, mail, by, null);
+    }
+
+    /**
+     * The same, for a mail that matched ticket {@code mergedFrom} (its number) and lands here because
+     * that ticket was merged into this one ({@link TicketMerges#follow}); null when it matched this one.
+     */
+    public long addMail(DSLContext tx, String mailboxId, long ticketId, TicketStatus status, long inboundMessageId,
+                        IncomingMail mail, String by, String mergedFrom) {
         long contactId = MessageRows.requester(tx, mail);
         OffsetDateTime now = now(tx);
         boolean reopen = status.reopensOnCustomerMail();
@@ -430,7 +439,7 @@ public final class Tickets {
         sla.customerWrote(tx, ticketId, status, now.toInstant());
         long messageId = MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         Actor actor = Actor.mailbox(mailboxId);
-        audit.record(tx, actor, ticketId, new AuditEvent.MailThreaded(inboundMessageId, messageId, by));
+        audit.record(tx, actor, ticketId, new AuditEvent.MailThreaded(inboundMessageId, messageId, by, mergedFrom));
         if (reopen) {
             audit.record(tx, actor, ticketId, new AuditEvent.ReopenedByMail(inboundMessageId, status, TicketStatus.OPEN));
         }
@@ -565,12 +574,12 @@ public final class Tickets {
                 .fetchOne(TICKET.ID);
     }
 
-    private static String nextNumber(DSLContext tx) {
+    static String nextNumber(DSLContext tx) {
         return "T-" + tx.select(TICKET_NUMBER_SEQ.nextval()).fetchOne(0, Long.class);
     }
 
     /** The transaction's start time: every row a transaction writes carries the same one. */
-    private static OffsetDateTime now(DSLContext tx) {
+    static OffsetDateTime now(DSLContext tx) {
         return tx.select(DSL.currentOffsetDateTime()).fetchOne(0, OffsetDateTime.class);
     }
 }
