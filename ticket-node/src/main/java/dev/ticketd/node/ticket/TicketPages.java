@@ -7,6 +7,7 @@ import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.db.DatabaseUnavailableException;
 import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.TicketStatus;
+import dev.ticketd.desk.TicketMerges;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.node.web.ErrorMapping;
 import dev.ticketd.node.web.Freshness;
@@ -103,8 +104,18 @@ public final class TicketPages {
                 : "owner".equals(changed) ? "Owner changed."
                 : "group".equals(changed) ? "Group changed."
                 : "tags".equals(changed) ? "Tags saved."
+                : ctx.queryParam("mergedFrom") != null ? "Merged: the other ticket's messages are now in this one. "
+                        + "You can undo the merge for " + TicketMerges.UNDO_WINDOW.toMinutes() + " minutes (below)."
+                : ctx.queryParam("unmerged") != null ? "Merge undone: this ticket has its messages and its status again."
                 : null;
-        renderTicket(ctx, 200, detail(ctx, id), "", UUID.randomUUID().toString(), null, notice, List.of(), false);
+        TicketDetail ticket = detail(ctx, id);
+        Long mergedInto = ticket.relations().mergedIntoId();
+        // a merged ticket's page is the page of the ticket it was merged into, unless asked for itself
+        if (mergedInto != null && !"merged".equals(ctx.queryParam("show")) && queries.sees(Pages.user(ctx).viewer(), mergedInto)) {
+            ctx.redirect("/tickets/" + mergedInto, HttpStatus.SEE_OTHER);
+            return;
+        }
+        renderTicket(ctx, 200, ticket, "", UUID.randomUUID().toString(), null, notice, List.of(), false);
     }
 
     public void reply(Context ctx) {

@@ -324,6 +324,31 @@ class OpenApiContractTest {
     }
 
     @Test
+    void mergingATicketAndUndoingItAreAsDocumented() throws IOException {
+        long source = ticketWithInboundMail("Merged away");
+        long target = ticketWithInboundMail("Merged into");
+        String number = JSON.readTree(get("/api/v1/tickets/{id}", agent, target).body()).get("number").asText();
+        String into = "{\"into\": \"" + number + "\"}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/tickets/{id}/merge", into)).isEmpty();
+        String reader = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
+
+        expect(400, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, "{\"to\": 1}", Map.of(), source));
+        expect(400, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, "{\"into\": \"no such!\"}", Map.of(), source));
+        expect(404, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, "{\"into\": 99999999}", Map.of(), source));
+        expect(403, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", reader, into, Map.of(), source));
+        expect(401, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", null, into, Map.of(), source));
+        expect(404, "POST", "/api/v1/tickets/{id}/unmerge", call("POST", "/api/v1/tickets/{id}/unmerge", agent, "", Map.of(), source));
+        expect(200, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, into, Map.of(), source));
+        expect(409, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, into, Map.of(), source));
+        HttpResponse<String> merged = get("/api/v1/tickets/{id}", agent, source);
+        assertAsDocumented("GET", "/api/v1/tickets/{id}", merged);
+        assertThat(JSON.readTree(merged.body()).at("/relations/mergedIntoId").asLong()).isEqualTo(target);
+        assertAsDocumented("GET", "/api/v1/tickets/{id}", get("/api/v1/tickets/{id}", agent, target));
+        expect(403, "POST", "/api/v1/tickets/{id}/unmerge", call("POST", "/api/v1/tickets/{id}/unmerge", reader, "", Map.of(), source));
+        expect(200, "POST", "/api/v1/tickets/{id}/unmerge", call("POST", "/api/v1/tickets/{id}/unmerge", agent, "", Map.of(), source));
+    }
+
+    @Test
     void savedViewsTheirCountsAndTheirRefusalsAreAsDocumented() throws IOException {
         ticketWithInboundMail("Counted by a saved view");
         String token = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL)));

@@ -103,6 +103,9 @@ class RouteByRoleTest {
         expect("POST /tickets/{id}/group", L, N, F, O, O);
         expect("POST /tickets/{id}/tags", L, N, F, O, O);
         expect("GET /tickets/{id}/messages/{messageId}", L, N, O, O, O);
+        // a second ticket of the same group is merged into the ticket and the merge undone at once, by each caller in turn
+        expect("POST /tickets/{id}/merge", L, N, F, O, O);
+        expect("POST /tickets/{id}/unmerge", L, N, F, O, O);
         expect("GET /attention", L, O, O, O, O);
         // every member of staff has a stream; which events it carries is LiveUpdatesTest's matter
         expect("GET /events", L, O, O, O, O);
@@ -122,6 +125,8 @@ class RouteByRoleTest {
         expect("GET /api/v1/tickets/{id}/history", L, N, O, O, O);
         expect("POST /api/v1/tickets/{id}/replies", L, N, F, O, O);
         expect("POST /api/v1/tickets/{id}/notes", L, N, F, O, O);
+        expect("POST /api/v1/tickets/{id}/merge", L, N, F, O, O);
+        expect("POST /api/v1/tickets/{id}/unmerge", L, N, F, O, O);
         expect("GET /api/v1/inbound/{id}/raw", L, N, O, O, O);
         expect("GET /api/v1/views", L, O, O, O, O);
         expect("POST /api/v1/views", L, O, O, O, O);
@@ -160,6 +165,8 @@ class RouteByRoleTest {
 
     private static WebFixture web;
     private static long ticket;
+    /** A ticket of the same group that the merge routes merge into {@link #ticket} (which has a held reply: it is merged into, never merged). */
+    private static long mergeable;
     private static long messageId;
     private static long inboundId;
     private static long attachmentId;
@@ -179,6 +186,7 @@ class RouteByRoleTest {
         web = new WebFixture();
         String mailbox = web.data.mailbox("roles", "roles@desk.example.test", "Support");
         ticket = web.data.ticket("T-9001", "Whose is this", "open", mailbox, "who@example.test");
+        mergeable = web.data.ticket("T-9002", "Whose is this too", "open", mailbox, "who@example.test");
         inboundId = web.data.inbound(ticket, mailbox, "<roles-1@example.test>", "who@example.test", "Hello",
                 "From: who@example.test\r\nSubject: Whose is this\r\n\r\nHello\r\n".getBytes(StandardCharsets.US_ASCII));
         messageId = web.db.dsl().select(TICKET_MESSAGE.ID).from(TICKET_MESSAGE).where(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(inboundId))
@@ -300,6 +308,8 @@ class RouteByRoleTest {
                     .replace("/views/{id}", "/views/" + targetView)
                     .replace("/held-replies/{id}", "/held-replies/" + targetHeld)
                     .replace("{messageId}", Long.toString(messageId))
+                    .replace("{id}/merge", mergeable + "/merge")
+                    .replace("{id}/unmerge", mergeable + "/unmerge")
                     .replace("{id}", Long.toString(ticket));
             String key = UUID.randomUUID().toString();
             if (path.startsWith("/api/") || path.equals("/metrics")) {
@@ -314,6 +324,8 @@ class RouteByRoleTest {
                             : path.equals("/api/v1/admin/groups") ? "{\"name\": \"Support\"}"
                             : path.equals("/api/v1/admin/mailboxes") ? "{\"id\": \"roles-api\", \"address\": \"api@desk.example.test\", "
                                     + "\"imapHost\": \"imap.example.test\", \"secretRef\": \"roles\", \"group\": \"Support\"}"
+                            : path.endsWith("/merge") ? "{\"into\": \"T-9001\"}"
+                            : path.endsWith("/unmerge") ? ""
                             : path.endsWith("/bulk") ? "{\"ids\": [" + ticket + "], \"priority\": \"normal\"}"
                             : path.equals("/api/v1/views") ? "{\"name\": \"Role test\", \"query\": \"status=open\", \"sort\": \"oldest\"}"
                             : "{\"body\": \"from the role test\"}";
@@ -362,6 +374,7 @@ class RouteByRoleTest {
                 form.put("query", "status=open&sort=oldest");
                 return browser.post(path, form);
             }
+            form.put("into", "T-9001");
             form.put("status", "open");
             form.put("priority", "normal");
             form.put("owner", "none");

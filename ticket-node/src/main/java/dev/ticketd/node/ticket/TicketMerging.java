@@ -1,0 +1,86 @@
+package dev.ticketd.node.ticket;
+
+import dev.ticketd.db.Transactions;
+import dev.ticketd.desk.InvalidRequestException;
+import dev.ticketd.desk.NotFoundException;
+import dev.ticketd.desk.TicketMerges;
+import dev.ticketd.desk.Tickets;
+import dev.ticketd.desk.Viewer;
+import dev.ticketd.node.auth.StaffUser;
+import org.jooq.DSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+import static dev.ticketd.db.generated.Tables.TICKET;
+
+/**
+ * Staff merge a ticket into another and undo that within {@link TicketMerges#UNDO_WINDOW}; the
+ * desk moves the messages, checks that the member of staff may change both tickets and audits on
+ * both. Each request is one transaction. Knows nothing of HTTP.
+ */
+public final class TicketMerging {
+
+    private static final Logger log = LoggerFactory.getLogger(TicketMerging.class);
+    /** A ticket as staff name it: its number ({@code T-1042}) or its id. */
+    private static final Pattern NUMBER = Pattern.compile("[A-Za-z][A-Za-z0-9-]{0,31}");
+    private static final Pattern ID = Pattern.compile("\\d{1,18}");
+
+    private final Transactions writes;
+    private final TicketMerges merges;
+
+    /** @param writes transactions with the retry budget of a staff request */
+    public TicketMerging(Transactions writes, Tickets tickets) {
+        this.writes = writes;
+        this.merges = new TicketMerges(tickets);
+    }
+
+    /**
+     * Merges ticket {@code sourceId} into the ticket {@code into} names (a number or an id).
+     *
+     * @throws InvalidRequestException when {@code into} names no ticket in a readable way, or the same ticket
+     * @throws NotFoundException       when either ticket does not exist or {@code by} may not see it
+     */
+    public TicketMerges.Merged merge(long sourceId, String into, StaffUser by) {
+        Viewer viewer = by.viewer();
+        TicketMerges.Merged merged = writes.write(tx -> merges.merge(tx, sourceId, ticketNamed(tx, into, viewer), viewer));
+        log.info("ticket merged ticket={} into={} messages={} merge={} staff={}", merged.sourceNumber(), merged.targetNumber(),
+                merged.messages(), merged.mergeId(), by.id());
+        return merged;
+    }
+
+    /** Undoes the latest merge of {@code sourceId} (see {@link TicketMerges#undo}). */
+    public TicketMerges.Undone undo(long sourceId, StaffUser by) {
+        TicketMerges.Undone undone = writes.write(tx -> merges.undo(tx, sourceId, by.viewer()));
+        log.info("ticket merge undone ticket={} from={} messages={} merge={} staff={}", undone.sourceNumber(), undone.targetNumber(),
+                undone.messages(), undone.mergeId(), by.id());
+        return undone;
+    }
+
+    /**
+     * The id of the ticket {@code name} names: a number such as {@code T-1042} or an id; one
+     * {@code viewer} may not see is not found.
+     */
+    static long ticketNamed(DSLContext tx, String name, Viewer viewer) {
+        String wanted = name == null ? "" : name.strip();
+        if (wanted.startsWith("#")) {
+            wanted = wanted.substring(1);
+        }
+        Long id;
+        if (ID.matcher(wanted).matches()) {
+            id = tx.select(TICKET.ID).from(TICKET).where(TICKET.ID.eq(Long.parseLong(wanted))).and(viewer.sees()).fetchOne(TICKET.ID);
+        } else if (NUMBER.matcher(wanted).matches()) {
+            id = tx.select(TICKET.ID).from(TICKET).where(TICKET.NUMBER.in(wanted, wanted.toUpperCase(Locale.ROOT))).and(viewer.sees())
+                    .limit(1).fetchOne(TICKET.ID);
+        } else {
+            throw new InvalidRequestException("name the other ticket by its number, such as T-1042, or its id; got '"
+                    + (wanted.length() > 40 ? wanted.substring(0, 40) + "…" : wanted) + "'");
+        }
+        if (id == null) {
+            throw new NotFoundException("there is no ticket " + wanted + " (or it is in a group you cannot see)");
+        }
+        return id;
+    }
+}

@@ -1,0 +1,108 @@
+package dev.ticketd.node.ticket;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ticketd.desk.GroupAccess;
+import dev.ticketd.node.auth.Role;
+import dev.ticketd.node.web.WebFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Staff merge a ticket into another from its page and undo it: the merged ticket leaves the list, its
+ * page leads to the other ticket, the messages are counted the same before and after, and a member
+ * of staff who may only read the tickets is refused with the reason.
+ */
+class TicketMergeTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static WebFixture web;
+    private static String mailbox;
+
+    @BeforeAll
+    static void start() {
+        web = new WebFixture();
+        mailbox = web.data.mailbox("merge", "merge@desk.example.test", "Support");
+    }
+
+    @AfterAll
+    static void stop() {
+        web.close();
+    }
+
+    @Test
+    void aTicketMergedFromItsPageLeavesTheListLeadsToTheOtherAndComesBackWithTheUndoButton() throws Exception {
+        long a = ticketWithMail("T-8101", "Printer smokes");
+        long b = ticketWithMail("T-8102", "Printer smokes again");
+        int messages = web.db.dsl().fetchCount(TICKET_MESSAGE);
+        WebFixture.Browser browser = web.loggedInBrowser();
+
+        HttpResponse<String> merged = browser.post("/tickets/" + a + "/merge", Map.of("csrf", browser.csrf(), "into", "t-8102"));
+
+        assertThat(merged.statusCode()).isEqualTo(303);
+        assertThat(merged.headers().firstValue("Location")).hasValue("/tickets/" + b + "?mergedFrom=" + a);
+        assertThat(web.data.messagesOf(a)).isZero();
+        assertThat(web.data.messagesOf(b)).isEqualTo(2);
+        assertThat(web.db.dsl().fetchCount(TICKET_MESSAGE)).as("moved, not copied").isEqualTo(messages);
+        HttpResponse<String> page = browser.get("/tickets/" + b + "?mergedFrom=" + a);
+        assertThat(page.body()).contains("Merged: the other ticket").contains("id=\"merged-here\"").contains("T-8101")
+                .contains("action=\"/tickets/" + a + "/unmerge\"");
+        HttpResponse<String> oldPage = browser.get("/tickets/" + a);
+        assertThat(oldPage.statusCode()).isEqualTo(303);
+        assertThat(oldPage.headers().firstValue("Location")).hasValue("/tickets/" + b);
+        assertThat(browser.get("/tickets/" + a + "?show=merged").body()).contains("id=\"merged-into\"").contains("T-8102");
+        assertThat(browser.get("/tickets?view=all").body()).doesNotContain("T-8101").contains("T-8102");
+        String token = web.apiToken();
+        assertThat(JSON.readTree(web.apiGet("/api/v1/tickets/" + a, token).body()).at("/relations/mergedIntoNumber").asText())
+                .isEqualTo("T-8102");
+
+        HttpResponse<String> undone = browser.post("/tickets/" + a + "/unmerge", Map.of("csrf", browser.csrf()));
+
+        assertThat(undone.statusCode()).isEqualTo(303);
+        assertThat(browser.get("/tickets/" + a + "?unmerged=1").body()).contains("Merge undone").doesNotContain("id=\"merged-into\"");
+        assertThat(web.data.messagesOf(a)).isEqualTo(1);
+        assertThat(web.data.messagesOf(b)).isEqualTo(1);
+        assertThat(web.db.dsl().fetchCount(TICKET_MESSAGE)).isEqualTo(messages);
+        assertThat(web.db.dsl().select(TICKET.STATUS).from(TICKET).where(TICKET.ID.eq(a)).fetchSingle(TICKET.STATUS)).isEqualTo("open");
+    }
+
+    @Test
+    void aReadOnlyMemberCannotMergeAndAMergeWithoutATargetIsRefusedNamingWhy() {
+        long a = ticketWithMail("T-8201", "Read only");
+        ticketWithMail("T-8202", "Read only too");
+        WebFixture.Browser reader = web.loggedInAs(web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
+        WebFixture.Browser full = web.loggedInAs(web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL)));
+
+        HttpResponse<String> refused = reader.post("/tickets/" + a + "/merge", Map.of("csrf", reader.csrf(), "into", "T-8202"));
+        HttpResponse<String> nothing = full.post("/tickets/" + a + "/merge", Map.of("csrf", full.csrf(), "into", " "));
+        HttpResponse<String> itself = full.post("/tickets/" + a + "/merge", Map.of("csrf", full.csrf(), "into", "T-8201"));
+        HttpResponse<String> noCsrf = full.post("/tickets/" + a + "/merge", Map.of("into", "T-8202"));
+
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(refused.body()).contains("read but not change");
+        assertThat(nothing.statusCode()).isEqualTo(400);
+        assertThat(nothing.body()).contains("name the ticket to merge this one into");
+        assertThat(itself.statusCode()).isEqualTo(400);
+        assertThat(itself.body()).contains("cannot be merged into itself");
+        assertThat(noCsrf.statusCode()).isEqualTo(403);
+        assertThat(web.data.messagesOf(a)).isEqualTo(1);
+        assertThat(web.db.dsl().select(TICKET.MERGED_INTO_ID).from(TICKET).where(TICKET.ID.eq(a)).fetchSingle(TICKET.MERGED_INTO_ID)).isNull();
+    }
+
+    private static long ticketWithMail(String number, String subject) {
+        long ticket = web.data.ticket(number, subject, "open", mailbox, "customer@example.test");
+        String id = "<" + number + "@example.test>";
+        web.data.inbound(ticket, mailbox, id, "customer@example.test", "Hello",
+                ("From: customer@example.test\r\nMessage-ID: " + id + "\r\nSubject: " + subject + "\r\n\r\nHello\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+        return ticket;
+    }
+}
