@@ -146,6 +146,42 @@ class TicketMergesTest {
     }
 
     @Test
+    void aSplitMovesOneMessageToANewLinkedTicketOfTheSameRequesterAndGroupAndAMergeOfItCanNoLongerBeUndone() {
+        TicketSplits splits = new TicketSplits(tickets);
+        long a = open("Two questions");
+        long second = addMail(a, "And another thing");
+        long b = open("Other");
+        int messages = db.dsl().fetchCount(TICKET_MESSAGE);
+
+        TicketSplits.Split split = db.transactions().write(tx -> splits.split(tx, a, second, admin));
+
+        assertThat(messages(split.ticketId())).containsExactly(second);
+        assertThat(messages(a)).hasSize(1).doesNotContain(second);
+        assertThat(db.dsl().fetchCount(TICKET_MESSAGE)).as("moved, not copied").isEqualTo(messages);
+        org.jooq.Record created = row(split.ticketId());
+        assertThat(created.get(TICKET.LINKED_TICKET_ID)).isEqualTo(a);
+        assertThat(created.get(TICKET.NEEDS_REVIEW)).isFalse();
+        assertThat(created.get(TICKET.REQUESTER_ID)).isEqualTo(row(a).get(TICKET.REQUESTER_ID));
+        assertThat(created.get(TICKET.GROUP_ID)).isEqualTo(row(a).get(TICKET.GROUP_ID));
+        assertThat(created.get(TICKET.STATUS)).isEqualTo("open");
+        assertThat(actions(a)).contains("ticket.message_split_off");
+        assertThat(actions(split.ticketId())).containsExactly("ticket.split_from");
+        long only = messages(a).iterator().next();
+        assertThatThrownBy(() -> db.transactions().write(tx -> splits.split(tx, a, only, admin)))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("only message");
+        assertThatThrownBy(() -> db.transactions().write(tx -> splits.split(tx, b, only, admin)))
+                .isInstanceOf(NotFoundException.class).hasMessageContaining("has no message " + only);
+
+        // merged into b, then split off b: the merge can no longer be undone whole
+        db.transactions().write(tx -> merges.merge(tx, a, b, admin));
+        db.transactions().write(tx -> splits.split(tx, b, only, admin));
+        assertThatThrownBy(() -> db.transactions().write(tx -> merges.undo(tx, a, admin)))
+                .isInstanceOf(ConflictException.class).hasMessageContaining("split off");
+        assertThat(row(a).get(TICKET.MERGED_INTO_ID)).isEqualTo(b);
+        assertThat(db.dsl().fetchCount(TICKET_MESSAGE)).isEqualTo(messages);
+    }
+
+    @Test
     void aTicketIsNotMergedIntoItself() {
         long a = open("One");
         assertThatThrownBy(() -> db.transactions().write(tx -> merges.merge(tx, a, a, admin)))

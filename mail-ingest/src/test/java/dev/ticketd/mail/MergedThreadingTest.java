@@ -5,6 +5,7 @@ import dev.ticketd.db.Database;
 import dev.ticketd.db.generated.tables.records.TicketRecord;
 import dev.ticketd.desk.ConflictException;
 import dev.ticketd.desk.TicketMerges;
+import dev.ticketd.desk.TicketSplits;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.desk.Viewer;
 import dev.ticketd.testing.TestPostgres;
@@ -19,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
+import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static dev.ticketd.mail.testing.TestMailServer.rfc822;
@@ -28,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Mail to a merged ticket lands in the ticket it was merged into — by its number in the subject, by
  * a reply to a customer's mail or to one of ours — along a chain of merges, through {@link IngestStore}
- * against a real PostgreSQL; and merges move messages, never copy or drop them.
+ * against a real PostgreSQL; and a reply to a message split off into a new ticket lands in that ticket.
  */
 class MergedThreadingTest {
 
@@ -124,6 +126,33 @@ class MergedThreadingTest {
 
         assertThat(ticketOf(reply).getId()).isEqualTo(a.getId());
         assertThat(ticket(a.getId()).getStatus()).isEqualTo("open");
+    }
+
+    @Test
+    void repliesToAMessageSplitOffLandInTheNewTicketWhetherTheMessageWasTheCustomersOrOurs() {
+        TicketRecord a = ticketOf(ingest(mail("ann@example.test", "Two things", "<s1@example.test>", "", "first")));
+        long second = ingest(mail("ann@example.test", "Re: [" + a.getNumber() + "] Two things", "<s2@example.test>", "", "second"));
+        long ourReply = db.transactions().write(tx -> new Tickets().addReply(tx, a.getId(), staff(), "about the second", "k-1", List.of()))
+                .orElseThrow().messageId();
+        db.dsl().insertInto(OUTBOX).set(OUTBOX.MAILBOX_ID, "support").set(OUTBOX.TICKET_ID, a.getId())
+                .set(OUTBOX.TICKET_MESSAGE_ID, ourReply).set(OUTBOX.MESSAGE_ID, "<reply.s@support.example.test>")
+                .set(OUTBOX.TO_ADDRESS, "ann@example.test").set(OUTBOX.SUBJECT, "Re: Two things").set(OUTBOX.BODY_TEXT, "x").execute();
+        TicketSplits splits = new TicketSplits(new Tickets());
+        long first = db.transactions().write(tx -> splits.split(tx, a.getId(), second, LEAD)).ticketId();
+        long other = db.transactions().write(tx -> splits.split(tx, a.getId(), ourReply, LEAD)).ticketId();
+
+        long toHers = ingest(mail("ann@example.test", "Re: Two things", "<s3@example.test>", "In-Reply-To: <s2@example.test>\n", "a"));
+        long toOurs = ingest(mail("ann@example.test", "Re: Two things", "<s4@example.test>",
+                "In-Reply-To: <reply.s@support.example.test>\n", "b"));
+
+        assertThat(ticketOf(toHers).getId()).isEqualTo(first);
+        assertThat(ticketOf(toOurs).getId()).isEqualTo(other);
+        assertThat(ticket(first).getLinkedTicketId()).isEqualTo(a.getId());
+    }
+
+    private long staff() {
+        return db.dsl().insertInto(STAFF_USER).set(STAFF_USER.EMAIL, "lead@example.test").set(STAFF_USER.DISPLAY_NAME, "Lead")
+                .set(STAFF_USER.PASSWORD_HASH, "x").set(STAFF_USER.ROLE, "admin").returning(STAFF_USER.ID).fetchOne(STAFF_USER.ID);
     }
 
     private void merge(long source, long target) {
