@@ -4,6 +4,7 @@ import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.desk.TicketMerges;
+import dev.ticketd.desk.TicketSplits;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.desk.Viewer;
 import dev.ticketd.node.auth.StaffUser;
@@ -17,9 +18,10 @@ import java.util.regex.Pattern;
 import static dev.ticketd.db.generated.Tables.TICKET;
 
 /**
- * Staff merge a ticket into another and undo that within {@link TicketMerges#UNDO_WINDOW}; the
- * desk moves the messages, checks that the member of staff may change both tickets and audits on
- * both. Each request is one transaction. Knows nothing of HTTP.
+ * Staff merge a ticket into another and undo that within {@link TicketMerges#UNDO_WINDOW}, and
+ * split a message off a ticket into a new one; the desk moves the messages, checks that the member
+ * of staff may change the tickets and audits on each. Each request is one transaction. Knows
+ * nothing of HTTP.
  */
 public final class TicketMerging {
 
@@ -30,11 +32,13 @@ public final class TicketMerging {
 
     private final Transactions writes;
     private final TicketMerges merges;
+    private final TicketSplits splits;
 
     /** @param writes transactions with the retry budget of a staff request */
     public TicketMerging(Transactions writes, Tickets tickets) {
         this.writes = writes;
         this.merges = new TicketMerges(tickets);
+        this.splits = new TicketSplits(tickets);
     }
 
     /**
@@ -57,6 +61,13 @@ public final class TicketMerging {
         log.info("ticket merge undone ticket={} from={} messages={} merge={} staff={}", undone.sourceNumber(), undone.targetNumber(),
                 undone.messages(), undone.mergeId(), by.id());
         return undone;
+    }
+
+    /** Splits message {@code messageId} off ticket {@code ticketId} into a new ticket linked to it (see {@link TicketSplits#split}). */
+    public TicketSplits.Split split(long ticketId, long messageId, StaffUser by) {
+        TicketSplits.Split split = writes.write(tx -> splits.split(tx, ticketId, messageId, by.viewer()));
+        log.info("message split off ticket={} message={} into={} staff={}", split.fromNumber(), messageId, split.number(), by.id());
+        return split;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.ticketd.node.ticket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ticketd.desk.TicketMerges;
+import dev.ticketd.desk.TicketSplits;
 import dev.ticketd.node.web.HttpProblem;
 import dev.ticketd.node.web.JsonBodies;
 import dev.ticketd.node.web.Pages;
@@ -17,7 +18,8 @@ import java.util.Map;
 import static dev.ticketd.node.web.Access.STAFF;
 
 /**
- * Merging tickets (and undoing it), from the ticket page's forms and the JSON API. Every route needs
+ * Merging tickets (and undoing it) and splitting a message off into a new ticket, from the ticket
+ * page's forms and the JSON API. Every route needs
  * a staff login; the desk checks that the member of staff may change both tickets. The forms carry
  * the CSRF token like every form (checked by the web server before a handler runs).
  */
@@ -33,8 +35,10 @@ public final class TicketRelationRoutes implements WebFeature {
     public void addRoutes(RouteTable routes) {
         routes.post("/tickets/{id}/merge", this::mergePage, STAFF)
                 .post("/tickets/{id}/unmerge", this::unmergePage, STAFF)
+                .post("/tickets/{id}/split", this::splitPage, STAFF)
                 .post("/api/v1/tickets/{id}/merge", this::mergeApi, STAFF)
-                .post("/api/v1/tickets/{id}/unmerge", this::unmergeApi, STAFF);
+                .post("/api/v1/tickets/{id}/unmerge", this::unmergeApi, STAFF)
+                .post("/api/v1/tickets/{id}/split", this::splitApi, STAFF);
     }
 
     /** The merge form: merges this ticket into the one named; the merged-into ticket's page says so, with an undo button. */
@@ -53,6 +57,36 @@ public final class TicketRelationRoutes implements WebFeature {
         long id = ctx.pathParamAsClass("id", Long.class).get();
         merging.undo(id, Pages.user(ctx));
         ctx.redirect("/tickets/" + id + "?unmerged=1", HttpStatus.SEE_OTHER);
+    }
+
+    /** The split form: the chosen message becomes a new ticket, whose page opens. */
+    void splitPage(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String message = ctx.formParam("message");
+        if (message == null || !message.strip().matches("\\d{1,18}")) {
+            throw HttpProblem.badRequest("choose the message to split off into a new ticket");
+        }
+        TicketSplits.Split split = merging.split(id, Long.parseLong(message.strip()), Pages.user(ctx));
+        ctx.redirect("/tickets/" + split.ticketId() + "?splitFrom=" + id, HttpStatus.SEE_OTHER);
+    }
+
+    private static final String SPLIT_SHAPE = "the body must be a JSON object such as {\"messageId\": 42} (a message of the ticket)";
+
+    /** {@code POST /api/v1/tickets/{id}/split} with {@code {"messageId": 42}}: 201 with the new ticket. */
+    void splitApi(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        JsonNode body = JsonBodies.object(ctx, SPLIT_SHAPE);
+        JsonNode message = body.get("messageId");
+        if (!JsonBodies.unknownFields(body, List.of("messageId")).isEmpty() || message == null || !message.canConvertToLong()
+                || message.asLong() < 1) {
+            throw HttpProblem.badRequest(SPLIT_SHAPE);
+        }
+        TicketSplits.Split split = merging.split(id, message.asLong(), Pages.user(ctx));
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("ticket", Map.of("id", split.ticketId(), "number", split.number()));
+        answer.put("from", Map.of("id", split.fromTicketId(), "number", split.fromNumber()));
+        answer.put("messageId", split.messageId());
+        ctx.status(HttpStatus.CREATED).json(answer);
     }
 
     private static final String MERGE_SHAPE = "the body must be a JSON object such as {\"into\": \"T-1042\"} (a ticket number or id)";

@@ -18,6 +18,7 @@ import dev.ticketd.node.ticket.TicketQueries;
 import dev.ticketd.node.web.Access;
 import dev.ticketd.node.web.RouteTable;
 import dev.ticketd.node.web.WebFixture;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -46,6 +47,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -346,6 +348,30 @@ class OpenApiContractTest {
         assertAsDocumented("GET", "/api/v1/tickets/{id}", get("/api/v1/tickets/{id}", agent, target));
         expect(403, "POST", "/api/v1/tickets/{id}/unmerge", call("POST", "/api/v1/tickets/{id}/unmerge", reader, "", Map.of(), source));
         expect(200, "POST", "/api/v1/tickets/{id}/unmerge", call("POST", "/api/v1/tickets/{id}/unmerge", agent, "", Map.of(), source));
+    }
+
+    @Test
+    void splittingAMessageOffIsAsDocumented() throws IOException {
+        long ticket = ticketWithInboundMail("Two questions");
+        web.data.inbound(ticket, mailbox, "<" + UUID.randomUUID() + "@example.test>", "requester@example.test", "And another", mail("x", true));
+        long message = web.db.dsl().select(DSL.max(TICKET_MESSAGE.ID)).from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(ticket))
+                .fetchSingle(0, Long.class);
+        String split = "{\"messageId\": " + message + "}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/tickets/{id}/split", split)).isEmpty();
+        String reader = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
+
+        expect(400, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", agent, "{\"id\": 1}", Map.of(), ticket));
+        expect(404, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", agent, "{\"messageId\": 99999999}", Map.of(), ticket));
+        expect(403, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", reader, split, Map.of(), ticket));
+        expect(401, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", null, split, Map.of(), ticket));
+        HttpResponse<String> created = call("POST", "/api/v1/tickets/{id}/split", agent, split, Map.of(), ticket);
+        expect(201, "POST", "/api/v1/tickets/{id}/split", created);
+        long newTicket = JSON.readTree(created.body()).at("/ticket/id").asLong();
+        assertThat(JSON.readTree(get("/api/v1/tickets/{id}", agent, newTicket).body()).at("/lifecycle/linkedTicketId").asLong()).isEqualTo(ticket);
+        long left = web.db.dsl().select(DSL.max(TICKET_MESSAGE.ID)).from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(ticket))
+                .fetchSingle(0, Long.class);
+        expect(400, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", agent,
+                "{\"messageId\": " + left + "}", Map.of(), ticket));
     }
 
     @Test

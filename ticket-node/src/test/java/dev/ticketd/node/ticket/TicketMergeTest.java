@@ -97,6 +97,33 @@ class TicketMergeTest {
         assertThat(web.db.dsl().select(TICKET.MERGED_INTO_ID).from(TICKET).where(TICKET.ID.eq(a)).fetchSingle(TICKET.MERGED_INTO_ID)).isNull();
     }
 
+    @Test
+    void aMessageSplitOffFromThePageOpensTheNewLinkedTicketWithIt() {
+        long a = ticketWithMail("T-8301", "Two questions");
+        web.data.inbound(a, mailbox, "<T-8301-2@example.test>", "customer@example.test", "Second question",
+                "From: customer@example.test\r\nSubject: Two\r\n\r\nSecond question\r\n".getBytes(StandardCharsets.US_ASCII));
+        long second = web.db.dsl().select(TICKET_MESSAGE.ID).from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(a))
+                .orderBy(TICKET_MESSAGE.ID.desc()).limit(1).fetchSingle(TICKET_MESSAGE.ID);
+        int messages = web.db.dsl().fetchCount(TICKET_MESSAGE);
+        WebFixture.Browser browser = web.loggedInBrowser();
+        assertThat(browser.get("/tickets/" + a).body()).contains("id=\"split-form\"").contains("value=\"" + second + "\"");
+
+        HttpResponse<String> split = browser.post("/tickets/" + a + "/split", Map.of("csrf", browser.csrf(), "message", Long.toString(second)));
+
+        assertThat(split.statusCode()).isEqualTo(303);
+        String location = split.headers().firstValue("Location").orElseThrow();
+        long created = Long.parseLong(location.substring("/tickets/".length(), location.indexOf('?')));
+        assertThat(web.db.dsl().select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE).where(TICKET_MESSAGE.ID.eq(second))
+                .fetchSingle(TICKET_MESSAGE.TICKET_ID)).isEqualTo(created);
+        assertThat(web.db.dsl().fetchCount(TICKET_MESSAGE)).isEqualTo(messages);
+        assertThat(browser.get(location).body()).contains("A new ticket, split off").contains("Second question")
+                .contains("Linked to <a href=\"/tickets/" + a + "\">T-8301</a>").doesNotContain("id=\"split-form\"");
+        HttpResponse<String> onlyOne = browser.post("/tickets/" + created + "/split",
+                Map.of("csrf", browser.csrf(), "message", Long.toString(second)));
+        assertThat(onlyOne.statusCode()).isEqualTo(400);
+        assertThat(onlyOne.body()).contains("only message");
+    }
+
     private static long ticketWithMail(String number, String subject) {
         long ticket = web.data.ticket(number, subject, "open", mailbox, "customer@example.test");
         String id = "<" + number + "@example.test>";
