@@ -182,10 +182,60 @@ class TicketMergesTest {
     }
 
     @Test
+    void parentAndChildLinksAreSetOnceNeverInACircleRemovedEitherWayAndAuditedOnBoth() {
+        TicketLinks links = new TicketLinks(tickets);
+        long a = open("Outage");
+        long b = open("Site down for me");
+        long c = open("Site down for us too");
+
+        assertThat(linked(links, a, b)).isTrue();
+        assertThat(linked(links, a, b)).as("a repeat writes nothing").isFalse();
+        assertThat(linked(links, b, c)).isTrue();
+        assertThatThrownBy(() -> db.transactions().write(tx -> links.link(tx, c, a, admin)))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("its own ancestor");
+        assertThatThrownBy(() -> db.transactions().write(tx -> links.link(tx, a, a, admin)))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("itself");
+        assertThat(actions(a)).containsOnlyOnce("ticket.linked");
+        assertThat(actions(b)).filteredOn("ticket.linked"::equals).hasSize(2);
+
+        assertThat(unlinked(links, b, a)).as("from the child's side").isTrue();
+        assertThat(unlinked(links, b, a)).isFalse();
+        assertThat(actions(a)).contains("ticket.unlinked");
+        assertThat(actions(b)).contains("ticket.unlinked");
+    }
+
+    @Test
+    void anAgentLinksOnlyTicketsTheyMayChangeAndNeverOneOfAGroupTheyCannotSee() {
+        TicketLinks links = new TicketLinks(tickets);
+        long support = groupId("Support");
+        long secret = db.dsl().insertInto(STAFF_GROUP).set(STAFF_GROUP.NAME, "Secret").returning(STAFF_GROUP.ID).fetchOne(STAFF_GROUP.ID);
+        long ann = staff("ann@example.test");
+        member(support, ann, "full");
+        long a = open("Mine");
+        long hidden = open("Theirs");
+        db.dsl().update(TICKET).set(TICKET.GROUP_ID, secret).where(TICKET.ID.eq(hidden)).execute();
+        Viewer agent = new Viewer(ann, "ann@example.test", false);
+
+        assertThatThrownBy(() -> db.transactions().write(tx -> links.link(tx, a, hidden, agent))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> db.transactions().write(tx -> links.link(tx, hidden, a, agent))).isInstanceOf(NotFoundException.class);
+        assertThat(db.dsl().fetchCount(dev.ticketd.db.generated.Tables.TICKET_LINK)).isZero();
+    }
+
+    @Test
     void aTicketIsNotMergedIntoItself() {
         long a = open("One");
         assertThatThrownBy(() -> db.transactions().write(tx -> merges.merge(tx, a, a, admin)))
                 .isInstanceOf(InvalidRequestException.class).hasMessageContaining("into itself");
+    }
+
+    private boolean linked(TicketLinks links, long parent, long child) {
+        Boolean written = db.transactions().write(tx -> links.link(tx, parent, child, admin));
+        return written;
+    }
+
+    private boolean unlinked(TicketLinks links, long ticket, long other) {
+        Boolean removed = db.transactions().write(tx -> links.unlink(tx, ticket, other, admin));
+        return removed;
     }
 
     private static Set<Long> with(Set<Long> ids, long id) {
