@@ -3,6 +3,7 @@ package dev.ticketd.node.ticket;
 import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
+import dev.ticketd.desk.TicketLinks;
 import dev.ticketd.desk.TicketMerges;
 import dev.ticketd.desk.TicketSplits;
 import dev.ticketd.desk.Tickets;
@@ -18,9 +19,9 @@ import java.util.regex.Pattern;
 import static dev.ticketd.db.generated.Tables.TICKET;
 
 /**
- * Staff merge a ticket into another and undo that within {@link TicketMerges#UNDO_WINDOW}, and
- * split a message off a ticket into a new one; the desk moves the messages, checks that the member
- * of staff may change the tickets and audits on each. Each request is one transaction. Knows
+ * Staff merge a ticket into another and undo that within {@link TicketMerges#UNDO_WINDOW}, split
+ * a message off a ticket into a new one, and link tickets as parent and child; the desk moves the
+ * messages, checks that the member of staff may change the tickets and audits on each. Each request is one transaction. Knows
  * nothing of HTTP.
  */
 public final class TicketMerging {
@@ -33,12 +34,14 @@ public final class TicketMerging {
     private final Transactions writes;
     private final TicketMerges merges;
     private final TicketSplits splits;
+    private final TicketLinks links;
 
     /** @param writes transactions with the retry budget of a staff request */
     public TicketMerging(Transactions writes, Tickets tickets) {
         this.writes = writes;
         this.merges = new TicketMerges(tickets);
         this.splits = new TicketSplits(tickets);
+        this.links = new TicketLinks(tickets);
     }
 
     /**
@@ -68,6 +71,33 @@ public final class TicketMerging {
         TicketSplits.Split split = writes.write(tx -> splits.split(tx, ticketId, messageId, by.viewer()));
         log.info("message split off ticket={} message={} into={} staff={}", split.fromNumber(), messageId, split.number(), by.id());
         return split;
+    }
+
+    /** A link between two tickets as a request named it, and whether the request wrote or removed it. */
+    public record Link(long parentId, long childId, boolean changed) {
+    }
+
+    /**
+     * Links ticket {@code ticketId} to the ticket {@code other} names: as its child when {@code asChild},
+     * else as its parent.
+     */
+    public Link link(long ticketId, String other, boolean asChild, StaffUser by) {
+        Viewer viewer = by.viewer();
+        Link link = writes.write(tx -> {
+            long otherId = ticketNamed(tx, other, viewer);
+            long parent = asChild ? ticketId : otherId;
+            long child = asChild ? otherId : ticketId;
+            return new Link(parent, child, links.link(tx, parent, child, viewer));
+        });
+        log.info("tickets linked parent={} child={} changed={} staff={}", link.parentId(), link.childId(), link.changed(), by.id());
+        return link;
+    }
+
+    /** Removes the link between ticket {@code ticketId} and ticket {@code otherId}, whichever is the parent. */
+    public boolean unlink(long ticketId, long otherId, StaffUser by) {
+        boolean removed = writes.write(tx -> links.unlink(tx, ticketId, otherId, by.viewer()));
+        log.info("tickets unlinked ticket={} other={} removed={} staff={}", ticketId, otherId, removed, by.id());
+        return removed;
     }
 
     /**

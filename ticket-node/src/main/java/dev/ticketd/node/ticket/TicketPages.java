@@ -107,6 +107,8 @@ public final class TicketPages {
                 : ctx.queryParam("mergedFrom") != null ? "Merged: the other ticket's messages are now in this one. "
                         + "You can undo the merge for " + TicketMerges.UNDO_WINDOW.toMinutes() + " minutes (below)."
                 : ctx.queryParam("unmerged") != null ? "Merge undone: this ticket has its messages and its status again."
+                : ctx.queryParam("linked") != null ? "Link saved."
+                : ctx.queryParam("unlinked") != null ? "Link removed."
                 : ctx.queryParam("splitFrom") != null ? "A new ticket, split off the ticket it links to: the message below moved here, "
                         + "and replies to it come here."
                 : null;

@@ -18,8 +18,8 @@ import java.util.Map;
 import static dev.ticketd.node.web.Access.STAFF;
 
 /**
- * Merging tickets (and undoing it) and splitting a message off into a new ticket, from the ticket
- * page's forms and the JSON API. Every route needs
+ * Merging tickets (and undoing it), splitting a message off into a new ticket, and parent/child
+ * links, from the ticket page's forms and the JSON API. Every route needs
  * a staff login; the desk checks that the member of staff may change both tickets. The forms carry
  * the CSRF token like every form (checked by the web server before a handler runs).
  */
@@ -36,9 +36,13 @@ public final class TicketRelationRoutes implements WebFeature {
         routes.post("/tickets/{id}/merge", this::mergePage, STAFF)
                 .post("/tickets/{id}/unmerge", this::unmergePage, STAFF)
                 .post("/tickets/{id}/split", this::splitPage, STAFF)
+                .post("/tickets/{id}/links", this::linkPage, STAFF)
+                .post("/tickets/{id}/links/remove", this::unlinkPage, STAFF)
                 .post("/api/v1/tickets/{id}/merge", this::mergeApi, STAFF)
                 .post("/api/v1/tickets/{id}/unmerge", this::unmergeApi, STAFF)
-                .post("/api/v1/tickets/{id}/split", this::splitApi, STAFF);
+                .post("/api/v1/tickets/{id}/split", this::splitApi, STAFF)
+                .post("/api/v1/tickets/{id}/links", this::linkApi, STAFF)
+                .delete("/api/v1/tickets/{id}/links/{otherId}", this::unlinkApi, STAFF);
     }
 
     /** The merge form: merges this ticket into the one named; the merged-into ticket's page says so, with an undo button. */
@@ -87,6 +91,57 @@ public final class TicketRelationRoutes implements WebFeature {
         answer.put("from", Map.of("id", split.fromTicketId(), "number", split.fromNumber()));
         answer.put("messageId", split.messageId());
         ctx.status(HttpStatus.CREATED).json(answer);
+    }
+
+    /** The link form: {@code other} (a ticket number) becomes this ticket's child, or its parent ({@code relation}). */
+    void linkPage(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String relation = ctx.formParam("relation");
+        if (!"child".equals(relation) && !"parent".equals(relation)) {
+            throw HttpProblem.badRequest("choose whether the other ticket is this one's child or its parent");
+        }
+        String other = ctx.formParam("other");
+        if (other == null || other.isBlank()) {
+            throw HttpProblem.badRequest("name the ticket to link, by its number (such as T-1042)");
+        }
+        merging.link(id, other, "child".equals(relation), Pages.user(ctx));
+        ctx.redirect("/tickets/" + id + "?linked=1", HttpStatus.SEE_OTHER);
+    }
+
+    /** A link's remove button: {@code other} is the linked ticket's id. */
+    void unlinkPage(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        String other = ctx.formParam("other");
+        if (other == null || !other.strip().matches("\\d{1,18}")) {
+            throw HttpProblem.badRequest("choose the link to remove");
+        }
+        merging.unlink(id, Long.parseLong(other.strip()), Pages.user(ctx));
+        ctx.redirect("/tickets/" + id + "?unlinked=1", HttpStatus.SEE_OTHER);
+    }
+
+    private static final String LINK_SHAPE = "the body must be a JSON object with one of {\"child\": \"T-1042\"} or "
+            + "{\"parent\": \"T-1042\"} (a ticket number or id)";
+
+    /** {@code POST /api/v1/tickets/{id}/links} with {@code {"child": "T-1042"}} or {@code {"parent": …}}: the link. */
+    void linkApi(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        JsonNode body = JsonBodies.object(ctx, LINK_SHAPE);
+        JsonNode child = body.get("child");
+        JsonNode parent = body.get("parent");
+        JsonNode other = child != null ? child : parent;
+        if (!JsonBodies.unknownFields(body, List.of("child", "parent")).isEmpty() || (child == null) == (parent == null)
+                || !(other.isTextual() || other.canConvertToLong())) {
+            throw HttpProblem.badRequest(LINK_SHAPE);
+        }
+        TicketMerging.Link link = merging.link(id, other.asText(), child != null, Pages.user(ctx));
+        ctx.json(Map.of("parentId", link.parentId(), "childId", link.childId(), "created", link.changed()));
+    }
+
+    /** {@code DELETE /api/v1/tickets/{id}/links/{otherId}}: removes the link between the two, whichever is the parent. */
+    void unlinkApi(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        long other = ctx.pathParamAsClass("otherId", Long.class).get();
+        ctx.json(Map.of("removed", merging.unlink(id, other, Pages.user(ctx))));
     }
 
     private static final String MERGE_SHAPE = "the body must be a JSON object such as {\"into\": \"T-1042\"} (a ticket number or id)";

@@ -375,6 +375,40 @@ class OpenApiContractTest {
     }
 
     @Test
+    void linkingTicketsAndRemovingTheLinkAreAsDocumented() throws IOException {
+        long parent = ticketWithInboundMail("Outage");
+        long child = ticketWithInboundMail("Site down");
+        String link = "{\"child\": " + child + "}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/tickets/{id}/links", link)).isEmpty();
+        String reader = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
+
+        expect(400, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"child\": 1, \"parent\": 2}", Map.of(), parent));
+        expect(400, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"child\": " + parent + "}", Map.of(), parent));
+        expect(404, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"child\": 99999999}", Map.of(), parent));
+        expect(403, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", reader, link, Map.of(), parent));
+        expect(401, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", null, link, Map.of(), parent));
+        expect(200, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent, link, Map.of(), parent));
+        HttpResponse<String> childAnswer = get("/api/v1/tickets/{id}", agent, child);
+        assertAsDocumented("GET", "/api/v1/tickets/{id}", childAnswer);
+        assertThat(JSON.readTree(childAnswer.body()).at("/relations/parents/0/id").asLong()).isEqualTo(parent);
+        expect(400, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"child\": " + parent + "}", Map.of(), child));
+        expect(403, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", reader,
+                null, Map.of(), child, parent));
+        expect(400, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", agent,
+                null, Map.of(), child, "x"));
+        expect(200, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", agent,
+                null, Map.of(), child, parent));
+        expect(404, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", agent,
+                null, Map.of(), child, 99_999_999L));
+        expect(401, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", null,
+                null, Map.of(), child, parent));
+    }
+
+    @Test
     void savedViewsTheirCountsAndTheirRefusalsAreAsDocumented() throws IOException {
         ticketWithInboundMail("Counted by a saved view");
         String token = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL)));

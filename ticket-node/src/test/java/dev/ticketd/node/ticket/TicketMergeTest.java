@@ -124,6 +124,39 @@ class TicketMergeTest {
         assertThat(onlyOne.body()).contains("only message");
     }
 
+    @Test
+    void aLinkIsShownOnBothPagesButALinkedTicketOfAGroupTheAgentCannotSeeIsOnlyCounted() {
+        long billing = web.data.group("Billing");
+        long parent = ticketWithMail("T-8401", "Outage");
+        long child = ticketWithMail("T-8402", "Site down");
+        long hidden = ticketWithMail("T-8403", "Secret incident");
+        web.db.dsl().update(TICKET).set(TICKET.GROUP_ID, billing).where(TICKET.ID.eq(hidden)).execute();
+        WebFixture.Browser admin = web.loggedInBrowser(Role.ADMIN);
+        WebFixture.Browser agent = web.loggedInAs(web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL)));
+
+        HttpResponse<String> linked = agent.post("/tickets/" + parent + "/links",
+                Map.of("csrf", agent.csrf(), "other", "T-8402", "relation", "child"));
+        HttpResponse<String> notSeen = agent.post("/tickets/" + parent + "/links",
+                Map.of("csrf", agent.csrf(), "other", "T-8403", "relation", "child"));
+        admin.post("/tickets/" + parent + "/links", Map.of("csrf", admin.csrf(), "other", "T-8403", "relation", "child"));
+
+        assertThat(linked.statusCode()).isEqualTo(303);
+        assertThat(notSeen.statusCode()).isEqualTo(404);
+        String parentPage = agent.get("/tickets/" + parent).body();
+        assertThat(parentPage).contains("id=\"ticket-links\"").contains("Child: <a href=\"/tickets/" + child + "\">T-8402</a>")
+                .contains("and 1 linked ticket(s) in groups you cannot see")
+                .as("no way to it and nothing of it but the number the history names")
+                .doesNotContain("href=\"/tickets/" + hidden + "\"").doesNotContain("Secret incident");
+        assertThat(agent.get("/tickets/" + child).body()).contains("Parent: <a href=\"/tickets/" + parent + "\">T-8401</a>");
+        assertThat(admin.get("/tickets/" + parent).body()).contains("T-8403");
+
+        HttpResponse<String> removed = agent.post("/tickets/" + child + "/links/remove",
+                Map.of("csrf", agent.csrf(), "other", Long.toString(parent)));
+
+        assertThat(removed.statusCode()).isEqualTo(303);
+        assertThat(agent.get("/tickets/" + parent).body()).doesNotContain("Child: <a href=\"/tickets/" + child + "\"");
+    }
+
     private static long ticketWithMail(String number, String subject) {
         long ticket = web.data.ticket(number, subject, "open", mailbox, "customer@example.test");
         String id = "<" + number + "@example.test>";

@@ -109,6 +109,9 @@ class RouteByRoleTest {
         expect("POST /tickets/{id}/unmerge", L, N, F, O, O);
         // the second ticket's newest message is split off into a new ticket
         expect("POST /tickets/{id}/split", L, N, F, O, O);
+        // the second ticket is linked as the ticket's child and the link removed, by each caller in turn
+        expect("POST /tickets/{id}/links", L, N, F, O, O);
+        expect("POST /tickets/{id}/links/remove", L, N, F, O, O);
         expect("GET /attention", L, O, O, O, O);
         // every member of staff has a stream; which events it carries is LiveUpdatesTest's matter
         expect("GET /events", L, O, O, O, O);
@@ -131,6 +134,8 @@ class RouteByRoleTest {
         expect("POST /api/v1/tickets/{id}/merge", L, N, F, O, O);
         expect("POST /api/v1/tickets/{id}/unmerge", L, N, F, O, O);
         expect("POST /api/v1/tickets/{id}/split", L, N, F, O, O);
+        expect("POST /api/v1/tickets/{id}/links", L, N, F, O, O);
+        expect("DELETE /api/v1/tickets/{id}/links/{otherId}", L, N, F, O, O);
         expect("GET /api/v1/inbound/{id}/raw", L, N, O, O, O);
         expect("GET /api/v1/views", L, O, O, O, O);
         expect("POST /api/v1/views", L, O, O, O, O);
@@ -324,6 +329,7 @@ class RouteByRoleTest {
                     .replace("{id}/merge", mergeable + "/merge")
                     .replace("{id}/unmerge", mergeable + "/unmerge")
                     .replace("{id}/split", mergeable + "/split")
+                    .replace("{otherId}", Long.toString(mergeable))
                     .replace("{id}", Long.toString(ticket));
             String key = UUID.randomUUID().toString();
             if (path.startsWith("/api/") || path.equals("/metrics")) {
@@ -340,6 +346,7 @@ class RouteByRoleTest {
                                     + "\"imapHost\": \"imap.example.test\", \"secretRef\": \"roles\", \"group\": \"Support\"}"
                             : path.endsWith("/merge") ? "{\"into\": \"T-9001\"}"
                             : path.endsWith("/unmerge") ? ""
+                            : path.endsWith("/links") ? "{\"child\": " + mergeable + "}"
                             : path.endsWith("/split") ? "{\"messageId\": " + newestMessageOf(mergeable) + "}"
                             : path.endsWith("/bulk") ? "{\"ids\": [" + ticket + "], \"priority\": \"normal\"}"
                             : path.equals("/api/v1/views") ? "{\"name\": \"Role test\", \"query\": \"status=open\", \"sort\": \"oldest\"}"
@@ -390,6 +397,8 @@ class RouteByRoleTest {
                 return browser.post(path, form);
             }
             form.put("into", "T-9001");
+            form.put("other", Long.toString(mergeable));
+            form.put("relation", "child");
             if (path.endsWith("/split")) {
                 form.put("message", Long.toString(newestMessageOf(mergeable)));
             }
