@@ -109,8 +109,8 @@ public final class TicketLinks {
     }
 
     private void lockBoth(DSLContext tx, long a, long b, Viewer by) {
-        tickets.lockForChange(tx, Math.min(a, b), by);
-        tickets.lockForChange(tx, Math.max(a, b), by);
+        tickets.lockForWork(tx, Math.min(a, b), by);
+        tickets.lockForWork(tx, Math.max(a, b), by);
     }
 
     private static String number(DSLContext tx, long ticketId) {

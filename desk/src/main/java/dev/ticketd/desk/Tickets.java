@@ -290,6 +290,24 @@ public final class Tickets {
     }
 
     /**
+     * {@link #lockForChange}, for work on the ticket itself (a reply, a note, a status, a link): a
+     * ticket merged into another is refused, naming the other, where the work belongs.
+     *
+     * @throws ConflictException when the ticket is merged into another
+     */
+    public void lockForWork(DSLContext tx, long ticketId, Viewer by) {
+        lockForChange(tx, ticketId, by);
+        Record merged = tx.select(TICKET.NUMBER, DSL.field(DSL.select(DSL.field(DSL.name("into_ticket", "number"), String.class))
+                        .from(TICKET.as("into_ticket")).where(DSL.field(DSL.name("into_ticket", "id"), Long.class).eq(TICKET.MERGED_INTO_ID)))
+                        .as("into_number"))
+                .from(TICKET).where(TICKET.ID.eq(ticketId)).and(TICKET.MERGED_INTO_ID.isNotNull()).fetchOne();
+        if (merged != null) {
+            throw new ConflictException(merged.get(TICKET.NUMBER) + " is merged into " + merged.get("into_number", String.class)
+                    + "; work on that ticket (or undo the merge)");
+        }
+    }
+
+    /**
      * Gives a ticket to {@code ownerId}, or to nobody when it is null, under the ticket's row lock.
      * The owner must be an active admin or an agent with full access to the ticket's group. Nothing is
      * written when the ticket already has that owner.

@@ -342,6 +342,11 @@ class OpenApiContractTest {
         expect(404, "POST", "/api/v1/tickets/{id}/unmerge", call("POST", "/api/v1/tickets/{id}/unmerge", agent, "", Map.of(), source));
         expect(200, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, into, Map.of(), source));
         expect(409, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, into, Map.of(), source));
+        expect(409, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"priority\": \"high\"}", Map.of(), source));
+        expect(409, "POST", "/api/v1/tickets/{id}/replies", call("POST", "/api/v1/tickets/{id}/replies", agent, "{\"body\": \"hi\"}",
+                Map.of("Idempotency-Key", UUID.randomUUID().toString()), source));
+        expect(409, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"parent\": " + target + "}", Map.of(), source));
         HttpResponse<String> merged = get("/api/v1/tickets/{id}", agent, source);
         assertAsDocumented("GET", "/api/v1/tickets/{id}", merged);
         assertThat(JSON.readTree(merged.body()).at("/relations/mergedIntoId").asLong()).isEqualTo(target);

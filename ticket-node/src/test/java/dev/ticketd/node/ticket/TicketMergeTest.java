@@ -64,6 +64,16 @@ class TicketMergeTest {
         assertThat(JSON.readTree(web.apiGet("/api/v1/tickets/" + a, token).body()).at("/relations/mergedIntoNumber").asText())
                 .isEqualTo("T-8102");
 
+        HttpResponse<String> patched = web.api("PATCH", "/api/v1/tickets/" + a, token, "{\"status\": \"open\"}", Map.of());
+        HttpResponse<String> replied = web.api("POST", "/api/v1/tickets/" + a + "/replies", token, "{\"body\": \"hello\"}",
+                Map.of("Idempotency-Key", "merge-test-reply"));
+        HttpResponse<String> bulk = web.api("POST", "/api/v1/tickets/bulk", token, "{\"ids\": [" + a + "], \"priority\": \"high\"}", Map.of());
+        assertThat(patched.statusCode()).as("work on a merged ticket belongs on the other").isEqualTo(409);
+        assertThat(patched.body()).contains("T-8101 is merged into T-8102");
+        assertThat(replied.statusCode()).isEqualTo(409);
+        assertThat(JSON.readTree(bulk.body()).at("/results/0/status").asInt()).isEqualTo(409);
+        assertThat(web.data.messagesOf(a)).isZero();
+
         HttpResponse<String> undone = browser.post("/tickets/" + a + "/unmerge", Map.of("csrf", browser.csrf()));
 
         assertThat(undone.statusCode()).isEqualTo(303);
