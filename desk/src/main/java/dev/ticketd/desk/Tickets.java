@@ -38,8 +38,9 @@ import static dev.ticketd.db.generated.Tables.TICKET_TAG;
 /**
  * The one writer of tickets, their messages and attachments, and their requesters
  * ({@code ticket}, {@code ticket_message}, {@code attachment}, {@code contact}); no other module
- * writes these tables (see {@code OnlyTheDeskWritesTicketTablesTest}). Each change writes its audit
- * entry through {@link Audit}.
+ * writes these tables (see {@code OnlyTheDeskWritesTicketTablesTest}); merges, splits and links are
+ * {@link TicketMerges}, {@link TicketSplits} and {@link TicketLinks} beside it. Each change writes its
+ * audit entry through {@link Audit}.
  *
  * <p>Every method works inside the caller's transaction and uses only the {@link DSLContext} passed
  * in; none opens a transaction of its own, so mail intake's exactly-once transaction (the mail, its
