@@ -31,11 +31,83 @@ public sealed interface AuditEvent {
         }
     }
 
-    /** A mail joined a ticket; {@code by} says how it matched ({@code token} or {@code references}). */
-    record MailThreaded(long inboundMessageId, long ticketMessageId, String by) implements AuditEvent {
+    /**
+     * A mail joined a ticket; {@code by} says how it matched ({@code token} or {@code references});
+     * {@code mergedFrom} names the ticket it matched when that was merged into this one (absent otherwise).
+     */
+    record MailThreaded(long inboundMessageId, long ticketMessageId, String by, String mergedFrom) implements AuditEvent {
+        public MailThreaded(long inboundMessageId, long ticketMessageId, String by) {
+            this(inboundMessageId, ticketMessageId, by, null);
+        }
+
         @Override
         public String auditAction() {
             return "ticket.mail_threaded";
+        }
+    }
+
+    /**
+     * A member of staff merged this ticket into {@code intoTicketId}: its {@code messages} moved there
+     * and it is closed; merge {@code mergeId} may be undone for a while.
+     */
+    record MergedInto(long mergeId, long intoTicketId, String intoNumber, int messages, TicketStatus statusBefore)
+            implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.merged_into";
+        }
+    }
+
+    /** A member of staff merged {@code fromTicketId} into this ticket: its {@code messages} and the tags this one lacked moved here. */
+    record MergedFrom(long mergeId, long fromTicketId, String fromNumber, int messages, SortedSet<String> tagsAdded)
+            implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.merged_from";
+        }
+    }
+
+    /**
+     * A member of staff undid merge {@code mergeId} of {@code sourceTicketId} into {@code targetTicketId}:
+     * the {@code messages} it moved went back and the source has its status again (written on both tickets).
+     */
+    record MergeUndone(long mergeId, long sourceTicketId, String sourceNumber, long targetTicketId, String targetNumber,
+                       int messages, TicketStatus statusRestored) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.merge_undone";
+        }
+    }
+
+    /** A member of staff split message {@code ticketMessageId} off this ticket into the new ticket {@code toTicketId}. */
+    record MessageSplitOff(long ticketMessageId, long toTicketId, String toNumber) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.message_split_off";
+        }
+    }
+
+    /** This ticket was opened by a member of staff splitting message {@code ticketMessageId} off {@code fromTicketId}. */
+    record SplitFrom(long ticketMessageId, long fromTicketId, String fromNumber) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.split_from";
+        }
+    }
+
+    /** A member of staff made {@code childTicketId} a child of {@code parentTicketId} (written on both tickets). */
+    record Linked(long parentTicketId, String parentNumber, long childTicketId, String childNumber) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.linked";
+        }
+    }
+
+    /** A member of staff removed the link of parent {@code parentTicketId} and child {@code childTicketId} (written on both). */
+    record Unlinked(long parentTicketId, String parentNumber, long childTicketId, String childNumber) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.unlinked";
         }
     }
 

@@ -38,8 +38,9 @@ import static dev.ticketd.db.generated.Tables.TICKET_TAG;
 /**
  * The one writer of tickets, their messages and attachments, and their requesters
  * ({@code ticket}, {@code ticket_message}, {@code attachment}, {@code contact}); no other module
- * writes these tables (see {@code OnlyTheDeskWritesTicketTablesTest}). Each change writes its audit
- * entry through {@link Audit}.
+ * writes these tables (see {@code OnlyTheDeskWritesTicketTablesTest}); merges, splits and links are
+ * {@link TicketMerges}, {@link TicketSplits} and {@link TicketLinks} beside it. Each change writes its
+ * audit entry through {@link Audit}.
  *
  * <p>Every method works inside the caller's transaction and uses only the {@link DSLContext} passed
  * in; none opens a transaction of its own, so mail intake's exactly-once transaction (the mail, its
@@ -230,7 +231,7 @@ public final class Tickets {
     }
 
     /** A ticket that changed status forgets its pending time, and one just resolved starts counting towards its closing. */
-    private static void timers(DSLContext tx, long ticketId, TicketStatus to) {
+    static void timers(DSLContext tx, long ticketId, TicketStatus to) {
         tx.update(TICKET)
                 .set(TICKET.PENDING_UNTIL, (OffsetDateTime) null)
                 .set(TICKET.PENDING_KIND, (String) null)
@@ -286,6 +287,24 @@ public final class Tickets {
         if (!ticket.get(mayChange)) {
             throw new ForbiddenException("you can read but not change the tickets of group " + ticket.get(STAFF_GROUP.NAME)
                     + " (ticket " + ticket.get(TICKET.NUMBER) + "); ask an admin for full access to the group");
+        }
+    }
+
+    /**
+     * {@link #lockForChange}, for work on the ticket itself (a reply, a note, a status, a link): a
+     * ticket merged into another is refused, naming the other, where the work belongs.
+     *
+     * @throws ConflictException when the ticket is merged into another
+     */
+    public void lockForWork(DSLContext tx, long ticketId, Viewer by) {
+        lockForChange(tx, ticketId, by);
+        Record merged = tx.select(TICKET.NUMBER, DSL.field(DSL.select(DSL.field(DSL.name("into_ticket", "number"), String.class))
+                        .from(TICKET.as("into_ticket")).where(DSL.field(DSL.name("into_ticket", "id"), Long.class).eq(TICKET.MERGED_INTO_ID)))
+                        .as("into_number"))
+                .from(TICKET).where(TICKET.ID.eq(ticketId)).and(TICKET.MERGED_INTO_ID.isNotNull()).fetchOne();
+        if (merged != null) {
+            throw new ConflictException(merged.get(TICKET.NUMBER) + " is merged into " + merged.get("into_number", String.class)
+                    + "; work on that ticket (or undo the merge)");
         }
     }
 
@@ -415,6 +434,15 @@ public final class Tickets {
      */
     public long addMail(DSLContext tx, String mailboxId, long ticketId, TicketStatus status, long inboundMessageId,
                         IncomingMail mail, String by) {
+        return addMail(tx, mailboxId, ticketId, status, inboundMessageId, mail, by, null);
+    }
+
+    /**
+     * The same, for a mail that matched ticket {@code mergedFrom} (its number) and lands here because
+     * that ticket was merged into this one ({@link TicketMerges#follow}); null when it matched this one.
+     */
+    public long addMail(DSLContext tx, String mailboxId, long ticketId, TicketStatus status, long inboundMessageId,
+                        IncomingMail mail, String by, String mergedFrom) {
         long contactId = MessageRows.requester(tx, mail);
         OffsetDateTime now = now(tx);
         boolean reopen = status.reopensOnCustomerMail();
@@ -430,7 +458,7 @@ public final class Tickets {
         sla.customerWrote(tx, ticketId, status, now.toInstant());
         long messageId = MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         Actor actor = Actor.mailbox(mailboxId);
-        audit.record(tx, actor, ticketId, new AuditEvent.MailThreaded(inboundMessageId, messageId, by));
+        audit.record(tx, actor, ticketId, new AuditEvent.MailThreaded(inboundMessageId, messageId, by, mergedFrom));
         if (reopen) {
             audit.record(tx, actor, ticketId, new AuditEvent.ReopenedByMail(inboundMessageId, status, TicketStatus.OPEN));
         }
@@ -565,12 +593,12 @@ public final class Tickets {
                 .fetchOne(TICKET.ID);
     }
 
-    private static String nextNumber(DSLContext tx) {
+    static String nextNumber(DSLContext tx) {
         return "T-" + tx.select(TICKET_NUMBER_SEQ.nextval()).fetchOne(0, Long.class);
     }
 
     /** The transaction's start time: every row a transaction writes carries the same one. */
-    private static OffsetDateTime now(DSLContext tx) {
+    static OffsetDateTime now(DSLContext tx) {
         return tx.select(DSL.currentOffsetDateTime()).fetchOne(0, OffsetDateTime.class);
     }
 }

@@ -5,6 +5,7 @@ import dev.ticketd.desk.Attachment;
 import dev.ticketd.desk.AuditEvent;
 import dev.ticketd.desk.IncomingMail;
 import dev.ticketd.desk.MessageKind;
+import dev.ticketd.desk.TicketMerges;
 import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.outbound.Acknowledgements;
@@ -42,6 +43,9 @@ import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
  *       ({@code outbox.message_id}) and customers' ({@code inbound_message.message_id});</li>
  *   <li>otherwise a new ticket.</li>
  * </ol>
+ * A matched ticket that was merged into another stands for that other (followed along a chain of
+ * merges, {@link TicketMerges#follow}); a reply to one of our mails goes to the ticket its message is
+ * on now, so a reply to a message split off into a new ticket lands in the new ticket.
  * A matched ticket takes the mail only from a participant (its requester or the author of any
  * inbound message on it); anyone else's mail is never merged silently: it opens a new ticket that
  * links to the matched one and is flagged {@code needs_review}. A customer's mail to a pending,
@@ -171,7 +175,10 @@ public final class TicketsFromMail {
             acknowledgements.queue(tx, mailboxId, opened.ticketId(), opened.ticketNumber(), mail);
             return opened;
         }
-        long ticketId = match.get().ticketId();
+        // a merged ticket's mail belongs to the ticket it was merged into (followed along a chain)
+        long ticketId = TicketMerges.follow(tx, match.get().ticketId());
+        String mergedFrom = ticketId == match.get().ticketId() ? null
+                : tx.select(TICKET.NUMBER).from(TICKET).where(TICKET.ID.eq(match.get().ticketId())).fetchSingle(TICKET.NUMBER);
         Record4<Long, String, String, Long> ticket = tx.select(TICKET.ID, TICKET.NUMBER, TICKET.STATUS, TICKET.REQUESTER_ID)
                 .from(TICKET).where(TICKET.ID.eq(ticketId)).forUpdate().fetchSingle();
         if (!isParticipant(tx, ticketId, ticket.value4(), mail.fromAddress())) {
@@ -187,7 +194,11 @@ public final class TicketsFromMail {
             return new Attached(followUp.ticketId(), followUp.number(), followUp.messageId(), Route.OPENED_FOLLOW_UP);
         }
         long messageId = tickets.addMail(tx, mailboxId, ticketId, TicketStatus.stored(ticket.value3()), inboundMessageId,
-                incoming(mail), match.get().by());
+                incoming(mail), match.get().by(), mergedFrom);
+        if (mergedFrom != null) {
+            log.info("mail to a merged ticket joined the ticket it was merged into mailbox={} inbound={} matched={} ticket={}",
+                    mailboxId, inboundMessageId, mergedFrom, ticket.value2());
+        }
         return new Attached(ticketId, ticket.value2(), messageId, Route.THREADED);
     }
 
@@ -245,6 +256,7 @@ public final class TicketsFromMail {
             throw new NotTicketable(UNKNOWN_BOUNCE + " (" + original.orElse("the report names no Message-ID")
                     + "), so it opened no ticket.");
         }
+        ticketId = Optional.of(TicketMerges.follow(tx, ticketId.get()));
         String number = tx.select(TICKET.NUMBER).from(TICKET).where(TICKET.ID.eq(ticketId.get())).forUpdate()
                 .fetchSingle(TICKET.NUMBER);
         String summary = bounceSummary(bounce, ours.isPresent());
@@ -323,7 +335,10 @@ public final class TicketsFromMail {
             variants.add(bare(id));
         }
         Map<String, Long> ticketOf = new HashMap<>();
-        tx.select(OUTBOX.MESSAGE_ID, OUTBOX.TICKET_ID).from(OUTBOX).where(OUTBOX.MESSAGE_ID.in(variants))
+        // our mail's ticket is the one its message is on now (a split moves a message), else the outbox row's
+        tx.select(OUTBOX.MESSAGE_ID, DSL.coalesce(TICKET_MESSAGE.TICKET_ID, OUTBOX.TICKET_ID))
+                .from(OUTBOX).leftJoin(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(OUTBOX.TICKET_MESSAGE_ID))
+                .where(OUTBOX.MESSAGE_ID.in(variants))
                 .forEach(r -> ticketOf.merge(bare(r.value1()), r.value2(), Math::min));
         tx.select(INBOUND_MESSAGE.MESSAGE_ID, TICKET_MESSAGE.TICKET_ID)
                 .from(INBOUND_MESSAGE).join(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))

@@ -60,6 +60,8 @@ import dev.ticketd.node.ticket.ReplyService;
 import dev.ticketd.node.ticket.TicketChanges;
 import dev.ticketd.node.ticket.TicketQueries;
 import dev.ticketd.node.ticket.SavedViews;
+import dev.ticketd.node.ticket.TicketMerging;
+import dev.ticketd.node.ticket.TicketRelationRoutes;
 import dev.ticketd.node.ticket.TicketRoutes;
 import dev.ticketd.node.watch.SelfWatch;
 import dev.ticketd.node.watch.StallBanner;
@@ -236,6 +238,7 @@ public final class Node implements AutoCloseable {
                         metrics.route(),
                         new TicketRoutes(ticketQueries, replies, changes, new SavedViews(db, webWrites), new HeldReplies(db), groupNames,
                                 macroUse),
+                        new TicketRelationRoutes(new TicketMerging(webWrites, tickets)),
                         new ClusterHandlers(new ClusterStatusService(db, databaseHealth, cluster, nodeId, mailCounters)),
                         new QuarantineRoutes(quarantine),
                         new AdminRoutes(accounts, groups, apiTokens, new MailboxCatalog(db), ticketQueries, announceMailbox,

@@ -6,7 +6,9 @@ import dev.ticketd.desk.IncomingMail;
 import dev.ticketd.desk.PendingKind;
 import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.TicketStatus;
+import dev.ticketd.desk.TicketMerges;
 import dev.ticketd.desk.Tickets;
+import dev.ticketd.desk.Viewer;
 import dev.ticketd.testing.TestPostgres;
 import org.jooq.Record;
 import org.junit.jupiter.api.AfterEach;
@@ -66,6 +68,27 @@ class SlaClocksTest {
         assertThat(t.get(TICKET.SLA_DUE_KIND)).isEqualTo("first_response");
         assertThat(Duration.between(t.get(TICKET.SLA_WARN_AT), t.get(TICKET.SLA_DUE_AT))).isEqualTo(Duration.ofMinutes(15));
         assertThat(clockKinds(id)).containsExactlyInAnyOrder("first_response", "resolution");
+    }
+
+    @Test
+    void aMergeStopsTheMergedTicketsClocksAndAnAnswerItsCustomerWasOwedIsOwedOnTheOpenTarget() {
+        long answered = open();
+        db.transactions().write(tx -> tickets.addReply(tx, answered, staff(), "On it.", "k-merge", List.of()));
+        long waiting = open();
+        TicketMerges merges = new TicketMerges(tickets);
+        Viewer lead = new Viewer(1, "lead@example.test", true);
+        assertThat(clockKinds(answered)).containsExactly("resolution");
+
+        db.transactions().write(tx -> merges.merge(tx, waiting, answered, lead));
+
+        assertThat(clockKinds(waiting)).as("closed by the merge").isEmpty();
+        assertThat(ticket(waiting).get(TICKET.SLA_DUE_AT)).isNull();
+        assertThat(clockKinds(answered)).containsExactlyInAnyOrder("resolution", "next_response");
+        assertThat(ticket(answered).get(TICKET.SLA_DUE_KIND)).isEqualTo("next_response");
+
+        db.transactions().write(tx -> merges.undo(tx, waiting, lead));
+
+        assertThat(clockKinds(waiting)).as("open again: resolution counts afresh").containsExactly("resolution");
     }
 
     @Test

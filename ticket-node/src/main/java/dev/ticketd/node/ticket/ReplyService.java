@@ -256,7 +256,7 @@ public final class ReplyService {
         List<ReplyAttachment> files = checked(body, idempotencyKey, attachments, "the note is empty; write something before saving",
                 "the note");
         ReplyResult result = writes.write(tx -> {
-            tickets.lockForChange(tx, ticketId, author.viewer());
+            tickets.lockForWork(tx, ticketId, author.viewer());
             Optional<Tickets.Reply> inserted = tickets.addNote(tx, ticketId, author.id(), body, idempotencyKey, files.stream()
                     .map(f -> new Attachment(f.filename(), f.contentType(), Optional.empty(), f.content()))
                     .toList());
@@ -301,7 +301,7 @@ public final class ReplyService {
                                        List<ReplyAttachment> files, Long seen) {
         // Locking the ticket serialises replies and mail to it: the guard's check, the hold and the
         // reply below see one state of the ticket, on whichever node they run.
-        tickets.lockForChange(tx, ticketId, author.viewer());
+        tickets.lockForWork(tx, ticketId, author.viewer());
         Record ticket = ticketForMail(tx, ticketId);
         Optional<HeldReplies.HeldReply> heldBefore = HeldReplies.byKey(tx, key);
         if (heldBefore.isPresent()) {

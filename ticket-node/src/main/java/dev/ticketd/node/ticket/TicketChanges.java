@@ -3,6 +3,7 @@ package dev.ticketd.node.ticket;
 import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.Actor;
 import dev.ticketd.desk.AuditEvent;
+import dev.ticketd.desk.ConflictException;
 import dev.ticketd.desk.ForbiddenException;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.NotFoundException;
@@ -167,6 +168,7 @@ public final class TicketChanges {
      *                                 staff member who may own the ticket; nothing is written
      * @throws NotFoundException       when there is no such ticket, or {@code by} may not see it
      * @throws ForbiddenException      when {@code by} may see the ticket but not change it
+     * @throws ConflictException       when the ticket is merged into another
      */
     public Applied apply(long ticketId, StaffUser by, Wanted wanted) {
         return apply(ticketId, by, wanted, null);
@@ -199,7 +201,7 @@ public final class TicketChanges {
         Actor actor = viewer.actor();
         // Replayed after a failover, setting the same values again writes nothing.
         Applied applied = writes.write(tx -> {
-            tickets.lockForChange(tx, ticketId, viewer);
+            tickets.lockForWork(tx, ticketId, viewer);
             Optional<Tickets.Change<String>> g = Optional.empty();
             if (wanted.group().isPresent()) {
                 g = Optional.of(tickets.setGroup(tx, ticketId, actor, groupId(tx, wanted.group().get())).orElseThrow(() -> missing(ticketId)));
@@ -288,6 +290,8 @@ public final class TicketChanges {
                 outcomes.add(new Outcome(id, 403, false, e.getMessage()));
             } catch (InvalidRequestException e) {
                 outcomes.add(new Outcome(id, 400, false, e.getMessage()));
+            } catch (ConflictException e) {
+                outcomes.add(new Outcome(id, 409, false, e.getMessage()));
             }
         }
         log.info("bulk change tickets={} changed={} staff={}", outcomes.size(), outcomes.stream().filter(Outcome::changed).count(), by.id());

@@ -143,7 +143,8 @@ public record TicketFilter(TicketStatus status, Priority priority, String group,
 
     /** The same, with {@code dsl} to plan a search by what its indexes hold ({@link TicketSearch#condition}); null: not planned. */
     Condition condition(Viewer viewer, org.jooq.DSLContext dsl) {
-        Condition c = DSL.noCondition();
+        // a merged ticket is listed no more: its messages are in the ticket it was merged into
+        Condition c = TICKET.MERGED_INTO_ID.isNull();
         if (status != null) {
             c = c.and(TICKET.STATUS.eq(status.value()));
         }

@@ -7,6 +7,7 @@ import dev.ticketd.desk.NotFoundException;
 import dev.ticketd.db.DatabaseUnavailableException;
 import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.TicketStatus;
+import dev.ticketd.desk.TicketMerges;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.node.web.ErrorMapping;
 import dev.ticketd.node.web.Freshness;
@@ -109,8 +110,21 @@ public final class TicketPages {
                 : "owner".equals(changed) ? "Owner changed."
                 : "group".equals(changed) ? "Group changed."
                 : "tags".equals(changed) ? "Tags saved."
+                : ctx.queryParam("mergedFrom") != null ? "Merged: the other ticket's messages are now in this one. "
+                        + "You can undo the merge for " + TicketMerges.UNDO_WINDOW.toMinutes() + " minutes (below)."
+                : ctx.queryParam("unmerged") != null ? "Merge undone: this ticket has its messages and its status again."
+                : ctx.queryParam("linked") != null ? "Link saved."
+                : ctx.queryParam("unlinked") != null ? "Link removed."
+                : ctx.queryParam("splitFrom") != null ? "A new ticket, split off the ticket it links to: the message below moved here, "
+                        + "and replies to it come here."
                 : null;
         TicketDetail ticket = detail(ctx, id);
+        Long mergedInto = ticket.relations().mergedIntoId();
+        // a merged ticket's page is the page of the ticket it was merged into, unless asked for itself
+        if (mergedInto != null && !"merged".equals(ctx.queryParam("show")) && queries.sees(Pages.user(ctx).viewer(), mergedInto)) {
+            ctx.redirect("/tickets/" + mergedInto, HttpStatus.SEE_OTHER);
+            return;
+        }
         // ?macro=N (where applying a macro leads): its body, filled in for this ticket, waits in the reply or note box
         Optional<MacroMenu.Filled> filled = Optional.ofNullable(ctx.queryParam("macro")).filter(m -> m.matches("\\d{1,18}"))
                 .filter(m -> ticket.mayChange())

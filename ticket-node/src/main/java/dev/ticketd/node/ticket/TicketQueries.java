@@ -287,13 +287,14 @@ public final class TicketQueries {
             String email = ticket.get(CONTACT.EMAIL);
             String domain = email.substring(email.indexOf('@') + 1).toLowerCase(Locale.ROOT);
             List<TicketSummary> own = summaries(dsl, viewer, TICKET.REQUESTER_ID.eq(ticket.get(TICKET.REQUESTER_ID))
-                    .and(TICKET.ID.ne(ticketId)), TicketSort.NEWEST, HISTORY_TICKETS);
+                    .and(TICKET.ID.ne(ticketId)).and(TICKET.MERGED_INTO_ID.isNull()), TicketSort.NEWEST, HISTORY_TICKETS);
             if (PUBLIC_MAIL_DOMAINS.contains(domain) || domain.isEmpty()) {
                 return new CustomerHistory(email, own, null, List.of());
             }
             List<TicketSummary> sameDomain = summaries(dsl, viewer, TICKET.REQUESTER_ID.in(DSL.select(CONTACT.ID).from(CONTACT)
                     .where(DSL.splitPart(CONTACT.EMAIL, DSL.inline("@"), DSL.inline(2)).eq(domain)))
-                    .and(TICKET.REQUESTER_ID.ne(ticket.get(TICKET.REQUESTER_ID))), TicketSort.NEWEST, HISTORY_TICKETS);
+                    .and(TICKET.REQUESTER_ID.ne(ticket.get(TICKET.REQUESTER_ID))).and(TICKET.MERGED_INTO_ID.isNull()),
+                    TicketSort.NEWEST, HISTORY_TICKETS);
             return new CustomerHistory(email, own, domain, sameDomain);
         });
     }
@@ -355,7 +356,8 @@ public final class TicketQueries {
                 ticket.get(TICKET.STATUS), ticket.get(TICKET.PRIORITY), ticket.get(STAFF_GROUP.NAME), ticket.get(STAFF_USER.EMAIL),
                 ticket.get(STAFF_USER.DISPLAY_NAME), ticket.get(CONTACT.EMAIL), ticket.get(TICKET.MAILBOX_ID),
                 ticket.get(TICKET.CREATED_AT), ticket.get(MAY_CHANGE), tagList(ticket.get(TAGS_NAME, String[].class)), messages,
-                history(dsl, ticketId), lifecycle(dsl, ticketId), TicketDetail.versionOf(messages));
+                history(dsl, ticketId), lifecycle(dsl, ticketId), TicketRelations.read(dsl, viewer, ticketId),
+                TicketDetail.versionOf(messages));
     }
 
     /** The ticket's pending time and kind, resolved time and linked ticket. */

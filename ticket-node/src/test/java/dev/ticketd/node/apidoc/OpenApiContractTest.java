@@ -18,6 +18,7 @@ import dev.ticketd.node.ticket.TicketQueries;
 import dev.ticketd.node.web.Access;
 import dev.ticketd.node.web.RouteTable;
 import dev.ticketd.node.web.WebFixture;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -46,6 +47,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
+import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -321,6 +323,94 @@ class OpenApiContractTest {
             assertThat(call("POST", template, agent, reply, key, ticket).statusCode()).isEqualTo(201);
             expect(409, "POST", template, call("POST", template, agent, reply, key, other));
         }
+    }
+
+    @Test
+    void mergingATicketAndUndoingItAreAsDocumented() throws IOException {
+        long source = ticketWithInboundMail("Merged away");
+        long target = ticketWithInboundMail("Merged into");
+        String number = JSON.readTree(get("/api/v1/tickets/{id}", agent, target).body()).get("number").asText();
+        String into = "{\"into\": \"" + number + "\"}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/tickets/{id}/merge", into)).isEmpty();
+        String reader = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
+
+        expect(400, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, "{\"to\": 1}", Map.of(), source));
+        expect(400, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, "{\"into\": \"no such!\"}", Map.of(), source));
+        expect(404, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, "{\"into\": 99999999}", Map.of(), source));
+        expect(403, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", reader, into, Map.of(), source));
+        expect(401, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", null, into, Map.of(), source));
+        expect(404, "POST", "/api/v1/tickets/{id}/unmerge", call("POST", "/api/v1/tickets/{id}/unmerge", agent, "", Map.of(), source));
+        expect(200, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, into, Map.of(), source));
+        expect(409, "POST", "/api/v1/tickets/{id}/merge", call("POST", "/api/v1/tickets/{id}/merge", agent, into, Map.of(), source));
+        expect(409, "PATCH", "/api/v1/tickets/{id}", call("PATCH", "/api/v1/tickets/{id}", agent, "{\"priority\": \"high\"}", Map.of(), source));
+        expect(409, "POST", "/api/v1/tickets/{id}/replies", call("POST", "/api/v1/tickets/{id}/replies", agent, "{\"body\": \"hi\"}",
+                Map.of("Idempotency-Key", UUID.randomUUID().toString()), source));
+        expect(409, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"parent\": " + target + "}", Map.of(), source));
+        HttpResponse<String> merged = get("/api/v1/tickets/{id}", agent, source);
+        assertAsDocumented("GET", "/api/v1/tickets/{id}", merged);
+        assertThat(JSON.readTree(merged.body()).at("/relations/mergedIntoId").asLong()).isEqualTo(target);
+        assertAsDocumented("GET", "/api/v1/tickets/{id}", get("/api/v1/tickets/{id}", agent, target));
+        expect(403, "POST", "/api/v1/tickets/{id}/unmerge", call("POST", "/api/v1/tickets/{id}/unmerge", reader, "", Map.of(), source));
+        expect(200, "POST", "/api/v1/tickets/{id}/unmerge", call("POST", "/api/v1/tickets/{id}/unmerge", agent, "", Map.of(), source));
+    }
+
+    @Test
+    void splittingAMessageOffIsAsDocumented() throws IOException {
+        long ticket = ticketWithInboundMail("Two questions");
+        web.data.inbound(ticket, mailbox, "<" + UUID.randomUUID() + "@example.test>", "requester@example.test", "And another", mail("x", true));
+        long message = web.db.dsl().select(DSL.max(TICKET_MESSAGE.ID)).from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(ticket))
+                .fetchSingle(0, Long.class);
+        String split = "{\"messageId\": " + message + "}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/tickets/{id}/split", split)).isEmpty();
+        String reader = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
+
+        expect(400, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", agent, "{\"id\": 1}", Map.of(), ticket));
+        expect(404, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", agent, "{\"messageId\": 99999999}", Map.of(), ticket));
+        expect(403, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", reader, split, Map.of(), ticket));
+        expect(401, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", null, split, Map.of(), ticket));
+        HttpResponse<String> created = call("POST", "/api/v1/tickets/{id}/split", agent, split, Map.of(), ticket);
+        expect(201, "POST", "/api/v1/tickets/{id}/split", created);
+        long newTicket = JSON.readTree(created.body()).at("/ticket/id").asLong();
+        assertThat(JSON.readTree(get("/api/v1/tickets/{id}", agent, newTicket).body()).at("/lifecycle/linkedTicketId").asLong()).isEqualTo(ticket);
+        long left = web.db.dsl().select(DSL.max(TICKET_MESSAGE.ID)).from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(ticket))
+                .fetchSingle(0, Long.class);
+        expect(400, "POST", "/api/v1/tickets/{id}/split", call("POST", "/api/v1/tickets/{id}/split", agent,
+                "{\"messageId\": " + left + "}", Map.of(), ticket));
+    }
+
+    @Test
+    void linkingTicketsAndRemovingTheLinkAreAsDocumented() throws IOException {
+        long parent = ticketWithInboundMail("Outage");
+        long child = ticketWithInboundMail("Site down");
+        String link = "{\"child\": " + child + "}";
+        assertThat(contract.problemsWithRequest("POST", "/api/v1/tickets/{id}/links", link)).isEmpty();
+        String reader = web.apiTokenOf(web.staff(Role.AGENT, Map.of("Support", GroupAccess.READ)));
+
+        expect(400, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"child\": 1, \"parent\": 2}", Map.of(), parent));
+        expect(400, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"child\": " + parent + "}", Map.of(), parent));
+        expect(404, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"child\": 99999999}", Map.of(), parent));
+        expect(403, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", reader, link, Map.of(), parent));
+        expect(401, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", null, link, Map.of(), parent));
+        expect(200, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent, link, Map.of(), parent));
+        HttpResponse<String> childAnswer = get("/api/v1/tickets/{id}", agent, child);
+        assertAsDocumented("GET", "/api/v1/tickets/{id}", childAnswer);
+        assertThat(JSON.readTree(childAnswer.body()).at("/relations/parents/0/id").asLong()).isEqualTo(parent);
+        expect(400, "POST", "/api/v1/tickets/{id}/links", call("POST", "/api/v1/tickets/{id}/links", agent,
+                "{\"child\": " + parent + "}", Map.of(), child));
+        expect(403, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", reader,
+                null, Map.of(), child, parent));
+        expect(400, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", agent,
+                null, Map.of(), child, "x"));
+        expect(200, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", agent,
+                null, Map.of(), child, parent));
+        expect(404, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", agent,
+                null, Map.of(), child, 99_999_999L));
+        expect(401, "DELETE", "/api/v1/tickets/{id}/links/{otherId}", call("DELETE", "/api/v1/tickets/{id}/links/{otherId}", null,
+                null, Map.of(), child, parent));
     }
 
     @Test

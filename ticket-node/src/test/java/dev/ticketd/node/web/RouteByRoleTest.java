@@ -8,6 +8,7 @@ import dev.ticketd.node.auth.StaffUser;
 import dev.ticketd.node.macro.Macros;
 import dev.ticketd.node.ticket.ReplyService;
 import dev.ticketd.node.ticket.SavedViews;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -108,6 +109,14 @@ class RouteByRoleTest {
         expect("POST /api/v1/tickets/{id}/macro", L, N, F, O, O);
         expect("GET /api/v1/macros", L, O, O, O, O);
         expect("GET /tickets/{id}/messages/{messageId}", L, N, O, O, O);
+        // a second ticket of the same group is merged into the ticket and the merge undone at once, by each caller in turn
+        expect("POST /tickets/{id}/merge", L, N, F, O, O);
+        expect("POST /tickets/{id}/unmerge", L, N, F, O, O);
+        // the second ticket's newest message is split off into a new ticket
+        expect("POST /tickets/{id}/split", L, N, F, O, O);
+        // the second ticket is linked as the ticket's child and the link removed, by each caller in turn
+        expect("POST /tickets/{id}/links", L, N, F, O, O);
+        expect("POST /tickets/{id}/links/remove", L, N, F, O, O);
         expect("GET /attention", L, O, O, O, O);
         // every member of staff has a stream; which events it carries is LiveUpdatesTest's matter
         expect("GET /events", L, O, O, O, O);
@@ -127,6 +136,11 @@ class RouteByRoleTest {
         expect("GET /api/v1/tickets/{id}/history", L, N, O, O, O);
         expect("POST /api/v1/tickets/{id}/replies", L, N, F, O, O);
         expect("POST /api/v1/tickets/{id}/notes", L, N, F, O, O);
+        expect("POST /api/v1/tickets/{id}/merge", L, N, F, O, O);
+        expect("POST /api/v1/tickets/{id}/unmerge", L, N, F, O, O);
+        expect("POST /api/v1/tickets/{id}/split", L, N, F, O, O);
+        expect("POST /api/v1/tickets/{id}/links", L, N, F, O, O);
+        expect("DELETE /api/v1/tickets/{id}/links/{otherId}", L, N, F, O, O);
         expect("GET /api/v1/inbound/{id}/raw", L, N, O, O, O);
         expect("GET /api/v1/views", L, O, O, O, O);
         expect("POST /api/v1/views", L, O, O, O, O);
@@ -166,6 +180,8 @@ class RouteByRoleTest {
 
     private static WebFixture web;
     private static long ticket;
+    /** A ticket of the same group that the merge routes merge into {@link #ticket} (which has a held reply: it is merged into, never merged). */
+    private static long mergeable;
     private static long messageId;
     private static long inboundId;
     private static long attachmentId;
@@ -188,6 +204,11 @@ class RouteByRoleTest {
         web = new WebFixture();
         String mailbox = web.data.mailbox("roles", "roles@desk.example.test", "Support");
         ticket = web.data.ticket("T-9001", "Whose is this", "open", mailbox, "who@example.test");
+        mergeable = web.data.ticket("T-9002", "Whose is this too", "open", mailbox, "who@example.test");
+        for (int i = 1; i <= 5; i++) { // two splits each by the full agent and the admin, and one message left
+            web.data.inbound(mergeable, mailbox, "<roles-split-" + i + "@example.test>", "who@example.test", "Part " + i,
+                    ("From: who@example.test\r\nSubject: Part " + i + "\r\n\r\nPart\r\n").getBytes(StandardCharsets.US_ASCII));
+        }
         inboundId = web.data.inbound(ticket, mailbox, "<roles-1@example.test>", "who@example.test", "Hello",
                 "From: who@example.test\r\nSubject: Whose is this\r\n\r\nHello\r\n".getBytes(StandardCharsets.US_ASCII));
         messageId = web.db.dsl().select(TICKET_MESSAGE.ID).from(TICKET_MESSAGE).where(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(inboundId))
@@ -251,6 +272,11 @@ class RouteByRoleTest {
     private static String abbreviate(String body) {
         String line = body.replaceAll("\\s+", " ");
         return line.length() <= 160 ? line : line.substring(0, 160) + "…";
+    }
+
+    private static long newestMessageOf(long ticketId) {
+        return web.db.dsl().select(DSL.max(TICKET_MESSAGE.ID)).from(TICKET_MESSAGE).where(TICKET_MESSAGE.TICKET_ID.eq(ticketId))
+                .fetchSingle(0, Long.class);
     }
 
     /** A valid form for each admin page's POST route. */
@@ -318,6 +344,10 @@ class RouteByRoleTest {
                     .replace("/admin/macros/{id}", "/admin/macros/987654321")
                     .replace("/macros/{id}", "/macros/" + editedMacro)
                     .replace("{messageId}", Long.toString(messageId))
+                    .replace("{id}/merge", mergeable + "/merge")
+                    .replace("{id}/unmerge", mergeable + "/unmerge")
+                    .replace("{id}/split", mergeable + "/split")
+                    .replace("{otherId}", Long.toString(mergeable))
                     .replace("{id}", Long.toString(ticket));
             String key = UUID.randomUUID().toString();
             if (path.startsWith("/api/") || path.equals("/metrics")) {
@@ -335,6 +365,10 @@ class RouteByRoleTest {
                                     + "\"imapHost\": \"imap.example.test\", \"secretRef\": \"roles\", \"group\": \"Support\"}"
                             : path.equals("/api/v1/macros") ? "{\"name\": \"Role api " + key + "\", \"body\": \"hi\"}"
                             : path.endsWith("/macro") ? "{\"macro\": " + cannedReply + "}"
+                            : path.endsWith("/merge") ? "{\"into\": \"T-9001\"}"
+                            : path.endsWith("/unmerge") ? ""
+                            : path.endsWith("/links") ? "{\"child\": " + mergeable + "}"
+                            : path.endsWith("/split") ? "{\"messageId\": " + newestMessageOf(mergeable) + "}"
                             : path.endsWith("/bulk") ? "{\"ids\": [" + ticket + "], \"priority\": \"normal\"}"
                             : path.equals("/api/v1/views") ? "{\"name\": \"Role test\", \"query\": \"status=open\", \"sort\": \"oldest\"}"
                             : "{\"body\": \"from the role test\"}";
@@ -386,6 +420,12 @@ class RouteByRoleTest {
                 form.put("name", "Role test");
                 form.put("query", "status=open&sort=oldest");
                 return browser.post(path, form);
+            }
+            form.put("into", "T-9001");
+            form.put("other", Long.toString(mergeable));
+            form.put("relation", "child");
+            if (path.endsWith("/split")) {
+                form.put("message", Long.toString(newestMessageOf(mergeable)));
             }
             form.put("status", "open");
             form.put("priority", "normal");
