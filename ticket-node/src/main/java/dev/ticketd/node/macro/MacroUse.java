@@ -90,11 +90,11 @@ public final class MacroUse implements MacroMenu {
         if (macro.body().isBlank()) {
             return Optional.empty();
         }
-        Record ticket = db.dsl().select(TICKET.NUMBER, TICKET.SUBJECT, STAFF_GROUP.NAME, CONTACT.EMAIL, CONTACT.DISPLAY_NAME)
+        Record ticket = db.read(dsl -> dsl.select(TICKET.NUMBER, TICKET.SUBJECT, STAFF_GROUP.NAME, CONTACT.EMAIL, CONTACT.DISPLAY_NAME)
                 .from(TICKET).join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
                 .leftJoin(CONTACT).on(CONTACT.ID.eq(TICKET.REQUESTER_ID))
                 .where(TICKET.ID.eq(ticketId)).and(by.viewer().sees())
-                .fetchOne();
+                .fetchOne()).value();
         if (ticket == null) {
             return Optional.empty();
         }

@@ -59,14 +59,17 @@ public final class Macros {
         this.writes = writes;
     }
 
-    /** Every macro, by name. */
+    /**
+     * Every macro, by name. Read as pages read ({@link Database#read}): the ticket page lists them, and
+     * must still show from a standby while the primary is away.
+     */
     public List<Macro> list() {
-        return select(db.dsl()).orderBy(MACRO.NAME).fetch(Macros::macro);
+        return db.read(dsl -> select(dsl).orderBy(MACRO.NAME).fetch(Macros::macro)).value();
     }
 
     /** @throws NotFoundException when there is no macro {@code id} */
     public Macro get(long id) {
-        return select(db.dsl()).where(MACRO.ID.eq(id)).fetchOptional(Macros::macro)
+        return db.read(dsl -> select(dsl).where(MACRO.ID.eq(id)).fetchOptional(Macros::macro)).value()
                 .orElseThrow(() -> new NotFoundException("macro " + id + " does not exist"));
     }
 
