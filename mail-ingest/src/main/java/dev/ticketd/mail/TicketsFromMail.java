@@ -323,7 +323,8 @@ public final class TicketsFromMail {
             variants.add(bare(id));
         }
         Map<String, Long> ticketOf = new HashMap<>();
-        tx.select(OUTBOX.MESSAGE_ID, OUTBOX.TICKET_ID).from(OUTBOX).where(OUTBOX.MESSAGE_ID.in(variants))
+        // a staff notice (an SLA digest) has no ticket: a reply to it joins none
+        tx.select(OUTBOX.MESSAGE_ID, OUTBOX.TICKET_ID).from(OUTBOX).where(OUTBOX.MESSAGE_ID.in(variants)).and(OUTBOX.TICKET_ID.isNotNull())
                 .forEach(r -> ticketOf.merge(bare(r.value1()), r.value2(), Math::min));
         tx.select(INBOUND_MESSAGE.MESSAGE_ID, TICKET_MESSAGE.TICKET_ID)
                 .from(INBOUND_MESSAGE).join(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))
