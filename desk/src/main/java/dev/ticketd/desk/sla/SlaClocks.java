@@ -9,6 +9,7 @@ import dev.ticketd.desk.TicketStatus;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.Record2;
+import org.jooq.Record3;
 import org.jooq.impl.DSL;
 
 import java.time.DayOfWeek;
@@ -260,14 +261,18 @@ public final class SlaClocks {
                 .execute();
     }
 
-    /** An escalation just written: its ticket, target, due time and the priority it raised the ticket to (null: none). */
-    public record Escalation(long ticketId, SlaKind kind, Instant dueAt, Priority raisedTo) {
+    /**
+     * An escalation just written: its ticket, target, due time, the priority it raised the ticket to (null: none), and
+     * whether it waits to be mailed to the ticket's group.
+     */
+    public record Escalation(long ticketId, SlaKind kind, Instant dueAt, Priority raisedTo, boolean notifyGroup) {
     }
 
     /**
      * Escalates the ticket's {@code kind} clock when it is due by {@code now} and its due time was not
      * escalated yet: records the escalation (unique per ticket, kind and due time, so a second runner's
-     * insert does nothing), audits it, and raises the priority one step when the policy says so. The
+     * insert does nothing), audits it, raises the priority one step when the policy says so, and
+     * marks it for the group's digest mail ({@code sla_escalation.notify_group_id}) when the policy asks for that. The
      * escalation duty's write: the caller checked its epoch in this transaction. The ticket is locked
      * and its clock read again under the lock, so a clock answered or paused meanwhile is left alone.
      *
@@ -276,8 +281,8 @@ public final class SlaClocks {
      * @return the escalation, or empty when there was nothing (any more) to escalate
      */
     public Optional<Escalation> escalateWhenDue(DSLContext tx, long ticketId, SlaKind kind, Instant now, long epoch, String node) {
-        Record2<String, String> ticket = tx.select(TICKET.STATUS, TICKET.PRIORITY).from(TICKET).where(TICKET.ID.eq(ticketId))
-                .forUpdate().fetchOne();
+        Record3<String, String, Long> ticket = tx.select(TICKET.STATUS, TICKET.PRIORITY, TICKET.GROUP_ID).from(TICKET)
+                .where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne();
         Record clock = tx.selectFrom(TICKET_SLA_CLOCK).where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId))
                 .and(TICKET_SLA_CLOCK.KIND.eq(kind.value())).fetchOne();
         if (ticket == null || clock == null || clock.get(TICKET_SLA_CLOCK.DUE_AT) == null) {
@@ -301,9 +306,15 @@ public final class SlaClocks {
         if (id == null) {
             return Optional.empty(); // escalated before (the clock's mark was lost with an old node's write): never twice
         }
+        Optional<SlaPolicy> policy = policyOf(tx, clock, new HashMap<>());
+        boolean notify = policy.map(SlaPolicy::notifyGroup).orElse(false);
+        if (notify) {
+            // the digest (SlaNotices) mails it later, in the transaction that marks it notified: once
+            tx.update(SLA_ESCALATION).set(SLA_ESCALATION.NOTIFY_GROUP_ID, ticket.value3()).where(SLA_ESCALATION.ID.eq(id)).execute();
+        }
         Priority from = Priority.stored(ticket.value2());
         Priority raised = null;
-        if (policyOf(tx, clock, new HashMap<>()).map(SlaPolicy::raisePriority).orElse(false) && from != Priority.URGENT
+        if (policy.map(SlaPolicy::raisePriority).orElse(false) && from != Priority.URGENT
                 && TicketStatus.stored(ticket.value1()) != TicketStatus.CLOSED) {
             raised = Priority.values()[from.ordinal() + 1];
             tx.update(TICKET).set(TICKET.PRIORITY, raised.value()).set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime())
@@ -312,8 +323,8 @@ public final class SlaClocks {
             audit.record(tx, ESCALATIONS, ticketId, new AuditEvent.PriorityChanged(from, raised));
         }
         audit.record(tx, ESCALATIONS, ticketId, new AuditEvent.SlaEscalated(kind.value(), due.toInstant().toString(),
-                raised == null ? null : raised.value(), epoch));
-        return Optional.of(new Escalation(ticketId, kind, due.toInstant(), raised));
+                raised == null ? null : raised.value(), epoch, notify ? Boolean.TRUE : null));
+        return Optional.of(new Escalation(ticketId, kind, due.toInstant(), raised, notify));
     }
 
     /** The policy of the ticket's group and priority, with its calendar; empty when there is none. */
@@ -334,7 +345,7 @@ public final class SlaClocks {
                 calendarId == null ? BusinessCalendar.always() : calendar(tx, calendarId),
                 seconds(p.get(SLA_POLICY.FIRST_RESPONSE_SECONDS)), seconds(p.get(SLA_POLICY.NEXT_RESPONSE_SECONDS)),
                 seconds(p.get(SLA_POLICY.RESOLUTION_SECONDS)), Duration.ofSeconds(p.get(SLA_POLICY.WARN_BEFORE_SECONDS)),
-                p.get(SLA_POLICY.RAISE_PRIORITY));
+                p.get(SLA_POLICY.RAISE_PRIORITY), p.get(SLA_POLICY.NOTIFY_GROUP));
     }
 
     /** A stored calendar with its hours and the holidays within {@value #HOLIDAY_YEARS} years of today. */

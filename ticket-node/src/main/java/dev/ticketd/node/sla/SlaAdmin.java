@@ -43,7 +43,7 @@ public final class SlaAdmin {
 
     /** A policy as lists show it; targets null when none. */
     public record Policy(String group, Priority priority, String calendar, Duration firstResponse, Duration nextResponse,
-                         Duration resolution, Duration warnBefore, boolean raisePriority) {
+                         Duration resolution, Duration warnBefore, boolean raisePriority, boolean notifyGroup) {
     }
 
     /** A calendar as lists show it: hours by day, holidays by date with their names. */
@@ -120,9 +120,10 @@ public final class SlaAdmin {
      * @param calendar null or blank: around the clock
      * @param firstResponse targets as {@code 4h}, {@code 30m}, {@code 1h30m}, {@code 90s}; null or blank: none (at least one target)
      * @param warnBefore    null or blank: none (a ticket shows "due soon" only once it is due)
+     * @param notifyGroup   an escalation is mailed to the group's active members with full access (a digest per group)
      */
     public void savePolicy(String group, String priority, String calendar, String firstResponse, String nextResponse,
-                           String resolution, String warnBefore, boolean raisePriority) {
+                           String resolution, String warnBefore, boolean raisePriority, boolean notifyGroup) {
         Priority p = priority(priority);
         Duration first = target("first-response", firstResponse);
         Duration next = target("next-response", nextResponse);
@@ -138,15 +139,17 @@ public final class SlaAdmin {
                     .set(SLA_POLICY.CALENDAR_ID, calendarId).set(SLA_POLICY.FIRST_RESPONSE_SECONDS, seconds(first))
                     .set(SLA_POLICY.NEXT_RESPONSE_SECONDS, seconds(next)).set(SLA_POLICY.RESOLUTION_SECONDS, seconds(resolve))
                     .set(SLA_POLICY.WARN_BEFORE_SECONDS, warn.toSeconds()).set(SLA_POLICY.RAISE_PRIORITY, raisePriority)
+                    .set(SLA_POLICY.NOTIFY_GROUP, notifyGroup)
                     .onConflict(SLA_POLICY.GROUP_ID, SLA_POLICY.PRIORITY).doUpdate()
                     .set(SLA_POLICY.CALENDAR_ID, calendarId).set(SLA_POLICY.FIRST_RESPONSE_SECONDS, seconds(first))
                     .set(SLA_POLICY.NEXT_RESPONSE_SECONDS, seconds(next)).set(SLA_POLICY.RESOLUTION_SECONDS, seconds(resolve))
                     .set(SLA_POLICY.WARN_BEFORE_SECONDS, warn.toSeconds()).set(SLA_POLICY.RAISE_PRIORITY, raisePriority)
+                    .set(SLA_POLICY.NOTIFY_GROUP, notifyGroup)
                     .set(SLA_POLICY.UPDATED_AT, org.jooq.impl.DSL.currentOffsetDateTime())
                     .execute();
         });
-        log.info("sla policy saved group={} priority={} calendar={} firstResponse={} nextResponse={} resolution={}", group.strip(),
-                p.value(), blank(calendar) ? "-" : calendar.strip(), first, next, resolve);
+        log.info("sla policy saved group={} priority={} calendar={} firstResponse={} nextResponse={} resolution={} notifyGroup={}",
+                group.strip(), p.value(), blank(calendar) ? "-" : calendar.strip(), first, next, resolve, notifyGroup);
     }
 
     /** Removes the policy of {@code group}'s tickets of {@code priority}; false when there was none. */
@@ -159,12 +162,13 @@ public final class SlaAdmin {
     /** Every policy, by group and priority. */
     public List<Policy> policies() {
         return db.read(dsl -> dsl.select(STAFF_GROUP.NAME, SLA_POLICY.PRIORITY, SLA_CALENDAR.NAME, SLA_POLICY.FIRST_RESPONSE_SECONDS,
-                        SLA_POLICY.NEXT_RESPONSE_SECONDS, SLA_POLICY.RESOLUTION_SECONDS, SLA_POLICY.WARN_BEFORE_SECONDS, SLA_POLICY.RAISE_PRIORITY)
+                        SLA_POLICY.NEXT_RESPONSE_SECONDS, SLA_POLICY.RESOLUTION_SECONDS, SLA_POLICY.WARN_BEFORE_SECONDS, SLA_POLICY.RAISE_PRIORITY,
+                        SLA_POLICY.NOTIFY_GROUP)
                 .from(SLA_POLICY).join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(SLA_POLICY.GROUP_ID))
                 .leftJoin(SLA_CALENDAR).on(SLA_CALENDAR.ID.eq(SLA_POLICY.CALENDAR_ID))
                 .orderBy(STAFF_GROUP.NAME, SLA_POLICY.PRIORITY)
                 .fetch(r -> new Policy(r.value1(), Priority.stored(r.value2()), r.value3(), ofSeconds(r.value4()), ofSeconds(r.value5()),
-                        ofSeconds(r.value6()), Duration.ofSeconds(r.value7()), r.value8()))).value()
+                        ofSeconds(r.value6()), Duration.ofSeconds(r.value7()), r.value8(), r.value9()))).value()
                 .stream().sorted(java.util.Comparator.comparing(Policy::group).thenComparing(Policy::priority)).toList();
     }
 

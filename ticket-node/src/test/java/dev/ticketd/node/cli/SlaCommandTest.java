@@ -43,14 +43,14 @@ class SlaCommandTest {
                 "--hours", "mon-fri=09:00-17:00", "--hours", "sat=10:00-14:00")).isZero();
         assertThat(run(new StringWriter(), "sla", "holiday", "--config", c, "Office", "2026-12-25", "--name", "Christmas")).isZero();
         assertThat(run(new StringWriter(), "sla", "policy", "--config", c, "Support", "high", "--calendar", "Office",
-                "--first-response", "1h", "--resolution", "16h", "--warn-before", "15m", "--raise-priority")).isZero();
+                "--first-response", "1h", "--resolution", "16h", "--warn-before", "15m", "--raise-priority", "--notify-group")).isZero();
 
         StringWriter out = new StringWriter();
         assertThat(run(out, "sla", "list", "--config", c)).isZero();
         assertThat(out.toString())
                 .contains("calendar Office zone=Europe/Berlin hours=mon=09:00-17:00", "sat=10:00-14:00", "holidays=2026-12-25")
                 .contains("policy Support high calendar=Office first-response=1h next-response=- resolution=16h warn-before=15m"
-                        + " raise-priority=true");
+                        + " raise-priority=true notify-group=true");
 
         assertThat(run(new StringWriter(), "sla", "remove-policy", "--config", c, "Support", "high")).isZero();
         StringWriter after = new StringWriter();

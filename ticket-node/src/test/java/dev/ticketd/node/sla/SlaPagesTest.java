@@ -46,7 +46,7 @@ class SlaPagesTest {
         assertThat(admin.post("/admin/sla/policies", form("group", "Support", "priority", "normal", "firstResponse", "1h",
                 "warnBefore", "30m")).statusCode()).isEqualTo(303);
         assertThat(admin.post("/admin/sla/policies", form("group", "Billing", "priority", "normal", "calendar", "Office",
-                "resolution", "40h", "raisePriority", "on")).statusCode()).isEqualTo(303);
+                "resolution", "40h", "raisePriority", "on", "notifyGroup", "on")).statusCode()).isEqualTo(303);
         Tickets tickets = new Tickets();
         overdue = web.data.ticket("T-9001", "Printer on fire", "open", support, "ann@example.test");
         later = web.data.ticket("T-9002", "Toner low", "open", support, "bob@example.test");
@@ -70,6 +70,10 @@ class SlaPagesTest {
         String page = admin.get("/admin/sla").body();
         assertThat(page).contains("Office", "Europe/Berlin", "mon 09:00-17:00", "40h", "30m before");
         assertThat(web.db.dsl().fetchCount(SLA_POLICY)).isEqualTo(2);
+        assertThat(web.db.dsl().select(SLA_POLICY.NOTIFY_GROUP).from(SLA_POLICY).where(SLA_POLICY.GROUP_ID.eq(web.data.group("Billing")))
+                .fetchSingle(SLA_POLICY.NOTIFY_GROUP)).as("the box ticked").isTrue();
+        assertThat(web.db.dsl().select(SLA_POLICY.NOTIFY_GROUP).from(SLA_POLICY).where(SLA_POLICY.GROUP_ID.eq(web.data.group("Support")))
+                .fetchSingle(SLA_POLICY.NOTIFY_GROUP)).as("the box left empty").isFalse();
     }
 
     @Test
