@@ -84,7 +84,7 @@ public final class SlaCommand {
 
     @Command(name = "policy", mixinStandardHelpOptions = true,
             description = "Set the targets of a group's tickets of one priority (replacing any). Durations: 4h, 30m, 1h30m, 90s"
-                    + " of business time. Applies to clocks started from now on.")
+                    + " of business time. The due times of the tickets running under the policy move with it.")
     static final class PolicyCmd implements Callable<Integer> {
         @Mixin
         ConfigOption config;

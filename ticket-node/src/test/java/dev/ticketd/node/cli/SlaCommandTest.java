@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.StringWriter;
 import java.nio.file.Path;
 
+import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.node.cli.CliConfig.run;
 import static dev.ticketd.node.cli.CliConfig.runErr;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,6 +57,25 @@ class SlaCommandTest {
         StringWriter after = new StringWriter();
         run(after, "sla", "list", "--config", c);
         assertThat(after.toString()).doesNotContain("policy Support");
+    }
+
+    @Test
+    void changingAPolicyMovesTheDueTimeOfTheTicketsRunningUnderIt() {
+        String c = config.toString();
+        assertThat(run(new StringWriter(), "sla", "policy", "--config", c, "Support", "normal", "--first-response", "1h")).isZero();
+        dev.ticketd.node.web.TestData data = new dev.ticketd.node.web.TestData(db);
+        data.mailbox("support", "support@example.test");
+        long ticket = data.ticket("T-1", "Printer on fire", "open", "support", "ann@example.test");
+        java.time.Instant opened = java.time.Instant.now();
+        db.transactions().write(tx -> {
+            new dev.ticketd.desk.Tickets().sla().opened(tx, ticket, opened);
+            return null;
+        });
+
+        assertThat(run(new StringWriter(), "sla", "policy", "--config", c, "Support", "normal", "--first-response", "3h")).isZero();
+
+        assertThat(db.dsl().select(TICKET.SLA_DUE_AT).from(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle(TICKET.SLA_DUE_AT).toInstant())
+                .isEqualTo(opened.plus(java.time.Duration.ofHours(3)).truncatedTo(java.time.temporal.ChronoUnit.MICROS));
     }
 
     @Test

@@ -66,6 +66,23 @@ class SlaPagesTest {
     }
 
     @Test
+    void savingAPolicyOnTheScreenMovesTheDueTimesOfTheTicketsItCounts() {
+        java.time.OffsetDateTime before = dueAt(billing);
+        assertThat(admin.post("/admin/sla/policies", form("group", "Billing", "priority", "normal", "calendar", "Office",
+                "resolution", "48h", "raisePriority", "on", "notifyGroup", "on")).statusCode()).isEqualTo(303);
+        java.time.OffsetDateTime longer = dueAt(billing);
+        assertThat(Duration.between(before, longer)).as("8 more business hours: a working day later").isGreaterThanOrEqualTo(Duration.ofHours(8));
+
+        assertThat(admin.post("/admin/sla/policies", form("group", "Billing", "priority", "normal", "calendar", "Office",
+                "resolution", "40h", "raisePriority", "on", "notifyGroup", "on")).statusCode()).isEqualTo(303);
+        assertThat(dueAt(billing)).as("and back").isEqualTo(before);
+    }
+
+    private static java.time.OffsetDateTime dueAt(long ticket) {
+        return web.db.dsl().select(TICKET.SLA_DUE_AT).from(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle(TICKET.SLA_DUE_AT);
+    }
+
+    @Test
     void anAdminSeesThePoliciesAndCalendarsTheySet() {
         String page = admin.get("/admin/sla").body();
         assertThat(page).contains("Office", "Europe/Berlin", "mon 09:00-17:00", "40h", "30m before");
