@@ -78,6 +78,19 @@ class SlaPagesTest {
         assertThat(dueAt(billing)).as("and back").isEqualTo(before);
     }
 
+    @Test
+    void savingTheCalendarOfAPolicyMovesTheDueTimesOfItsTicketsToo() {
+        java.time.OffsetDateTime before = dueAt(billing);
+        assertThat(admin.post("/admin/sla/calendars", form("name", "Office", "zone", "Europe/Berlin", "hours", "mon-fri=09:00-13:00"))
+                .statusCode()).isEqualTo(303);
+        assertThat(Duration.between(before, dueAt(billing))).as("40 h of 4-hour days instead of 8-hour days: days later")
+                .isGreaterThanOrEqualTo(Duration.ofDays(5));
+
+        assertThat(admin.post("/admin/sla/calendars", form("name", "Office", "zone", "Europe/Berlin", "hours", "mon-fri=09:00-17:00"))
+                .statusCode()).isEqualTo(303);
+        assertThat(dueAt(billing)).as("and back").isEqualTo(before);
+    }
+
     private static java.time.OffsetDateTime dueAt(long ticket) {
         return web.db.dsl().select(TICKET.SLA_DUE_AT).from(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle(TICKET.SLA_DUE_AT);
     }
