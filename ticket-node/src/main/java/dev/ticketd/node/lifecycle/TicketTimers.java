@@ -62,6 +62,7 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
     private final AtomicLong reopenedTotal = new AtomicLong();
     private final AtomicLong closedTotal = new AtomicLong();
     private final AtomicLong escalatedTotal = new AtomicLong();
+    private final AtomicLong notifiedTotal = new AtomicLong();
     private final SlaEscalations escalations;
     private final SlaNotices notices;
 
@@ -125,6 +126,11 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         return escalatedTotal.get();
     }
 
+    /** SLA escalations this node's runs put into a group's digest mail since it started. */
+    public long notifiedTotal() {
+        return notifiedTotal.get();
+    }
+
     /** Whether this node runs the timers now. */
     public synchronized boolean running() {
         return worker != null;
@@ -150,6 +156,7 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         reopenedTotal.addAndGet(reopened);
         closedTotal.addAndGet(closedCount);
         escalatedTotal.addAndGet(escalated);
+        notifiedTotal.addAndGet(notified);
         lastRunAt = clock.instant();
         return new Run(reopened, closedCount, escalated, notified);
     }

@@ -112,6 +112,7 @@ class SlaNoticesTest {
         assertThat(db.dsl().fetchCount(SLA_ESCALATION, SLA_ESCALATION.NOTIFIED_AT.isNotNull().and(SLA_ESCALATION.NOTIFIED_TO.eq(2))))
                 .isEqualTo(3);
         assertThat(db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.ACTION.eq("ticket.sla_group_notified"))).isEqualTo(3);
+        assertThat(timers.notifiedTotal()).isEqualTo(3);
 
         now.set(now.get().plus(Duration.ofHours(1)));
         assertThat(timers.runOnce(epoch).notified()).as("a later run mails nothing again").isZero();
