@@ -97,8 +97,10 @@ final class SlaNotices {
     }
 
     private int digest(DSLContext tx, long groupId, long epoch, Instant now) {
-        String groupName = tx.select(STAFF_GROUP.NAME).from(STAFF_GROUP).where(STAFF_GROUP.ID.eq(groupId)).forUpdate()
-                .fetchSingle(STAFF_GROUP.NAME); // the group's lock: one digest of a group at a time
+        // one digest of a group at a time; "no key update", so tickets that reference the group (a key
+        // share lock) are not held up, and a ticket change locking its row cannot deadlock with this
+        String groupName = tx.select(STAFF_GROUP.NAME).from(STAFF_GROUP).where(STAFF_GROUP.ID.eq(groupId)).forNoKeyUpdate()
+                .fetchSingle(STAFF_GROUP.NAME);
         OffsetDateTime last = tx.select(DSL.max(SLA_ESCALATION.NOTIFIED_AT)).from(SLA_ESCALATION)
                 .where(SLA_ESCALATION.NOTIFY_GROUP_ID.eq(groupId)).and(SLA_ESCALATION.NOTIFIED_AT.isNotNull()).fetchOne(0, OffsetDateTime.class);
         if (last != null && last.toInstant().plus(GAP).isAfter(now)) {
