@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.file.Path;
 
 import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_SLA_CLOCK;
 import static dev.ticketd.node.cli.CliConfig.run;
 import static dev.ticketd.node.cli.CliConfig.runErr;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -74,8 +75,11 @@ class SlaCommandTest {
 
         assertThat(run(new StringWriter(), "sla", "policy", "--config", c, "Support", "normal", "--first-response", "3h")).isZero();
 
-        assertThat(db.dsl().select(TICKET.SLA_DUE_AT).from(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle(TICKET.SLA_DUE_AT).toInstant())
-                .isEqualTo(opened.plus(java.time.Duration.ofHours(3)).truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+        // PostgreSQL keeps microseconds (rounded): compare with the start the clock stored
+        java.time.OffsetDateTime since = db.dsl().select(TICKET_SLA_CLOCK.RUNNING_SINCE).from(TICKET_SLA_CLOCK)
+                .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticket)).fetchSingle(TICKET_SLA_CLOCK.RUNNING_SINCE);
+        assertThat(java.time.Duration.between(since, db.dsl().select(TICKET.SLA_DUE_AT).from(TICKET).where(TICKET.ID.eq(ticket))
+                .fetchSingle(TICKET.SLA_DUE_AT))).isEqualTo(java.time.Duration.ofHours(3));
     }
 
     @Test
