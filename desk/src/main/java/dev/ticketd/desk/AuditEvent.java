@@ -201,12 +201,25 @@ public sealed interface AuditEvent {
     /**
      * The SLA escalation duty found a ticket's {@code kind} target ({@code first_response}, …) missed:
      * it was due at {@code dueAt} (ISO-8601); {@code raisedTo} is the priority it raised the ticket to
-     * (absent: none); {@code epoch} the duty's epoch it wrote under.
+     * (absent: none); {@code epoch} the duty's epoch it wrote under; {@code notifyGroup} true when it
+     * waits to be mailed to the ticket's group (absent: not to be mailed).
      */
-    record SlaEscalated(String kind, String dueAt, String raisedTo, long epoch) implements AuditEvent {
+    record SlaEscalated(String kind, String dueAt, String raisedTo, long epoch, Boolean notifyGroup) implements AuditEvent {
         @Override
         public String auditAction() {
             return "ticket.sla_escalated";
+        }
+    }
+
+    /**
+     * The ticket's escalation ({@code kind}, due at {@code dueAt}) went into the digest mail of group
+     * {@code groupId} to {@code recipients} people ({@code 0}: nobody to tell, or no mailbox to send from;
+     * {@code reason} says which); {@code epoch}: the escalation duty's epoch it was written under.
+     */
+    record SlaGroupNotified(String kind, String dueAt, long groupId, int recipients, String reason, long epoch) implements AuditEvent {
+        @Override
+        public String auditAction() {
+            return "ticket.sla_group_notified";
         }
     }
 

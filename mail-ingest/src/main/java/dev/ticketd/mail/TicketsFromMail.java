@@ -335,10 +335,11 @@ public final class TicketsFromMail {
             variants.add(bare(id));
         }
         Map<String, Long> ticketOf = new HashMap<>();
-        // our mail's ticket is the one its message is on now (a split moves a message), else the outbox row's
+        // our mail's ticket is the one its message is on now (a split moves a message), else the outbox
+        // row's; a staff notice (an SLA digest) has no ticket: a reply to it joins none
         tx.select(OUTBOX.MESSAGE_ID, DSL.coalesce(TICKET_MESSAGE.TICKET_ID, OUTBOX.TICKET_ID))
                 .from(OUTBOX).leftJoin(TICKET_MESSAGE).on(TICKET_MESSAGE.ID.eq(OUTBOX.TICKET_MESSAGE_ID))
-                .where(OUTBOX.MESSAGE_ID.in(variants))
+                .where(OUTBOX.MESSAGE_ID.in(variants)).and(OUTBOX.TICKET_ID.isNotNull())
                 .forEach(r -> ticketOf.merge(bare(r.value1()), r.value2(), Math::min));
         tx.select(INBOUND_MESSAGE.MESSAGE_ID, TICKET_MESSAGE.TICKET_ID)
                 .from(INBOUND_MESSAGE).join(TICKET_MESSAGE).on(TICKET_MESSAGE.INBOUND_MESSAGE_ID.eq(INBOUND_MESSAGE.ID))

@@ -101,6 +101,19 @@ class ThreadingTest {
     }
 
     @Test
+    void aReplyToAStaffNoticeOfNoTicketJoinsNoTicket() {
+        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<n1@example.test>", "", "1")));
+        db.dsl().insertInto(OUTBOX).set(OUTBOX.MAILBOX_ID, "support").set(OUTBOX.KIND, "notify")
+                .set(OUTBOX.MESSAGE_ID, "<sla.7@support.example.test>").set(OUTBOX.TO_ADDRESS, "agent@support.example.test")
+                .set(OUTBOX.SUBJECT, "SLA missed in Support: 2 tickets").set(OUTBOX.BODY_TEXT, "…").execute();
+
+        long reply = ingest(mail("agent@support.example.test", "Re: SLA missed in Support: 2 tickets", "<n2@example.test>",
+                "In-Reply-To: <sla.7@support.example.test>\n", "on it"));
+
+        assertThat(ticketOf(reply).getId()).as("a new ticket, not an error and not someone's ticket").isNotEqualTo(first.getId());
+    }
+
+    @Test
     void theRequesterInAnyCaseAndAnyAuthorOfAnInboundMessageOnTheTicketAreParticipants() {
         TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<q1@example.test>", "", "1")));
         // bob wrote on this ticket before (e.g. a mail of his was moved here by staff)

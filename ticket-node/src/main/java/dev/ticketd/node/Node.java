@@ -158,7 +158,7 @@ public final class Node implements AutoCloseable {
             started.push(dutyGiveUps);
             TicketTimers timers = new TicketTimers(db, new DutyLeases(db.transactions(), config.leaseLockTimeout()), tickets,
                     new TicketTimerSettings(config.nodeId(), config.tickets().closeResolvedAfter(), config.tickets().timerInterval(),
-                            TIMER_BATCH, config.mail().giveUpCoolDown(), config.mail().giveUpAfter()), clock, dutyGiveUps);
+                            TIMER_BATCH, config.mail().giveUpCoolDown(), config.mail().giveUpAfter(), config.publicUrl()), clock, dutyGiveUps);
             started.push(timers);
             metrics.watchTimers(timers);
             // the self-watch: every node runs it; the duty's leader (or a stand-in) looks and alerts

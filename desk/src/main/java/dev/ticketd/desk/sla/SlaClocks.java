@@ -9,6 +9,7 @@ import dev.ticketd.desk.TicketStatus;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.Record2;
+import org.jooq.Record3;
 import org.jooq.impl.DSL;
 
 import java.time.DayOfWeek;
@@ -46,9 +47,8 @@ import static dev.ticketd.db.generated.Tables.TICKET_SLA_CLOCK;
  * paused (the ticket waits for the customer) it keeps only the business time it used. Each clock
  * counts by the policy it started under ({@code policy_id}); a changed priority or group moves the
  * clocks to the new policy's targets ({@link #retarget}); raising the priority by an escalation does
- * not (it would escalate again at once, or leave the clocks without a policy); an edited policy's
- * targets apply to clocks that start afterwards, and to running ones when they resume after a pause
- * or are retargeted (the due times of every open ticket are not recomputed at once).
+ * not (it would escalate again at once, or leave the clocks without a policy); an edited policy moves
+ * the due times of every clock counting by it in the edit's transaction ({@link #policyEdited}).
  *
  * <p>A ticket without a policy and without clocks costs two primary-key reads per change and writes
  * nothing (mail intake pays that per mail).
@@ -160,6 +160,89 @@ public final class SlaClocks {
         refresh(tx, ticketId);
     }
 
+    /** Clocks read per step of {@link #policyEdited}: its memory is bounded whatever the number of tickets. */
+    static final int EDIT_BATCH = 500;
+
+    /**
+     * Policy {@code policyId} was edited (targets, calendar or "due soon"): every clock counting by it
+     * takes the edited policy now, in the caller's transaction (the edit's). A running clock's due time
+     * is computed afresh from when it started running and the business time it used before; a clock
+     * whose target the edit removed stops; a paused clock keeps what it used and counts by the edited
+     * targets when it resumes. A target the edit added starts no clock on tickets already open (their
+     * clocks start at their next start: a customer's mail, a reopening). A clock whose missed due time
+     * was escalated and that is still overdue under the edit is not escalated again (the same miss);
+     * one that the edit moves into the future can be missed, and escalated, anew.
+     *
+     * <p>Bounded: the clocks are read {@value #EDIT_BATCH} tickets at a time in ticket order, each
+     * batch's tickets locked in id order (as a ticket's change locks its row) before their clocks are
+     * written, so memory stays small; the transaction writes at most the clocks of the policy (up to
+     * three per open ticket of its group and priority) and the due times of those tickets whose earliest
+     * due time or "due soon" time changed. Tickets without a running or paused clock under the policy
+     * are not touched.
+     *
+     * @return how many clocks changed (moved or stopped)
+     */
+    public static int policyEdited(DSLContext tx, long policyId, Instant now) {
+        return policyEdited(tx, policyId, now, EDIT_BATCH);
+    }
+
+    /** As {@link #policyEdited(DSLContext, long, Instant)}, {@code batchSize} tickets at a time (tests take small ones). */
+    static int policyEdited(DSLContext tx, long policyId, Instant now, int batchSize) {
+        Record p = tx.selectFrom(SLA_POLICY).where(SLA_POLICY.ID.eq(policyId)).fetchOne();
+        if (p == null) {
+            return 0;
+        }
+        SlaPolicy policy = load(tx, p);
+        int changed = 0;
+        long after = Long.MIN_VALUE;
+        while (true) {
+            java.util.List<Long> batch = tx.selectDistinct(TICKET_SLA_CLOCK.TICKET_ID).from(TICKET_SLA_CLOCK)
+                    .where(TICKET_SLA_CLOCK.POLICY_ID.eq(policyId)).and(TICKET_SLA_CLOCK.TICKET_ID.gt(after))
+                    .orderBy(TICKET_SLA_CLOCK.TICKET_ID).limit(batchSize).fetch(TICKET_SLA_CLOCK.TICKET_ID);
+            if (batch.isEmpty()) {
+                return changed;
+            }
+            tx.select(TICKET.ID).from(TICKET).where(TICKET.ID.in(batch)).orderBy(TICKET.ID).forUpdate().fetch();
+            for (long ticketId : batch) {
+                changed += retargetTo(tx, ticketId, policy, now);
+                refresh(tx, ticketId, true);
+            }
+            after = batch.get(batch.size() - 1);
+        }
+    }
+
+    /** The clocks of {@code ticketId} that count by {@code policy}, moved to its current targets; returns how many changed. */
+    private static int retargetTo(DSLContext tx, long ticketId, SlaPolicy policy, Instant now) {
+        int changed = 0;
+        for (Record c : tx.selectFrom(TICKET_SLA_CLOCK).where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId))
+                .and(TICKET_SLA_CLOCK.POLICY_ID.eq(policy.id())).fetch()) {
+            SlaKind kind = SlaKind.stored(c.get(TICKET_SLA_CLOCK.KIND));
+            if (policy.target(kind) == null) {
+                delete(tx, ticketId, kind);
+                changed++;
+                continue;
+            }
+            OffsetDateTime since = c.get(TICKET_SLA_CLOCK.RUNNING_SINCE);
+            if (since == null) {
+                continue; // paused: its due time is computed when it resumes, by the policy as it is then
+            }
+            OffsetDateTime was = c.get(TICKET_SLA_CLOCK.DUE_AT);
+            OffsetDateTime due = utc(due(policy, kind, since.toInstant(), c.get(TICKET_SLA_CLOCK.USED_SECONDS)));
+            if (due.toInstant().equals(was.toInstant())) {
+                continue;
+            }
+            OffsetDateTime escalated = c.get(TICKET_SLA_CLOCK.ESCALATED_DUE_AT);
+            boolean sameMiss = escalated != null && escalated.toInstant().equals(was.toInstant()) && !due.toInstant().isAfter(now);
+            tx.update(TICKET_SLA_CLOCK)
+                    .set(TICKET_SLA_CLOCK.DUE_AT, due)
+                    .set(TICKET_SLA_CLOCK.ESCALATED_DUE_AT, sameMiss ? due : escalated)
+                    .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId)).and(TICKET_SLA_CLOCK.KIND.eq(kind.value()))
+                    .execute();
+            changed++;
+        }
+        return changed;
+    }
+
     /** Starts each of {@code kinds} the policy sets a target for and that is not there already. */
     private static void start(DSLContext tx, long ticketId, Optional<SlaPolicy> policy, Set<SlaKind> kinds, Instant now) {
         if (policy.isPresent()) {
@@ -243,6 +326,11 @@ public final class SlaClocks {
 
     /** Writes the earliest due time of the running clocks onto the ticket's row, with its kind and "due soon" time. */
     private static void refresh(DSLContext tx, long ticketId) {
+        refresh(tx, ticketId, false);
+    }
+
+    /** @param onlyIfChanged leave the ticket's row alone when it shows these already (no write, no change event) */
+    private static void refresh(DSLContext tx, long ticketId, boolean onlyIfChanged) {
         Record first = tx.selectFrom(TICKET_SLA_CLOCK)
                 .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId)).and(TICKET_SLA_CLOCK.DUE_AT.isNotNull())
                 .orderBy(TICKET_SLA_CLOCK.DUE_AT, TICKET_SLA_CLOCK.KIND).limit(1).fetchOne();
@@ -252,22 +340,29 @@ public final class SlaClocks {
             Duration before = policyOf(tx, first, new HashMap<>()).map(SlaPolicy::warnBefore).orElse(Duration.ZERO);
             warn = due.minus(before);
         }
+        String kind = first == null ? null : first.get(TICKET_SLA_CLOCK.KIND);
         tx.update(TICKET)
                 .set(TICKET.SLA_DUE_AT, due)
-                .set(TICKET.SLA_DUE_KIND, first == null ? null : first.get(TICKET_SLA_CLOCK.KIND))
+                .set(TICKET.SLA_DUE_KIND, kind)
                 .set(TICKET.SLA_WARN_AT, warn)
                 .where(TICKET.ID.eq(ticketId))
+                .and(onlyIfChanged ? TICKET.SLA_DUE_AT.isDistinctFrom(due).or(TICKET.SLA_DUE_KIND.isDistinctFrom(kind))
+                        .or(TICKET.SLA_WARN_AT.isDistinctFrom(warn)) : DSL.trueCondition())
                 .execute();
     }
 
-    /** An escalation just written: its ticket, target, due time and the priority it raised the ticket to (null: none). */
-    public record Escalation(long ticketId, SlaKind kind, Instant dueAt, Priority raisedTo) {
+    /**
+     * An escalation just written: its ticket, target, due time, the priority it raised the ticket to (null: none), and
+     * whether it waits to be mailed to the ticket's group.
+     */
+    public record Escalation(long ticketId, SlaKind kind, Instant dueAt, Priority raisedTo, boolean notifyGroup) {
     }
 
     /**
      * Escalates the ticket's {@code kind} clock when it is due by {@code now} and its due time was not
      * escalated yet: records the escalation (unique per ticket, kind and due time, so a second runner's
-     * insert does nothing), audits it, and raises the priority one step when the policy says so. The
+     * insert does nothing), audits it, raises the priority one step when the policy says so, and
+     * marks it for the group's digest mail ({@code sla_escalation.notify_group_id}) when the policy asks for that. The
      * escalation duty's write: the caller checked its epoch in this transaction. The ticket is locked
      * and its clock read again under the lock, so a clock answered or paused meanwhile is left alone.
      *
@@ -276,8 +371,8 @@ public final class SlaClocks {
      * @return the escalation, or empty when there was nothing (any more) to escalate
      */
     public Optional<Escalation> escalateWhenDue(DSLContext tx, long ticketId, SlaKind kind, Instant now, long epoch, String node) {
-        Record2<String, String> ticket = tx.select(TICKET.STATUS, TICKET.PRIORITY).from(TICKET).where(TICKET.ID.eq(ticketId))
-                .forUpdate().fetchOne();
+        Record3<String, String, Long> ticket = tx.select(TICKET.STATUS, TICKET.PRIORITY, TICKET.GROUP_ID).from(TICKET)
+                .where(TICKET.ID.eq(ticketId)).forUpdate().fetchOne();
         Record clock = tx.selectFrom(TICKET_SLA_CLOCK).where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticketId))
                 .and(TICKET_SLA_CLOCK.KIND.eq(kind.value())).fetchOne();
         if (ticket == null || clock == null || clock.get(TICKET_SLA_CLOCK.DUE_AT) == null) {
@@ -301,9 +396,15 @@ public final class SlaClocks {
         if (id == null) {
             return Optional.empty(); // escalated before (the clock's mark was lost with an old node's write): never twice
         }
+        Optional<SlaPolicy> policy = policyOf(tx, clock, new HashMap<>());
+        boolean notify = policy.map(SlaPolicy::notifyGroup).orElse(false);
+        if (notify) {
+            // the digest (SlaNotices) mails it later, in the transaction that marks it notified: once
+            tx.update(SLA_ESCALATION).set(SLA_ESCALATION.NOTIFY_GROUP_ID, ticket.value3()).where(SLA_ESCALATION.ID.eq(id)).execute();
+        }
         Priority from = Priority.stored(ticket.value2());
         Priority raised = null;
-        if (policyOf(tx, clock, new HashMap<>()).map(SlaPolicy::raisePriority).orElse(false) && from != Priority.URGENT
+        if (policy.map(SlaPolicy::raisePriority).orElse(false) && from != Priority.URGENT
                 && TicketStatus.stored(ticket.value1()) != TicketStatus.CLOSED) {
             raised = Priority.values()[from.ordinal() + 1];
             tx.update(TICKET).set(TICKET.PRIORITY, raised.value()).set(TICKET.UPDATED_AT, DSL.currentOffsetDateTime())
@@ -312,8 +413,8 @@ public final class SlaClocks {
             audit.record(tx, ESCALATIONS, ticketId, new AuditEvent.PriorityChanged(from, raised));
         }
         audit.record(tx, ESCALATIONS, ticketId, new AuditEvent.SlaEscalated(kind.value(), due.toInstant().toString(),
-                raised == null ? null : raised.value(), epoch));
-        return Optional.of(new Escalation(ticketId, kind, due.toInstant(), raised));
+                raised == null ? null : raised.value(), epoch, notify ? Boolean.TRUE : null));
+        return Optional.of(new Escalation(ticketId, kind, due.toInstant(), raised, notify));
     }
 
     /** The policy of the ticket's group and priority, with its calendar; empty when there is none. */
@@ -334,7 +435,7 @@ public final class SlaClocks {
                 calendarId == null ? BusinessCalendar.always() : calendar(tx, calendarId),
                 seconds(p.get(SLA_POLICY.FIRST_RESPONSE_SECONDS)), seconds(p.get(SLA_POLICY.NEXT_RESPONSE_SECONDS)),
                 seconds(p.get(SLA_POLICY.RESOLUTION_SECONDS)), Duration.ofSeconds(p.get(SLA_POLICY.WARN_BEFORE_SECONDS)),
-                p.get(SLA_POLICY.RAISE_PRIORITY));
+                p.get(SLA_POLICY.RAISE_PRIORITY), p.get(SLA_POLICY.NOTIFY_GROUP));
     }
 
     /** A stored calendar with its hours and the holidays within {@value #HOLIDAY_YEARS} years of today. */

@@ -10,9 +10,11 @@ import java.time.Duration;
  *
  * @param warnBefore    a ticket shows "due soon" this long (real time) before it is due
  * @param raisePriority an escalation raises the ticket's priority one step (never beyond urgent)
+ * @param notifyGroup   an escalation is mailed to the ticket's group (in a digest, see {@code SlaNotices})
  */
 public record SlaPolicy(long id, long groupId, Priority priority, BusinessCalendar calendar, Duration firstResponse, Duration nextResponse,
-                        Duration resolution, Duration warnBefore, boolean raisePriority) {
+                        Duration resolution, Duration warnBefore, boolean raisePriority,
+                        boolean notifyGroup) {
 
     /** The target of {@code kind}, or null when the policy sets none. */
     public Duration target(SlaKind kind) {

@@ -221,6 +221,67 @@ class SlaClocksTest {
         assertThat(db.dsl().fetchCount(AUDIT_LOG, AUDIT_LOG.ACTION.eq("ticket.sla_escalated"))).isEqualTo(1);
     }
 
+    @Test
+    void anEditedPolicyMovesTheRunningClocksOfEveryTicketBatchByBatchAndStopsTheTargetsItRemoved() {
+        long a = open();
+        long b = open();
+        long c = open();
+        long paused = open();
+        long other = open();
+        db.transactions().write(tx -> tickets.setPending(tx, paused, BOB, Instant.now().plus(Duration.ofDays(1)), PendingKind.CUSTOMER));
+        db.transactions().write(tx -> tickets.setPriority(tx, other, BOB, Priority.URGENT)); // counts by the urgent policy
+        Record otherBefore = ticket(other);
+        long normal = policyId("normal");
+        db.dsl().update(SLA_POLICY).set(SLA_POLICY.FIRST_RESPONSE_SECONDS, 1800L).set(SLA_POLICY.RESOLUTION_SECONDS, (Long) null)
+                .set(SLA_POLICY.WARN_BEFORE_SECONDS, 600L).where(SLA_POLICY.ID.eq(normal)).execute();
+
+        int changed = db.transactions().write(tx -> SlaClocks.policyEdited(tx, normal, Instant.now(), 2));
+
+        assertThat(changed).as("3 first responses moved, 4 resolution clocks stopped").isEqualTo(7);
+        for (long id : new long[]{a, b, c}) {
+            Record t = ticket(id);
+            assertThat(Duration.between(t.get(TICKET.CREATED_AT), t.get(TICKET.SLA_DUE_AT))).isEqualTo(Duration.ofMinutes(30));
+            assertThat(Duration.between(t.get(TICKET.SLA_WARN_AT), t.get(TICKET.SLA_DUE_AT))).isEqualTo(Duration.ofMinutes(10));
+            assertThat(clockKinds(id)).containsExactly("first_response");
+        }
+        assertThat(clockKinds(paused)).as("paused: keeps what it used, counts by the edit when it resumes").containsExactly("first_response");
+        assertThat(clock(paused, SlaKind.FIRST_RESPONSE).get(TICKET_SLA_CLOCK.DUE_AT)).isNull();
+        assertThat(ticket(other).get(TICKET.SLA_DUE_AT)).as("another policy's ticket").isEqualTo(otherBefore.get(TICKET.SLA_DUE_AT));
+        int again = db.transactions().write(tx -> SlaClocks.policyEdited(tx, normal, Instant.now(), 2));
+        assertThat(again).as("nothing left to move").isZero();
+    }
+
+    @Test
+    void aMissEscalatedBeforeAnEditIsNotEscalatedAgainWhileADueTimeTheEditMovesAheadCanBeMissedAnew() {
+        long id = open();
+        db.dsl().update(TICKET_SLA_CLOCK).set(TICKET_SLA_CLOCK.RUNNING_SINCE, TICKET_SLA_CLOCK.RUNNING_SINCE.minus(2))
+                .set(TICKET_SLA_CLOCK.DUE_AT, TICKET_SLA_CLOCK.DUE_AT.minus(2)).execute(); // opened two days ago
+        Instant now = Instant.now();
+        db.transactions().write(tx -> tickets.sla().escalateWhenDue(tx, id, SlaKind.FIRST_RESPONSE, now, 1, "node-1"));
+        long normal = policyId("normal");
+
+        db.dsl().update(SLA_POLICY).set(SLA_POLICY.FIRST_RESPONSE_SECONDS, 7200L).where(SLA_POLICY.ID.eq(normal)).execute();
+        db.transactions().write(tx -> SlaClocks.policyEdited(tx, normal, now, 2));
+        Record moved = clock(id, SlaKind.FIRST_RESPONSE);
+        assertThat(Duration.between(moved.get(TICKET_SLA_CLOCK.RUNNING_SINCE), moved.get(TICKET_SLA_CLOCK.DUE_AT))).isEqualTo(Duration.ofHours(2));
+        Optional<SlaClocks.Escalation> sameMiss = db.transactions().write(tx ->
+                tickets.sla().escalateWhenDue(tx, id, SlaKind.FIRST_RESPONSE, now, 2, "node-1"));
+        assertThat(sameMiss).as("still overdue: the same miss").isEmpty();
+
+        db.dsl().update(SLA_POLICY).set(SLA_POLICY.FIRST_RESPONSE_SECONDS, 3 * 24 * 3600L).where(SLA_POLICY.ID.eq(normal)).execute();
+        db.transactions().write(tx -> SlaClocks.policyEdited(tx, normal, now, 2));
+        assertThat(clock(id, SlaKind.FIRST_RESPONSE).get(TICKET_SLA_CLOCK.DUE_AT).toInstant()).isAfter(now);
+        Instant afterThat = now.plus(Duration.ofDays(2));
+        Optional<SlaClocks.Escalation> anew = db.transactions().write(tx ->
+                tickets.sla().escalateWhenDue(tx, id, SlaKind.FIRST_RESPONSE, afterThat, 3, "node-1"));
+        assertThat(anew).as("the new due time is missed anew").isPresent();
+        assertThat(db.dsl().fetchCount(SLA_ESCALATION, SLA_ESCALATION.TICKET_ID.eq(id))).isEqualTo(2);
+    }
+
+    private long policyId(String priority) {
+        return db.dsl().select(SLA_POLICY.ID).from(SLA_POLICY).where(SLA_POLICY.PRIORITY.eq(priority)).fetchSingle(SLA_POLICY.ID);
+    }
+
     private long open() {
         long inbound = inbound();
         return db.transactions().write(tx -> tickets.openFromMail(tx, "support", inbound, mail("Printer on fire"), null)).ticketId();

@@ -45,6 +45,11 @@ final class OutboxRows {
         boolean automatic() {
             return "ack".equals(kind);
         }
+
+        /** A mail to staff about the desk itself (kind 'notify', e.g. an SLA escalation digest), of no one ticket. */
+        boolean notice() {
+            return "notify".equals(kind);
+        }
     }
 
     /** A file sent with a reply, as stored: a clean file name and a lower-case {@code type/subtype}. */

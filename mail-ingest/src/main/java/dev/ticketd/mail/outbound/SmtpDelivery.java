@@ -160,6 +160,10 @@ final class SmtpDelivery implements AutoCloseable {
             // RFC 3834: an automatic answer says so, and asks Exchange-style responders not to answer it
             m.setHeader("Auto-Submitted", "auto-replied");
             m.setHeader("X-Auto-Response-Suppress", "All");
+        } else if (row.notice()) {
+            // a mail the desk writes by itself (an SLA digest to staff), answering nothing: RFC 3834's auto-generated
+            m.setHeader("Auto-Submitted", "auto-generated");
+            m.setHeader("X-Auto-Response-Suppress", "All");
         }
         m.saveChanges();
         return m;

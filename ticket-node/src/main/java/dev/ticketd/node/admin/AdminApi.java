@@ -90,6 +90,28 @@ final class AdminApi {
         ctx.json(staff.setMembers(id, accessMap(body, "members")));
     }
 
+    /** {@code {"cap": 20, "onlineMinutes": 10}} turns round robin on; {@code {"cap": null}} turns it off. */
+    void setRoundRobin(Context ctx) {
+        long id = ctx.pathParamAsClass("id", Long.class).get();
+        JsonNode body = object(ctx, Set.of("cap", "onlineMinutes"));
+        if (!body.has("cap")) {
+            throw HttpProblem.badRequest("cap is required: {\"cap\": 20, \"onlineMinutes\": 10} turns round robin on, {\"cap\": null} off");
+        }
+        ctx.json(staff.setRoundRobin(id, wholeNumber(body, "cap"), wholeNumber(body, "onlineMinutes")));
+    }
+
+    /** A whole number, or null when absent or null; anything else is 400 naming the field. */
+    private static Integer wholeNumber(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw HttpProblem.badRequest(field + " must be a whole number");
+        }
+        return v.asInt();
+    }
+
     void mailboxes(Context ctx) {
         ctx.json(mailboxes.list());
     }

@@ -61,6 +61,7 @@ public final class AdminRoutes implements WebFeature {
                 .get("/api/v1/admin/groups", api::groups, ADMIN)
                 .post("/api/v1/admin/groups", api::createGroup, ADMIN)
                 .put("/api/v1/admin/groups/{id}/members", api::setMembers, ADMIN)
+                .put("/api/v1/admin/groups/{id}/round-robin", api::setRoundRobin, ADMIN)
                 .get("/api/v1/admin/mailboxes", api::mailboxes, ADMIN)
                 .post("/api/v1/admin/mailboxes", api::saveMailbox, ADMIN);
     }

@@ -38,7 +38,12 @@ public final class StaffAdmin {
     }
 
     /** A group with its members. */
-    public record Group(long id, String name, List<Member> members) {
+    /** A group as the API shows it; {@code roundRobin} null when new tickets are not assigned in turn. */
+    public record Group(long id, String name, List<Member> members, RoundRobin roundRobin) {
+    }
+
+    /** Round-robin assignment as the API shows it: at most {@code cap} unresolved tickets per agent, online within {@code onlineMinutes}. */
+    public record RoundRobin(int cap, int onlineMinutes) {
     }
 
     public record Member(long userId, String email, String displayName, String access) {
@@ -156,7 +161,8 @@ public final class StaffAdmin {
     }
 
     public List<Group> groups() {
-        return groups.list().stream().map(this::group).toList();
+        Map<Long, StaffGroups.RoundRobinSetting> roundRobins = groups.roundRobins();
+        return groups.list().stream().map(g -> group(g, roundRobins)).toList();
     }
 
     public Group group(long id) {
@@ -202,6 +208,20 @@ public final class StaffAdmin {
         }
         Optional<StaffGroups.RoundRobinSetting> chosen = setting;
         refusedAs400(() -> { groups.setRoundRobin(group.name(), chosen); return null; });
+    }
+
+    /**
+     * Turns round-robin assignment of group {@code id}'s new tickets on ({@code cap} given) or off
+     * ({@code cap} null), with the online window in minutes ({@code 10} when null); 400 naming a bad value.
+     *
+     * @return the group as it is now
+     */
+    public Group setRoundRobin(long id, Integer cap, Integer onlineMinutes) {
+        Group group = group(id);
+        Optional<StaffGroups.RoundRobinSetting> setting = cap == null ? Optional.empty()
+                : Optional.of(new StaffGroups.RoundRobinSetting(cap, Duration.ofMinutes(onlineMinutes == null ? 10 : onlineMinutes)));
+        refusedAs400(() -> { groups.setRoundRobin(group.name(), setting); return null; });
+        return group(id);
     }
 
     /** Each group's round-robin setting, by group id (groups without one are absent). */
@@ -255,8 +275,14 @@ public final class StaffAdmin {
     }
 
     private Group group(StaffGroups.Group g) {
+        return group(g, groups.roundRobins());
+    }
+
+    private Group group(StaffGroups.Group g, Map<Long, StaffGroups.RoundRobinSetting> roundRobins) {
+        StaffGroups.RoundRobinSetting rr = roundRobins.get(g.id());
         return new Group(g.id(), g.name(), groups.members(g.name()).stream()
-                .map(m -> new Member(m.userId(), m.email(), m.displayName(), m.access().value())).toList());
+                .map(m -> new Member(m.userId(), m.email(), m.displayName(), m.access().value())).toList(),
+                rr == null ? null : new RoundRobin(rr.cap(), (int) rr.online().toMinutes()));
     }
 
     /** The services refuse bad values with IllegalArgumentException or NotFoundException (a name, not an id): a 400 here. */

@@ -199,9 +199,9 @@ public final class DemoCommand implements Callable<Integer> {
             // service levels, so the desk shows due times: Support around the clock, Billing in office hours
             SlaAdmin sla = new SlaAdmin(db);
             sla.saveCalendar("Office", "Europe/Berlin", List.of("mon-fri=09:00-17:00"));
-            sla.savePolicy("Support", "normal", null, "1h", "4h", "24h", "15m", false);
-            sla.savePolicy("Support", "high", null, "30m", "2h", "8h", "10m", true);
-            sla.savePolicy("Billing", "normal", "Office", "4h", "8h", "40h", "1h", true);
+            sla.savePolicy("Support", "normal", null, "1h", "4h", "24h", "15m", false, false);
+            sla.savePolicy("Support", "high", null, "30m", "2h", "8h", "10m", true, true);
+            sla.savePolicy("Billing", "normal", "Office", "4h", "8h", "40h", "1h", true, false);
             user(accounts, ADMIN_EMAIL, "Demo Admin", password, Role.ADMIN, Map.of());
             user(accounts, SUPPORT_AGENT, "Ana Support", password, Role.AGENT, Map.of("Support", GroupAccess.FULL, "Billing", GroupAccess.READ));
             user(accounts, BILLING_AGENT, "Ben Billing", password, Role.AGENT, Map.of("Billing", GroupAccess.FULL));

@@ -84,7 +84,7 @@ public final class SlaCommand {
 
     @Command(name = "policy", mixinStandardHelpOptions = true,
             description = "Set the targets of a group's tickets of one priority (replacing any). Durations: 4h, 30m, 1h30m, 90s"
-                    + " of business time. Applies to clocks started from now on.")
+                    + " of business time. The due times of the tickets running under the policy move with it.")
     static final class PolicyCmd implements Callable<Integer> {
         @Mixin
         ConfigOption config;
@@ -106,11 +106,15 @@ public final class SlaCommand {
         String warnBefore;
         @Option(names = "--raise-priority", description = "An escalation raises the ticket's priority one step.")
         boolean raisePriority;
+        @Option(names = "--notify-group", description = "An escalation is mailed to the group's active members with full access"
+                + " (one digest per group, at most every 5 minutes).")
+        boolean notifyGroup;
 
         @Override
         public Integer call() {
             try (Database db = config.openMigrated("ticketd-cli")) {
-                new SlaAdmin(db).savePolicy(group, priority, calendar, firstResponse, nextResponse, resolution, warnBefore, raisePriority);
+                new SlaAdmin(db).savePolicy(group, priority, calendar, firstResponse, nextResponse, resolution, warnBefore, raisePriority,
+                        notifyGroup);
                 spec.commandLine().getOut().println("policy: group=" + group.strip() + " priority=" + priority.strip().toLowerCase(Locale.ROOT));
             }
             return 0;
@@ -159,7 +163,7 @@ public final class SlaCommand {
                     out.println("policy " + p.group() + " " + p.priority().value() + " calendar=" + (p.calendar() == null ? "always" : p.calendar())
                             + " first-response=" + shown(p.firstResponse()) + " next-response=" + shown(p.nextResponse())
                             + " resolution=" + shown(p.resolution()) + " warn-before=" + SlaAdmin.format(p.warnBefore())
-                            + " raise-priority=" + p.raisePriority());
+                            + " raise-priority=" + p.raisePriority() + " notify-group=" + p.notifyGroup());
                 }
             }
             return 0;

@@ -23,8 +23,8 @@ import static dev.ticketd.db.generated.Tables.TICKET;
 
 /**
  * The ticket timers, a cluster duty: a pending ticket whose pending time has passed opens again,
- * a ticket resolved longer than {@code tickets.close-resolved-after} ago is closed, and a missed SLA
- * target is escalated ({@link SlaEscalations}). Exactly one node
+ * a ticket resolved longer than {@code tickets.close-resolved-after} ago is closed, a missed SLA
+ * target is escalated ({@link SlaEscalations}), and escalations are mailed to their groups ({@link SlaNotices}). Exactly one node
  * runs it at a time: the LEADER of the duty's Helix partition ({@value #DUTY}), which tells this
  * listener. Leadership is a hint, as for a mailbox; the fence is the duty's epoch in
  * {@code duty_lease}: the runner takes it (epoch + 1) when it starts, and every change is one
@@ -41,10 +41,10 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TicketTimers.class);
     private static final Duration MAX_RETRY = Duration.ofSeconds(30);
 
-    /** What one run changed. */
-    public record Run(int reopened, int closed, int escalated) {
+    /** What one run changed ({@code notified}: escalations that went into a group's digest mail). */
+    public record Run(int reopened, int closed, int escalated, int notified) {
         public Run(int reopened, int closed) {
-            this(reopened, closed, 0);
+            this(reopened, closed, 0, 0);
         }
     }
 
@@ -62,7 +62,9 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
     private final AtomicLong reopenedTotal = new AtomicLong();
     private final AtomicLong closedTotal = new AtomicLong();
     private final AtomicLong escalatedTotal = new AtomicLong();
+    private final AtomicLong notifiedTotal = new AtomicLong();
     private final SlaEscalations escalations;
+    private final SlaNotices notices;
 
     public TicketTimers(Database db, DutyLeases leases, Tickets tickets, TicketTimerSettings settings, Clock clock) {
         this(db, leases, tickets, settings, clock, null);
@@ -77,6 +79,7 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.escalations = new SlaEscalations(db, tickets.sla(), DUTY, settings.nodeId(), settings.batch());
+        this.notices = new SlaNotices(db, tickets.audit(), DUTY, settings.publicUrl());
     }
 
     @Override
@@ -123,6 +126,11 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         return escalatedTotal.get();
     }
 
+    /** SLA escalations this node's runs put into a group's digest mail since it started. */
+    public long notifiedTotal() {
+        return notifiedTotal.get();
+    }
+
     /** Whether this node runs the timers now. */
     public synchronized boolean running() {
         return worker != null;
@@ -140,14 +148,17 @@ public final class TicketTimers implements LeadershipListener, AutoCloseable {
         int reopened = each(epoch, DueKind.PENDING, now);
         int closedCount = each(epoch, DueKind.RESOLVED, now.minus(settings.closeResolvedAfter()));
         int escalated = escalations.run(epoch, now);
-        if (reopened + closedCount + escalated > 0) {
-            log.info("ticket timers ran duty={} epoch={} reopened={} closed={} escalated={}", DUTY, epoch, reopened, closedCount, escalated);
+        int notified = notices.run(epoch, now);
+        if (reopened + closedCount + escalated + notified > 0) {
+            log.info("ticket timers ran duty={} epoch={} reopened={} closed={} escalated={} notified={}", DUTY, epoch, reopened,
+                    closedCount, escalated, notified);
         }
         reopenedTotal.addAndGet(reopened);
         closedTotal.addAndGet(closedCount);
         escalatedTotal.addAndGet(escalated);
+        notifiedTotal.addAndGet(notified);
         lastRunAt = clock.instant();
-        return new Run(reopened, closedCount, escalated);
+        return new Run(reopened, closedCount, escalated, notified);
     }
 
     /** Which timer: a pending ticket's time passed, or a resolved ticket's time to close. */

@@ -204,6 +204,8 @@ public final class NodeMetrics implements IngestObserver {
                 .description("tickets the ticket timers of this node changed").register(registry);
         FunctionCounter.builder("ticketd.ticket.timers.changes", timers, TicketTimers::escalatedTotal).tags("change", "escalated")
                 .description("tickets the ticket timers of this node changed").register(registry);
+        FunctionCounter.builder("ticketd.ticket.timers.changes", timers, TicketTimers::notifiedTotal).tags("change", "notified")
+                .description("tickets the ticket timers of this node changed").register(registry);
     }
 
     /** Shows what this node's self-watch does: whether it watches, the episodes it sees open, the notices it sent or failed. */

@@ -5,6 +5,7 @@ import dev.ticketd.db.Transactions;
 import dev.ticketd.desk.InvalidRequestException;
 import dev.ticketd.desk.Priority;
 import dev.ticketd.desk.sla.BusinessCalendar;
+import dev.ticketd.desk.sla.SlaClocks;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.slf4j.Logger;
@@ -13,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
@@ -36,14 +38,15 @@ import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
  * screens; knows nothing of HTTP. Every input is checked here and a bad one is an
  * {@link InvalidRequestException} whose message starts with the field's name.
  *
- * <p>A saved policy applies to clocks that start afterwards, and to a ticket's running clocks at its
- * next change of priority or group; it does not move the due times of every open ticket at once.
+ * <p>A saved policy moves the due times of the running clocks that count by it in the same
+ * transaction ({@link SlaClocks#policyEdited}); so does a saved calendar or holiday for the clocks of
+ * every policy that counts in that calendar.
  */
 public final class SlaAdmin {
 
     /** A policy as lists show it; targets null when none. */
     public record Policy(String group, Priority priority, String calendar, Duration firstResponse, Duration nextResponse,
-                         Duration resolution, Duration warnBefore, boolean raisePriority) {
+                         Duration resolution, Duration warnBefore, boolean raisePriority, boolean notifyGroup) {
     }
 
     /** A calendar as lists show it: hours by day, holidays by date with their names. */
@@ -86,7 +89,7 @@ public final class SlaAdmin {
             week.forEach((day, h) -> tx.insertInto(SLA_CALENDAR_HOURS).set(SLA_CALENDAR_HOURS.CALENDAR_ID, id)
                     .set(SLA_CALENDAR_HOURS.ISO_DAY, (short) day.getValue()).set(SLA_CALENDAR_HOURS.OPENS_MINUTE, (short) h.opens())
                     .set(SLA_CALENDAR_HOURS.CLOSES_MINUTE, (short) h.closes()).execute());
-            return null;
+            return calendarEdited(tx, id);
         });
         log.info("sla calendar saved calendar={} zone={} days={}", clean, zoneId, week.size());
     }
@@ -100,18 +103,32 @@ public final class SlaAdmin {
         }
         writes.write(tx -> {
             long id = calendarId(tx, calendar);
-            return tx.insertInto(SLA_CALENDAR_HOLIDAY).set(SLA_CALENDAR_HOLIDAY.CALENDAR_ID, id).set(SLA_CALENDAR_HOLIDAY.DAY, date)
+            tx.insertInto(SLA_CALENDAR_HOLIDAY).set(SLA_CALENDAR_HOLIDAY.CALENDAR_ID, id).set(SLA_CALENDAR_HOLIDAY.DAY, date)
                     .set(SLA_CALENDAR_HOLIDAY.NAME, holidayName)
                     .onConflict(SLA_CALENDAR_HOLIDAY.CALENDAR_ID, SLA_CALENDAR_HOLIDAY.DAY).doUpdate()
                     .set(SLA_CALENDAR_HOLIDAY.NAME, holidayName).execute();
+            return calendarEdited(tx, id);
         });
     }
 
     /** Removes a holiday (nothing when it is not one). */
     public void removeHoliday(String calendar, String day) {
         LocalDate date = date(day);
-        writes.write(tx -> tx.deleteFrom(SLA_CALENDAR_HOLIDAY).where(SLA_CALENDAR_HOLIDAY.CALENDAR_ID.eq(calendarId(tx, calendar)))
-                .and(SLA_CALENDAR_HOLIDAY.DAY.eq(date)).execute());
+        writes.write(tx -> {
+            long id = calendarId(tx, calendar);
+            return tx.deleteFrom(SLA_CALENDAR_HOLIDAY).where(SLA_CALENDAR_HOLIDAY.CALENDAR_ID.eq(id))
+                    .and(SLA_CALENDAR_HOLIDAY.DAY.eq(date)).execute() > 0 ? calendarEdited(tx, id) : 0;
+        });
+    }
+
+    /** The running clocks of every policy that counts in calendar {@code id} move with its edit; returns how many moved. */
+    private static int calendarEdited(DSLContext tx, long id) {
+        int moved = 0;
+        for (long policy : tx.select(SLA_POLICY.ID).from(SLA_POLICY).where(SLA_POLICY.CALENDAR_ID.eq(id)).orderBy(SLA_POLICY.ID)
+                .fetch(SLA_POLICY.ID)) {
+            moved += SlaClocks.policyEdited(tx, policy, Instant.now());
+        }
+        return moved;
     }
 
     /**
@@ -120,9 +137,10 @@ public final class SlaAdmin {
      * @param calendar null or blank: around the clock
      * @param firstResponse targets as {@code 4h}, {@code 30m}, {@code 1h30m}, {@code 90s}; null or blank: none (at least one target)
      * @param warnBefore    null or blank: none (a ticket shows "due soon" only once it is due)
+     * @param notifyGroup   an escalation is mailed to the group's active members with full access (a digest per group)
      */
     public void savePolicy(String group, String priority, String calendar, String firstResponse, String nextResponse,
-                           String resolution, String warnBefore, boolean raisePriority) {
+                           String resolution, String warnBefore, boolean raisePriority, boolean notifyGroup) {
         Priority p = priority(priority);
         Duration first = target("first-response", firstResponse);
         Duration next = target("next-response", nextResponse);
@@ -131,22 +149,25 @@ public final class SlaAdmin {
             throw new InvalidRequestException("first-response: a policy needs at least one target (first-response, next-response or resolution)");
         }
         Duration warn = blank(warnBefore) ? Duration.ZERO : duration("warn-before", warnBefore);
-        writes.write(tx -> {
+        int moved = writes.write(tx -> {
             long groupId = groupId(tx, group);
             Long calendarId = blank(calendar) ? null : calendarId(tx, calendar);
-            return tx.insertInto(SLA_POLICY).set(SLA_POLICY.GROUP_ID, groupId).set(SLA_POLICY.PRIORITY, p.value())
+            long id = tx.insertInto(SLA_POLICY).set(SLA_POLICY.GROUP_ID, groupId).set(SLA_POLICY.PRIORITY, p.value())
                     .set(SLA_POLICY.CALENDAR_ID, calendarId).set(SLA_POLICY.FIRST_RESPONSE_SECONDS, seconds(first))
                     .set(SLA_POLICY.NEXT_RESPONSE_SECONDS, seconds(next)).set(SLA_POLICY.RESOLUTION_SECONDS, seconds(resolve))
                     .set(SLA_POLICY.WARN_BEFORE_SECONDS, warn.toSeconds()).set(SLA_POLICY.RAISE_PRIORITY, raisePriority)
+                    .set(SLA_POLICY.NOTIFY_GROUP, notifyGroup)
                     .onConflict(SLA_POLICY.GROUP_ID, SLA_POLICY.PRIORITY).doUpdate()
                     .set(SLA_POLICY.CALENDAR_ID, calendarId).set(SLA_POLICY.FIRST_RESPONSE_SECONDS, seconds(first))
                     .set(SLA_POLICY.NEXT_RESPONSE_SECONDS, seconds(next)).set(SLA_POLICY.RESOLUTION_SECONDS, seconds(resolve))
                     .set(SLA_POLICY.WARN_BEFORE_SECONDS, warn.toSeconds()).set(SLA_POLICY.RAISE_PRIORITY, raisePriority)
+                    .set(SLA_POLICY.NOTIFY_GROUP, notifyGroup)
                     .set(SLA_POLICY.UPDATED_AT, org.jooq.impl.DSL.currentOffsetDateTime())
-                    .execute();
+                    .returning(SLA_POLICY.ID).fetchOne(SLA_POLICY.ID);
+            return SlaClocks.policyEdited(tx, id, Instant.now()); // the running clocks move with the edit, or neither does
         });
-        log.info("sla policy saved group={} priority={} calendar={} firstResponse={} nextResponse={} resolution={}", group.strip(),
-                p.value(), blank(calendar) ? "-" : calendar.strip(), first, next, resolve);
+        log.info("sla policy saved group={} priority={} calendar={} firstResponse={} nextResponse={} resolution={} notifyGroup={} "
+                + "clocksMoved={}", group.strip(), p.value(), blank(calendar) ? "-" : calendar.strip(), first, next, resolve, notifyGroup, moved);
     }
 
     /** Removes the policy of {@code group}'s tickets of {@code priority}; false when there was none. */
@@ -159,12 +180,13 @@ public final class SlaAdmin {
     /** Every policy, by group and priority. */
     public List<Policy> policies() {
         return db.read(dsl -> dsl.select(STAFF_GROUP.NAME, SLA_POLICY.PRIORITY, SLA_CALENDAR.NAME, SLA_POLICY.FIRST_RESPONSE_SECONDS,
-                        SLA_POLICY.NEXT_RESPONSE_SECONDS, SLA_POLICY.RESOLUTION_SECONDS, SLA_POLICY.WARN_BEFORE_SECONDS, SLA_POLICY.RAISE_PRIORITY)
+                        SLA_POLICY.NEXT_RESPONSE_SECONDS, SLA_POLICY.RESOLUTION_SECONDS, SLA_POLICY.WARN_BEFORE_SECONDS, SLA_POLICY.RAISE_PRIORITY,
+                        SLA_POLICY.NOTIFY_GROUP)
                 .from(SLA_POLICY).join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(SLA_POLICY.GROUP_ID))
                 .leftJoin(SLA_CALENDAR).on(SLA_CALENDAR.ID.eq(SLA_POLICY.CALENDAR_ID))
                 .orderBy(STAFF_GROUP.NAME, SLA_POLICY.PRIORITY)
                 .fetch(r -> new Policy(r.value1(), Priority.stored(r.value2()), r.value3(), ofSeconds(r.value4()), ofSeconds(r.value5()),
-                        ofSeconds(r.value6()), Duration.ofSeconds(r.value7()), r.value8()))).value()
+                        ofSeconds(r.value6()), Duration.ofSeconds(r.value7()), r.value8(), r.value9()))).value()
                 .stream().sorted(java.util.Comparator.comparing(Policy::group).thenComparing(Policy::priority)).toList();
     }
 

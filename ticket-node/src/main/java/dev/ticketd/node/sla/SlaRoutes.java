@@ -50,7 +50,8 @@ public final class SlaRoutes implements WebFeature {
     private void savePolicy(Context ctx) {
         Map<String, String> form = form(ctx, "group", "priority", "calendar", "firstResponse", "nextResponse", "resolution", "warnBefore");
         change(ctx, form, () -> admin.savePolicy(form.get("group"), form.get("priority"), form.get("calendar"), form.get("firstResponse"),
-                form.get("nextResponse"), form.get("resolution"), form.get("warnBefore"), "on".equals(ctx.formParam("raisePriority"))));
+                form.get("nextResponse"), form.get("resolution"), form.get("warnBefore"), "on".equals(ctx.formParam("raisePriority")),
+                "on".equals(ctx.formParam("notifyGroup"))));
     }
 
     private void removePolicy(Context ctx) {

@@ -267,6 +267,37 @@ class AdminPagesTest {
     }
 
     @Test
+    void anAdminTurnsRoundRobinOnAndOffForAGroupOverTheApiAndABadValueIsNamed() throws Exception {
+        String token = web.apiTokenOf(admin);
+        String path = "/api/v1/admin/groups/" + billingGroup + "/round-robin";
+
+        HttpResponse<String> on = web.api("PUT", path, token, "{\"cap\": 9, \"onlineMinutes\": 30}", Map.of());
+        assertThat(on.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(on.body()).get("roundRobin").toString()).isEqualTo("{\"cap\":9,\"onlineMinutes\":30}");
+        assertThat(web.db.dsl().select(STAFF_GROUP.ROUND_ROBIN_CAP, STAFF_GROUP.ROUND_ROBIN_ONLINE_MINUTES).from(STAFF_GROUP)
+                .where(STAFF_GROUP.ID.eq(billingGroup)).fetchSingle().intoArray()).containsExactly(9, 30);
+        JsonNode listed = JSON.readTree(web.apiGet("/api/v1/admin/groups", token).body()).get("groups");
+        assertThat(listed.findValues("roundRobin").toString()).contains("{\"cap\":9,\"onlineMinutes\":30}");
+
+        assertRefused(web.api("PUT", path, token, "{\"cap\": 0}", Map.of()), "cap: between 1 and 10000");
+        assertRefused(web.api("PUT", path, token, "{\"cap\": 5, \"onlineMinutes\": 2000}", Map.of()), "online: whole minutes");
+        assertRefused(web.api("PUT", path, token, "{\"cap\": \"many\"}", Map.of()), "cap must be a whole number");
+        assertRefused(web.api("PUT", path, token, "{\"onlineMinutes\": 5}", Map.of()), "cap is required");
+        assertRefused(web.api("PUT", path, token, "{\"cap\": 5, \"owner\": 1}", Map.of()), "unknown field owner");
+        assertThat(web.db.dsl().select(STAFF_GROUP.ROUND_ROBIN_CAP).from(STAFF_GROUP).where(STAFF_GROUP.ID.eq(billingGroup))
+                .fetchSingle().value1()).as("refusals changed nothing").isEqualTo(9);
+        assertThat(web.api("PUT", "/api/v1/admin/groups/99999999/round-robin", token, "{\"cap\": 5}", Map.of()).statusCode())
+                .isEqualTo(404);
+
+        HttpResponse<String> off = web.api("PUT", path, token, "{\"cap\": null}", Map.of());
+        assertThat(off.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(off.body()).path("roundRobin").isMissingNode() || JSON.readTree(off.body()).get("roundRobin").isNull())
+                .as("off").isTrue();
+        assertThat(web.db.dsl().select(STAFF_GROUP.ROUND_ROBIN_CAP).from(STAFF_GROUP).where(STAFF_GROUP.ID.eq(billingGroup))
+                .fetchSingle().value1()).isNull();
+    }
+
+    @Test
     void theLastActiveAdminCannotBeDeactivatedOrMadeAnAgent() {
         web.db.dsl().update(STAFF_USER).set(STAFF_USER.ROLE, "agent")
                 .where(STAFF_USER.ROLE.eq("admin")).and(STAFF_USER.EMAIL.ne(admin)).execute();

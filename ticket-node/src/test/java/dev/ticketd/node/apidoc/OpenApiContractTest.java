@@ -527,6 +527,16 @@ class OpenApiContractTest {
         expect(200, "PUT", members, call("PUT", members, admin, setMembers, Map.of(), groupId));
         expect(400, "PUT", members, call("PUT", members, admin, "{\"members\": {\"nobody@example.test\": \"full\"}}", Map.of(), groupId));
         expect(404, "PUT", members, call("PUT", members, admin, setMembers, Map.of(), 99_999_999L));
+        String roundRobin = "/api/v1/admin/groups/{id}/round-robin";
+        String turnOn = "{\"cap\": 20, \"onlineMinutes\": 15}";
+        assertThat(contract.problemsWithRequest("PUT", roundRobin, turnOn)).isEmpty();
+        assertThat(contract.problemsWithRequest("PUT", roundRobin, "{\"cap\": null}")).isEmpty();
+        assertThat(contract.problemsWithRequest("PUT", roundRobin, "{\"cap\": 0}")).as("the document refuses it too").isNotEmpty();
+        expect(200, "PUT", roundRobin, call("PUT", roundRobin, admin, turnOn, Map.of(), groupId));
+        assertAsDocumented("GET", "/api/v1/admin/groups", web.apiGet("/api/v1/admin/groups", admin)); // one group with round robin on
+        expect(400, "PUT", roundRobin, call("PUT", roundRobin, admin, "{\"cap\": 0}", Map.of(), groupId));
+        expect(404, "PUT", roundRobin, call("PUT", roundRobin, admin, turnOn, Map.of(), 99_999_999L));
+        expect(200, "PUT", roundRobin, call("PUT", roundRobin, admin, "{\"cap\": null}", Map.of(), groupId));
 
         String box = "{\"id\": \"contract-new\", \"address\": \"new@contract.example.test\", \"imapHost\": \"imap.example.test\", "
                 + "\"secretRef\": \"contract\", \"smtpHost\": \"smtp.example.test\", \"group\": \"Contract\"}";

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.StringWriter;
 import java.nio.file.Path;
 
+import static dev.ticketd.db.generated.Tables.TICKET;
+import static dev.ticketd.db.generated.Tables.TICKET_SLA_CLOCK;
 import static dev.ticketd.node.cli.CliConfig.run;
 import static dev.ticketd.node.cli.CliConfig.runErr;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,19 +45,41 @@ class SlaCommandTest {
                 "--hours", "mon-fri=09:00-17:00", "--hours", "sat=10:00-14:00")).isZero();
         assertThat(run(new StringWriter(), "sla", "holiday", "--config", c, "Office", "2026-12-25", "--name", "Christmas")).isZero();
         assertThat(run(new StringWriter(), "sla", "policy", "--config", c, "Support", "high", "--calendar", "Office",
-                "--first-response", "1h", "--resolution", "16h", "--warn-before", "15m", "--raise-priority")).isZero();
+                "--first-response", "1h", "--resolution", "16h", "--warn-before", "15m", "--raise-priority", "--notify-group")).isZero();
 
         StringWriter out = new StringWriter();
         assertThat(run(out, "sla", "list", "--config", c)).isZero();
         assertThat(out.toString())
                 .contains("calendar Office zone=Europe/Berlin hours=mon=09:00-17:00", "sat=10:00-14:00", "holidays=2026-12-25")
                 .contains("policy Support high calendar=Office first-response=1h next-response=- resolution=16h warn-before=15m"
-                        + " raise-priority=true");
+                        + " raise-priority=true notify-group=true");
 
         assertThat(run(new StringWriter(), "sla", "remove-policy", "--config", c, "Support", "high")).isZero();
         StringWriter after = new StringWriter();
         run(after, "sla", "list", "--config", c);
         assertThat(after.toString()).doesNotContain("policy Support");
+    }
+
+    @Test
+    void changingAPolicyMovesTheDueTimeOfTheTicketsRunningUnderIt() {
+        String c = config.toString();
+        assertThat(run(new StringWriter(), "sla", "policy", "--config", c, "Support", "normal", "--first-response", "1h")).isZero();
+        dev.ticketd.node.web.TestData data = new dev.ticketd.node.web.TestData(db);
+        data.mailbox("support", "support@example.test");
+        long ticket = data.ticket("T-1", "Printer on fire", "open", "support", "ann@example.test");
+        java.time.Instant opened = java.time.Instant.now();
+        db.transactions().write(tx -> {
+            new dev.ticketd.desk.Tickets().sla().opened(tx, ticket, opened);
+            return null;
+        });
+
+        assertThat(run(new StringWriter(), "sla", "policy", "--config", c, "Support", "normal", "--first-response", "3h")).isZero();
+
+        // PostgreSQL keeps microseconds (rounded): compare with the start the clock stored
+        java.time.OffsetDateTime since = db.dsl().select(TICKET_SLA_CLOCK.RUNNING_SINCE).from(TICKET_SLA_CLOCK)
+                .where(TICKET_SLA_CLOCK.TICKET_ID.eq(ticket)).fetchSingle(TICKET_SLA_CLOCK.RUNNING_SINCE);
+        assertThat(java.time.Duration.between(since, db.dsl().select(TICKET.SLA_DUE_AT).from(TICKET).where(TICKET.ID.eq(ticket))
+                .fetchSingle(TICKET.SLA_DUE_AT))).isEqualTo(java.time.Duration.ofHours(3));
     }
 
     @Test

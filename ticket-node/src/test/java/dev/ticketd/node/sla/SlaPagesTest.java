@@ -46,7 +46,7 @@ class SlaPagesTest {
         assertThat(admin.post("/admin/sla/policies", form("group", "Support", "priority", "normal", "firstResponse", "1h",
                 "warnBefore", "30m")).statusCode()).isEqualTo(303);
         assertThat(admin.post("/admin/sla/policies", form("group", "Billing", "priority", "normal", "calendar", "Office",
-                "resolution", "40h", "raisePriority", "on")).statusCode()).isEqualTo(303);
+                "resolution", "40h", "raisePriority", "on", "notifyGroup", "on")).statusCode()).isEqualTo(303);
         Tickets tickets = new Tickets();
         overdue = web.data.ticket("T-9001", "Printer on fire", "open", support, "ann@example.test");
         later = web.data.ticket("T-9002", "Toner low", "open", support, "bob@example.test");
@@ -66,10 +66,44 @@ class SlaPagesTest {
     }
 
     @Test
+    void savingAPolicyOnTheScreenMovesTheDueTimesOfTheTicketsItCounts() {
+        java.time.OffsetDateTime before = dueAt(billing);
+        assertThat(admin.post("/admin/sla/policies", form("group", "Billing", "priority", "normal", "calendar", "Office",
+                "resolution", "48h", "raisePriority", "on", "notifyGroup", "on")).statusCode()).isEqualTo(303);
+        java.time.OffsetDateTime longer = dueAt(billing);
+        assertThat(Duration.between(before, longer)).as("8 more business hours: a working day later").isGreaterThanOrEqualTo(Duration.ofHours(8));
+
+        assertThat(admin.post("/admin/sla/policies", form("group", "Billing", "priority", "normal", "calendar", "Office",
+                "resolution", "40h", "raisePriority", "on", "notifyGroup", "on")).statusCode()).isEqualTo(303);
+        assertThat(dueAt(billing)).as("and back").isEqualTo(before);
+    }
+
+    @Test
+    void savingTheCalendarOfAPolicyMovesTheDueTimesOfItsTicketsToo() {
+        java.time.OffsetDateTime before = dueAt(billing);
+        assertThat(admin.post("/admin/sla/calendars", form("name", "Office", "zone", "Europe/Berlin", "hours", "mon-fri=09:00-13:00"))
+                .statusCode()).isEqualTo(303);
+        assertThat(Duration.between(before, dueAt(billing))).as("40 h of 4-hour days instead of 8-hour days: days later")
+                .isGreaterThanOrEqualTo(Duration.ofDays(5));
+
+        assertThat(admin.post("/admin/sla/calendars", form("name", "Office", "zone", "Europe/Berlin", "hours", "mon-fri=09:00-17:00"))
+                .statusCode()).isEqualTo(303);
+        assertThat(dueAt(billing)).as("and back").isEqualTo(before);
+    }
+
+    private static java.time.OffsetDateTime dueAt(long ticket) {
+        return web.db.dsl().select(TICKET.SLA_DUE_AT).from(TICKET).where(TICKET.ID.eq(ticket)).fetchSingle(TICKET.SLA_DUE_AT);
+    }
+
+    @Test
     void anAdminSeesThePoliciesAndCalendarsTheySet() {
         String page = admin.get("/admin/sla").body();
         assertThat(page).contains("Office", "Europe/Berlin", "mon 09:00-17:00", "40h", "30m before");
         assertThat(web.db.dsl().fetchCount(SLA_POLICY)).isEqualTo(2);
+        assertThat(web.db.dsl().select(SLA_POLICY.NOTIFY_GROUP).from(SLA_POLICY).where(SLA_POLICY.GROUP_ID.eq(web.data.group("Billing")))
+                .fetchSingle(SLA_POLICY.NOTIFY_GROUP)).as("the box ticked").isTrue();
+        assertThat(web.db.dsl().select(SLA_POLICY.NOTIFY_GROUP).from(SLA_POLICY).where(SLA_POLICY.GROUP_ID.eq(web.data.group("Support")))
+                .fetchSingle(SLA_POLICY.NOTIFY_GROUP)).as("the box left empty").isFalse();
     }
 
     @Test

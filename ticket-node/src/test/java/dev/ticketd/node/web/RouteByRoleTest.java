@@ -164,7 +164,8 @@ class RouteByRoleTest {
                 "GET /api/v1/admin/users", "POST /api/v1/admin/users", "PATCH /api/v1/admin/users/{id}",
                 "GET /api/v1/admin/users/{id}/tokens", "POST /api/v1/admin/users/{id}/tokens",
                 "POST /api/v1/admin/users/{id}/tokens/{tokenId}/revoke", "GET /api/v1/admin/groups", "POST /api/v1/admin/groups",
-                "PUT /api/v1/admin/groups/{id}/members", "GET /api/v1/admin/mailboxes", "POST /api/v1/admin/mailboxes",
+                "PUT /api/v1/admin/groups/{id}/members", "PUT /api/v1/admin/groups/{id}/round-robin",
+                "GET /api/v1/admin/mailboxes", "POST /api/v1/admin/mailboxes",
                 "GET /admin/sla", "POST /admin/sla/policies", "POST /admin/sla/policies/remove", "POST /admin/sla/calendars",
                 "POST /admin/sla/holidays", "GET /admin/macros", "POST /admin/macros", "POST /admin/macros/{id}/delete",
                 "POST /api/v1/macros", "PUT /api/v1/macros/{id}", "DELETE /api/v1/macros/{id}")) {
@@ -355,6 +356,7 @@ class RouteByRoleTest {
                     case GET, DELETE -> null;
                     case PATCH -> path.startsWith("/api/v1/admin/") ? "{\"role\": \"agent\"}" : "{\"priority\": \"normal\"}";
                     case PUT -> path.startsWith("/api/v1/macros/") ? "{\"name\": \"Role edited\", \"body\": \"edited\"}"
+                            : path.endsWith("/round-robin") ? "{\"cap\": null}"
                             : "{\"members\": {\"" + targetEmail + "\": \"full\"}}";
                     case POST -> path.startsWith("/api/v1/quarantine") || path.endsWith("/revoke") ? ""
                             : path.equals("/api/v1/admin/users") ? "{\"email\": \"" + web.newStaffEmail() + "\", \"password\": \""
