@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -116,6 +117,12 @@ public final class TicketMerges {
         if (target.get(TICKET.MERGED_INTO_ID) != null) {
             throw new ConflictException(targetNumber + " is itself merged into another ticket; merge into that one instead");
         }
+        if (!Objects.equals(source.get(TICKET.REQUESTER_ID), target.get(TICKET.REQUESTER_ID))) {
+            // replies on the target go to its requester alone and quote the newest message: another
+            // customer's mail would be shown to them, and the source's customer would hear nothing
+            throw new ConflictException(sourceNumber + " and " + targetNumber + " have different requesters; merging would show one "
+                    + "customer's mail to the other and leave one without answers. Link the tickets instead");
+        }
         if (tx.fetchExists(HELD_REPLY, HELD_REPLY.TICKET_ID.eq(sourceId).and(HELD_REPLY.STATUS.eq("held")))) {
             throw new ConflictException(sourceNumber + " has replies held by the stale-reply guard; send or discard them first");
         }
@@ -192,7 +199,10 @@ public final class TicketMerges {
         }
         long mergeId = merge.get(TICKET_MERGE.ID);
         long targetId = merge.get(TICKET_MERGE.TARGET_TICKET_ID);
-        lockBoth(tx, sourceId, targetId, by);
+        // the merged ticket first, then the one it went to: the order intake's follow() locks them in,
+        // so a customer's mail to the merged ticket and an undo wait for each other instead of deadlocking
+        tickets.lockForChange(tx, sourceId, by);
+        tickets.lockForChange(tx, targetId, by);
         Record source = head(tx, sourceId);
         Record target = head(tx, targetId);
         String sourceNumber = source.get(TICKET.NUMBER);
@@ -258,7 +268,7 @@ public final class TicketMerges {
 
     private static Record head(DSLContext tx, long ticketId) {
         return tx.select(TICKET.NUMBER, TICKET.STATUS, TICKET.MERGED_INTO_ID, TICKET.PENDING_UNTIL, TICKET.PENDING_KIND,
-                        TICKET.CREATED_AT)
+                        TICKET.CREATED_AT, TICKET.REQUESTER_ID)
                 .from(TICKET).where(TICKET.ID.eq(ticketId)).fetchSingle();
     }
 

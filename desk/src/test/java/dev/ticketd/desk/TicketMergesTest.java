@@ -96,6 +96,24 @@ class TicketMergesTest {
     }
 
     @Test
+    void ticketsOfTwoDifferentRequestersAreNotMergedAndNothingMoves() {
+        long ann = open("Printer jams");
+        long inbound = inbound();
+        long bob = db.transactions().write(tx -> tickets.openFromMail(tx, "support", inbound,
+                new IncomingMail("bob@example.test", "Bob", "Printer jams too", "Same here.", Optional.empty(), List.of()), null)).ticketId();
+        Set<Long> messagesOfAnn = messages(ann);
+        Set<Long> messagesOfBob = messages(bob);
+
+        assertThatThrownBy(() -> db.transactions().write(tx -> merges.merge(tx, ann, bob, admin)))
+                .isInstanceOf(ConflictException.class).hasMessageContaining("different requesters");
+
+        assertThat(messages(ann)).isEqualTo(messagesOfAnn);
+        assertThat(messages(bob)).isEqualTo(messagesOfBob);
+        assertThat(row(ann).get(TICKET.MERGED_INTO_ID)).isNull();
+        assertThat(db.dsl().fetchCount(TICKET_MERGE)).isZero();
+    }
+
+    @Test
     void anUndoAfterTheWindowOrAfterTheTargetWasMergedFurtherIsRefusedAndMovesNothing() {
         long a = open("One");
         long b = open("Two");
