@@ -66,7 +66,9 @@ public final class TicketLinks {
      * @return whether a link was removed
      */
     public boolean unlink(DSLContext tx, long ticketId, long otherId, Viewer by) {
-        lockBoth(tx, ticketId, otherId, by);
+        // a merged ticket takes no new work, but a link it had may still be removed
+        tickets.lockForChange(tx, Math.min(ticketId, otherId), by);
+        tickets.lockForChange(tx, Math.max(ticketId, otherId), by);
         List<Long> parents = tx.deleteFrom(TICKET_LINK)
                 .where(TICKET_LINK.PARENT_TICKET_ID.eq(ticketId).and(TICKET_LINK.CHILD_TICKET_ID.eq(otherId)))
                 .or(TICKET_LINK.PARENT_TICKET_ID.eq(otherId).and(TICKET_LINK.CHILD_TICKET_ID.eq(ticketId)))

@@ -1,6 +1,7 @@
 package dev.ticketd.desk;
 
 import org.jooq.Condition;
+import org.jooq.Field;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
@@ -49,6 +50,12 @@ public record Viewer(long staffId, String email, boolean admin) {
         List<Long> groups = dsl.select(GROUP_MEMBER.GROUP_ID).from(GROUP_MEMBER).where(GROUP_MEMBER.USER_ID.eq(staffId))
                 .fetch(GROUP_MEMBER.GROUP_ID);
         return groups.isEmpty() ? DSL.falseCondition() : TICKET.GROUP_ID.in(groups);
+    }
+
+    /** Whether this viewer may see a ticket of the group {@code groupId} (for a ticket table under another name). */
+    public Condition seesGroup(Field<Long> groupId) {
+        return admin ? DSL.trueCondition() : groupId.in(DSL.select(GROUP_MEMBER.GROUP_ID).from(GROUP_MEMBER)
+                .where(GROUP_MEMBER.USER_ID.eq(staffId)));
     }
 
     /** The tickets ({@code TICKET}) this viewer may change. */

@@ -223,6 +223,21 @@ class TicketMergesTest {
     }
 
     @Test
+    void aLinkOfATicketMergedSinceCanStillBeRemovedThoughItTakesNoNewOne() {
+        TicketLinks links = new TicketLinks(tickets);
+        long a = open("Outage");
+        long b = open("Outage again");
+        long c = open("Outage, third mail");
+        assertThat(linked(links, c, a)).isTrue();
+        db.transactions().write(tx -> merges.merge(tx, a, b, admin));
+
+        assertThatThrownBy(() -> db.transactions().write(tx -> links.link(tx, a, c, admin)))
+                .isInstanceOf(ConflictException.class).hasMessageContaining("is merged into");
+        assertThat(unlinked(links, a, c)).as("the old link goes").isTrue();
+        assertThat(db.dsl().fetchCount(dev.ticketd.db.generated.Tables.TICKET_LINK)).isZero();
+    }
+
+    @Test
     void anAgentLinksOnlyTicketsTheyMayChangeAndNeverOneOfAGroupTheyCannotSee() {
         TicketLinks links = new TicketLinks(tickets);
         long support = groupId("Support");

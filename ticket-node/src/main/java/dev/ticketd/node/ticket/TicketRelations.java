@@ -18,7 +18,9 @@ import static dev.ticketd.db.generated.Tables.TICKET_MERGE;
  * How a ticket relates to others: the ticket it was merged into (null when it was not), the
  * tickets merged into it (with whether each merge may still be undone), and its parent and child
  * tickets. Links to tickets of groups the member of staff cannot see are not listed, only counted
- * ({@code hiddenLinks}): their number and subject are no business of theirs.
+ * ({@code hiddenLinks}): their number and subject are no business of theirs. Likewise tickets merged
+ * into this one from such a group are not listed, and the number of the ticket this one was merged
+ * into is null when it is in such a group.
  */
 public record TicketRelations(Long mergedIntoId, String mergedIntoNumber, List<MergedHere> mergedHere, List<Related> parents,
                               List<Related> children, int hiddenLinks) {
@@ -37,7 +39,8 @@ public record TicketRelations(Long mergedIntoId, String mergedIntoNumber, List<M
 
     static TicketRelations read(DSLContext dsl, Viewer viewer, long ticketId) {
         Ticket into = TICKET.as("into_ticket");
-        Record merged = dsl.select(into.ID, into.NUMBER, into.MERGED_INTO_ID).from(TICKET).join(into).on(into.ID.eq(TICKET.MERGED_INTO_ID))
+        Record merged = dsl.select(into.ID, into.NUMBER, into.MERGED_INTO_ID, DSL.field(viewer.seesGroup(into.GROUP_ID)).as("visible"))
+                .from(TICKET).join(into).on(into.ID.eq(TICKET.MERGED_INTO_ID))
                 .where(TICKET.ID.eq(ticketId)).fetchOne();
         boolean furtherMerged = dsl.fetchExists(TICKET, TICKET.ID.eq(ticketId).and(TICKET.MERGED_INTO_ID.isNotNull()));
         OffsetDateTime now = dsl.select(DSL.currentOffsetDateTime()).fetchSingle(0, OffsetDateTime.class);
@@ -45,6 +48,7 @@ public record TicketRelations(Long mergedIntoId, String mergedIntoNumber, List<M
         List<MergedHere> here = dsl.select(source.ID, source.NUMBER, source.MERGED_INTO_ID, TICKET_MERGE.MERGED_AT, TICKET_MERGE.MERGED_BY)
                 .from(TICKET_MERGE).join(source).on(source.ID.eq(TICKET_MERGE.SOURCE_TICKET_ID))
                 .where(TICKET_MERGE.TARGET_TICKET_ID.eq(ticketId)).and(TICKET_MERGE.UNDONE_AT.isNull())
+                .and(viewer.seesGroup(source.GROUP_ID))
                 .orderBy(TICKET_MERGE.ID.desc()).limit(MAX_LISTED)
                 .fetch(r -> {
                     OffsetDateTime until = r.get(TICKET_MERGE.MERGED_AT).plus(TicketMerges.UNDO_WINDOW);
@@ -55,7 +59,8 @@ public record TicketRelations(Long mergedIntoId, String mergedIntoNumber, List<M
         List<Related> parents = linked(dsl, viewer, TICKET_LINK.PARENT_TICKET_ID, TICKET_LINK.CHILD_TICKET_ID.eq(ticketId));
         List<Related> children = linked(dsl, viewer, TICKET_LINK.CHILD_TICKET_ID, TICKET_LINK.PARENT_TICKET_ID.eq(ticketId));
         int all = dsl.fetchCount(TICKET_LINK, TICKET_LINK.PARENT_TICKET_ID.eq(ticketId).or(TICKET_LINK.CHILD_TICKET_ID.eq(ticketId)));
-        return new TicketRelations(merged == null ? null : merged.get(into.ID), merged == null ? null : merged.get(into.NUMBER),
+        String intoNumber = merged == null || !Boolean.TRUE.equals(merged.get("visible", Boolean.class)) ? null : merged.get(into.NUMBER);
+        return new TicketRelations(merged == null ? null : merged.get(into.ID), intoNumber,
                 here, parents, children, Math.max(0, all - parents.size() - children.size()));
     }
 

@@ -167,6 +167,36 @@ class TicketMergeTest {
         assertThat(agent.get("/tickets/" + parent).body()).doesNotContain("Child: <a href=\"/tickets/" + child + "\"");
     }
 
+    @Test
+    void aTicketMergedFromAGroupTheAgentCannotSeeIsNotNamedOnTheTargetNorTheTargetOnIt() throws Exception {
+        long secret = web.data.group("Secret merges");
+        long hidden = ticketWithMail("T-8501", "Hidden complaint");
+        long visible = ticketWithMail("T-8502", "Visible complaint");
+        web.db.dsl().update(TICKET).set(TICKET.GROUP_ID, secret).where(TICKET.ID.eq(hidden)).execute();
+        WebFixture.Browser admin = web.loggedInBrowser(Role.ADMIN);
+        assertThat(admin.post("/tickets/" + hidden + "/merge", Map.of("csrf", admin.csrf(), "into", "T-8502")).statusCode())
+                .isEqualTo(303);
+        String agentEmail = web.staff(Role.AGENT, Map.of("Support", GroupAccess.FULL));
+        WebFixture.Browser agent = web.loggedInAs(agentEmail);
+
+        // (its history still names the number, as it does for a hidden linked ticket)
+        assertThat(agent.get("/tickets/" + visible).body()).as("the hidden ticket merged into it is not listed")
+                .doesNotContain("id=\"merged-here\"").doesNotContain("action=\"/tickets/" + hidden + "/unmerge\"");
+        assertThat(admin.get("/tickets/" + visible).body()).contains("id=\"merged-here\"");
+
+        // the other way round: the agent sees the merged ticket, the ticket it went into is hidden
+        long shown = ticketWithMail("T-8503", "Shown complaint");
+        long target = ticketWithMail("T-8504", "Target in the secret group");
+        web.db.dsl().update(TICKET).set(TICKET.GROUP_ID, secret).where(TICKET.ID.eq(target)).execute();
+        assertThat(admin.post("/tickets/" + shown + "/merge", Map.of("csrf", admin.csrf(), "into", "T-8504")).statusCode())
+                .isEqualTo(303);
+        String page = agent.get("/tickets/" + shown + "?show=merged").body();
+        assertThat(page).contains("merged into a ticket of a group you cannot see")
+                .doesNotContain("href=\"/tickets/" + target + "\"").doesNotContain("Target in the secret group");
+        assertThat(JSON.readTree(web.apiGet("/api/v1/tickets/" + shown, web.apiTokenOf(agentEmail)).body())
+                .at("/relations/mergedIntoNumber").isNull()).isTrue();
+    }
+
     private static long ticketWithMail(String number, String subject) {
         long ticket = web.data.ticket(number, subject, "open", mailbox, "customer@example.test");
         String id = "<" + number + "@example.test>";
