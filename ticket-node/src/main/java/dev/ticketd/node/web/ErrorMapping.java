@@ -59,7 +59,7 @@ public final class ErrorMapping {
             }
         });
         routes.exception(DataAccessException.class, (e, ctx) -> {
-            if (Database.canceled(e)) {
+            if (Database.canceled(e) && isRead(ctx)) {
                 tooSlow(ctx, e);
             } else if (RetryableFailures.isRetryable(e)) {
                 unavailable(ctx, e); // a read that found no server (e.g. a single-server database restarting)
@@ -91,6 +91,11 @@ public final class ErrorMapping {
                 errorId, ctx.method(), ctx.path(), RetryableFailures.sqlState(e), e.getMessage());
         ctx.header("Retry-After", "5");
         answer(ctx, 503, DatabaseUnavailableException.USER_MESSAGE, errorId);
+    }
+
+    /** A GET or HEAD: only reads run under the page read timeout; a write cancelled otherwise (by an operator) is no slow read. */
+    private static boolean isRead(Context ctx) {
+        return "GET".equals(ctx.method().name()) || "HEAD".equals(ctx.method().name());
     }
 
     /**
