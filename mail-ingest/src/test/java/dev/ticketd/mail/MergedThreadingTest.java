@@ -1,6 +1,5 @@
 package dev.ticketd.mail;
 
-import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.generated.tables.records.TicketRecord;
 import dev.ticketd.desk.ConflictException;
@@ -8,22 +7,18 @@ import dev.ticketd.desk.TicketMerges;
 import dev.ticketd.desk.TicketSplits;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.desk.Viewer;
-import dev.ticketd.testing.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
-import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
-import static dev.ticketd.mail.testing.TestMailServer.rfc822;
+import static dev.ticketd.mail.ThreadingDesk.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -36,43 +31,37 @@ class MergedThreadingTest {
 
     private static final Viewer LEAD = new Viewer(1, "lead@example.test", true);
 
+    private ThreadingDesk desk;
     private Database db;
-    private IngestStore store;
-    private long epoch;
-    private final AtomicLong uids = new AtomicLong();
     private final TicketMerges merges = new TicketMerges(new Tickets());
 
     @BeforeEach
     void setUp() {
-        db = TestPostgres.freshDatabase();
-        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, "support@example.test")
-                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, 143)
-                .set(MAILBOX.IMAP_USER, "support@example.test").set(MAILBOX.SECRET_REF, "support").execute();
-        epoch = new MailboxLeases(db.transactions(), Duration.ofSeconds(2)).acquire("support", "test");
-        store = new IngestStore(db, new MailParser(), new TicketsFromMail());
+        desk = new ThreadingDesk();
+        db = desk.db;
     }
 
     @AfterEach
     void tearDown() {
-        db.close();
+        desk.close();
     }
 
     @Test
     void aReplyToAMergedTicketByTokenByItsMailOrByOursLandsInTheTicketItWasMergedInto() {
-        TicketRecord a = ticketOf(ingest(mail("ann@example.test", "VPN drops", "<a1@example.test>", "", "first")));
-        TicketRecord b = ticketOf(ingest(mail("ann@example.test", "VPN again", "<b1@example.test>", "", "second")));
+        TicketRecord a = desk.ticketOf(desk.ingest(mail("ann@example.test", "VPN drops", "<a1@example.test>", "", "first")));
+        TicketRecord b = desk.ticketOf(desk.ingest(mail("ann@example.test", "VPN again", "<b1@example.test>", "", "second")));
         db.dsl().insertInto(OUTBOX).set(OUTBOX.MAILBOX_ID, "support").set(OUTBOX.TICKET_ID, a.getId())
                 .set(OUTBOX.MESSAGE_ID, "<ack.a@support.example.test>").set(OUTBOX.TO_ADDRESS, "ann@example.test")
                 .set(OUTBOX.SUBJECT, "[" + a.getNumber() + "] VPN drops").set(OUTBOX.BODY_TEXT, "we got it").execute();
         merge(a.getId(), b.getId());
 
-        long byToken = ingest(mail("ann@example.test", "Re: [" + a.getNumber() + "] VPN drops", "<a2@example.test>", "", "token"));
-        long byHerMail = ingest(mail("ann@example.test", "Re: VPN drops", "<a3@example.test>", "In-Reply-To: <a1@example.test>\n", "ref"));
-        long byOurs = ingest(mail("ann@example.test", "Re: VPN drops", "<a4@example.test>",
+        long byToken = desk.ingest(mail("ann@example.test", "Re: [" + a.getNumber() + "] VPN drops", "<a2@example.test>", "", "token"));
+        long byHerMail = desk.ingest(mail("ann@example.test", "Re: VPN drops", "<a3@example.test>", "In-Reply-To: <a1@example.test>\n", "ref"));
+        long byOurs = desk.ingest(mail("ann@example.test", "Re: VPN drops", "<a4@example.test>",
                 "References: <ack.a@support.example.test>\n", "ours"));
 
-        assertThat(List.of(byToken, byHerMail, byOurs)).allSatisfy(m -> assertThat(ticketOf(m).getId()).isEqualTo(b.getId()));
-        assertThat(ticket(a.getId()).getStatus()).as("the merged ticket stays closed: nothing reopens it").isEqualTo("closed");
+        assertThat(List.of(byToken, byHerMail, byOurs)).allSatisfy(m -> assertThat(desk.ticketOf(m).getId()).isEqualTo(b.getId()));
+        assertThat(desk.ticket(a.getId()).getStatus()).as("the merged ticket stays closed: nothing reopens it").isEqualTo("closed");
         assertThat(db.dsl().fetchCount(TICKET)).as("no follow-up of the closed ticket").isEqualTo(2);
         assertThat(db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.TICKET_ID.eq(b.getId()))).isEqualTo(5);
         assertThat(db.dsl().select(AUDIT_LOG.DETAIL).from(AUDIT_LOG).where(AUDIT_LOG.TICKET_ID.eq(b.getId()))
@@ -83,25 +72,25 @@ class MergedThreadingTest {
 
     @Test
     void aChainOfMergesIsFollowedToItsEnd() {
-        TicketRecord a = ticketOf(ingest(mail("ann@example.test", "One", "<c1@example.test>", "", "1")));
-        TicketRecord b = ticketOf(ingest(mail("ann@example.test", "Two", "<c2@example.test>", "", "2")));
-        TicketRecord c = ticketOf(ingest(mail("ann@example.test", "Three", "<c3@example.test>", "", "3")));
+        TicketRecord a = desk.ticketOf(desk.ingest(mail("ann@example.test", "One", "<c1@example.test>", "", "1")));
+        TicketRecord b = desk.ticketOf(desk.ingest(mail("ann@example.test", "Two", "<c2@example.test>", "", "2")));
+        TicketRecord c = desk.ticketOf(desk.ingest(mail("ann@example.test", "Three", "<c3@example.test>", "", "3")));
         merge(a.getId(), b.getId());
         merge(b.getId(), c.getId());
 
-        long reply = ingest(mail("ann@example.test", "Re: [" + a.getNumber() + "] One", "<c4@example.test>",
+        long reply = desk.ingest(mail("ann@example.test", "Re: [" + a.getNumber() + "] One", "<c4@example.test>",
                 "In-Reply-To: <c1@example.test>\n", "still"));
 
-        assertThat(ticketOf(reply).getId()).isEqualTo(c.getId());
-        assertThat(ticket(b.getId()).getMergedIntoId()).isEqualTo(c.getId());
+        assertThat(desk.ticketOf(reply).getId()).isEqualTo(c.getId());
+        assertThat(desk.ticket(b.getId()).getMergedIntoId()).isEqualTo(c.getId());
         assertThat(db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.TICKET_ID.eq(c.getId()))).isEqualTo(4);
     }
 
     @Test
     void aMergeThatWouldMakeACycleOrMergeAMergedTicketIsRefusedAndWritesNothing() {
-        TicketRecord a = ticketOf(ingest(mail("ann@example.test", "One", "<y1@example.test>", "", "1")));
-        TicketRecord b = ticketOf(ingest(mail("ann@example.test", "Two", "<y2@example.test>", "", "2")));
-        TicketRecord c = ticketOf(ingest(mail("ann@example.test", "Three", "<y3@example.test>", "", "3")));
+        TicketRecord a = desk.ticketOf(desk.ingest(mail("ann@example.test", "One", "<y1@example.test>", "", "1")));
+        TicketRecord b = desk.ticketOf(desk.ingest(mail("ann@example.test", "Two", "<y2@example.test>", "", "2")));
+        TicketRecord c = desk.ticketOf(desk.ingest(mail("ann@example.test", "Three", "<y3@example.test>", "", "3")));
         merge(a.getId(), b.getId());
         int audited = db.dsl().fetchCount(AUDIT_LOG);
 
@@ -110,28 +99,28 @@ class MergedThreadingTest {
         assertThatThrownBy(() -> merge(a.getId(), c.getId())).isInstanceOf(ConflictException.class)
                 .hasMessageContaining(a.getNumber() + " is merged into another ticket already");
 
-        assertThat(ticket(b.getId()).getMergedIntoId()).isNull();
+        assertThat(desk.ticket(b.getId()).getMergedIntoId()).isNull();
         assertThat(db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.TICKET_ID.eq(b.getId()))).isEqualTo(2);
         assertThat(db.dsl().fetchCount(AUDIT_LOG)).isEqualTo(audited);
     }
 
     @Test
     void aMailToATicketWhoseMergeWasUndoneLandsInItAgain() {
-        TicketRecord a = ticketOf(ingest(mail("ann@example.test", "One", "<u1@example.test>", "", "1")));
-        TicketRecord b = ticketOf(ingest(mail("ann@example.test", "Two", "<u2@example.test>", "", "2")));
+        TicketRecord a = desk.ticketOf(desk.ingest(mail("ann@example.test", "One", "<u1@example.test>", "", "1")));
+        TicketRecord b = desk.ticketOf(desk.ingest(mail("ann@example.test", "Two", "<u2@example.test>", "", "2")));
         merge(a.getId(), b.getId());
         db.transactions().write(tx -> merges.undo(tx, a.getId(), LEAD));
 
-        long reply = ingest(mail("ann@example.test", "Re: One", "<u3@example.test>", "In-Reply-To: <u1@example.test>\n", "back"));
+        long reply = desk.ingest(mail("ann@example.test", "Re: One", "<u3@example.test>", "In-Reply-To: <u1@example.test>\n", "back"));
 
-        assertThat(ticketOf(reply).getId()).isEqualTo(a.getId());
-        assertThat(ticket(a.getId()).getStatus()).isEqualTo("open");
+        assertThat(desk.ticketOf(reply).getId()).isEqualTo(a.getId());
+        assertThat(desk.ticket(a.getId()).getStatus()).isEqualTo("open");
     }
 
     @Test
     void repliesToAMessageSplitOffLandInTheNewTicketWhetherTheMessageWasTheCustomersOrOurs() {
-        TicketRecord a = ticketOf(ingest(mail("ann@example.test", "Two things", "<s1@example.test>", "", "first")));
-        long second = ingest(mail("ann@example.test", "Re: [" + a.getNumber() + "] Two things", "<s2@example.test>", "", "second"));
+        TicketRecord a = desk.ticketOf(desk.ingest(mail("ann@example.test", "Two things", "<s1@example.test>", "", "first")));
+        long second = desk.ingest(mail("ann@example.test", "Re: [" + a.getNumber() + "] Two things", "<s2@example.test>", "", "second"));
         long ourReply = db.transactions().write(tx -> new Tickets().addReply(tx, a.getId(), staff(), "about the second", "k-1", List.of()))
                 .orElseThrow().messageId();
         db.dsl().insertInto(OUTBOX).set(OUTBOX.MAILBOX_ID, "support").set(OUTBOX.TICKET_ID, a.getId())
@@ -141,13 +130,13 @@ class MergedThreadingTest {
         long first = db.transactions().write(tx -> splits.split(tx, a.getId(), second, LEAD)).ticketId();
         long other = db.transactions().write(tx -> splits.split(tx, a.getId(), ourReply, LEAD)).ticketId();
 
-        long toHers = ingest(mail("ann@example.test", "Re: Two things", "<s3@example.test>", "In-Reply-To: <s2@example.test>\n", "a"));
-        long toOurs = ingest(mail("ann@example.test", "Re: Two things", "<s4@example.test>",
+        long toHers = desk.ingest(mail("ann@example.test", "Re: Two things", "<s3@example.test>", "In-Reply-To: <s2@example.test>\n", "a"));
+        long toOurs = desk.ingest(mail("ann@example.test", "Re: Two things", "<s4@example.test>",
                 "In-Reply-To: <reply.s@support.example.test>\n", "b"));
 
-        assertThat(ticketOf(toHers).getId()).isEqualTo(first);
-        assertThat(ticketOf(toOurs).getId()).isEqualTo(other);
-        assertThat(ticket(first).getLinkedTicketId()).isEqualTo(a.getId());
+        assertThat(desk.ticketOf(toHers).getId()).isEqualTo(first);
+        assertThat(desk.ticketOf(toOurs).getId()).isEqualTo(other);
+        assertThat(desk.ticket(first).getLinkedTicketId()).isEqualTo(a.getId());
     }
 
     private long staff() {
@@ -159,26 +148,7 @@ class MergedThreadingTest {
         db.transactions().write(tx -> merges.merge(tx, source, target, LEAD));
     }
 
-    private static byte[] mail(String from, String subject, String messageId, String extraHeaders, String body) {
-        return rfc822("From: " + from + "\nTo: support@example.test\nSubject: " + subject + "\nMessage-ID: " + messageId
-                + "\n" + extraHeaders + "Content-Type: text/plain; charset=UTF-8\n\n" + body + "\n");
-    }
 
-    /** Ingests a mail that must become a ticket message; returns that message's id. */
-    private long ingest(byte[] raw) {
-        long uid = uids.incrementAndGet();
-        assertThat(store.ingest(new IngestStore.IncomingMail("support", 1, uid, raw), epoch)).isEqualTo(IngestStore.Outcome.TICKETED);
-        return db.dsl().select(TICKET_MESSAGE.ID).from(TICKET_MESSAGE)
-                .orderBy(TICKET_MESSAGE.ID.desc()).limit(1).fetchSingle(TICKET_MESSAGE.ID);
-    }
 
-    private TicketRecord ticket(long ticketId) {
-        return db.dsl().selectFrom(TICKET).where(TICKET.ID.eq(ticketId)).fetchSingle();
-    }
 
-    private TicketRecord ticketOf(long ticketMessageId) {
-        long ticketId = db.dsl().select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE)
-                .where(TICKET_MESSAGE.ID.eq(ticketMessageId)).fetchSingle(TICKET_MESSAGE.TICKET_ID);
-        return ticket(ticketId);
-    }
 }

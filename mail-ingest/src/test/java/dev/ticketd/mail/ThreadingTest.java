@@ -1,161 +1,150 @@
 package dev.ticketd.mail;
 
-import dev.ticketd.cluster.MailboxLeases;
 import dev.ticketd.db.Database;
 import dev.ticketd.db.generated.tables.records.TicketRecord;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.mail.outbound.Acknowledgements;
 import dev.ticketd.mail.testing.Eml;
-import dev.ticketd.testing.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
-import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.OUTBOX;
 import static dev.ticketd.db.generated.Tables.TICKET;
 import static dev.ticketd.db.generated.Tables.TICKET_MESSAGE;
-import static dev.ticketd.mail.testing.TestMailServer.rfc822;
+import static dev.ticketd.mail.ThreadingDesk.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Threading of replies into tickets, through {@link IngestStore} against a real PostgreSQL. */
 class ThreadingTest {
 
+    private ThreadingDesk desk;
     private Database db;
-    private IngestStore store;
-    private long epoch;
-    private final AtomicLong uids = new AtomicLong();
 
     @BeforeEach
     void setUp() {
-        db = TestPostgres.freshDatabase();
-        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, "support@example.test")
-                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, 143)
-                .set(MAILBOX.IMAP_USER, "support@example.test").set(MAILBOX.SECRET_REF, "support").execute();
-        epoch = new MailboxLeases(db.transactions(), Duration.ofSeconds(2)).acquire("support", "test");
-        store = new IngestStore(db, new MailParser(), new TicketsFromMail());
+        desk = new ThreadingDesk();
+        db = desk.db;
     }
 
     @AfterEach
     void tearDown() {
-        db.close();
+        desk.close();
     }
 
     @Test
     void aTicketTokenInTheSubjectJoinsThatTicket() {
-        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "VPN drops", "<a1@example.test>", "", "first")));
+        TicketRecord first = desk.ticketOf(desk.ingest(mail("ann@example.test", "VPN drops", "<a1@example.test>", "", "first")));
 
-        long secondMessage = ingest(mail("ann@example.test", "Re: [" + first.getNumber() + "] VPN drops (still)",
+        long secondMessage = desk.ingest(mail("ann@example.test", "Re: [" + first.getNumber() + "] VPN drops (still)",
                 "<a2@example.test>", "", "second"));
 
-        assertThat(ticketOf(secondMessage).getId()).isEqualTo(first.getId());
+        assertThat(desk.ticketOf(secondMessage).getId()).isEqualTo(first.getId());
         assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(1);
         assertThat(db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.TICKET_ID.eq(first.getId()))).isEqualTo(2);
     }
 
     @Test
     void aTokenForATicketThatDoesNotExistOpensANewTicket() {
-        ingest(mail("ann@example.test", "Re: [T-999999] old", "<x1@example.test>", "", "x"));
+        desk.ingest(mail("ann@example.test", "Re: [T-999999] old", "<x1@example.test>", "", "x"));
         assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(1);
     }
 
     @Test
     void aConfigurableTokenPatternIsUsed() {
-        store = new IngestStore(db, new MailParser(), new TicketsFromMail(Pattern.compile("#(T-\\d+)")));
-        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<c1@example.test>", "", "1")));
+        desk.store = new IngestStore(db, new MailParser(), new TicketsFromMail(Pattern.compile("#(T-\\d+)")));
+        TicketRecord first = desk.ticketOf(desk.ingest(mail("ann@example.test", "Printer", "<c1@example.test>", "", "1")));
 
-        long reply = ingest(mail("ann@example.test", "About #" + first.getNumber(), "<c2@example.test>", "", "2"));
+        long reply = desk.ingest(mail("ann@example.test", "About #" + first.getNumber(), "<c2@example.test>", "", "2"));
 
-        assertThat(ticketOf(reply).getId()).isEqualTo(first.getId());
+        assertThat(desk.ticketOf(reply).getId()).isEqualTo(first.getId());
     }
 
     @Test
     void inReplyToAStoredCustomerMessageIdJoinsItsTicket() {
-        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<p1@example.test>", "", "1")));
+        TicketRecord first = desk.ticketOf(desk.ingest(mail("ann@example.test", "Printer", "<p1@example.test>", "", "1")));
 
-        long reply = ingest(mail("ann@example.test", "Another subject entirely", "<p2@example.test>",
+        long reply = desk.ingest(mail("ann@example.test", "Another subject entirely", "<p2@example.test>",
                 "In-Reply-To: <p1@example.test>\n", "2"));
 
-        assertThat(ticketOf(reply).getId()).isEqualTo(first.getId());
+        assertThat(desk.ticketOf(reply).getId()).isEqualTo(first.getId());
     }
 
     @Test
     void referencesToOurOutboxMessageIdJoinTheTicket() {
-        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<r1@example.test>", "", "1")));
+        TicketRecord first = desk.ticketOf(desk.ingest(mail("ann@example.test", "Printer", "<r1@example.test>", "", "1")));
         db.dsl().insertInto(OUTBOX).set(OUTBOX.MAILBOX_ID, "support").set(OUTBOX.TICKET_ID, first.getId())
                 .set(OUTBOX.MESSAGE_ID, "<reply.42@support.example.test>").set(OUTBOX.TO_ADDRESS, "ann@example.test")
                 .set(OUTBOX.SUBJECT, "Re: Printer").set(OUTBOX.BODY_TEXT, "try turning it off").execute();
 
-        long reply = ingest(mail("ann@example.test", "Re: Printer", "<r2@example.test>",
+        long reply = desk.ingest(mail("ann@example.test", "Re: Printer", "<r2@example.test>",
                 "References: <unknown@elsewhere.test>\n <reply.42@support.example.test>\n", "did that"));
 
-        assertThat(ticketOf(reply).getId()).isEqualTo(first.getId());
+        assertThat(desk.ticketOf(reply).getId()).isEqualTo(first.getId());
     }
 
     @Test
     void aReplyToAStaffNoticeOfNoTicketJoinsNoTicket() {
-        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<n1@example.test>", "", "1")));
+        TicketRecord first = desk.ticketOf(desk.ingest(mail("ann@example.test", "Printer", "<n1@example.test>", "", "1")));
         db.dsl().insertInto(OUTBOX).set(OUTBOX.MAILBOX_ID, "support").set(OUTBOX.KIND, "notify")
                 .set(OUTBOX.MESSAGE_ID, "<sla.7@support.example.test>").set(OUTBOX.TO_ADDRESS, "agent@support.example.test")
                 .set(OUTBOX.SUBJECT, "SLA missed in Support: 2 tickets").set(OUTBOX.BODY_TEXT, "…").execute();
 
-        long reply = ingest(mail("agent@support.example.test", "Re: SLA missed in Support: 2 tickets", "<n2@example.test>",
+        long reply = desk.ingest(mail("agent@support.example.test", "Re: SLA missed in Support: 2 tickets", "<n2@example.test>",
                 "In-Reply-To: <sla.7@support.example.test>\n", "on it"));
 
-        assertThat(ticketOf(reply).getId()).as("a new ticket, not an error and not someone's ticket").isNotEqualTo(first.getId());
+        assertThat(desk.ticketOf(reply).getId()).as("a new ticket, not an error and not someone's ticket").isNotEqualTo(first.getId());
     }
 
     @Test
     void theRequesterInAnyCaseAndAnyAuthorOfAnInboundMessageOnTheTicketAreParticipants() {
-        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<q1@example.test>", "", "1")));
+        TicketRecord first = desk.ticketOf(desk.ingest(mail("ann@example.test", "Printer", "<q1@example.test>", "", "1")));
         // bob wrote on this ticket before (e.g. a mail of his was moved here by staff)
-        long bobsMessage = ingest(mail("bob@example.test", "Printer too", "<q2@example.test>", "", "me too"));
+        long bobsMessage = desk.ingest(mail("bob@example.test", "Printer too", "<q2@example.test>", "", "me too"));
         db.dsl().update(TICKET_MESSAGE).set(TICKET_MESSAGE.TICKET_ID, first.getId()).where(TICKET_MESSAGE.ID.eq(bobsMessage)).execute();
 
-        long ann = ingest(mail("ANN@Example.test", "Re: [" + first.getNumber() + "]", "<q3@example.test>", "", "again"));
-        long bob = ingest(mail("bob@example.test", "Re: [" + first.getNumber() + "]", "<q4@example.test>", "", "and me"));
+        long ann = desk.ingest(mail("ANN@Example.test", "Re: [" + first.getNumber() + "]", "<q3@example.test>", "", "again"));
+        long bob = desk.ingest(mail("bob@example.test", "Re: [" + first.getNumber() + "]", "<q4@example.test>", "", "and me"));
 
-        assertThat(ticketOf(ann).getId()).isEqualTo(first.getId());
-        assertThat(ticketOf(bob).getId()).isEqualTo(first.getId());
-        assertThat(ticketOf(bob).getNeedsReview()).isFalse();
+        assertThat(desk.ticketOf(ann).getId()).isEqualTo(first.getId());
+        assertThat(desk.ticketOf(bob).getId()).isEqualTo(first.getId());
+        assertThat(desk.ticketOf(bob).getNeedsReview()).isFalse();
     }
 
     @Test
     void anUnknownSenderWithAValidTokenOpensALinkedFlaggedTicketInsteadOfJoining() {
-        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Account", "<u1@example.test>", "", "1")));
+        TicketRecord first = desk.ticketOf(desk.ingest(mail("ann@example.test", "Account", "<u1@example.test>", "", "1")));
 
-        long stranger = ingest(mail("mallory@evil.test", "Re: [" + first.getNumber() + "] Account",
+        long stranger = desk.ingest(mail("mallory@evil.test", "Re: [" + first.getNumber() + "] Account",
                 "<u2@evil.test>", "In-Reply-To: <u1@example.test>\n", "let me in"));
 
-        TicketRecord linked = ticketOf(stranger);
+        TicketRecord linked = desk.ticketOf(stranger);
         assertThat(linked.getId()).isNotEqualTo(first.getId());
         assertThat(linked.getLinkedTicketId()).isEqualTo(first.getId());
         assertThat(linked.getNeedsReview()).isTrue();
-        assertThat(ticket(first.getId()).getNeedsReview()).isFalse();
+        assertThat(desk.ticket(first.getId()).getNeedsReview()).isFalse();
         assertThat(db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.TICKET_ID.eq(first.getId()))).isEqualTo(1);
     }
 
     @Test
     void aReplyToAClosedTicketOpensANewTicketLinkedToItAndBothAuditLogsSaySo() {
-        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<f1@example.test>", "", "1")));
+        TicketRecord first = desk.ticketOf(desk.ingest(mail("ann@example.test", "Printer", "<f1@example.test>", "", "1")));
         db.dsl().update(TICKET).set(TICKET.STATUS, "closed").where(TICKET.ID.eq(first.getId())).execute();
 
-        long reply = ingest(mail("ann@example.test", "Re: [" + first.getNumber() + "] Printer", "<f2@example.test>", "", "broken again"));
+        long reply = desk.ingest(mail("ann@example.test", "Re: [" + first.getNumber() + "] Printer", "<f2@example.test>", "", "broken again"));
 
-        TicketRecord followUp = ticketOf(reply);
+        TicketRecord followUp = desk.ticketOf(reply);
         assertThat(followUp.getId()).isNotEqualTo(first.getId());
         assertThat(followUp.getLinkedTicketId()).isEqualTo(first.getId());
         assertThat(followUp.getNeedsReview()).isFalse();
         assertThat(followUp.getStatus()).isEqualTo("open");
-        assertThat(ticket(first.getId()).getStatus()).isEqualTo("closed");
+        assertThat(desk.ticket(first.getId()).getStatus()).isEqualTo("closed");
         assertThat(db.dsl().fetchCount(TICKET_MESSAGE, TICKET_MESSAGE.TICKET_ID.eq(first.getId()))).isEqualTo(1);
         assertThat(db.dsl().select(AUDIT_LOG.DETAIL).from(AUDIT_LOG)
                 .where(AUDIT_LOG.TICKET_ID.eq(first.getId())).and(AUDIT_LOG.ACTION.eq("ticket.follow_up_opened"))
@@ -170,14 +159,14 @@ class ThreadingTest {
 
     @Test
     void aReplyToAClosedTicketReopensItWhenFollowUpsAreOffAndTheAuditLogSaysSo() {
-        store = new IngestStore(db, new MailParser(), new TicketsFromMail(TicketsFromMail.DEFAULT_TOKEN,
+        desk.store = new IngestStore(db, new MailParser(), new TicketsFromMail(TicketsFromMail.DEFAULT_TOKEN,
                 Acknowledgements.defaults(), new Tickets(), false));
-        TicketRecord first = ticketOf(ingest(mail("ann@example.test", "Printer", "<z1@example.test>", "", "1")));
+        TicketRecord first = desk.ticketOf(desk.ingest(mail("ann@example.test", "Printer", "<z1@example.test>", "", "1")));
         db.dsl().update(TICKET).set(TICKET.STATUS, "closed").where(TICKET.ID.eq(first.getId())).execute();
 
-        ingest(mail("ann@example.test", "Re: [" + first.getNumber() + "] Printer", "<z2@example.test>", "", "broken again"));
+        desk.ingest(mail("ann@example.test", "Re: [" + first.getNumber() + "] Printer", "<z2@example.test>", "", "broken again"));
 
-        TicketRecord after = ticket(first.getId());
+        TicketRecord after = desk.ticket(first.getId());
         assertThat(after.getStatus()).isEqualTo("open");
         assertThat(after.getLastMessageAt()).isAfter(first.getLastMessageAt());
         assertThat(after.getUpdatedAt()).isAfter(first.getUpdatedAt());
@@ -188,7 +177,7 @@ class ThreadingTest {
 
     @Test
     void theSanitisedHtmlAndTheAttachmentsAreStoredWithTheMessage() {
-        long message = ingest(Eml.load("05-related-inline-image.eml"));
+        long message = desk.ingest(Eml.load("05-related-inline-image.eml"));
 
         String html = db.dsl().select(TICKET_MESSAGE.BODY_HTML).from(TICKET_MESSAGE).where(TICKET_MESSAGE.ID.eq(message))
                 .fetchSingle(TICKET_MESSAGE.BODY_HTML);
@@ -206,9 +195,9 @@ class ThreadingTest {
         byte[] first = concat("Received: from relay-a.example.test by mx\r\n", mail);
         byte[] second = concat("Received: from relay-b.example.test by mx\r\nDelivered-To: support@example.test\r\n", mail);
 
-        assertThat(store.ingest(new IngestStore.IncomingMail("support", 1, uids.incrementAndGet(), first), epoch))
+        assertThat(desk.store.ingest(new IngestStore.IncomingMail("support", 1, desk.nextUid(), first), desk.epoch))
                 .isEqualTo(IngestStore.Outcome.TICKETED);
-        assertThat(store.ingest(new IngestStore.IncomingMail("support", 1, uids.incrementAndGet(), second), epoch))
+        assertThat(desk.store.ingest(new IngestStore.IncomingMail("support", 1, desk.nextUid(), second), desk.epoch))
                 .isEqualTo(IngestStore.Outcome.ALREADY_STORED);
         assertThat(db.dsl().fetchCount(TICKET_MESSAGE)).isEqualTo(1);
     }
@@ -220,26 +209,7 @@ class ThreadingTest {
         return out;
     }
 
-    private static byte[] mail(String from, String subject, String messageId, String extraHeaders, String body) {
-        return rfc822("From: " + from + "\nTo: support@example.test\nSubject: " + subject + "\nMessage-ID: " + messageId
-                + "\n" + extraHeaders + "Content-Type: text/plain; charset=UTF-8\n\n" + body + "\n");
-    }
 
-    /** Ingests a mail that must become a ticket message; returns that message's id. */
-    private long ingest(byte[] raw) {
-        long uid = uids.incrementAndGet();
-        assertThat(store.ingest(new IngestStore.IncomingMail("support", 1, uid, raw), epoch)).isEqualTo(IngestStore.Outcome.TICKETED);
-        return db.dsl().select(TICKET_MESSAGE.ID).from(TICKET_MESSAGE)
-                .orderBy(TICKET_MESSAGE.ID.desc()).limit(1).fetchSingle(TICKET_MESSAGE.ID);
-    }
 
-    private TicketRecord ticket(long ticketId) {
-        return db.dsl().selectFrom(TICKET).where(TICKET.ID.eq(ticketId)).fetchSingle();
-    }
 
-    private TicketRecord ticketOf(long ticketMessageId) {
-        long ticketId = db.dsl().select(TICKET_MESSAGE.TICKET_ID).from(TICKET_MESSAGE)
-                .where(TICKET_MESSAGE.ID.eq(ticketMessageId)).fetchSingle(TICKET_MESSAGE.TICKET_ID);
-        return db.dsl().selectFrom(TICKET).where(TICKET.ID.eq(ticketId)).fetchSingle();
-    }
 }

@@ -42,7 +42,7 @@ public record TicketRelations(Long mergedIntoId, String mergedIntoNumber, List<M
         Record merged = dsl.select(into.ID, into.NUMBER, into.MERGED_INTO_ID, DSL.field(viewer.seesGroup(into.GROUP_ID)).as("visible"))
                 .from(TICKET).join(into).on(into.ID.eq(TICKET.MERGED_INTO_ID))
                 .where(TICKET.ID.eq(ticketId)).fetchOne();
-        boolean furtherMerged = dsl.fetchExists(TICKET, TICKET.ID.eq(ticketId).and(TICKET.MERGED_INTO_ID.isNotNull()));
+        boolean furtherMerged = merged != null; // this ticket went on into another: merges into it cannot be undone
         OffsetDateTime now = dsl.select(DSL.currentOffsetDateTime()).fetchSingle(0, OffsetDateTime.class);
         Ticket source = TICKET.as("source_ticket");
         List<MergedHere> here = dsl.select(source.ID, source.NUMBER, source.MERGED_INTO_ID, TICKET_MERGE.MERGED_AT, TICKET_MERGE.MERGED_BY)
