@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 
 /**
  * A request body read with a limit of its own, for the one route that takes more than
@@ -21,6 +22,9 @@ public final class LimitedBody {
         }
     }
 
+    /** A refused body up to this many times its limit is read before the answer; see {@link #refused}. */
+    static final long DRAIN_FACTOR = 2;
+
     private LimitedBody() {
     }
 
@@ -29,9 +33,32 @@ public final class LimitedBody {
      */
     public static InputStream open(Context ctx, long limit, String tooLarge) {
         if (ctx.req().getContentLengthLong() > limit) {
-            throw new HttpProblem(413, tooLarge);
+            throw refused(ctx, limit, tooLarge);
         }
         return new Capped(ctx.bodyInputStream(), limit);
+    }
+
+    /**
+     * The 413 for a request whose declared length is above {@code limit}, thrown by the caller.
+     * A body of up to twice the limit is read and dropped first: a server that answers while the
+     * client is still sending and then closes makes the client's TCP stack reset the connection,
+     * which can discard the answer before it is read, so the staff member sees "connection reset"
+     * instead of the reason. Anything larger is answered at once (the client may see a reset), and
+     * so is a client that asked to hear first ({@code Expect: 100-continue}): it has sent nothing
+     * yet and never will, since nothing reads the body and so no "100 Continue" is sent.
+     */
+    public static HttpProblem refused(Context ctx, long limit, String tooLarge) {
+        long declared = ctx.req().getContentLengthLong();
+        String expect = ctx.header("Expect");
+        boolean waitsToSend = expect != null && expect.trim().equalsIgnoreCase("100-continue");
+        if (!waitsToSend && declared > 0 && declared <= DRAIN_FACTOR * limit) {
+            try {
+                ctx.req().getInputStream().transferTo(OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                // the client went away or stalled past the idle timeout; it is answered all the same
+            }
+        }
+        return new HttpProblem(413, tooLarge);
     }
 
     /** Whether {@code e} or one of its causes is a {@link TooLargeException}. */

@@ -113,7 +113,7 @@ public final class WebServer implements AutoCloseable {
      */
     void refuseOversizedForm(Context ctx) {
         if (ctx.isMultipartFormData() && ctx.req().getContentLengthLong() > maxMultipartBytes) {
-            throw new HttpProblem(413, "the files are larger than " + maxFilesBytes / (1024 * 1024)
+            throw LimitedBody.refused(ctx, maxMultipartBytes, "the files are larger than " + maxFilesBytes / (1024 * 1024)
                     + " MB together, the most one form may carry; nothing was saved. Go back, choose fewer or smaller files "
                     + "and send again");
         }

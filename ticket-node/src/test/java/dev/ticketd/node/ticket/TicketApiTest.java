@@ -268,23 +268,39 @@ class TicketApiTest {
     }
 
     @Test
-    void aReplyRequestDeclaredLargerThanTheRouteTakesIsA413BeforeItIsRead() throws Exception {
+    void aReplyRequestDeclaredLargerThanTheRouteTakesIsA413BeforeItIsSentWhenTheClientAsksToContinue() throws Exception {
         long ticket = web.data.ticket("T-3013", "Huge", "open", mailbox, "hugeapi@example.test");
         long declared = TicketApi.MAX_REPLY_REQUEST_BYTES + 1;
 
-        String answer;
+        String answer = rawReply(ticket, "Content-Length: " + declared + "\r\nExpect: 100-continue\r\n", new byte[0]);
+
+        assertThat(answer).startsWith("HTTP/1.1 413").doesNotContain("100 Continue").contains("a reply may carry at most 10 files");
+        assertThat(web.data.messagesOf(ticket)).isZero();
+    }
+
+    @Test
+    void aReplyRequestSentWholeAboveTheLimitIsReadAndItsAnswerArrivesIntact() throws Exception {
+        long ticket = web.data.ticket("T-3014", "Huge", "open", mailbox, "hugeapi2@example.test");
+        byte[] body = new byte[(int) TicketApi.MAX_REPLY_REQUEST_BYTES + 1024];
+        java.util.Arrays.fill(body, (byte) 'a');
+
+        String answer = rawReply(ticket, "Content-Length: " + body.length + "\r\n", body);
+
+        assertThat(answer).startsWith("HTTP/1.1 413").contains("a reply may carry at most 10 files");
+        assertThat(web.data.messagesOf(ticket)).isZero();
+    }
+
+    /** Sends a reply request by hand (headers as given, then {@code body}) and returns everything answered until the server closes. */
+    private String rawReply(long ticket, String headers, byte[] body) throws Exception {
         try (Socket socket = new Socket("127.0.0.1", web.server.port())) {
             socket.setSoTimeout((int) dev.ticketd.testing.TestTimeouts.seconds(10).toMillis());
             OutputStream out = socket.getOutputStream();
             out.write(("POST /api/v1/tickets/" + ticket + "/replies HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Authorization: Bearer " + token + "\r\nIdempotency-Key: files-3013\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + declared + "\r\nConnection: close\r\n\r\n{\"body\": \"").getBytes(StandardCharsets.US_ASCII));
+                    + "Authorization: Bearer " + token + "\r\nIdempotency-Key: files-" + ticket + "\r\nContent-Type: application/json\r\n"
+                    + headers + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
             out.flush();
-            InputStream in = socket.getInputStream();
-            answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
-
-        assertThat(answer).startsWith("HTTP/1.1 413").contains("a reply may carry at most 10 files");
-        assertThat(web.data.messagesOf(ticket)).isZero();
     }
 }
