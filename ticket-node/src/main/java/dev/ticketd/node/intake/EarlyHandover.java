@@ -5,9 +5,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -25,6 +27,16 @@ public interface EarlyHandover {
     Optional<String> reason(String mailboxId);
 
     /**
+     * Whether what stops this node's work on the mailbox stops every node that could lead it
+     * ({@link HandoverRule#sharedOutage}): while it does, the slow rule's clock does not run.
+     *
+     * @return what is out of reach for everyone, or empty when that is not known to be so
+     */
+    default Optional<String> sharedOutage(String mailboxId) {
+        return Optional.empty();
+    }
+
+    /**
      * By the nodes' reach reports ({@link HandoverRule}).
      *
      * @param own       this node's latest report ({@link ReachProbes#latest()}), null before its first check
@@ -34,16 +46,31 @@ public interface EarlyHandover {
     static EarlyHandover byReach(Supplier<ReachReport> own, Supplier<List<ReachReport>> reports,
                                  Function<String, Set<String>> couldLead, Clock clock) {
         Logger log = LoggerFactory.getLogger(EarlyHandover.class);
-        return mailboxId -> {
+        interface Rule {
+            Optional<String> apply(String mailboxId, ReachReport own, List<ReachReport> reports, Set<String> couldLead,
+                                   Instant now);
+        }
+        BiFunction<String, Rule, Optional<String>> ask = (mailboxId, rule) -> {
             ReachReport mine = own.get();
             if (HandoverRule.cannotReach(mailboxId, mine, clock.instant()).isEmpty()) {
                 return Optional.empty(); // this node reaches both: nothing to ask ZooKeeper about
             }
             try {
-                return HandoverRule.reason(mailboxId, mine, reports.get(), couldLead.apply(mailboxId), clock.instant());
+                return rule.apply(mailboxId, mine, reports.get(), couldLead.apply(mailboxId), clock.instant());
             } catch (RuntimeException e) {
                 log.debug("cannot read the other nodes' reach reports mailbox={} error={}", mailboxId, e.toString());
                 return Optional.empty();
+            }
+        };
+        return new EarlyHandover() {
+            @Override
+            public Optional<String> reason(String mailboxId) {
+                return ask.apply(mailboxId, HandoverRule::reason);
+            }
+
+            @Override
+            public Optional<String> sharedOutage(String mailboxId) {
+                return ask.apply(mailboxId, HandoverRule::sharedOutage);
             }
         };
     }

@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Whether a leader whose work on a mailbox is stuck should hand it over at once rather than after
@@ -63,6 +64,41 @@ final class HandoverRule {
         able.sort(null);
         return Optional.of("this node cannot reach " + String.join(" nor ", cannot) + ", while "
                 + String.join(", ", able) + (able.size() == 1 ? " reaches" : " reach") + " both the mail server and the database");
+    }
+
+    /**
+     * Whether this node's stall is one every node shares: it has failed to reach the mailbox's IMAP
+     * server or the database in two checks in a row, and every other node that could lead the
+     * mailbox reported, within {@link #FRESH}, that it does not reach both either — a database
+     * failover, the mail server down. Giving the mailbox up then only moves the wait to another
+     * node (and its lease has to be taken on the database that is away), so while this says
+     * something the slow rule's clock does not run. Empty when any such node reaches both (then
+     * {@link #reason} applies), has no fresh report (it may reach both), or there is none.
+     *
+     * @return what is out of reach for all, and whose reports say so
+     */
+    static Optional<String> sharedOutage(String mailboxId, ReachReport own, Collection<ReachReport> reports, Set<String> couldLead,
+                                         Instant now) {
+        List<String> cannot = cannotReach(mailboxId, own, now);
+        if (cannot.isEmpty() || couldLead.isEmpty()) {
+            return Optional.empty();
+        }
+        Set<String> unable = new TreeSet<>();
+        for (ReachReport r : reports) {
+            if (r.node().equals(own.node()) || !couldLead.contains(r.node()) || !fresh(r, now)) {
+                continue;
+            }
+            ReachReport.Reach theirImap = r.imap().get(mailboxId);
+            if (r.database().reachable() && theirImap != null && theirImap.reachable()) {
+                return Optional.empty();
+            }
+            unable.add(r.node());
+        }
+        if (!unable.containsAll(couldLead)) {
+            return Optional.empty();
+        }
+        return Optional.of("this node cannot reach " + String.join(" nor ", cannot) + ", and no other node that could lead the mailbox"
+                + " reaches both the mail server and the database (" + String.join(", ", unable) + ")");
     }
 
     /**

@@ -50,7 +50,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class MailIntake implements LeadershipListener, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MailIntake.class);
-    private static final Duration MAX_RETRY = Duration.ofSeconds(30);
+    /**
+     * The waits between attempts to take a lease: short, because the database coming back (a
+     * promoted standby) should start intake within a second, and an attempt costs one connection.
+     */
+    private static final Duration FIRST_RETRY = Duration.ofMillis(250);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(1);
     private static final Duration WATCH_PERIOD = Duration.ofSeconds(1);
 
     private final MailboxDirectory mailboxes;
@@ -178,6 +183,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
      * Hands over at once the mailbox of a worker stuck for {@code handoverAfter} (no lease yet, or a
      * reader without progress) when {@link EarlyHandover} gives a reason; once per worker. If this
      * node still leads afterwards (the give-up failed), the slow rule of {@code giveUpAfter} remains.
+     * When instead every node that could lead the mailbox is stuck on the same outage (a database
+     * failover), the worker is told so: the slow rule's clock does not run meanwhile.
      */
     private void lookForStuckWorkers() {
         for (Worker w : workers.values()) {
@@ -194,6 +201,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                 if (reason.isPresent() && w.stuckSince() != null && w.handedOver.compareAndSet(false, true)) {
                     log.warn("handing mailbox over early mailbox={} stuckFor={}ms reason={}", w.mailboxId, stuck.toMillis(), reason.get());
                     giveUps.giveUp(w.mailboxId, "early handover after " + stuck.toMillis() + " ms without progress: " + reason.get());
+                } else if (reason.isEmpty()) {
+                    earlyHandover.sharedOutage(w.mailboxId).ifPresent(what -> w.sharedOutageSeen(clock.instant(), what));
                 }
             } catch (RuntimeException e) {
                 log.warn("early handover check failed mailbox={} error={}", w.mailboxId, e.toString());
@@ -243,6 +252,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
         private volatile Instant phaseStart;
         /** Set once this worker's mailbox was handed over early. */
         final AtomicBoolean handedOver = new AtomicBoolean();
+        /** When an outage every node that could lead the mailbox shares was last seen; null: never. */
+        private volatile Instant sharedOutageAt;
 
         /** @param predecessor this node's previous worker of the mailbox, still stopping, or null */
         Worker(String mailboxId, Worker predecessor) {
@@ -277,7 +288,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
 
         private MailboxReader leaseThenStart() {
             Instant since = clock.instant();
-            Duration wait = Duration.ofSeconds(1);
+            Duration wait = FIRST_RETRY;
+            int attempts = 0;
             while (!stopped()) {
                 try {
                     Optional<MailboxSettings> settings = mailboxes.mailbox(mailboxId);
@@ -307,6 +319,7 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                     }
                     return r;
                 } catch (RuntimeException e) {
+                    since = notBeforeSharedOutage(since);
                     if (Duration.between(since, clock.instant()).compareTo(giveUpAfter) > 0) {
                         if (giveUps.canHandOver(mailboxId)) {
                             giveUps.giveUp(mailboxId, "cannot take the mailbox lease: " + e.getMessage());
@@ -316,7 +329,11 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                                 giveUpAfter.toSeconds(), mailboxId);
                         since = clock.instant();
                     }
-                    log.warn("cannot take mailbox lease yet mailbox={} retryIn={} error={}", mailboxId, wait, e.toString());
+                    attempts++;
+                    if (attempts == 1 || attempts % 10 == 0) {
+                        log.warn("cannot take mailbox lease yet mailbox={} attempts={} retryIn={} error={}", mailboxId, attempts, wait,
+                                e.toString());
+                    }
                     if (sleep(wait)) {
                         return null;
                     }
@@ -344,7 +361,8 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                     return true;
                 }
                 // progress, not passes: a pass over a backlog lasts minutes while every mail of it commits
-                Instant lastGood = s.lastProgressAt() != null && s.lastProgressAt().isAfter(startedAt) ? s.lastProgressAt() : startedAt;
+                Instant lastGood = notBeforeSharedOutage(
+                        s.lastProgressAt() != null && s.lastProgressAt().isAfter(startedAt) ? s.lastProgressAt() : startedAt);
                 if (Duration.between(lastGood, clock.instant()).compareTo(giveUpAfter) > 0) {
                     if (!giveUps.canHandOver(mailboxId)) {
                         log.warn("no progress with the mailbox (no pass completed, no mail taken in) for {} s, and no other node"
@@ -383,6 +401,26 @@ public final class MailIntake implements LeadershipListener, AutoCloseable {
                 }
             }
             return since;
+        }
+
+        /**
+         * An outage that stops every node that could lead the mailbox was seen at {@code at}: the
+         * slow rule counts no time without progress before it, since handing over would only move
+         * the wait (and the lease would have to be taken on the database that is away).
+         */
+        void sharedOutageSeen(Instant at, String what) {
+            Instant before = sharedOutageAt;
+            sharedOutageAt = at;
+            if (before == null || Duration.between(before, at).compareTo(WATCH_PERIOD.multipliedBy(5)) > 0) {
+                log.info("every node that could lead the mailbox is stuck too: keeping it, the give-up clock waits mailbox={} reason={}",
+                        mailboxId, what);
+            }
+        }
+
+        /** The later of {@code t} and the last shared outage seen: where the slow rule's clock starts. */
+        private Instant notBeforeSharedOutage(Instant t) {
+            Instant shared = sharedOutageAt;
+            return shared != null && shared.isAfter(t) ? shared : t;
         }
 
         /** @return true when the worker was stopped meanwhile */

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -67,32 +68,10 @@ class EarlyHandoverTest {
 
     @Test
     void aReaderMakingProgressKeepsItsMailboxAndAStuckOneHandsItOverOnce() throws Exception {
-        db = TestPostgres.freshDatabase();
-        mail = TestMailServer.start();
-        mail.addUser(ADDRESS, PASSWORD);
-        mail.registerMailbox(db.dsl(), "a", ADDRESS);
-        relay = CuttableRelay.on(InetAddress.getLoopbackAddress(), 0, mail.imapPort());
-        MailboxSettings direct = mail.mailbox("a", ADDRESS, PASSWORD, "INBOX");
-        MailboxSettings viaRelay = new MailboxSettings("a", ADDRESS, "127.0.0.1", relay.port(), direct.imapSecurity(), ADDRESS,
-                PASSWORD, "INBOX", "Processed", Duration.ofMillis(500), Duration.ofSeconds(2), direct.maxMessageBytes());
-        giveUps = new GiveUps(new RecordingMembership(), Duration.ofMinutes(5), Duration.ofSeconds(1));
         // the reports always say: this node cannot reach something, and another node reaches both
         EarlyHandover always = id -> Optional.of("this node cannot reach the mail server, while node-2 reaches both");
-        intake = new MailIntake(new MailboxDirectory() {
-            @Override
-            public Optional<MailboxSettings> mailbox(String id) {
-                return Optional.of(viaRelay);
-            }
+        startIntakeBehindARelay(always, new IntakeSettings("node-1", Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofSeconds(2)));
 
-            @Override
-            public Optional<SmtpSettings> smtp(String id) {
-                return Optional.empty();
-            }
-        }, db, new MailboxLeases(db.transactions(), Duration.ofSeconds(2)), new IngestStore(db, new MailParser(), new TicketsFromMail()),
-                PassListener.NONE, giveUps, always,
-                new IntakeSettings("node-1", Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofSeconds(2)), Clock.systemUTC());
-
-        intake.leadershipGained("a");
         await().atMost(TestTimeouts.seconds(20)).until(() -> intake.status().stream()
                 .anyMatch(s -> s.state() == MailboxReader.State.RUNNING && s.lastPassAt() != null));
         await().during(TestTimeouts.seconds(6)).atMost(TestTimeouts.seconds(10)).until(givenUp::isEmpty);
@@ -147,6 +126,63 @@ class EarlyHandoverTest {
             intake.close();
             intake = null;
         }
+    }
+
+    @Test
+    void noTimeCountsTowardsGivingUpWhileEveryNodeThatCouldLeadIsStuckToo() throws Exception {
+        AtomicBoolean everyoneStuck = new AtomicBoolean(true);
+        EarlyHandover shared = new EarlyHandover() {
+            @Override
+            public Optional<String> reason(String mailboxId) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Optional<String> sharedOutage(String mailboxId) {
+                return everyoneStuck.get() ? Optional.of("this node cannot reach the mail server, and neither can node-2") : Optional.empty();
+            }
+        };
+        Duration giveUpAfter = Duration.ofSeconds(4);
+        startIntakeBehindARelay(shared, new IntakeSettings("node-1", giveUpAfter, Duration.ofMinutes(15), Duration.ofSeconds(1)));
+        await().atMost(TestTimeouts.seconds(20)).until(() -> intake.status().stream()
+                .anyMatch(s -> s.state() == MailboxReader.State.RUNNING && s.lastPassAt() != null));
+
+        relay.cut();
+        await().during(giveUpAfter.multipliedBy(2)).atMost(giveUpAfter.multipliedBy(3)).until(givenUp::isEmpty);
+
+        everyoneStuck.set(false); // another node could now do better, or this one's fault is its own
+        long endedAt = System.nanoTime();
+        await().atMost(TestTimeouts.seconds(15)).pollInterval(Duration.ofMillis(100)).until(() -> !givenUp.isEmpty());
+        Duration took = Duration.ofNanos(System.nanoTime() - endedAt);
+
+        assertThat(took).as("giveUpAfter counted from the last shared outage seen").isBetween(Duration.ofSeconds(2), TestTimeouts.seconds(9));
+        assertThat(givenUp).singleElement().asString().startsWith("a: no progress with the mailbox");
+    }
+
+    /** GreenMail's IMAP behind a relay the test can cut, a fresh database, and an intake leading mailbox "a" through the relay. */
+    private void startIntakeBehindARelay(EarlyHandover earlyHandover, IntakeSettings settings) throws Exception {
+        db = TestPostgres.freshDatabase();
+        mail = TestMailServer.start();
+        mail.addUser(ADDRESS, PASSWORD);
+        mail.registerMailbox(db.dsl(), "a", ADDRESS);
+        relay = CuttableRelay.on(InetAddress.getLoopbackAddress(), 0, mail.imapPort());
+        MailboxSettings direct = mail.mailbox("a", ADDRESS, PASSWORD, "INBOX");
+        MailboxSettings viaRelay = new MailboxSettings("a", ADDRESS, "127.0.0.1", relay.port(), direct.imapSecurity(), ADDRESS,
+                PASSWORD, "INBOX", "Processed", Duration.ofMillis(500), Duration.ofSeconds(2), direct.maxMessageBytes());
+        giveUps = new GiveUps(new RecordingMembership(), Duration.ofMinutes(5), Duration.ofSeconds(1));
+        intake = new MailIntake(new MailboxDirectory() {
+            @Override
+            public Optional<MailboxSettings> mailbox(String id) {
+                return Optional.of(viaRelay);
+            }
+
+            @Override
+            public Optional<SmtpSettings> smtp(String id) {
+                return Optional.empty();
+            }
+        }, db, new MailboxLeases(db.transactions(), Duration.ofSeconds(2)), new IngestStore(db, new MailParser(), new TicketsFromMail()),
+                PassListener.NONE, giveUps, earlyHandover, settings, Clock.systemUTC());
+        intake.leadershipGained("a");
     }
 
     /** This node's membership: another node could always lead; what is given up is recorded. */

@@ -109,6 +109,48 @@ class HandoverRuleTest {
     }
 
     /** A report of {@code node} checked {@code ageMillis} before {@link #NOW}, with the support mailbox's server. */
+    @Test
+    void aDatabaseAwayForEveryNodeThatCouldLeadIsASharedOutageAndNamesThem() {
+        ReachReport own = report("node-1", 0, CUT, OK);
+        List<ReachReport> reports = List.of(own, report("node-3", 300, CUT, OK), report("node-2", 100, CUT, OK));
+
+        assertThat(HandoverRule.sharedOutage("support", own, reports, Set.of("node-2", "node-3"), NOW))
+                .hasValueSatisfying(what -> assertThat(what).contains("cannot reach the database (")
+                        .endsWith("no other node that could lead the mailbox reaches both the mail server and the database (node-2, node-3)"));
+        assertThat(HandoverRule.reason("support", own, reports, Set.of("node-2", "node-3"), NOW)).isEmpty();
+    }
+
+    @Test
+    void itIsNoSharedOutageWhenAnotherNodeReachesBoth() {
+        ReachReport own = report("node-1", 0, CUT, OK);
+
+        assertThat(HandoverRule.sharedOutage("support", own, List.of(report("node-2", 0, CUT, OK), report("node-3", 0, OK, OK)),
+                Set.of("node-2", "node-3"), NOW)).isEmpty();
+    }
+
+    @Test
+    void aNodeThatCouldLeadButHasNoFreshReportMightReachBothSoNothingIsShared() {
+        ReachReport own = report("node-1", 0, CUT, OK);
+
+        // node-3 (cut off itself, say) last reported 8 s ago; node-4 never did
+        assertThat(HandoverRule.sharedOutage("support", own, List.of(report("node-2", 0, CUT, OK), report("node-3", 8_000, CUT, OK)),
+                Set.of("node-2", "node-3"), NOW)).isEmpty();
+        assertThat(HandoverRule.sharedOutage("support", own, List.of(report("node-2", 0, CUT, OK)), Set.of("node-2", "node-4"), NOW))
+                .isEmpty();
+        // once node-3 is no longer a node that could lead (its session expired), the others decide
+        assertThat(HandoverRule.sharedOutage("support", own, List.of(report("node-2", 0, CUT, OK), report("node-3", 8_000, CUT, OK)),
+                Set.of("node-2"), NOW)).isPresent();
+    }
+
+    @Test
+    void aNodeThatReachesBothOrHasNobodyToCompareWithSharesNothing() {
+        ReachReport fine = report("node-1", 0, OK, OK);
+        ReachReport cut = report("node-1", 0, CUT, OK);
+
+        assertThat(HandoverRule.sharedOutage("support", fine, List.of(report("node-2", 0, CUT, CUT)), Set.of("node-2"), NOW)).isEmpty();
+        assertThat(HandoverRule.sharedOutage("support", cut, List.of(cut), Set.of(), NOW)).isEmpty();
+    }
+
     private static ReachReport report(String node, long ageMillis, ReachReport.Reach database, ReachReport.Reach imap) {
         return new ReachReport(node, NOW.minusMillis(ageMillis), database, Map.of("support", imap));
     }
