@@ -196,6 +196,7 @@ public final class PatroniCluster implements AutoCloseable {
         dcs.put("synchronous_mode", role.bool("patroni_synchronous_mode"));
         dcs.put("synchronous_mode_strict", role.bool("patroni_synchronous_mode_strict"));
         dcs.put("synchronous_node_count", role.integer("patroni_synchronous_node_count"));
+        dcs.put("failsafe_mode", role.bool("patroni_failsafe_mode"));
         ObjectNode dcsPostgres = dcs.putObject("postgresql");
         dcsPostgres.put("use_pg_rewind", role.bool("patroni_use_pg_rewind"));
         dcsPostgres.put("use_slots", role.bool("patroni_use_slots"));

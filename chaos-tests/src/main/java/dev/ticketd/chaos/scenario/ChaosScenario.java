@@ -3,6 +3,7 @@ package dev.ticketd.chaos.scenario;
 import dev.ticketd.chaos.Poll;
 import dev.ticketd.chaos.Procs;
 import dev.ticketd.chaos.Reaper;
+import dev.ticketd.chaos.RoleDefaults;
 import dev.ticketd.chaos.Ticker;
 import dev.ticketd.chaos.UiProbe;
 import dev.ticketd.chaos.scenario.check.Checker;
@@ -466,7 +467,11 @@ public final class ChaosScenario {
                 percentile(timeToTicket, 0.50), percentile(timeToTicket, 0.99), timeToTicket.isEmpty() ? -1 : timeToTicket.get(timeToTicket.size() - 1));
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("zk.session-timeout", SESSION_TIMEOUT.toString());
-        settings.put("patroni", "ttl 6 / loop_wait 1 / retry_timeout 2, synchronous_mode_strict, track_commit_timestamp");
+        RoleDefaults patroni = RoleDefaults.of("patroni");
+        settings.put("patroni", "ttl " + patroni.integer("patroni_ttl") + " / loop_wait " + patroni.integer("patroni_loop_wait")
+                + " / retry_timeout " + patroni.integer("patroni_retry_timeout")
+                + (patroni.bool("patroni_synchronous_mode_strict") ? ", synchronous_mode_strict" : "")
+                + (patroni.bool("patroni_failsafe_mode") ? ", failsafe_mode" : "") + ", track_commit_timestamp");
         settings.put("mail.poll-interval", "1s");
         settings.put("subnet", cluster.hosts().subnet());
         RunReport.Meta meta = new RunReport.Meta(started, Instant.now(), options.seed(), options.rate(), options.duration().toSeconds(),
