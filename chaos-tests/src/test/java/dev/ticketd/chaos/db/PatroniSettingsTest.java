@@ -22,7 +22,7 @@ class PatroniSettingsTest {
         Path defaults = Files.copy(RoleDefaults.repositoryFile("patroni"), dir.resolve("main.yml"));
         // the role's values changed: the harness's configuration must follow every one of them
         String changed = Files.readString(defaults)
-                .replace("patroni_ttl: 6", "patroni_ttl: 17")
+                .replace("patroni_ttl: 7", "patroni_ttl: 17")
                 .replace("patroni_loop_wait: 1", "patroni_loop_wait: 3")
                 .replace("patroni_synchronous_mode_strict: true", "patroni_synchronous_mode_strict: false")
                 .replace("  shared_buffers: 32MB", "  shared_buffers: 48MB\n  work_mem: 8MB")
@@ -59,7 +59,7 @@ class PatroniSettingsTest {
     @Test
     void aMissingSettingNamesTheFileAndTheKey(@TempDir Path dir) throws IOException {
         Path defaults = dir.resolve("main.yml");
-        Files.writeString(defaults, Files.readString(RoleDefaults.repositoryFile("patroni")).replace("patroni_retry_timeout: 2\n", ""));
+        Files.writeString(defaults, Files.readString(RoleDefaults.repositoryFile("patroni")).replace("patroni_retry_timeout: 3\n", ""));
 
         assertThatThrownBy(() -> PatroniCluster.config(RoleDefaults.read(defaults), MEMBER, "127.0.0.1:2181", dir, "127.0.0.1/32"))
                 .hasMessageContaining("main.yml").hasMessageContaining("patroni_retry_timeout");
