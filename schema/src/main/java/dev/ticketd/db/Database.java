@@ -99,6 +99,10 @@ public final class Database implements AutoCloseable {
             // connect only to the member Patroni names leader: a primary whose Patroni died still
             // calls itself primary, and its commits hang (see PatroniLeader)
             leader = new PatroniLeader(settings.patroniUrls(), PATRONI_POLL_INTERVAL);
+            // a TCP connect to a member answers within milliseconds or its host is gone: one
+            // second (the driver's least) bounds an attempt stuck on a vanished primary, and the
+            // data source tries again, on the member Patroni names next, until the connect timeout
+            props.setProperty("connectTimeout", "1");
             unpooled = new LeaderDataSource(url, props, leader, settings.connectTimeout());
             config.setDataSource(unpooled);
             config.setJdbcUrl(null);
