@@ -89,8 +89,8 @@ final class HandoverRule {
                 continue;
             }
             ReachReport.Reach theirImap = r.imap().get(mailboxId);
-            if (r.database().reachable() && theirImap != null && theirImap.reachable()) {
-                return Optional.empty();
+            if (theirImap == null || (r.database().reachable() && theirImap.reachable())) {
+                return Optional.empty(); // it reaches both, or has not checked this mailbox's server yet: it might
             }
             unable.add(r.node());
         }

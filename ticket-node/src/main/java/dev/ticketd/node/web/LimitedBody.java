@@ -5,7 +5,7 @@ import io.javalin.http.Context;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.time.Duration;
 
 /**
  * A request body read with a limit of its own, for the one route that takes more than
@@ -24,6 +24,8 @@ public final class LimitedBody {
 
     /** A refused body up to this many times its limit is read before the answer; see {@link #refused}. */
     static final long DRAIN_FACTOR = 2;
+    /** The longest a refused body is read before the answer goes out anyway. */
+    static final Duration DRAIN_FOR = Duration.ofSeconds(10);
 
     private LimitedBody() {
     }
@@ -43,7 +45,8 @@ public final class LimitedBody {
      * A body of up to twice the limit is read and dropped first: a server that answers while the
      * client is still sending and then closes makes the client's TCP stack reset the connection,
      * which can discard the answer before it is read, so the staff member sees "connection reset"
-     * instead of the reason. Anything larger is answered at once (the client may see a reset), and
+     * instead of the reason. The read stops after {@link #DRAIN_FOR}, however slowly the client
+     * sends. Anything larger is answered at once (the client may see a reset), and
      * so is a client that asked to hear first ({@code Expect: 100-continue}): it has sent nothing
      * yet and never will, since nothing reads the body and so no "100 Continue" is sent.
      */
@@ -52,13 +55,25 @@ public final class LimitedBody {
         String expect = ctx.header("Expect");
         boolean waitsToSend = expect != null && expect.trim().equalsIgnoreCase("100-continue");
         if (!waitsToSend && declared > 0 && declared <= DRAIN_FACTOR * limit) {
-            try {
-                ctx.req().getInputStream().transferTo(OutputStream.nullOutputStream());
-            } catch (IOException e) {
-                // the client went away or stalled past the idle timeout; it is answered all the same
-            }
+            drain(ctx, System.nanoTime() + DRAIN_FOR.toNanos());
         }
         return new HttpProblem(413, tooLarge);
+    }
+
+    /**
+     * Reads and drops the body until its end or {@code deadline} (then the answer goes out anyway):
+     * a client trickling its bytes holds a server thread at most {@link #DRAIN_FOR} and one idle timeout.
+     */
+    private static void drain(Context ctx, long deadline) {
+        byte[] buffer = new byte[64 * 1024];
+        try {
+            InputStream in = ctx.req().getInputStream();
+            while (in.read(buffer) >= 0 && System.nanoTime() - deadline < 0) {
+                // dropped
+            }
+        } catch (IOException e) {
+            // the client went away or stalled past the idle timeout; it is answered all the same
+        }
     }
 
     /** Whether {@code e} or one of its causes is a {@link TooLargeException}. */

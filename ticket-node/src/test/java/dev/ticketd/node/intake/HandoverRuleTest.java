@@ -143,6 +143,14 @@ class HandoverRuleTest {
     }
 
     @Test
+    void aNodeThatHasNotCheckedThisMailboxsServerYetMightReachItSoNothingIsShared() {
+        ReachReport own = report("node-1", 0, CUT, OK);
+        ReachReport newcomer = new ReachReport("node-2", NOW, CUT, Map.of());
+
+        assertThat(HandoverRule.sharedOutage("support", own, List.of(newcomer), Set.of("node-2"), NOW)).isEmpty();
+    }
+
+    @Test
     void aNodeThatReachesBothOrHasNobodyToCompareWithSharesNothing() {
         ReachReport fine = report("node-1", 0, OK, OK);
         ReachReport cut = report("node-1", 0, CUT, OK);
