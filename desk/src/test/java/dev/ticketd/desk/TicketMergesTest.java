@@ -1,7 +1,6 @@
 package dev.ticketd.desk;
 
 import dev.ticketd.db.Database;
-import dev.ticketd.testing.TestPostgres;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,8 +16,6 @@ import java.util.TreeSet;
 import static dev.ticketd.db.generated.Tables.ATTACHMENT;
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
 import static dev.ticketd.db.generated.Tables.GROUP_MEMBER;
-import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
-import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.STAFF_GROUP;
 import static dev.ticketd.db.generated.Tables.STAFF_USER;
 import static dev.ticketd.db.generated.Tables.TICKET;
@@ -39,10 +36,7 @@ class TicketMergesTest {
 
     @BeforeEach
     void setUp() {
-        db = TestPostgres.freshDatabase();
-        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, "support@example.test")
-                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, 143)
-                .set(MAILBOX.IMAP_USER, "support@example.test").set(MAILBOX.SECRET_REF, "support").execute();
+        db = DeskRows.databaseWithSupportMailbox();
     }
 
     @AfterEach
@@ -325,13 +319,7 @@ class TicketMergesTest {
     }
 
     private long inbound() {
-        long n = ++uid;
-        return db.dsl().insertInto(INBOUND_MESSAGE).set(INBOUND_MESSAGE.MAILBOX_ID, "support")
-                .set(INBOUND_MESSAGE.UIDVALIDITY, 1L).set(INBOUND_MESSAGE.UID, n)
-                .set(INBOUND_MESSAGE.CONTENT_KEY, "k" + n).set(INBOUND_MESSAGE.RAW_SHA256, "s" + n)
-                .set(INBOUND_MESSAGE.RAW, new byte[0]).set(INBOUND_MESSAGE.SIZE_BYTES, 0)
-                .set(INBOUND_MESSAGE.PARSE_STATUS, "parsed").set(INBOUND_MESSAGE.EPOCH, 1L)
-                .returning(INBOUND_MESSAGE.ID).fetchOne(INBOUND_MESSAGE.ID);
+        return DeskRows.inbound(db.dsl(), ++uid);
     }
 
     private static IncomingMail mail(String subject) {

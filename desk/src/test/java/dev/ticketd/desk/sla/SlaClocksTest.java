@@ -2,6 +2,7 @@ package dev.ticketd.desk.sla;
 
 import dev.ticketd.db.Database;
 import dev.ticketd.desk.Actor;
+import dev.ticketd.desk.DeskRows;
 import dev.ticketd.desk.IncomingMail;
 import dev.ticketd.desk.PendingKind;
 import dev.ticketd.desk.Priority;
@@ -9,7 +10,6 @@ import dev.ticketd.desk.TicketStatus;
 import dev.ticketd.desk.TicketMerges;
 import dev.ticketd.desk.Tickets;
 import dev.ticketd.desk.Viewer;
-import dev.ticketd.testing.TestPostgres;
 import org.jooq.Record;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Optional;
 
 import static dev.ticketd.db.generated.Tables.AUDIT_LOG;
-import static dev.ticketd.db.generated.Tables.INBOUND_MESSAGE;
 import static dev.ticketd.db.generated.Tables.MAILBOX;
 import static dev.ticketd.db.generated.Tables.SLA_ESCALATION;
 import static dev.ticketd.db.generated.Tables.SLA_POLICY;
@@ -41,10 +40,7 @@ class SlaClocksTest {
 
     @BeforeEach
     void setUp() {
-        db = TestPostgres.freshDatabase();
-        db.dsl().insertInto(MAILBOX).set(MAILBOX.ID, "support").set(MAILBOX.ADDRESS, "support@example.test")
-                .set(MAILBOX.IMAP_HOST, "127.0.0.1").set(MAILBOX.IMAP_PORT, 143)
-                .set(MAILBOX.IMAP_USER, "support@example.test").set(MAILBOX.SECRET_REF, "support").execute();
+        db = DeskRows.databaseWithSupportMailbox();
         long group = db.dsl().select(MAILBOX.GROUP_ID).from(MAILBOX).fetchSingle(MAILBOX.GROUP_ID);
         // around the clock: 1 h to the first response, 2 h to the next, 8 h to resolve; due soon 15 min ahead
         db.dsl().insertInto(SLA_POLICY).set(SLA_POLICY.GROUP_ID, group).set(SLA_POLICY.PRIORITY, "normal")
@@ -307,13 +303,7 @@ class SlaClocksTest {
     }
 
     private long inbound() {
-        long u = ++uid;
-        return db.dsl().insertInto(INBOUND_MESSAGE).set(INBOUND_MESSAGE.MAILBOX_ID, "support")
-                .set(INBOUND_MESSAGE.UIDVALIDITY, 1L).set(INBOUND_MESSAGE.UID, u)
-                .set(INBOUND_MESSAGE.CONTENT_KEY, "k" + u).set(INBOUND_MESSAGE.RAW_SHA256, "s" + u)
-                .set(INBOUND_MESSAGE.RAW, new byte[0]).set(INBOUND_MESSAGE.SIZE_BYTES, 0)
-                .set(INBOUND_MESSAGE.PARSE_STATUS, "parsed").set(INBOUND_MESSAGE.EPOCH, 1L)
-                .returning(INBOUND_MESSAGE.ID).fetchOne(INBOUND_MESSAGE.ID);
+        return DeskRows.inbound(db.dsl(), ++uid);
     }
 
     private static IncomingMail mail(String subject) {
