@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -46,31 +45,32 @@ public interface EarlyHandover {
     static EarlyHandover byReach(Supplier<ReachReport> own, Supplier<List<ReachReport>> reports,
                                  Function<String, Set<String>> couldLead, Clock clock) {
         Logger log = LoggerFactory.getLogger(EarlyHandover.class);
-        interface Rule {
-            Optional<String> apply(String mailboxId, ReachReport own, List<ReachReport> reports, Set<String> couldLead,
-                                   Instant now);
-        }
-        BiFunction<String, Rule, Optional<String>> ask = (mailboxId, rule) -> {
-            ReachReport mine = own.get();
-            if (HandoverRule.cannotReach(mailboxId, mine, clock.instant()).isEmpty()) {
-                return Optional.empty(); // this node reaches both: nothing to ask ZooKeeper about
-            }
-            try {
-                return rule.apply(mailboxId, mine, reports.get(), couldLead.apply(mailboxId), clock.instant());
-            } catch (RuntimeException e) {
-                log.debug("cannot read the other nodes' reach reports mailbox={} error={}", mailboxId, e.toString());
-                return Optional.empty();
-            }
-        };
         return new EarlyHandover() {
             @Override
             public Optional<String> reason(String mailboxId) {
-                return ask.apply(mailboxId, HandoverRule::reason);
+                return ask(mailboxId, false);
             }
 
             @Override
             public Optional<String> sharedOutage(String mailboxId) {
-                return ask.apply(mailboxId, HandoverRule::sharedOutage);
+                return ask(mailboxId, true);
+            }
+
+            private Optional<String> ask(String mailboxId, boolean shared) {
+                ReachReport mine = own.get();
+                Instant now = clock.instant();
+                if (HandoverRule.cannotReach(mailboxId, mine, now).isEmpty()) {
+                    return Optional.empty(); // this node reaches both: nothing to ask ZooKeeper about
+                }
+                try {
+                    List<ReachReport> all = reports.get();
+                    Set<String> others = couldLead.apply(mailboxId);
+                    return shared ? HandoverRule.sharedOutage(mailboxId, mine, all, others, now)
+                            : HandoverRule.reason(mailboxId, mine, all, others, now);
+                } catch (RuntimeException e) {
+                    log.debug("cannot read the other nodes' reach reports mailbox={} error={}", mailboxId, e.toString());
+                    return Optional.empty();
+                }
             }
         };
     }
