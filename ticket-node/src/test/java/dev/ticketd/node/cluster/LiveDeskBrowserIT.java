@@ -104,7 +104,7 @@ class LiveDeskBrowserIT {
         awaitText(benBrowser, "presence", "Ana is viewing");
         assertThat(relay.relayedTo(cluster.httpPort("node-1"))).as("Ben is served by node-1").isPositive();
 
-        benBrowser.driver.findElement(By.id("body")).sendKeys("Have you tried turning it off");
+        benBrowser.type(By.id("body"), "Have you tried turning it off");
         awaitText(anaBrowser, "presence", "Ben is replying");
         anaBrowser.screenshot("live-ana-sees-ben-replying");
 
@@ -225,7 +225,7 @@ class LiveDeskBrowserIT {
     }
 
     private static void addNoteInBrowser(HeadlessChromium browser, String text) {
-        browser.driver.findElement(By.id("note-body")).sendKeys(text);
+        browser.type(By.id("note-body"), text);
         browser.clickAndWait(By.xpath("//form[@action='/tickets/" + ticket + "/note']//button[@type='submit']"));
         assertThat(browser.driver.findElement(By.tagName("main")).getText()).contains("Note saved");
     }

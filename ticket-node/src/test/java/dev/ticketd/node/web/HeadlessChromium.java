@@ -5,6 +5,8 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriverException;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -15,6 +17,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.fail;
@@ -87,12 +90,49 @@ public final class HeadlessChromium implements AutoCloseable {
                 ((JavascriptExecutor) d).executeScript("return document.readyState")));
     }
 
+    /**
+     * Types {@code text} into the field {@code field}, as a person would (key by key, so the page's
+     * input events fire).
+     *
+     * <p>Chromium 134 and later sometimes refuse to focus an element just found, answering
+     * "Node with given id does not belong to the document" while the page changes another part of
+     * itself (here: a live update). That is chromedriver's bookkeeping, not the page: the field is
+     * found again and typed into once more, but only while nothing of {@code text} reached it.
+     */
+    public void type(By field, String text) {
+        for (int attempt = 1; ; attempt++) {
+            WebElement target = driver.findElement(field);
+            String before = target.getAttribute("value");
+            try {
+                target.sendKeys(text);
+                return;
+            } catch (WebDriverException e) {
+                if (attempt >= 3 || !lostNode(e) || !Objects.equals(before, driver.findElement(field).getAttribute("value"))) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     /** Clicks and waits for the page the click loads ({@code element} goes stale when the new page replaces it). */
     public void clickAndWait(By element) {
-        var target = driver.findElement(element);
-        target.click();
+        WebElement target = driver.findElement(element);
+        try {
+            target.click();
+        } catch (WebDriverException e) {
+            if (!lostNode(e)) {
+                throw e;
+            }
+            target = driver.findElement(element); // see type(): the click was refused before it was made
+            target.click();
+        }
         new WebDriverWait(driver, TestTimeouts.seconds(15)).until(ExpectedConditions.stalenessOf(target));
         waitUntilLoaded();
+    }
+
+    /** chromedriver's answer when it lost track of an element it had just found (see {@link #type}). */
+    private static boolean lostNode(WebDriverException e) {
+        return String.valueOf(e.getMessage()).contains("Node with given id does not belong to the document");
     }
 
     public void screenshot(String name) throws IOException {

@@ -99,14 +99,14 @@ class StaffDayBrowserIT {
 
         Path file = Files.createTempFile("steps", ".txt");
         Files.writeString(file, "1. Open the login page\n2. Choose 'Forgot password'\n");
-        browser.findElement(By.id("body")).sendKeys("Hello Kim, a new password link is on its way; the steps are attached.");
+        chromium.type(By.id("body"), "Hello Kim, a new password link is on its way; the steps are attached.");
         browser.findElement(By.id("attachments")).sendKeys(file.toAbsolutePath().toString());
         chromium.clickAndWait(By.xpath("//button[text()='Send reply']"));
         assertThat(browser.findElement(By.cssSelector("p.notice")).getText()).contains("Reply saved");
         assertThat(browser.findElement(By.tagName("main")).getText()).contains("a new password link is on its way")
                 .contains(file.getFileName().toString());
 
-        browser.findElement(By.id("note-body")).sendKeys("Kim's account was locked by the throttle; unlocked.");
+        chromium.type(By.id("note-body"), "Kim's account was locked by the throttle; unlocked.");
         chromium.clickAndWait(By.xpath("//button[text()='Add note']"));
         assertThat(browser.findElement(By.cssSelector("p.notice")).getText()).contains("Note saved");
 

@@ -63,7 +63,7 @@ class StaleReplyBrowserIT {
         var browser = chromium.driver;
         chromium.logIn(ana);
         chromium.go("/tickets/" + ticket);
-        browser.findElement(By.id("body")).sendKeys("Please restart the router and tell us if it still drops.");
+        chromium.type(By.id("body"), "Please restart the router and tell us if it still drops.");
 
         customerWrites("Update: it also drops when I restart it.");
         chromium.clickAndWait(By.xpath("//form[@action='/tickets/" + ticket + "/reply']//button[@type='submit']"));
