@@ -200,12 +200,47 @@ public final class IngestStore {
      * @throws RuntimeException    a database that cannot be reached (retryable): mails before it may be stored
      */
     public List<Result> ingestAll(List<IncomingMail> mails, long epoch) {
+        return storeAll(readAll(mails), epoch);
+    }
+
+    /**
+     * Mails of one mailbox whose content is read ({@link #readAll}) and that wait for their commit
+     * ({@link #storeAll}). Nothing of them is in the database yet.
+     */
+    public static final class ReadSet {
+        private final List<IncomingMail> mails;
+        private final List<Object> prepared;
+        private final long startedNanos;
+
+        private ReadSet(List<IncomingMail> mails, List<Object> prepared, long startedNanos) {
+            this.mails = mails;
+            this.prepared = prepared;
+            this.startedNanos = startedNanos;
+        }
+
+        public List<IncomingMail> mails() {
+            return mails;
+        }
+    }
+
+    /**
+     * The first half of {@link #ingestAll}: reads the mails' content, in parallel, each within its
+     * budget; no database work. A reader reads the next set while the one before is being stored.
+     */
+    public ReadSet readAll(List<IncomingMail> mails) {
+        long started = System.nanoTime();
+        return new ReadSet(List.copyOf(mails), mails.isEmpty() ? List.of() : prepareAll(mails), started);
+    }
+
+    /** The second half of {@link #ingestAll}: stores a set read by {@link #readAll}, with one commit. */
+    public List<Result> storeAll(ReadSet set, long epoch) {
+        List<IncomingMail> mails = set.mails;
         if (mails.isEmpty()) {
             return List.of();
         }
         String mailboxId = mails.get(0).mailboxId();
-        long started = System.nanoTime();
-        List<Object> prepared = prepareAll(mails);
+        long started = set.startedNanos;
+        List<Object> prepared = set.prepared;
         List<Prepared> ready = new ArrayList<>();
         for (Object p : prepared) {
             if (p instanceof Prepared r) {

@@ -19,9 +19,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,7 +39,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link #BATCH} mails at a time: a message whose IMAP coordinates are already stored is only moved
  * (after re-checking the epoch); the others are downloaded in one {@code UID FETCH} and stored with
  * one commit ({@link IngestStore#ingestAll}, each mail as it would be alone), and moved to the
- * Processed folder only after that transaction committed durably — together with the other mails committed just before it (one {@code UID MOVE} for up to
+ * Processed folder only after that transaction committed durably. The commit of one set runs on the
+ * reader's writer thread while the reader downloads and reads the next (one set in flight, stored in
+ * the order listed) — together with the other mails committed just before it (one {@code UID MOVE} for up to
  * {@link #MOVE_BATCH}, at most {@link #MOVE_DELAY} after the first commit, and at the end of each
  * pass). A crash between commit and move therefore leaves stored mails in the INBOX, which the
  * next pass (of this or any later reader) recognises and moves; the unique keys make a second
@@ -119,6 +125,10 @@ public final class MailboxReader implements AutoCloseable {
     private volatile String lastError;
     private volatile ImapMailbox connection;
     private ScheduledExecutorService waker;
+    /** Stores one set at a time while the reader thread downloads and reads the next. */
+    private ExecutorService writer;
+    /** The set the writer is storing, if any (reader thread only). */
+    private Storing storing;
     private Thread thread;
 
     public MailboxReader(MailboxSettings settings, IngestStore store, long epoch, Clock clock) {
@@ -138,6 +148,7 @@ public final class MailboxReader implements AutoCloseable {
             throw new IllegalStateException("reader for mailbox " + settings.id() + " was already started");
         }
         waker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "mailbox-waker-" + settings.id()));
+        writer = Executors.newSingleThreadExecutor(r -> daemon(r, "mailbox-writer-" + settings.id()));
         thread = daemon(this::run, "mailbox-reader-" + settings.id());
         thread.start();
         log.info("reader started mailbox={} epoch={} settings={}", settings.id(), epoch, settings);
@@ -180,6 +191,9 @@ public final class MailboxReader implements AutoCloseable {
         }
         if (waker != null) {
             waker.shutdownNow();
+        }
+        if (writer != null) {
+            writer.shutdownNow(); // as for the reader's thread: a statement under way ends as the database decides
         }
         log.info("reader stopped mailbox={} epoch={}", settings.id(), epoch);
     }
@@ -268,8 +282,13 @@ public final class MailboxReader implements AutoCloseable {
         List<ImapMailbox.Listed> listed = c.list();
         Pass pass = new Pass(uidValidity, listed.size(), failingMails(uidValidity, listed));
         leftInPass = pass.left;
-        for (int from = 0; from < listed.size() && isRunning(); from += BATCH) {
-            window(c, pass, listed.subList(from, Math.min(listed.size(), from + BATCH)));
+        try {
+            for (int from = 0; from < listed.size() && isRunning(); from += BATCH) {
+                window(c, pass, listed.subList(from, Math.min(listed.size(), from + BATCH)));
+            }
+            finishStoring(c);
+        } finally {
+            abandonStoring();
         }
         if (!isRunning()) {
             return pass.left;
@@ -383,8 +402,29 @@ public final class MailboxReader implements AutoCloseable {
             incoming.add(new IngestStore.IncomingMail(settings.id(), pass.uidValidity, m.uid(), raw));
             byUid.put(m.uid(), m);
         }
-        for (IngestStore.Result r : store.ingestAll(incoming, epoch)) {
-            ImapMailbox.Listed m = byUid.get(r.mail().uid());
+        IngestStore.ReadSet read = store.readAll(incoming); // while the set before is being stored
+        finishStoring(c);
+        storing = new Storing(pass, byUid, writer.submit(() -> store.storeAll(read, epoch)));
+    }
+
+    /** A set handed to the writer: its mails by UID and, once committed, their results. */
+    private record Storing(Pass pass, Map<Long, ImapMailbox.Listed> byUid, Future<List<IngestStore.Result>> results) {
+    }
+
+    /**
+     * Waits for the set in flight, if any, and does what its results ask: counts, moves (committed
+     * mails only) and failures; on the reader's thread, as if the set had been stored there. A
+     * failure of the whole set (a stale epoch, an unreachable database) is thrown as it was thrown.
+     */
+    private void finishStoring(ImapMailbox c) throws MessagingException, IOException {
+        Storing set = storing;
+        if (set == null) {
+            return;
+        }
+        storing = null;
+        Pass pass = set.pass();
+        for (IngestStore.Result r : awaitStored(set)) {
+            ImapMailbox.Listed m = set.byUid().get(r.mail().uid());
             if (r.stored()) {
                 counted(r.outcome(), m.uid());
                 // only now, after a durable commit, may the mail leave the INBOX (with the next few)
@@ -396,6 +436,43 @@ public final class MailboxReader implements AutoCloseable {
             } else if (mailFailed(c, pass.uidValidity, m, r.failure())) {
                 tookIn(pass, m);
             }
+        }
+    }
+
+    private static List<IngestStore.Result> awaitStored(Storing set) {
+        try {
+            return set.results().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BudgetedParser.ReaderInterrupted();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * A pass that ends early (a lost connection, a failed set) waits for the set still in flight, so
+     * that the next pass never stores beside it; what it committed stays in the INBOX until a pass
+     * finds it stored and moves it.
+     */
+    private void abandonStoring() {
+        Storing set = storing;
+        storing = null;
+        if (set == null) {
+            return;
+        }
+        try {
+            set.results().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | CancellationException e) {
+            log.debug("set in flight ended with the pass mailbox={} error={}", settings.id(), String.valueOf(e.getCause()));
         }
     }
 
@@ -412,6 +489,7 @@ public final class MailboxReader implements AutoCloseable {
      * IMAP connection, an unreachable database or a stale epoch ends the pass.
      */
     private void takeInOne(ImapMailbox c, Pass pass, ImapMailbox.Listed m) throws MessagingException, IOException {
+        finishStoring(c); // mails become ticket messages in the order listed
         long uidValidity = pass.uidValidity;
         boolean tookIn = false;
         try {
@@ -704,6 +782,9 @@ public final class MailboxReader implements AutoCloseable {
         closeConnection();
         if (waker != null) {
             waker.shutdownNow();
+        }
+        if (writer != null) {
+            writer.shutdownNow();
         }
     }
 

@@ -132,6 +132,42 @@ class BatchedIntakeTest {
     }
 
     @Test
+    void whileOneSetIsStoredTheNextWaitsItsTurnAndAReplyInItJoinsTheTicketOfAMailInTheSetBefore() throws Exception {
+        int n = 2 * MailboxReader.BATCH;
+        List<byte[]> mails = new ArrayList<>(IntStream.range(0, n)
+                .mapToObj(i -> mail.textMail("c" + (i % 7) + "@example.test", SUPPORT, "set-" + i, "body " + i)).toList());
+        // in the second set: a reply to the first mail of the first
+        mails.set(MailboxReader.BATCH + 10, rfc822("From: c0@example.test\nTo: " + SUPPORT + "\nSubject: Re: set-0\n"
+                + "Message-ID: <reply-set-0@example.test>\nIn-Reply-To: " + messageIdOf(mails.get(0)) + "\n\nthanks\n"));
+        mail.deliverInProcess(SUPPORT, mails);
+        // the first set's transaction waits for a lock this test holds, so its commit comes when the test says
+        db.dsl().execute("""
+                create function hold_first_set() returns trigger language plpgsql as $$
+                begin
+                  if new.subject = 'set-0' then perform pg_advisory_xact_lock(4242); end if;
+                  return new;
+                end $$""");
+        db.dsl().execute("create trigger hold_first_set before insert on inbound_message for each row execute function hold_first_set()");
+        try (var holder = db.dataSource().getConnection(); var lock = holder.createStatement()) {
+            lock.execute("select pg_advisory_lock(4242)");
+
+            startReader();
+
+            await("the first set's transaction waits for the lock").atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> db.dsl().fetchCount(db.dsl().selectFrom("pg_locks").where("locktype = 'advisory' and not granted")) > 0);
+            assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).as("nothing of the next set is stored before the set before it").isZero();
+            lock.execute("select pg_advisory_unlock(4242)");
+        }
+
+        awaitInboxEmpty(n, Duration.ofSeconds(60));
+        assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(n);
+        assertThat(db.dsl().fetchSingle("""
+                select count(*) from ticket_message tm join ticket t on t.id = tm.ticket_id where t.subject = 'set-0'""")
+                .get(0, Integer.class)).as("the reply joined the ticket of the mail it answers").isEqualTo(2);
+        assertThat(db.dsl().fetchCount(TICKET)).isEqualTo(n - 1);
+    }
+
+    @Test
     void aBatchWithAStaleEpochWritesNothing() {
         List<IngestStore.IncomingMail> batch = IntStream.range(0, 5)
                 .mapToObj(i -> new IngestStore.IncomingMail("support", 1, 100 + i,
