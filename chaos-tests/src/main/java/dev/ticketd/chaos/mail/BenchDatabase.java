@@ -55,9 +55,15 @@ interface BenchDatabase extends AutoCloseable {
             this.pg = pg;
         }
 
-        /** Starts the server in {@code dir} (its parents must be world-traversable: PostgreSQL does not run as root). */
-        static Local start(Path dir) throws IOException {
+        /**
+         * Starts the server in {@code dir} (its parents must be world-traversable: PostgreSQL does not run as root);
+         * with {@code statements}, it counts its statements (pg_stat_statements, nested ones too: a trigger's own).
+         */
+        static Local start(Path dir, boolean statements) throws IOException {
             LocalPostgres pg = LocalPostgres.create(dir).withDurableWrites();
+            if (statements) {
+                pg = pg.withSettings(List.of("shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"));
+            }
             Local local = new Local(pg);
             try {
                 pg.startServer();

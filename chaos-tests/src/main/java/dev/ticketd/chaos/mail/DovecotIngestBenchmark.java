@@ -64,12 +64,13 @@ public final class DovecotIngestBenchmark {
 
     /** Command-line options; see {@link #USAGE}. */
     record Options(int backlog, int warmup, int runs, List<BenchMails.Mix> mixes, boolean replicated, int streamRate, int streamSeconds,
-                   Duration timeout, Path resources, Path outDir) {
+                   Duration timeout, Path resources, Path outDir, int statements) {
 
         static Options parse(String[] args) {
             Map<String, String> o = new LinkedHashMap<>(Map.of("--backlog", "5000", "--runs", "3", "--mix", "small,mixed",
                     "--db", "local", "--stream-rate", "0", "--stream-seconds", "60", "--timeout-minutes", "30", "--warmup", "1000",
                     "--corpus", "mail-ingest/src/test/resources", "--out", "chaos-tests/target/ingest-bench"));
+            o.put("--statements", "0");
             for (int i = 0; i < args.length; i += 2) {
                 if (!o.containsKey(args[i]) || i + 1 >= args.length) {
                     throw new IllegalArgumentException((o.containsKey(args[i]) ? "no value for " : "unknown option ") + args[i] + "\n" + USAGE);
@@ -86,11 +87,15 @@ public final class DovecotIngestBenchmark {
             }
             int rate = intIn(o, "--stream-rate", 0, 1000);
             int seconds = intIn(o, "--stream-seconds", 1, 3600);
+            int statements = intIn(o, "--statements", 0, 100);
+            if (statements > 0 && db.equals("replicated")) {
+                throw new IllegalArgumentException("--statements counts the statements of the local database only (--db local)");
+            }
             if (backlog == 0 && rate == 0) {
                 throw new IllegalArgumentException("nothing to measure: --backlog 0 and no --stream-rate");
             }
             return new Options(backlog, warmup, runs, mixes, db.equals("replicated"), rate, seconds,
-                    Duration.ofMinutes(intIn(o, "--timeout-minutes", 1, 600)), Path.of(o.get("--corpus")), Path.of(o.get("--out")));
+                    Duration.ofMinutes(intIn(o, "--timeout-minutes", 1, 600)), Path.of(o.get("--corpus")), Path.of(o.get("--out")), statements);
         }
 
         private static int intIn(Map<String, String> o, String key, int min, int max) {
@@ -110,7 +115,8 @@ public final class DovecotIngestBenchmark {
             chaos-tests/ingest-bench [--backlog 5000] [--warmup 1000] [--runs 3] [--mix small,mixed] [--db local|replicated]
                                      [--stream-rate 0 (mails/s; 0: no stream)] [--stream-seconds 60]
                                      [--timeout-minutes 30 (per measurement)] [--corpus mail-ingest/src/test/resources]
-                                     [--out chaos-tests/target/ingest-bench]""";
+                                     [--out chaos-tests/target/ingest-bench]
+                                     [--statements 0 (the N statements that cost PostgreSQL most per backlog run; --db local)]""";
 
     public static void main(String[] args) throws Exception {
         Options opts;
@@ -147,7 +153,7 @@ public final class DovecotIngestBenchmark {
         Reaper.register(() -> Procs.deleteTree(work));
         BenchDatabase database = Reaper.register(opts.replicated()
                 ? BenchDatabase.Replicated.start(work.resolve("db"))
-                : BenchDatabase.Local.start(work.resolve("pg")));
+                : BenchDatabase.Local.start(work.resolve("pg"), opts.statements() > 0));
         Map<String, Object> report;
         try {
             report = new DovecotIngestBenchmark(opts, database, work).measureAll();
@@ -194,6 +200,9 @@ public final class DovecotIngestBenchmark {
                 }
                 perMix.put("backlog", Map.of("runs", runs, "medianMailsPerSecond", median(runs, "mailsPerSecond")));
                 appendBacklog(table, mix, runs);
+                if (opts.statements() > 0) {
+                    StatementCosts.append(table, runs.get(runs.size() - 1));
+                }
             }
             if (opts.streamRate() > 0) {
                 List<Map<String, Object>> runs = new ArrayList<>();
@@ -239,6 +248,9 @@ public final class DovecotIngestBenchmark {
             }
             log.info("backlog mix={} run={} mails={} bytes={} written to {}", mix.label(), run, n, bytes, rig.mail.maildir(IntakeRig.SUPPORT));
 
+            if (opts.statements() > 0) {
+                StatementCosts.reset(rig.db);
+            }
             out.put("loadAverageBefore", ProcStats.loadAverage());
             Usage before = Usage.now(rig, database);
             long start = System.nanoTime();
@@ -253,6 +265,9 @@ public final class DovecotIngestBenchmark {
             out.put("jvmVmHwmMiB", ProcStats.selfStatusKib("VmHWM") / 1024);
             out.put("jvmVmRssMiB", ProcStats.selfStatusKib("VmRSS") / 1024);
             putOutcomes(rig, out, n);
+            if (opts.statements() > 0) {
+                out.put("statements", StatementCosts.top(rig.db, opts.statements(), n));
+            }
             log.info("backlog mix={} run={} mails={} seconds={} mails_per_s={}", mix.label(), run, n, out.get("seconds"), out.get("mailsPerSecond"));
         } finally {
             Reaper.unregister(rig);
