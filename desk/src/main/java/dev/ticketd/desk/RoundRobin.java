@@ -37,14 +37,14 @@ public final class RoundRobin {
     }
 
     /**
-     * Assigns new ticket {@code ticketId} (no owner yet) when its group takes part.
+     * Assigns new ticket {@code ticketId} (no owner yet, in group {@code groupOfTicket}) when its group takes part.
      *
      * @return the owner's e-mail address, or empty when the group does not take part or nobody is free
      */
-    Optional<String> assign(DSLContext tx, long ticketId, OffsetDateTime now) {
+    Optional<String> assign(DSLContext tx, long ticketId, long groupOfTicket, OffsetDateTime now) {
         Record3<Long, Integer, Integer> group = tx.select(STAFF_GROUP.ID, STAFF_GROUP.ROUND_ROBIN_CAP, STAFF_GROUP.ROUND_ROBIN_ONLINE_MINUTES)
-                .from(TICKET).join(STAFF_GROUP).on(STAFF_GROUP.ID.eq(TICKET.GROUP_ID))
-                .where(TICKET.ID.eq(ticketId)).and(STAFF_GROUP.ROUND_ROBIN_CAP.isNotNull())
+                .from(STAFF_GROUP)
+                .where(STAFF_GROUP.ID.eq(groupOfTicket)).and(STAFF_GROUP.ROUND_ROBIN_CAP.isNotNull())
                 .fetchOne();
         if (group == null) {
             return Optional.empty();

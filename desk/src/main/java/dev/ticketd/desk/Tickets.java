@@ -9,6 +9,7 @@ import org.jooq.Record;
 import org.jooq.Record1;
 import org.jooq.Record2;
 import org.jooq.Record3;
+import org.jooq.Record4;
 import org.jooq.TableField;
 import org.jooq.impl.DSL;
 
@@ -88,15 +89,11 @@ public final class Tickets {
      */
     public Opened openFromMail(DSLContext tx, String mailboxId, long inboundMessageId, IncomingMail mail, Long linkedTo) {
         long contactId = MessageRows.requester(tx, mail);
-        String number = nextNumber(tx);
         String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
-        OffsetDateTime now = now(tx);
-        long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, linkedTo);
-        sla.opened(tx, ticketId, now.toInstant());
-        roundRobin.assign(tx, ticketId, now);
-        long messageId = MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
-        audit.record(tx, Actor.mailbox(mailboxId), ticketId, AuditEvent.OpenedFromMail.of(inboundMessageId, linkedTo));
-        return new Opened(ticketId, number, messageId);
+        NewTicket opened = open(tx, mailboxId, subject, contactId, linkedTo);
+        long messageId = MessageRows.insertInbound(tx, opened.id(), contactId, inboundMessageId, mail, mail.textBody(), opened.createdAt());
+        audit.record(tx, Actor.mailbox(mailboxId), opened.id(), AuditEvent.OpenedFromMail.of(inboundMessageId, linkedTo));
+        return new Opened(opened.id(), opened.number(), messageId);
     }
 
     /** What setting a ticket's status or priority did: {@code from} equals {@code to} when it was already so (nothing written). */
@@ -215,13 +212,12 @@ public final class Tickets {
      */
     public Opened openFollowUp(DSLContext tx, String mailboxId, long inboundMessageId, IncomingMail mail, long closedTicketId) {
         long contactId = MessageRows.requester(tx, mail);
-        String number = nextNumber(tx);
         String subject = mail.subject().isBlank() ? "(no subject)" : mail.subject();
-        OffsetDateTime now = now(tx);
-        long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, closedTicketId);
-        sla.opened(tx, ticketId, now.toInstant());
-        roundRobin.assign(tx, ticketId, now);
-        // insertTicket flags a linked ticket for review (its sender is a stranger); a follow-up's is the customer
+        NewTicket opened = open(tx, mailboxId, subject, contactId, closedTicketId);
+        long ticketId = opened.id();
+        String number = opened.number();
+        OffsetDateTime now = opened.createdAt();
+        // open() flags a linked ticket for review (its sender is a stranger); a follow-up's is the customer
         tx.update(TICKET).set(TICKET.NEEDS_REVIEW, false).where(TICKET.ID.eq(ticketId)).execute();
         long messageId = MessageRows.insertInbound(tx, ticketId, contactId, inboundMessageId, mail, mail.textBody(), now);
         Actor actor = Actor.mailbox(mailboxId);
@@ -497,11 +493,10 @@ public final class Tickets {
                 .onConflict(CONTACT.EMAIL).doUpdate().set(CONTACT.EMAIL, DSL.excluded(CONTACT.EMAIL))
                 .returning(CONTACT.ID)
                 .fetchOne(CONTACT.ID);
-        String number = nextNumber(tx);
-        OffsetDateTime now = now(tx);
-        long ticketId = insertTicket(tx, number, mailboxId, subject, contactId, now, null);
-        sla.opened(tx, ticketId, now.toInstant());
-        roundRobin.assign(tx, ticketId, now);
+        NewTicket opened = open(tx, mailboxId, subject, contactId, null);
+        long ticketId = opened.id();
+        String number = opened.number();
+        OffsetDateTime now = opened.createdAt();
         long messageId = tx.insertInto(TICKET_MESSAGE)
                 .set(TICKET_MESSAGE.TICKET_ID, ticketId)
                 .set(TICKET_MESSAGE.KIND, MessageKind.INBOUND.value())
@@ -569,14 +564,32 @@ public final class Tickets {
         return Optional.of(new Reply(messageId, createdAt, List.copyOf(stored)));
     }
 
+    /** A ticket just inserted: what the statements after the insert need of it. */
+    private record NewTicket(long id, String number, long groupId, OffsetDateTime createdAt) {
+    }
+
+    /**
+     * A new open ticket of normal priority ({@link #insertTicket}) with its service-level clocks
+     * started and, where its group takes part, an owner chosen by round robin.
+     */
+    private NewTicket open(DSLContext tx, String mailboxId, String subject, long contactId, Long linkedTo) {
+        NewTicket t = insertTicket(tx, mailboxId, subject, contactId, linkedTo);
+        sla.opened(tx, t.id(), t.groupId(), Priority.NORMAL, t.createdAt().toInstant());
+        roundRobin.assign(tx, t.id(), t.groupId(), t.createdAt());
+        return t;
+    }
+
     /**
      * A new open ticket of normal priority in the group of its mailbox (without one, in the first
-     * group); linked to {@code linkedTo} and flagged for review when that is not null.
+     * group); linked to {@code linkedTo} and flagged for review when that is not null. Its number
+     * comes from the sequence and its times are the transaction's start, as {@link #nextNumber} and
+     * {@link #now} give them, within the one statement (a mail that opens a ticket is the hot path of
+     * intake: every statement counts).
      */
-    private static long insertTicket(DSLContext tx, String number, String mailboxId, String subject, long contactId,
-                                     OffsetDateTime now, Long linkedTo) {
-        return tx.insertInto(TICKET)
-                .set(TICKET.NUMBER, number)
+    private static NewTicket insertTicket(DSLContext tx, String mailboxId, String subject, long contactId, Long linkedTo) {
+        Field<OffsetDateTime> now = DSL.currentOffsetDateTime();
+        Record4<Long, String, Long, OffsetDateTime> t = tx.insertInto(TICKET)
+                .set(TICKET.NUMBER, DSL.inline("T-").concat(TICKET_NUMBER_SEQ.nextval()))
                 .set(TICKET.MAILBOX_ID, mailboxId)
                 .set(TICKET.SUBJECT, subject)
                 .set(TICKET.STATUS, TicketStatus.OPEN.value())
@@ -589,8 +602,9 @@ public final class Tickets {
                 .set(TICKET.NEEDS_REVIEW, linkedTo != null)
                 .set(TICKET.GROUP_ID, mailboxId == null ? DSL.field("default_group_id()", Long.class)
                         : DSL.field(DSL.select(MAILBOX.GROUP_ID).from(MAILBOX).where(MAILBOX.ID.eq(mailboxId))))
-                .returning(TICKET.ID)
-                .fetchOne(TICKET.ID);
+                .returningResult(TICKET.ID, TICKET.NUMBER, TICKET.GROUP_ID, TICKET.CREATED_AT)
+                .fetchOne();
+        return new NewTicket(t.value1(), t.value2(), t.value3(), t.value4());
     }
 
     static String nextNumber(DSLContext tx) {

@@ -70,7 +70,15 @@ public final class SlaClocks {
 
     /** A ticket just opened: its first-response and resolution clocks start. */
     public void opened(DSLContext tx, long ticketId, Instant now) {
-        Optional<SlaPolicy> policy = policy(tx, ticketId);
+        opened(tx, ticketId, policy(tx, ticketId), now);
+    }
+
+    /** {@link #opened(DSLContext, long, Instant)} for a ticket whose group and priority the caller has at hand. */
+    public void opened(DSLContext tx, long ticketId, long groupId, Priority priority, Instant now) {
+        opened(tx, ticketId, policy(tx, groupId, priority), now);
+    }
+
+    private void opened(DSLContext tx, long ticketId, Optional<SlaPolicy> policy, Instant now) {
         if (policy.isEmpty()) {
             return; // a new ticket has no clocks to clear
         }

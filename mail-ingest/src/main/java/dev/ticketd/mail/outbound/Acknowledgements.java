@@ -5,7 +5,7 @@ import dev.ticketd.desk.Audit;
 import dev.ticketd.desk.AuditEvent;
 import dev.ticketd.mail.ParsedMail;
 import org.jooq.DSLContext;
-import org.jooq.Record3;
+import org.jooq.Record4;
 import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,12 +69,12 @@ public final class Acknowledgements {
      * @return the Message-ID of the queued acknowledgement, or empty when none was queued
      */
     public Optional<String> queue(DSLContext tx, String mailboxId, long ticketId, String ticketNumber, ParsedMail mail) {
-        Record3<String, String, Boolean> mailbox = tx.select(MAILBOX.ADDRESS, MAILBOX.DISPLAY_NAME, MAILBOX.ACK_ENABLED)
-                .from(MAILBOX).where(MAILBOX.ID.eq(mailboxId)).fetchOne();
         // a mailbox without an SMTP server could never send the acknowledgement: do not queue one
-        boolean canSend = tx.fetchExists(MAILBOX, MAILBOX.ID.eq(mailboxId).and(MAILBOX.SMTP_HOST.isNotNull()));
+        Record4<String, String, Boolean, Boolean> mailbox = tx.select(MAILBOX.ADDRESS, MAILBOX.DISPLAY_NAME, MAILBOX.ACK_ENABLED,
+                        DSL.field(MAILBOX.SMTP_HOST.isNotNull()))
+                .from(MAILBOX).where(MAILBOX.ID.eq(mailboxId)).fetchOne();
         Optional<LoopRules.Suppression> suppressed;
-        if (mailbox == null || !Boolean.TRUE.equals(mailbox.value3()) || !canSend) {
+        if (mailbox == null || !Boolean.TRUE.equals(mailbox.value3()) || !Boolean.TRUE.equals(mailbox.value4())) {
             suppressed = Optional.of(LoopRules.Suppression.DISABLED);
         } else {
             Set<String> own = new HashSet<>(tx.select(MAILBOX.ADDRESS).from(MAILBOX).fetch(MAILBOX.ADDRESS));
