@@ -28,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -183,6 +184,9 @@ public final class MailboxReader implements AutoCloseable {
             // cuts short a database retry's wait, a wait for a connection and a parse in progress; a
             // statement under way (a commit among them) ends as the database decides, never half-done
             thread.interrupt();
+            if (writer != null) {
+                writer.shutdownNow(); // its retry's wait too; stopWriter() below waits for it
+            }
             try {
                 thread.join(settings.ioTimeout().plusSeconds(5).toMillis());
             } catch (InterruptedException e) {
@@ -192,9 +196,7 @@ public final class MailboxReader implements AutoCloseable {
         if (waker != null) {
             waker.shutdownNow();
         }
-        if (writer != null) {
-            writer.shutdownNow(); // as for the reader's thread: a statement under way ends as the database decides
-        }
+        stopWriter();
         log.info("reader stopped mailbox={} epoch={}", settings.id(), epoch);
     }
 
@@ -458,8 +460,10 @@ public final class MailboxReader implements AutoCloseable {
 
     /**
      * A pass that ends early (a lost connection, a failed set) waits for the set still in flight, so
-     * that the next pass never stores beside it; what it committed stays in the INBOX until a pass
-     * finds it stored and moves it.
+     * that the next pass never stores beside it, and counts what it did: its commits are progress and
+     * its failing mails count a failed pass, as if the set had finished with the pass. Its stored mails
+     * stay in the INBOX until a pass finds them stored and moves them. A stale epoch found by that set
+     * is thrown (the reader stops for it, whatever else ended the pass), as is an Error.
      */
     private void abandonStoring() {
         Storing set = storing;
@@ -467,12 +471,40 @@ public final class MailboxReader implements AutoCloseable {
         if (set == null) {
             return;
         }
+        List<IngestStore.Result> results;
+        boolean interrupted = Thread.interrupted(); // a stop under way: wait all the same, then stop
         try {
-            set.results().get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | CancellationException e) {
+            results = set.results().get(settings.ioTimeout().plusSeconds(5).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException | TimeoutException e) {
+            interrupted = true;
+            return;
+        } catch (CancellationException e) {
+            return;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof StaleEpochException stale) {
+                throw stale;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
             log.debug("set in flight ended with the pass mailbox={} error={}", settings.id(), String.valueOf(e.getCause()));
+            return;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (IngestStore.Result r : results) {
+            if (r.stored()) {
+                counted(r.outcome(), r.mail().uid());
+            } else {
+                try {
+                    failedAttempts.incrementAndGet();
+                    store.recordFailure(settings.id(), r.mail().uidValidity(), r.mail().uid(), plainError(r.failure()));
+                } catch (RuntimeException e) {
+                    log.warn("failed pass of a mail not counted mailbox={} uid={} error={}", settings.id(), r.mail().uid(), e.toString());
+                }
+            }
         }
     }
 
@@ -783,8 +815,26 @@ public final class MailboxReader implements AutoCloseable {
         if (waker != null) {
             waker.shutdownNow();
         }
-        if (writer != null) {
-            writer.shutdownNow();
+        stopWriter();
+    }
+
+    /**
+     * Interrupts the writer (a retry's wait ends; a statement under way ends as the database decides)
+     * and waits for it as for the reader's thread, so that no transaction of this reader runs on
+     * after it stopped.
+     */
+    private void stopWriter() {
+        ExecutorService w = writer;
+        if (w == null || w.isTerminated()) {
+            return;
+        }
+        w.shutdownNow();
+        try {
+            if (!w.awaitTermination(settings.ioTimeout().plusSeconds(5).toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("the reader's writer did not stop in time mailbox={} epoch={}", settings.id(), epoch);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
