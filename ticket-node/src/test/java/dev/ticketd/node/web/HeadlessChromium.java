@@ -5,6 +5,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -73,8 +74,8 @@ public final class HeadlessChromium implements AutoCloseable {
 
     public void logIn(String email) {
         driver.get(base + "/login");
-        driver.findElement(By.name("email")).sendKeys(email);
-        driver.findElement(By.name("password")).sendKeys(WebFixture.PASSWORD);
+        type(By.name("email"), email);
+        type(By.name("password"), WebFixture.PASSWORD);
         driver.findElement(By.cssSelector("form button[type=submit]")).click();
         new WebDriverWait(driver, TestTimeouts.seconds(15)).until(ExpectedConditions.urlMatches("/tickets$"));
     }
@@ -126,8 +127,30 @@ public final class HeadlessChromium implements AutoCloseable {
             target = driver.findElement(element); // see type(): the click was refused before it was made
             target.click();
         }
-        new WebDriverWait(driver, TestTimeouts.seconds(15)).until(ExpectedConditions.stalenessOf(target));
+        awaitGone(target);
         waitUntilLoaded();
+    }
+
+    /**
+     * Waits until {@code element} left the page (a new page replaced it). Selenium's
+     * {@code stalenessOf}, except that chromedriver's "Node with given id does not belong to the
+     * document" counts as gone: Chromium 134 and later answer so for an element of a page that was
+     * just replaced, where older ones said "stale element".
+     */
+    public void awaitGone(WebElement element) {
+        new WebDriverWait(driver, TestTimeouts.seconds(15)).until(d -> {
+            try {
+                element.isEnabled();
+                return false;
+            } catch (StaleElementReferenceException e) {
+                return true;
+            } catch (WebDriverException e) {
+                if (lostNode(e)) {
+                    return true;
+                }
+                throw e;
+            }
+        });
     }
 
     /** chromedriver's answer when it lost track of an element it had just found (see {@link #type}). */

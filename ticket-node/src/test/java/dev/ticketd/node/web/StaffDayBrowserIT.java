@@ -8,12 +8,9 @@ import dev.ticketd.node.auth.Role;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import dev.ticketd.testing.TestTimeouts;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.interactions.Actions;
-import org.openqa.selenium.support.ui.ExpectedConditions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 import org.openqa.selenium.support.ui.Select;
 
 import java.io.IOException;
@@ -85,7 +82,7 @@ class StaffDayBrowserIT {
         // by keyboard: the first ticket of the list, opened; the shortcuts' help; "t" takes it
         var list = browser.findElement(By.cssSelector("table.tickets"));
         new Actions(browser).sendKeys("j").sendKeys("o").perform();
-        new WebDriverWait(browser, TestTimeouts.seconds(15)).until(ExpectedConditions.stalenessOf(list));
+        chromium.awaitGone(list);
         chromium.waitUntilLoaded();
         assertThat(browser.getCurrentUrl()).endsWith("/tickets/" + ticket);
         new Actions(browser).sendKeys("?").perform();
@@ -93,7 +90,7 @@ class StaffDayBrowserIT {
         new Actions(browser).sendKeys(Keys.ESCAPE).perform();
         var take = browser.findElement(By.id("take"));
         new Actions(browser).sendKeys("t").perform();
-        new WebDriverWait(browser, TestTimeouts.seconds(15)).until(ExpectedConditions.stalenessOf(take));
+        chromium.awaitGone(take);
         chromium.waitUntilLoaded();
         assertThat(browser.findElement(By.id("ticket-owner")).getText()).isEqualTo("Agent " + ana);
 
