@@ -168,6 +168,43 @@ class BatchedIntakeTest {
     }
 
     @Test
+    void aReaderClosedWhileItsSetWaitsInTheDatabaseReturnsOnlyOnceThatTransactionEnded() throws Exception {
+        mail.deliverInProcess(SUPPORT, IntStream.range(0, MailboxReader.BATCH)
+                .mapToObj(i -> mail.textMail("c@example.test", SUPPORT, "set-" + i, "body " + i)).toList());
+        db.dsl().execute("""
+                create function hold_first_set() returns trigger language plpgsql as $$
+                begin
+                  if new.subject = 'set-0' then perform pg_advisory_xact_lock(4243); end if;
+                  return new;
+                end $$""");
+        db.dsl().execute("create trigger hold_first_set before insert on inbound_message for each row execute function hold_first_set()");
+        String readersTransactions = """
+                select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
+                and (state = 'active' or state like 'idle in transaction%')""";
+        try (var holder = db.dataSource().getConnection(); var lock = holder.createStatement()) {
+            lock.execute("select pg_advisory_lock(4243)");
+            startReader();
+            MailboxReader reader = readers.get(0);
+            await("the set's transaction waits for the lock").atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> db.dsl().fetchCount(db.dsl().selectFrom("pg_locks").where("locktype = 'advisory' and not granted")) > 0);
+
+            Thread closer = new Thread(reader::close, "closer");
+            closer.start();
+            // close() returning while the transaction still waits would leave it to commit after the reader stopped
+            await("close() returned or waits").atMost(TestTimeouts.seconds(30)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> !closer.isAlive() || closer.getState() == Thread.State.TIMED_WAITING);
+            boolean closedBeforeTheTransactionEnded = !closer.isAlive()
+                    && db.dsl().fetchSingle(readersTransactions).get(0, Integer.class) > 0;
+            lock.execute("select pg_advisory_unlock(4243)");
+            closer.join(TestTimeouts.seconds(60).toMillis());
+            assertThat(closer.isAlive()).as("close() returned").isFalse();
+            assertThat(closedBeforeTheTransactionEnded).as("close() returned while the set's transaction still ran").isFalse();
+            assertThat(db.dsl().fetchSingle(readersTransactions).get(0, Integer.class))
+                    .as("transactions of the reader still running after close()").isZero();
+        }
+    }
+
+    @Test
     void aBatchWithAStaleEpochWritesNothing() {
         List<IngestStore.IncomingMail> batch = IntStream.range(0, 5)
                 .mapToObj(i -> new IngestStore.IncomingMail("support", 1, 100 + i,
