@@ -140,14 +140,7 @@ class BatchedIntakeTest {
         mails.set(MailboxReader.BATCH + 10, rfc822("From: c0@example.test\nTo: " + SUPPORT + "\nSubject: Re: set-0\n"
                 + "Message-ID: <reply-set-0@example.test>\nIn-Reply-To: " + messageIdOf(mails.get(0)) + "\n\nthanks\n"));
         mail.deliverInProcess(SUPPORT, mails);
-        // the first set's transaction waits for a lock this test holds, so its commit comes when the test says
-        db.dsl().execute("""
-                create function hold_first_set() returns trigger language plpgsql as $$
-                begin
-                  if new.subject = 'set-0' then perform pg_advisory_xact_lock(4242); end if;
-                  return new;
-                end $$""");
-        db.dsl().execute("create trigger hold_first_set before insert on inbound_message for each row execute function hold_first_set()");
+        holdTheMailSubjectSet0OnLock(4242);
         try (var holder = db.dataSource().getConnection(); var lock = holder.createStatement()) {
             lock.execute("select pg_advisory_lock(4242)");
 
@@ -171,13 +164,7 @@ class BatchedIntakeTest {
     void aReaderClosedWhileItsSetWaitsInTheDatabaseReturnsOnlyOnceThatTransactionEnded() throws Exception {
         mail.deliverInProcess(SUPPORT, IntStream.range(0, MailboxReader.BATCH)
                 .mapToObj(i -> mail.textMail("c@example.test", SUPPORT, "set-" + i, "body " + i)).toList());
-        db.dsl().execute("""
-                create function hold_first_set() returns trigger language plpgsql as $$
-                begin
-                  if new.subject = 'set-0' then perform pg_advisory_xact_lock(4243); end if;
-                  return new;
-                end $$""");
-        db.dsl().execute("create trigger hold_first_set before insert on inbound_message for each row execute function hold_first_set()");
+        holdTheMailSubjectSet0OnLock(4243);
         String readersTransactions = """
                 select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
                 and (state = 'active' or state like 'idle in transaction%')""";
@@ -236,6 +223,17 @@ class BatchedIntakeTest {
                 IngestStore.Outcome.TICKETED, IngestStore.Outcome.TICKETED);
         assertThat(db.dsl().fetchCount(INBOUND_MESSAGE)).isEqualTo(6);
         assertThat(store.storedUids("support", 1, List.of(199L, 200L, 205L, 206L))).containsExactlyInAnyOrder(200L, 205L);
+    }
+
+    /** The transaction that stores the mail with subject "set-0" waits for advisory lock {@code key}, so it commits when the test says. */
+    private void holdTheMailSubjectSet0OnLock(long key) {
+        db.dsl().execute("""
+                create function hold_first_set() returns trigger language plpgsql as $$
+                begin
+                  if new.subject = 'set-0' then perform pg_advisory_xact_lock(%d); end if;
+                  return new;
+                end $$""".formatted(key));
+        db.dsl().execute("create trigger hold_first_set before insert on inbound_message for each row execute function hold_first_set()");
     }
 
     private static String messageIdOf(byte[] raw) {
