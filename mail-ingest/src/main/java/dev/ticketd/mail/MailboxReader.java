@@ -475,8 +475,11 @@ public final class MailboxReader implements AutoCloseable {
         boolean interrupted = Thread.interrupted(); // a stop under way: wait all the same, then stop
         try {
             results = set.results().get(settings.ioTimeout().plusSeconds(5).toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException | TimeoutException e) {
+        } catch (InterruptedException e) {
             interrupted = true;
+            return;
+        } catch (TimeoutException e) {
+            log.warn("set in flight still running as its pass ended mailbox={} waited={}", settings.id(), settings.ioTimeout().plusSeconds(5));
             return;
         } catch (CancellationException e) {
             return;
