@@ -222,10 +222,6 @@ public final class IngestStore {
             this.prepared = prepared;
             this.readNanos = readNanos;
         }
-
-        public List<IncomingMail> mails() {
-            return mails;
-        }
     }
 
     /**

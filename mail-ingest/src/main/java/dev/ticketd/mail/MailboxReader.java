@@ -40,13 +40,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link #BATCH} mails at a time: a message whose IMAP coordinates are already stored is only moved
  * (after re-checking the epoch); the others are downloaded in one {@code UID FETCH} and stored with
  * one commit ({@link IngestStore#ingestAll}, each mail as it would be alone), and moved to the
- * Processed folder only after that transaction committed durably. The commit of one set runs on the
- * reader's writer thread while the reader downloads and reads the next (one set in flight, stored in
- * the order listed) — together with the other mails committed just before it (one {@code UID MOVE} for up to
- * {@link #MOVE_BATCH}, at most {@link #MOVE_DELAY} after the first commit, and at the end of each
- * pass). A crash between commit and move therefore leaves stored mails in the INBOX, which the
- * next pass (of this or any later reader) recognises and moves; the unique keys make a second
- * insert store nothing.
+ * Processed folder only after that transaction committed durably, together with the other mails
+ * committed just before it (one {@code UID MOVE} for up to {@link #MOVE_BATCH}, at most
+ * {@link #MOVE_DELAY} after the first commit, and at the end of each pass). A crash between commit
+ * and move therefore leaves stored mails in the INBOX, which the next pass (of this or any later
+ * reader) recognises and moves; the unique keys make a second insert store nothing. The commit of
+ * one set runs on the reader's writer thread while the reader downloads and reads the next (one set
+ * in flight, stored in the order listed).
  *
  * <p>Between passes it waits with IMAP IDLE, cut short after the poll interval (the safety poll);
  * without IDLE it sleeps for the poll interval. A pass over a backlog can last minutes; while it
