@@ -82,6 +82,22 @@ public final class RoleDefaults {
         return v.textValue();
     }
 
+    /** A list of texts, in the file's order; anything else is an error naming the file and key. */
+    public java.util.List<String> texts(String key) {
+        JsonNode v = values.get(key);
+        if (v == null || !v.isArray()) {
+            throw new IllegalStateException(file + ": " + key + " must be a list, is " + (v == null ? "missing" : v.toString()));
+        }
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (JsonNode e : v) {
+            if (!e.isTextual()) {
+                throw new IllegalStateException(file + ": " + key + " must hold texts only, holds " + e);
+            }
+            out.add(e.textValue());
+        }
+        return java.util.List.copyOf(out);
+    }
+
     /** A mapping of plain values (strings, numbers, booleans) as strings, in the file's order; anything else is an error naming the file and key. */
     public java.util.Map<String, String> strings(String key) {
         JsonNode v = values.get(key);

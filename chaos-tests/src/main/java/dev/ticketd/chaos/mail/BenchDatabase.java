@@ -30,6 +30,9 @@ interface BenchDatabase extends AutoCloseable {
     /** A connection pool on a new, migrated database {@code name} ({@code [a-z0-9_]}); the caller closes it. */
     Database fresh(String name);
 
+    /** How the application reaches database {@code name} of this server (for a node's configuration). */
+    DatabaseSettings settings(String name);
+
     /** What it is, for the report. */
     String describe();
 
@@ -77,9 +80,14 @@ interface BenchDatabase extends AutoCloseable {
         @Override
         public Database fresh(String name) {
             pg.createDatabase(name);
-            Database db = Database.open(DatabaseSettings.of(pg.jdbcUrl(name), LocalPostgres.SUPERUSER, "").withMaxPoolSize(8), name);
+            Database db = Database.open(settings(name).withMaxPoolSize(8), name);
             Migrations.migrate(db.dataSource());
             return db;
+        }
+
+        @Override
+        public DatabaseSettings settings(String name) {
+            return DatabaseSettings.of(pg.jdbcUrl(name), LocalPostgres.SUPERUSER, "");
         }
 
         @Override
@@ -121,11 +129,15 @@ interface BenchDatabase extends AutoCloseable {
             } catch (SQLException e) {
                 throw new IllegalStateException("could not create database " + name + " on the primary: " + e.getMessage(), e);
             }
-            DatabaseSettings app = db.settings();
-            String url = app.jdbcUrl().replace("/" + dev.ticketd.chaos.db.PatroniCluster.APP_DATABASE + "?", "/" + name + "?");
-            Database opened = Database.open(app.withJdbcUrl(url).withMaxPoolSize(8), name);
+            Database opened = Database.open(settings(name).withMaxPoolSize(8), name);
             Migrations.migrate(opened.dataSource());
             return opened;
+        }
+
+        @Override
+        public DatabaseSettings settings(String name) {
+            DatabaseSettings app = db.settings();
+            return app.withJdbcUrl(app.jdbcUrl().replace("/" + dev.ticketd.chaos.db.PatroniCluster.APP_DATABASE + "?", "/" + name + "?"));
         }
 
         @Override

@@ -41,8 +41,11 @@ import static org.awaitility.Awaitility.await;
  *       over SMTP to Postfix, which delivers them to Dovecot over LMTP, while the reader waits with
  *       IDLE; the time from Postfix's 250 for a mail to its committed row (polled every 10 ms).</li>
  * </ul>
- * Each run of each mix ({@code small}, {@code mixed}; see {@link BenchMails}) has a fresh database and a
- * fresh mail server. The JVM's CPU time and memory are this process's (the reader, the parser, the
+ * With {@code --reader node} the backlog is read not by a reader in this JVM but by a whole node
+ * process as the Ansible role deploys it ({@link BenchNode}), one for a mix's warm-up and all its runs,
+ * and the table gives that node's CPU and resident memory (idle before and after, and while reading).
+ * Otherwise each run of each mix ({@code small}, {@code mixed}; see {@link BenchMails}) has a fresh
+ * database and a fresh mail server. The JVM's CPU time and memory are this process's (the reader, the parser, the
  * pool, and the benchmark's own polling); Dovecot's and PostgreSQL's CPU times are their process
  * trees' from {@code /proc}. Prints a table and writes JSON under {@code chaos-tests/target/ingest-bench/}.
  */
@@ -64,13 +67,14 @@ public final class DovecotIngestBenchmark {
 
     /** Command-line options; see {@link #USAGE}. */
     record Options(int backlog, int warmup, int runs, List<BenchMails.Mix> mixes, boolean replicated, int streamRate, int streamSeconds,
-                   Duration timeout, Path resources, Path outDir, int statements) {
+                   Duration timeout, Path resources, Path outDir, int statements, boolean node) {
 
         static Options parse(String[] args) {
             Map<String, String> o = new LinkedHashMap<>(Map.of("--backlog", "5000", "--runs", "3", "--mix", "small,mixed",
                     "--db", "local", "--stream-rate", "0", "--stream-seconds", "60", "--timeout-minutes", "30", "--warmup", "1000",
                     "--corpus", "mail-ingest/src/test/resources", "--out", "chaos-tests/target/ingest-bench"));
             o.put("--statements", "0");
+            o.put("--reader", "in-process");
             for (int i = 0; i < args.length; i += 2) {
                 if (!o.containsKey(args[i]) || i + 1 >= args.length) {
                     throw new IllegalArgumentException((o.containsKey(args[i]) ? "no value for " : "unknown option ") + args[i] + "\n" + USAGE);
@@ -91,11 +95,19 @@ public final class DovecotIngestBenchmark {
             if (statements > 0 && db.equals("replicated")) {
                 throw new IllegalArgumentException("--statements counts the statements of the local database only (--db local)");
             }
+            String reader = o.get("--reader");
+            if (!reader.equals("in-process") && !reader.equals("node")) {
+                throw new IllegalArgumentException("--reader: in-process or node, not " + reader);
+            }
+            boolean node = reader.equals("node");
+            if (node && (rate > 0 || statements > 0 || backlog == 0)) {
+                throw new IllegalArgumentException("--reader node measures a backlog only (no --stream-rate, no --statements)");
+            }
             if (backlog == 0 && rate == 0) {
                 throw new IllegalArgumentException("nothing to measure: --backlog 0 and no --stream-rate");
             }
             return new Options(backlog, warmup, runs, mixes, db.equals("replicated"), rate, seconds,
-                    Duration.ofMinutes(intIn(o, "--timeout-minutes", 1, 600)), Path.of(o.get("--corpus")), Path.of(o.get("--out")), statements);
+                    Duration.ofMinutes(intIn(o, "--timeout-minutes", 1, 600)), Path.of(o.get("--corpus")), Path.of(o.get("--out")), statements, node);
         }
 
         private static int intIn(Map<String, String> o, String key, int min, int max) {
@@ -116,7 +128,9 @@ public final class DovecotIngestBenchmark {
                                      [--stream-rate 0 (mails/s; 0: no stream)] [--stream-seconds 60]
                                      [--timeout-minutes 30 (per measurement)] [--corpus mail-ingest/src/test/resources]
                                      [--out chaos-tests/target/ingest-bench]
-                                     [--statements 0 (the N statements that cost PostgreSQL most per backlog run; --db local)]""";
+                                     [--statements 0 (the N statements that cost PostgreSQL most per backlog run; --db local)]
+                                     [--reader in-process|node (node: a ticketd.jar process as the Ansible role deploys it
+                                                                reads every run's backlog; its CPU and memory; backlog only)]""";
 
     public static void main(String[] args) throws Exception {
         Options opts;
@@ -176,12 +190,17 @@ public final class DovecotIngestBenchmark {
                 + " (Maildir, IMAP on 127.0.0.1), Postfix for the stream");
         report.put("database", database.describe());
         report.put("options", Map.of("backlog", opts.backlog(), "warmup", opts.warmup(), "runs", opts.runs(), "mixes",
-                opts.mixes().stream().map(BenchMails.Mix::label).toList(), "streamRate", opts.streamRate(), "streamSeconds", opts.streamSeconds()));
+                opts.mixes().stream().map(BenchMails.Mix::label).toList(), "streamRate", opts.streamRate(), "streamSeconds", opts.streamSeconds(),
+                "reader", opts.node() ? "node" : "in-process"));
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "%nDovecot ingest benchmark: %s; %s; %s%n", report.get("mailServer"), database.describe(),
                 report.get("machine")));
         Map<String, Object> mixes = new LinkedHashMap<>();
         for (BenchMails.Mix mix : opts.mixes()) {
+            if (opts.node()) {
+                mixes.put(mix.label(), nodeMix(mix, table));
+                continue;
+            }
             Map<String, Object> perMix = new LinkedHashMap<>();
             if (opts.warmup() > 0) {
                 // the JIT compiles the hot paths of the reader, the parser (each mix has its own: multipart,
@@ -255,7 +274,7 @@ public final class DovecotIngestBenchmark {
             Usage before = Usage.now(rig, database);
             long start = System.nanoTime();
             rig.startReader();
-            awaitStored(rig, n, "all " + n + " backlog mails committed");
+            awaitStored(rig, rig::requireReaderAlive, n, "all " + n + " backlog mails committed");
             double seconds = (System.nanoTime() - start) / 1e9;
             Usage after = Usage.now(rig, database);
             out.put("loadAverageAfter", ProcStats.loadAverage());
@@ -273,6 +292,90 @@ public final class DovecotIngestBenchmark {
             Reaper.unregister(rig);
             rig.close();
         }
+        return out;
+    }
+
+    /**
+     * {@code --reader node}: one node process, database and mail server for the mix's warm-up and all its
+     * runs (the node's JIT stays warm, as in production; the database grows from run to run). Its memory
+     * idle before the first mail and after the last, and at its peak.
+     */
+    private Map<String, Object> nodeMix(BenchMails.Mix mix, StringBuilder table) throws Exception {
+        int seq = runSeq.incrementAndGet();
+        String dbName = "bench_" + seq;
+        Map<String, Object> perMix = new LinkedHashMap<>();
+        IntakeRig rig = Reaper.register(IntakeRig.start(database, dbName, work.resolve("m" + seq)));
+        try {
+            perMix.put("durability", BenchDatabase.durabilitySettings(rig.db));
+            requireFsyncOn(perMix);
+            BenchNode node = Reaper.register(BenchNode.start(work.resolve("n" + seq), rig, database.settings(dbName)));
+            try {
+                perMix.put("jvmOptions", node.jvmOptions());
+                perMix.put("idleBefore", node.idleRss(NODE_IDLE));
+                int stored = 0;
+                if (opts.warmup() > 0) {
+                    Map<String, Object> warm = nodeBacklog(rig, node, mix, 0, opts.warmup(), stored);
+                    stored += opts.warmup();
+                    perMix.put("warmup", warm);
+                    table.append(String.format(Locale.ROOT, "%nwarm-up of mix %s (not measured): %d mails at %s mails/s, node CPU %s s/1k%n",
+                            mix.label(), opts.warmup(), warm.get("mailsPerSecond"), warm.get("nodeCpuSecondsPer1000Mails")));
+                }
+                List<Map<String, Object>> runs = new ArrayList<>();
+                for (int r = 1; r <= opts.runs(); r++) {
+                    runs.add(nodeBacklog(rig, node, mix, r, opts.backlog(), stored));
+                    stored += opts.backlog();
+                }
+                perMix.put("idleAfter", node.idleRss(NODE_IDLE));
+                perMix.put("nodeVmHwmMiB", node.statusKib("VmHWM") / 1024);
+                perMix.put("backlog", Map.of("runs", runs, "medianMailsPerSecond", median(runs, "mailsPerSecond")));
+                appendNodeBacklog(table, mix, runs, perMix);
+            } finally {
+                Reaper.unregister(node);
+                node.close();
+            }
+            putOutcomes(rig, perMix, opts.warmup() + opts.runs() * opts.backlog());
+        } finally {
+            Reaper.unregister(rig);
+            rig.close();
+        }
+        return perMix;
+    }
+
+    /** How long the node's idle memory is sampled, before the first mail and after the last. */
+    private static final Duration NODE_IDLE = Duration.ofSeconds(20);
+
+    /** One backlog of {@code n} mails dropped into the INBOX the node watches, timed from the drop's start until all are committed. */
+    private Map<String, Object> nodeBacklog(IntakeRig rig, BenchNode node, BenchMails.Mix mix, int run, int n, int storedBefore)
+            throws Exception {
+        String tag = "n" + runSeq.incrementAndGet() + "-" + Long.toString(System.currentTimeMillis(), 36);
+        BenchMails mails = BenchMails.of(mix, IntakeRig.SUPPORT, tag, opts.resources());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("mix", mix.label());
+        out.put("run", run);
+        out.put("mails", n);
+        out.put("loadAverageBefore", ProcStats.loadAverage());
+        double nodeCpu = node.cpuSeconds().orElse(Double.NaN);
+        Usage before = Usage.now(rig, database);
+        long start = System.nanoTime();
+        MaildirDrop drop = new MaildirDrop(rig.mail.maildir(IntakeRig.SUPPORT));
+        for (int i = 0; i < n; i++) {
+            drop.deliver(mails.mail(i));
+        }
+        out.put("dropSeconds", round((System.nanoTime() - start) / 1e9, 2));
+        awaitStored(rig, node::requireAlive, storedBefore + n, "all " + n + " mails of run " + run + " committed by the node");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Usage used = Usage.now(rig, database).minus(before);
+        out.put("loadAverageAfter", ProcStats.loadAverage());
+        out.put("seconds", round(seconds, 2));
+        out.put("mailsPerSecond", round(n / seconds, 1));
+        used.putPerThousand(out, n);
+        double nodeSeconds = node.cpuSeconds().orElse(Double.NaN) - nodeCpu;
+        out.put("nodeCpuSeconds", round(nodeSeconds, 2));
+        out.put("nodeCpuSecondsPer1000Mails", round(nodeSeconds * 1000 / n, 2));
+        out.put("nodeVmRssMiB", node.statusKib("VmRSS") / 1024);
+        out.put("nodeVmHwmMiB", node.statusKib("VmHWM") / 1024);
+        log.info("node backlog mix={} run={} mails={} seconds={} mails_per_s={} node_rss_mib={}", mix.label(), run, n, out.get("seconds"),
+                out.get("mailsPerSecond"), out.get("nodeVmRssMiB"));
         return out;
     }
 
@@ -308,14 +411,14 @@ public final class DovecotIngestBenchmark {
     }
 
     /**
-     * Waits until {@code n} mails are stored, failing when the reader stops, when nothing new is
-     * stored for {@link #STALL}, or at the run's timeout.
+     * Waits until {@code n} mails are stored, failing when the reader stops ({@code alive} throws),
+     * when nothing new is stored for {@link #STALL}, or at the run's timeout.
      */
-    private void awaitStored(IntakeRig rig, int n, String what) {
+    private void awaitStored(IntakeRig rig, Runnable alive, int n, String what) {
         AtomicInteger last = new AtomicInteger(-1);
         AtomicLong lastChange = new AtomicLong(System.nanoTime());
         await(what).atMost(opts.timeout()).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100)).until(() -> {
-            rig.requireReaderAlive();
+            alive.run();
             int stored = rig.stored();
             if (stored > n) {
                 throw new IllegalStateException(stored + " mails stored, more than the " + n + " delivered: duplicates");
@@ -395,6 +498,33 @@ public final class DovecotIngestBenchmark {
         t.append(String.format(Locale.ROOT, "%-7s %9s %10s %13s %14s %14s%n", "median", "", median(runs, "mailsPerSecond"),
                 median(runs, "jvmCpuSecondsPer1000Mails"), median(runs, "dovecotCpuSecondsPer1000Mails"),
                 median(runs, "postgresCpuSecondsPer1000Mails")));
+    }
+
+    private static void appendNodeBacklog(StringBuilder t, BenchMails.Mix mix, List<Map<String, Object>> runs, Map<String, Object> perMix) {
+        t.append(String.format(Locale.ROOT, "%nbacklog, mix %s, %s mails per run into the INBOX a node process reads (one node, database and"
+                + " mail server for all runs; timed from the drop's start)%nnode JVM: %s%n", mix.label(), runs.get(0).get("mails"),
+                String.join(" ", asStrings(perMix.get("jvmOptions")))));
+        t.append(String.format(Locale.ROOT, "%-7s %9s %10s %14s %14s %14s %10s %10s  %s%n", "run", "seconds", "mails/s",
+                "node CPU s/1k", "Dovecot s/1k", "PG CPU s/1k", "RSS MiB", "VmHWM MiB", "load before/after"));
+        for (Map<String, Object> r : runs) {
+            t.append(String.format(Locale.ROOT, "%-7s %9s %10s %14s %14s %14s %10s %10s  %s / %s%n", r.get("run"), r.get("seconds"),
+                    r.get("mailsPerSecond"), r.get("nodeCpuSecondsPer1000Mails"), r.getOrDefault("dovecotCpuSecondsPer1000Mails", "-"),
+                    r.getOrDefault("postgresCpuSecondsPer1000Mails", "-"), r.get("nodeVmRssMiB"), r.get("nodeVmHwmMiB"),
+                    r.get("loadAverageBefore"), r.get("loadAverageAfter")));
+        }
+        t.append(String.format(Locale.ROOT, "%-7s %9s %10s %14s %14s %14s%n", "median", "", median(runs, "mailsPerSecond"),
+                median(runs, "nodeCpuSecondsPer1000Mails"), median(runs, "dovecotCpuSecondsPer1000Mails"),
+                median(runs, "postgresCpuSecondsPer1000Mails")));
+        t.append(String.format(Locale.ROOT, "node RSS idle before the first mail: %s; after the last: %s; peak (VmHWM): %s MiB%n",
+                perMix.get("idleBefore"), perMix.get("idleAfter"), perMix.get("nodeVmHwmMiB")));
+    }
+
+    private static List<String> asStrings(Object list) {
+        List<String> out = new ArrayList<>();
+        if (list instanceof List<?> l) {
+            l.forEach(e -> out.add(String.valueOf(e)));
+        }
+        return out;
     }
 
     private static void appendStream(StringBuilder t, BenchMails.Mix mix, List<Map<String, Object>> runs) {

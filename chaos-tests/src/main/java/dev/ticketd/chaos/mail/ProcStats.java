@@ -61,8 +61,17 @@ final class ProcStats {
 
     /** A line of {@code /proc/self/status} in KiB, e.g. {@code VmHWM} (peak resident set) or {@code VmRSS}. */
     static long selfStatusKib(String key) {
+        return statusKib(Path.of("/proc/self/status"), key);
+    }
+
+    /** A line of process {@code pid}'s {@code /proc/PID/status} in KiB; -1 when it cannot be read (the process is gone). */
+    static long statusKib(long pid, String key) {
+        return statusKib(Path.of("/proc", Long.toString(pid), "status"), key);
+    }
+
+    private static long statusKib(Path status, String key) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
+            for (String line : Files.readAllLines(status, StandardCharsets.US_ASCII)) {
                 if (line.startsWith(key + ":")) {
                     return Long.parseLong(line.substring(key.length() + 1).replace("kB", "").strip());
                 }
