@@ -73,6 +73,8 @@ public final class ChaosScenario {
     private final List<RunReport.Fault> faults = new CopyOnWriteArrayList<>();
     /** When each fault of {@link #faults} (same index) was repaired; only silent faults have one. */
     private final Map<Integer, Instant> repairedAt = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per fault (by its index): when a whole-host fault that took the database primary saw another member promoted. */
+    private final Map<Integer, Instant> promotedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<RunReport.Leadership> leaderships = new CopyOnWriteArrayList<>();
     private final List<RunReport.StaffReply> staffReplies = new CopyOnWriteArrayList<>();
     private final List<RunReport.Check> checks = new ArrayList<>();
@@ -220,6 +222,9 @@ public final class ChaosScenario {
                 }
                 if (o.repairedAt() != null) {
                     repairedAt.put(faults.size(), o.repairedAt());
+                }
+                if (o.promotedAt() != null) {
+                    promotedAt.put(faults.size(), o.promotedAt());
                 }
                 faults.add(new RunReport.Fault(o.type().id, o.target(), o.start(), o.end(), o.confirmed(), o.detail(), -1, -1));
                 log.info("fault {} {} target={} confirmed={} {}", n, type.id, o.target(), o.confirmed(), o.detail());
@@ -428,6 +433,14 @@ public final class ChaosScenario {
             RunReport.Alerting alerting = silent ? AlertMeasure.measure(cluster.alerts().notices(), f.start(), repairedAt.get(k),
                     k + 1 < faults.size() ? faults.get(k + 1).start() : Instant.now()) : null;
             String detail = f.detail();
+            Instant promoted = promotedAt.get(k);
+            if (promoted != null) {
+                // the fault's gap in two parts: the database failover, and what the nodes add after it
+                detail += "; database promoted " + Duration.between(f.start(), promoted).toMillis() + " ms after the fault began, "
+                        + commits.stream().filter(c -> c.isAfter(promoted)).findFirst()
+                                .map(c -> "next mail stored " + Duration.between(promoted, c).toMillis() + " ms after the promotion")
+                                .orElse("no mail stored after the promotion");
+            }
             if (f.type().equals(Nemesis.Type.IMAP_IDLE_FREEZE.id)) {
                 detail += "; intake stopped for at most " + AlertMeasure.seconds(longestGap(commits, f.start(), f.end()))
                         + " during the fault (the longest stretch without a stored mail)";

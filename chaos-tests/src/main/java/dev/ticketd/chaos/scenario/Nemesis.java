@@ -79,11 +79,24 @@ final class Nemesis {
         }
     }
 
-    /** What one fault did; {@code repairedAt}: when a silent fault was undone (null for the others). */
-    record Outcome(Type type, String target, Instant start, Instant end, boolean confirmed, String detail, Instant repairedAt) {
+    /**
+     * What one fault did; {@code repairedAt}: when a silent fault was undone; {@code promotedAt}: when
+     * a whole-host fault that took the database primary saw another member promoted (Patroni's
+     * history). Null where they do not apply.
+     */
+    record Outcome(Type type, String target, Instant start, Instant end, boolean confirmed, String detail, Instant repairedAt,
+                   Instant promotedAt) {
 
         Outcome(Type type, String target, Instant start, Instant end, boolean confirmed, String detail) {
-            this(type, target, start, end, confirmed, detail, null);
+            this(type, target, start, end, confirmed, detail, null, null);
+        }
+
+        Outcome(Type type, String target, Instant start, Instant end, boolean confirmed, String detail, Instant repairedAt) {
+            this(type, target, start, end, confirmed, detail, repairedAt, null);
+        }
+
+        Outcome withPromotion(Instant at) {
+            return new Outcome(type, target, start, end, confirmed, detail, repairedAt, at);
         }
     }
 
@@ -183,6 +196,8 @@ final class Nemesis {
         Host host = cluster.hosts().host(h);
         int i = ThreeHostCluster.NODE_HOSTS.indexOf(h);
         ThreeHostCluster.Lease before = cluster.lease();
+        int primaryBefore = primaryIndex();
+        String primary = primaryNote(h);
         Instant start = Instant.now();
         cluster.hosts().dropAll(host);
         Thread.sleep(500);
@@ -194,7 +209,8 @@ final class Nemesis {
         restartHost(i, h);
         return new Outcome(Type.HOST_LOSS, h, start, end, killed > 0 && moved && host.processes().size() > 0,
                 "host " + h + " silenced (all packets dropped) and its " + killed + " processes killed; mailbox moved: " + moved
-                        + "; host back with ZooKeeper, Patroni and the node restarted");
+                        + "; host back with ZooKeeper, Patroni and the node restarted; " + primary)
+                .withPromotion(promotionIfTaken(i, primaryBefore, start));
     }
 
     /** One host cut off from the other hosts and the mail server; the harness still reaches it. */
@@ -204,6 +220,8 @@ final class Nemesis {
         List<Host> others = new ArrayList<>(cluster.hosts().hosts());
         others.remove(host);
         ThreeHostCluster.Lease before = cluster.lease();
+        int primaryBefore = primaryIndex();
+        String primary = primaryNote(h);
         Instant start = Instant.now();
         cluster.hosts().partition(host, others.toArray(Host[]::new));
         boolean wasLeader = h.equals(before.holder());
@@ -214,7 +232,8 @@ final class Nemesis {
         awaitWhole(Duration.ofSeconds(180));
         return new Outcome(Type.HOST_PARTITION, h, start, end, moved,
                 "host " + h + " partitioned from " + others.stream().map(Host::name).toList()
-                        + (wasLeader ? "; it led the mailbox, another node took over: " + moved : "; not the mailbox leader"));
+                        + (wasLeader ? "; it led the mailbox, another node took over: " + moved : "; not the mailbox leader") + "; " + primary)
+                .withPromotion(promotionIfTaken(ThreeHostCluster.NODE_HOSTS.indexOf(h), primaryBefore, start));
     }
 
     /**
@@ -316,6 +335,8 @@ final class Nemesis {
         int i = random.nextInt(3);
         String h = ThreeHostCluster.NODE_HOSTS.get(i);
         Host host = cluster.hosts().host(h);
+        int primaryBefore = primaryIndex();
+        String primary = primaryNote(h);
         Instant start = Instant.now();
         host.killAll(Duration.ofSeconds(15));
         cluster.hosts().linkDown(host);
@@ -338,7 +359,8 @@ final class Nemesis {
         });
         return new Outcome(Type.LATE_NETWORK, h, start, end, true,
                 "host " + h + " restarted with its link down, link up " + lateNetwork.toSeconds() + " s later; processes the"
-                        + " service manager had to restart meanwhile: " + restarts[0] + "; then the cluster became whole");
+                        + " service manager had to restart meanwhile: " + restarts[0] + "; then the cluster became whole; " + primary)
+                .withPromotion(promotionIfTaken(i, primaryBefore, start));
     }
 
     /** Restarts whichever of host i's processes is not running; returns how many it started. */
@@ -401,6 +423,54 @@ final class Nemesis {
         cluster.zooKeeper().start(i);
         cluster.patroni().startMember(i);
         cluster.startNode(h);
+    }
+
+    /**
+     * Where the database primary was when a whole-host fault began, for its detail: a host fault
+     * that takes the primary adds a database failover to the mailbox's move.
+     */
+    private String primaryNote(String faultedHost) {
+        int p;
+        try {
+            p = cluster.patroni().primary().orElse(-1);
+        } catch (RuntimeException e) {
+            return "database primary unknown (" + e.getMessage() + ")";
+        }
+        if (p < 0) {
+            return "no single database primary";
+        }
+        String on = ThreeHostCluster.NODE_HOSTS.get(p);
+        return "database primary on " + on + (on.equals(faultedHost) ? " (this host: the database failed over too)" : " (not this host)");
+    }
+
+    /** The database primary's member index now; -1 when there is no single one or Patroni does not answer. */
+    private int primaryIndex() {
+        try {
+            return cluster.patroni().primary().orElse(-1);
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * When another member was promoted after {@code start}, if the fault took host {@code faulted}'s
+     * member while it was the primary ({@code primaryBefore}); null otherwise, or when Patroni's history
+     * does not say (asked once the cluster is whole again).
+     */
+    private Instant promotionIfTaken(int faulted, int primaryBefore, Instant start) {
+        if (faulted < 0 || primaryBefore != faulted) {
+            return null;
+        }
+        int now = primaryIndex();
+        if (now < 0 || now == faulted) {
+            return null;
+        }
+        try {
+            return cluster.patroni().promotedAt(now).filter(at -> at.isAfter(start)).orElse(null);
+        } catch (RuntimeException e) {
+            log.warn("no promotion time from {}: {}", cluster.patroni().members().get(now).name(), e.toString());
+            return null;
+        }
     }
 
     /** The host whose node holds the mailbox lease. */
