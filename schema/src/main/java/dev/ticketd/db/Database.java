@@ -61,7 +61,18 @@ public final class Database implements AutoCloseable {
         this.unpooled = unpooled;
         this.dsl = context(dataSource);
         this.readDsl = DSL.using(dataSource, SQLDialect.POSTGRES, settings().withQueryTimeout((int) pageReadTimeout.toSeconds()));
-        this.transactions = new Transactions(dataSource, retry);
+        this.transactions = new Transactions(dataSource, retry, patroniLeader == null ? Transactions.RetryWait.SLEEP
+                : new Transactions.RetryWait() {
+                    @Override
+                    public Object view() {
+                        return patroniLeader.leader().orElse(null);
+                    }
+
+                    @Override
+                    public void await(Object seen, long millis) throws InterruptedException {
+                        patroniLeader.awaitOtherThan((PatroniLeader.Endpoint) seen, Duration.ofMillis(millis));
+                    }
+                });
         this.standbyDataSource = standbyDataSource;
         this.standbyDsl = standbyDataSource == null ? null
                 : DSL.using(standbyDataSource, SQLDialect.POSTGRES, settings().withQueryTimeout((int) pageReadTimeout.toSeconds()));

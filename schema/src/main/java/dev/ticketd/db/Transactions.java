@@ -59,28 +59,52 @@ public final class Transactions {
         }
     }
 
+    /**
+     * How a failed attempt waits out its backoff before the next. {@link #SLEEP} sleeps; with Patroni
+     * the wait ends as soon as Patroni names another primary than the one the attempt saw, so a
+     * transaction that failed on a vanished primary is tried on the promoted one at once instead of
+     * up to a backoff later.
+     */
+    public interface RetryWait {
+        RetryWait SLEEP = (seen, millis) -> Thread.sleep(millis);
+
+        /** What the attempt about to start sees (e.g. the primary's address); null when nothing is known. */
+        default Object view() {
+            return null;
+        }
+
+        /** Waits {@code millis}, or less once the database is no longer as {@code seen} (from {@link #view()} before the attempt). */
+        void await(Object seen, long millis) throws InterruptedException;
+    }
+
     private final DataSource dataSource;
     private final RetryPolicy policy;
     private final RetryCounters counters;
+    private final RetryWait wait;
 
     /** Transactions without retry (a single attempt), e.g. for tools and tests. */
     public Transactions(DataSource dataSource) {
-        this(dataSource, RetryPolicy.withBudget(Duration.ZERO), new RetryCounters());
+        this(dataSource, RetryPolicy.withBudget(Duration.ZERO), new RetryCounters(), RetryWait.SLEEP);
     }
 
     public Transactions(DataSource dataSource, RetryPolicy policy) {
-        this(dataSource, policy, new RetryCounters());
+        this(dataSource, policy, RetryWait.SLEEP);
     }
 
-    private Transactions(DataSource dataSource, RetryPolicy policy, RetryCounters counters) {
+    public Transactions(DataSource dataSource, RetryPolicy policy, RetryWait wait) {
+        this(dataSource, policy, new RetryCounters(), wait);
+    }
+
+    private Transactions(DataSource dataSource, RetryPolicy policy, RetryCounters counters, RetryWait wait) {
         this.dataSource = dataSource;
         this.policy = policy;
         this.counters = counters;
+        this.wait = wait;
     }
 
     /** The same pool with another retry budget (e.g. a short one for staff requests). */
     public Transactions withRetryBudget(Duration budget) {
-        return new Transactions(dataSource, policy.withBudgetOf(budget), counters);
+        return new Transactions(dataSource, policy.withBudgetOf(budget), counters, wait);
     }
 
     public RetryPolicy policy() {
@@ -95,6 +119,7 @@ public final class Transactions {
         long start = System.nanoTime();
         long deadline = start + policy.budget().toNanos();
         for (int attempt = 1; ; attempt++) {
+            Object seen = wait.view();
             try {
                 return attempt(work);
             } catch (RuntimeException e) {
@@ -117,7 +142,7 @@ public final class Transactions {
                 log.warn("database transaction failed, retrying attempt={} sqlState={} backoffMs={} error={}",
                         attempt, sqlState, pause, RetryableFailures.describe(e));
                 try {
-                    Thread.sleep(pause);
+                    wait.await(seen, pause);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
                     throw new DatabaseUnavailableException("the transaction (interrupted while waiting to retry)", attempt,

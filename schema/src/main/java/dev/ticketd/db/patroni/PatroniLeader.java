@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * its PostgreSQL keeps running and still says it is primary, while a standby is promoted in its
  * place. The driver may keep choosing that zombie, whose commits wait for ever for a
  * synchronous standby. Patroni's own view never names the zombie: its leader key has expired.
- * When no member answers, the last known leader is kept (the connection attempt then decides).
+ * When no member answers, the last known leader is kept (the connection attempt then decides). The
+ * member that answered last is asked first.
  */
 public final class PatroniLeader implements AutoCloseable {
 
@@ -51,6 +52,12 @@ public final class PatroniLeader implements AutoCloseable {
     private volatile Runnable onChange = () -> { };
     /** Notified whenever {@link #leader} changes (see {@link #awaitOtherThan}). */
     private final Object changed = new Object();
+    /**
+     * The member asked first: the one that answered last. A member whose host went silent costs a
+     * poll its request timeout; asked first every time, it would delay every poll of a failover by
+     * that much, so it is asked first no more after it failed once.
+     */
+    private volatile int askFirst;
 
     /**
      * Starts polling. {@code restUrls} are the members' REST API base addresses
@@ -128,11 +135,15 @@ public final class PatroniLeader implements AutoCloseable {
 
     /** One poll; public for tests that want the newest view now. */
     public void refresh() {
-        for (URI base : restUrls) {
+        int from = askFirst;
+        for (int k = 0; k < restUrls.size(); k++) {
+            int index = (from + k) % restUrls.size();
+            URI base = restUrls.get(index);
             Optional<JsonNode> cluster = fetchCluster(base);
             if (cluster.isEmpty()) {
                 continue;
             }
+            askFirst = index;
             Endpoint found = null;
             for (JsonNode m : cluster.get().path("members")) {
                 if (m.path("role").asText().equals("leader") && m.path("state").asText().equals("running")

@@ -11,6 +11,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -74,6 +77,42 @@ class PatroniLeaderTest {
         leader.refresh();
         assertThat(leader.leader()).contains(new PatroniLeader.Endpoint("10.0.0.3", 5434));
         assertThat(changes).hasValue(1);
+    }
+
+    @Test
+    void aMemberThatStoppedAnsweringIsNotAskedFirstAgain() throws Exception {
+        body.set(cluster("leader", "running"));
+        URI answering = serve();
+        AtomicInteger asked = new AtomicInteger();
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer silent = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        silent.createContext("/cluster", exchange -> {
+            asked.incrementAndGet();
+            try {
+                release.await(30, TimeUnit.SECONDS); // never answers within the poll's request timeout
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+        });
+        silent.setExecutor(Executors.newCachedThreadPool());
+        silent.start();
+        try {
+            leader = new PatroniLeader(List.of(URI.create("http://127.0.0.1:" + silent.getAddress().getPort()), answering),
+                    Duration.ofMillis(100)); // the poll's request timeout is 200 ms
+            leader.close(); // no background polls: only the refreshes below
+            assertThat(leader.leader()).contains(new PatroniLeader.Endpoint("10.0.0.2", 5433));
+            assertThat(asked).as("the first poll asks the listed order").hasValue(1);
+
+            leader.refresh();
+            leader.refresh();
+
+            assertThat(asked).as("later polls ask the member that answered first").hasValue(1);
+            assertThat(leader.leader()).contains(new PatroniLeader.Endpoint("10.0.0.2", 5433));
+        } finally {
+            release.countDown();
+            silent.stop(0);
+        }
     }
 
     @Test
