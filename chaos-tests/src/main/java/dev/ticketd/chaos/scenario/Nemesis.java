@@ -37,6 +37,8 @@ final class Nemesis {
         NODE_SIGTERM("node-sigterm"),
         ZOMBIE_LEADER("zombie-leader"),
         HOST_LOSS("host-loss"),
+        /** As host-loss, of the database primary's host (which may or may not lead the mailbox): a failover under a silent host. */
+        PRIMARY_HOST_LOSS("primary-host-loss"),
         HOST_PARTITION("host-partition"),
         LEADER_ZK_CUT("leader-zk-cut"),
         LEADER_MAIL_CUT("leader-mail-cut"),
@@ -123,7 +125,8 @@ final class Nemesis {
             case NODE_KILL_RANDOM -> killNode(ThreeHostCluster.NODE_HOSTS.get(random.nextInt(3)), type, false);
             case NODE_SIGTERM -> killNode(leaderHost(), type, true);
             case ZOMBIE_LEADER -> zombieLeader();
-            case HOST_LOSS -> hostLoss();
+            case HOST_LOSS -> hostLoss(leaderHost(), Type.HOST_LOSS);
+            case PRIMARY_HOST_LOSS -> hostLoss(primaryHost(), Type.PRIMARY_HOST_LOSS);
             case HOST_PARTITION -> partition();
             case LEADER_ZK_CUT -> cutLeaderFrom(type, cluster.zooKeeper().addresses(), ZooKeeperServers.CLIENT_PORT, true);
             case LEADER_MAIL_CUT -> cutLeaderFrom(type, List.of(cluster.hosts().host("mail").address()), ThreeHostCluster.IMAP_PORT, false);
@@ -190,9 +193,8 @@ final class Nemesis {
                         + moved + "; after SIGCONT the node " + (survived ? "rejoined" : "had exited and was restarted"));
     }
 
-    /** The leader's host goes silent (all its packets dropped), then every process on it is killed; later it restarts. */
-    private Outcome hostLoss() throws Exception {
-        String h = leaderHost();
+    /** Host {@code h} goes silent (all its packets dropped), then every process on it is killed; later it restarts. */
+    private Outcome hostLoss(String h, Type type) throws Exception {
         Host host = cluster.hosts().host(h);
         int i = ThreeHostCluster.NODE_HOSTS.indexOf(h);
         ThreeHostCluster.Lease before = cluster.lease();
@@ -202,15 +204,20 @@ final class Nemesis {
         cluster.hosts().dropAll(host);
         Thread.sleep(500);
         int killed = host.killAll(Duration.ofSeconds(15));
-        boolean moved = awaitNewLease(before, Duration.ofSeconds(90));
+        boolean moved = !h.equals(before.holder()) || awaitNewLease(before, Duration.ofSeconds(90));
         Thread.sleep(10_000);
         Instant end = Instant.now();
         cluster.hosts().restoreAll(host);
         restartHost(i, h);
-        return new Outcome(Type.HOST_LOSS, h, start, end, killed > 0 && moved && host.processes().size() > 0,
-                "host " + h + " silenced (all packets dropped) and its " + killed + " processes killed; mailbox moved: " + moved
+        boolean wasLeader = h.equals(before.holder());
+        Instant promoted = promotionIfTaken(i, primaryBefore, start);
+        // the primary's host: confirmed once another member was promoted
+        boolean failedOver = type != Type.PRIMARY_HOST_LOSS || promoted != null;
+        return new Outcome(type, h, start, end, killed > 0 && moved && failedOver && host.processes().size() > 0,
+                "host " + h + " silenced (all packets dropped) and its " + killed + " processes killed; "
+                        + (wasLeader ? "it led the mailbox, which moved: " + moved : "not the mailbox leader")
                         + "; host back with ZooKeeper, Patroni and the node restarted; " + primary)
-                .withPromotion(promotionIfTaken(i, primaryBefore, start));
+                .withPromotion(promoted);
     }
 
     /** One host cut off from the other hosts and the mail server; the harness still reaches it. */
@@ -471,6 +478,15 @@ final class Nemesis {
             log.warn("no promotion time from {}: {}", cluster.patroni().members().get(now).name(), e.toString());
             return null;
         }
+    }
+
+    /** The host of the database primary. */
+    private String primaryHost() {
+        int p = primaryIndex();
+        if (p < 0) {
+            throw new IllegalStateException("no single database primary");
+        }
+        return ThreeHostCluster.NODE_HOSTS.get(p);
     }
 
     /** The host whose node holds the mailbox lease. */
