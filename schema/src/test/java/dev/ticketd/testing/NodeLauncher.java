@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
@@ -57,15 +58,22 @@ public record NodeLauncher(Path jar, List<String> commandPrefix) {
     }
 
     /**
-     * Starts {@code ticketd serve --config <config>} with stdout and stderr in {@code log}: appended
-     * to it when {@code appendToLog} (a restart), else the log is started afresh. The caller owns
-     * the process (and kills it: nothing here outlives the caller's close).
+     * Starts {@code ticketd serve --config <config>} with {@link #NODE_JVM_OPTIONS} and stdout and
+     * stderr in {@code log}: appended to it when {@code appendToLog} (a restart), else the log is
+     * started afresh. The caller owns the process (and kills it: nothing here outlives the caller's close).
      */
     public Process serve(Path config, Path log, boolean appendToLog) throws IOException {
-        return processBuilder(NODE_JVM_OPTIONS, List.of("serve", "--config", config.toString()))
+        return serve(NODE_JVM_OPTIONS, Map.of(), config, log, appendToLog);
+    }
+
+    /** {@link #serve(Path, Path, boolean)} with the given JVM options and {@code environment} added to the inherited one. */
+    public Process serve(List<String> jvmOptions, Map<String, String> environment, Path config, Path log, boolean appendToLog)
+            throws IOException {
+        ProcessBuilder pb = processBuilder(jvmOptions, List.of("serve", "--config", config.toString()))
                 .redirectErrorStream(true)
-                .redirectOutput(appendToLog ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile()))
-                .start();
+                .redirectOutput(appendToLog ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile()));
+        pb.environment().putAll(environment);
+        return pb.start();
     }
 
     /**

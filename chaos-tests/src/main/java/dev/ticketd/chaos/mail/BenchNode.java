@@ -1,5 +1,6 @@
 package dev.ticketd.chaos.mail;
 
+import dev.ticketd.chaos.DeployedJvm;
 import dev.ticketd.chaos.Procs;
 import dev.ticketd.chaos.RoleDefaults;
 import dev.ticketd.cluster.EmbeddedZooKeeper;
@@ -18,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,14 +56,6 @@ final class BenchNode implements AutoCloseable {
         this.jvmOptions = jvmOptions;
     }
 
-    /** The JVM options the role deploys: {@code -Xmx} from {@code ticket_node_heap_mb}, then {@code ticket_node_java_options}. */
-    static List<String> deployedJvmOptions(RoleDefaults role) {
-        List<String> options = new ArrayList<>();
-        options.add("-Xmx" + role.integer("ticket_node_heap_mb") + "m");
-        options.addAll(role.texts("ticket_node_java_options"));
-        return List.copyOf(options);
-    }
-
     /**
      * Starts a node in {@code dir} on an {@link IntakeRig}'s database (migrated, with the support
      * mailbox's row) and mail server, and returns once it answers {@code /health/ready} and holds the
@@ -90,15 +82,16 @@ final class BenchNode implements AutoCloseable {
             Path config = dir.resolve("node.properties");
             Files.writeString(config, c.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                     .collect(Collectors.joining("\n", "", "\n")), StandardCharsets.UTF_8);
-            List<String> jvm = deployedJvmOptions(role);
+            DeployedJvm deployed = DeployedJvm.of(role);
+            List<String> jvm = deployed.options();
             Path logFile = dir.resolve("node.log");
             ProcessBuilder pb = NodeLauncher.of(Path.of(System.getProperty("ticketd.jar", "ticket-node/target/ticketd.jar")))
                     .processBuilder(jvm, List.of("serve", "--config", config.toString()))
                     .redirectErrorStream(true).redirectOutput(logFile.toFile());
-            pb.environment().putAll(role.strings("ticket_node_environment"));
+            pb.environment().putAll(deployed.environment());
             process = pb.start();
             BenchNode node = new BenchNode(process, zk, logFile, jvm);
-            log.info("node started pid={} jvm={} env={} log={}", process.pid(), jvm, role.strings("ticket_node_environment"), logFile);
+            log.info("node started pid={} jvm={} env={} log={}", process.pid(), jvm, deployed.environment(), logFile);
             node.awaitReady(httpPort, rig.db);
             return node;
         } catch (IOException | RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.ticketd.chaos.scenario;
 import dev.ticketd.chaos.Poll;
 import dev.ticketd.chaos.Procs;
 import dev.ticketd.chaos.Reaper;
+import dev.ticketd.chaos.DeployedJvm;
 import dev.ticketd.chaos.RoleDefaults;
 import dev.ticketd.chaos.db.PatroniCluster;
 import dev.ticketd.chaos.mail.MailServer;
@@ -77,6 +78,8 @@ public final class ThreeHostCluster implements AutoCloseable {
      * delivering be alerted within the silent faults' 120 s (30 + 2 × 20 s deadline + 3 rounds of 5 s).
      */
     static final Map<String, String> NODE_EXTRAS = Map.of("watch.canary-interval", "30s");
+    /** The nodes' JVM: the options and environment the Ansible role {@code ticket_node} deploys. */
+    static final DeployedJvm NODE_JVM = DeployedJvm.ofRepositoryRole();
     /** The node timings of the Ansible role ticket_node ({@code ticket_node_tuning}): what is proven here is what is deployed. */
     static final Map<String, String> NODE_TUNING = RoleDefaults.of("ticket_node").strings("ticket_node_tuning");
 
@@ -267,8 +270,9 @@ public final class ThreeHostCluster implements AutoCloseable {
         if (old != null && old.isAlive()) {
             throw new IllegalStateException("the node on " + h + " is still running");
         }
-        // inside the host's namespace; the log is appended to across restarts
-        nodes.put(h, launcher.behind(hosts.host(h).commandPrefix()).serve(config(h), dir.resolve("node-" + h + ".log"), true));
+        // inside the host's namespace, in the JVM the Ansible role deploys; the log is appended to across restarts
+        nodes.put(h, launcher.behind(hosts.host(h).commandPrefix())
+                .serve(NODE_JVM.options(), NODE_JVM.environment(), config(h), dir.resolve("node-" + h + ".log"), true));
         nodeStarts.merge(h, 1, Integer::sum);
     }
 
