@@ -486,6 +486,8 @@ public final class ChaosScenario {
                 + (patroni.bool("patroni_synchronous_mode_strict") ? ", synchronous_mode_strict" : "")
                 + (patroni.bool("patroni_failsafe_mode") ? ", failsafe_mode" : "") + ", track_commit_timestamp");
         settings.put("mail.poll-interval", "1s");
+        settings.put("node JVM", String.join(" ", ThreeHostCluster.NODE_JVM.options())
+                + (ThreeHostCluster.NODE_JVM.environment().isEmpty() ? "" : "; environment " + ThreeHostCluster.NODE_JVM.environment()));
         settings.put("subnet", cluster.hosts().subnet());
         RunReport.Meta meta = new RunReport.Meta(started, Instant.now(), options.seed(), options.rate(), options.duration().toSeconds(),
                 options.faults().stream().map(t -> t.id).toList(),
