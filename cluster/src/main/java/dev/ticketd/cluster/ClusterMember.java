@@ -2,9 +2,9 @@ package dev.ticketd.cluster;
 
 import org.apache.helix.HelixAdmin;
 import org.apache.helix.HelixManager;
-import org.apache.helix.HelixManagerFactory;
 import org.apache.helix.InstanceType;
 import org.apache.helix.manager.zk.ZKHelixAdmin;
+import org.apache.helix.manager.zk.ZKHelixManager;
 import org.apache.helix.zookeeper.datamodel.ZNRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +38,8 @@ public final class ClusterMember implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterMember.class);
     private static final Duration WATCHDOG_PERIOD = Duration.ofMillis(200);
+    /** How long a ZooKeeper server may take to accept a connection to count as answering for Helix's extra client. */
+    private static final Duration METADATA_PROBE_TIMEOUT = Duration.ofMillis(500);
 
     private final ClusterSettings settings;
     /** Set by {@link #start} (the listener comes with it), read by Helix's and the watchdog's threads after. */
@@ -100,8 +102,14 @@ public final class ClusterMember implements AutoCloseable {
         } finally {
             admin.close();
         }
-        manager = HelixManagerFactory.getZKHelixManager(settings.clusterName(), settings.instanceName(),
-                InstanceType.CONTROLLER_PARTICIPANT, settings.zkAddress());
+        manager = new ZKHelixManager(settings.clusterName(), settings.instanceName(), InstanceType.CONTROLLER_PARTICIPANT,
+                settings.zkAddress()) {
+            /** Read by Helix for the extra client its controller opens once: only the servers that answer now ({@link ReachableServers}). */
+            @Override
+            public String getMetadataStoreConnectionString() {
+                return ReachableServers.of(super.getMetadataStoreConnectionString(), METADATA_PROBE_TIMEOUT);
+            }
+        };
         manager.getStateMachineEngine().registerStateModelFactory(ClusterSetup.STATE_MODEL, new MailboxStateModel.Factory(gate, dutyGate));
         String upSince = Instant.now().toString();
         manager.setLiveInstanceInfoProvider(() -> {
@@ -190,6 +198,11 @@ public final class ClusterMember implements AutoCloseable {
      */
     public List<ReachReport> reachReports() {
         return ReachBoard.read(connectedManager().getHelixPropertyStore());
+    }
+
+    /** The ZooKeeper servers Helix's controller would give its extra client now (see {@link ReachableServers}). */
+    String metadataStoreConnectionString() {
+        return connectedManager().getMetadataStoreConnectionString();
     }
 
     private HelixManager connectedManager() {

@@ -58,6 +58,18 @@ class ClusterMemberTest {
     }
 
     @Test
+    void theExtraClientOfHelixsControllerGetsOnlyTheServersThatAnswer() throws Exception {
+        zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), freePort());
+        int gone = freePort(); // nothing listens there: a server that refuses
+        member = new ClusterMember(new ClusterSettings(zooKeeper.connectString() + ",127.0.0.1:" + gone, "test", "node-a",
+                Duration.ofSeconds(4)));
+        member.start(Set.of("support"), recorder());
+        await().atMost(TestTimeouts.seconds(30)).until(() -> member.leading().equals(Set.of("support")));
+
+        assertThat(member.metadataStoreConnectionString()).isEqualTo(zooKeeper.connectString());
+    }
+
+    @Test
     void leaderWorkPausesWhileZooKeeperIsUnreachableAndResumesWithTheSameSession() throws Exception {
         int port = freePort();
         zooKeeper = EmbeddedZooKeeper.start(dir.resolve("zk"), port);
